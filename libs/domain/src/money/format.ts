@@ -1,0 +1,31 @@
+import { exponentOf, type Money } from './money.js';
+
+/**
+ * The exact major-unit decimal string of `m` ("-1234.50" for -123450 USD cents, "1234" for JPY),
+ * built from the integer digits only: no float division, so it never mis-rounds.
+ */
+export function toDecimalString(m: Money): string {
+  const exponent = exponentOf(m);
+  const digits = Math.abs(m.amountMinor)
+    .toString()
+    .padStart(exponent + 1, '0');
+  const sign = m.amountMinor < 0 ? '-' : '';
+  if (exponent === 0) return `${sign}${digits}`;
+  return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}
+
+/**
+ * Display only: formats `m` for `locale` with Intl.NumberFormat. The value handed to Intl is the exact
+ * decimal string (Intl formats numeric strings exactly, ES2023), and the fraction digits come from
+ * our exponent table, so JPY shows no decimals, KWD three, and large amounts keep every cent.
+ */
+export function formatMoney(m: Money, locale: string): string {
+  const exponent = exponentOf(m);
+  const formatter = new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency: m.currency.toUpperCase(),
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  });
+  return formatter.format(toDecimalString(m) as Intl.StringNumericLiteral);
+}
