@@ -1,0 +1,95 @@
+/**
+ * Chaos switches. API side: a failure rate (500 `api_error`), added latency, 429 injection. Webhook
+ * side: duplicate-delivery probability, a reordering window (random extra delay) and a fixed delay.
+ * Rates are probabilities in [0, 1]; times are milliseconds.
+ */
+export interface ChaosSettings {
+  failureRate: number;
+  latencyMs: number;
+  rateLimitRate: number;
+  webhookDuplicateRate: number;
+  webhookReorderWindowMs: number;
+  webhookDelayMs: number;
+}
+
+export const NO_CHAOS: Readonly<ChaosSettings> = Object.freeze({
+  failureRate: 0,
+  latencyMs: 0,
+  rateLimitRate: 0,
+  webhookDuplicateRate: 0,
+  webhookReorderWindowMs: 0,
+  webhookDelayMs: 0,
+});
+
+/** Environment variable for each switch. */
+export const CHAOS_ENV: Readonly<Record<keyof ChaosSettings, string>> = Object.freeze({
+  failureRate: 'STRIPE_EMULATOR_FAILURE_RATE',
+  latencyMs: 'STRIPE_EMULATOR_LATENCY_MS',
+  rateLimitRate: 'STRIPE_EMULATOR_RATE_LIMIT_RATE',
+  webhookDuplicateRate: 'STRIPE_EMULATOR_WEBHOOK_DUPLICATE_RATE',
+  webhookReorderWindowMs: 'STRIPE_EMULATOR_WEBHOOK_REORDER_MS',
+  webhookDelayMs: 'STRIPE_EMULATOR_WEBHOOK_DELAY_MS',
+});
+
+const RATES: ReadonlySet<keyof ChaosSettings> = new Set([
+  'failureRate',
+  'rateLimitRate',
+  'webhookDuplicateRate',
+]);
+
+/** Validates one value; throws a message suitable for a 400 on the admin API. */
+export function checkChaosValue(name: keyof ChaosSettings, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  if (RATES.has(name) && value > 1) throw new Error(`${name} is a probability between 0 and 1`);
+  if (!RATES.has(name) && value > 600_000) throw new Error(`${name} is at most 600000 ms`);
+  return value;
+}
+
+export function chaosFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
+  const settings: ChaosSettings = { ...NO_CHAOS };
+  for (const name of Object.keys(CHAOS_ENV) as (keyof ChaosSettings)[]) {
+    const raw = env[CHAOS_ENV[name]];
+    if (raw !== undefined && raw !== '') settings[name] = checkChaosValue(name, Number(raw));
+  }
+  return settings;
+}
+
+/** Mutable chaos state of one running emulator. `random` is injectable so tests can be exact. */
+export class Chaos {
+  settings: ChaosSettings;
+
+  constructor(
+    initial: Partial<ChaosSettings> = {},
+    private readonly random: () => number = Math.random,
+  ) {
+    this.settings = { ...NO_CHAOS };
+    this.update(initial);
+  }
+
+  update(patch: Partial<Record<keyof ChaosSettings, unknown>>): ChaosSettings {
+    const next = { ...this.settings };
+    for (const name of Object.keys(NO_CHAOS) as (keyof ChaosSettings)[]) {
+      const value = patch[name];
+      if (value === undefined || value === '') continue;
+      next[name] = checkChaosValue(name, typeof value === 'number' ? value : Number(value));
+    }
+    this.settings = next;
+    return next;
+  }
+
+  reset(): void {
+    this.settings = { ...NO_CHAOS };
+  }
+
+  /** Draws: true with the given probability (0 never, 1 always). */
+  roll(probability: number): boolean {
+    if (probability <= 0) return false;
+    if (probability >= 1) return true;
+    return this.random() < probability;
+  }
+
+  /** Uniform integer in [0, max]. */
+  jitter(max: number): number {
+    return max > 0 ? Math.floor(this.random() * (max + 1)) : 0;
+  }
+}
