@@ -1,0 +1,45 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AccountsModule } from './modules/accounts/accounts.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
+import { AuthModule } from './platform/auth/auth.module.js';
+import { ClockModule } from './platform/clock/clock.module.js';
+import { ConfigModule } from './platform/config/config.module.js';
+import type { AppRole } from './platform/config/environment.js';
+import { DatabaseModule } from './platform/database/database.module.js';
+import { HealthModule } from './platform/health/health.module.js';
+import { HttpPlatformModule } from './platform/http/http.module.js';
+import { IdempotencyModule } from './platform/idempotency/idempotency.module.js';
+import { LoggingModule } from './platform/logging/logging.module.js';
+import { QueueModule } from './platform/queue/queue.module.js';
+import { RedisModule } from './platform/redis/redis.module.js';
+
+export interface AppModuleOptions {
+  role: AppRole;
+  /** Variables that win over process.env (tests). */
+  env?: Record<string, string>;
+}
+
+/** Platform and feature modules, nothing else. The role decides whether queue consumers run here. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    const worker = options.role !== 'api';
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ ...(options.env ?? {}), APP_ROLE: options.role }),
+        ClockModule,
+        LoggingModule,
+        DatabaseModule,
+        RedisModule,
+        QueueModule,
+        AuthModule,
+        HttpPlatformModule,
+        IdempotencyModule.register({ worker }),
+        HealthModule,
+        AuditModule,
+        AccountsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { startBillingService } from './bootstrap.js';
+import { InvalidEnvironmentError, validateEnvironment } from './platform/config/environment.js';
+
+// Fail fast, naming every bad variable, before anything connects anywhere (R-ARCH-6).
+if (existsSync('.env') && process.env.NODE_ENV !== 'test') process.loadEnvFile('.env');
+let role;
+try {
+  role = validateEnvironment(process.env).APP_ROLE;
+} catch (e) {
+  if (e instanceof InvalidEnvironmentError) {
+    process.stderr.write(`${e.message}\nSee .env.example for every variable and its format.\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+
+startBillingService(role)
+  .then(async (running) => {
+    if (running.kind === 'http') {
+      process.stdout.write(`billing-api (${role}) listening on ${await running.app.getUrl()}\n`);
+    } else {
+      process.stdout.write('billing-worker started\n');
+    }
+  })
+  .catch((e: unknown) => {
+    process.stderr.write(`start-up failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountsFacade } from './accounts.facade.js';
+import { CreateAccountHandler } from './commands/create-account/create-account.handler.js';
+import { UpdateAccountSettingsHandler } from './commands/update-account-settings/update-account-settings.handler.js';
+import { AccountsController } from './http/accounts.controller.js';
+import { AdminAccountsController } from './http/admin-accounts.controller.js';
+import { AccountMemberOrmEntity } from './persistence/account-member.orm-entity.js';
+import { AccountOrmEntity } from './persistence/account.orm-entity.js';
+import { AccountQueries } from './queries/account.queries.js';
+
+/** Accounts, their settings and members. */
+@Module({
+  imports: [TypeOrmModule.forFeature([AccountOrmEntity, AccountMemberOrmEntity])],
+  controllers: [AccountsController, AdminAccountsController],
+  providers: [AccountQueries, CreateAccountHandler, UpdateAccountSettingsHandler, AccountsFacade],
+  exports: [AccountsFacade],
+})
+export class AccountsModule {}

@@ -1,0 +1,37 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../../platform/auth/auth.decorators.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { PageQueryDto } from '../../../platform/http/pagination.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { CreateAccountHandler } from '../commands/create-account/create-account.handler.js';
+import { AccountQueries } from '../queries/account.queries.js';
+import { AccountDto, AccountPageDto, CreateAccountDto } from './dto/account.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('v1/admin/accounts')
+export class AdminAccountsController {
+  constructor(
+    private readonly createAccount: CreateAccountHandler,
+    private readonly queries: AccountQueries,
+  ) {}
+
+  @Post()
+  @Idempotent({ required: true })
+  @ApiOperation({ summary: 'Create an account with its billing owner (admin). Requires Idempotency-Key.' })
+  @ApiCreatedResponse({ type: AccountDto })
+  @ApiErrors('forbidden', 'validation_failed', 'card_data_forbidden', 'idempotency_key_required', 'idempotency_key_invalid', 'idempotency_key_reused', 'idempotency_request_in_progress')
+  create(@Body() body: CreateAccountDto): Promise<AccountDto> {
+    return this.createAccount.execute(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'All accounts, newest first, cursor-paginated (admin).' })
+  @ApiOkResponse({ type: AccountPageDto })
+  @ApiErrors('forbidden', 'validation_failed')
+  list(@Query() query: PageQueryDto): Promise<AccountPageDto> {
+    return this.queries.list({ limit: query.limit ?? 20, cursor: query.cursor });
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import { Clock } from '../../platform/clock/clock.js';
+import { RequestContext } from '../../platform/context/request-context.js';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
+import type { AuditEntryInput, AuditEntryView } from './contracts/audit-entry.js';
+import { AuditLogOrmEntity } from './persistence/audit-log.orm-entity.js';
+
+/**
+ * The append-only audit log every module writes to (R-CORE-7). Pass the caller's transaction manager
+ * so that the record commits or rolls back with the change it describes.
+ */
+@Injectable()
+export class AuditFacade {
+  constructor(
+    @InjectRepository(AuditLogOrmEntity) private readonly repository: Repository<AuditLogOrmEntity>,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(entry: AuditEntryInput, manager?: EntityManager): Promise<void> {
+    const actor = entry.actor ?? RequestContext.actor();
+    const repo = manager ? manager.getRepository(AuditLogOrmEntity) : this.repository;
+    await repo.insert({
+      occurredAt: this.clock.now(),
+      accountId: entry.accountId,
+      actorType: actor.type,
+      actorId: actor.id,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      before: (entry.before ?? null) as AuditLogOrmEntity['before'] & object,
+      after: (entry.after ?? null) as AuditLogOrmEntity['after'] & object,
+      reason: entry.reason ?? null,
+      correlationId: RequestContext.current()?.correlationId ?? null,
+    });
+  }
+
+  /** Newest first; stable order by id. */
+  async listForAccount(accountId: string, options: { limit: number; cursor?: string }): Promise<Page<AuditEntryView>> {
+    const after = decodeCursor(options.cursor);
+    const qb = this.repository
+      .createQueryBuilder('a')
+      .where('a.account_id = :accountId', { accountId })
+      .orderBy('a.id', 'DESC')
+      .limit(options.limit + 1);
+    if (after) qb.andWhere('a.id < :id', { id: after.id });
+    const rows = await qb.getMany();
+    return toPage(rows.map(toView), options.limit, (v) => ({ value: v.id, id: v.id }));
+  }
+}
+
+function toView(row: AuditLogOrmEntity): AuditEntryView {
+  return {
+    id: String(row.id),
+    occurredAt: row.occurredAt.toISOString(),
+    accountId: row.accountId,
+    actor: { type: row.actorType, id: row.actorId },
+    action: row.action,
+    entityType: row.entityType,
+    entityId: row.entityId,
+    before: row.before,
+    after: row.after,
+    reason: row.reason,
+    correlationId: row.correlationId,
+  };
+}

@@ -1,0 +1,65 @@
+import type { AppRole, EnvironmentVariables } from './environment.js';
+
+/**
+ * The validated configuration as typed, grouped values. Inject `AppConfig` rather than reading
+ * process.env: it is the only place that knows variable names.
+ */
+export class AppConfig {
+  readonly env: EnvironmentVariables['NODE_ENV'];
+  readonly role: AppRole;
+  readonly http: { port: number; host: string; corsOrigins: string[]; swaggerEnabled: boolean };
+  readonly database: { url: string; poolSize: number; migrate: boolean };
+  readonly redis: { url: string; queuePrefix: string };
+  readonly stripe: {
+    secretKey: string;
+    apiBase: URL | null;
+    webhookSecrets: string[];
+    maxNetworkRetries: number;
+    timeoutMs: number;
+  };
+  readonly auth: { jwtSecret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
+  readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
+  readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
+
+  constructor(e: EnvironmentVariables) {
+    const list = (s: string): string[] =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0);
+    this.env = e.NODE_ENV;
+    this.role = e.APP_ROLE;
+    this.http = { port: e.PORT, host: e.HOST, corsOrigins: list(e.CORS_ORIGINS), swaggerEnabled: e.SWAGGER_ENABLED };
+    this.database = { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, migrate: e.DB_MIGRATE };
+    this.redis = { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX };
+    this.stripe = {
+      secretKey: e.STRIPE_SECRET_KEY,
+      apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : null,
+      webhookSecrets: list(e.STRIPE_WEBHOOK_SECRETS),
+      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
+    };
+    this.auth = {
+      jwtSecret: e.JWT_SECRET ?? null,
+      jwksUrl: e.JWT_JWKS_URL ?? null,
+      issuer: e.JWT_ISSUER ?? null,
+      audience: e.JWT_AUDIENCE ?? null,
+    };
+    this.rateLimit = { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE };
+    this.idempotency = {
+      ttlHours: e.IDEMPOTENCY_TTL_HOURS,
+      waitMs: e.IDEMPOTENCY_WAIT_MS,
+      lockTimeoutMs: e.IDEMPOTENCY_LOCK_TIMEOUT_MS,
+    };
+    this.logLevel = e.LOG_LEVEL;
+  }
+
+  get runsHttp(): boolean {
+    return this.role === 'api' || this.role === 'all';
+  }
+
+  get runsWorkers(): boolean {
+    return this.role === 'worker' || this.role === 'all';
+  }
+}

@@ -1,0 +1,190 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+export const APP_ROLES = ['api', 'worker', 'all'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  return value;
+};
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/** Development defaults: a fresh clone runs against local services and the emulator with no .env. */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
+export const DEV_STRIPE_SECRET_KEY = 'sk_test_emulator_dev';
+export const DEV_WEBHOOK_SECRET = 'whsec_dev_emulator_secret';
+
+/**
+ * Every environment variable the service reads (R-ARCH-6). `.env.example` documents each one; a missing
+ * or malformed variable stops the process with a message naming it.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsIn(APP_ROLES)
+  APP_ROLE: AppRole = 'all';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/billing';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @Transform(toBool)
+  @IsBoolean()
+  DB_MIGRATE = true;
+
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX = 'billing';
+
+  @IsString()
+  @MinLength(8)
+  STRIPE_SECRET_KEY = DEV_STRIPE_SECRET_KEY;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  STRIPE_API_BASE?: string;
+
+  @IsString()
+  STRIPE_WEBHOOK_SECRETS = DEV_WEBHOOK_SECRET;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  STRIPE_MAX_NETWORK_RETRIES = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  STRIPE_TIMEOUT_MS = 20000;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  JWT_JWKS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_IP_PER_MINUTE = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_ACCOUNT_PER_MINUTE = 1200;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 30)
+  IDEMPOTENCY_TTL_HOURS = 24;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  IDEMPOTENCY_WAIT_MS = 15000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  IDEMPOTENCY_LOCK_TIMEOUT_MS = 60000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  @Transform(toBool)
+  @IsBoolean()
+  SWAGGER_ENABLED = true;
+}
+
+/** Turns class-validator errors into lines that name the variable, its value's problem and nothing secret. */
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) =>
+    Object.values(e.constraints ?? { invalid: 'is invalid' }).map((msg) => `${e.property}: ${msg}`),
+  );
+}
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/** Validates raw variables (process.env) and returns the typed, defaulted set, or throws naming each bad one. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  // Empty strings count as unset so a blank line in .env falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== undefined));
+  const env = plainToInstance(EnvironmentVariables, cleaned, { enableImplicitConversion: false });
+  const problems = describe(validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false }));
+  if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    if (env.NODE_ENV === 'production') problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set in production');
+    else env.JWT_SECRET = DEV_JWT_SECRET;
+  }
+  if (env.NODE_ENV === 'production') {
+    if (env.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: the development secret is not allowed in production');
+    if (env.STRIPE_SECRET_KEY === DEV_STRIPE_SECRET_KEY)
+      problems.push('STRIPE_SECRET_KEY: set a real Stripe key in production');
+    if (env.STRIPE_WEBHOOK_SECRETS === DEV_WEBHOOK_SECRET)
+      problems.push('STRIPE_WEBHOOK_SECRETS: set the signing secrets of your Stripe webhook endpoint');
+  }
+  if (!/^(sk|rk)_(test|live)_/.test(env.STRIPE_SECRET_KEY)) {
+    problems.push('STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_');
+  }
+  if (env.STRIPE_WEBHOOK_SECRETS.split(',').some((s) => !s.trim().startsWith('whsec_'))) {
+    problems.push('STRIPE_WEBHOOK_SECRETS: a comma-separated list of whsec_… secrets');
+  }
+  if (problems.length > 0) throw new InvalidEnvironmentError(problems);
+  return env;
+}

@@ -1,0 +1,48 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/** Who is acting, as the audit log records it (R-CORE-7). */
+export type ActorType = 'user' | 'system' | 'stripe_event' | 'reconciliation';
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+}
+
+export interface RequestContextData {
+  correlationId: string;
+  actor: Actor;
+}
+
+const storage = new AsyncLocalStorage<RequestContextData>();
+
+/**
+ * The correlation id and actor of the current request or job (R-API-7), carried through async calls
+ * so that logs, audit records, Bull jobs and Stripe metadata all name the same id.
+ */
+export const RequestContext = {
+  run<T>(data: RequestContextData, fn: () => T): T {
+    return storage.run(data, fn);
+  },
+  current(): RequestContextData | undefined {
+    return storage.getStore();
+  },
+  correlationId(): string {
+    return storage.getStore()?.correlationId ?? 'none';
+  },
+  actor(): Actor {
+    return storage.getStore()?.actor ?? { type: 'system', id: null };
+  },
+  /** Marks the current context's actor once the request is authenticated. */
+  setActor(actor: Actor): void {
+    const store = storage.getStore();
+    if (store) store.actor = actor;
+  },
+};
+
+const CORRELATION_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+/** Accepts a caller's `x-request-id` when it is well formed; otherwise makes a new one. */
+export function correlationIdFrom(header: unknown): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return typeof value === 'string' && CORRELATION_ID.test(value) ? value : randomUUID();
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions, runMigrationsLocked } from './data-source.js';
+
+/**
+ * PostgreSQL through TypeORM. Entities are registered by their modules (`TypeOrmModule.forFeature`);
+ * when `DB_MIGRATE` is on, migrations run under an advisory lock before anything can use the connection.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.database.url, config.database.poolSize),
+        // Read by the factory below; TypeORM's own unlocked run is never used.
+        migrationsRun: config.database.migrate,
+        autoLoadEntities: true,
+        retryAttempts: 2,
+        retryDelay: 500,
+      }),
+      dataSourceFactory: async (options) => {
+        if (!options) throw new Error('missing data source options');
+        const ds = await new DataSource({ ...options, migrationsRun: false }).initialize();
+        if (options.migrationsRun) await runMigrationsLocked(ds);
+        return ds;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

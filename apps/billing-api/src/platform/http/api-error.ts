@@ -1,0 +1,37 @@
+import { API_ERROR_STATUS, type ApiErrorCode } from './error-codes.js';
+
+/** An expected refusal with a stable code; the global filter renders it in the one error shape (R-API-3). */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly options: { param?: string; details?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = API_ERROR_STATUS[code];
+  }
+}
+
+/** The error body every endpoint returns (R-API-3). */
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    param?: string;
+    details?: Record<string, unknown>;
+    request_id: string;
+  };
+}
+
+/** A stored response replayed verbatim (idempotency): the filter sends it as it was first sent. */
+export class ReplayedErrorResponse extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super('replayed error response');
+  }
+}

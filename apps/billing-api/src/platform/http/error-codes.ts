@@ -1,0 +1,50 @@
+import { HttpStatus } from '@nestjs/common';
+
+/**
+ * The closed set of error codes the API returns (R-API-3). Adding a code without an HTTP status in
+ * {@link API_ERROR_STATUS} does not compile.
+ */
+export const PLATFORM_ERROR_CODES = [
+  'validation_failed',
+  'card_data_forbidden',
+  'idempotency_key_required',
+  'idempotency_key_invalid',
+  'idempotency_key_reused',
+  'idempotency_request_in_progress',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'account_suspended',
+  'internal_error',
+  'service_unavailable',
+] as const;
+
+export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
+export type ApiErrorCode = PlatformErrorCode;
+
+export const API_ERROR_STATUS = {
+  validation_failed: HttpStatus.BAD_REQUEST,
+  card_data_forbidden: HttpStatus.BAD_REQUEST,
+  idempotency_key_required: HttpStatus.BAD_REQUEST,
+  idempotency_key_invalid: HttpStatus.BAD_REQUEST,
+  idempotency_key_reused: HttpStatus.CONFLICT,
+  idempotency_request_in_progress: HttpStatus.CONFLICT,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  account_suspended: HttpStatus.FORBIDDEN,
+  internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
+  service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+} as const satisfies Record<ApiErrorCode, HttpStatus>;
+
+export function isApiErrorCode(value: unknown): value is ApiErrorCode {
+  return typeof value === 'string' && Object.hasOwn(API_ERROR_STATUS, value);
+}

@@ -1,0 +1,75 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiError } from './api-error.js';
+
+/** Query parameters of every list endpoint (R-API-4). */
+export class PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, description: 'Page size.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a cursor this API issued' })
+  cursor?: string;
+}
+
+export class PageMetaDto {
+  @ApiProperty({ description: 'True when another page follows.' })
+  has_more!: boolean;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` to get the next page.' })
+  next_cursor!: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+/** The position after which the next page starts: the sort value and the id that breaks ties. */
+export interface CursorPosition {
+  value: string | number;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.value, position.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): CursorPosition | null {
+  if (cursor === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      (typeof parsed[0] === 'string' || typeof parsed[0] === 'number') &&
+      typeof parsed[1] === 'string'
+    ) {
+      return { value: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', { param: 'cursor' });
+}
+
+/**
+ * Builds a page from `limit + 1` rows fetched in a stable order (sort value, then id): the extra row only
+ * tells whether another page follows.
+ */
+export function toPage<T>(rows: T[], limit: number, position: (row: T) => CursorPosition): Page<T> {
+  const hasMore = rows.length > limit;
+  const data = hasMore ? rows.slice(0, limit) : rows;
+  const last = data[data.length - 1];
+  return { data, has_more: hasMore, next_cursor: hasMore && last !== undefined ? encodeCursor(position(last)) : null };
+}

@@ -1,0 +1,23 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+
+export const IDEMPOTENT = 'billing:idempotent';
+export interface IdempotentOptions {
+  /** Refuse the request (400 `idempotency_key_required`) when the header is missing. */
+  required: boolean;
+}
+
+/**
+ * Marks a mutating route as taking `Idempotency-Key` (R-API-5). Every POST/PUT/PATCH/DELETE honours the
+ * header when sent; routes that move money require it.
+ */
+export const Idempotent = (options: IdempotentOptions = { required: false }): MethodDecorator =>
+  applyDecorators(
+    SetMetadata(IDEMPOTENT, options),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: options.required,
+      description:
+        'A unique key per logical operation (1-255 printable characters). Retrying with the same key and body replays the first response; the same key with another body is a 409 idempotency_key_reused. Keys are kept for 24 hours.',
+    }),
+  );

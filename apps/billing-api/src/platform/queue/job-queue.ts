@@ -1,0 +1,26 @@
+import { getQueueToken } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Job, JobOptions, Queue } from 'bull';
+import { RequestContext } from '../context/request-context.js';
+import { JOBS, type JobEnvelope, type JobName, type JobPayloads } from './queue.registry.js';
+
+/** Enqueues declared jobs with their options and the current correlation id. */
+@Injectable()
+export class JobQueue {
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  queueFor(name: JobName): Queue {
+    return this.moduleRef.get<Queue>(getQueueToken(JOBS[name].queue), { strict: false });
+  }
+
+  /** `jobId` should be a deterministic idempotency key (e.g. a Stripe event id): Bull ignores a second add. */
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: Pick<JobOptions, 'jobId' | 'delay'> = {},
+  ): Promise<Job<JobEnvelope<N>>> {
+    const envelope: JobEnvelope<N> = { correlationId: RequestContext.correlationId(), payload };
+    return this.queueFor(name).add(name, envelope, { ...JOBS[name].options, ...options });
+  }
+}
