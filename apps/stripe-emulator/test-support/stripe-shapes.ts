@@ -1,0 +1,476 @@
+// Shape-fidelity checks for tests: does a value look exactly like what Stripe returns at the API version
+// the installed `stripe` package pins? Two sources of truth:
+//   1. apps/stripe-emulator/schemas/*.json, generated from the SDK's own type declarations
+//      (scripts/stripe-schemas/generate.mjs): expectStripeShape('Customer', value).
+//   2. Stripe's public OpenAPI spec at 2024-04-10 in ../shared/stripe/ beside the repository, for the
+//      objects that have not changed since: expectOpenApi2024Shape('customer', value).
+// Both throw an Error listing every violation with its JSON path; validate* return the list instead.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+const Ajv = AjvModule.default;
+const addFormats = addFormatsModule.default;
+type AjvInstance = InstanceType<typeof Ajv>;
+
+/** The objects the emulator returns, by the SDK's name (`Stripe.Checkout.Session` is `Checkout.Session`). */
+export const STRIPE_OBJECT_NAMES = [
+  'Customer',
+  'DeletedCustomer',
+  'PaymentMethod',
+  'SetupIntent',
+  'PaymentIntent',
+  'Charge',
+  'Refund',
+  'Product',
+  'DeletedProduct',
+  'Price',
+  'Subscription',
+  'SubscriptionItem',
+  'Invoice',
+  'InvoiceItem',
+  'InvoiceLineItem',
+  'InvoicePayment',
+  'Checkout.Session',
+  'BillingPortal.Session',
+  'Event',
+  'WebhookEndpoint',
+  'TestHelpers.TestClock',
+  'CustomerBalanceTransaction',
+  'List',
+] as const;
+export type StripeObjectName = (typeof STRIPE_OBJECT_NAMES)[number];
+
+/** The 2024-04-10 OpenAPI components for objects that have not changed since (NOTES.md). */
+export const OPENAPI_2024_COMPONENTS = [
+  'customer',
+  'product',
+  'price',
+  'payment_method',
+  'refund',
+  'setup_intent',
+] as const;
+export type OpenApi2024ComponentName = (typeof OPENAPI_2024_COMPONENTS)[number];
+
+export interface StripeShapeOptions {
+  /**
+   * By default a property the SDK does not declare is a violation (the emulator must not invent fields,
+   * nor keep ones Stripe removed, such as `current_period_end` on a subscription since 2025-03-31).
+   * Set to true to check only the declared properties.
+   */
+  allowUnknownProperties?: boolean;
+}
+
+export interface StripeSchemaIndex {
+  stripe: string;
+  apiVersion: string;
+  schemaBase: string;
+  shared: string;
+  objects: Record<StripeObjectName, string>;
+  eventObjects: Record<string, StripeObjectName>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Locating files
+
+function firstExisting(candidates: string[]): string | undefined {
+  return candidates.find((c) => fs.existsSync(c));
+}
+
+function moduleDir(): string | undefined {
+  try {
+    return path.dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The generated schemas folder: beside this file, else from the repository root (process.cwd()). */
+export function stripeSchemasDir(): string {
+  const here = moduleDir();
+  const dir = firstExisting(
+    [
+      here ? path.resolve(here, '..', 'schemas') : '',
+      path.resolve(process.cwd(), 'apps', 'stripe-emulator', 'schemas'),
+    ].filter((c) => c !== '' && fs.existsSync(path.join(c, 'index.json'))),
+  );
+  if (!dir) {
+    throw new Error(
+      'stripe-shapes: apps/stripe-emulator/schemas/index.json not found; run `npm run stripe:schemas` ' +
+        '(node scripts/stripe-schemas/generate.mjs) from the repository root.',
+    );
+  }
+  return dir;
+}
+
+/**
+ * Where the 2024-04-10 OpenAPI spec should be: `STRIPE_OPENAPI_2024_SPEC` if set, else
+ * `<repo>/../shared/stripe/spec3.2024-04-10.json` with `<repo>` = process.cwd() (jest runs at the root;
+ * CI clones the repository with shared/ beside it).
+ */
+export function openApi2024SpecPath(): string {
+  const fromEnv = process.env['STRIPE_OPENAPI_2024_SPEC'];
+  if (fromEnv) return path.resolve(fromEnv);
+  return path.resolve(process.cwd(), '..', 'shared', 'stripe', 'spec3.2024-04-10.json');
+}
+
+export function isOpenApi2024SpecAvailable(): boolean {
+  return fs.existsSync(openApi2024SpecPath());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SDK schemas
+
+type JsonObject = Record<string, unknown>;
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+let index: StripeSchemaIndex | undefined;
+let schemaFiles: JsonObject[] | undefined;
+const sdkAjv: Partial<Record<'strict' | 'lenient', AjvInstance>> = {};
+const sdkValidators = new Map<string, ValidateFunction>();
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+}
+
+/** The generated schemas' index.json: the SDK and API version they describe, the file of each object. */
+export function stripeSchemaIndex(): StripeSchemaIndex {
+  index ??= readJson(path.join(stripeSchemasDir(), 'index.json')) as StripeSchemaIndex;
+  return index;
+}
+
+function loadSchemaFiles(): JsonObject[] {
+  if (!schemaFiles) {
+    const dir = stripeSchemasDir();
+    const idx = stripeSchemaIndex();
+    const files = [idx.shared, ...Object.values(idx.objects)];
+    schemaFiles = [...new Set(files)].map((f) => readJson(path.join(dir, f)) as JsonObject);
+  }
+  return schemaFiles;
+}
+
+/** A copy of a schema without `additionalProperties: false` (index signatures stay). */
+function withoutClosedObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutClosedObjects);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'additionalProperties' && v === false) continue;
+    out[k] = withoutClosedObjects(v);
+  }
+  return out;
+}
+
+function sdkInstance(mode: 'strict' | 'lenient'): AjvInstance {
+  let ajv = sdkAjv[mode];
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, inlineRefs: false });
+    addFormats(ajv);
+    for (const schema of loadSchemaFiles())
+      ajv.addSchema(mode === 'strict' ? schema : (withoutClosedObjects(schema) as JsonObject));
+    sdkAjv[mode] = ajv;
+  }
+  return ajv;
+}
+
+function sdkValidator(name: StripeObjectName, options: StripeShapeOptions): ValidateFunction {
+  const mode = options.allowUnknownProperties ? 'lenient' : 'strict';
+  const key = `${mode}:${name}`;
+  let validate = sdkValidators.get(key);
+  if (!validate) {
+    const idx = stripeSchemaIndex();
+    const file = idx.objects[name];
+    if (!file) throw new Error(`stripe-shapes: no schema for ${String(name)}`);
+    const id = idx.schemaBase + file;
+    validate = sdkInstance(mode).getSchema(id);
+    if (!validate) throw new Error(`stripe-shapes: schema ${id} did not load`);
+    sdkValidators.set(key, validate);
+  }
+  return validate;
+}
+
+/**
+ * What the value looks like on the wire: the SDK turns `*_decimal` strings into Decimal objects (whose
+ * toJSON gives the string back) and hangs a non-enumerable `lastResponse` on results; JSON drops both.
+ */
+function asWireJson(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+/** `/a/0/b~1c` -> `$.a[0]["b/c"]` */
+function jsonPath(pointer: string): string {
+  if (pointer === '') return '$';
+  return (
+    '$' +
+    pointer
+      .slice(1)
+      .split('/')
+      .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((seg) =>
+        /^\d+$/.test(seg)
+          ? `[${seg}]`
+          : /^[A-Za-z_$][\w$]*$/.test(seg)
+            ? `.${seg}`
+            : `[${JSON.stringify(seg)}]`,
+      )
+      .join('')
+  );
+}
+
+function describeError(e: ErrorObject): string {
+  const at = jsonPath(e.instancePath);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${at}: missing required property '${String(params['missingProperty'])}'`;
+    case 'additionalProperties':
+      return `${at}: unknown property '${String(params['additionalProperty'])}'`;
+    case 'false schema':
+      return `${at}: must be absent`;
+    case 'enum':
+      return `${at}: must be one of ${JSON.stringify(params['allowedValues'])}`;
+    case 'const':
+      return `${at}: must be ${JSON.stringify(params['allowedValue'])}`;
+    default:
+      return `${at}: ${e.message ?? e.keyword}`;
+  }
+}
+
+const ALTERNATIVE_KEYWORDS = new Set(['type', 'anyOf', 'oneOf', 'if']);
+
+/**
+ * One line per violation. ajv reports every failed branch of an `anyOf` (a nullable or expandable field):
+ * when a branch got further than its type (a missing property inside the object branch, say), the
+ * branches' bare type mismatches at or above that place are noise and are left out; type mismatches left at
+ * one place are merged (`must be integer or null`).
+ */
+function describeErrors(errors: readonly ErrorObject[] | null | undefined): string[] {
+  const all = errors ?? [];
+  const specific = all.filter((e) => !ALTERNATIVE_KEYWORDS.has(e.keyword)).map((e) => e.instancePath);
+  const hasSpecificAtOrBelow = (p: string): boolean => specific.some((s) => s === p || s.startsWith(p + '/'));
+  const types = new Map<string, string[]>();
+  const lines: string[] = [];
+  for (const e of all) {
+    if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf') {
+      if (
+        !hasSpecificAtOrBelow(e.instancePath) &&
+        !all.some((o) => o.keyword === 'type' && o.instancePath === e.instancePath)
+      ) {
+        lines.push(describeError(e));
+      }
+      continue;
+    }
+    if (e.keyword === 'type') {
+      if (hasSpecificAtOrBelow(e.instancePath)) continue;
+      const expected = (e.params as { type?: unknown }).type;
+      const list = types.get(e.instancePath) ?? [];
+      for (const t of Array.isArray(expected) ? expected : [expected])
+        if (!list.includes(String(t))) list.push(String(t));
+      if (!types.has(e.instancePath)) lines.push(`\u0000type:${e.instancePath}`);
+      types.set(e.instancePath, list);
+      continue;
+    }
+    lines.push(describeError(e));
+  }
+  const out = lines.map((l) => {
+    if (!l.startsWith('\u0000type:')) return l;
+    const p = l.slice('\u0000type:'.length);
+    return `${jsonPath(p)}: must be ${(types.get(p) ?? []).join(' or ')}`;
+  });
+  return [...new Set(out)];
+}
+
+function runValidator(validate: ValidateFunction, value: unknown): string[] {
+  const wire = asWireJson(value);
+  if (wire === undefined) return ['$: value is undefined'];
+  return validate(wire) ? [] : describeErrors(validate.errors);
+}
+
+/** The violations of `value` against the SDK schema of `name` (empty when it matches). */
+export function validateStripeShape(
+  name: StripeObjectName,
+  value: unknown,
+  options: StripeShapeOptions = {},
+): string[] {
+  return runValidator(sdkValidator(name, options), value);
+}
+
+function shapeError(what: string, violations: string[], value: unknown): Error {
+  const id = isObject(value) && typeof value['id'] === 'string' ? ` ${value['id']}` : '';
+  return new Error(
+    `${what}${id} does not match (${violations.length} violation${violations.length === 1 ? '' : 's'}):\n` +
+      violations.map((v) => `  - ${v}`).join('\n'),
+  );
+}
+
+/** Throws an Error listing every violation (with its JSON path) when `value` is not a valid `name`. */
+export function expectStripeShape(
+  name: StripeObjectName,
+  value: unknown,
+  options: StripeShapeOptions = {},
+): void {
+  const violations = validateStripeShape(name, value, options);
+  if (violations.length > 0) {
+    const idx = stripeSchemaIndex();
+    throw shapeError(`Stripe ${name} (stripe@${idx.stripe}, API ${idx.apiVersion})`, violations, value);
+  }
+}
+
+/** A list envelope (`{ object: 'list', data, has_more, url }`) whose every item is a valid `itemName`. */
+export function validateStripeListShape(
+  itemName: StripeObjectName,
+  value: unknown,
+  options: StripeShapeOptions = {},
+): string[] {
+  const violations = validateStripeShape('List', value, options);
+  const data = isObject(value) ? value['data'] : undefined;
+  if (Array.isArray(data)) {
+    data.forEach((item, i) => {
+      for (const v of validateStripeShape(itemName, item, options))
+        violations.push(v.replace(/^\$/, `$.data[${i}]`));
+    });
+  }
+  return violations;
+}
+
+export function expectStripeListShape(
+  itemName: StripeObjectName,
+  value: unknown,
+  options: StripeShapeOptions = {},
+): void {
+  const violations = validateStripeListShape(itemName, value, options);
+  if (violations.length > 0) {
+    const idx = stripeSchemaIndex();
+    throw shapeError(
+      `Stripe list of ${itemName} (stripe@${idx.stripe}, API ${idx.apiVersion})`,
+      violations,
+      value,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The 2024-04-10 OpenAPI spec
+
+const OPENAPI_ID = 'https://stripe-shapes.invalid/openapi-2024-04-10.json';
+let openApiAjv: AjvInstance | undefined;
+const openApiValidators = new Map<string, ValidateFunction>();
+let warnedMissingSpec = false;
+
+const componentRef = (ref: string): string => {
+  const m = /^#\/components\/schemas\/(.+)$/.exec(ref);
+  if (!m?.[1]) throw new Error(`stripe-shapes: unexpected $ref ${ref} in the OpenAPI spec`);
+  return `#/definitions/${m[1]}`;
+};
+
+/**
+ * OpenAPI 3.0 schema object -> JSON Schema draft-07: `$ref`s to `#/definitions`, `nullable: true` as a
+ * `null` alternative, the refs of `x-expansionResources` added to an expandable field's `anyOf`, enums marked
+ * `x-stripeBypassValidation` (Stripe may send other values) opened, other `x-*` extensions dropped.
+ */
+export function openApiToJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(openApiToJsonSchema);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k.startsWith('x-') || k === 'nullable' || k === 'example' || k === 'discriminator') continue;
+    if (k === '$ref' && typeof v === 'string') out[k] = componentRef(v);
+    else if (k === 'properties' && isObject(v)) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, openApiToJsonSchema(s)]));
+    } else out[k] = openApiToJsonSchema(v);
+  }
+  const expansion = node['x-expansionResources'];
+  if (isObject(expansion) && Array.isArray(expansion['oneOf'])) {
+    const anyOf = Array.isArray(out['anyOf']) ? [...(out['anyOf'] as unknown[])] : [];
+    const has = new Set(anyOf.map((m) => (isObject(m) ? m['$ref'] : undefined)));
+    for (const alt of expansion['oneOf'] as unknown[]) {
+      const converted = openApiToJsonSchema(alt);
+      if (isObject(converted) && !has.has(converted['$ref'])) anyOf.push(converted);
+    }
+    if (!Array.isArray(out['anyOf']) && out['type'] === 'string') {
+      // an expandable declared as a plain string id: the id or one of the expansions
+      const idSchema: JsonObject = { type: 'string' };
+      if (typeof out['maxLength'] === 'number') idSchema['maxLength'] = out['maxLength'];
+      delete out['type'];
+      delete out['maxLength'];
+      anyOf.unshift(idSchema);
+    }
+    out['anyOf'] = anyOf;
+  }
+  if (node['x-stripeBypassValidation'] === true && Array.isArray(out['enum'])) delete out['enum'];
+  if (node['nullable'] === true) {
+    if (typeof out['type'] === 'string') {
+      out['type'] = [out['type'], 'null'];
+      if (Array.isArray(out['enum']) && !out['enum'].includes(null))
+        out['enum'] = [...(out['enum'] as unknown[]), null];
+    } else {
+      const description = out['description'];
+      const inner = { ...out };
+      delete inner['description'];
+      return { ...(description === undefined ? {} : { description }), anyOf: [inner, { type: 'null' }] };
+    }
+  }
+  return out;
+}
+
+function openApiInstance(): AjvInstance {
+  if (!openApiAjv) {
+    const spec = readJson(openApi2024SpecPath()) as { components?: { schemas?: JsonObject } };
+    const components = spec.components?.schemas;
+    if (!components) throw new Error(`stripe-shapes: ${openApi2024SpecPath()} has no components.schemas`);
+    const definitions: JsonObject = {};
+    for (const [name, schema] of Object.entries(components)) definitions[name] = openApiToJsonSchema(schema);
+    const ajv = new Ajv({ allErrors: true, strict: false, inlineRefs: false });
+    addFormats(ajv);
+    ajv.addFormat('unix-time', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+    ajv.addFormat('decimal', /^-?[0-9]+(\.[0-9]+)?$/);
+    ajv.addSchema({ $id: OPENAPI_ID, definitions });
+    openApiAjv = ajv;
+  }
+  return openApiAjv;
+}
+
+function openApiValidator(component: OpenApi2024ComponentName): ValidateFunction {
+  let validate = openApiValidators.get(component);
+  if (!validate) {
+    if (!(OPENAPI_2024_COMPONENTS as readonly string[]).includes(component)) {
+      throw new Error(
+        `stripe-shapes: ${String(component)} is not one of the 2024 components checked (${OPENAPI_2024_COMPONENTS.join(', ')})`,
+      );
+    }
+    validate = openApiInstance().compile({ $ref: `${OPENAPI_ID}#/definitions/${component}` });
+    openApiValidators.set(component, validate);
+  }
+  return validate;
+}
+
+function specMissing(): boolean {
+  if (isOpenApi2024SpecAvailable()) return false;
+  if (!warnedMissingSpec) {
+    warnedMissingSpec = true;
+    console.warn(
+      `stripe-shapes: SKIPPING the OpenAPI 2024-04-10 shape checks: ${openApi2024SpecPath()} not found. ` +
+        'Clone the repository with shared/ beside it (../shared/stripe/) or set STRIPE_OPENAPI_2024_SPEC.',
+    );
+  }
+  return true;
+}
+
+/**
+ * The violations of `value` against the 2024-04-10 OpenAPI component (empty when it matches, and when the
+ * spec is not there: then a warning says the check was skipped). Extra properties are allowed: the
+ * pinned version is newer than the spec.
+ */
+export function validateOpenApi2024Shape(component: OpenApi2024ComponentName, value: unknown): string[] {
+  if (specMissing()) return [];
+  return runValidator(openApiValidator(component), value);
+}
+
+export function expectOpenApi2024Shape(component: OpenApi2024ComponentName, value: unknown): void {
+  const violations = validateOpenApi2024Shape(component, value);
+  if (violations.length > 0)
+    throw shapeError(`Stripe ${component} (OpenAPI spec 2024-04-10)`, violations, value);
+}
