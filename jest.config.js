@@ -9,7 +9,16 @@ const common = {
     '^@billing/domain$': '<rootDir>/libs/domain/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  transform: { '^.+\\.ts$': tsJest },
+  transform: {
+    '^.+\\.ts$': tsJest,
+    // ESM-only dependencies that CommonJS packages require() (e.g. @fastify/static -> content-disposition):
+    // Node 20 allows require(esm), Jest's module runtime does not, so Jest gets them compiled to CommonJS.
+    '/node_modules/(content-disposition)/.+\\.js$': [
+      'ts-jest',
+      { useESM: false, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, ignoreDeprecations: '6.0' } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   rootDir: '.',
 };
 
@@ -25,13 +34,13 @@ export default {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
-      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
     },
   ],
   collectCoverageFrom: ['libs/domain/src/**/*.ts', '!**/*.spec.ts', '!**/index.ts'],

@@ -9,7 +9,6 @@ import { DatabaseModule } from './platform/database/database.module.js';
 import { HealthModule } from './platform/health/health.module.js';
 import { HttpPlatformModule } from './platform/http/http.module.js';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module.js';
-import { LoggingModule } from './platform/logging/logging.module.js';
 import { QueueModule } from './platform/queue/queue.module.js';
 import { RedisModule } from './platform/redis/redis.module.js';
 
@@ -29,7 +28,6 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({ ...(options.env ?? {}), APP_ROLE: options.role }),
         ClockModule,
-        LoggingModule,
         DatabaseModule,
         RedisModule,
         QueueModule,

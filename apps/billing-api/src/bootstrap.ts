@@ -1,11 +1,11 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { AppConfig } from './platform/config/app-config.js';
-import type { AppRole } from './platform/config/environment.js';
 import { configureHttpApp, createHttpAdapter } from './http-app.js';
+import { AppConfig } from './platform/config/app-config.js';
+import type { EnvironmentVariables } from './platform/config/environment.js';
+import { createRootLogger, PinoNestLogger } from './platform/logging/logger.js';
 
 export type RunningApp =
   | { kind: 'http'; app: NestFastifyApplication; config: AppConfig }
@@ -15,15 +15,17 @@ export type RunningApp =
  * Starts the service in its role (R-ARCH-4): `api` serves HTTP, `worker` runs queue consumers and
  * schedules, `all` does both in one process (the default for development).
  */
-export async function startBillingService(role: AppRole): Promise<RunningApp> {
+export async function startBillingService(env: EnvironmentVariables): Promise<RunningApp> {
+  const role = env.APP_ROLE;
+  const logger = createRootLogger(env.LOG_LEVEL);
+  const nestLogger = new PinoNestLogger(logger);
   if (role === 'worker') {
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ role }), { bufferLogs: true });
-    app.useLogger(app.get(Logger));
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ role }), { logger: nestLogger });
     app.enableShutdownHooks();
     return { kind: 'worker', app, config: app.get(AppConfig) };
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ role }), createHttpAdapter(), {
-    bufferLogs: true,
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ role }), createHttpAdapter(logger), {
+    logger: nestLogger,
     rawBody: true,
   });
   const config = app.get(AppConfig);

@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import type { Logger as Pino } from 'pino';
 import type { AppConfig } from './platform/config/app-config.js';
 import { correlationIdFrom, RequestContext } from './platform/context/request-context.js';
 import { renderError } from './platform/http/error-response.js';
@@ -11,8 +11,9 @@ import { renderError } from './platform/http/error-response.js';
  * Fastify rather than Express: on this hardware Nest on Fastify answered about four times as many small
  * JSON requests per second (issue 4 measurements), and webhook intake and payment creation are hot paths.
  */
-export function createHttpAdapter(): FastifyAdapter {
+export function createHttpAdapter(logger: Pino): FastifyAdapter {
   return new FastifyAdapter({
+    loggerInstance: logger,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => correlationIdFrom(req.headers['x-request-id']),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
@@ -22,7 +23,6 @@ export function createHttpAdapter(): FastifyAdapter {
 
 /** Everything the HTTP process needs beyond the modules: context, headers, CORS, docs. */
 export async function configureHttpApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
-  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
 
   // Correlation id (R-API-7): taken from x-request-id when well formed, echoed on every response, and

@@ -5,9 +5,9 @@ import { InvalidEnvironmentError, validateEnvironment } from './platform/config/
 
 // Fail fast, naming every bad variable, before anything connects anywhere (R-ARCH-6).
 if (existsSync('.env') && process.env.NODE_ENV !== 'test') process.loadEnvFile('.env');
-let role;
+let env;
 try {
-  role = validateEnvironment(process.env).APP_ROLE;
+  env = validateEnvironment(process.env);
 } catch (e) {
   if (e instanceof InvalidEnvironmentError) {
     process.stderr.write(`${e.message}\nSee .env.example for every variable and its format.\n`);
@@ -16,10 +16,10 @@ try {
   throw e;
 }
 
-startBillingService(role)
+startBillingService(env)
   .then(async (running) => {
     if (running.kind === 'http') {
-      process.stdout.write(`billing-api (${role}) listening on ${await running.app.getUrl()}\n`);
+      process.stdout.write(`billing-api (${env.APP_ROLE}) listening on ${await running.app.getUrl()}\n`);
     } else {
       process.stdout.write('billing-worker started\n');
     }

@@ -1,5 +1,4 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import { ApiError, ReplayedErrorResponse, type ErrorBody } from './api-error.js';
 import type { ApiErrorCode } from './error-codes.js';
 
@@ -63,9 +62,6 @@ export function renderError(exception: unknown, requestId: string): RenderedErro
       body: body(exception.code, exception.message, requestId, exception.options),
       internal: exception.status >= 500,
     };
-  }
-  if (exception instanceof ThrottlerException) {
-    return { status: 429, body: body('rate_limited', PUBLIC_MESSAGE.rate_limited ?? '', requestId), internal: false };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
