@@ -388,15 +388,17 @@ function step(
   switch (input.type) {
     case 'start_trial': {
       if (s.trialUsed) return err(rejection('trial_already_used', 'this account has already had its trial'));
-      const plan = paidPlan(catalogue, input.planId, input.interval);
-      if (!plan.ok) return plan;
-      if (!plan.value.trialEligible) {
+      const candidate = findPlan(catalogue, input.planId);
+      if (!candidate.ok) return candidate;
+      if (!candidate.value.trialEligible) {
         return err(
-          rejection('trial_not_available', `the ${plan.value.name} plan has no trial`, {
+          rejection('trial_not_available', `the ${candidate.value.name} plan has no trial`, {
             planId: input.planId,
           }),
         );
       }
+      const plan = paidPlan(catalogue, input.planId, input.interval);
+      if (!plan.ok) return plan;
       const next: SubscriptionSnapshot = {
         state: 'trialing',
         planId: input.planId,
