@@ -197,6 +197,57 @@ function fixNode(node, propName, stats) {
   return out;
 }
 
+/** `object` constant of a definition and whether it is a deleted-object stub (`deleted: true` required). */
+function discriminatorOf(def) {
+  const objectConst = def?.properties?.object?.const;
+  if (typeof objectConst !== 'string') return undefined;
+  const deleted = def.properties.deleted?.const === true && (def.required ?? []).includes('deleted');
+  return { objectConst, deleted };
+}
+
+/**
+ * In every `anyOf` with two or more `$ref`s to objects told apart by their `object` constant (and `deleted`),
+ * replaces those refs with one if/then/else chain on the discriminator. Same values accepted; ajv then
+ * reports the errors of the branch the value claims to be, instead of every branch's.
+ */
+function discriminateUnions(node, defs, stats) {
+  if (Array.isArray(node)) return node.map((n) => discriminateUnions(n, defs, stats));
+  if (!isObj(node)) return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = discriminateUnions(v, defs, stats);
+  if (!Array.isArray(out.anyOf)) return out;
+  const refs = out.anyOf
+    .filter((m) => isObj(m) && typeof m.$ref === 'string' && Object.keys(m).length === 1)
+    .map((m) => ({ member: m, disc: discriminatorOf(defs[refName(m.$ref)]) }));
+  if (refs.length < 2 || refs.some((r) => !r.disc)) return out;
+  const keys = refs.map((r) => `${r.disc.objectConst}:${r.disc.deleted}`);
+  if (new Set(keys).size !== keys.length) return out;
+  // Deleted stubs first: `{ object: 'customer', deleted: true }` is a DeletedCustomer, never a Customer.
+  const ordered = [...refs].sort((a, b) => Number(b.disc.deleted) - Number(a.disc.deleted));
+  const consts = [...new Set(refs.map((r) => r.disc.objectConst))].sort();
+  let chain = {
+    type: 'object',
+    properties: { object: consts.length === 1 ? { const: consts[0] } : { enum: consts } },
+    required: ['object'],
+  };
+  for (const { member, disc } of ordered.reverse()) {
+    const cond = disc.deleted
+      ? {
+          type: 'object',
+          properties: { object: { const: disc.objectConst }, deleted: { const: true } },
+          required: ['object', 'deleted'],
+        }
+      : { type: 'object', properties: { object: { const: disc.objectConst } }, required: ['object'] };
+    chain = { if: cond, then: member, else: chain };
+  }
+  stats.discriminated += 1;
+  const members = refs.map((r) => r.member);
+  const firstIndex = out.anyOf.indexOf(members[0]);
+  const rest = out.anyOf.filter((m) => !members.includes(m));
+  rest.splice(firstIndex, 0, chain);
+  return { ...out, anyOf: rest };
+}
+
 /** The `$ref`s (definition names) used in a node. */
 function collectRefs(node, into) {
   if (Array.isArray(node)) node.forEach((n) => collectRefs(n, into));
@@ -282,7 +333,7 @@ function main() {
     const events = eventObjectMap(program, wrapper);
 
     // 1. Fix-ups on every definition.
-    const stats = { voidProps: new Set(), openEnums: 0, integers: 0 };
+    const stats = { voidProps: new Set(), openEnums: 0, integers: 0, discriminated: 0 };
     const defs = {};
     for (const [name, def] of Object.entries(raw.definitions)) {
       if (name.startsWith('Top_')) continue;
@@ -346,6 +397,10 @@ function main() {
           })),
       ],
     };
+
+    // Unions of several objects (`string | Customer | DeletedCustomer`, `BankAccount | Card | Source`) choose
+    // their branch by `object` (and `deleted`), so a violation is reported for that branch only.
+    for (const name of Object.keys(defs)) defs[name] = discriminateUnions(defs[name], defs, stats);
 
     // 3. Keep what is reachable; split into one file per object plus a shared file.
     const reachable = new Set();
@@ -415,7 +470,7 @@ function main() {
     log(
       `stripe-schemas: stripe@${versions.stripe} (${versions.apiVersion}): ${Object.keys(written).length} files, ` +
         `${(total / 1024).toFixed(0)} KiB, ${reachable.size} definitions; fix-ups: ${stats.openEnums} open enums, ` +
-        `${stats.integers} integer fields, absent-only properties: ${[...stats.voidProps].sort().join(', ')}`,
+        `${stats.integers} integer fields, ${stats.discriminated} discriminated unions, absent-only properties: ${[...stats.voidProps].sort().join(', ')}`,
     );
     if (check) {
       const stale = compareDirs(target, outDir);

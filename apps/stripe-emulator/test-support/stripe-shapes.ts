@@ -75,10 +75,6 @@ export interface StripeSchemaIndex {
 // ---------------------------------------------------------------------------------------------------------
 // Locating files
 
-function firstExisting(candidates: string[]): string | undefined {
-  return candidates.find((c) => fs.existsSync(c));
-}
-
 function moduleDir(): string | undefined {
   try {
     return path.dirname(fileURLToPath(import.meta.url));
@@ -90,19 +86,23 @@ function moduleDir(): string | undefined {
 /** The generated schemas folder: beside this file, else from the repository root (process.cwd()). */
 export function stripeSchemasDir(): string {
   const here = moduleDir();
-  const dir = firstExisting(
-    [
-      here ? path.resolve(here, '..', 'schemas') : '',
-      path.resolve(process.cwd(), 'apps', 'stripe-emulator', 'schemas'),
-    ].filter((c) => c !== '' && fs.existsSync(path.join(c, 'index.json'))),
-  );
+  const candidates = [
+    ...(here ? [path.resolve(here, '..', 'schemas')] : []),
+    path.resolve(process.cwd(), 'apps', 'stripe-emulator', 'schemas'),
+  ];
+  const dir = candidates.find((c) => fs.existsSync(path.join(c, 'index.json')));
   if (!dir) {
     throw new Error(
-      'stripe-shapes: apps/stripe-emulator/schemas/index.json not found; run `npm run stripe:schemas` ' +
+      `stripe-shapes: no schemas/index.json in ${candidates.join(' or ')}; run \`npm run stripe:schemas\` ` +
         '(node scripts/stripe-schemas/generate.mjs) from the repository root.',
     );
   }
   return dir;
+}
+
+/** `<repo>/../shared/stripe`, with `<repo>` = process.cwd(): the shared data folder CI clones beside the repo. */
+export function sharedStripeDir(): string {
+  return path.resolve(process.cwd(), '..', 'shared', 'stripe');
 }
 
 /**
@@ -113,7 +113,7 @@ export function stripeSchemasDir(): string {
 export function openApi2024SpecPath(): string {
   const fromEnv = process.env['STRIPE_OPENAPI_2024_SPEC'];
   if (fromEnv) return path.resolve(fromEnv);
-  return path.resolve(process.cwd(), '..', 'shared', 'stripe', 'spec3.2024-04-10.json');
+  return path.join(sharedStripeDir(), 'spec3.2024-04-10.json');
 }
 
 export function isOpenApi2024SpecAvailable(): boolean {
@@ -249,8 +249,12 @@ const ALTERNATIVE_KEYWORDS = new Set(['type', 'anyOf', 'oneOf', 'if']);
  */
 function describeErrors(errors: readonly ErrorObject[] | null | undefined): string[] {
   const all = errors ?? [];
-  const specific = all.filter((e) => !ALTERNATIVE_KEYWORDS.has(e.keyword)).map((e) => e.instancePath);
-  const hasSpecificAtOrBelow = (p: string): boolean => specific.some((s) => s === p || s.startsWith(p + '/'));
+  // A branch "got further" at p when it reported anything below p, or a non-alternative error at p.
+  const hasSpecificAtOrBelow = (p: string): boolean =>
+    all.some(
+      (o) =>
+        o.instancePath.startsWith(p + '/') || (o.instancePath === p && !ALTERNATIVE_KEYWORDS.has(o.keyword)),
+    );
   const types = new Map<string, string[]>();
   const lines: string[] = [];
   for (const e of all) {
@@ -278,7 +282,8 @@ function describeErrors(errors: readonly ErrorObject[] | null | undefined): stri
   const out = lines.map((l) => {
     if (!l.startsWith('\u0000type:')) return l;
     const p = l.slice('\u0000type:'.length);
-    return `${jsonPath(p)}: must be ${(types.get(p) ?? []).join(' or ')}`;
+    const expected = [...(types.get(p) ?? [])].sort((a, b) => Number(a === 'null') - Number(b === 'null'));
+    return `${jsonPath(p)}: must be ${expected.join(' or ')}`;
   });
   return [...new Set(out)];
 }
