@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Provider } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { SignJWT } from 'jose';
@@ -24,7 +25,9 @@ export interface TestAppOptions {
   role?: AppRole;
   env?: Record<string, string>;
   clock?: ManualClock;
-  /** Extra changes to the module before it compiles (extra providers for a test). */
+  /** Extra providers for a test (e.g. a second job handler). */
+  providers?: Provider[];
+  /** Extra changes to the module before it compiles. */
   customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
@@ -34,6 +37,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const env = testEnv(options.env);
   let builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ role: options.role ?? 'all', env })],
+    providers: options.providers ?? [],
   })
     .overrideProvider(Clock)
     .useValue(clock);
@@ -41,8 +45,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = createRootLogger(env.LOG_LEVEL ?? 'silent');
   const moduleRef = await builder.setLogger(new PinoNestLogger(logger)).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(logger), { rawBody: true });
-  await configureHttpApp(app, app.get(AppConfig));
-  await app.listen(0, '127.0.0.1');
+  try {
+    await configureHttpApp(app, app.get(AppConfig));
+    await app.listen(0, '127.0.0.1');
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw e;
+  }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, clock, db: app.get(DataSource), close: () => app.close() };
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * Where the integration and e2e tiers find their services. CI and developers may point elsewhere with
  * TEST_DATABASE_URL / TEST_REDIS_URL; the database is created (fresh) by the global setup.
@@ -14,7 +16,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     DB_MIGRATE: 'true',
     DB_POOL_SIZE: '10',
     REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: 'billing-test',
+    // Each app gets its own queues: a job enqueued by one test is not taken by another test's worker.
+    QUEUE_PREFIX: `billing-test-${randomUUID().slice(0, 8)}`,
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_IP_PER_MINUTE: '100000',

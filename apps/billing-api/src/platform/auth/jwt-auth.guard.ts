@@ -2,11 +2,10 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { RequestContext } from '../context/request-context.js';
 import { ApiError } from '../http/api-error.js';
-import { type AuthenticatedRequest, IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
-import type { Role } from './principal.js';
+import { type AuthenticatedRequest, IS_PUBLIC } from './auth.decorators.js';
 import { InvalidTokenError, TokenVerifier } from './token-verifier.js';
 
-/** Global guard: a valid bearer token on every non-public route, and the route's roles if it names any. */
+/** Global guard: a valid bearer token on every non-public route (R-API-2). */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
@@ -29,10 +28,6 @@ export class JwtAuthGuard implements CanActivate {
       throw e;
     }
     RequestContext.setActor({ type: 'user', id: request.principal.userId });
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
-    if (roles && !roles.includes(request.principal.role)) {
-      throw new ApiError('forbidden', `This action requires one of the roles: ${roles.join(', ')}.`);
-    }
     return true;
   }
 }

@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; param?: string; request_id: string };
+}
+interface AccountBody {
+  id: string;
+  name: string;
+  billingEmail: string;
+  timeZone: string;
+}
+
+describe('HTTP platform: errors, auth, scoping, card data, correlation ids, docs', () => {
+  let t: TestApp;
+  let admin: string;
+  let account: AccountBody;
+  let other: AccountBody;
+
+  const create = async (name: string): Promise<AccountBody> => {
+    const r = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { name, billingEmail: 'billing@acme.test', timeZone: 'America/New_York', owner: { userId: `u-${randomUUID()}`, email: 'o@acme.test' } },
+    });
+    expect(r.status).toBe(201);
+    return r.body;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await tokenFor({ sub: 'admin-1', role: 'admin' });
+    account = await create(`Acme ${randomUUID()}`);
+    other = await create(`Other ${randomUUID()}`);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers unknown routes with the one error shape and a request id', async () => {
+    const r = await http<ErrorBody>(t.url, 'GET', '/v1/nope', { token: admin });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('not_found');
+    expect(r.body.error.request_id).toBe(r.headers.get('x-request-id'));
+  });
+
+  it('echoes a caller-supplied x-request-id and stores it as the correlation id of the audit record', async () => {
+    const correlationId = `test-${randomUUID()}`;
+    const owner = await tokenFor({ sub: 'owner-a', role: 'owner', accountId: account.id });
+    const r = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${account.id}`, {
+      token: owner,
+      body: { timeZone: 'Europe/Berlin' },
+      headers: { 'x-request-id': correlationId },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-request-id')).toBe(correlationId);
+    const rows = (await t.db.query(`SELECT action, actor_type, actor_id, before, after FROM audit_log WHERE correlation_id = $1`, [
+      correlationId,
+    ])) as { action: string; actor_type: string; actor_id: string; before: unknown; after: unknown }[];
+    expect(rows).toEqual([
+      {
+        action: 'account.settings_updated',
+        actor_type: 'user',
+        actor_id: 'owner-a',
+        before: { timeZone: 'America/New_York' },
+        after: { timeZone: 'Europe/Berlin' },
+      },
+    ]);
+  });
+
+  it('replaces a malformed x-request-id with a fresh one', async () => {
+    const r = await http(t.url, 'GET', '/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses missing, forged and expired tokens with 401 unauthenticated', async () => {
+    expect((await http<ErrorBody>(t.url, 'GET', `/v1/accounts/${account.id}`)).body.error.code).toBe('unauthenticated');
+    const forged = await tokenFor({ sub: 'x', role: 'admin' }, 'another-secret-of-at-least-32-characters!!');
+    const r = await http<ErrorBody>(t.url, 'GET', `/v1/accounts/${account.id}`, { token: forged });
+    expect(r.status).toBe(401);
+    expect(r.body.error.code).toBe('unauthenticated');
+  });
+
+  it('refuses a role the route does not allow with 403 forbidden', async () => {
+    const member = await tokenFor({ sub: 'm', role: 'member', accountId: account.id });
+    const r = await http<ErrorBody>(t.url, 'PATCH', `/v1/accounts/${account.id}`, { token: member, body: { name: 'x' } });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('forbidden');
+    const owner = await tokenFor({ sub: 'o', role: 'owner', accountId: account.id });
+    expect((await http(t.url, 'POST', '/v1/admin/accounts', { token: owner, body: {} })).status).toBe(403);
+  });
+
+  it("reports another account's resources as 404, never 200 or 403", async () => {
+    const owner = await tokenFor({ sub: 'o', role: 'owner', accountId: account.id });
+    for (const [method, path] of [
+      ['GET', `/v1/accounts/${other.id}`],
+      ['PATCH', `/v1/accounts/${other.id}`],
+      ['GET', `/v1/accounts/${other.id}/members`],
+      ['GET', `/v1/accounts/${other.id}/audit-log`],
+    ] as const) {
+      const r = await http<ErrorBody>(t.url, method, path, { token: owner, ...(method === 'PATCH' ? { body: { name: 'pwned' } } : {}) });
+      expect([path, r.status, r.body.error.code]).toEqual([path, 404, 'not_found']);
+    }
+    const still = await http<AccountBody>(t.url, 'GET', `/v1/accounts/${other.id}`, { token: admin });
+    expect(still.body.name).toBe(other.name);
+  });
+
+  it('lets internal roles read any account', async () => {
+    const finance = await tokenFor({ sub: 'f', role: 'finance' });
+    const r = await http<AccountBody>(t.url, 'GET', `/v1/accounts/${other.id}`, { token: finance });
+    expect(r.status).toBe(200);
+    expect(r.body.id).toBe(other.id);
+  });
+
+  it.each([
+    [{ name: 'ok', unexpected: 1 }, 'unexpected'],
+    [{ billingEmail: 'not-an-email' }, 'billingEmail'],
+    [{ timeZone: 'Mars/Olympus' }, 'timeZone'],
+    [{ locale: 'not a locale!' }, 'locale'],
+    [{ name: 42 }, 'name'],
+  ])('answers bad input %p with 400 validation_failed naming %p, and changes nothing', async (body, param) => {
+    const owner = await tokenFor({ sub: 'o', role: 'owner', accountId: account.id });
+    const before = await http<AccountBody>(t.url, 'GET', `/v1/accounts/${account.id}`, { token: admin });
+    const r = await http<ErrorBody>(t.url, 'PATCH', `/v1/accounts/${account.id}`, { token: owner, body });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.param).toBe(param);
+    const after = await http<AccountBody>(t.url, 'GET', `/v1/accounts/${account.id}`, { token: admin });
+    expect(after.body).toEqual(before.body);
+  });
+
+  it('answers unparsable JSON with 400 in the error shape', async () => {
+    const response = await fetch(`${t.url}/v1/accounts/${account.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: '{"name":',
+    });
+    const body = (await response.json()) as ErrorBody;
+    expect(response.status).toBe(400);
+    expect(body.error.code).toBe('validation_failed');
+  });
+
+  it('rejects anything that looks like a card number (R-CORE-6) before it is handled or stored', async () => {
+    const name = `Card ${randomUUID()}`;
+    const r = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { name, billingEmail: 'b@acme.test', owner: { userId: '4242 4242 4242 4242', email: 'o@acme.test' } },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'card_data_forbidden', param: 'owner.userId' });
+    expect(JSON.stringify(r.body)).not.toContain('4242');
+    const rows = (await t.db.query(`SELECT count(*)::int AS n FROM accounts WHERE name = $1`, [name])) as { n: number }[];
+    expect(rows[0]?.n).toBe(0);
+    const q = await http<ErrorBody>(t.url, 'GET', '/v1/admin/accounts?cursor=4000000000000002', { token: admin });
+    expect(q.body.error.code).toBe('card_data_forbidden');
+  });
+
+  it('sends security headers', async () => {
+    const r = await http(t.url, 'GET', '/health');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
+  it('serves Swagger UI at /docs and the document at /docs-json with bearer auth and every route', async () => {
+    const ui = await fetch(`${t.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger-ui');
+    const doc = await http<{ components: { securitySchemes: Record<string, { scheme: string }> }; paths: Record<string, unknown> }>(
+      t.url,
+      'GET',
+      '/docs-json',
+    );
+    expect(doc.body.components.securitySchemes.bearer?.scheme).toBe('bearer');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/health', '/health/ready', '/v1/admin/accounts', '/v1/accounts/{accountId}', '/v1/accounts/{accountId}/audit-log']),
+    );
+  });
+
+  it('pages through accounts with a stable cursor', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { data: AccountBody[]; has_more: boolean; next_cursor: string | null } } = await http(
+        t.url,
+        'GET',
+        `/v1/admin/accounts?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: admin },
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((a) => a.id));
+      cursor = page.body.next_cursor;
+    } while (cursor && seen.length < 1000);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining([account.id, other.id]));
+    const bad = await http<ErrorBody>(t.url, 'GET', '/v1/admin/accounts?limit=101', { token: admin });
+    expect(bad.body.error).toMatchObject({ code: 'validation_failed', param: 'limit' });
+  });
+
+  it('keeps the audit log append-only at the database level', async () => {
+    await expect(t.db.query(`UPDATE audit_log SET action = 'tampered'`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('rate limiting shared through Redis (R-API-6)', () => {
+  it('counts requests of one account across two api instances and answers 429 rate_limited past the limit', async () => {
+    const env = { RATE_LIMIT_ACCOUNT_PER_MINUTE: '6', RATE_LIMIT_IP_PER_MINUTE: '100000' };
+    const [a, b] = await Promise.all([startTestApp({ env, role: 'api' }), startTestApp({ env, role: 'api' })]);
+    try {
+      const token = await tokenFor({ sub: 'rl', role: 'finance', accountId: randomUUID() });
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await http<ErrorBody>(i % 2 === 0 ? a.url : b.url, 'GET', '/v1/admin/accounts', { token });
+        statuses.push(r.status);
+        if (r.status === 429) {
+          expect(r.body.error.code).toBe('rate_limited');
+          expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+        }
+      }
+      // finance may not list accounts (403), but every request counts against the account's budget.
+      expect(statuses.slice(0, 6).every((s) => s === 403)).toBe(true);
+      expect(statuses.slice(6)).toEqual([429, 429]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

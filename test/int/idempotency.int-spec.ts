@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
+import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+
+interface AccountBody {
+  id: string;
+  name: string;
+}
+interface ErrorBody {
+  error: { code: string; message: string; param?: string; request_id: string };
+}
+
+const HOUR = 3_600_000;
+
+describe('Idempotency-Key on mutating routes (R-API-5)', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await tokenFor({ sub: 'admin-1', role: 'admin' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const createBody = (name: string): Record<string, unknown> => ({
+    name,
+    billingEmail: 'billing@example.test',
+    owner: { userId: `owner-${randomUUID()}`, email: 'owner@example.test' },
+  });
+  const countAccounts = async (name: string): Promise<number> =>
+    Number(((await t.db.query(`SELECT count(*)::int AS n FROM accounts WHERE name = $1`, [name])) as { n: number }[])[0]?.n);
+
+  it('executes 50 concurrent identical requests exactly once and answers all of them alike', async () => {
+    const key = randomUUID();
+    const name = `Concurrent ${key}`;
+    const body = createBody(name);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body, headers: { 'idempotency-key': key } }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 201));
+    const ids = new Set(responses.map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(await countAccounts(name)).toBe(1);
+    expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(49);
+    const audits = (await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'account.created' AND entity_id = $1`, [
+      [...ids][0],
+    ])) as { n: number }[];
+    expect(audits[0]?.n).toBe(1);
+  });
+
+  it('answers 409 idempotency_key_reused for the same key with another body, and changes nothing', async () => {
+    const key = randomUUID();
+    const first = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`First ${key}`),
+      headers: { 'idempotency-key': key },
+    });
+    expect(first.status).toBe(201);
+    const second = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`Second ${key}`),
+      headers: { 'idempotency-key': key },
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('idempotency_key_reused');
+    expect(await countAccounts(`Second ${key}`)).toBe(0);
+  });
+
+  it('requires the key where the route says so', async () => {
+    const name = `No key ${randomUUID()}`;
+    const response = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(name) });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'idempotency_key_required', param: 'Idempotency-Key' });
+    expect(await countAccounts(name)).toBe(0);
+  });
+
+  it('rejects malformed keys', async () => {
+    const response = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody('x'),
+      headers: { 'idempotency-key': 'x'.repeat(256) },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('idempotency_key_invalid');
+  });
+
+  it('replays a stored validation error instead of re-running it', async () => {
+    const key = randomUUID();
+    const bad = { name: '', billingEmail: 'not-an-email', owner: { userId: 'u', email: 'u@example.test' } };
+    const first = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: bad, headers: { 'idempotency-key': key } });
+    const again = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: bad, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(400);
+    expect(again.status).toBe(400);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('scopes keys to the account: the same key in two accounts is two operations', async () => {
+    const a = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Scoped ${randomUUID()}`), headers: { 'idempotency-key': randomUUID() } });
+    const b = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Scoped ${randomUUID()}`), headers: { 'idempotency-key': randomUUID() } });
+    const key = randomUUID();
+    const ownerA = await tokenFor({ sub: 'oa', role: 'owner', accountId: a.body.id });
+    const ownerB = await tokenFor({ sub: 'ob', role: 'owner', accountId: b.body.id });
+    const patchA = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${a.body.id}`, { token: ownerA, body: { name: 'Renamed' }, headers: { 'idempotency-key': key } });
+    const patchB = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${b.body.id}`, { token: ownerB, body: { name: 'Renamed' }, headers: { 'idempotency-key': key } });
+    expect([patchA.status, patchB.status]).toEqual([200, 200]);
+    expect(patchA.body.id).toBe(a.body.id);
+    expect(patchB.body.id).toBe(b.body.id);
+  });
+
+  it('forgets keys after 24 hours: the same key then starts a new operation, and the purge job deletes it', async () => {
+    const key = randomUUID();
+    const started = t.clock.now();
+    const first = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Old ${key}`), headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(201);
+
+    t.clock.advance(23 * HOUR);
+    const within = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`New ${key}`), headers: { 'idempotency-key': key } });
+    expect(within.status).toBe(409);
+
+    t.clock.advance(2 * HOUR);
+    const purge = await t.app.get(JobQueue).enqueue('maintenance.purge-idempotency-keys', {});
+    const result = (await purge.finished()) as { deleted: number };
+    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    const left = (await t.db.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1`, [key])) as { n: number }[];
+    expect(left[0]?.n).toBe(0);
+
+    const after = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`New ${key}`), headers: { 'idempotency-key': key } });
+    expect(after.status).toBe(201);
+    expect(after.body.id).not.toBe(first.body.id);
+    t.clock.set(started);
+  });
+});
