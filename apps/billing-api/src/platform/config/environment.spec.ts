@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { AppConfig } from './app-config.js';
+import { DEV_JWT_SECRET, InvalidEnvironmentError, validateEnvironment } from './environment.js';
+
+function problemsOf(raw: Record<string, string>): string[] {
+  try {
+    validateEnvironment(raw);
+  } catch (e) {
+    if (e instanceof InvalidEnvironmentError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('environment validation (R-ARCH-6)', () => {
+  it('runs a fresh development checkout on its embedded defaults', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      APP_ROLE: 'all',
+      PORT: 3000,
+      DB_MIGRATE: true,
+      JWT_SECRET: DEV_JWT_SECRET,
+    });
+    const config = new AppConfig(env);
+    expect(config.runsHttp && config.runsWorkers).toBe(true);
+    expect(config.stripe.apiBase).toBeNull();
+  });
+
+  it('converts and groups typed values', () => {
+    const config = new AppConfig(
+      validateEnvironment({
+        PORT: '8080',
+        APP_ROLE: 'worker',
+        DB_MIGRATE: 'false',
+        STRIPE_API_BASE: 'http://127.0.0.1:12111',
+        STRIPE_WEBHOOK_SECRETS: 'whsec_a, whsec_b',
+        CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+      }),
+    );
+    expect(config.http.port).toBe(8080);
+    expect(config.runsHttp).toBe(false);
+    expect(config.database.migrate).toBe(false);
+    expect(config.stripe.apiBase?.port).toBe('12111');
+    expect(config.stripe.webhookSecrets).toEqual(['whsec_a', 'whsec_b']);
+    expect(config.http.corsOrigins).toHaveLength(2);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['APP_ROLE', 'both'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['DB_MIGRATE', 'maybe'],
+    ['STRIPE_SECRET_KEY', 'pk_test_123456'],
+    ['STRIPE_WEBHOOK_SECRETS', 'secret'],
+    ['JWT_SECRET', 'short'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is malformed (%s)', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it('refuses development secrets and a missing key source in production, naming each', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['JWT_SECRET or JWT_JWKS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRETS']),
+    );
+  });
+
+  it('never prints a secret value in its message', () => {
+    try {
+      validateEnvironment({ JWT_SECRET: 'tooshort-secret', STRIPE_SECRET_KEY: 'pk_live_verysecretvalue' });
+    } catch (e) {
+      expect(String(e)).not.toContain('tooshort-secret');
+      expect(String(e)).not.toContain('verysecretvalue');
+      return;
+    }
+    throw new Error('expected validation to fail');
+  });
+});
