@@ -101,6 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const resetHooks: (() => void)[] = [];
   const closeHooks: (() => void)[] = [];
   let baseUrl = '';
+  state.shared.settings = options.settings ?? {};
   const ctx: EmulatorContext = {
     state,
     chaos,
@@ -109,7 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     baseUrl: () => baseUrl,
     onReset: (fn) => resetHooks.push(fn),
     onClose: (fn) => closeHooks.push(fn),
-    settings: options.settings ?? {},
+    settings: state.shared.settings,
   };
   for (const module of resourceModules) module.register(api, ctx);
   registerAdmin(pages, ctx, () => {
@@ -318,6 +319,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   baseUrl = `http://${urlHost}:${port}`;
+  state.shared.baseUrl = baseUrl;
 
   const saveState = (): void => {
     if (!options.stateFile) return;
@@ -349,6 +351,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       closing ??= new Promise<void>((resolve) => {
         if (saver) clearInterval(saver);
         for (const hook of closeHooks) hook();
+        state.shared.cancelTimers();
         delivery.close();
         if (options.stateFile) saveState();
         server.close(() => resolve());

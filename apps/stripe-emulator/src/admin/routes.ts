@@ -3,6 +3,7 @@ import { type ChaosSettings, NO_CHAOS } from '../core/chaos.js';
 import { StripeApiError, invalidRequest, resourceMissing } from '../http/errors.js';
 import type { FormValue } from '../http/form.js';
 import type { PageRequest, Router } from '../http/router.js';
+import { registerThreeDSecure } from './three-d-secure.js';
 
 function str(value: FormValue | undefined): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -14,6 +15,7 @@ function str(value: FormValue | undefined): string | undefined {
  */
 export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, resetAll: () => void): void {
   const started = Date.now();
+  registerThreeDSecure(pages, ctx);
 
   pages.get('/_emulator/health', () => ({
     status: 'ok',

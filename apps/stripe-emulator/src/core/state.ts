@@ -61,6 +61,31 @@ export interface IdempotencyRecord {
 
 type Collections = { [K in ResourceType]: Map<string, ResourceTypes[K]> };
 
+/**
+ * Per-emulator facts every account can reach: the base URL (for hosted pages and `next_action`
+ * links), module settings and a timer scheduler whose timers are cleared on `close()` / reset.
+ */
+export class EmulatorShared {
+  baseUrl = '';
+  settings: Record<string, unknown> = {};
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** Runs `fn` after `ms` (unref'd; cleared on close and reset). */
+  later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  cancelTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
 /** Called for every event an account emits (webhook delivery listens here). */
 export type EventListener = (account: Account, event: Stripe.Event) => void;
 
@@ -103,6 +128,8 @@ export class Account {
     id: string = newId('acct'),
     /** Shared with the owning EmulatorState; events are handed to these listeners. */
     readonly listeners: Set<EventListener> = new Set(),
+    /** Shared with the owning EmulatorState: base URL, settings, timers. */
+    readonly shared: EmulatorShared = new EmulatorShared(),
   ) {
     this.secretKey = secretKey;
     this.id = id;
@@ -147,6 +174,7 @@ export interface SerializedState {
 export class EmulatorState {
   readonly accounts = new Map<string, Account>();
   readonly listeners = new Set<EventListener>();
+  readonly shared = new EmulatorShared();
 
   /** Registers a listener for events of every account; returns the unsubscribe function. */
   onEvent(listener: EventListener): () => void {
@@ -158,7 +186,7 @@ export class EmulatorState {
   account(secretKey: string): Account {
     let account = this.accounts.get(secretKey);
     if (!account) {
-      account = new Account(secretKey, undefined, this.listeners);
+      account = new Account(secretKey, undefined, this.listeners, this.shared);
       this.accounts.set(secretKey, account);
     }
     return account;
@@ -178,6 +206,7 @@ export class EmulatorState {
 
   reset(): void {
     this.accounts.clear();
+    this.shared.cancelTimers();
   }
 
   serialize(): SerializedState {
@@ -202,7 +231,7 @@ export class EmulatorState {
   restore(data: SerializedState): void {
     this.reset();
     for (const saved of data.accounts) {
-      const account = new Account(saved.secretKey, saved.id, this.listeners);
+      const account = new Account(saved.secretKey, saved.id, this.listeners, this.shared);
       for (const type of RESOURCE_TYPES) {
         const entries = saved.collections[type];
         if (!entries) continue;

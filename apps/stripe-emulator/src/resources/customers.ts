@@ -97,7 +97,7 @@ function applyCommonFields(
   const invoicePrefix = optNonEmpty(body, 'invoice_prefix');
   if (invoicePrefix !== undefined) customer.invoice_prefix = invoicePrefix;
   const taxExempt = nullableString(body, 'tax_exempt');
-  if (taxExempt !== undefined) customer.tax_exempt = (taxExempt ?? 'none');
+  if (taxExempt !== undefined) customer.tax_exempt = taxExempt ?? 'none';
   customer.metadata = applyMetadata(customer.metadata, body);
 
   const paymentMethod = optNonEmpty(body, 'payment_method');

@@ -1,6 +1,14 @@
 import type { ResourceModule } from '../core/context.js';
+import * as charges from './charges.js';
 import * as customers from './customers.js';
 import * as events from './events.js';
+import * as paymentIntents from './payment-intents.js';
+import * as paymentMethods from './payment-methods.js';
+import * as prices from './prices.js';
+import * as products from './products.js';
+import * as refunds from './refunds.js';
+import * as setupIntents from './setup-intents.js';
+import * as tokens from './tokens.js';
 import * as webhookEndpoints from './webhook-endpoints.js';
 
 /**
@@ -10,6 +18,14 @@ import * as webhookEndpoints from './webhook-endpoints.js';
 export const resourceModules: readonly ResourceModule[] = [
   // CORE: payment side
   customers,
+  paymentMethods,
+  tokens,
+  setupIntents,
+  paymentIntents,
+  charges,
+  refunds,
+  products,
+  prices,
   events,
   webhookEndpoints,
   // BILLING: add subscriptions, subscription items, invoices, invoice items, checkout, portal, test clocks below

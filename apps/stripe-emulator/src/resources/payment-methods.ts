@@ -1,0 +1,439 @@
+import type Stripe from 'stripe';
+import type { EmulatorContext } from '../core/context.js';
+import { diffAttributes, emitEvent } from '../core/events.js';
+import { fingerprintOf, newId } from '../core/ids.js';
+import type { Account } from '../core/state.js';
+import { type TestCard, cardForNumber, cardForShortcut, displayBrand } from '../core/test-cards.js';
+import { nowFor, realNow } from '../core/time.js';
+import { type StripeApiError, cardError, invalidRequest, missingParam, resourceMissing } from '../http/errors.js';
+import {
+  type FormParams,
+  applyMetadata,
+  optInt,
+  optNonEmpty,
+  optObject,
+  optString,
+  reqString,
+} from '../http/form.js';
+import { paginate } from '../http/list.js';
+import type { ApiRequest, Router } from '../http/router.js';
+import { getCustomer, setCustomerPaymentHooks, updateCustomer } from './customers.js';
+
+/** Emulator-only facts kept in `account.internalOf(pm.id)`. */
+export interface PaymentMethodInternal {
+  /** The test card behind a card method. */
+  card?: TestCard;
+  /** A SetupIntent with this method succeeded (3-D Secure done once: off-session payments pass). */
+  setupDone?: boolean;
+  /** A PayPal method whose redirect was approved once. */
+  paypalApproved?: boolean;
+}
+
+export function pmInternal(account: Account, id: string): PaymentMethodInternal {
+  return account.internalOf(id);
+}
+
+/** The test card of a card payment method (undefined for other types). */
+export function testCardOf(account: Account, pm: Stripe.PaymentMethod): TestCard | undefined {
+  return pmInternal(account, pm.id).card;
+}
+
+export function customerIdOf(value: string | { id: string } | null | undefined): string | null {
+  if (!value) return null;
+  return typeof value === 'string' ? value : value.id;
+}
+
+function emptyBillingDetails(): Stripe.PaymentMethod.BillingDetails {
+  return { address: null, email: null, name: null, phone: null, tax_id: null };
+}
+
+function billingDetailsFrom(
+  current: Stripe.PaymentMethod.BillingDetails,
+  params: FormParams | undefined,
+): Stripe.PaymentMethod.BillingDetails {
+  if (!params) return current;
+  const next = { ...current };
+  for (const key of ['email', 'name', 'phone'] as const) {
+    const v = optString(params, key, `billing_details[${key}]`);
+    if (v !== undefined) next[key] = v === '' ? null : v;
+  }
+  const address = optObject(params, 'address', 'billing_details[address]');
+  if (address) {
+    const s = (k: string): string | null => {
+      const v = address[k];
+      return typeof v === 'string' && v !== '' ? v : null;
+    };
+    next.address = {
+      city: s('city'),
+      country: s('country'),
+      line1: s('line1'),
+      line2: s('line2'),
+      postal_code: s('postal_code'),
+      state: s('state'),
+    };
+  }
+  return next;
+}
+
+function cardObject(
+  card: TestCard,
+  expMonth: number,
+  expYear: number,
+  cvcChecked: boolean,
+): Stripe.PaymentMethod.Card {
+  return {
+    brand: card.brand,
+    checks: {
+      address_line1_check: null,
+      address_postal_code_check: null,
+      cvc_check: cvcChecked ? 'pass' : null,
+    },
+    country: card.country,
+    display_brand: displayBrand(card.brand),
+    exp_month: expMonth,
+    exp_year: expYear,
+    fingerprint: fingerprintOf(card.number),
+    funding: card.funding,
+    generated_from: null,
+    last4: card.number.slice(-4),
+    networks: { available: [card.brand], preferred: null },
+    regulated_status: 'unregulated',
+    three_d_secure_usage: { supported: true },
+    wallet: null,
+  };
+}
+
+function defaultExpiry(): { month: number; year: number } {
+  const now = new Date();
+  return { month: now.getUTCMonth() + 1, year: now.getUTCFullYear() + 3 };
+}
+
+/** Creates a stored card PaymentMethod from a test card. */
+export function createCardPaymentMethod(
+  account: Account,
+  card: TestCard,
+  options: {
+    expMonth?: number;
+    expYear?: number;
+    cvc?: boolean;
+    billingDetails?: FormParams;
+    metadata?: FormParams;
+    customer?: string | null;
+  } = {},
+): Stripe.PaymentMethod {
+  const exp = defaultExpiry();
+  const pm: Stripe.PaymentMethod = {
+    id: newId('pm'),
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: billingDetailsFrom(emptyBillingDetails(), options.billingDetails),
+    card: cardObject(card, options.expMonth ?? exp.month, options.expYear ?? exp.year, options.cvc ?? false),
+    created: options.customer ? nowFor(account, options.customer) : realNow(),
+    customer: null,
+    customer_account: null,
+    livemode: false,
+    metadata: options.metadata ? applyMetadata({}, options.metadata) : {},
+    type: 'card',
+  };
+  account.payment_methods.set(pm.id, pm);
+  pmInternal(account, pm.id).card = card;
+  return pm;
+}
+
+function createPaypalPaymentMethod(
+  account: Account,
+  billingDetails?: FormParams,
+  metadata?: FormParams,
+): Stripe.PaymentMethod {
+  const pm: Stripe.PaymentMethod = {
+    id: newId('pm'),
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: billingDetailsFrom(emptyBillingDetails(), billingDetails),
+    created: realNow(),
+    customer: null,
+    customer_account: null,
+    livemode: false,
+    metadata: metadata ? applyMetadata({}, metadata) : {},
+    paypal: { country: null, payer_email: null, payer_id: null },
+    type: 'paypal',
+  };
+  account.payment_methods.set(pm.id, pm);
+  return pm;
+}
+
+/** Marks a PayPal method approved (the simulated redirect approval fills in the payer). */
+export function approvePaypal(account: Account, pm: Stripe.PaymentMethod): void {
+  pmInternal(account, pm.id).paypalApproved = true;
+  if (pm.paypal && !pm.paypal.payer_id) {
+    pm.paypal = {
+      country: 'US',
+      payer_email: 'buyer@example.com',
+      payer_id: `PAYER${pm.id.slice(3, 13).toUpperCase()}`,
+    };
+    if (!pm.billing_details.email) pm.billing_details = { ...pm.billing_details, email: 'buyer@example.com' };
+  }
+}
+
+/**
+ * A payment method by id or by shortcut: `pm_card_visa`, `pm_card_chargeCustomerFail`, `tok_visa`, ...
+ * create a new method from the test card each time (as Stripe does); `tok_...` ids of created tokens
+ * are consumed; real ids are looked up.
+ */
+export function resolvePaymentMethod(
+  account: Account,
+  idOrShortcut: string,
+  param = 'payment_method',
+): Stripe.PaymentMethod {
+  const existing = account.payment_methods.get(idOrShortcut);
+  if (existing) return existing;
+  const token = account.tokens.get(idOrShortcut);
+  if (token) return paymentMethodFromToken(account, token, param);
+  const shortcut = cardForShortcut(idOrShortcut);
+  if (shortcut) return createCardPaymentMethod(account, shortcut, { cvc: true });
+  throw resourceMissing('PaymentMethod', idOrShortcut, param);
+}
+
+function paymentMethodFromToken(account: Account, token: Stripe.Token, param: string): Stripe.PaymentMethod {
+  const card = account.internal.get(token.id)?.card as TestCard | undefined;
+  if (!card || !token.card) throw invalidRequest(`No such token: '${token.id}'`, param, 'resource_missing');
+  if (token.used) {
+    throw invalidRequest(
+      `You cannot use a Stripe token more than once: ${token.id}.`,
+      param,
+      'token_already_used',
+    );
+  }
+  token.used = true;
+  return createCardPaymentMethod(account, card, {
+    expMonth: token.card.exp_month,
+    expYear: token.card.exp_year,
+    cvc: token.card.cvc_check === 'pass',
+  });
+}
+
+/** Reads `card[number]`, `card[exp_month]`, `card[exp_year]`, `card[cvc]` (or `card[token]`). */
+export function readCardParams(
+  account: Account,
+  card: FormParams,
+  prefix = 'card',
+): { card: TestCard; expMonth: number; expYear: number; cvc: boolean } {
+  const token = optNonEmpty(card, 'token', `${prefix}[token]`);
+  if (token) {
+    const pm = resolvePaymentMethod(account, token, `${prefix}[token]`);
+    const test = testCardOf(account, pm);
+    if (!test || !pm.card) throw invalidRequest(`Invalid token: ${token}`, `${prefix}[token]`);
+    account.payment_methods.delete(pm.id);
+    return {
+      card: test,
+      expMonth: pm.card.exp_month,
+      expYear: pm.card.exp_year,
+      cvc: pm.card.checks?.cvc_check === 'pass',
+    };
+  }
+  const number = optNonEmpty(card, 'number', `${prefix}[number]`);
+  if (!number) throw missingParam(`${prefix}[number]`);
+  const test = cardForNumber(number);
+  if (!test) {
+    throw cardError({
+      code: 'incorrect_number',
+      message: 'Your card number is incorrect.',
+      param: `${prefix}[number]`,
+    });
+  }
+  const expMonth = optInt(card, 'exp_month', `${prefix}[exp_month]`);
+  if (expMonth === undefined) throw missingParam(`${prefix}[exp_month]`);
+  if (expMonth < 1 || expMonth > 12) {
+    throw cardError({
+      code: 'invalid_expiry_month',
+      message: "Your card's expiration month is invalid.",
+      param: `${prefix}[exp_month]`,
+    });
+  }
+  let expYear = optInt(card, 'exp_year', `${prefix}[exp_year]`);
+  if (expYear === undefined) throw missingParam(`${prefix}[exp_year]`);
+  if (expYear < 100) expYear += 2000;
+  const now = new Date();
+  const thisYear = now.getUTCFullYear();
+  if (
+    expYear < thisYear ||
+    (expYear === thisYear && expMonth < now.getUTCMonth() + 1) ||
+    expYear > thisYear + 50
+  ) {
+    throw cardError({
+      code: 'invalid_expiry_year',
+      message: "Your card's expiration year is invalid.",
+      param: `${prefix}[exp_year]`,
+    });
+  }
+  const cvc = optNonEmpty(card, 'cvc', `${prefix}[cvc]`);
+  return { card: test, expMonth, expYear, cvc: cvc !== undefined };
+}
+
+function getPaymentMethod(account: Account, id: string): Stripe.PaymentMethod {
+  const pm = account.payment_methods.get(id);
+  if (!pm) throw resourceMissing('PaymentMethod', id);
+  return pm;
+}
+
+/** The card error a declining test card raises (at attach, setup or charge). */
+export function declineError(
+  behavior:
+    | Extract<TestCard['behavior'], { kind: 'decline' }>
+    | { code: string; declineCode: string; message: string },
+  extra: Record<string, unknown> = {},
+): StripeApiError {
+  return cardError({
+    code: behavior.code,
+    declineCode: behavior.declineCode,
+    message: behavior.message,
+    extra,
+  });
+}
+
+/**
+ * Attaches a method to a customer. Declining test cards fail here (Stripe verifies the card), except
+ * the attach-then-fail card (`4000000000000341`).
+ */
+export function attachPaymentMethod(
+  account: Account,
+  pmId: string,
+  customerId: string,
+  param = 'customer',
+): Stripe.PaymentMethod {
+  const pm = resolvePaymentMethod(account, pmId, 'payment_method');
+  getCustomer(account, customerId, param);
+  const current = customerIdOf(pm.customer);
+  if (current === customerId) return pm;
+  if (current) {
+    throw invalidRequest(
+      'The payment method you provided has already been attached to a customer.',
+      'payment_method',
+      'payment_method_already_attached',
+    );
+  }
+  const card = testCardOf(account, pm);
+  if (card?.behavior.kind === 'decline') throw declineError(card.behavior, { payment_method: pm });
+  pm.customer = customerId;
+  emitEvent(account, { type: 'payment_method.attached', object: pm, customerId });
+  return pm;
+}
+
+/** Detaches a method; a customer whose default it was loses the default (Stripe does the same). */
+export function detachPaymentMethod(account: Account, pmId: string): Stripe.PaymentMethod {
+  const pm = getPaymentMethod(account, pmId);
+  const customerId = customerIdOf(pm.customer);
+  if (!customerId) {
+    throw invalidRequest(
+      'The payment method you provided is not attached to a customer so detachment is impossible.',
+      'payment_method',
+    );
+  }
+  const customer = account.customers.get(customerId);
+  if (customer && customer.invoice_settings.default_payment_method === pm.id) {
+    updateCustomer(account, customerId, { invoice_settings: { default_payment_method: '' } });
+  }
+  pm.customer = null;
+  emitEvent(account, {
+    type: 'payment_method.detached',
+    object: pm,
+    previousAttributes: { customer: customerId },
+    customerId,
+  });
+  return pm;
+}
+
+function listFor(account: Account, params: FormParams, url: string, customerId: string | undefined): unknown {
+  const type = optNonEmpty(params, 'type');
+  return paginate(account.payment_methods.values(), params, url, {
+    filter: (pm) =>
+      (customerId === undefined || customerIdOf(pm.customer) === customerId) &&
+      (type === undefined || pm.type === type),
+  });
+}
+
+export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): void {
+  setCustomerPaymentHooks({
+    attach: (account, customerId, idOrShortcut) =>
+      attachPaymentMethod(account, idOrShortcut, customerId, 'payment_method').id,
+  });
+
+  router.post('/v1/payment_methods', (req) => {
+    const body = req.body;
+    const type = optNonEmpty(body, 'type') ?? (body.card !== undefined ? 'card' : undefined);
+    const billingDetails = optObject(body, 'billing_details');
+    const metadata = body.metadata !== undefined ? body : undefined;
+    if (type === 'paypal') return createPaypalPaymentMethod(req.account, billingDetails, metadata);
+    if (type !== 'card') {
+      if (type === undefined) throw missingParam('type');
+      throw invalidRequest(
+        `The emulator supports payment method types card and paypal, not ${type}.`,
+        'type',
+      );
+    }
+    const shortcutOrToken = optString(body, 'card');
+    if (typeof shortcutOrToken === 'string' && shortcutOrToken !== '') {
+      const pm = resolvePaymentMethod(req.account, shortcutOrToken, 'card');
+      return pm;
+    }
+    const cardParams = optObject(body, 'card');
+    if (!cardParams) throw missingParam('card');
+    const read = readCardParams(req.account, cardParams);
+    return createCardPaymentMethod(req.account, read.card, {
+      expMonth: read.expMonth,
+      expYear: read.expYear,
+      cvc: read.cvc,
+      ...(billingDetails ? { billingDetails } : {}),
+      ...(metadata ? { metadata } : {}),
+    });
+  });
+
+  router.get('/v1/payment_methods/:id', (req) => {
+    const id = req.params.id ?? '';
+    if (cardForShortcut(id)) return resolvePaymentMethod(req.account, id, 'id');
+    return getPaymentMethod(req.account, id);
+  });
+
+  router.post('/v1/payment_methods/:id', (req) => {
+    const pm = getPaymentMethod(req.account, req.params.id ?? '');
+    const before = structuredClone(pm);
+    const billing = optObject(req.body, 'billing_details');
+    if (billing) pm.billing_details = billingDetailsFrom(pm.billing_details, billing);
+    pm.metadata = applyMetadata(pm.metadata ?? {}, req.body);
+    const card = optObject(req.body, 'card');
+    if (card && pm.card) {
+      const month = optInt(card, 'exp_month', 'card[exp_month]');
+      const year = optInt(card, 'exp_year', 'card[exp_year]');
+      pm.card = { ...pm.card, exp_month: month ?? pm.card.exp_month, exp_year: year ?? pm.card.exp_year };
+    }
+    const previous = diffAttributes(before, pm);
+    if (previous && pm.customer)
+      emitEvent(req.account, { type: 'payment_method.updated', object: pm, previousAttributes: previous });
+    return pm;
+  });
+
+  router.post('/v1/payment_methods/:id/attach', (req) =>
+    attachPaymentMethod(req.account, req.params.id ?? '', reqString(req.body, 'customer')),
+  );
+
+  router.post('/v1/payment_methods/:id/detach', (req) =>
+    detachPaymentMethod(req.account, req.params.id ?? ''),
+  );
+
+  router.get('/v1/payment_methods', (req) =>
+    listFor(req.account, req.query, '/v1/payment_methods', optNonEmpty(req.query, 'customer')),
+  );
+
+  router.get('/v1/customers/:id/payment_methods', (req) => {
+    const id = req.params.id ?? '';
+    getCustomer(req.account, id);
+    return listFor(req.account, req.query, `/v1/customers/${id}/payment_methods`, id);
+  });
+
+  router.get('/v1/customers/:id/payment_methods/:pm', (req) => {
+    const pm = getPaymentMethod(req.account, req.params.pm ?? '');
+    if (customerIdOf(pm.customer) !== req.params.id)
+      throw resourceMissing('PaymentMethod', pm.id, 'payment_method');
+    return pm;
+  });
+}
