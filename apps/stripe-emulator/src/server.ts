@@ -173,7 +173,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
 
     const { latencyMs, rateLimitRate, failureRate } = chaos.settings;
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (chaos.roll(rateLimitRate)) return sendError(rateLimited());
     if (chaos.roll(failureRate)) return sendError(apiError());
 
@@ -207,6 +206,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         return;
       }
     }
+
+    // Added latency counts as processing time: an idempotency key stays in flight meanwhile.
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 
     let status = 200;
     let body: string;
