@@ -10,6 +10,14 @@ import * as refunds from './refunds.js';
 import * as setupIntents from './setup-intents.js';
 import * as tokens from './tokens.js';
 import * as webhookEndpoints from './webhook-endpoints.js';
+// BILLING
+import * as billingPortal from './billing-portal.js';
+import * as checkoutSessions from './checkout-sessions.js';
+import * as invoiceItems from './invoice-items.js';
+import * as invoices from './invoices.js';
+import * as subscriptionItems from './subscription-items.js';
+import * as subscriptions from './subscriptions.js';
+import * as testClocks from './test-clocks.js';
 
 /**
  * Every resource module, in registration order. To add one: create `resources/<name>.ts` exporting
@@ -29,4 +37,11 @@ export const resourceModules: readonly ResourceModule[] = [
   events,
   webhookEndpoints,
   // BILLING: add subscriptions, subscription items, invoices, invoice items, checkout, portal, test clocks below
+  subscriptions,
+  subscriptionItems,
+  invoices,
+  invoiceItems,
+  testClocks,
+  checkoutSessions,
+  billingPortal,
 ];

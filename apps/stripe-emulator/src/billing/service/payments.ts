@@ -1,0 +1,55 @@
+/**
+ * The payment side the billing engine needs from CORE (payment methods, payment intents, setup
+ * intents), behind one small port so the engine does not depend on how CORE names things.
+ */
+import type Stripe from 'stripe';
+import type { Account } from '../../core/state.js';
+
+export interface ChargeRequest {
+  amount: number;
+  currency: string;
+  customer: string | null;
+  paymentMethod: string;
+  offSession: boolean;
+  description: string;
+  metadata: Record<string, string>;
+  invoiceId: string | null;
+}
+
+export interface ChargeFailure {
+  code: string | undefined;
+  declineCode: string | undefined;
+  message: string;
+  type: string;
+}
+
+export interface ChargeResult {
+  paymentIntent: Stripe.PaymentIntent;
+  outcome: 'succeeded' | 'requires_action' | 'failed' | 'processing';
+  failure: ChargeFailure | null;
+}
+
+export interface PaymentsPort {
+  /** A payment method by id or test shortcut (`pm_card_visa`, `tok_visa`), attached to `customer` when given. */
+  resolvePaymentMethod(
+    account: Account,
+    idOrShortcut: string,
+    customer: string | null,
+    param: string,
+  ): Stripe.PaymentMethod;
+  /** Creates and confirms a PaymentIntent for an invoice. */
+  charge(account: Account, request: ChargeRequest): ChargeResult;
+  /** A succeeded SetupIntent for a method the customer just saved (checkout setup mode). */
+  createSucceededSetupIntent(account: Account, customer: string, paymentMethod: string): Stripe.SetupIntent;
+}
+
+let port: PaymentsPort | undefined;
+
+export function setPaymentsPort(p: PaymentsPort): void {
+  port = p;
+}
+
+export function payments(): PaymentsPort {
+  if (!port) throw new Error('billing: payments port not installed');
+  return port;
+}

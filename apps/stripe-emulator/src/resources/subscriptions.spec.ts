@@ -1,0 +1,583 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type Stripe from 'stripe';
+import { expectStripeShape } from '../../test-support/stripe-shapes.js';
+import type { TestEmulator } from '../core/test-kit.js';
+import {
+  DAY,
+  HOUR,
+  T0,
+  type World,
+  advanceTo,
+  allEvents,
+  at,
+  customerOnClock,
+  latestInvoice,
+  makeWorld,
+  setDefaultCard,
+  startKit,
+  timeline,
+} from '../billing/testing.js';
+
+let kit: TestEmulator;
+beforeAll(async () => {
+  kit = await startKit();
+});
+afterAll(async () => {
+  await kit.close();
+});
+
+const FEB_28 = at('2026-02-28T12:00:00Z');
+const MAR_31 = at('2026-03-31T12:00:00Z');
+
+async function subscribe(
+  w: World,
+  customer: string,
+  params: Partial<Stripe.SubscriptionCreateParams> = {},
+): Promise<Stripe.Subscription> {
+  return w.stripe.subscriptions.create({ customer, items: [{ price: w.basic.id }], ...params });
+}
+
+describe('subscription creation', () => {
+  it('starts a trial with a $0 paid invoice and the period on the items', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, {
+      trial_period_days: 14,
+      metadata: { plan: 'basic' },
+      expand: ['latest_invoice'],
+    });
+    expectStripeShape('Subscription', sub);
+    expect(sub.status).toBe('trialing');
+    expect(sub.trial_start).toBe(T0);
+    expect(sub.trial_end).toBe(T0 + 14 * DAY);
+    expect(sub.metadata).toEqual({ plan: 'basic' });
+    expect(sub.items.data[0]).toMatchObject({
+      current_period_start: T0,
+      current_period_end: T0 + 14 * DAY,
+      quantity: 1,
+    });
+    expect(sub).not.toHaveProperty('current_period_end');
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expectStripeShape('Invoice', invoice);
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      amount_due: 0,
+      total: 0,
+      billing_reason: 'subscription_create',
+      created: T0,
+    });
+    expect(invoice.parent?.subscription_details?.subscription).toBe(sub.id);
+    expect(invoice.lines.data.map((l) => [l.amount, l.description])).toEqual([[0, 'Trial period for Team']]);
+  });
+
+  it('charges the first period at once and is active', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, { expand: ['latest_invoice.payments'] });
+    expect(sub.status).toBe('active');
+    expect(sub.items.data[0]).toMatchObject({ current_period_start: T0, current_period_end: FEB_28 });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      amount_due: 1000,
+      amount_paid: 1000,
+      amount_remaining: 0,
+      attempt_count: 1,
+      attempted: true,
+    });
+    const payment = invoice.payments?.data[0];
+    expect(payment).toBeDefined();
+    expectStripeShape('InvoicePayment', payment);
+    expect(payment).toMatchObject({ status: 'paid', amount_paid: 1000 });
+    const pi = await w.stripe.paymentIntents.retrieve(payment!.payment.payment_intent as string);
+    expect(pi).toMatchObject({ status: 'succeeded', amount: 1000, customer: c.id });
+  });
+
+  it('applies the customer credit balance to the first invoice', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    await w.stripe.customers.update(c.id, { balance: -300 });
+    const sub = await subscribe(w, c.id);
+    const invoice = await latestInvoice(w, sub.id);
+    expect(invoice).toMatchObject({
+      total: 1000,
+      starting_balance: -300,
+      ending_balance: 0,
+      amount_due: 700,
+      amount_paid: 700,
+    });
+    const customer = (await w.stripe.customers.retrieve(c.id)) as Stripe.Customer;
+    expect(customer.balance).toBe(0);
+  });
+
+  it('error_if_incomplete answers 402 and creates nothing', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_chargeCustomerFail');
+    await expect(subscribe(w, c.id, { payment_behavior: 'error_if_incomplete' })).rejects.toMatchObject({
+      type: 'StripeCardError',
+      statusCode: 402,
+      code: 'card_declined',
+    });
+    const subs = await w.stripe.subscriptions.list({ customer: c.id, status: 'all' });
+    expect(subs.data).toHaveLength(0);
+    const invoices = await w.stripe.invoices.list({ customer: c.id });
+    expect(invoices.data).toHaveLength(0);
+  });
+
+  it('allow_incomplete leaves it incomplete, and incomplete_expired 23 h later with the invoice voided', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_chargeCustomerFail');
+    const sub = await subscribe(w, c.id);
+    expect(sub.status).toBe('incomplete');
+    expect(await latestInvoice(w, sub.id)).toMatchObject({
+      status: 'open',
+      attempt_count: 1,
+      next_payment_attempt: null,
+    });
+    await advanceTo(w, T0 + 23 * HOUR - 1);
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('incomplete');
+    await advanceTo(w, T0 + 23 * HOUR);
+    const expired = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(expired).toMatchObject({ status: 'incomplete_expired', ended_at: T0 + 23 * HOUR });
+    expect((await latestInvoice(w, sub.id)).status).toBe('void');
+    expect(await timeline(w, ['invoice.voided'])).toEqual([['invoice.voided', T0 + 23 * HOUR]]);
+  });
+
+  it('lists by status (default hides canceled; all shows everything), customer and price', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const a = await subscribe(w, c.id);
+    const b = await w.stripe.subscriptions.create({ customer: c.id, items: [{ price: w.pro.id }] });
+    await w.stripe.subscriptions.cancel(b.id);
+    expect((await w.stripe.subscriptions.list({ customer: c.id })).data.map((s) => s.id)).toEqual([a.id]);
+    expect(
+      (await w.stripe.subscriptions.list({ customer: c.id, status: 'all' })).data.map((s) => s.id).sort(),
+    ).toEqual([a.id, b.id].sort());
+    expect((await w.stripe.subscriptions.list({ status: 'canceled' })).data.map((s) => s.id)).toEqual([b.id]);
+    expect(
+      (await w.stripe.subscriptions.list({ price: w.pro.id, status: 'all' })).data.map((s) => s.id),
+    ).toEqual([b.id]);
+  });
+});
+
+describe('trials on a test clock', () => {
+  it('trial -> active: trial_will_end 3 days before, invoice at trial end, paid an hour later', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, { trial_period_days: 14 });
+    const end = T0 + 14 * DAY;
+    const clock = await advanceTo(w, end + 2 * HOUR);
+    expect(clock).toMatchObject({ status: 'ready', frozen_time: end + 2 * HOUR });
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after.status).toBe('active');
+    expect(after.items.data[0]).toMatchObject({
+      current_period_start: end,
+      current_period_end: end + 28 * DAY,
+    });
+    const invoice = await latestInvoice(w, sub.id);
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      billing_reason: 'subscription_cycle',
+      amount_paid: 1000,
+      created: end,
+    });
+    expect(invoice.status_transitions.finalized_at).toBe(end + HOUR);
+    const events = await timeline(
+      w,
+      [
+        'test_helpers.test_clock.advancing',
+        'customer.subscription.trial_will_end',
+        'customer.subscription.updated',
+        'invoice.created',
+        'invoice.finalized',
+        'payment_intent.succeeded',
+        'invoice.paid',
+        'invoice.payment_succeeded',
+        'test_helpers.test_clock.ready',
+      ],
+      T0,
+    );
+    expect(events).toEqual([
+      ['customer.subscription.trial_will_end', end - 3 * DAY],
+      ['customer.subscription.updated', end],
+      ['invoice.created', end],
+      ['invoice.finalized', end + HOUR],
+      ['payment_intent.succeeded', end + HOUR],
+      ['invoice.paid', end + HOUR],
+      ['invoice.payment_succeeded', end + HOUR],
+      ['test_helpers.test_clock.ready', end + 2 * HOUR],
+    ]);
+    const updated = (await allEvents(w)).find(
+      (e) => e.type === 'customer.subscription.updated' && e.created === end,
+    );
+    expect(updated?.data.previous_attributes).toMatchObject({ status: 'trialing' });
+    expect(updated?.request).toEqual({ id: null, idempotency_key: null });
+  });
+
+  it('sends trial_will_end at once for a trial shorter than three days', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    await subscribe(w, c.id, { trial_end: T0 + 2 * DAY });
+    expect(
+      await timeline(w, ['customer.subscription.created', 'customer.subscription.trial_will_end']),
+    ).toEqual([
+      ['customer.subscription.created', T0],
+      ['customer.subscription.trial_will_end', T0],
+    ]);
+  });
+
+  it('trial without a payment method and missing_payment_method=cancel -> canceled at trial end', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w);
+    const sub = await subscribe(w, c.id, {
+      trial_period_days: 7,
+      trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+    });
+    await advanceTo(w, T0 + 8 * DAY);
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after).toMatchObject({ status: 'canceled', ended_at: T0 + 7 * DAY, canceled_at: T0 + 7 * DAY });
+    expect(await timeline(w, ['customer.subscription.deleted', 'invoice.created'], T0)).toEqual([
+      ['customer.subscription.deleted', T0 + 7 * DAY],
+    ]);
+  });
+
+  it('trial without a payment method and missing_payment_method=pause -> paused', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w);
+    const sub = await subscribe(w, c.id, {
+      trial_period_days: 7,
+      trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+    });
+    await advanceTo(w, T0 + 8 * DAY);
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after.status).toBe('paused');
+    expect(after.status_details?.paused.subscription.type).toBe('trial_end_without_payment_method');
+    expect(
+      await timeline(
+        w,
+        ['customer.subscription.updated', 'customer.subscription.paused', 'invoice.created'],
+        T0,
+      ),
+    ).toEqual([
+      ['customer.subscription.updated', T0 + 7 * DAY],
+      ['customer.subscription.paused', T0 + 7 * DAY],
+    ]);
+    // Resuming invoices a new period at once.
+    await setDefaultCard(w, c.id, 'pm_card_visa');
+    const resumed = await w.stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'now' } });
+    expect(resumed.status).toBe('active');
+    expect(resumed.items.data[0]).toMatchObject({ current_period_start: T0 + 8 * DAY });
+    expect(await latestInvoice(w, sub.id)).toMatchObject({ status: 'paid', amount_paid: 1000 });
+    expect((await timeline(w, ['customer.subscription.resumed'])).map(([, t]) => t)).toEqual([T0 + 8 * DAY]);
+  });
+});
+
+describe('renewals on a test clock', () => {
+  it('renews and pays, with the Jan 31 anchor clamped to Feb 28 and back to Mar 31', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after.status).toBe('active');
+    expect(after.items.data[0]).toMatchObject({ current_period_start: FEB_28, current_period_end: MAR_31 });
+    const invoice = await latestInvoice(w, sub.id);
+    expectStripeShape('Invoice', invoice);
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      billing_reason: 'subscription_cycle',
+      amount_paid: 1000,
+      created: FEB_28,
+    });
+    expect(invoice.lines.data[0]?.period).toEqual({ start: FEB_28, end: MAR_31 });
+    expect(invoice.status_transitions.paid_at).toBe(FEB_28 + HOUR);
+    const invoices = await w.stripe.invoices.list({ subscription: sub.id });
+    expect(invoices.data.map((i) => i.billing_reason)).toEqual(['subscription_cycle', 'subscription_create']);
+  });
+
+  it.each([
+    ['unpaid', 'unpaid'],
+    ['canceled', 'canceled'],
+    ['past_due', 'past_due'],
+  ] as const)(
+    'a failing renewal goes past_due, retries on days 3 and 5, then ends %s',
+    async (finalSetting, finalStatus) => {
+      const w = await makeWorld(kit);
+      const settings = await fetch(`${kit.emulator.url}/_emulator/billing/settings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ api_key: w.key, final_status: finalSetting }).toString(),
+      });
+      expect(await settings.json()).toMatchObject({ retry_days: [0, 3, 5], final_status: finalSetting });
+      const c = await customerOnClock(w, 'pm_card_visa');
+      const sub = await subscribe(w, c.id);
+      await setDefaultCard(w, c.id, 'pm_card_chargeCustomerFail');
+      const first = FEB_28 + HOUR;
+      await advanceTo(w, first + 60);
+      expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
+      const renewal = await latestInvoice(w, sub.id);
+      expect(renewal).toMatchObject({
+        status: 'open',
+        attempt_count: 1,
+        attempted: true,
+        next_payment_attempt: first + 3 * DAY,
+        amount_remaining: 1000,
+      });
+      await advanceTo(w, first + 3 * DAY);
+      expect(await latestInvoice(w, sub.id)).toMatchObject({
+        attempt_count: 2,
+        next_payment_attempt: first + 5 * DAY,
+      });
+      await advanceTo(w, first + 5 * DAY);
+      const last = await w.stripe.invoices.retrieve(renewal.id);
+      expect(last).toMatchObject({ status: 'open', attempt_count: 3, next_payment_attempt: null });
+      const ended = await w.stripe.subscriptions.retrieve(sub.id);
+      expect(ended.status).toBe(finalStatus);
+      const failures = await timeline(w, ['invoice.payment_failed']);
+      expect(failures).toEqual([
+        ['invoice.payment_failed', first],
+        ['invoice.payment_failed', first + 3 * DAY],
+        ['invoice.payment_failed', first + 5 * DAY],
+      ]);
+      const statusChanges = (await allEvents(w))
+        .filter((e) => e.type.startsWith('customer.subscription.') && e.created > T0)
+        .map((e) => [e.type, (e.data.object as Stripe.Subscription).status, e.created]);
+      const expected: unknown[] = [['customer.subscription.updated', 'past_due', first]];
+      if (finalStatus === 'unpaid')
+        expected.push(['customer.subscription.updated', 'unpaid', first + 5 * DAY]);
+      if (finalStatus === 'canceled')
+        expected.push(['customer.subscription.deleted', 'canceled', first + 5 * DAY]);
+      // The renewal itself updates the subscription (new period) at Feb 28.
+      expect(statusChanges).toEqual([['customer.subscription.updated', 'active', FEB_28], ...expected]);
+      expect(ended.cancellation_details?.reason ?? null).toBe(
+        finalStatus === 'canceled' ? 'payment_failed' : null,
+      );
+    },
+  );
+
+  it('pays the open renewal with another card and becomes active again', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await setDefaultCard(w, c.id, 'pm_card_chargeCustomerFail');
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    const open = await latestInvoice(w, sub.id);
+    await expect(w.stripe.invoices.pay(open.id)).rejects.toMatchObject({
+      type: 'StripeCardError',
+      code: 'card_declined',
+    });
+    const pm = await w.stripe.paymentMethods.attach('pm_card_mastercard', { customer: c.id });
+    const paid = await w.stripe.invoices.pay(open.id, { payment_method: pm.id });
+    expect(paid).toMatchObject({
+      status: 'paid',
+      attempt_count: 3,
+      amount_paid: 1000,
+      next_payment_attempt: null,
+    });
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
+  });
+});
+
+describe('changes with prorations', () => {
+  const MID = T0 + 10 * DAY; // 18 of 28 days remain
+  // 1000 * 18/28 = 642.857 -> 643; 2000 * 18/28 = 1285.714 -> 1286
+  it('upgrade with always_invoice charges exactly what createPreview showed', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, MID);
+    const item = sub.items.data[0]!;
+    const change = {
+      items: [{ id: item.id, price: w.pro.id }],
+      proration_behavior: 'always_invoice' as const,
+      proration_date: MID,
+    };
+    const preview = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: change,
+    });
+    expectStripeShape('Invoice', preview);
+    expect(preview.lines.data.map((l) => l.amount)).toEqual([-643, 1286]);
+    expect(preview.lines.data.every((l) => l.parent?.subscription_item_details?.proration === true)).toBe(
+      true,
+    );
+    expect(preview.amount_due).toBe(643);
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      ...change,
+      expand: ['latest_invoice.payments.data.payment.payment_intent'],
+    });
+    expect(updated.items.data[0]).toMatchObject({ id: item.id, price: { id: w.pro.id } });
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      billing_reason: 'subscription_update',
+      amount_paid: preview.amount_due,
+      total: preview.total,
+    });
+    expect(invoice.lines.data.map((l) => l.amount)).toEqual(preview.lines.data.map((l) => l.amount));
+    expect(invoice.parent?.subscription_details?.subscription_proration_date).toBe(MID);
+    const pi = invoice.payments?.data[0]?.payment.payment_intent as Stripe.PaymentIntent;
+    expect(pi).toMatchObject({ object: 'payment_intent', status: 'succeeded', amount: 643 });
+    const updatedEvent = (await allEvents(w)).find(
+      (e) => e.type === 'customer.subscription.updated' && e.created === MID,
+    );
+    expect(updatedEvent?.data.previous_attributes).toHaveProperty('items');
+  });
+
+  it('downgrade with create_prorations credits the next invoice', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await w.stripe.subscriptions.create({ customer: c.id, items: [{ price: w.pro.id }] });
+    await advanceTo(w, MID);
+    const item = sub.items.data[0]!;
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      items: [{ id: item.id, price: w.basic.id }],
+      proration_date: MID,
+    });
+    expect(updated.latest_invoice).toBe(sub.latest_invoice);
+    const pending = await w.stripe.invoiceItems.list({ customer: c.id, pending: true });
+    pending.data.forEach((ii) => expectStripeShape('InvoiceItem', ii));
+    expect(pending.data.map((ii) => ii.amount).sort((a, b) => a - b)).toEqual([-1286, 643]);
+    expect(pending.data.every((ii) => ii.proration)).toBe(true);
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    const renewal = await latestInvoice(w, sub.id);
+    expect(renewal.lines.data.map((l) => [l.amount, l.parent?.subscription_item_details?.proration])).toEqual(
+      [
+        [-1286, true],
+        [643, true],
+        [1000, false],
+      ],
+    );
+    expect(renewal).toMatchObject({ total: 357, amount_paid: 357, status: 'paid' });
+    const lines = await w.stripe.invoices.listLineItems(renewal.id, { limit: 2 });
+    expect(lines.has_more).toBe(true);
+    lines.data.forEach((l) => expectStripeShape('InvoiceLineItem', l));
+  });
+
+  it('a quantity change prorates and the preview shows the next invoice', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    const at7 = T0 + 7 * DAY; // 21 of 28 days remain: exactly 3/4
+    await advanceTo(w, at7);
+    const item = sub.items.data[0]!;
+    const updated = await w.stripe.subscriptionItems.update(item.id, { quantity: 3, proration_date: at7 });
+    expect(updated.quantity).toBe(3);
+    const preview = await w.stripe.invoices.createPreview({ subscription: sub.id });
+    expect(preview.lines.data.map((l) => l.amount)).toEqual([-750, 2250, 3000]);
+    expect(preview.amount_due).toBe(4500);
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    expect(await latestInvoice(w, sub.id)).toMatchObject({ total: 4500, amount_paid: 4500 });
+  });
+
+  it('rejects a proration date outside the current period', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await expect(
+      w.stripe.subscriptions.update(sub.id, {
+        items: [{ id: sub.items.data[0]!.id, quantity: 2 }],
+        proration_date: T0 - 1,
+      }),
+    ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'proration_date' });
+  });
+});
+
+describe('cancellation and pause', () => {
+  it('cancel at period end, resume, then cancel at period end for real', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    const scheduled = await w.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    expect(scheduled).toMatchObject({
+      cancel_at_period_end: true,
+      cancel_at: FEB_28,
+      canceled_at: T0,
+      status: 'active',
+    });
+    const resumed = await w.stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
+    expect(resumed).toMatchObject({ cancel_at_period_end: false, cancel_at: null, canceled_at: null });
+    await w.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    const ended = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(ended).toMatchObject({ status: 'canceled', ended_at: FEB_28 });
+    expect((await w.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
+    expect(await timeline(w, ['customer.subscription.deleted'])).toEqual([
+      ['customer.subscription.deleted', FEB_28],
+    ]);
+  });
+
+  it('cancels immediately', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, T0 + 5 * DAY);
+    const canceled = await w.stripe.subscriptions.cancel(sub.id, {
+      cancellation_details: { comment: 'too pricey' },
+    });
+    expectStripeShape('Subscription', canceled);
+    expect(canceled).toMatchObject({ status: 'canceled', canceled_at: T0 + 5 * DAY, ended_at: T0 + 5 * DAY });
+    expect(canceled.cancellation_details).toMatchObject({
+      reason: 'cancellation_requested',
+      comment: 'too pricey',
+    });
+    const deleted = (await allEvents(w)).filter((e) => e.type === 'customer.subscription.deleted');
+    expect(deleted.map((e) => e.created)).toEqual([T0 + 5 * DAY]);
+    expect(deleted[0]?.request?.id).toMatch(/^req_/);
+    await expect(w.stripe.subscriptions.cancel(sub.id)).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+    });
+  });
+
+  it('pauses and resumes through the endpoints', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    const paused = await w.stripe.subscriptions.pause(sub.id);
+    expect(paused.status).toBe('paused');
+    await advanceTo(w, FEB_28 + 2 * HOUR);
+    expect((await w.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
+    const resumed = await w.stripe.subscriptions.resume(sub.id);
+    expect(resumed.status).toBe('active');
+    expect(resumed.items.data[0]?.current_period_start).toBe(FEB_28 + 2 * HOUR);
+    expect(await timeline(w, ['customer.subscription.paused', 'customer.subscription.resumed'])).toEqual([
+      ['customer.subscription.paused', T0],
+      ['customer.subscription.resumed', FEB_28 + 2 * HOUR],
+    ]);
+  });
+
+  it('pause_collection=void voids the renewal invoices until resumes_at', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await w.stripe.subscriptions.update(sub.id, {
+      pause_collection: { behavior: 'void', resumes_at: FEB_28 + DAY },
+    });
+    await advanceTo(w, FEB_28 + 2 * DAY);
+    expect((await latestInvoice(w, sub.id)).status).toBe('void');
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).pause_collection).toBeNull();
+  });
+});
+
+describe('subscription items', () => {
+  it('adds and removes an item with prorations', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    const extra = await w.stripe.subscriptionItems.create({
+      subscription: sub.id,
+      price: w.pro.id,
+      quantity: 1,
+      proration_behavior: 'none',
+    });
+    expectStripeShape('SubscriptionItem', extra);
+    expect(extra).toMatchObject({ subscription: sub.id, current_period_end: FEB_28 });
+    const list = await w.stripe.subscriptionItems.list({ subscription: sub.id });
+    expect(list.data).toHaveLength(2);
+    const deleted = await w.stripe.subscriptionItems.del(extra.id, { proration_behavior: 'none' });
+    expect(deleted).toMatchObject({ id: extra.id, deleted: true });
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.id)).toEqual([
+      sub.items.data[0]!.id,
+    ]);
+  });
+});
