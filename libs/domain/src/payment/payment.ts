@@ -32,8 +32,10 @@ export type PaymentInput =
   /** The succeeded refund total changed (refund succeeded, or a succeeded refund later failed). */
   | { readonly type: 'refunds_updated'; readonly captured: Money; readonly refundedTotal: Money };
 
+/** The discriminant of a payment input. */
 export type PaymentInputType = PaymentInput['type'];
 
+/** Every payment input type, in a stable order. */
 export const PAYMENT_INPUT_TYPES = [
   'action_required',
   'processing_started',
@@ -110,6 +112,7 @@ export interface PaymentStatusChanged extends DomainEventBase<'payment.status_ch
   readonly declineCode: string | null;
 }
 
+/** Payment domain events. */
 export type PaymentEvent = PaymentStatusChanged;
 
 /** The new status and its events (none for a no-op). */

@@ -533,4 +533,14 @@ describe('subscription rules', () => {
     ).not.toEqual([]);
     for (const s of Object.values(SNAPSHOTS)) expect(checkSubscriptionInvariants(s)).toEqual([]);
   });
+
+  it('throws on corrupt snapshots instead of guessing', () => {
+    const orphan = {
+      ...SNAPSHOTS.active,
+      pendingPlanChange: { planId: 'gold', interval: 'month', effectiveAt: NOW },
+    } as unknown as SubscriptionSnapshot;
+    expect(() => transition(orphan, { type: 'payment_succeeded' }, NOW)).toThrow(DomainInvariantError);
+    const noPeriod = { ...SNAPSHOTS.active, currentPeriodEnd: undefined };
+    expect(() => transition(noPeriod, INPUTS.downgrade, NOW)).toThrow(DomainInvariantError);
+  });
 });

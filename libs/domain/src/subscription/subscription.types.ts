@@ -107,6 +107,7 @@ export type SubscriptionInput =
   /** Sets the purchased add-on seats; `memberCount` checks that everyone keeps a seat. */
   | { readonly type: 'change_seats'; readonly seats: number; readonly memberCount: number };
 
+/** The discriminant of a subscription input. */
 export type SubscriptionInputType = SubscriptionInput['type'];
 
 /** Every input type, in a stable order. */
