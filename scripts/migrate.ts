@@ -8,7 +8,10 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, runMigrationsLocked } from '../apps/billing-api/src/platform/database/data-source.js';
+import {
+  dataSourceOptions,
+  runMigrationsLocked,
+} from '../apps/billing-api/src/platform/database/data-source.js';
 import { validateEnvironment } from '../apps/billing-api/src/platform/config/environment.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -38,7 +41,8 @@ try {
       break;
     }
     case 'generate': {
-      if (!name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new Error('usage: migration:generate -- <Name>');
+      if (!name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name))
+        throw new Error('usage: migration:generate -- <Name>');
       const sql = await ds.driver.createSchemaBuilder().log();
       if (sql.upQueries.length === 0) {
         process.stdout.write('no changes between the entities and the database\n');

@@ -62,34 +62,62 @@ await check('a malformed variable stops start-up with a message naming it', asyn
   const p = run({ ...base, PORT: 'abc', REDIS_URL: 'nope' });
   const { code } = await p.exited;
   assert(code === 1, `exit code ${code}`);
-  assert(/PORT:/.test(p.output()) && /REDIS_URL:/.test(p.output()), `output did not name PORT and REDIS_URL: ${p.output()}`);
+  assert(
+    /PORT:/.test(p.output()) && /REDIS_URL:/.test(p.output()),
+    `output did not name PORT and REDIS_URL: ${p.output()}`,
+  );
 });
 
-await check('api, worker and all roles boot; readiness and Swagger answer; SIGTERM stops each cleanly', async () => {
-  const all = run({ ...base, APP_ROLE: 'all', PORT: '0', HOST: '127.0.0.1' });
-  const url = await until(() => /listening on (http:\/\/\S+)/.exec(all.output())?.[1], 30000, `the all role to listen:\n${all.output()}`);
-  const worker = run({ ...base, APP_ROLE: 'worker' });
-  const api = run({ ...base, APP_ROLE: 'api', PORT: '0', HOST: '127.0.0.1' });
-  try {
-    const apiUrl = await until(() => /listening on (http:\/\/\S+)/.exec(api.output())?.[1], 30000, `the api role to listen:\n${api.output()}`);
-    await until(() => /billing-worker started/.test(worker.output()), 30000, `the worker to start:\n${worker.output()}`);
-    for (const u of [url, apiUrl]) {
-      const ready = await fetch(`${u}/health/ready`);
-      assert(ready.status === 200, `${u}/health/ready answered ${ready.status}`);
+await check(
+  'api, worker and all roles boot; readiness and Swagger answer; SIGTERM stops each cleanly',
+  async () => {
+    const all = run({ ...base, APP_ROLE: 'all', PORT: '0', HOST: '127.0.0.1' });
+    const url = await until(
+      () => /listening on (http:\/\/\S+)/.exec(all.output())?.[1],
+      30000,
+      `the all role to listen:\n${all.output()}`,
+    );
+    const worker = run({ ...base, APP_ROLE: 'worker' });
+    const api = run({ ...base, APP_ROLE: 'api', PORT: '0', HOST: '127.0.0.1' });
+    try {
+      const apiUrl = await until(
+        () => /listening on (http:\/\/\S+)/.exec(api.output())?.[1],
+        30000,
+        `the api role to listen:\n${api.output()}`,
+      );
+      await until(
+        () => /billing-worker started/.test(worker.output()),
+        30000,
+        `the worker to start:\n${worker.output()}`,
+      );
+      for (const u of [url, apiUrl]) {
+        const ready = await fetch(`${u}/health/ready`);
+        assert(ready.status === 200, `${u}/health/ready answered ${ready.status}`);
+      }
+      const docs = await fetch(`${url}/docs-json`);
+      const doc = await docs.json();
+      assert(doc.components?.securitySchemes?.bearer?.scheme === 'bearer', 'Swagger has no bearer scheme');
+      const ui = await fetch(`${url}/docs`);
+      assert(ui.status === 200, `/docs answered ${ui.status}`);
+    } finally {
+      for (const p of [all, worker, api]) p.child.kill('SIGTERM');
     }
-    const docs = await fetch(`${url}/docs-json`);
-    const doc = await docs.json();
-    assert(doc.components?.securitySchemes?.bearer?.scheme === 'bearer', 'Swagger has no bearer scheme');
-    const ui = await fetch(`${url}/docs`);
-    assert(ui.status === 200, `/docs answered ${ui.status}`);
-  } finally {
-    for (const p of [all, worker, api]) p.child.kill('SIGTERM');
-  }
-  for (const [name, p] of [['all', all], ['worker', worker], ['api', api]]) {
-    const result = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 15000))]);
-    assert(result.code === 0 || result.signal === 'SIGTERM', `${name} did not stop cleanly: ${JSON.stringify(result)}\n${p.output()}`);
-  }
-});
+    for (const [name, p] of [
+      ['all', all],
+      ['worker', worker],
+      ['api', api],
+    ]) {
+      const result = await Promise.race([
+        p.exited,
+        new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 15000)),
+      ]);
+      assert(
+        result.code === 0 || result.signal === 'SIGTERM',
+        `${name} did not stop cleanly: ${JSON.stringify(result)}\n${p.output()}`,
+      );
+    }
+  },
+);
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -29,7 +29,9 @@ log('building ...');
 execSync('npm run --silent build', { stdio: 'inherit' });
 
 const children = [];
-const realStripe = /^(sk|rk)_(live|test)_/.test(env.STRIPE_SECRET_KEY ?? '') && !env.STRIPE_SECRET_KEY.startsWith('sk_test_emulator');
+const realStripe =
+  /^(sk|rk)_(live|test)_/.test(env.STRIPE_SECRET_KEY ?? '') &&
+  !env.STRIPE_SECRET_KEY.startsWith('sk_test_emulator');
 const emulatorMain = 'dist/apps/stripe-emulator/src/main.js';
 if (!realStripe && !env.STRIPE_API_BASE && existsSync(emulatorMain)) {
   const port = Number(env.STRIPE_EMULATOR_PORT ?? 12111);
@@ -41,7 +43,8 @@ if (!realStripe && !env.STRIPE_API_BASE && existsSync(emulatorMain)) {
     env: {
       ...env,
       STRIPE_EMULATOR_PORT: String(port),
-      STRIPE_EMULATOR_WEBHOOK_URL: env.STRIPE_EMULATOR_WEBHOOK_URL ?? `http://127.0.0.1:${appPort}/webhooks/stripe`,
+      STRIPE_EMULATOR_WEBHOOK_URL:
+        env.STRIPE_EMULATOR_WEBHOOK_URL ?? `http://127.0.0.1:${appPort}/webhooks/stripe`,
       STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
     },
   });

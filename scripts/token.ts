@@ -30,7 +30,9 @@ if ((role === 'owner' || role === 'member') && !values.account) {
 }
 const env = validateEnvironment(process.env);
 if (!env.JWT_SECRET) {
-  process.stderr.write('JWT_SECRET is not set (the service verifies with JWT_JWKS_URL): get tokens from your identity provider\n');
+  process.stderr.write(
+    'JWT_SECRET is not set (the service verifies with JWT_JWKS_URL): get tokens from your identity provider\n',
+  );
   process.exit(2);
 }
 const token = await new SignJWT({ role, ...(values.account ? { account_id: values.account } : {}) })

@@ -46,7 +46,10 @@ export function hostPort(url, defaultPort) {
 export async function ensureServices({ databaseUrl, redisUrl, log = console.log }) {
   const pg = hostPort(databaseUrl, 5432);
   const redis = hostPort(redisUrl, 6379);
-  const up = async () => ({ pg: await reachable(pg.host, pg.port), redis: await reachable(redis.host, redis.port) });
+  const up = async () => ({
+    pg: await reachable(pg.host, pg.port),
+    redis: await reachable(redis.host, redis.port),
+  });
   let state = await up();
   if (state.pg && state.redis) return [];
   const local = ['127.0.0.1', '::1'].includes(pg.host) && ['127.0.0.1', '::1'].includes(redis.host);
@@ -60,13 +63,18 @@ export async function ensureServices({ databaseUrl, redisUrl, log = console.log 
     }
     if (!state.redis && commandWorks('command -v redis-server')) {
       log('starting a local Redis ...');
-      commandWorks(`redis-server --daemonize yes --bind 127.0.0.1 --port ${redis.port} --save "" --appendonly no`);
+      commandWorks(
+        `redis-server --daemonize yes --bind 127.0.0.1 --port ${redis.port} --save "" --appendonly no`,
+      );
     }
   }
-  await waitFor(async () => {
-    state = await up();
-    return state.pg && state.redis;
-  }, { timeoutMs: 30000 });
+  await waitFor(
+    async () => {
+      state = await up();
+      return state.pg && state.redis;
+    },
+    { timeoutMs: 30000 },
+  );
   const problems = [];
   if (!state.pg)
     problems.push(

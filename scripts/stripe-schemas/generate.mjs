@@ -5,6 +5,7 @@
 // (or `npm run stripe:schemas`); `--check` regenerates into a temp folder and exits 1 if the committed files
 // differ. Output: apps/stripe-emulator/schemas/*.json, deterministic, so a re-run
 // on the same SDK is a no-op diff. See apps/stripe-emulator/schemas/README.md for the layout and fix-ups.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,11 +76,18 @@ function readVersions() {
   const tjsPkg = JSON.parse(
     fs.readFileSync(path.join(repoRoot, 'node_modules', 'typescript-json-schema', 'package.json'), 'utf8'),
   );
+  // A hash of this script: the tests compare it with the script in the tree, so an edited generator whose
+  // output was not regenerated fails fast (without running the generator in the unit tests).
+  const generator = createHash('sha256')
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+    .slice(0, 16);
   return {
     stripe: stripePkg.version,
     apiVersion,
     typescriptJsonSchema: tjsPkg.version,
     typescript: ts.version,
+    generator,
   };
 }
 
@@ -460,6 +468,7 @@ function main() {
       apiVersion: versions.apiVersion,
       typescriptJsonSchema: versions.typescriptJsonSchema,
       typescript: versions.typescript,
+      generator: versions.generator,
       schemaBase: SCHEMA_BASE,
       shared: SHARED_FILE,
       objects: Object.fromEntries(OBJECTS.map((o) => [o.name, fileOf(o.name)])),

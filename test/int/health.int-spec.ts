@@ -37,7 +37,10 @@ describe('health (R-OPS-1)', () => {
     dbUrl.port = String(pgProxy.port);
     const redisUrl = new URL(TEST_REDIS_URL);
     redisUrl.port = String(redisProxy.port);
-    t = await startTestApp({ role: 'api', env: { DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl.toString() } });
+    t = await startTestApp({
+      role: 'api',
+      env: { DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl.toString() },
+    });
   });
   afterAll(async () => {
     await t.close();

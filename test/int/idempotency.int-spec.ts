@@ -31,7 +31,11 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
     owner: { userId: `owner-${randomUUID()}`, email: 'owner@example.test' },
   });
   const countAccounts = async (name: string): Promise<number> =>
-    Number(((await t.db.query(`SELECT count(*)::int AS n FROM accounts WHERE name = $1`, [name])) as { n: number }[])[0]?.n);
+    Number(
+      (
+        await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM accounts WHERE name = $1`, [name])
+      )[0]?.n,
+    );
 
   it('executes 50 concurrent identical requests exactly once and answers all of them alike', async () => {
     const key = randomUUID();
@@ -39,7 +43,11 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
     const body = createBody(name);
     const responses = await Promise.all(
       Array.from({ length: 50 }, () =>
-        http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body, headers: { 'idempotency-key': key } }),
+        http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+          token: admin,
+          body,
+          headers: { 'idempotency-key': key },
+        }),
       ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 201));
@@ -47,9 +55,10 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
     expect(ids.size).toBe(1);
     expect(await countAccounts(name)).toBe(1);
     expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(49);
-    const audits = (await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'account.created' AND entity_id = $1`, [
-      [...ids][0],
-    ])) as { n: number }[];
+    const audits = await t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'account.created' AND entity_id = $1`,
+      [[...ids][0]],
+    );
     expect(audits[0]?.n).toBe(1);
   });
 
@@ -73,7 +82,10 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
 
   it('requires the key where the route says so', async () => {
     const name = `No key ${randomUUID()}`;
-    const response = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(name) });
+    const response = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(name),
+    });
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'idempotency_key_required', param: 'Idempotency-Key' });
     expect(await countAccounts(name)).toBe(0);
@@ -92,8 +104,16 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
   it('replays a stored validation error instead of re-running it', async () => {
     const key = randomUUID();
     const bad = { name: '', billingEmail: 'not-an-email', owner: { userId: 'u', email: 'u@example.test' } };
-    const first = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: bad, headers: { 'idempotency-key': key } });
-    const again = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: bad, headers: { 'idempotency-key': key } });
+    const first = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: bad,
+      headers: { 'idempotency-key': key },
+    });
+    const again = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: bad,
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(400);
     expect(again.status).toBe(400);
     expect(again.body).toEqual(first.body);
@@ -101,13 +121,29 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
   });
 
   it('scopes keys to the account: the same key in two accounts is two operations', async () => {
-    const a = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Scoped ${randomUUID()}`), headers: { 'idempotency-key': randomUUID() } });
-    const b = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Scoped ${randomUUID()}`), headers: { 'idempotency-key': randomUUID() } });
+    const a = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`Scoped ${randomUUID()}`),
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    const b = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`Scoped ${randomUUID()}`),
+      headers: { 'idempotency-key': randomUUID() },
+    });
     const key = randomUUID();
     const ownerA = await tokenFor({ sub: 'oa', role: 'owner', accountId: a.body.id });
     const ownerB = await tokenFor({ sub: 'ob', role: 'owner', accountId: b.body.id });
-    const patchA = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${a.body.id}`, { token: ownerA, body: { name: 'Renamed' }, headers: { 'idempotency-key': key } });
-    const patchB = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${b.body.id}`, { token: ownerB, body: { name: 'Renamed' }, headers: { 'idempotency-key': key } });
+    const patchA = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${a.body.id}`, {
+      token: ownerA,
+      body: { name: 'Renamed' },
+      headers: { 'idempotency-key': key },
+    });
+    const patchB = await http<AccountBody>(t.url, 'PATCH', `/v1/accounts/${b.body.id}`, {
+      token: ownerB,
+      body: { name: 'Renamed' },
+      headers: { 'idempotency-key': key },
+    });
     expect([patchA.status, patchB.status]).toEqual([200, 200]);
     expect(patchA.body.id).toBe(a.body.id);
     expect(patchB.body.id).toBe(b.body.id);
@@ -116,21 +152,36 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
   it('forgets keys after 24 hours: the same key then starts a new operation, and the purge job deletes it', async () => {
     const key = randomUUID();
     const started = t.clock.now();
-    const first = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`Old ${key}`), headers: { 'idempotency-key': key } });
+    const first = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`Old ${key}`),
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
 
     t.clock.advance(23 * HOUR);
-    const within = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`New ${key}`), headers: { 'idempotency-key': key } });
+    const within = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`New ${key}`),
+      headers: { 'idempotency-key': key },
+    });
     expect(within.status).toBe(409);
 
     t.clock.advance(2 * HOUR);
     const purge = await t.app.get(JobQueue).enqueue('maintenance.purge-idempotency-keys', {});
     const result = (await purge.finished()) as { deleted: number };
     expect(result.deleted).toBeGreaterThanOrEqual(1);
-    const left = (await t.db.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1`, [key])) as { n: number }[];
+    const left = await t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1`,
+      [key],
+    );
     expect(left[0]?.n).toBe(0);
 
-    const after = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', { token: admin, body: createBody(`New ${key}`), headers: { 'idempotency-key': key } });
+    const after = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(`New ${key}`),
+      headers: { 'idempotency-key': key },
+    });
     expect(after.status).toBe(201);
     expect(after.body.id).not.toBe(first.body.id);
     t.clock.set(started);

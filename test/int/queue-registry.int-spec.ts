@@ -14,8 +14,8 @@ class SecondPurgeHandler {
 // without a handler and handlers of undeclared jobs: see job-handler-check.spec.ts) gets to run.
 describe('job registry start-up check', () => {
   it('refuses to start a worker when a declared job has two handlers', async () => {
-    await expect(
-      startTestApp({ role: 'worker', providers: [SecondPurgeHandler] }),
-    ).rejects.toThrow(/(twice|2 handlers).*maintenance\.purge-idempotency-keys|maintenance\.purge-idempotency-keys.*(twice|2 handlers)/);
+    await expect(startTestApp({ role: 'worker', providers: [SecondPurgeHandler] })).rejects.toThrow(
+      /(twice|2 handlers).*maintenance\.purge-idempotency-keys|maintenance\.purge-idempotency-keys.*(twice|2 handlers)/,
+    );
   });
 });

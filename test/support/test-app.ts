@@ -44,7 +44,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   if (options.customize) builder = options.customize(builder);
   const logger = createRootLogger(env.LOG_LEVEL ?? 'silent');
   const moduleRef = await builder.setLogger(new PinoNestLogger(logger)).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(logger), { rawBody: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(logger), {
+    rawBody: true,
+  });
   try {
     await configureHttpApp(app, app.get(AppConfig));
     await app.listen(0, '127.0.0.1');
@@ -57,7 +59,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 }
 
 /** A bearer token as the identity provider would issue it (HS256, claims sub/account_id/role). */
-export async function tokenFor(claims: { sub: string; role: Role; accountId?: string | null }, secret = TEST_JWT_SECRET): Promise<string> {
+export async function tokenFor(
+  claims: { sub: string; role: Role; accountId?: string | null },
+  secret = TEST_JWT_SECRET,
+): Promise<string> {
   return new SignJWT({ role: claims.role, ...(claims.accountId ? { account_id: claims.accountId } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)

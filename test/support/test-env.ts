@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
  * Where the integration and e2e tiers find their services. CI and developers may point elsewhere with
  * TEST_DATABASE_URL / TEST_REDIS_URL; the database is created (fresh) by the global setup.
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_test';
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
 

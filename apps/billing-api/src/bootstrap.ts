@@ -20,14 +20,20 @@ export async function startBillingService(env: EnvironmentVariables): Promise<Ru
   const logger = createRootLogger(env.LOG_LEVEL);
   const nestLogger = new PinoNestLogger(logger);
   if (role === 'worker') {
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ role }), { logger: nestLogger });
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ role }), {
+      logger: nestLogger,
+    });
     app.enableShutdownHooks();
     return { kind: 'worker', app, config: app.get(AppConfig) };
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ role }), createHttpAdapter(logger), {
-    logger: nestLogger,
-    rawBody: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ role }),
+    createHttpAdapter(logger),
+    {
+      logger: nestLogger,
+      rawBody: true,
+    },
+  );
   const config = app.get(AppConfig);
   await configureHttpApp(app, config);
   await app.listen(config.http.port, config.http.host);

@@ -14,7 +14,8 @@ import { renderError } from './platform/http/error-response.js';
 export function createHttpAdapter(logger: Pino): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => correlationIdFrom(req.headers['x-request-id']),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      correlationIdFrom(req.headers['x-request-id']),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
     trustProxy: process.env.TRUST_PROXY === 'true',

@@ -37,7 +37,10 @@ export class AuditFacade {
   }
 
   /** Newest first; stable order by id. */
-  async listForAccount(accountId: string, options: { limit: number; cursor?: string }): Promise<Page<AuditEntryView>> {
+  async listForAccount(
+    accountId: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<AuditEntryView>> {
     const after = decodeCursor(options.cursor);
     const qb = this.repository
       .createQueryBuilder('a')

@@ -9,7 +9,8 @@ export const REQUIRED_ROLES = 'billing:roles';
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
 /** Only these roles may call the route; others get 403 `forbidden`. */
-export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(REQUIRED_ROLES, roles);
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 

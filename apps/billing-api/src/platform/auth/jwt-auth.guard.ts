@@ -24,7 +24,8 @@ export class JwtAuthGuard implements CanActivate {
     try {
       request.principal = await this.verifier.verify(match[1]);
     } catch (e) {
-      if (e instanceof InvalidTokenError) throw new ApiError('unauthenticated', 'The bearer token is invalid or expired.');
+      if (e instanceof InvalidTokenError)
+        throw new ApiError('unauthenticated', 'The bearer token is invalid or expired.');
       throw e;
     }
     RequestContext.setActor({ type: 'user', id: request.principal.userId });

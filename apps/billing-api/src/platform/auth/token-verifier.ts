@@ -25,12 +25,17 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       if (this.jwks) payload = (await jwtVerify(token, this.jwks, options)).payload;
-      else if (this.secret) payload = (await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] })).payload;
+      else if (this.secret)
+        payload = (await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] })).payload;
       else throw new InvalidTokenError('no verification key configured');
     } catch (e) {
       throw new InvalidTokenError(e instanceof Error ? e.message : 'invalid token');
     }
-    const { sub, account_id: accountId, role } = payload as JWTPayload & { account_id?: unknown; role?: unknown };
+    const {
+      sub,
+      account_id: accountId,
+      role,
+    } = payload as JWTPayload & { account_id?: unknown; role?: unknown };
     if (typeof sub !== 'string' || sub.length === 0) throw new InvalidTokenError('claim sub is missing');
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
       throw new InvalidTokenError('claim role is missing or unknown');

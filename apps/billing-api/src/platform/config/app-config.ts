@@ -17,7 +17,12 @@ export class AppConfig {
     maxNetworkRetries: number;
     timeoutMs: number;
   };
-  readonly auth: { jwtSecret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  readonly auth: {
+    jwtSecret: string | null;
+    jwksUrl: string | null;
+    issuer: string | null;
+    audience: string | null;
+  };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
   readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
@@ -30,7 +35,12 @@ export class AppConfig {
         .filter((x) => x.length > 0);
     this.env = e.NODE_ENV;
     this.role = e.APP_ROLE;
-    this.http = { port: e.PORT, host: e.HOST, corsOrigins: list(e.CORS_ORIGINS), swaggerEnabled: e.SWAGGER_ENABLED };
+    this.http = {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigins: list(e.CORS_ORIGINS),
+      swaggerEnabled: e.SWAGGER_ENABLED,
+    };
     this.database = { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, migrate: e.DB_MIGRATE };
     this.redis = { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX };
     this.stripe = {
@@ -46,7 +56,10 @@ export class AppConfig {
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
     };
-    this.rateLimit = { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE };
+    this.rateLimit = {
+      ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+      accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE,
+    };
     this.idempotency = {
       ttlHours: e.IDEMPOTENCY_TTL_HOURS,
       waitMs: e.IDEMPOTENCY_WAIT_MS,

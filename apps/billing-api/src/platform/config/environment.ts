@@ -169,11 +169,13 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, cleaned, { enableImplicitConversion: false });
   const problems = describe(validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false }));
   if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
-    if (env.NODE_ENV === 'production') problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set in production');
+    if (env.NODE_ENV === 'production')
+      problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set in production');
     else env.JWT_SECRET = DEV_JWT_SECRET;
   }
   if (env.NODE_ENV === 'production') {
-    if (env.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: the development secret is not allowed in production');
+    if (env.JWT_SECRET === DEV_JWT_SECRET)
+      problems.push('JWT_SECRET: the development secret is not allowed in production');
     if (env.STRIPE_SECRET_KEY === DEV_STRIPE_SECRET_KEY)
       problems.push('STRIPE_SECRET_KEY: set a real Stripe key in production');
     if (env.STRIPE_WEBHOOK_SECRETS === DEV_WEBHOOK_SECRET)

@@ -39,10 +39,10 @@ export const RequestContext = {
   },
 };
 
-const CORRELATION_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Accepts a caller's `x-request-id` when it is well formed; otherwise makes a new one. */
 export function correlationIdFrom(header: unknown): string {
-  const value = Array.isArray(header) ? header[0] : header;
+  const value: unknown = Array.isArray(header) ? (header as unknown[])[0] : header;
   return typeof value === 'string' && CORRELATION_ID.test(value) ? value : randomUUID();
 }

@@ -1,6 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
 import { SkipRateLimit } from '../http/rate-limit.guard.js';
 import { RedisHealthIndicator } from './redis.health.js';
@@ -25,8 +30,12 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer (503 naming the failing dependency otherwise).' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } } } })
+  @ApiOperation({
+    summary: 'Readiness: PostgreSQL and Redis answer (503 naming the failing dependency otherwise).',
+  })
+  @ApiOkResponse({
+    schema: { example: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } } },
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; the body says which.' })
   ready(): Promise<HealthCheckResult> {
     return this.health.check([

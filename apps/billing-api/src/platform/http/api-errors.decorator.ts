@@ -1,5 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { API_ERROR_STATUS, type ApiErrorCode } from './error-codes.js';
 
 export class ErrorDetailDto {
@@ -9,13 +15,19 @@ export class ErrorDetailDto {
   @ApiProperty({ example: 'amount must be a positive integer', description: 'A human message.' })
   message!: string;
 
-  @ApiPropertyOptional({ example: 'amount', description: 'The offending request field, when one is at fault.' })
+  @ApiPropertyOptional({
+    example: 'amount',
+    description: 'The offending request field, when one is at fault.',
+  })
   param?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   details?: Record<string, unknown>;
 
-  @ApiProperty({ example: '0b6f2d1e-4b1a-4c1e-9a55-0d2f4c1e9a55', description: 'Correlation id (x-request-id).' })
+  @ApiProperty({
+    example: '0b6f2d1e-4b1a-4c1e-9a55-0d2f4c1e9a55',
+    description: 'Correlation id (x-request-id).',
+  })
   request_id!: string;
 }
 

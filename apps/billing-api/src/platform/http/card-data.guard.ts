@@ -15,7 +15,12 @@ export class CardDataGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(SKIP_CARD_DATA_CHECK, [context.getHandler(), context.getClass()]))
+    if (
+      this.reflector.getAllAndOverride<boolean>(SKIP_CARD_DATA_CHECK, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
       return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const path = findCardNumber(request.body) ?? findCardNumber(request.query);

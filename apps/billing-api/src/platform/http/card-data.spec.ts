@@ -46,7 +46,9 @@ describe('card number detection (R-CORE-6)', () => {
   });
 
   it('reports the path of the offending field in nested bodies, keys included', () => {
-    expect(findCardNumber({ a: 1, metadata: { note: 'x', card: '4242 4242 4242 4242' } })).toBe('metadata.card');
+    expect(findCardNumber({ a: 1, metadata: { note: 'x', card: '4242 4242 4242 4242' } })).toBe(
+      'metadata.card',
+    );
     expect(findCardNumber({ items: ['ok', { n: 4242424242424242 }] })).toBe('items[1].n');
     expect(findCardNumber({ metadata: { '4242424242424242': 'v' } })).toBe('metadata.4242424242424242');
     expect(findCardNumber({ amount: 5000, currency: 'usd' })).toBeNull();

@@ -35,7 +35,8 @@ export function containsCardNumber(text: string): boolean {
 export function findCardNumber(value: unknown, path = '', depth = 0): string | null {
   if (depth > 32) return null;
   if (typeof value === 'string') return containsCardNumber(value) ? path || '(body)' : null;
-  if (typeof value === 'number' || typeof value === 'bigint') return containsCardNumber(String(value)) ? path : null;
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return containsCardNumber(String(value)) ? path : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const hit = findCardNumber(value[i], `${path}[${i}]`, depth + 1);

@@ -9,6 +9,8 @@ export interface RenderedError {
   internal: boolean;
 }
 
+const UNAVAILABLE: number = HttpStatus.SERVICE_UNAVAILABLE;
+
 const BY_STATUS: Partial<Record<number, ApiErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: 'validation_failed',
   [HttpStatus.UNAUTHORIZED]: 'unauthenticated',
@@ -69,18 +71,18 @@ export function renderError(exception: unknown, requestId: string): RenderedErro
     const response = exception.getResponse();
     let message = PUBLIC_MESSAGE[code] ?? exception.message;
     let details: Record<string, unknown> | undefined;
-    if (status === HttpStatus.SERVICE_UNAVAILABLE && typeof response === 'object' && response !== null) {
+    if (status === UNAVAILABLE && typeof response === 'object' && response !== null) {
       // Terminus puts the health of each dependency here; it names no secrets.
       details = response as Record<string, unknown>;
     } else if (status < 500 && typeof response === 'object' && response !== null && 'message' in response) {
-      const m = (response as { message: unknown }).message;
+      const m = response.message;
       if (typeof m === 'string') message = m;
     }
-    if (status >= 500 && status !== HttpStatus.SERVICE_UNAVAILABLE) message = PUBLIC_MESSAGE.internal_error ?? '';
+    if (status >= 500 && status !== UNAVAILABLE) message = PUBLIC_MESSAGE.internal_error ?? '';
     return {
       status,
       body: body(code, message, requestId, details ? { details } : {}),
-      internal: status >= 500 && status !== HttpStatus.SERVICE_UNAVAILABLE,
+      internal: status >= 500 && status !== UNAVAILABLE,
     };
   }
   // Fastify's own errors (bad JSON, body too large, wrong content type) carry a 4xx statusCode.
@@ -88,7 +90,9 @@ export function renderError(exception: unknown, requestId: string): RenderedErro
   if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
     const code = BY_STATUS[fastifyStatus] ?? 'validation_failed';
     const message =
-      code === 'validation_failed' ? 'The request body could not be parsed.' : (PUBLIC_MESSAGE[code] ?? 'Bad request.');
+      code === 'validation_failed'
+        ? 'The request body could not be parsed.'
+        : (PUBLIC_MESSAGE[code] ?? 'Bad request.');
     return { status: fastifyStatus, body: body(code, message, requestId), internal: false };
   }
   return {

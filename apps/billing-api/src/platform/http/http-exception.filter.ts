@@ -19,6 +19,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
         'request failed with an internal error',
       );
     }
-    void reply.status(rendered.status).header('content-type', 'application/json; charset=utf-8').send(rendered.body);
+    void reply
+      .status(rendered.status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(rendered.body);
   }
 }

@@ -13,7 +13,11 @@ describe('cursor pagination helpers', () => {
   });
 
   it('rejects cursors it did not issue with a 400 naming the param', () => {
-    for (const bad of ['abc', Buffer.from('{"x":1}').toString('base64url'), Buffer.from('[1]').toString('base64url')]) {
+    for (const bad of [
+      'abc',
+      Buffer.from('{"x":1}').toString('base64url'),
+      Buffer.from('[1]').toString('base64url'),
+    ]) {
       expect(() => decodeCursor(bad)).toThrow(ApiError);
     }
   });

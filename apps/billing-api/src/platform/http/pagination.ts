@@ -71,5 +71,9 @@ export function toPage<T>(rows: T[], limit: number, position: (row: T) => Cursor
   const hasMore = rows.length > limit;
   const data = hasMore ? rows.slice(0, limit) : rows;
   const last = data[data.length - 1];
-  return { data, has_more: hasMore, next_cursor: hasMore && last !== undefined ? encodeCursor(position(last)) : null };
+  return {
+    data,
+    has_more: hasMore,
+    next_cursor: hasMore && last !== undefined ? encodeCursor(position(last)) : null,
+  };
 }

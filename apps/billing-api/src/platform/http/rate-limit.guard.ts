@@ -28,7 +28,9 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT, [context.getHandler(), context.getClass()]))
+    if (
+      this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT, [context.getHandler(), context.getClass()])
+    )
       return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
@@ -45,7 +47,10 @@ export class RateLimitGuard implements CanActivate {
       void reply.header('x-ratelimit-remaining', String(decision.remaining));
       if (!decision.allowed) {
         void reply.header('retry-after', String(Math.ceil(decision.resetMs / 1000)));
-        throw new ApiError('rate_limited', 'Too many requests; slow down and retry after the time in Retry-After.');
+        throw new ApiError(
+          'rate_limited',
+          'Too many requests; slow down and retry after the time in Retry-After.',
+        );
       }
     }
     return true;

@@ -29,13 +29,22 @@ export class RateLimiter {
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     try {
-      const [hits, ttl] = (await this.redis.eval(SCRIPT, 1, `ratelimit:${key}`, String(windowMs))) as [number, number];
-      return { allowed: hits <= limit, remaining: Math.max(0, limit - hits), resetMs: ttl > 0 ? ttl : windowMs };
+      const [hits, ttl] = (await this.redis.eval(SCRIPT, 1, `ratelimit:${key}`, String(windowMs))) as [
+        number,
+        number,
+      ];
+      return {
+        allowed: hits <= limit,
+        remaining: Math.max(0, limit - hits),
+        resetMs: ttl > 0 ? ttl : windowMs,
+      };
     } catch (e) {
       const now = Date.now();
       if (now - this.lastWarning > 10_000) {
         this.lastWarning = now;
-        this.logger.warn(`rate limiting skipped, Redis unavailable: ${e instanceof Error ? e.message : String(e)}`);
+        this.logger.warn(
+          `rate limiting skipped, Redis unavailable: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       return { allowed: true, remaining: limit, resetMs: windowMs };
     }

@@ -46,9 +46,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return next.handle();
     }
     if (!KEY_FORMAT.test(key)) {
-      throw new ApiError('idempotency_key_invalid', 'Idempotency-Key must be 1-255 printable ASCII characters.', {
-        param: 'Idempotency-Key',
-      });
+      throw new ApiError(
+        'idempotency_key_invalid',
+        'Idempotency-Key must be 1-255 printable ASCII characters.',
+        {
+          param: 'Idempotency-Key',
+        },
+      );
     }
     return from(this.run(context, next, request, key));
   }

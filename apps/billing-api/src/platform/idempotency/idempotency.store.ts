@@ -7,9 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { ApiError } from '../http/api-error.js';
 
 export type BeginOutcome =
-  | { kind: 'execute' }
-  | { kind: 'replay'; status: number; body: unknown }
-  | { kind: 'mismatch' };
+  { kind: 'execute' } | { kind: 'replay'; status: number; body: unknown } | { kind: 'mismatch' };
 
 interface Row {
   request_hash: string;
@@ -45,27 +43,26 @@ export class IdempotencyStore {
     for (;;) {
       const now = this.clock.now();
       const expires = new Date(now.getTime() + ttlHours * 3_600_000);
-      const inserted = (await this.db.query(
+      const inserted = await this.db.query<unknown[]>(
         `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, locked_at, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, $6, $7)
          ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
         [ref.scope, ref.key, request.method, request.path, request.hash, now, expires],
-      )) as unknown[];
+      );
       if (inserted.length === 1) return { kind: 'execute' };
 
-      const rows = (await this.db.query(
+      const rows = await this.db.query<Row[]>(
         `SELECT request_hash, status, response_status, response_body, locked_at, expires_at
          FROM idempotency_keys WHERE scope = $1 AND key = $2`,
         [ref.scope, ref.key],
-      )) as Row[];
+      );
       const row = rows[0];
       if (!row) continue; // deleted between our insert and select: try again
       if (row.expires_at.getTime() <= now.getTime()) {
-        await this.db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3`, [
-          ref.scope,
-          ref.key,
-          now,
-        ]);
+        await this.db.query(
+          `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3`,
+          [ref.scope, ref.key, now],
+        );
         continue;
       }
       if (row.request_hash !== request.hash) return { kind: 'mismatch' };
@@ -73,11 +70,11 @@ export class IdempotencyStore {
         return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
       }
       if (now.getTime() - row.locked_at.getTime() > lockTimeoutMs) {
-        const taken = (await this.db.query(
+        const taken = await this.db.query<[unknown[], number]>(
           `UPDATE idempotency_keys SET locked_at = $3
            WHERE scope = $1 AND key = $2 AND status = 'in_progress' AND locked_at = $4 RETURNING key`,
           [ref.scope, ref.key, now, row.locked_at],
-        )) as [unknown[], number];
+        );
         if (taken[1] === 1) return { kind: 'execute' };
         continue;
       }
@@ -102,19 +99,19 @@ export class IdempotencyStore {
 
   /** Forgets a key whose request failed for a reason a retry may not meet (5xx), so it can run again. */
   async release(ref: KeyRef): Promise<void> {
-    await this.db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'`, [
-      ref.scope,
-      ref.key,
-    ]);
+    await this.db.query(
+      `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'`,
+      [ref.scope, ref.key],
+    );
   }
 
   /** Deletes expired keys; returns how many. Run by the maintenance queue. */
   async purgeExpired(limit = 10_000): Promise<number> {
-    const result = (await this.db.query(
+    const result = await this.db.query<[unknown[], number]>(
       `DELETE FROM idempotency_keys WHERE ctid IN (
          SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`,
       [this.clock.now(), limit],
-    )) as [unknown[], number];
+    );
     return result[1];
   }
 }

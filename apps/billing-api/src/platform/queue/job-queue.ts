@@ -21,6 +21,7 @@ export class JobQueue {
     options: Pick<JobOptions, 'jobId' | 'delay'> = {},
   ): Promise<Job<JobEnvelope<N>>> {
     const envelope: JobEnvelope<N> = { correlationId: RequestContext.correlationId(), payload };
-    return this.queueFor(name).add(name, envelope, { ...JOBS[name].options, ...options });
+    const queue = this.queueFor(name) as Queue<JobEnvelope<N>>;
+    return queue.add(name, envelope, { ...JOBS[name].options, ...options });
   }
 }

@@ -45,11 +45,15 @@ export class QueueBootstrap implements OnApplicationBootstrap {
     if (problems.length > 0) throw new Error(`Job handlers are inconsistent: ${problems.join('; ')}`);
     for (const [name, def] of Object.entries(JOBS) as [JobName, (typeof JOBS)[JobName]][]) {
       if (!('repeat' in def)) continue;
-      await this.jobs.queueFor(name).add(name, { correlationId: `schedule:${name}`, payload: {} }, {
-        ...def.options,
-        repeat: def.repeat,
-        jobId: `repeat:${name}`,
-      });
+      await this.jobs.queueFor(name).add(
+        name,
+        { correlationId: `schedule:${name}`, payload: {} },
+        {
+          ...def.options,
+          repeat: def.repeat,
+          jobId: `repeat:${name}`,
+        },
+      );
       this.logger.log(`scheduled ${name} every ${def.repeat.every} ms`);
     }
   }

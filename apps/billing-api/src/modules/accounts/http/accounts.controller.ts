@@ -19,7 +19,9 @@ export class AccountsController {
 
   @Get()
   @Roles('owner', 'finance', 'support', 'admin')
-  @ApiOperation({ summary: 'An account and its settings. Owners see only their own account (others are 404).' })
+  @ApiOperation({
+    summary: 'An account and its settings. Owners see only their own account (others are 404).',
+  })
   @ApiOkResponse({ type: AccountDto })
   @ApiErrors('forbidden', 'not_found', 'validation_failed')
   async get(
@@ -33,9 +35,19 @@ export class AccountsController {
   @Patch()
   @Roles('owner', 'admin')
   @Idempotent()
-  @ApiOperation({ summary: "Change the account's name, billing email, locale or time zone (owner, admin). Audited." })
+  @ApiOperation({
+    summary: "Change the account's name, billing email, locale or time zone (owner, admin). Audited.",
+  })
   @ApiOkResponse({ type: AccountDto })
-  @ApiErrors('forbidden', 'not_found', 'validation_failed', 'card_data_forbidden', 'idempotency_key_reused', 'idempotency_key_invalid', 'idempotency_request_in_progress')
+  @ApiErrors(
+    'forbidden',
+    'not_found',
+    'validation_failed',
+    'card_data_forbidden',
+    'idempotency_key_reused',
+    'idempotency_key_invalid',
+    'idempotency_request_in_progress',
+  )
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,

@@ -22,7 +22,15 @@ export class AdminAccountsController {
   @Idempotent({ required: true })
   @ApiOperation({ summary: 'Create an account with its billing owner (admin). Requires Idempotency-Key.' })
   @ApiCreatedResponse({ type: AccountDto })
-  @ApiErrors('forbidden', 'validation_failed', 'card_data_forbidden', 'idempotency_key_required', 'idempotency_key_invalid', 'idempotency_key_reused', 'idempotency_request_in_progress')
+  @ApiErrors(
+    'forbidden',
+    'validation_failed',
+    'card_data_forbidden',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+  )
   create(@Body() body: CreateAccountDto): Promise<AccountDto> {
     return this.createAccount.execute(body);
   }

@@ -31,14 +31,20 @@ export class AccountQueries {
       .addOrderBy('a.id', 'DESC')
       .limit(options.limit + 1);
     if (after) {
-      qb.where('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', { at: String(after.value), id: after.id });
+      qb.where('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', {
+        at: String(after.value),
+        id: after.id,
+      });
     }
     const rows = await qb.getMany();
     return toPage(rows.map(toAccountView), options.limit, (a) => ({ value: a.createdAt, id: a.id }));
   }
 
   async members(accountId: string): Promise<MemberView[]> {
-    const rows = await this.memberRows.find({ where: { accountId }, order: { createdAt: 'ASC', userId: 'ASC' } });
+    const rows = await this.memberRows.find({
+      where: { accountId },
+      order: { createdAt: 'ASC', userId: 'ASC' },
+    });
     return rows.map(toMemberView);
   }
 }

@@ -24,6 +24,9 @@ export class AuditController {
     @Query() query: PageQueryDto,
   ): Promise<AuditPageDto> {
     assertAccountAccess(principal, accountId);
-    return this.audit.listForAccount(accountId, { limit: query.limit ?? 20, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    return this.audit.listForAccount(accountId, {
+      limit: query.limit ?? 20,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
   }
 }

@@ -30,7 +30,9 @@ export class Foundation1763780000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX account_members_user_idx ON account_members (user_id)`);
     // Exactly one billing owner per account.
-    await q.query(`CREATE UNIQUE INDEX account_members_one_owner ON account_members (account_id) WHERE role = 'owner'`);
+    await q.query(
+      `CREATE UNIQUE INDEX account_members_one_owner ON account_members (account_id) WHERE role = 'owner'`,
+    );
 
     await q.query(`
       CREATE TABLE audit_log (

@@ -55,7 +55,12 @@ export class CreateAccountHandler {
           action: 'account.created',
           entityType: 'account',
           entityId: account.id,
-          after: { name: account.name, locale: account.locale, timeZone: account.timeZone, owner: command.owner.userId },
+          after: {
+            name: account.name,
+            locale: account.locale,
+            timeZone: account.timeZone,
+            owner: command.owner.userId,
+          },
         },
         manager,
       );

@@ -30,7 +30,10 @@ export class UpdateAccountSettingsHandler {
   async execute(command: UpdateAccountSettingsCommand): Promise<AccountView> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(AccountOrmEntity);
-      const row = await repo.findOne({ where: { id: command.accountId }, lock: { mode: 'pessimistic_write' } });
+      const row = await repo.findOne({
+        where: { id: command.accountId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!row) throw new ApiError('not_found', 'The resource was not found.');
       const wanted = {
         name: command.name?.trim(),
@@ -53,7 +56,14 @@ export class UpdateAccountSettingsHandler {
       row.version += 1;
       await repo.save(row);
       await this.audit.record(
-        { accountId: row.id, action: 'account.settings_updated', entityType: 'account', entityId: row.id, before, after },
+        {
+          accountId: row.id,
+          action: 'account.settings_updated',
+          entityType: 'account',
+          entityId: row.id,
+          before,
+          after,
+        },
         manager,
       );
       return toAccountView(row);

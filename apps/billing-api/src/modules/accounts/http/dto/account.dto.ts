@@ -1,11 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { PageMetaDto } from '../../../../platform/http/pagination.js';
 import { IsLocale, IsTimeZone } from './locale-and-zone.validators.js';
 
 export class OwnerInputDto {
-  @ApiProperty({ example: 'user_123', description: 'The owner\'s user id (the `sub` of their tokens).' })
+  @ApiProperty({ example: 'user_123', description: "The owner's user id (the `sub` of their tokens)." })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -9,7 +9,10 @@ export function IsTimeZone(options?: ValidationOptions): PropertyDecorator {
       name: 'isTimeZone',
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: `${String(propertyName)} must be an IANA time zone such as Europe/Berlin`, ...options },
+      options: {
+        message: `${String(propertyName)} must be an IANA time zone such as Europe/Berlin`,
+        ...options,
+      },
       validator: { validate: (v: unknown) => typeof v === 'string' && zones.has(v) },
     });
 }
