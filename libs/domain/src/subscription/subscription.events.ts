@@ -40,7 +40,12 @@ export type SubscriptionEvent =
       readonly fromPlanId: string;
       readonly toPlanId: string;
       readonly toInterval: string;
-      readonly effectiveAt: string | null;
+      readonly effectiveAt: string;
+    })
+  | (Base<'subscription.plan_change_withdrawn'> & {
+      readonly planId: string;
+      readonly withdrawnPlanId: string;
+      readonly withdrawnInterval: string;
     })
   | (Base<'subscription.seats_changed'> & { readonly fromSeats: number; readonly toSeats: number });
 

@@ -388,8 +388,10 @@ describe('subscription rules', () => {
     const back = transition(pending, same, NOW);
     expect(back.ok && back.value.snapshot.pendingPlanChange).toBeUndefined();
     expect(back.ok && back.value.events[0]).toMatchObject({
-      type: 'subscription.plan_change_scheduled',
-      effectiveAt: null,
+      type: 'subscription.plan_change_withdrawn',
+      planId: 'pro',
+      withdrawnPlanId: 'pro',
+      withdrawnInterval: 'month',
     });
   });
 

@@ -274,11 +274,10 @@ function changePlan(
       effects: [INVALIDATE],
       events: [
         {
-          ...base('subscription.plan_change_scheduled', from, from, now),
-          fromPlanId: s.planId,
-          toPlanId: s.planId,
-          toInterval: input.interval,
-          effectiveAt: null,
+          ...base('subscription.plan_change_withdrawn', from, from, now),
+          planId: s.planId,
+          withdrawnPlanId: s.pendingPlanChange.planId,
+          withdrawnInterval: s.pendingPlanChange.interval,
         },
       ],
     });
