@@ -28,7 +28,7 @@ export async function startBillingService(env: EnvironmentVariables): Promise<Ru
   }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ role }),
-    createHttpAdapter(logger),
+    createHttpAdapter(logger, env.TRUST_PROXY),
     {
       logger: nestLogger,
       rawBody: true,

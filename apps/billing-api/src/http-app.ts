@@ -11,14 +11,15 @@ import { renderError } from './platform/http/error-response.js';
  * Fastify rather than Express: on this hardware Nest on Fastify answered about four times as many small
  * JSON requests per second (issue 4 measurements), and webhook intake and payment creation are hot paths.
  */
-export function createHttpAdapter(logger: Pino): FastifyAdapter {
+/** `trustProxy`: take the client address from X-Forwarded-For (behind a load balancer; rate limits per IP). */
+export function createHttpAdapter(logger: Pino, trustProxy = false): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       correlationIdFrom(req.headers['x-request-id']),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    trustProxy,
   });
 }
 

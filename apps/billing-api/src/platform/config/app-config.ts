@@ -7,7 +7,13 @@ import type { AppRole, EnvironmentVariables } from './environment.js';
 export class AppConfig {
   readonly env: EnvironmentVariables['NODE_ENV'];
   readonly role: AppRole;
-  readonly http: { port: number; host: string; corsOrigins: string[]; swaggerEnabled: boolean };
+  readonly http: {
+    port: number;
+    host: string;
+    trustProxy: boolean;
+    corsOrigins: string[];
+    swaggerEnabled: boolean;
+  };
   readonly database: { url: string; poolSize: number; migrate: boolean };
   readonly redis: { url: string; queuePrefix: string };
   readonly stripe: {
@@ -38,6 +44,7 @@ export class AppConfig {
     this.http = {
       port: e.PORT,
       host: e.HOST,
+      trustProxy: e.TRUST_PROXY,
       corsOrigins: list(e.CORS_ORIGINS),
       swaggerEnabled: e.SWAGGER_ENABLED,
     };

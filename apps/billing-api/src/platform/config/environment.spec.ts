@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { getMetadataStorage } from 'class-validator';
+import { readFileSync } from 'node:fs';
 import { AppConfig } from './app-config.js';
-import { DEV_JWT_SECRET, InvalidEnvironmentError, validateEnvironment } from './environment.js';
+import { DEV_JWT_SECRET, EnvironmentVariables, InvalidEnvironmentError, validateEnvironment } from './environment.js';
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -77,5 +79,21 @@ describe('environment validation (R-ARCH-6)', () => {
     });
     expect(problems.length).toBeGreaterThanOrEqual(2);
     expect(problems.join('\n')).not.toMatch(/tooshort-secret|verysecretvalue/);
+  });
+
+  it('documents every variable it reads in .env.example', () => {
+    const declared = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+        .map((m) => m.propertyName),
+    );
+    const documented = new Set(
+      readFileSync('.env.example', 'utf8')
+        .split('\n')
+        .map((line) => /^#?\s*([A-Z][A-Z0-9_]+)=/.exec(line)?.[1])
+        .filter((name): name is string => name !== undefined),
+    );
+    expect(declared.size).toBeGreaterThan(20);
+    expect([...declared].filter((name) => !documented.has(name))).toEqual([]);
   });
 });

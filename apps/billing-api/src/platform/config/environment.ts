@@ -51,6 +51,10 @@ export class EnvironmentVariables {
   @IsString()
   HOST = '0.0.0.0';
 
+  @Transform(toBool)
+  @IsBoolean()
+  TRUST_PROXY = false;
+
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/billing';
 
