@@ -5,14 +5,18 @@
 //   2. Stripe's public OpenAPI spec at 2024-04-10 in ../shared/stripe/ beside the repository, for the
 //      objects that have not changed since: expectOpenApi2024Shape('customer', value).
 // Both throw an Error listing every violation with its JSON path; validate* return the list instead.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import standaloneModule from 'ajv/dist/standalone/index.js';
 
 const Ajv = AjvModule.default;
 const addFormats = addFormatsModule.default;
+const standaloneCode = standaloneModule.default;
 type AjvInstance = InstanceType<typeof Ajv>;
 
 /** The objects the emulator returns, by the SDK's name (`Stripe.Checkout.Session` is `Checkout.Session`). */
@@ -128,8 +132,9 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 
 let index: StripeSchemaIndex | undefined;
 let schemaFiles: JsonObject[] | undefined;
-const sdkAjv: Partial<Record<'strict' | 'lenient', AjvInstance>> = {};
-const sdkValidators = new Map<string, ValidateFunction>();
+const sdkValidatorsByMode: Partial<
+  Record<'strict' | 'lenient', Partial<Record<StripeObjectName, ValidateFunction>>>
+> = {};
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
@@ -163,31 +168,94 @@ function withoutClosedObjects(node: unknown): unknown {
   return out;
 }
 
-function sdkInstance(mode: 'strict' | 'lenient'): AjvInstance {
-  let ajv = sdkAjv[mode];
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, inlineRefs: false });
-    addFormats(ajv);
-    for (const schema of loadSchemaFiles())
-      ajv.addSchema(mode === 'strict' ? schema : (withoutClosedObjects(schema) as JsonObject));
-    sdkAjv[mode] = ajv;
+type Mode = 'strict' | 'lenient';
+type Validators = Partial<Record<StripeObjectName, ValidateFunction>>;
+const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, inlineRefs: false } as const;
+
+function requireHere(): NodeJS.Require {
+  const here = moduleDir();
+  return createRequire(here ? path.join(here, 'stripe-shapes.js') : path.join(process.cwd(), 'package.json'));
+}
+
+/**
+ * Compiling the schemas takes seconds (every large object reaches some 1,300 definitions), and jest gives each
+ * test file a fresh module registry. So the compiled validators are also kept on disk as ajv standalone code
+ * (node_modules/.cache/stripe-shapes/<hash of schemas, ajv version and options>.cjs) and later test files
+ * load that in a fraction of a second. `STRIPE_SHAPES_CACHE=0` turns the disk cache off.
+ */
+function cacheFile(mode: Mode, schemas: JsonObject[]): string | undefined {
+  if (process.env['STRIPE_SHAPES_CACHE'] === '0') return undefined;
+  const req = requireHere();
+  const ajvVersion = (req('ajv/package.json') as { version: string }).version;
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ ajvVersion, mode, AJV_OPTIONS, schemas }))
+    .digest('hex')
+    .slice(0, 24);
+  return path.join(process.cwd(), 'node_modules', '.cache', 'stripe-shapes', `${mode}-${hash}.cjs`);
+}
+
+function loadCached(file: string): Validators | undefined {
+  try {
+    if (!fs.existsSync(file)) return undefined;
+    const code = fs.readFileSync(file, 'utf8');
+    const mod: { exports: Validators } = { exports: {} };
+    // The file is ajv's own standalone output for our committed schemas, written by compileValidators below.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const load = new Function('require', 'module', 'exports', code) as (
+      r: NodeJS.Require,
+      m: object,
+      e: object,
+    ) => void;
+    load(requireHere(), mod, mod.exports);
+    return STRIPE_OBJECT_NAMES.every((n) => typeof mod.exports[n] === 'function') ? mod.exports : undefined;
+  } catch {
+    return undefined;
   }
-  return ajv;
+}
+
+function compileValidators(mode: Mode, schemas: JsonObject[], file: string | undefined): Validators {
+  const idx = stripeSchemaIndex();
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: file !== undefined } });
+  addFormats(ajv);
+  for (const schema of schemas) ajv.addSchema(schema);
+  const validators: Validators = {};
+  const ids: Record<string, string> = {};
+  for (const name of STRIPE_OBJECT_NAMES) {
+    const id = idx.schemaBase + idx.objects[name];
+    const validate = ajv.getSchema(id);
+    if (!validate) throw new Error(`stripe-shapes: schema ${id} did not load`);
+    validators[name] = validate;
+    ids[name] = id;
+  }
+  if (file) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, standaloneCode(ajv, ids));
+      fs.renameSync(tmp, file);
+    } catch {
+      // A read-only checkout: no disk cache, the in-memory validators still work.
+    }
+  }
+  return validators;
+}
+
+function sdkValidators(mode: Mode): Validators {
+  let validators = sdkValidatorsByMode[mode];
+  if (!validators) {
+    const schemas = loadSchemaFiles().map((s) =>
+      mode === 'strict' ? s : (withoutClosedObjects(s) as JsonObject),
+    );
+    const file = cacheFile(mode, schemas);
+    validators = (file ? loadCached(file) : undefined) ?? compileValidators(mode, schemas, file);
+    sdkValidatorsByMode[mode] = validators;
+  }
+  return validators;
 }
 
 function sdkValidator(name: StripeObjectName, options: StripeShapeOptions): ValidateFunction {
-  const mode = options.allowUnknownProperties ? 'lenient' : 'strict';
-  const key = `${mode}:${name}`;
-  let validate = sdkValidators.get(key);
-  if (!validate) {
-    const idx = stripeSchemaIndex();
-    const file = idx.objects[name];
-    if (!file) throw new Error(`stripe-shapes: no schema for ${String(name)}`);
-    const id = idx.schemaBase + file;
-    validate = sdkInstance(mode).getSchema(id);
-    if (!validate) throw new Error(`stripe-shapes: schema ${id} did not load`);
-    sdkValidators.set(key, validate);
-  }
+  const validate = sdkValidators(options.allowUnknownProperties ? 'lenient' : 'strict')[name];
+  if (!validate) throw new Error(`stripe-shapes: no schema for ${String(name)}`);
   return validate;
 }
 
