@@ -78,6 +78,8 @@ export interface CreatePaymentIntentInput {
   customer?: string | null;
   payment_method?: string | null;
   payment_method_types?: string[];
+  /** The types came as `allowed_payment_method_types` (echoed back in that field). */
+  allowed_payment_method_types?: boolean;
   capture_method?: 'automatic' | 'automatic_async' | 'manual';
   description?: string | null;
   metadata?: Stripe.Metadata;
@@ -108,7 +110,10 @@ export function createPaymentIntent(account: Account, input: CreatePaymentIntent
   const pi: Stripe.PaymentIntent = {
     id,
     object: 'payment_intent',
-    allowed_payment_method_types: null,
+    allowed_payment_method_types:
+      input.allowed_payment_method_types && input.payment_method_types
+        ? (input.payment_method_types)
+        : null,
     amount: input.amount,
     amount_capturable: 0,
     amount_details: { tip: {} },
@@ -450,7 +455,9 @@ export function createAndConfirmPaymentIntent(
 function createFromParams(account: Account, body: FormParams): Stripe.PaymentIntent {
   const amount = reqInt(body, 'amount');
   const currency = reqString(body, 'currency');
-  const types = optStringArray(body, 'payment_method_types');
+  // 2026 API: `allowed_payment_method_types`; the older `payment_method_types` is still accepted.
+  const allowed = optStringArray(body, 'allowed_payment_method_types');
+  const types = allowed ?? optStringArray(body, 'payment_method_types');
   const capture = optNonEmpty(body, 'capture_method');
   if (
     capture !== undefined &&
@@ -476,6 +483,7 @@ function createFromParams(account: Account, body: FormParams): Stripe.PaymentInt
     statement_descriptor: optNonEmpty(body, 'statement_descriptor') ?? null,
   };
   if (types) input.payment_method_types = types;
+  if (allowed) input.allowed_payment_method_types = true;
   if (capture) input.capture_method = capture;
   return createPaymentIntent(account, input);
 }
@@ -604,7 +612,7 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
     }
     pi.status = 'canceled';
     pi.canceled_at = nowFor(req.account, customerIdOf(pi.customer));
-    pi.cancellation_reason = (reason ?? null);
+    pi.cancellation_reason = reason ?? null;
     pi.next_action = null;
     emitEvent(req.account, { type: 'payment_intent.canceled', object: pi });
     return pi;

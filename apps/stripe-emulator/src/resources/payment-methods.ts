@@ -5,7 +5,13 @@ import { fingerprintOf, newId } from '../core/ids.js';
 import type { Account } from '../core/state.js';
 import { type TestCard, cardForNumber, cardForShortcut, displayBrand } from '../core/test-cards.js';
 import { nowFor, realNow } from '../core/time.js';
-import { type StripeApiError, cardError, invalidRequest, missingParam, resourceMissing } from '../http/errors.js';
+import {
+  type StripeApiError,
+  cardError,
+  invalidRequest,
+  missingParam,
+  resourceMissing,
+} from '../http/errors.js';
 import {
   type FormParams,
   applyMetadata,
@@ -371,7 +377,7 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
         'type',
       );
     }
-    const shortcutOrToken = optString(body, 'card');
+    const shortcutOrToken = body.card;
     if (typeof shortcutOrToken === 'string' && shortcutOrToken !== '') {
       const pm = resolvePaymentMethod(req.account, shortcutOrToken, 'card');
       return pm;

@@ -262,7 +262,9 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
       metadata: applyMetadata({}, req.body),
     };
     if (usage) input.usage = usage;
-    const types = optStringArray(req.body, 'payment_method_types');
+    const types =
+      optStringArray(req.body, 'allowed_payment_method_types') ??
+      optStringArray(req.body, 'payment_method_types');
     if (types) input.payment_method_types = types;
     const si = createSetupIntent(req.account, input);
     if (optBool(req.body, 'confirm')) return confirmSetupIntent(req.account, si, confirmParams(req.body));
@@ -313,7 +315,7 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
     }
     const reason = optNonEmpty(req.body, 'cancellation_reason');
     si.status = 'canceled';
-    si.cancellation_reason = (reason ?? null);
+    si.cancellation_reason = reason ?? null;
     si.next_action = null;
     emitEvent(req.account, { type: 'setup_intent.canceled', object: si });
     return si;
