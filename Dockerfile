@@ -1,0 +1,20 @@
+# One image for every role (api, worker) and for the Stripe emulator.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/domain/package.json libs/domain/package.json
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/libs/domain/package.json ./libs/domain/package.json
+COPY --from=build /app/libs/domain/dist ./libs/domain/dist
+USER node
+EXPOSE 3000
+CMD ["node", "dist/apps/billing-api/src/main.js"]
