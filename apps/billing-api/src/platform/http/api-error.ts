@@ -1,3 +1,4 @@
+import type { DomainRejection } from '@billing/domain';
 import { API_ERROR_STATUS, type ApiErrorCode } from './error-codes.js';
 
 /** An expected refusal with a stable code; the global filter renders it in the one error shape (R-API-3). */
@@ -12,6 +13,14 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
     this.status = API_ERROR_STATUS[code];
+  }
+
+  /** A business refusal of the domain, sent with its own code, message and details. */
+  static fromRejection(rejection: DomainRejection, param?: string): ApiError {
+    return new ApiError(rejection.code, rejection.message, {
+      ...(param !== undefined ? { param } : {}),
+      ...(rejection.details !== undefined ? { details: rejection.details } : {}),
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { DomainErrorCode } from '@billing/domain';
 import { HttpStatus } from '@nestjs/common';
 
 /**
@@ -24,7 +25,8 @@ export const PLATFORM_ERROR_CODES = [
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
-export type ApiErrorCode = PlatformErrorCode;
+/** Platform codes plus every business refusal of the domain (libs/domain DOMAIN_ERROR_CODES). */
+export type ApiErrorCode = PlatformErrorCode | DomainErrorCode;
 
 export const API_ERROR_STATUS = {
   validation_failed: HttpStatus.BAD_REQUEST,
@@ -43,6 +45,25 @@ export const API_ERROR_STATUS = {
   account_suspended: HttpStatus.FORBIDDEN,
   internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
   service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  // Business refusals: 409 when the state of the account forbids it now, 422 when the request can never
+  // succeed as asked, 400 for malformed amounts and currencies.
+  invalid_transition: HttpStatus.CONFLICT,
+  trial_already_used: HttpStatus.CONFLICT,
+  trial_not_available: HttpStatus.UNPROCESSABLE_ENTITY,
+  outstanding_balance: HttpStatus.CONFLICT,
+  seat_limit_reached: HttpStatus.CONFLICT,
+  seat_addon_unavailable: HttpStatus.UNPROCESSABLE_ENTITY,
+  downgrade_blocked_by_seats: HttpStatus.CONFLICT,
+  same_plan: HttpStatus.CONFLICT,
+  plan_not_found: HttpStatus.UNPROCESSABLE_ENTITY,
+  grace_period_active: HttpStatus.CONFLICT,
+  currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
+  invalid_amount: HttpStatus.BAD_REQUEST,
+  unsupported_currency: HttpStatus.BAD_REQUEST,
+  refund_exceeds_remaining: HttpStatus.CONFLICT,
+  refund_window_expired: HttpStatus.UNPROCESSABLE_ENTITY,
+  payment_not_refundable: HttpStatus.UNPROCESSABLE_ENTITY,
+  refund_currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
 } as const satisfies Record<ApiErrorCode, HttpStatus>;
 
 export function isApiErrorCode(value: unknown): value is ApiErrorCode {
