@@ -154,8 +154,8 @@ const refName = (ref) => decodeURIComponent(ref.replace(/^#\/definitions\//, '')
 const localRef = (name) => `#/definitions/${encodeURIComponent(name)}`;
 
 /** Applies the known fix-ups to one schema node, recursively. Returns the new node. */
-function fixNode(node, propName, stats) {
-  if (Array.isArray(node)) return node.map((n) => fixNode(n, undefined, stats));
+function fixNode(node, propName, stats, integers = true) {
+  if (Array.isArray(node)) return node.map((n) => fixNode(n, undefined, stats, integers));
   if (!isObj(node)) return node;
   // `deleted?: void` (and any other `void`/`never` property) becomes `anyOf: []`, which no value satisfies
   // but which ajv rejects as a schema: the property must be absent.
@@ -185,15 +185,15 @@ function fixNode(node, propName, stats) {
   for (const [key, value] of Object.entries(node)) {
     if (key === 'properties' && isObj(value)) {
       out.properties = {};
-      for (const [p, s] of Object.entries(value)) out.properties[p] = fixNode(s, p, stats);
+      for (const [p, s] of Object.entries(value)) out.properties[p] = fixNode(s, p, stats, integers);
     } else if (key === 'description' && propName !== undefined) {
       // Property descriptions are the SDK's doc comments: read them in the .d.ts; they would triple the size.
       continue;
     } else {
-      out[key] = fixNode(value, undefined, stats);
+      out[key] = fixNode(value, undefined, stats, integers);
     }
   }
-  if (propName !== undefined && INTEGER_FIELD.test(propName)) {
+  if (integers && propName !== undefined && INTEGER_FIELD.test(propName) && !propName.includes('percent')) {
     if (out.type === 'number') {
       out.type = 'integer';
       stats.integers += 1;
@@ -345,7 +345,8 @@ function main() {
     const defs = {};
     for (const [name, def] of Object.entries(raw.definitions)) {
       if (name.startsWith('Top_')) continue;
-      defs[name] = fixNode(def, undefined, stats);
+      // Issuing receipts have fractional quantities; nothing of Issuing is ours, so leave its numbers alone.
+      defs[name] = fixNode(def, undefined, stats, !name.startsWith('Issuing.'));
     }
     // `*_decimal` fields: the SDK parses them into Decimal objects, but on the wire they are strings.
     defs['Decimal'] = {

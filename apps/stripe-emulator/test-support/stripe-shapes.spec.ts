@@ -40,6 +40,17 @@ function fixture(name: string): Json {
 const customer = (): Json => fixture('customer');
 const subscription = (): Json => fixture('subscription');
 
+/** The subscription fixture brought up to the pinned version (see the list of differences below). */
+function currentSubscription(): Json {
+  const sub = subscription();
+  for (const item of (sub['items'] as { data: Json[] }).data) item['current_trial'] = null;
+  sub['cancellation_details'] = null;
+  sub['pending_update'] = null;
+  sub['transfer_data'] = null;
+  sub['trial_settings'] = null;
+  return sub;
+}
+
 describe('generated schemas', () => {
   it('describe the installed stripe package and its pinned API version', () => {
     const index = stripeSchemaIndex();
@@ -194,6 +205,16 @@ describe('expectStripeShape rejects', () => {
     ]);
   });
 
+  it('nothing for a fractional percentage (only amounts, counts and timestamps are integers)', () => {
+    const sub = currentSubscription();
+    sub['transfer_data'] = { amount_percent: 12.5, destination: 'acct_123' };
+    expect(validateStripeShape('Subscription', sub)).toEqual([]);
+    sub['transfer_data'] = { amount_percent: '12.5', destination: 'acct_123' };
+    expect(validateStripeShape('Subscription', sub)).toEqual([
+      '$.transfer_data.amount_percent: must be number or null',
+    ]);
+  });
+
   it('an unknown value of a closed enum (the object constant, the event type), but any string in an open one', () => {
     const c = customer();
     c['object'] = 'cus';
@@ -234,13 +255,7 @@ describe('expectStripeShape rejects', () => {
 
   it('a property the SDK does not declare, unless allowUnknownProperties', () => {
     // basil moved current_period_end from the subscription to its items.
-    const sub = subscription();
-    const items = (sub['items'] as { data: Json[] }).data;
-    for (const item of items) item['current_trial'] = null;
-    sub['cancellation_details'] = null;
-    sub['pending_update'] = null;
-    sub['transfer_data'] = null;
-    sub['trial_settings'] = null;
+    const sub = currentSubscription();
     expectStripeShape('Subscription', sub);
     sub['current_period_end'] = 1700000000;
     expect(validateStripeShape('Subscription', sub)).toEqual(["$: unknown property 'current_period_end'"]);
