@@ -14,7 +14,9 @@ const sub = (over: Partial<SubscriptionTimelineView> = {}): SubscriptionTimeline
   created: 0,
   trialEnd: null,
   trialWillEndSent: false,
+  currentPeriodStart: 0,
   currentPeriodEnd: 1_000_000,
+  upcomingSentFor: 1_000_000,
   cancelAt: null,
   cancelAtPeriodEnd: false,
   pauseCollectionResumesAt: null,
@@ -63,6 +65,25 @@ describe('timeline', () => {
     });
     expect(nextAction([subs[0]!], invoices.slice(0, 1), 1000)).toMatchObject({ kind: 'invoice_attempt' });
     expect(nextAction([subs[0]!], [], 1000)).toMatchObject({ kind: 'cancel_at' });
+  });
+
+  it('announces a renewal with invoice.upcoming seven days ahead, once per period', () => {
+    const s = sub({ currentPeriodStart: 0, currentPeriodEnd: 30 * 86_400, upcomingSentFor: null });
+    expect(nextAction([s], [], Infinity)).toEqual({
+      kind: 'invoice_upcoming',
+      at: 23 * 86_400,
+      subscriptionId: 'sub_1',
+    });
+    expect(nextAction([{ ...s, upcomingSentFor: 30 * 86_400 }], [], Infinity)).toMatchObject({
+      kind: 'period_end',
+    });
+    // Not when the period is shorter than the lead, nor when the subscription ends with the period.
+    expect(nextAction([{ ...s, currentPeriodEnd: 5 * 86_400 }], [], Infinity)).toMatchObject({
+      kind: 'period_end',
+    });
+    expect(nextAction([{ ...s, cancelAtPeriodEnd: true }], [], Infinity)).toMatchObject({
+      kind: 'period_end',
+    });
   });
 
   it('resumes pause_collection and keeps a paused subscription still', () => {

@@ -10,6 +10,8 @@ export const TRIAL_WILL_END_LEAD_SECONDS = 3 * 86_400;
 export const RENEWAL_FINALIZE_DELAY_SECONDS = 3_600;
 /** An `incomplete` subscription whose first invoice is not paid expires after 23 hours. */
 export const INCOMPLETE_EXPIRY_SECONDS = 23 * 3_600;
+/** `invoice.upcoming` is sent this long before a renewal (Stripe's "upcoming renewal events" setting). */
+export const UPCOMING_LEAD_SECONDS = 7 * 86_400;
 
 export type SubscriptionStatus =
   'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused';
@@ -21,7 +23,10 @@ export interface SubscriptionTimelineView {
   readonly trialEnd: number | null;
   /** True once `customer.subscription.trial_will_end` has been emitted for the current trial. */
   readonly trialWillEndSent: boolean;
+  readonly currentPeriodStart: number;
   readonly currentPeriodEnd: number;
+  /** The period end for which `invoice.upcoming` was already sent, if any. */
+  readonly upcomingSentFor: number | null;
   readonly cancelAt: number | null;
   readonly cancelAtPeriodEnd: boolean;
   /** `pause_collection.resumes_at`. */
@@ -41,6 +46,7 @@ export type TimelineAction =
   | { readonly kind: 'invoice_finalize'; readonly at: number; readonly invoiceId: string }
   | { readonly kind: 'invoice_attempt'; readonly at: number; readonly invoiceId: string }
   | { readonly kind: 'trial_will_end'; readonly at: number; readonly subscriptionId: string }
+  | { readonly kind: 'invoice_upcoming'; readonly at: number; readonly subscriptionId: string }
   | { readonly kind: 'incomplete_expire'; readonly at: number; readonly subscriptionId: string }
   | { readonly kind: 'cancel_at'; readonly at: number; readonly subscriptionId: string }
   | { readonly kind: 'trial_end'; readonly at: number; readonly subscriptionId: string }
@@ -54,6 +60,7 @@ export const ACTION_PRIORITY: Readonly<Record<TimelineActionKind, number>> = {
   invoice_finalize: 0,
   invoice_attempt: 1,
   trial_will_end: 2,
+  invoice_upcoming: 2,
   incomplete_expire: 3,
   pause_collection_resume: 4,
   cancel_at: 5,
@@ -90,6 +97,15 @@ export function subscriptionActions(sub: SubscriptionTimelineView): TimelineActi
     }
     actions.push({ kind: 'trial_end', at: sub.trialEnd, subscriptionId });
     return actions;
+  }
+  const upcomingAt = sub.currentPeriodEnd - UPCOMING_LEAD_SECONDS;
+  if (
+    sub.upcomingSentFor !== sub.currentPeriodEnd &&
+    upcomingAt > sub.currentPeriodStart &&
+    !sub.cancelAtPeriodEnd &&
+    (sub.cancelAt === null || sub.cancelAt > sub.currentPeriodEnd)
+  ) {
+    actions.push({ kind: 'invoice_upcoming', at: upcomingAt, subscriptionId });
   }
   actions.push({ kind: 'period_end', at: sub.currentPeriodEnd, subscriptionId });
   return actions;

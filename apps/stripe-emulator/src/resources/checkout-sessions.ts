@@ -51,7 +51,7 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
   router.get('/v1/checkout/sessions/:id/line_items', (req) => {
     const session = getSession(req.account, req.params.id ?? '');
     return paginate(
-      lineItemsOf(req.account, session),
+      lineItemsOf(req.account, session).reverse(),
       req.query,
       `/v1/checkout/sessions/${session.id}/line_items`,
       {

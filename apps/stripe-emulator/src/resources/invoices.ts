@@ -168,7 +168,8 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
   router.post('/v1/invoices/:id/mark_uncollectible', (req) => markUncollectible(req.account, invoice(req)));
   router.get('/v1/invoices/:id/lines', (req) => {
     const inv = invoice(req);
-    return paginate(inv.lines.data, req.query, `/v1/invoices/${inv.id}/lines`, {
+    // Lines keep invoice order (paginate lists newest first, so hand it the reversed order).
+    return paginate([...inv.lines.data].reverse(), req.query, `/v1/invoices/${inv.id}/lines`, {
       sortNewestFirst: false,
       createdFilter: false,
     });

@@ -293,6 +293,11 @@ describe('renewals on a test clock', () => {
     expect(invoice.status_transitions.paid_at).toBe(FEB_28 + HOUR);
     const invoices = await w.stripe.invoices.list({ subscription: sub.id });
     expect(invoices.data.map((i) => i.billing_reason)).toEqual(['subscription_cycle', 'subscription_create']);
+    const upcoming = (await allEvents(w)).filter((e) => e.type === 'invoice.upcoming');
+    expect(upcoming.map((e) => e.created)).toEqual([FEB_28 - 7 * DAY]);
+    const preview = upcoming[0]?.data.object as Stripe.Invoice;
+    expectStripeShape('Invoice', preview);
+    expect(preview).toMatchObject({ amount_due: 1000, next_payment_attempt: FEB_28 + HOUR });
   });
 
   it.each([
@@ -468,6 +473,53 @@ describe('changes with prorations', () => {
     expect(preview.amount_due).toBe(4500);
     await advanceTo(w, FEB_28 + 2 * HOUR);
     expect(await latestInvoice(w, sub.id)).toMatchObject({ total: 4500, amount_paid: 4500 });
+  });
+
+  it('error_if_incomplete on an upgrade with a failing card answers 402 and changes nothing', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await setDefaultCard(w, c.id, 'pm_card_chargeCustomerFail');
+    await advanceTo(w, MID);
+    const item = sub.items.data[0]!;
+    await expect(
+      w.stripe.subscriptions.update(sub.id, {
+        items: [{ id: item.id, price: w.pro.id }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'error_if_incomplete',
+        metadata: { tried: 'yes' },
+      }),
+    ).rejects.toMatchObject({ type: 'StripeCardError', statusCode: 402 });
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after).toMatchObject({ status: 'active', latest_invoice: sub.latest_invoice, metadata: {} });
+    expect(after.items.data[0]?.price.id).toBe(w.basic.id);
+    expect((await w.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
+  });
+
+  it('pending_if_incomplete keeps the old items until the invoice is paid', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await setDefaultCard(w, c.id, 'pm_card_chargeCustomerFail');
+    await advanceTo(w, MID);
+    const item = sub.items.data[0]!;
+    const pending = await w.stripe.subscriptions.update(sub.id, {
+      items: [{ id: item.id, price: w.pro.id }],
+      proration_behavior: 'always_invoice',
+      payment_behavior: 'pending_if_incomplete',
+      proration_date: MID,
+    });
+    expect(pending.status).toBe('active');
+    expect(pending.items.data[0]?.price.id).toBe(w.basic.id);
+    expect(pending.pending_update?.subscription_items?.[0]?.price.id).toBe(w.pro.id);
+    expect(pending.pending_update?.expires_at).toBe(MID + 23 * HOUR);
+    const open = await latestInvoice(w, sub.id);
+    expect(open).toMatchObject({ status: 'open', amount_remaining: 643 });
+    const pm = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });
+    await w.stripe.invoices.pay(open.id, { payment_method: pm.id });
+    const applied = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(applied.items.data[0]?.price.id).toBe(w.pro.id);
+    expect(applied.pending_update).toBeNull();
   });
 
   it('rejects a proration date outside the current period', async () => {

@@ -121,6 +121,17 @@ export function createSession(account: Account, params: FormParams): Stripe.Chec
   const trialing = mode === 'subscription' && trialDays !== undefined && trialDays > 0;
   const amountTotal = mode === 'setup' ? null : trialing ? 0 : subtotal;
 
+  const creationParam = optNonEmpty(params, 'customer_creation');
+  if (creationParam !== undefined && creationParam !== 'always' && creationParam !== 'if_required') {
+    throw invalidRequest(
+      'Invalid customer_creation: must be one of always or if_required',
+      'customer_creation',
+    );
+  }
+  if (creationParam !== undefined && mode !== 'payment') {
+    throw invalidRequest('`customer_creation` can only be used in `payment` mode.', 'customer_creation');
+  }
+  const creation = creationParam ?? (mode === 'payment' ? 'if_required' : 'always');
   const now = customer ? nowFor(account, customer.id) : realNow();
   const id = checkoutSessionId();
   const paymentTypes = optStringArray(params, 'payment_method_types') ?? ['card'];
@@ -155,7 +166,7 @@ export function createSession(account: Account, params: FormParams): Stripe.Chec
     },
     customer: customer?.id ?? null,
     customer_account: null,
-    customer_creation: customer ? null : mode === 'payment' ? 'if_required' : 'always',
+    customer_creation: customer ? null : creation,
     customer_details: customer
       ? {
           address: customer.address ?? null,
@@ -218,7 +229,7 @@ export function createSession(account: Account, params: FormParams): Stripe.Chec
   if (returnUrl) session.return_url = returnUrl;
   const internal = internalOfSession(account, id);
   internal.lineItems = lineItems.map((l) => ({ id: l.id, price: l.price, quantity: l.quantity }));
-  internal.customerCreation = customer ? 'if_required' : 'always';
+  internal.customerCreation = creation;
   if (subData) {
     internal.subscriptionData = {
       trialPeriodDays: trialDays,

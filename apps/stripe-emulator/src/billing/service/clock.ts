@@ -11,6 +11,7 @@ import { type Recurrence, boundary } from '../calendar.js';
 import { type InvoiceTimelineView, type TimelineAction, nextAction } from '../timeline.js';
 import { autoFinalize, autoRetry } from './invoicing.js';
 import {
+  announceUpcoming,
   cancelAtReached,
   endTrial,
   expireIncomplete,
@@ -89,6 +90,9 @@ export function runAction(account: Account, action: TimelineAction): void {
   switch (action.kind) {
     case 'trial_will_end':
       trialWillEnd(account, sub);
+      return;
+    case 'invoice_upcoming':
+      announceUpcoming(account, sub);
       return;
     case 'trial_end':
       endTrial(account, sub);

@@ -58,6 +58,7 @@ import {
 /** Emulator-only facts about a subscription. */
 export interface SubscriptionInternal {
   trialWillEndSent?: boolean;
+  upcomingSentFor?: number;
   /** Items to apply when the invoice of a `pending_if_incomplete` update is paid. */
   pendingUpdateInvoice?: string;
   pendingItems?: ItemSpec[];
@@ -619,6 +620,8 @@ addInvoiceHooks({
     const subId = subscriptionIdOf(invoice);
     const sub = subId ? account.subscriptions.get(subId) : undefined;
     if (!sub || invoice.billing_reason === 'subscription_create') return;
+    // A pending update that is not paid leaves the subscription as it was.
+    if (internalOfSubscription(account, sub.id).pendingUpdateInvoice === invoice.id) return;
     if (sub.status === 'canceled' || sub.status === 'incomplete_expired') return;
     if (outcome.dunningFinal === null) {
       if (sub.status === 'active' || sub.status === 'trialing') setStatus(account, sub, 'past_due');
@@ -836,6 +839,7 @@ export function updateSubscription(
   // Items, price and quantity changes.
   const itemParams = optObjectArray(params, 'items');
   let invoiceNow: Stripe.Invoice | null = null;
+  let prepaid: ChargeResult | undefined;
   if (itemParams && itemParams.length > 0) {
     const next = applyItemParams(account, specsOf(sub), itemParams);
     checkCompatible(next, 'items');
@@ -880,6 +884,10 @@ export function updateSubscription(
     } else if (prorationBehavior === 'always_invoice' && plan.lines.length > 0) {
       const pending = paymentBehavior === 'pending_if_incomplete';
       const nextSpecs = next;
+      if (paymentBehavior === 'error_if_incomplete') {
+        // Charge before changing anything: a decline is a 402 and the subscription stays as it was.
+        prepaid = prechargeUpdate(account, sub, customer, plan.lines, before);
+      }
       if (!pending) replaceItems(account, sub, nextSpecs, now);
       // Lines for new items need their new ids.
       const lines = plan.lines.map((l) => ({
@@ -951,10 +959,13 @@ export function updateSubscription(
     finalizeInvoice(account, invoiceNow);
     if (invoiceNow.status === 'open') {
       if (paymentBehavior === 'error_if_incomplete') {
-        const result = attemptPayment(account, invoiceNow, { offSession: false, automatic: false });
+        const result = attemptPayment(account, invoiceNow, { offSession: false, automatic: false, prepaid });
         if (!result.ok) throw result.error;
       } else if (paymentBehavior !== 'default_incomplete') {
-        const result = attemptPayment(account, invoiceNow, { offSession: false, automatic: true });
+        const result = attemptPayment(account, invoiceNow, {
+          offSession: false,
+          automatic: paymentBehavior !== 'pending_if_incomplete',
+        });
         if (!result.ok && paymentBehavior === 'pending_if_incomplete') {
           const internal = internalOfSubscription(account, sub.id);
           sub.pending_update = {
@@ -983,6 +994,61 @@ export function updateSubscription(
   }
   if (trialParam === 'now' && sub.status === 'trialing') endTrial(account, sub);
   return sub;
+}
+
+/**
+ * error_if_incomplete on an immediately invoiced change: charge what the invoice will ask for first;
+ * on a decline restore the subscription's own fields and answer 402 with nothing changed.
+ */
+function prechargeUpdate(
+  account: Account,
+  sub: Stripe.Subscription,
+  customer: Stripe.Customer,
+  lines: ProrationPlan['lines'],
+  before: Stripe.Subscription,
+): ChargeResult | undefined {
+  let pendingTotal = 0;
+  for (const item of account.invoiceitems.values()) {
+    if (
+      item.invoice === null &&
+      item.customer === customer.id &&
+      item.parent?.subscription_details?.subscription === sub.id
+    ) {
+      pendingTotal += item.amount;
+    }
+  }
+  const due = invoiceAmounts([...lines.map((l) => l.amount), pendingTotal], customer.balance).amountDue;
+  if (due === 0) return undefined;
+  const restore = (): void => {
+    const items = sub.items;
+    Object.assign(sub, before);
+    sub.items = items;
+  };
+  const pm = idOf(sub.default_payment_method) ?? idOf(customer.invoice_settings.default_payment_method);
+  if (!pm) {
+    restore();
+    throw invalidRequest(
+      'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+    );
+  }
+  const result = payments().charge(account, {
+    amount: due,
+    currency: sub.currency,
+    customer: customer.id,
+    paymentMethod: pm,
+    offSession: false,
+    description: 'Subscription update',
+    metadata: {},
+    invoiceId: null,
+  });
+  if (result.outcome === 'succeeded') return result;
+  restore();
+  throw cardError({
+    code: result.failure?.code ?? 'card_declined',
+    declineCode: result.failure?.declineCode,
+    message: result.failure?.message ?? 'Your card was declined.',
+    extra: { payment_intent: result.paymentIntent },
+  });
 }
 
 function periodBounds(sub: Stripe.Subscription): { periodStart: number; periodEnd: number } {
@@ -1167,7 +1233,9 @@ export function timelineView(account: Account, sub: Stripe.Subscription): Subscr
     created: sub.created,
     trialEnd: sub.trial_end,
     trialWillEndSent: internalOfSubscription(account, sub.id).trialWillEndSent === true,
+    currentPeriodStart: periodOf(sub).start,
     currentPeriodEnd: periodOf(sub).end,
+    upcomingSentFor: internalOfSubscription(account, sub.id).upcomingSentFor ?? null,
     cancelAt: sub.cancel_at,
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     pauseCollectionResumesAt: sub.pause_collection?.resumes_at ?? null,
@@ -1177,6 +1245,13 @@ export function timelineView(account: Account, sub: Stripe.Subscription): Subscr
 export function trialWillEnd(account: Account, sub: Stripe.Subscription): void {
   internalOfSubscription(account, sub.id).trialWillEndSent = true;
   emitEvent(account, { type: 'customer.subscription.trial_will_end', object: sub });
+}
+
+/** `invoice.upcoming`: the preview of the renewal invoice, a week ahead. */
+export function announceUpcoming(account: Account, sub: Stripe.Subscription): void {
+  internalOfSubscription(account, sub.id).upcomingSentFor = periodOf(sub).end;
+  const preview = previewSubscriptionInvoice(account, { subscription: sub.id });
+  emitEvent(account, { type: 'invoice.upcoming', object: preview, customerId: customerIdOf(sub) });
 }
 
 /** Trial end: convert (invoice the first paid period), cancel, or pause. */
