@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import Stripe from 'stripe';
 import {
   OPENAPI_2024_COMPONENTS,
@@ -271,6 +271,12 @@ describe('expectStripeShape rejects', () => {
     expect(validateStripeShape('DeletedCustomer', gone)).toEqual(['$.deleted: must be true']);
   });
 
+  it('nothing that the SDK adds to a result: the non-enumerable lastResponse', () => {
+    const c = customer();
+    Object.defineProperty(c, 'lastResponse', { value: { requestId: 'req_1' }, enumerable: false });
+    expect(validateStripeShape('Customer', c)).toEqual([]);
+  });
+
   it('undefined', () => {
     expect(validateStripeShape('Customer', undefined)).toEqual(['$: value is undefined']);
   });
@@ -400,6 +406,26 @@ describe('expectOpenApi2024Shape (the 2024-04-10 OpenAPI spec beside the reposit
     expect(validateOpenApi2024Shape('product', product)).toEqual([
       '$.default_price.currency: must be string',
     ]);
+  });
+
+  it('skips with a clear warning, instead of failing, where the spec is not there', () => {
+    const before = process.env['STRIPE_OPENAPI_2024_SPEC'];
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      process.env['STRIPE_OPENAPI_2024_SPEC'] = path.join(sharedStripeDir(), 'no-such-spec.json');
+      expect(isOpenApi2024SpecAvailable()).toBe(false);
+      expect(validateOpenApi2024Shape('customer', { object: 'not a customer' })).toEqual([]);
+      expect(() => expectOpenApi2024Shape('product', 42)).not.toThrow();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(
+        /SKIPPING the OpenAPI 2024-04-10 shape checks: .*no-such-spec\.json/,
+      );
+    } finally {
+      warn.mockRestore();
+      if (before === undefined) delete process.env['STRIPE_OPENAPI_2024_SPEC'];
+      else process.env['STRIPE_OPENAPI_2024_SPEC'] = before;
+    }
+    expect(validateOpenApi2024Shape('product', 42)).toEqual(['$: must be object']);
   });
 
   it('throws for a component outside the unchanged-since-2024 list', () => {
