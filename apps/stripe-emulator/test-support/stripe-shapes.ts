@@ -132,9 +132,7 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 
 let index: StripeSchemaIndex | undefined;
 let schemaFiles: JsonObject[] | undefined;
-const sdkValidatorsByMode: Partial<
-  Record<'strict' | 'lenient', Partial<Record<StripeObjectName, ValidateFunction>>>
-> = {};
+const sdkValidatorsByMode: Partial<Record<Mode, Validators>> = {};
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
