@@ -237,7 +237,11 @@ describe('emulator core', () => {
 
     it('expands ids into objects, with data. on lists and nested paths', async () => {
       const { stripe } = kit.client();
-      const customer = await stripe.customers.create({ payment_method: 'pm_card_visa' });
+      const customer = await stripe.customers.create({ email: 'e@example.com' });
+      const attached = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+      await stripe.customers.update(customer.id, {
+        invoice_settings: { default_payment_method: attached.id },
+      });
       const withPm = await stripe.customers.retrieve(customer.id, {
         expand: ['invoice_settings.default_payment_method'],
       });
@@ -503,7 +507,9 @@ describe('emulator core', () => {
           const stripe2 = new Stripe('sk_test_persist', { ...second.stripeConfig(), maxNetworkRetries: 0 });
           const restored = (await stripe2.customers.retrieve(customer.id)) as Stripe.Customer;
           expect(restored.email).toBe('p@example.com');
-          const pm = restored.invoice_settings.default_payment_method as string;
+          const methods = await stripe2.paymentMethods.list({ customer: customer.id });
+          expect(methods.data).toHaveLength(1);
+          const pm = methods.data[0]?.id ?? '';
           const pi = await stripe2.paymentIntents.create({
             amount: 500,
             currency: 'usd',

@@ -103,8 +103,8 @@ function applyCommonFields(
   const paymentMethod = optNonEmpty(body, 'payment_method');
   if (isCreate && paymentMethod) {
     if (!paymentHooks) throw invalidRequest('Payment methods are not available.', 'payment_method');
-    const pmId = paymentHooks.attach(account, customer.id, paymentMethod);
-    customer.invoice_settings = { ...customer.invoice_settings, default_payment_method: pmId };
+    // Stripe attaches it but does not make it the default (`invoice_settings.default_payment_method`).
+    paymentHooks.attach(account, customer.id, paymentMethod);
   }
   const invoiceSettings = optObject(body, 'invoice_settings');
   if (invoiceSettings) {

@@ -152,9 +152,10 @@ describe('payment resources', () => {
     it('attaches the attach-then-fail card and then fails every charge', async () => {
       const { stripe } = kit.client();
       const customer = await stripe.customers.create({ payment_method: 'pm_card_chargeCustomerFail' });
-      const pmId = ((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).invoice_settings
-        .default_payment_method as string;
+      const pmId = (await stripe.paymentMethods.list({ customer: customer.id })).data[0]?.id ?? '';
       expect(pmId).toMatch(/^pm_/);
+      const withoutDefault = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+      expect(withoutDefault.invoice_settings.default_payment_method).toBeNull();
       const err = cardError(
         await stripe.paymentIntents
           .create({
@@ -323,8 +324,7 @@ describe('payment resources', () => {
     it('declines an off-session payment that needs authentication with authentication_required', async () => {
       const { stripe } = kit.client();
       const customer = await stripe.customers.create({ payment_method: 'pm_card_authenticationRequired' });
-      const pm = ((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).invoice_settings
-        .default_payment_method as string;
+      const pm = (await stripe.paymentMethods.list({ customer: customer.id })).data[0]?.id ?? '';
       const err = cardError(
         await stripe.paymentIntents
           .create({
