@@ -5,7 +5,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import type { AppConfig } from './platform/config/app-config.js';
 import { correlationIdFrom, RequestContext } from './platform/context/request-context.js';
-import { renderError } from './platform/http/error-response.js';
 
 /**
  * Fastify rather than Express: on this hardware Nest on Fastify answered about four times as many small
@@ -35,12 +34,6 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
   });
-  // Errors raised by Fastify itself (unparsable JSON, body too large) leave in our error shape too.
-  fastify.setErrorHandler((error, request, reply) => {
-    const rendered = renderError(error, String(request.id));
-    void reply.status(rendered.status).send(rendered.body);
-  });
-
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

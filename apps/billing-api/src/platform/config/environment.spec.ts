@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { getMetadataStorage } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { AppConfig } from './app-config.js';
-import { DEV_JWT_SECRET, EnvironmentVariables, InvalidEnvironmentError, validateEnvironment } from './environment.js';
+import {
+  DEV_JWT_SECRET,
+  EnvironmentVariables,
+  InvalidEnvironmentError,
+  validateEnvironment,
+} from './environment.js';
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
