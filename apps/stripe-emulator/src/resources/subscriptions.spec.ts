@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type Stripe from 'stripe';
 import { expectStripeShape } from '../../test-support/stripe-shapes.js';
-import type { TestEmulator } from '../core/test-kit.js';
+import Stripe from 'stripe';
+import { catchUpRealTime } from '../billing/service/clock.js';
+import { type TestEmulator, startWebhookReceiver } from '../core/test-kit.js';
+import { realNow } from '../core/time.js';
 import {
   DAY,
   HOUR,
@@ -631,5 +633,46 @@ describe('subscription items', () => {
     expect((await w.stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.id)).toEqual([
       sub.items.data[0]!.id,
     ]);
+  });
+});
+
+describe('delivery and real time', () => {
+  it('delivers clock-driven billing events as signed webhooks', async () => {
+    const w = await makeWorld(kit);
+    const receiver = await startWebhookReceiver();
+    try {
+      const endpoint = await w.stripe.webhookEndpoints.create({
+        url: receiver.url,
+        enabled_events: ['invoice.paid'],
+      });
+      const c = await customerOnClock(w, 'pm_card_visa');
+      const sub = await subscribe(w, c.id);
+      await advanceTo(w, FEB_28 + 2 * HOUR);
+      const renewal = await latestInvoice(w, sub.id);
+      const hook = await receiver.next(
+        (h) => h.event.type === 'invoice.paid' && h.event.data.object.id === renewal.id,
+      );
+      const verifier = new Stripe('sk_test_verify');
+      const event = verifier.webhooks.constructEvent(hook.body, hook.signature, endpoint.secret!);
+      expect(event).toMatchObject({ type: 'invoice.paid', created: FEB_28 + HOUR, request: { id: null } });
+      expect(receiver.received.every((h) => h.event.type === 'invoice.paid')).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('subscriptions on real time catch up when their trial ends', async () => {
+    const w = await makeWorld(kit);
+    const c = await w.stripe.customers.create({ email: 'rt@example.com' });
+    await setDefaultCard(w, c.id, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, { trial_period_days: 1 });
+    expect(sub.status).toBe('trialing');
+    const account = kit.emulator.state.account(w.key);
+    expect(catchUpRealTime(account, realNow())).toBe(0);
+    // A day and two hours later: the trial ends, the invoice is finalized and paid.
+    expect(catchUpRealTime(account, realNow() + DAY + 2 * HOUR)).toBeGreaterThanOrEqual(2);
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after.status).toBe('active');
+    expect(await latestInvoice(w, sub.id)).toMatchObject({ status: 'paid', amount_paid: 1000 });
   });
 });

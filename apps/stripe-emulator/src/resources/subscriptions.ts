@@ -5,7 +5,9 @@ import { registerExpander } from '../http/expand.js';
 import { invalidRequest } from '../http/errors.js';
 import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
+import { catchUpRealTime } from '../billing/service/clock.js';
 import { installBilling } from '../billing/service/install.js';
+import { realNow } from '../core/time.js';
 import {
   cancelNow,
   createSubscription,
@@ -59,6 +61,12 @@ function merged(req: ApiRequest): FormParams {
   return { ...req.query, ...req.body };
 }
 
+/** Real-time subscriptions catch up before they are read or changed (the ticker runs every second). */
+function caughtUp(req: ApiRequest): ApiRequest {
+  catchUpRealTime(req.account, realNow());
+  return req;
+}
+
 export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void {
   installBilling(ctx);
   registerExpander('subscription', 'latest_invoice', (account, id) => account.invoices.get(id));
@@ -69,6 +77,7 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
 
   router.post('/v1/subscriptions', (req) => createSubscription(req.account, req.body));
   router.get('/v1/subscriptions', (req) => {
+    caughtUp(req);
     const q = req.query;
     const customer = optNonEmpty(q, 'customer');
     const price = optNonEmpty(q, 'price') ?? optNonEmpty(q, 'plan');
@@ -86,7 +95,7 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
         rangeMatch(periodOf(s).end, q, 'current_period_end'),
     });
   });
-  router.get('/v1/subscriptions/:id', (req) => getSubscription(req.account, req.params.id ?? ''));
+  router.get('/v1/subscriptions/:id', (req) => getSubscription(caughtUp(req).account, req.params.id ?? ''));
   router.post('/v1/subscriptions/:id', (req) =>
     updateSubscription(req.account, getSubscription(req.account, req.params.id ?? ''), req.body),
   );

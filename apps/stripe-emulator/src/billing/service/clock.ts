@@ -25,16 +25,17 @@ import {
 /** Safety net against a runaway loop (a bug, or an absurd advance). */
 const MAX_ACTIONS_PER_ADVANCE = 10_000;
 
-function onClock(clockId: string, value: string | { id: string } | null): boolean {
-  if (!value) return false;
+function onClock(clockId: string | null, value: string | { id: string } | null): boolean {
+  if (!value) return clockId === null;
   return (typeof value === 'string' ? value : value.id) === clockId;
 }
 
-export function subscriptionsOnClock(account: Account, clockId: string): Stripe.Subscription[] {
+/** Subscriptions on a clock; `null` = those living on real time. */
+export function subscriptionsOnClock(account: Account, clockId: string | null): Stripe.Subscription[] {
   return [...account.subscriptions.values()].filter((s) => onClock(clockId, s.test_clock));
 }
 
-function invoicesOnClock(account: Account, clockId: string): Stripe.Invoice[] {
+function invoicesOnClock(account: Account, clockId: string | null): Stripe.Invoice[] {
   return [...account.invoices.values()].filter((i) => onClock(clockId, i.test_clock));
 }
 
@@ -163,4 +164,24 @@ export function advance(
     emitEvent(account, { type: 'test_helpers.test_clock.ready', object: clock, testClockId: clock.id }),
   );
   return clock;
+}
+
+/**
+ * Objects not on a test clock live on real time: run whatever became due (a short trial ending, a
+ * retry, an incomplete subscription expiring). Called periodically and before billing requests.
+ */
+export function catchUpRealTime(account: Account, now: number): number {
+  if (account.subscriptions.size === 0 && account.invoices.size === 0) return 0;
+  let count = 0;
+  runOutsideRequest(() => {
+    for (;;) {
+      const subs = subscriptionsOnClock(account, null).map((s) => timelineView(account, s));
+      const invoices = invoicesOnClock(account, null).map(invoiceView);
+      const action = nextAction(subs, invoices, now);
+      if (!action) break;
+      if (++count > MAX_ACTIONS_PER_ADVANCE) throw new Error('real time: too many due actions');
+      runAction(account, action);
+    }
+  });
+  return count;
 }

@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import type { EmulatorContext } from '../../core/context.js';
 import type { Account } from '../../core/state.js';
 import { invalidRequest } from '../../http/errors.js';
+import { realNow } from '../../core/time.js';
 import { optNonEmpty } from '../../http/form.js';
 import { attachPaymentMethod } from '../../resources/payment-methods.js';
 import {
@@ -16,6 +17,7 @@ import {
   resolvePaymentMethod,
 } from '../../resources/payment-intents.js';
 import { RetryPolicyError, parseRetryPolicy } from '../dunning.js';
+import { catchUpRealTime } from './clock.js';
 import { type ChargeResult, type PaymentsPort, setPaymentsPort } from './payments.js';
 import { getRetryPolicy, installRuntime, setRetryPolicy } from './runtime.js';
 import { createSucceededSetupIntent } from './setup-adapter.js';
@@ -96,6 +98,19 @@ export function installBilling(ctx: EmulatorContext): void {
   installRuntime(ctx);
   if (installed.has(ctx)) return;
   installed.add(ctx);
+  // Real-time subscriptions (no test clock) advance on their own, once a second.
+  const ticker = setInterval(() => {
+    const now = realNow();
+    for (const account of ctx.state.accounts.values()) {
+      try {
+        catchUpRealTime(account, now);
+      } catch (err) {
+        process.stderr.write(`[stripe-emulator] billing catch-up failed: ${String(err)}\n`);
+      }
+    }
+  }, 1000);
+  ticker.unref();
+  ctx.onClose(() => clearInterval(ticker));
   // Dunning knobs: GET shows them, POST sets `retry_days` ("0,3,5") and `final_status`
   // (past_due | unpaid | canceled), for every account or for one (`api_key`).
   ctx.pages.get('/_emulator/billing/settings', (req) => {
