@@ -111,9 +111,7 @@ export function createPaymentIntent(account: Account, input: CreatePaymentIntent
     id,
     object: 'payment_intent',
     allowed_payment_method_types:
-      input.allowed_payment_method_types && input.payment_method_types
-        ? (input.payment_method_types)
-        : null,
+      input.allowed_payment_method_types && input.payment_method_types ? input.payment_method_types : null,
     amount: input.amount,
     amount_capturable: 0,
     amount_details: { tip: {} },

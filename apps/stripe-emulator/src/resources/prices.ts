@@ -140,7 +140,7 @@ export function createPrice(account: Account, body: FormParams, param = ''): Str
     nickname: optNonEmpty(body, 'nickname', p('nickname')) ?? null,
     product: productId,
     recurring,
-    tax_behavior: (taxBehavior ?? 'unspecified'),
+    tax_behavior: taxBehavior ?? 'unspecified',
     tiers_mode: null,
     transform_quantity: null,
     type: recurring ? 'recurring' : 'one_time',

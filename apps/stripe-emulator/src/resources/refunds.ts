@@ -108,7 +108,7 @@ export function createRefund(account: Account, input: CreateRefundInput): Stripe
     payment_intent:
       typeof charge.payment_intent === 'string' ? charge.payment_intent : (charge.payment_intent?.id ?? null),
     payment_method: charge.payment_method,
-    reason: (input.reason ?? null),
+    reason: input.reason ?? null,
     receipt_number: null,
     source_transfer_reversal: null,
     status: 'pending',
