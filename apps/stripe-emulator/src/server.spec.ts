@@ -471,6 +471,31 @@ describe('emulator core', () => {
     });
   });
 
+  describe('time', () => {
+    it('stamps objects and events of a customer on a test clock with the clock time', async () => {
+      const { stripe } = kit.client();
+      const frozen = Math.floor(Date.UTC(2030, 0, 31, 12) / 1000);
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+      const onClock = await stripe.customers.create({ test_clock: clock.id, email: 'clock@example.com' });
+      expect(onClock.created).toBe(frozen);
+      expect(onClock.test_clock).toBe(clock.id);
+      const pi = await stripe.paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        customer: onClock.id,
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
+      expect(pi.created).toBe(frozen);
+      const events = await stripe.events.list({ types: ['customer.created', 'payment_intent.succeeded'] });
+      expect(events.data.map((e) => e.created)).toEqual([frozen, frozen]);
+      const realTime = await stripe.customers.create({});
+      expect(Math.abs(realTime.created - Date.now() / 1000)).toBeLessThan(60);
+      const clocked = await stripe.customers.list({ test_clock: clock.id });
+      expect(clocked.data.map((c) => c.id)).toEqual([onClock.id]);
+    });
+  });
+
   describe('admin and lifecycle', () => {
     it('reports health and resets one account or everything', async () => {
       const own = await startTestEmulator();

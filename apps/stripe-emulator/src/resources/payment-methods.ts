@@ -315,7 +315,6 @@ export function attachPaymentMethod(
     throw invalidRequest(
       'The payment method you provided has already been attached to a customer.',
       'payment_method',
-      'payment_method_already_attached',
     );
   }
   const card = testCardOf(account, pm);
