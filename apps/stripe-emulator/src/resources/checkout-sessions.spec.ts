@@ -119,6 +119,7 @@ describe('checkout sessions', () => {
     expect(paid.status).toBe(303);
     expect(paid.headers.get('location')).toBe(`https://app.example.com/billing/done?session=${session.id}`);
     const done = await w.stripe.checkout.sessions.retrieve(session.id, { expand: ['payment_intent'] });
+    expectStripeShape('Checkout.Session', done);
     expect(done).toMatchObject({ status: 'complete', payment_status: 'paid', customer: null });
     expect(done.customer_details?.email).toBe('p@example.com');
     expect(done.payment_intent).toMatchObject({ status: 'succeeded', amount: 4900 });

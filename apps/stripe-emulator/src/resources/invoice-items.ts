@@ -144,7 +144,6 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
       }
       recomputeDraftTotals(invoice);
     }
-    emitEvent(req.account, { type: 'invoiceitem.updated', object: item });
     return item;
   });
   router.delete('/v1/invoiceitems/:id', (req) => {

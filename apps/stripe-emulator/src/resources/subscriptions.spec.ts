@@ -252,6 +252,7 @@ describe('trials on a test clock', () => {
     });
     await advanceTo(w, T0 + 8 * DAY);
     const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expectStripeShape('Subscription', after);
     expect(after.status).toBe('paused');
     expect(after.status_details?.paused.subscription.type).toBe('trial_end_without_payment_method');
     expect(
@@ -339,6 +340,7 @@ describe('renewals on a test clock', () => {
       const last = await w.stripe.invoices.retrieve(renewal.id);
       expect(last).toMatchObject({ status: 'open', attempt_count: 3, next_payment_attempt: null });
       const ended = await w.stripe.subscriptions.retrieve(sub.id);
+      expectStripeShape('Subscription', ended);
       expect(ended.status).toBe(finalStatus);
       const failures = await timeline(w, ['invoice.payment_failed']);
       expect(failures).toEqual([
@@ -511,6 +513,7 @@ describe('changes with prorations', () => {
       payment_behavior: 'pending_if_incomplete',
       proration_date: MID,
     });
+    expectStripeShape('Subscription', pending);
     expect(pending.status).toBe('active');
     expect(pending.items.data[0]?.price.id).toBe(w.basic.id);
     expect(pending.pending_update?.subscription_items?.[0]?.price.id).toBe(w.pro.id);
