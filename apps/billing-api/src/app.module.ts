@@ -11,6 +11,7 @@ import { HttpPlatformModule } from './platform/http/http.module.js';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module.js';
 import { QueueModule } from './platform/queue/queue.module.js';
 import { RedisModule } from './platform/redis/redis.module.js';
+import { StripeModule } from './platform/stripe/stripe.module.js';
 
 export interface AppModuleOptions {
   role: AppRole;
@@ -30,6 +31,7 @@ export class AppModule {
         ClockModule,
         DatabaseModule,
         RedisModule,
+        StripeModule,
         QueueModule,
         AuthModule,
         HttpPlatformModule,

@@ -1,4 +1,5 @@
 import type { DomainRejection } from '@billing/domain';
+import type { StripeCallError } from '../stripe/stripe-errors.js';
 import { API_ERROR_STATUS, type ApiErrorCode } from './error-codes.js';
 
 /** An expected refusal with a stable code; the global filter renders it in the one error shape (R-API-3). */
@@ -13,6 +14,13 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
     this.status = API_ERROR_STATUS[code];
+  }
+
+  /** A failed Stripe call, with its stable code and a friendly message (decline code in details). */
+  static fromStripe(failure: StripeCallError): ApiError {
+    return new ApiError(failure.code, failure.friendlyMessage, {
+      ...(failure.detail.declineCode ? { details: { decline_code: failure.detail.declineCode } } : {}),
+    });
   }
 
   /** A business refusal of the domain, sent with its own code, message and details. */

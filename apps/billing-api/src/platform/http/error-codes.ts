@@ -1,5 +1,6 @@
 import type { DomainErrorCode } from '@billing/domain';
 import { HttpStatus } from '@nestjs/common';
+import type { StripeErrorCode } from '../stripe/stripe-errors.js';
 
 /**
  * The closed set of error codes the API returns (R-API-3). Adding a code without an HTTP status in
@@ -26,7 +27,7 @@ export const PLATFORM_ERROR_CODES = [
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
 /** Platform codes plus every business refusal of the domain (libs/domain DOMAIN_ERROR_CODES). */
-export type ApiErrorCode = PlatformErrorCode | DomainErrorCode;
+export type ApiErrorCode = PlatformErrorCode | DomainErrorCode | StripeErrorCode;
 
 export const API_ERROR_STATUS = {
   validation_failed: HttpStatus.BAD_REQUEST,
@@ -64,6 +65,18 @@ export const API_ERROR_STATUS = {
   refund_window_expired: HttpStatus.UNPROCESSABLE_ENTITY,
   payment_not_refundable: HttpStatus.UNPROCESSABLE_ENTITY,
   refund_currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
+  // Stripe failures (R-PAY-5): card problems are 402 like Stripe's own; Stripe being unreachable or
+  // throttling us is our dependency's trouble (503), a refused request is a bad gateway (502).
+  card_declined: HttpStatus.PAYMENT_REQUIRED,
+  insufficient_funds: HttpStatus.PAYMENT_REQUIRED,
+  expired_card: HttpStatus.PAYMENT_REQUIRED,
+  incorrect_cvc: HttpStatus.PAYMENT_REQUIRED,
+  incorrect_number: HttpStatus.PAYMENT_REQUIRED,
+  processing_error: HttpStatus.PAYMENT_REQUIRED,
+  authentication_required: HttpStatus.PAYMENT_REQUIRED,
+  payment_provider_rate_limited: HttpStatus.SERVICE_UNAVAILABLE,
+  payment_provider_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  payment_provider_error: HttpStatus.BAD_GATEWAY,
 } as const satisfies Record<ApiErrorCode, HttpStatus>;
 
 export function isApiErrorCode(value: unknown): value is ApiErrorCode {

@@ -1,0 +1,63 @@
+import { SetMetadata } from '@nestjs/common';
+import type Stripe from 'stripe';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * How a module takes part in webhook processing (R-WH-3): a method of one of its providers decorated
+ * with `@HandlesStripeEvents('customer.subscription.updated', ...)`. The webhooks module discovers the
+ * handlers at start-up (two handlers for one event type stop the start-up), and for each stored event
+ * calls the one handler of its type inside ONE database transaction that also marks the inbox row
+ * processed: the handler's writes and the "processed" mark commit together or not at all.
+ *
+ * A handler must:
+ * - do every write through `ctx.manager` (never another connection or transaction);
+ * - lock the aggregate row it changes (`SELECT ... FOR UPDATE` / `lock: { mode: 'pessimistic_write' }`);
+ * - apply the ordering rule (R-SM-3): compare `ctx.event.created` (and the object's own state) with
+ *   what was last applied to that aggregate, skip stale events, and re-read the object through
+ *   `ctx.refetch` when the order cannot be decided (same second);
+ * - write the audit record of any billing-impacting change (AuditFacade.record(..., ctx.manager)) with
+ *   actor `{ type: 'stripe_event', id: event id }`;
+ * - throw {@link PermanentEventError} for a failure no retry can fix (e.g. a domain rejection such as an
+ *   invalid transition): the event is dead-lettered at once with that reason. Any other error is
+ *   treated as transient and retried with backoff, then dead-lettered.
+ */
+export const STRIPE_EVENT_HANDLER = 'billing:stripe-event-handler';
+
+/** The event as stored in the inbox: Stripe's event object, verified and parsed. */
+export type StripeEventPayload = Stripe.Event;
+
+export interface StripeEventContext {
+  /** The transaction every write of the handler goes through. */
+  manager: EntityManager;
+  /** Facts about the event, for ordering and auditing. */
+  event: { id: string; type: string; created: number; livemode: boolean };
+  /**
+   * Re-reads the current state of a Stripe object through the gateway (e.g. `sub_…`, `in_…`, `pi_…`),
+   * for when delivery order cannot decide which state is newer. Returns null when Stripe has no such
+   * object any more.
+   */
+  refetch(objectId: string): Promise<Record<string, unknown> | null>;
+}
+
+/** What a handler did, recorded on the inbox row. */
+export type StripeEventOutcome = 'applied' | 'skipped_stale' | 'ignored';
+
+export type StripeEventHandlerFn = (
+  payload: StripeEventPayload,
+  ctx: StripeEventContext,
+) => Promise<StripeEventOutcome | undefined>;
+
+/** Declares the method as the handler of these Stripe event types. */
+export const HandlesStripeEvents = (...types: string[]): MethodDecorator =>
+  SetMetadata(STRIPE_EVENT_HANDLER, types);
+
+/** A failure that no retry can fix: the event goes to the dead letters at once, with this reason. */
+export class PermanentEventError extends Error {
+  constructor(
+    message: string,
+    readonly code: string = 'permanent_failure',
+  ) {
+    super(message);
+    this.name = 'PermanentEventError';
+  }
+}
