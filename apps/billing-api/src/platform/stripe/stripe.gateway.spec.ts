@@ -68,7 +68,6 @@ describe('StripeGateway against the emulator (R-ARCH-3)', () => {
           currency: 'usd',
           payment_method: paymentMethod,
           confirm: true,
-          payment_method_types: ['card'],
         }),
       )
       .catch((e: unknown) => e);
