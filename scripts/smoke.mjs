@@ -1,7 +1,7 @@
 // `npm run test:smoke`: the compiled service as operators run it (node dist/..., real ESM resolution),
 // which the Jest suites cannot show: a malformed variable stops start-up naming it; api, worker and
 // all roles boot against PostgreSQL and Redis; readiness and Swagger answer; SIGTERM stops cleanly.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { ensureDatabase } from './lib/services.mjs';
 
 const MAIN = 'dist/apps/billing-api/src/main.js';

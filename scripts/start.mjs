@@ -8,8 +8,13 @@ import { ensureDatabase, ensureServices, reachable, waitFor } from './lib/servic
 
 const log = (m) => console.log(`[start] ${m}`);
 if (!existsSync('node_modules')) {
-  log('installing dependencies (npm ci) ...');
-  execSync('npm ci', { stdio: 'inherit' });
+  log('installing dependencies ...');
+  try {
+    execSync('npm ci', { stdio: 'inherit' });
+  } catch {
+    // A registry without other platforms' optional binaries makes npm ci refuse the lockfile.
+    execSync('npm install --no-save', { stdio: 'inherit' });
+  }
 }
 if (existsSync('.env')) process.loadEnvFile('.env');
 
