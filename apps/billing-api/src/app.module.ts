@@ -8,6 +8,8 @@ import type { AppRole } from './platform/config/environment.js';
 import { DatabaseModule } from './platform/database/database.module.js';
 import { HealthModule } from './platform/health/health.module.js';
 import { HttpPlatformModule } from './platform/http/http.module.js';
+import { MetricsModule } from './platform/metrics/metrics.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { IdempotencyModule } from './platform/idempotency/idempotency.module.js';
 import { QueueModule } from './platform/queue/queue.module.js';
 import { RedisModule } from './platform/redis/redis.module.js';
@@ -37,8 +39,10 @@ export class AppModule {
         HttpPlatformModule,
         IdempotencyModule.register({ worker }),
         HealthModule,
+        MetricsModule,
         AuditModule,
         AccountsModule,
+        WebhooksModule.register({ worker }),
       ],
     };
   }

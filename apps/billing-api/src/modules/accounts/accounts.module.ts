@@ -8,12 +8,19 @@ import { AdminAccountsController } from './http/admin-accounts.controller.js';
 import { AccountMemberOrmEntity } from './persistence/account-member.orm-entity.js';
 import { AccountOrmEntity } from './persistence/account.orm-entity.js';
 import { AccountQueries } from './queries/account.queries.js';
+import { CustomerMirrorHandler } from './webhook-handlers/customer-mirror.handler.js';
 
 /** Accounts, their settings and members. */
 @Module({
   imports: [TypeOrmModule.forFeature([AccountOrmEntity, AccountMemberOrmEntity])],
   controllers: [AccountsController, AdminAccountsController],
-  providers: [AccountQueries, CreateAccountHandler, UpdateAccountSettingsHandler, AccountsFacade],
+  providers: [
+    AccountQueries,
+    CreateAccountHandler,
+    UpdateAccountSettingsHandler,
+    AccountsFacade,
+    CustomerMirrorHandler,
+  ],
   exports: [AccountsFacade],
 })
 export class AccountsModule {}

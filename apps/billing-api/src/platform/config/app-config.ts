@@ -32,6 +32,15 @@ export class AppConfig {
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
   readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
+  readonly webhooks: {
+    maxAttempts: number;
+    backoffMs: number;
+    enqueueTimeoutMs: number;
+    sweepIntervalMs: number;
+    sweepAfterMs: number;
+  };
+  /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
+  readonly metrics: { workerPort: number | null };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -73,6 +82,14 @@ export class AppConfig {
       lockTimeoutMs: e.IDEMPOTENCY_LOCK_TIMEOUT_MS,
     };
     this.logLevel = e.LOG_LEVEL;
+    this.webhooks = {
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      enqueueTimeoutMs: e.WEBHOOK_ENQUEUE_TIMEOUT_MS,
+      sweepIntervalMs: e.WEBHOOK_SWEEP_INTERVAL_MS,
+      sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
+    };
+    this.metrics = { workerPort: e.METRICS_PORT ?? null };
   }
 
   get runsHttp(): boolean {

@@ -23,6 +23,7 @@ export const PLATFORM_ERROR_CODES = [
   'account_suspended',
   'internal_error',
   'service_unavailable',
+  'invalid_signature',
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
@@ -46,6 +47,7 @@ export const API_ERROR_STATUS = {
   account_suspended: HttpStatus.FORBIDDEN,
   internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
   service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  invalid_signature: HttpStatus.BAD_REQUEST,
   // Business refusals: 409 when the state of the account forbids it now, 422 when the request can never
   // succeed as asked, 400 for malformed amounts and currencies.
   invalid_transition: HttpStatus.CONFLICT,

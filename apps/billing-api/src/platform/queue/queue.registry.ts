@@ -6,12 +6,17 @@ import type { JobOptions } from 'bull';
  */
 export const QUEUES = {
   maintenance: 'maintenance',
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** The payload of each job. Everything in a payload is a primitive or a plain object (it goes through Redis). */
 export interface JobPayloads {
   'maintenance.purge-idempotency-keys': Record<string, never>;
+  /** Applies one stored Stripe event (job id = the event id). */
+  'webhooks.process-event': { eventId: string };
+  /** Re-enqueues inbox rows left pending or processing (scheduled by WebhooksBootstrap, WEBHOOK_SWEEP_INTERVAL_MS). */
+  'maintenance.sweep-webhook-inbox': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -37,6 +42,18 @@ export const JOBS = {
     concurrency: 1,
     options: { ...retried, attempts: 3 },
     repeat: { every: 60 * 60 * 1000 },
+  },
+  // Attempts and backoff are overridden at enqueue time from WEBHOOK_MAX_ATTEMPTS / WEBHOOK_BACKOFF_MS.
+  'webhooks.process-event': {
+    queue: QUEUES.webhooks,
+    concurrency: 8,
+    options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  // On the maintenance queue so that a backlog of events never delays the sweep.
+  'maintenance.sweep-webhook-inbox': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

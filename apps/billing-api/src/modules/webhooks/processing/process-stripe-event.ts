@@ -1,0 +1,197 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type Stripe from 'stripe';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock.js';
+import { AppConfig } from '../../../platform/config/app-config.js';
+import { RequestContext } from '../../../platform/context/request-context.js';
+import { StripeCallError } from '../../../platform/stripe/stripe-errors.js';
+import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
+import {
+  PermanentEventError,
+  type StripeEventContext,
+  type StripeEventOutcome,
+} from '../contracts/stripe-event-handler.js';
+import { FINAL_STATUSES, type WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
+import { rows } from '../persistence/sql.js';
+import { WebhookMetrics } from '../webhook.metrics.js';
+import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
+
+export type ProcessResult =
+  | { status: 'processed' | 'ignored'; outcome: StripeEventOutcome }
+  | { status: 'dead'; reason: string }
+  | { status: 'already_done' }
+  | { status: 'missing' };
+
+/** Which SDK resource re-reads an object, by id prefix (ctx.refetch). */
+const RETRIEVERS: [prefix: string, retrieve: (stripe: Stripe, id: string) => Promise<unknown>][] = [
+  ['cus_', (s, id) => s.customers.retrieve(id)],
+  ['sub_', (s, id) => s.subscriptions.retrieve(id)],
+  ['in_', (s, id) => s.invoices.retrieve(id)],
+  ['pi_', (s, id) => s.paymentIntents.retrieve(id)],
+  ['ch_', (s, id) => s.charges.retrieve(id)],
+  ['re_', (s, id) => s.refunds.retrieve(id)],
+  ['pm_', (s, id) => s.paymentMethods.retrieve(id)],
+  ['cs_', (s, id) => s.checkout.sessions.retrieve(id)],
+  ['seti_', (s, id) => s.setupIntents.retrieve(id)],
+  ['price_', (s, id) => s.prices.retrieve(id)],
+  ['prod_', (s, id) => s.products.retrieve(id)],
+];
+
+const MAX_ERROR_LENGTH = 2000;
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, MAX_ERROR_LENGTH);
+}
+
+interface InboxRow {
+  id: string;
+  type: string;
+  status: WebhookEventStatus;
+  payload: Stripe.Event;
+  event_created: Date;
+  livemode: boolean;
+}
+
+/**
+ * Applies one stored event exactly once (R-WH-3, R-CORE-8):
+ * 1. claims the row (`processing`, attempts + 1) in a short transaction, so that a row a crashed worker
+ *    left behind is visible to the sweeper;
+ * 2. in ONE transaction: locks the inbox row (FOR UPDATE), returns at once when another run already
+ *    finished it, calls the type's handler with that transaction, and marks the row processed (or
+ *    ignored) with its outcome — the handler's writes and the mark commit together or not at all;
+ * 3. on failure: a {@link PermanentEventError}, the last Bull attempt or the attempt budget spent
+ *    dead-letters the event with its reason and an alert log line; anything else records the error and
+ *    is rethrown for Bull's exponential backoff.
+ */
+@Injectable()
+export class ProcessStripeEvent {
+  private readonly logger = new Logger('WebhookProcessing');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly dispatcher: StripeEventDispatcher,
+    private readonly gateway: StripeGateway,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  async execute(eventId: string, options: { lastAttempt: boolean }): Promise<ProcessResult> {
+    const claimedAt = this.clock.now();
+    const claimed = await rows<{ attempts: number }>(
+      this.db,
+      `UPDATE webhook_events
+          SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
+        WHERE id = $1 AND status IN ('pending', 'failed', 'processing')
+        RETURNING attempts`,
+      [eventId, claimedAt],
+    );
+    const attempts = claimed[0]?.attempts;
+    if (attempts === undefined) {
+      const exists = await rows(this.db, `SELECT 1 FROM webhook_events WHERE id = $1`, [eventId]);
+      return exists.length > 0 ? { status: 'already_done' } : { status: 'missing' };
+    }
+
+    let type = 'unknown';
+    try {
+      const result = await this.db.transaction(async (manager) => {
+        const [row] = await rows<InboxRow>(
+          manager,
+          `SELECT id, type, status, payload, event_created, livemode FROM webhook_events WHERE id = $1 FOR UPDATE`,
+          [eventId],
+        );
+        if (!row) return { status: 'missing' } as const;
+        type = row.type;
+        if (FINAL_STATUSES.includes(row.status)) return { status: 'already_done' } as const;
+        const handler = this.dispatcher.handlerFor(row.type);
+        let outcome: StripeEventOutcome = 'ignored';
+        if (handler) {
+          const ctx: StripeEventContext = {
+            manager,
+            event: {
+              id: row.id,
+              type: row.type,
+              created: Math.floor(row.event_created.getTime() / 1000),
+              livemode: row.livemode,
+            },
+            refetch: (objectId) => this.refetch(objectId),
+          };
+          const context = {
+            correlationId: RequestContext.current()?.correlationId ?? `event:${row.id}`,
+            actor: { type: 'stripe_event' as const, id: row.id },
+          };
+          outcome = (await RequestContext.run(context, () => handler.fn(row.payload, ctx))) ?? 'applied';
+        }
+        const status = outcome === 'ignored' ? 'ignored' : 'processed';
+        const processedAt = this.clock.now();
+        await manager.query(
+          `UPDATE webhook_events
+              SET status = $2, outcome = $3, processed_at = $4, last_error = NULL, updated_at = $4
+            WHERE id = $1`,
+          [eventId, status, outcome, processedAt],
+        );
+        return { status, outcome, processedAt, created: row.event_created } as const;
+      });
+      if (result.status === 'processed' || result.status === 'ignored') {
+        this.metrics.lag.observe(
+          { outcome: result.outcome },
+          Math.max(0, (result.processedAt.getTime() - result.created.getTime()) / 1000),
+        );
+        return { status: result.status, outcome: result.outcome };
+      }
+      return result;
+    } catch (error) {
+      const permanent = error instanceof PermanentEventError;
+      const dead = permanent || options.lastAttempt || attempts >= this.config.webhooks.maxAttempts;
+      const reason = describeError(error);
+      try {
+        await this.db.query(
+          `UPDATE webhook_events SET status = $2, last_error = $3, updated_at = $4
+            WHERE id = $1 AND status = 'processing'`,
+          [eventId, dead ? 'dead' : 'failed', reason, this.clock.now()],
+        );
+      } catch (recordError) {
+        // The row stays `processing`; the sweeper brings it back. Let Bull retry the original failure.
+        this.logger.warn({
+          msg: 'could not record a webhook failure',
+          eventId,
+          error: describeError(recordError),
+        });
+        throw error;
+      }
+      if (!dead) {
+        this.logger.warn({ msg: 'webhook event failed; will retry', eventId, type, attempts, reason });
+        throw error;
+      }
+      this.metrics.deadLettered.inc({ type });
+      this.logger.error({
+        msg: 'webhook event dead-lettered',
+        alert: 'webhook_dead_letter',
+        eventId,
+        type,
+        attempts,
+        permanent,
+        reason,
+      });
+      return { status: 'dead', reason };
+    }
+  }
+
+  /** Re-reads a Stripe object through the gateway; null when Stripe no longer has it. */
+  async refetch(objectId: string): Promise<Record<string, unknown> | null> {
+    const entry = RETRIEVERS.find(([prefix]) => objectId.startsWith(prefix));
+    if (!entry) throw new PermanentEventError(`cannot re-read Stripe object ${objectId}: unknown id prefix`);
+    const [prefix, retrieve] = entry;
+    try {
+      const object = await this.gateway.call(`${prefix.slice(0, -1)}.retrieve`, (stripe) =>
+        retrieve(stripe, objectId),
+      );
+      return object as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof StripeCallError && error.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+}

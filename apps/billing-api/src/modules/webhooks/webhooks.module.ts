@@ -1,0 +1,45 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ReplayEventsHandler } from './commands/replay-events/replay-events.handler.js';
+import { StoreStripeEvent } from './commands/store-stripe-event.js';
+import { AdminWebhookEventsController } from './http/admin-webhook-events.controller.js';
+import { StripeWebhookController } from './http/stripe-webhook.controller.js';
+import { SweepWebhookInboxProcessor } from './jobs/sweep-webhook-inbox.processor.js';
+import { WebhookEventsProcessor } from './jobs/webhook-events.processor.js';
+import { WebhooksBootstrap } from './jobs/webhooks.bootstrap.js';
+import { WebhookEventOrmEntity } from './persistence/webhook-event.orm-entity.js';
+import { InboxQueue } from './processing/inbox-queue.js';
+import { InboxSweeper } from './processing/inbox-sweeper.js';
+import { ProcessStripeEvent } from './processing/process-stripe-event.js';
+import { StripeEventDispatcher } from './processing/stripe-event-dispatcher.js';
+import { WebhookEventQueries } from './queries/webhook-event.queries.js';
+import { WebhookMetrics } from './webhook.metrics.js';
+
+/**
+ * Stripe webhooks (R-WH): the intake (verify -> inbox -> queue -> 200), the dispatcher that calls the one
+ * `@HandlesStripeEvents` handler of each event type in one transaction with the inbox row, the sweeper,
+ * and the admin API of the inbox. Queue consumers run only in worker processes.
+ */
+@Module({})
+export class WebhooksModule {
+  static register(options: { worker: boolean }): DynamicModule {
+    return {
+      module: WebhooksModule,
+      imports: [DiscoveryModule, TypeOrmModule.forFeature([WebhookEventOrmEntity])],
+      controllers: [StripeWebhookController, AdminWebhookEventsController],
+      providers: [
+        WebhookMetrics,
+        InboxQueue,
+        StoreStripeEvent,
+        StripeEventDispatcher,
+        ProcessStripeEvent,
+        InboxSweeper,
+        WebhookEventQueries,
+        ReplayEventsHandler,
+        ...(options.worker ? [WebhookEventsProcessor, SweepWebhookInboxProcessor, WebhooksBootstrap] : []),
+      ],
+      exports: [StripeEventDispatcher],
+    };
+  }
+}

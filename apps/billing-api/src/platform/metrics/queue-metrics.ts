@@ -1,0 +1,45 @@
+import { getQueueToken } from '@nestjs/bull';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Queue } from 'bull';
+import { QUEUES } from '../queue/queue.registry.js';
+import { MetricsRegistry } from './metrics.registry.js';
+
+const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+
+/** Depth of every queue of the registry, read from Redis when Prometheus scrapes (R-WH-7). */
+@Injectable()
+export class QueueMetrics implements OnModuleInit {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly metrics: MetricsRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    const moduleRef = this.moduleRef;
+    this.metrics.gauge({
+      name: 'billing_queue_jobs',
+      help: 'Jobs per queue and state (waiting, active, delayed, failed), read on scrape.',
+      labelNames: ['queue', 'state'] as const,
+      async collect() {
+        for (const name of Object.values(QUEUES)) {
+          const queue = moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+          // A scrape must answer even when Redis does not: report nothing rather than hang.
+          const counts = await withTimeout(queue.getJobCounts(), 1000).catch(() => null);
+          if (!counts) continue;
+          for (const state of STATES) this.set({ queue: name, state }, counts[state]);
+        }
+      },
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
