@@ -261,3 +261,28 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
     }
   });
 });
+
+describe('CORS from configuration (R-API-6)', () => {
+  it('answers preflights for configured origins only and exposes the correlation header', async () => {
+    const t = await startTestApp({ role: 'api', env: { CORS_ORIGINS: 'https://app.example.com' } });
+    try {
+      const preflight = (origin: string): Promise<Response> =>
+        fetch(`${t.url}/v1/admin/accounts`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization,idempotency-key',
+          },
+        });
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const other = await preflight('https://evil.example.com');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      const simple = await fetch(`${t.url}/health`, { headers: { origin: 'https://app.example.com' } });
+      expect(simple.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    } finally {
+      await t.close();
+    }
+  });
+});
