@@ -1,0 +1,137 @@
+import { decideStaleness } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { Clock } from '../../../platform/clock/clock.js';
+import { AuditFacade } from '../../audit/audit.facade.js';
+import { accountIdForStripeCustomer, resolveAccount } from '../../payments/contracts/customer-account.js';
+import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
+import {
+  HandlesStripeEvents,
+  type StripeEventContext,
+  type StripeEventOutcome,
+  type StripeEventPayload,
+} from '../../webhooks/contracts/stripe-event-handler.js';
+import { InvoiceOrmEntity } from '../persistence/invoice.orm-entity.js';
+import { transformStripeInvoice, type InvoiceValues } from './transform-stripe-invoice.js';
+
+/**
+ * Mirrors invoices (R-SUB-7) under the ordering rule (R-SM-3): older events are skipped, a same-second
+ * event re-reads the invoice. Status changes are audited. `invoice.upcoming` has no invoice yet: ignored.
+ */
+@Injectable()
+export class InvoiceEventsHandler {
+  constructor(
+    private readonly clock: Clock,
+    private readonly audit: AuditFacade,
+    private readonly subscriptions: SubscriptionsFacade,
+  ) {}
+
+  @HandlesStripeEvents(
+    'invoice.created',
+    'invoice.finalized',
+    'invoice.paid',
+    'invoice.payment_succeeded',
+    'invoice.payment_failed',
+    'invoice.upcoming',
+    'invoice.payment_action_required',
+    'invoice.voided',
+    'invoice.marked_uncollectible',
+    'invoice.updated',
+    'invoice.overdue',
+  )
+  async onInvoice(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
+    const incoming = transformStripeInvoice(event.data.object as Stripe.Invoice);
+    if (!incoming) return 'ignored';
+    const repo = ctx.manager.getRepository(InvoiceOrmEntity);
+    const lock = { mode: 'pessimistic_write' as const };
+    let row = await repo.findOne({ where: { stripeInvoiceId: incoming.stripeInvoiceId }, lock });
+    if (!row) {
+      const accountId = await this.accountFor(incoming, ctx);
+      if (!accountId) return 'ignored';
+      const now = this.clock.now();
+      const created: InvoiceOrmEntity = {
+        id: randomUUID(),
+        accountId,
+        ...incoming,
+        lastEventCreated: ctx.event.created,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const inserted = await ctx.manager
+        .createQueryBuilder()
+        .insert()
+        .into(InvoiceOrmEntity)
+        .values(created)
+        .orIgnore()
+        .returning('id')
+        .execute();
+      if ((inserted.raw as unknown[]).length > 0) {
+        await this.recordAudit(created, null, ctx);
+        return 'applied';
+      }
+      row = await repo.findOne({ where: { stripeInvoiceId: incoming.stripeInvoiceId }, lock });
+      if (!row) throw new Error(`invoice ${incoming.stripeInvoiceId} neither inserted nor found`);
+    }
+
+    let values: InvoiceValues = incoming;
+    const decision = decideStaleness({
+      lastApplied: { eventCreated: row.lastEventCreated },
+      incoming: { eventCreated: ctx.event.created },
+    });
+    if (decision === 'skip_stale') return 'skipped_stale';
+    if (decision === 'refetch') {
+      const fresh = await ctx.refetch(incoming.stripeInvoiceId);
+      const freshValues = fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
+      if (!freshValues) return 'ignored';
+      values = freshValues;
+    }
+    const beforeStatus = row.status;
+    const beforeAmounts = { amountPaid: row.amountPaid, amountRemaining: row.amountRemaining };
+    Object.assign(row, values);
+    row.lastEventCreated = Math.max(row.lastEventCreated, ctx.event.created);
+    row.updatedAt = this.clock.now();
+    await repo.save(row);
+    if (beforeStatus !== row.status || beforeAmounts.amountPaid !== row.amountPaid) {
+      await this.recordAudit(row, { status: beforeStatus, ...beforeAmounts }, ctx);
+    }
+    return 'applied';
+  }
+
+  /** The customer's account, else the account of the mirrored subscription the invoice belongs to. */
+  private async accountFor(values: InvoiceValues, ctx: StripeEventContext): Promise<string | null> {
+    const linked = await accountIdForStripeCustomer(ctx.manager, values.stripeCustomerId);
+    if (linked) return linked;
+    if (values.stripeSubscriptionId) {
+      const subscription = await this.subscriptions.findByStripeId(values.stripeSubscriptionId, ctx.manager);
+      if (subscription) return subscription.accountId;
+    }
+    return resolveAccount(ctx, values.stripeCustomerId);
+  }
+
+  private async recordAudit(
+    row: InvoiceOrmEntity,
+    before: Record<string, unknown> | null,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    await this.audit.record(
+      {
+        accountId: row.accountId,
+        action: before ? 'invoice.status_changed' : 'invoice.mirrored',
+        entityType: 'invoice',
+        entityId: row.id,
+        before,
+        after: {
+          stripeInvoiceId: row.stripeInvoiceId,
+          status: row.status,
+          amountDue: row.amountDue,
+          amountPaid: row.amountPaid,
+          amountRemaining: row.amountRemaining,
+          currency: row.currency,
+        },
+        actor: { type: 'stripe_event', id: ctx.event.id },
+      },
+      ctx.manager,
+    );
+  }
+}

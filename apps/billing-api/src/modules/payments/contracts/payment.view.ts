@@ -1,0 +1,69 @@
+import type { PaymentStatus } from '@billing/domain';
+
+/** A card or other method summary: brand and last 4 only, never card data (R-CORE-6). */
+export interface PaymentMethodSummaryView {
+  stripePaymentMethodId: string | null;
+  type: string | null;
+  brand: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  funding: string | null;
+}
+
+/** What other modules may know of a payment. Amounts in minor units. */
+export interface PaymentView {
+  id: string;
+  accountId: string;
+  stripePaymentIntentId: string | null;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  amountReceived: number;
+  amountRefunded: number;
+  description: string | null;
+  orderReference: string | null;
+  metadata: Record<string, string>;
+  paymentMethod: PaymentMethodSummaryView;
+  failureCode: string | null;
+  declineCode: string | null;
+  failureMessage: string | null;
+  latestChargeId: string | null;
+  checkoutSessionId: string | null;
+  origin: 'api' | 'stripe';
+  succeededAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PaymentStatusChangeView {
+  fromStatus: PaymentStatus | null;
+  toStatus: PaymentStatus;
+  cause: { type: 'user' | 'system' | 'stripe_event' | 'reconciliation'; id: string | null };
+  declineCode: string | null;
+  at: string;
+}
+
+export interface SavedPaymentMethodView {
+  id: string;
+  stripePaymentMethodId: string;
+  accountId: string | null;
+  type: string;
+  brand: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  funding: string | null;
+  status: 'attached' | 'detached';
+  attachedAt: string | null;
+  detachedAt: string | null;
+}
+
+/** A locked payment, as the refunds module needs it to apply a refund (lock order: payment, then refund). */
+export interface LockedPaymentRef {
+  id: string;
+  accountId: string;
+  currency: string;
+  status: PaymentStatus;
+  amountReceived: number;
+}

@@ -1,0 +1,91 @@
+import type { RefundLine } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type Stripe from 'stripe';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { StripeEventContext, StripeEventOutcome } from '../webhooks/contracts/stripe-event-handler.js';
+import type {
+  LockedPaymentRef,
+  PaymentStatusChangeView,
+  PaymentView,
+  SavedPaymentMethodView,
+} from './contracts/payment.view.js';
+import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
+import { PaymentStatusHistoryOrmEntity } from './persistence/payment-status-history.orm-entity.js';
+import { PaymentOrmEntity } from './persistence/payment.orm-entity.js';
+import { toPaymentView, toSavedPaymentMethodView, toStatusChangeView } from './persistence/payment.mapper.js';
+import { PaymentMirror } from './webhooks/payment-mirror.js';
+import { transformStripePaymentIntent } from './webhooks/transform-stripe-payment-intent.js';
+
+/** What other modules may ask of payments: reads, and the mirror steps refunds and checkout need. */
+@Injectable()
+export class PaymentsFacade {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly mirror: PaymentMirror,
+  ) {}
+
+  async getPayment(paymentId: string, manager: EntityManager = this.db.manager): Promise<PaymentView | null> {
+    const row = await manager.getRepository(PaymentOrmEntity).findOne({ where: { id: paymentId } });
+    return row ? toPaymentView(row) : null;
+  }
+
+  async findByPaymentIntent(
+    stripePaymentIntentId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<PaymentView | null> {
+    const row = await manager.getRepository(PaymentOrmEntity).findOne({ where: { stripePaymentIntentId } });
+    return row ? toPaymentView(row) : null;
+  }
+
+  /** Oldest first (R-PAY-6). */
+  async statusHistory(
+    paymentId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<PaymentStatusChangeView[]> {
+    const rows = await manager
+      .getRepository(PaymentStatusHistoryOrmEntity)
+      .find({ where: { paymentId }, order: { id: 'ASC' } });
+    return rows.map(toStatusChangeView);
+  }
+
+  /** The account's attached payment methods, newest first (R-PAY-2). */
+  async listPaymentMethods(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<SavedPaymentMethodView[]> {
+    const rows = await manager.getRepository(PaymentMethodOrmEntity).find({
+      where: { accountId, status: 'attached' },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+    return rows.map(toSavedPaymentMethodView);
+  }
+
+  /** Locks (mirroring it first when needed) the payment of a PaymentIntent, for a refund event. */
+  lockForRefund(stripePaymentIntentId: string, ctx: StripeEventContext): Promise<LockedPaymentRef | null> {
+    return this.mirror.lockForRefund(stripePaymentIntentId, ctx);
+  }
+
+  /** Records a payment's refunds and moves its status through the domain; true when something changed. */
+  applyRefunds(paymentId: string, refunds: readonly RefundLine[], ctx: StripeEventContext): Promise<boolean> {
+    return this.mirror.applyRefunds(paymentId, refunds, ctx);
+  }
+
+  /**
+   * Mirrors the PaymentIntent of a completed payment-mode Checkout Session under the session's account
+   * (the customer may have been created by Checkout and not be linked yet). Re-reads the PaymentIntent.
+   */
+  async mirrorCheckoutPayment(
+    stripePaymentIntentId: string,
+    link: { accountId: string; checkoutSessionId: string },
+    ctx: StripeEventContext,
+  ): Promise<StripeEventOutcome> {
+    const fresh = await ctx.refetch(stripePaymentIntentId);
+    if (!fresh) return 'ignored';
+    return this.mirror.applyPaymentIntent(
+      transformStripePaymentIntent(fresh as unknown as Stripe.PaymentIntent),
+      ctx,
+      link,
+    );
+  }
+}

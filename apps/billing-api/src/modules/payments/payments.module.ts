@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PaymentsFacade } from './payments.facade.js';
+import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
+import { PaymentStatusHistoryOrmEntity } from './persistence/payment-status-history.orm-entity.js';
+import { PaymentOrmEntity } from './persistence/payment.orm-entity.js';
+import { PaymentEventsHandler } from './webhooks/payment-events.handler.js';
+import { PaymentMethodEventsHandler } from './webhooks/payment-method-events.handler.js';
+import { PaymentMirror } from './webhooks/payment-mirror.js';
+
+/** Payments and payment methods: the mirror of PaymentIntents, charges and saved methods (issue 4). */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
+  ],
+  providers: [PaymentMirror, PaymentEventsHandler, PaymentMethodEventsHandler, PaymentsFacade],
+  exports: [PaymentsFacade],
+})
+export class PaymentsModule {}

@@ -1,0 +1,395 @@
+import {
+  decideStaleness,
+  money,
+  paymentStatusAfterRefunds,
+  transitionPayment,
+  type PaymentInput,
+  type PaymentStatus,
+  type RefundLine,
+} from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { Clock } from '../../../platform/clock/clock.js';
+import type { Actor } from '../../../platform/context/request-context.js';
+import { AuditFacade } from '../../audit/audit.facade.js';
+import {
+  PermanentEventError,
+  type StripeEventContext,
+  type StripeEventOutcome,
+} from '../../webhooks/contracts/stripe-event-handler.js';
+import { accountIdForStripeCustomer, resolveAccount } from '../contracts/customer-account.js';
+import type { LockedPaymentRef } from '../contracts/payment.view.js';
+import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
+import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
+import type { ChargeValues } from './transform-stripe-charge.js';
+import {
+  paymentInputForStatus,
+  transformStripePaymentIntent,
+  type PaymentIntentValues,
+} from './transform-stripe-payment-intent.js';
+
+/** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
+const CAPTURED: readonly PaymentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
+
+export interface MirrorOptions {
+  /** The account to file a payment under when its customer is not linked (checkout's client_reference_id). */
+  accountId?: string | null;
+  checkoutSessionId?: string | null;
+}
+
+/**
+ * Keeps the `payments` mirror in step with Stripe's PaymentIntents, inside the webhook transaction:
+ * lock the row, apply the ordering rule, move the status through the payment machine, record each
+ * change in the status history (R-PAY-6) and the audit log.
+ */
+@Injectable()
+export class PaymentMirror {
+  constructor(
+    private readonly clock: Clock,
+    private readonly audit: AuditFacade,
+  ) {}
+
+  /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
+  async applyPaymentIntent(
+    incoming: PaymentIntentValues,
+    ctx: StripeEventContext,
+    options: MirrorOptions = {},
+  ): Promise<StripeEventOutcome> {
+    const { manager } = ctx;
+    const found = await this.lockOrCreate(incoming, ctx, options);
+    if (!found) return 'ignored';
+    const { row, created } = found;
+    if (created) return 'applied';
+
+    let values = incoming;
+    const decision = decideStaleness({
+      lastApplied: row.lastEventCreated === null ? null : { eventCreated: row.lastEventCreated },
+      incoming: { eventCreated: ctx.event.created },
+    });
+    if (decision === 'skip_stale') {
+      if (options.checkoutSessionId && !row.checkoutSessionId) {
+        row.checkoutSessionId = options.checkoutSessionId;
+        await manager.getRepository(PaymentOrmEntity).save(row);
+        return 'applied';
+      }
+      return 'skipped_stale';
+    }
+    if (decision === 'refetch') {
+      const fresh = await ctx.refetch(incoming.stripePaymentIntentId);
+      if (!fresh) return 'ignored';
+      values = transformStripePaymentIntent(fresh as unknown as Stripe.PaymentIntent);
+    }
+    await this.update(row, values, ctx, options);
+    return 'applied';
+  }
+
+  /**
+   * Locks the payment of a PaymentIntent for a refund; when it is not mirrored yet (the refund's event
+   * came first, or the payment was made outside the app), re-reads the PaymentIntent from Stripe and
+   * mirrors it. Null when the customer is not one of our accounts.
+   */
+  async lockForRefund(
+    stripePaymentIntentId: string,
+    ctx: StripeEventContext,
+  ): Promise<LockedPaymentRef | null> {
+    const repo = ctx.manager.getRepository(PaymentOrmEntity);
+    let row = await repo.findOne({
+      where: { stripePaymentIntentId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!row) {
+      const fresh = await ctx.refetch(stripePaymentIntentId);
+      if (!fresh) return null;
+      const found = await this.lockOrCreate(
+        transformStripePaymentIntent(fresh as unknown as Stripe.PaymentIntent),
+        ctx,
+        {},
+      );
+      if (!found) return null;
+      row = found.row;
+    }
+    return {
+      id: row.id,
+      accountId: row.accountId,
+      currency: row.currency,
+      status: row.status,
+      amountReceived: row.amountReceived,
+    };
+  }
+
+  /**
+   * Records the refunds of a (locked) payment: the succeeded total, and the status the domain derives
+   * from it (`paymentStatusAfterRefunds`) once the payment has been captured. Before that, the total is
+   * kept and applied when the payment succeeds (events may come in any order).
+   */
+  async applyRefunds(
+    paymentId: string,
+    refunds: readonly RefundLine[],
+    ctx: StripeEventContext,
+  ): Promise<boolean> {
+    const repo = ctx.manager.getRepository(PaymentOrmEntity);
+    const row = await repo.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+    if (!row) throw new Error(`payment ${paymentId} vanished inside its own transaction`);
+    const refunded = refunds
+      .filter((r) => r.status === 'succeeded')
+      .reduce((total, r) => total + r.amount.amountMinor, 0);
+    const changed = row.amountRefunded !== refunded;
+    row.amountRefunded = refunded;
+    const moved = await this.applyRefundTotal(row, ctx, refunds);
+    if (changed || moved) {
+      row.updatedAt = this.clock.now();
+      row.version += 1;
+      await repo.save(row);
+    }
+    return changed || moved;
+  }
+
+  /** Fills in the method summary and the latest charge from a charge event (never the status). */
+  async applyCharge(charge: ChargeValues, ctx: StripeEventContext): Promise<StripeEventOutcome> {
+    if (!charge.stripePaymentIntentId) return 'ignored';
+    const repo = ctx.manager.getRepository(PaymentOrmEntity);
+    const row = await repo.findOne({
+      where: { stripePaymentIntentId: charge.stripePaymentIntentId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!row) return 'ignored';
+    // An older attempt's charge must not overwrite the summary of the latest one.
+    if (row.latestChargeId && row.latestChargeId !== charge.stripeChargeId) return 'skipped_stale';
+    row.latestChargeId = charge.stripeChargeId;
+    if (charge.stripePaymentMethodId) row.stripePaymentMethodId = charge.stripePaymentMethodId;
+    if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
+    row.updatedAt = this.clock.now();
+    await repo.save(row);
+    return 'applied';
+  }
+
+  private async lockOrCreate(
+    values: PaymentIntentValues,
+    ctx: StripeEventContext,
+    options: MirrorOptions,
+  ): Promise<{ row: PaymentOrmEntity; created: boolean } | null> {
+    const repo = ctx.manager.getRepository(PaymentOrmEntity);
+    const lock = { mode: 'pessimistic_write' as const };
+    const byIntent = await repo.findOne({
+      where: { stripePaymentIntentId: values.stripePaymentIntentId },
+      lock,
+    });
+    if (byIntent) return { row: byIntent, created: false };
+    if (values.appPaymentId) {
+      // Created by our API before Stripe answered: the row exists without the PaymentIntent id yet.
+      const byOurId = await repo.findOne({ where: { id: values.appPaymentId }, lock });
+      if (
+        byOurId &&
+        (byOurId.stripePaymentIntentId === null ||
+          byOurId.stripePaymentIntentId === values.stripePaymentIntentId)
+      ) {
+        byOurId.stripePaymentIntentId = values.stripePaymentIntentId;
+        return { row: byOurId, created: false };
+      }
+    }
+    const accountId = options.accountId
+      ? ((await accountIdForStripeCustomer(ctx.manager, values.stripeCustomerId)) ?? options.accountId)
+      : await resolveAccount(ctx, values.stripeCustomerId, values.metadataAccountId);
+    if (!accountId) return null;
+    const now = this.clock.now();
+    const row: PaymentOrmEntity = {
+      id: randomUUID(),
+      accountId,
+      stripePaymentIntentId: values.stripePaymentIntentId,
+      stripeCustomerId: values.stripeCustomerId,
+      amount: values.amount,
+      currency: values.currency,
+      status: values.status,
+      amountReceived: values.amountReceived,
+      amountRefunded: 0,
+      description: values.description,
+      orderReference: values.orderReference,
+      metadata: values.metadata,
+      stripePaymentMethodId: values.stripePaymentMethodId,
+      paymentMethodType: null,
+      cardBrand: null,
+      cardLast4: null,
+      cardExpMonth: null,
+      cardExpYear: null,
+      cardFunding: null,
+      failureCode: values.failureCode,
+      declineCode: values.declineCode,
+      failureMessage: values.failureMessage,
+      latestChargeId: values.latestChargeId,
+      checkoutSessionId: options.checkoutSessionId ?? null,
+      origin: 'stripe',
+      succeededAt: values.status === 'succeeded' ? now : null,
+      stripeCreatedAt: values.stripeCreatedAt,
+      lastEventCreated: ctx.event.created,
+      version: 1,
+      createdAt: values.stripeCreatedAt ?? now,
+      updatedAt: now,
+    };
+    if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
+    // Two workers may mirror the same new PaymentIntent at once: the unique id decides, the loser waits
+    // for the winner's commit and then updates the row like any later event.
+    const inserted: unknown[] = await ctx.manager
+      .createQueryBuilder()
+      .insert()
+      .into(PaymentOrmEntity)
+      .values(row)
+      .orIgnore()
+      .returning('id')
+      .execute()
+      .then((r) => r.raw as unknown[]);
+    if (inserted.length === 0) {
+      const winner = await repo.findOne({
+        where: { stripePaymentIntentId: values.stripePaymentIntentId },
+        lock,
+      });
+      if (!winner) throw new Error(`payment for ${values.stripePaymentIntentId} neither inserted nor found`);
+      return { row: winner, created: false };
+    }
+    await this.recordChange(row.id, null, row.status, values.declineCode, ctx);
+    await this.audit.record(
+      {
+        accountId,
+        action: 'payment.mirrored',
+        entityType: 'payment',
+        entityId: row.id,
+        after: {
+          stripePaymentIntentId: row.stripePaymentIntentId,
+          status: row.status,
+          amount: row.amount,
+          currency: row.currency,
+        },
+        actor: this.actor(ctx),
+      },
+      ctx.manager,
+    );
+    return { row, created: true };
+  }
+
+  private async update(
+    row: PaymentOrmEntity,
+    values: PaymentIntentValues,
+    ctx: StripeEventContext,
+    options: MirrorOptions,
+  ): Promise<void> {
+    const before = row.status;
+    const input = paymentInputForStatus(values.status, values.declineCode);
+    if (input) await this.move(row, input, ctx);
+    if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
+    row.amount = values.amount;
+    row.amountReceived = values.amountReceived;
+    row.stripeCustomerId = values.stripeCustomerId ?? row.stripeCustomerId;
+    row.description = values.description ?? row.description;
+    row.orderReference = row.orderReference ?? values.orderReference;
+    row.metadata = { ...row.metadata, ...values.metadata };
+    if (values.stripePaymentMethodId) row.stripePaymentMethodId = values.stripePaymentMethodId;
+    if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
+    if (values.status === 'failed' || before === 'failed') {
+      row.failureCode = values.failureCode;
+      row.declineCode = values.declineCode;
+      row.failureMessage = values.failureMessage;
+    }
+    row.latestChargeId = values.latestChargeId ?? row.latestChargeId;
+    row.stripeCreatedAt = row.stripeCreatedAt ?? values.stripeCreatedAt;
+    if (options.checkoutSessionId) row.checkoutSessionId = options.checkoutSessionId;
+    // A refund may have been mirrored before the payment was seen as captured.
+    await this.applyRefundTotal(row, ctx);
+    row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
+    row.updatedAt = this.clock.now();
+    row.version += 1;
+    await ctx.manager.getRepository(PaymentOrmEntity).save(row);
+  }
+
+  /** Moves the status by the refunded total when the payment is captured; true when it moved. */
+  private async applyRefundTotal(
+    row: PaymentOrmEntity,
+    ctx: StripeEventContext,
+    refunds?: readonly RefundLine[],
+  ): Promise<boolean> {
+    if (!CAPTURED.includes(row.status)) return false;
+    const captured = money(row.amountReceived, row.currency);
+    if (row.amountRefunded > captured.amountMinor) {
+      throw new PermanentEventError(
+        `refunds (${row.amountRefunded}) exceed the captured amount (${captured.amountMinor}) of payment ${row.id}`,
+        'refunds_exceed_captured',
+      );
+    }
+    const refundedTotal = money(row.amountRefunded, row.currency);
+    if (refunds) {
+      // The domain rule and the machine must agree on the target; a disagreement is a bug, not data.
+      const expected = paymentStatusAfterRefunds({ captured, refunds });
+      const target = transitionPayment(
+        row.status,
+        { type: 'refunds_updated', captured, refundedTotal },
+        this.clock.now(),
+      );
+      if (target.ok && target.value.status !== expected) {
+        throw new Error(`refund status mismatch: machine ${target.value.status}, rule ${expected}`);
+      }
+    }
+    return this.move(row, { type: 'refunds_updated', captured, refundedTotal }, ctx);
+  }
+
+  /** One step of the payment machine; a rejection is final for this event (dead letter). */
+  private async move(row: PaymentOrmEntity, input: PaymentInput, ctx: StripeEventContext): Promise<boolean> {
+    const result = transitionPayment(row.status, input, this.clock.now());
+    if (!result.ok) {
+      throw new PermanentEventError(
+        `payment ${row.id} (${row.stripePaymentIntentId ?? 'no PaymentIntent'}): ${result.error.message}`,
+        result.error.code,
+      );
+    }
+    if (!result.value.changed) return false;
+    const from = row.status;
+    row.status = result.value.status;
+    const declineCode = input.type === 'declined' ? (input.declineCode ?? null) : null;
+    await this.recordChange(row.id, from, row.status, declineCode, ctx);
+    await this.audit.record(
+      {
+        accountId: row.accountId,
+        action: 'payment.status_changed',
+        entityType: 'payment',
+        entityId: row.id,
+        before: { status: from },
+        after: { status: row.status, ...(declineCode ? { declineCode } : {}) },
+        actor: this.actor(ctx),
+      },
+      ctx.manager,
+    );
+    return true;
+  }
+
+  private async recordChange(
+    paymentId: string,
+    from: PaymentStatus | null,
+    to: PaymentStatus,
+    declineCode: string | null,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    await ctx.manager.getRepository(PaymentStatusHistoryOrmEntity).insert({
+      paymentId,
+      fromStatus: from,
+      toStatus: to,
+      causeType: 'stripe_event',
+      causeId: ctx.event.id,
+      declineCode,
+      at: this.clock.now(),
+    });
+  }
+
+  private setMethodSummary(
+    row: PaymentOrmEntity,
+    pm: NonNullable<PaymentIntentValues['paymentMethod']>,
+  ): void {
+    row.paymentMethodType = pm.type;
+    row.cardBrand = pm.cardBrand;
+    row.cardLast4 = pm.cardLast4;
+    row.cardExpMonth = pm.cardExpMonth;
+    row.cardExpYear = pm.cardExpYear;
+    row.cardFunding = pm.cardFunding;
+  }
+
+  private actor(ctx: StripeEventContext): Actor {
+    return { type: 'stripe_event', id: ctx.event.id };
+  }
+}

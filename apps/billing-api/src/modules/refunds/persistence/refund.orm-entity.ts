@@ -1,0 +1,60 @@
+import type { RefundStatus } from '@billing/domain';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import {
+  bigintTransformer,
+  nullableBigintTransformer,
+} from '../../../platform/database/bigint.transformer.js';
+
+/** One refund of a payment (R-REF), issued by the app or in Stripe's dashboard (R-REF-4). */
+@Entity('refunds')
+export class RefundOrmEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'payment_id', type: 'uuid' })
+  paymentId!: string;
+
+  @Column({ name: 'account_id', type: 'uuid' })
+  accountId!: string;
+
+  @Column({ name: 'stripe_refund_id', type: 'text', nullable: true })
+  stripeRefundId!: string | null;
+
+  @Column({ name: 'stripe_charge_id', type: 'text', nullable: true })
+  stripeChargeId!: string | null;
+
+  @Column({ type: 'bigint', transformer: bigintTransformer })
+  amount!: number;
+
+  @Column({ type: 'text' })
+  currency!: string;
+
+  @Column({ type: 'text' })
+  status!: RefundStatus;
+
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  @Column({ name: 'failure_reason', type: 'text', nullable: true })
+  failureReason!: string | null;
+
+  @Column({ type: 'text' })
+  origin!: 'api' | 'stripe';
+
+  @Column({ name: 'stripe_created_at', type: 'timestamptz', nullable: true })
+  stripeCreatedAt!: Date | null;
+
+  @Column({
+    name: 'last_event_created',
+    type: 'bigint',
+    nullable: true,
+    transformer: nullableBigintTransformer,
+  })
+  lastEventCreated!: number | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

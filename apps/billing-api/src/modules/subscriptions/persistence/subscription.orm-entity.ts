@@ -1,0 +1,94 @@
+import type { BillingInterval, PlanId, SubscriptionState } from '@billing/domain';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintTransformer } from '../../../platform/database/bigint.transformer.js';
+
+/** The mirror of one Stripe subscription with the app state derived from it (R-SM-2, R-SUB-2). */
+@Entity('subscriptions')
+export class SubscriptionOrmEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'account_id', type: 'uuid' })
+  accountId!: string;
+
+  @Column({ name: 'stripe_subscription_id', type: 'text' })
+  stripeSubscriptionId!: string;
+
+  @Column({ name: 'stripe_customer_id', type: 'text' })
+  stripeCustomerId!: string;
+
+  @Column({ name: 'stripe_status', type: 'text' })
+  stripeStatus!: string;
+
+  @Column({ type: 'text' })
+  state!: SubscriptionState;
+
+  @Column({ name: 'plan_id', type: 'text', nullable: true })
+  planId!: PlanId | null;
+
+  @Column({ name: 'billing_interval', type: 'text', nullable: true })
+  interval!: BillingInterval | null;
+
+  @Column({ name: 'base_price_id', type: 'text', nullable: true })
+  basePriceId!: string | null;
+
+  @Column({ name: 'seat_price_id', type: 'text', nullable: true })
+  seatPriceId!: string | null;
+
+  /** Purchased add-on seats (the seat item's quantity). */
+  @Column({ type: 'integer' })
+  seats!: number;
+
+  @Column({ type: 'text', nullable: true })
+  currency!: string | null;
+
+  @Column({ name: 'cancel_at_period_end', type: 'boolean' })
+  cancelAtPeriodEnd!: boolean;
+
+  @Column({ name: 'cancel_at', type: 'timestamptz', nullable: true })
+  cancelAt!: Date | null;
+
+  @Column({ name: 'canceled_at', type: 'timestamptz', nullable: true })
+  canceledAt!: Date | null;
+
+  @Column({ name: 'cancellation_reason', type: 'text', nullable: true })
+  cancellationReason!: string | null;
+
+  @Column({ name: 'current_period_start', type: 'timestamptz', nullable: true })
+  currentPeriodStart!: Date | null;
+
+  @Column({ name: 'current_period_end', type: 'timestamptz', nullable: true })
+  currentPeriodEnd!: Date | null;
+
+  @Column({ name: 'trial_start', type: 'timestamptz', nullable: true })
+  trialStart!: Date | null;
+
+  @Column({ name: 'trial_end', type: 'timestamptz', nullable: true })
+  trialEnd!: Date | null;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
+
+  /** The app's dunning clock: when the mirror first saw the subscription past_due. */
+  @Column({ name: 'past_due_since', type: 'timestamptz', nullable: true })
+  pastDueSince!: Date | null;
+
+  @Column({ name: 'latest_invoice_id', type: 'text', nullable: true })
+  latestInvoiceId!: string | null;
+
+  @Column({ name: 'stripe_created_at', type: 'timestamptz', nullable: true })
+  stripeCreatedAt!: Date | null;
+
+  /** `created` (unix seconds) of the last Stripe event applied (R-SM-3). */
+  @Column({ name: 'last_event_created', type: 'bigint', transformer: bigintTransformer })
+  lastEventCreated!: number;
+
+  @Column({ type: 'integer' })
+  version!: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,47 @@
+import { isLiveState } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { SubscriptionView } from './contracts/subscription.view.js';
+import { toSubscriptionView } from './persistence/subscription.mapper.js';
+import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
+
+/** What other modules may ask of subscriptions (entitlements, dunning, reconciliation build on these). */
+@Injectable()
+export class SubscriptionsFacade {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async findByStripeId(
+    stripeSubscriptionId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<SubscriptionView | null> {
+    const row = await manager
+      .getRepository(SubscriptionOrmEntity)
+      .findOne({ where: { stripeSubscriptionId } });
+    return row ? toSubscriptionView(row) : null;
+  }
+
+  /** Every mirrored subscription of the account, newest first. */
+  async listForAccount(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<SubscriptionView[]> {
+    const rows = await manager
+      .getRepository(SubscriptionOrmEntity)
+      .find({ where: { accountId }, order: { createdAt: 'DESC', id: 'DESC' } });
+    return rows.map(toSubscriptionView);
+  }
+
+  /**
+   * The subscription that decides the account's state: the newest live one (trialing, active,
+   * past_due, suspended, canceled_pending), else the newest one; null when the account never had one
+   * (the Free tier).
+   */
+  async currentForAccount(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<SubscriptionView | null> {
+    const all = await this.listForAccount(accountId, manager);
+    return all.find((s) => isLiveState(s.state)) ?? all[0] ?? null;
+  }
+}

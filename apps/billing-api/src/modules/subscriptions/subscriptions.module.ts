@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PaymentsModule } from '../payments/payments.module.js';
+import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
+import { SubscriptionsFacade } from './subscriptions.facade.js';
+import { SubscriptionEventsHandler } from './webhooks/subscription-events.handler.js';
+
+/** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
+@Module({
+  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule],
+  providers: [SubscriptionEventsHandler, SubscriptionsFacade],
+  exports: [SubscriptionsFacade],
+})
+export class SubscriptionsModule {}
