@@ -1,6 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { InvoicesModule } from './modules/invoices/invoices.module.js';
+import { PaymentsModule } from './modules/payments/payments.module.js';
+import { RefundsModule } from './modules/refunds/refunds.module.js';
+import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { AuthModule } from './platform/auth/auth.module.js';
 import { ClockModule } from './platform/clock/clock.module.js';
 import { ConfigModule } from './platform/config/config.module.js';
@@ -42,6 +46,10 @@ export class AppModule {
         MetricsModule,
         AuditModule,
         AccountsModule,
+        PaymentsModule,
+        RefundsModule,
+        SubscriptionsModule,
+        InvoicesModule,
         WebhooksModule.register({ worker }),
       ],
     };

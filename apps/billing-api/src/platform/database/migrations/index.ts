@@ -1,6 +1,7 @@
 import { Foundation1763780000000 } from './1763780000000-foundation.js';
 import { WebhookInbox1763810000000 } from './1763810000000-webhook-inbox.js';
 import { AccountStripeCustomer1763810001000 } from './1763810001000-account-stripe-customer.js';
+import { StripeMirrors1763820000000 } from './1763820000000-stripe-mirrors.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   Foundation1763780000000,
   WebhookInbox1763810000000,
   AccountStripeCustomer1763810001000,
+  StripeMirrors1763820000000,
 ];

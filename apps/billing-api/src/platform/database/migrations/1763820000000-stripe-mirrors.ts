@@ -7,8 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * invoices (R-SUB-7). Money is bigint minor units (R-CORE-1). Every mirror keeps the `created` of the
  * last Stripe event applied to it (`last_event_created`, unix seconds) for the ordering rule R-SM-3.
  */
-export class StripeMirrors1763790000000 implements MigrationInterface {
-  name = 'StripeMirrors1763790000000';
+export class StripeMirrors1763820000000 implements MigrationInterface {
+  name = 'StripeMirrors1763820000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
