@@ -61,6 +61,22 @@ class TestEventHandlers {
   }
 }
 
+@Injectable()
+class FirstClaim {
+  @HandlesStripeEvents('test.claimed_twice')
+  handle(): Promise<'applied'> {
+    return Promise.resolve('applied');
+  }
+}
+
+@Injectable()
+class SecondClaim {
+  @HandlesStripeEvents('test.other', 'test.claimed_twice')
+  handle(): Promise<'applied'> {
+    return Promise.resolve('applied');
+  }
+}
+
 interface ErrorBody {
   error: { code: string };
 }
@@ -418,5 +434,13 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       );
       expect(text).toContain('billing_process_cpu_user_seconds_total');
     });
+  });
+});
+
+describe('Stripe event handler registry', () => {
+  it('refuses to start when two handlers claim one event type, naming both', async () => {
+    await expect(startTestApp({ role: 'worker', providers: [FirstClaim, SecondClaim] })).rejects.toThrow(
+      /"test\.claimed_twice" has 2 handlers: FirstClaim\.handle, SecondClaim\.handle/,
+    );
   });
 });
