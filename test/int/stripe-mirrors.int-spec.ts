@@ -1,0 +1,575 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { CustomerMirrorHandler } from '../../apps/billing-api/src/modules/accounts/webhook-handlers/customer-mirror.handler.js';
+import { InvoiceEventsHandler } from '../../apps/billing-api/src/modules/invoices/webhooks/invoice-events.handler.js';
+import { PaymentsFacade } from '../../apps/billing-api/src/modules/payments/payments.facade.js';
+import { PaymentEventsHandler } from '../../apps/billing-api/src/modules/payments/webhooks/payment-events.handler.js';
+import { PaymentMethodEventsHandler } from '../../apps/billing-api/src/modules/payments/webhooks/payment-method-events.handler.js';
+import { RefundsFacade } from '../../apps/billing-api/src/modules/refunds/refunds.facade.js';
+import { RefundEventsHandler } from '../../apps/billing-api/src/modules/refunds/webhooks/refund-events.handler.js';
+import { SubscriptionsFacade } from '../../apps/billing-api/src/modules/subscriptions/subscriptions.facade.js';
+import { SubscriptionEventsHandler } from '../../apps/billing-api/src/modules/subscriptions/webhooks/subscription-events.handler.js';
+import { PermanentEventError } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
+import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import {
+  about,
+  auditActions,
+  createCatalogue,
+  eventsOf,
+  HandlerRunner,
+  only,
+} from './stripe-mirrors.support.js';
+import { createAccount, SECRET, until } from './webhooks.support.js';
+
+// The mirror handlers called directly, each inside a real transaction, on events the emulator really
+// produced; `refetch` goes through the app's real Stripe gateway to the same emulator.
+describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads through the gateway', () => {
+  let kit: TestEmulator;
+  let t: TestApp;
+  let stripe: Stripe;
+  let run: HandlerRunner;
+  let subs: SubscriptionEventsHandler;
+  let payments: PaymentEventsHandler;
+  let methods: PaymentMethodEventsHandler;
+  let refunds: RefundEventsHandler;
+  let invoices: InvoiceEventsHandler;
+  let customers: CustomerMirrorHandler;
+  let prices: Awaited<ReturnType<typeof createCatalogue>>;
+  const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  const onSub: (e: Stripe.Event) => Promise<unknown> = (e) =>
+    run.run((ev, c) => subs.onSubscription(ev, c), e);
+
+  beforeAll(async () => {
+    kit = await startTestEmulator();
+    t = await startTestApp({
+      role: 'all',
+      env: { STRIPE_API_BASE: kit.emulator.url, STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRETS: SECRET },
+    });
+    stripe = kit.client({ key }).stripe;
+    run = new HandlerRunner(t);
+    const get = <T>(cls: new (...args: never[]) => T): T => t.app.get(cls, { strict: false });
+    subs = get(SubscriptionEventsHandler);
+    payments = get(PaymentEventsHandler);
+    methods = get(PaymentMethodEventsHandler);
+    refunds = get(RefundEventsHandler);
+    invoices = get(InvoiceEventsHandler);
+    customers = get(CustomerMirrorHandler);
+    prices = await createCatalogue(stripe);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await kit?.close();
+  });
+
+  /** An account whose Stripe customer is linked by the customer mirror (as in production). */
+  async function linkedCustomer(
+    card = 'pm_card_visa',
+  ): Promise<{ accountId: string; customer: Stripe.Customer; pm: string }> {
+    const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+    const customer = await stripe.customers.create({
+      email: 'o@example.test',
+      metadata: { account_id: accountId },
+    });
+    const created = only(
+      about(await eventsOf(stripe, ['customer.created']), customer.id),
+      'customer.created',
+    );
+    await run.run((e, c) => customers.handle(e, c), created);
+    const pm = await stripe.paymentMethods.attach(card, { customer: customer.id });
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    return { accountId, customer, pm: pm.id };
+  }
+
+  async function subscriptionRow(stripeId: string) {
+    const rows: Record<string, unknown>[] = await t.db.query(
+      `SELECT * FROM subscriptions WHERE stripe_subscription_id = $1`,
+      [stripeId],
+    );
+    return rows;
+  }
+
+  describe('subscriptions', () => {
+    it('upserts, derives the app state, audits each change with the event as actor', async () => {
+      const { accountId, customer } = await linkedCustomer();
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.proMonth }, { price: prices.proMonthSeat, quantity: 2 }],
+      });
+      const events = about(await eventsOf(stripe), sub.id);
+      const created = only(
+        events.filter((e) => e.type === 'customer.subscription.created'),
+        'created',
+      );
+      const active = only(
+        events.filter((e) => e.type === 'customer.subscription.updated'),
+        'updated',
+      );
+      const base = created.created;
+
+      expect(await run.run((e, c) => subs.onSubscription(e, c), created, base)).toBe('applied');
+      expect(await run.run((e, c) => subs.onSubscription(e, c), active, base + 1)).toBe('applied');
+
+      const view = await t.app.get(SubscriptionsFacade).findByStripeId(sub.id);
+      const item = sub.items.data.find((i) => i.price.id === prices.proMonth)!;
+      expect(view).toMatchObject({
+        accountId,
+        stripeStatus: 'active',
+        state: 'active',
+        planId: 'pro',
+        interval: 'month',
+        seats: 2,
+        cancelAtPeriodEnd: false,
+        currentPeriodEnd: new Date(item.current_period_end * 1000).toISOString(),
+      });
+      const audit = await auditActions(t.db, view!.id);
+      expect(audit.map((a) => a.action)).toEqual(['subscription.mirrored', 'subscription.state_changed']);
+      expect(audit[1]).toMatchObject({
+        actor_type: 'stripe_event',
+        actor_id: active.id,
+        before: expect.objectContaining({ state: 'free', stripeStatus: 'incomplete' }),
+        after: expect.objectContaining({ state: 'active', stripeStatus: 'active' }),
+      });
+    });
+
+    it('skips an older event, re-reads on a same-second tie, and a duplicate changes nothing', async () => {
+      const { customer } = await linkedCustomer();
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.proMonth }],
+      });
+      await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+      const events = about(await eventsOf(stripe), sub.id);
+      const [activeEvent, cancelEvent] = events.filter((e) => e.type === 'customer.subscription.updated');
+      if (!activeEvent || !cancelEvent) throw new Error('missing events');
+      const base = activeEvent.created;
+
+      expect(await run.run((e, c) => subs.onSubscription(e, c), cancelEvent, base + 10)).toBe('applied');
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({ state: 'canceled_pending' });
+      const auditBefore = (await auditActions(t.db, String((await subscriptionRow(sub.id))[0]!.id))).length;
+
+      // Older than what was applied: never moves the state backwards (R-SM-3).
+      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 5)).toBe('skipped_stale');
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({ state: 'canceled_pending' });
+
+      // Same second as the applied one: the order is undecidable, so Stripe is asked. Stripe now says
+      // canceled at period end, so the stale payload's "active" is not applied.
+      const before = run.refetched.length;
+      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 10)).toBe('applied');
+      expect(run.refetched.slice(before)).toEqual([sub.id]);
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        state: 'canceled_pending',
+        cancel_at_period_end: true,
+      });
+
+      // A duplicate delivery of the applied event: no second effect, no second audit record.
+      expect(await run.run((e, c) => subs.onSubscription(e, c), cancelEvent, base + 10)).toBe('applied');
+      const id = String((await subscriptionRow(sub.id))[0]!.id);
+      expect((await auditActions(t.db, id)).length).toBe(auditBefore);
+
+      // Resumed, then canceled now: a same-second re-read applies what Stripe says at that moment.
+      await stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
+      await stripe.subscriptions.cancel(sub.id);
+      const deleted = only(about(await eventsOf(stripe), sub.id, 'customer.subscription.deleted'), 'deleted');
+      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 10)).toBe('applied');
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        state: 'canceled_immediately',
+        stripe_status: 'canceled',
+      });
+      expect(await run.run((e, c) => subs.onSubscription(e, c), deleted, base + 20)).toBe('applied');
+      const audit = await auditActions(t.db, id);
+      expect(audit.at(-1)).toMatchObject({
+        action: 'subscription.state_changed',
+        before: expect.objectContaining({ state: 'canceled_pending' }),
+        after: expect.objectContaining({ state: 'canceled_immediately' }),
+      });
+      // The deletion event found the state already applied by the re-read: recorded once only.
+      expect(
+        audit.filter((a) => (a.after as { state?: string }).state === 'canceled_immediately'),
+      ).toHaveLength(1);
+    });
+
+    it('checkout callback webhook first, then the subscription events: one row under the session account (R-SUB-2)', async () => {
+      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      // A customer Checkout made: not linked to the account, no account in its metadata.
+      const customer = await stripe.customers.create({ email: 'new@example.test' });
+      const session = await stripe.checkout.sessions.create({
+        mode: 'subscription',
+        customer: customer.id,
+        client_reference_id: accountId,
+        line_items: [{ price: prices.proMonth, quantity: 1 }],
+        success_url: 'https://app.test/ok',
+        cancel_url: 'https://app.test/cancel',
+      });
+      const done = await fetch(`${kit.emulator.url}/_emulator/checkout/${session.id}/complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'payment_method=pm_card_visa',
+      });
+      expect(done.status).toBeLessThan(400);
+      const events = await eventsOf(stripe);
+      const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
+      const subId = (completed.data.object as Stripe.Checkout.Session).subscription as string;
+      const subEvents = about(events, subId);
+      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), completed)).toBe('applied');
+      for (const e of subEvents) await onSub(e);
+      const rows = await subscriptionRow(subId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ account_id: accountId, state: 'active', plan_id: 'pro' });
+    });
+
+    it('ignores the subscriptions of customers that belong to no account', async () => {
+      const customer = await stripe.customers.create({ email: 'stranger@example.test' });
+      await stripe.paymentMethods
+        .attach('pm_card_visa', { customer: customer.id })
+        .then((pm) =>
+          stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }),
+        );
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.proMonth }],
+      });
+      for (const e of about(await eventsOf(stripe), sub.id)) {
+        expect(await run.run((ev, c) => subs.onSubscription(ev, c), e)).toBe('ignored');
+      }
+      expect(await subscriptionRow(sub.id)).toHaveLength(0);
+    });
+
+    it('files a subscription under the account in its customer metadata before customer.created is processed', async () => {
+      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      const customer = await stripe.customers.create({ metadata: { account_id: accountId } });
+      const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.businessYear }],
+      });
+      const created = only(about(await eventsOf(stripe), sub.id, 'customer.subscription.created'), 'created');
+      const before = run.refetched.length;
+      expect(await onSub(created)).toBe('applied');
+      expect(run.refetched.slice(before)).toEqual([customer.id]);
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        account_id: accountId,
+        plan_id: 'business',
+        billing_interval: 'year',
+      });
+    });
+  });
+
+  describe('payments and payment methods', () => {
+    it('mirrors a payment: status machine, history per change, card summary, audit', async () => {
+      const { accountId, customer, pm } = await linkedCustomer();
+      const pi = await stripe.paymentIntents.create({
+        amount: 5000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+        description: 'Order 42',
+        metadata: { order_reference: 'ord-42' },
+      });
+      const events = await eventsOf(stripe);
+      const mine = events.filter(
+        (e) =>
+          (e.data.object as { id: string }).id === pi.id ||
+          (e.data.object as { payment_intent?: string }).payment_intent === pi.id,
+      );
+      expect(mine.map((e) => e.type)).toEqual([
+        'payment_intent.created',
+        'charge.succeeded',
+        'payment_intent.succeeded',
+      ]);
+      const [createdEvt, chargeEvt, succeededEvt] = mine as [Stripe.Event, Stripe.Event, Stripe.Event];
+      const base = createdEvt.created;
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('applied');
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeededEvt, base + 1)).toBe('applied');
+      expect(await run.run((e, c) => payments.onCharge(e, c), chargeEvt, base + 1)).toBe('applied');
+      // Stale: the creation event again, older than what was applied.
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('skipped_stale');
+
+      const facade = t.app.get(PaymentsFacade);
+      const payment = await facade.findByPaymentIntent(pi.id);
+      expect(payment).toMatchObject({
+        accountId,
+        amount: 5000,
+        amountReceived: 5000,
+        currency: 'usd',
+        status: 'succeeded',
+        orderReference: 'ord-42',
+        description: 'Order 42',
+        origin: 'stripe',
+        paymentMethod: { brand: 'visa', last4: '4242', funding: 'credit', type: 'card' },
+      });
+      const history = await facade.statusHistory(payment!.id);
+      expect(history.map((h) => [h.fromStatus, h.toStatus, h.cause.type, h.cause.id])).toEqual([
+        [null, 'pending', 'stripe_event', createdEvt.id],
+        ['pending', 'succeeded', 'stripe_event', succeededEvt.id],
+      ]);
+      expect((await auditActions(t.db, payment!.id)).map((a) => a.action)).toEqual([
+        'payment.mirrored',
+        'payment.status_changed',
+      ]);
+    });
+
+    it('records a decline with its codes; payments of unknown customers are ignored', async () => {
+      const { customer } = await linkedCustomer();
+      await expect(
+        stripe.paymentIntents.create({
+          amount: 700,
+          currency: 'usd',
+          customer: customer.id,
+          payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds',
+          confirm: true,
+        }),
+      ).rejects.toMatchObject({ code: 'card_declined' });
+      const failed = (await eventsOf(stripe, ['payment_intent.payment_failed'])).find(
+        (e) => (e.data.object as Stripe.PaymentIntent).customer === customer.id,
+      )!;
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), failed)).toBe('applied');
+      const payment = await t.app
+        .get(PaymentsFacade)
+        .findByPaymentIntent((failed.data.object as { id: string }).id);
+      expect(payment).toMatchObject({
+        status: 'failed',
+        failureCode: 'card_declined',
+        declineCode: 'insufficient_funds',
+      });
+
+      const stranger = await stripe.customers.create({});
+      const pi = await stripe.paymentIntents.create({
+        amount: 100,
+        currency: 'eur',
+        customer: stranger.id,
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
+      const evt = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), evt)).toBe('ignored');
+      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toBeNull();
+    });
+
+    it('a domain rejection (succeeded -> canceled) is a permanent failure and changes nothing', async () => {
+      const { customer, pm } = await linkedCustomer();
+      const pi = await stripe.paymentIntents.create({
+        amount: 900,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+      });
+      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded);
+      const forged = structuredClone(succeeded);
+      (forged as { type: string }).type = 'payment_intent.canceled';
+      (forged.data.object as { status: string }).status = 'canceled';
+      await expect(
+        run.run((e, c) => payments.onPaymentIntent(e, c), forged, succeeded.created + 5),
+      ).rejects.toBeInstanceOf(PermanentEventError);
+      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+        status: 'succeeded',
+      });
+    });
+
+    it('mirrors attached and detached payment methods of linked customers', async () => {
+      const { accountId, customer } = await linkedCustomer();
+      const pm = await stripe.paymentMethods.attach('pm_card_mastercard_debit', { customer: customer.id });
+      await stripe.paymentMethods.detach(pm.id);
+      const events = about(await eventsOf(stripe), pm.id);
+      const attached = only(
+        events.filter((e) => e.type === 'payment_method.attached'),
+        'attached',
+      );
+      const detached = only(
+        events.filter((e) => e.type === 'payment_method.detached'),
+        'detached',
+      );
+      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), attached, attached.created)).toBe(
+        'applied',
+      );
+      const facade = t.app.get(PaymentsFacade);
+      expect(
+        (await facade.listPaymentMethods(accountId)).find((m) => m.stripePaymentMethodId === pm.id),
+      ).toMatchObject({
+        brand: 'mastercard',
+        funding: 'debit',
+        status: 'attached',
+      });
+      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), detached, attached.created + 1)).toBe(
+        'applied',
+      );
+      expect(
+        (await facade.listPaymentMethods(accountId)).some((m) => m.stripePaymentMethodId === pm.id),
+      ).toBe(false);
+      // The attach event delivered late does not re-attach it.
+      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), attached, attached.created)).toBe(
+        'skipped_stale',
+      );
+      expect((await auditActions(t.db, pm.id)).map((a) => a.action)).toEqual([
+        'payment_method.attached',
+        'payment_method.detached',
+      ]);
+    });
+  });
+
+  describe('refunds', () => {
+    async function settledRefundEvents(refundId: string): Promise<Stripe.Event[]> {
+      return until(async () => {
+        const list = about(await eventsOf(stripe), refundId);
+        return list.some((e) => e.type === 'refund.updated') ? list : null;
+      }, `refund ${refundId} settled`);
+    }
+
+    it('partial then full refunds move the payment to partially_refunded then refunded (through the domain)', async () => {
+      const { customer, pm } = await linkedCustomer();
+      const pi = await stripe.paymentIntents.create({
+        amount: 5000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+      });
+      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded);
+
+      const r1 = await stripe.refunds.create({
+        payment_intent: pi.id,
+        amount: 1000,
+        reason: 'requested_by_customer',
+      });
+      const r1Events = await settledRefundEvents(r1.id);
+      const r1Created = only(
+        r1Events.filter((e) => e.type === 'refund.created'),
+        'refund.created',
+      );
+      const r1Updated = only(
+        r1Events.filter((e) => e.type === 'refund.updated'),
+        'refund.updated',
+      );
+      const base = succeeded.created;
+      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Created, base + 1)).toBe('applied');
+      const facade = t.app.get(PaymentsFacade);
+      // Pending refunds hold money but do not change the status yet.
+      expect(await facade.findByPaymentIntent(pi.id)).toMatchObject({
+        status: 'succeeded',
+        amountRefunded: 0,
+      });
+      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Updated, base + 2)).toBe('applied');
+      expect(await facade.findByPaymentIntent(pi.id)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 1000,
+      });
+      // The stale "pending" event arriving late does not undo the success.
+      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Created, base + 1)).toBe('skipped_stale');
+
+      const r2 = await stripe.refunds.create({ payment_intent: pi.id });
+      const r2Updated = only(
+        (await settledRefundEvents(r2.id)).filter((e) => e.type === 'refund.updated'),
+        'r2',
+      );
+      // Only the final event of the second refund: the row is created from it.
+      expect(await run.run((e, c) => refunds.onRefund(e, c), r2Updated, base + 3)).toBe('applied');
+      const payment = await facade.findByPaymentIntent(pi.id);
+      expect(payment).toMatchObject({ status: 'refunded', amountRefunded: 5000 });
+      const list = await t.app.get(RefundsFacade).listForPayment(payment!.id);
+      // Both refunds were made within one second: their order is not defined, so compare by amount.
+      expect(
+        list.map((r) => [r.amount, r.status, r.origin]).sort((x, y) => Number(x[0]) - Number(y[0])),
+      ).toEqual([
+        [1000, 'succeeded', 'stripe'],
+        [4000, 'succeeded', 'stripe'],
+      ]);
+      const history = await facade.statusHistory(payment!.id);
+      expect(history.map((h) => h.toStatus)).toEqual(['succeeded', 'partially_refunded', 'refunded']);
+    });
+
+    it('a dashboard refund whose event comes before the payment is ever mirrored still appears (R-REF-4)', async () => {
+      const { accountId, customer, pm } = await linkedCustomer();
+      const pi = await stripe.paymentIntents.create({
+        amount: 3000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+      });
+      const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 1200 });
+      const updated = only(
+        (await settledRefundEvents(refund.id)).filter((e) => e.type === 'refund.updated'),
+        'updated',
+      );
+      const before = run.refetched.length;
+      expect(await run.run((e, c) => refunds.onRefund(e, c), updated)).toBe('applied');
+      expect(run.refetched.slice(before)).toEqual([pi.id]);
+      const payment = await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id);
+      expect(payment).toMatchObject({ accountId, status: 'partially_refunded', amountRefunded: 1200 });
+      // Then the payment's own (older) events arrive: nothing moves backwards.
+      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, updated.created - 1)).toBe(
+        'skipped_stale',
+      );
+      // charge.refunded recomputes from the mirrored refunds and changes nothing more.
+      const chargeRefunded = (await eventsOf(stripe, ['charge.refunded'])).find(
+        (e) => (e.data.object as Stripe.Charge).payment_intent === pi.id,
+      )!;
+      expect(await run.run((e, c) => refunds.onChargeRefunded(e, c), chargeRefunded)).toBe('ignored');
+      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+        status: 'partially_refunded',
+      });
+    });
+  });
+
+  describe('invoices', () => {
+    it('mirrors a subscription invoice with its subscription; an older event is skipped; upcoming is ignored', async () => {
+      const { accountId, customer } = await linkedCustomer();
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.proMonth }],
+      });
+      const events = await eventsOf(stripe);
+      const invoiceId = sub.latest_invoice as string;
+      const mine = about(events, invoiceId);
+      expect(mine.map((e) => e.type)).toEqual(
+        expect.arrayContaining([
+          'invoice.created',
+          'invoice.finalized',
+          'invoice.paid',
+          'invoice.payment_succeeded',
+        ]),
+      );
+      const base = mine[0]!.created;
+      for (const [i, e] of mine.entries()) {
+        expect(await run.run((ev, c) => invoices.onInvoice(ev, c), e, base + i)).toBe('applied');
+      }
+      const created = only(
+        mine.filter((e) => e.type === 'invoice.created'),
+        'created',
+      );
+      expect(await run.run((ev, c) => invoices.onInvoice(ev, c), created, base)).toBe('skipped_stale');
+      const rows: Record<string, unknown>[] = await t.db.query(
+        `SELECT * FROM invoices WHERE stripe_invoice_id = $1`,
+        [invoiceId],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        account_id: accountId,
+        stripe_subscription_id: sub.id,
+        status: 'paid',
+        amount_due: '2900',
+        amount_paid: '2900',
+        amount_remaining: '0',
+        currency: 'usd',
+      });
+      const audit = await auditActions(t.db, String(rows[0]!.id));
+      expect(audit.map((a) => a.action)).toEqual([
+        'invoice.mirrored',
+        'invoice.status_changed',
+        'invoice.status_changed',
+      ]);
+
+      const upcoming = structuredClone(created);
+      (upcoming as { type: string }).type = 'invoice.upcoming';
+      delete (upcoming.data.object as { id?: string }).id;
+      expect(await run.run((ev, c) => invoices.onInvoice(ev, c), upcoming)).toBe('ignored');
+    });
+  });
+});
