@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { ManualClock } from '../../apps/billing-api/src/platform/clock/clock.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -21,6 +22,14 @@ import {
 } from './webhooks.support.js';
 
 const MAIN = 'dist/apps/billing-api/src/main.js';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 const started: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -190,12 +199,15 @@ describeBuilt('a worker killed while applying an event (compiled service, child 
     );
     expect((await deliver(api.url, event)).status).toBe(200);
     await until(statusIs(api.db, event.id, ['processing']), 'claimed by the first worker');
-    await until(async () => {
-      const waiting = await holder.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE '%FROM accounts%'`,
+    // The backend of the first worker, blocked by the test's lock (read outside the holder's
+    // transaction: pg_stat_activity is a per-transaction snapshot).
+    const holderPid = ((await holder.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+    const blockedPid = await until(async () => {
+      const found = await api.db.query<{ pid: number }[]>(
+        `SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+        [holderPid],
       );
-      return (waiting.rows[0] as { n: number }).n > 0;
+      return found[0]?.pid;
     }, 'the handler blocked on the account lock');
 
     first.process.kill('SIGKILL');
@@ -203,24 +215,30 @@ describeBuilt('a worker killed while applying an event (compiled service, child 
     await holder.query('ROLLBACK');
 
     // Nothing was committed by the killed worker.
-    await until(async () => {
-      const locks = await holder.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-      );
-      return (locks.rows[0] as { n: number }).n === 0;
-    }, 'the killed worker backend gone');
+    await until(
+      async () =>
+        (await api.db.query<unknown[]>(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [blockedPid]))
+          .length === 0,
+      'the killed worker backend gone',
+    );
     expect((await inboxRow(api.db, event.id))?.status).toBe('processing');
     expect((await accountMirror(api.db, accountId))?.stripe_balance).toBe('0');
 
+    const metricsPort = await freePort();
     const second = startWorker({
       QUEUE_PREFIX: prefix,
       WEBHOOK_SWEEP_INTERVAL_MS: '500',
       WEBHOOK_SWEEP_AFTER_MS: '1000',
+      METRICS_PORT: String(metricsPort),
     });
     const row = await until(statusIs(api.db, event.id, ['processed']), 'processed after restart', 40_000);
     expect(row).toMatchObject({ outcome: 'applied', attempts: 2 });
     expect((await accountMirror(api.db, accountId))?.stripe_balance).toBe('777');
     expect(await auditCount(api.db, 'account.stripe_balance_changed', accountId)).toBe(1);
     expect(second.output()).not.toMatch(/start-up failed/);
+
+    // The worker has no HTTP API but serves its own metrics (processing lag) on METRICS_PORT.
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(scraped).toMatch(/billing_webhook_processing_lag_seconds_count\{outcome="applied"\} 1/);
   }, 90_000);
 });
