@@ -371,6 +371,45 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       });
     });
 
+    it('files a payment-mode Checkout payment of an unlinked customer under the session account', async () => {
+      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      const customer = await stripe.customers.create({ email: 'guest@example.test' });
+      const product = await stripe.products.create({ name: 'One-off' });
+      const price = await stripe.prices.create({ product: product.id, unit_amount: 1234, currency: 'usd' });
+      const session = await stripe.checkout.sessions.create({
+        mode: 'payment',
+        customer: customer.id,
+        client_reference_id: accountId,
+        line_items: [{ price: price.id, quantity: 1 }],
+        success_url: 'https://app.test/ok',
+        cancel_url: 'https://app.test/cancel',
+      });
+      const done = await fetch(`${kit.emulator.url}/_emulator/checkout/${session.id}/complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'payment_method=pm_card_visa',
+      });
+      expect(done.status).toBeLessThan(400);
+      const events = await eventsOf(stripe);
+      const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
+      const piId = (completed.data.object as Stripe.Checkout.Session).payment_intent as string;
+      // The PaymentIntent's own event alone: its customer belongs to no account.
+      const succeeded = only(about(events, piId, 'payment_intent.succeeded'), 'succeeded');
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded)).toBe('ignored');
+      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), completed)).toBe('applied');
+      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(piId)).toMatchObject({
+        accountId,
+        amount: 1234,
+        status: 'succeeded',
+        checkoutSessionId: session.id,
+      });
+      // Another account's id in the reference is not trusted blindly: an unknown account is ignored.
+      const forged = structuredClone(completed);
+      (forged.data.object as { client_reference_id: string }).client_reference_id = randomUUID();
+      (forged.data.object as { payment_intent: string }).payment_intent = 'pi_doesnotexist';
+      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), forged)).toBe('ignored');
+    });
+
     it('mirrors attached and detached payment methods of linked customers', async () => {
       const { accountId, customer } = await linkedCustomer();
       const pm = await stripe.paymentMethods.attach('pm_card_mastercard_debit', { customer: customer.id });

@@ -2,9 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 import { loadEvents, objectOf } from './fixtures/load.js';
-import { transformStripeCharge } from './transform-stripe-charge.js';
 import { paymentInputForStatus, transformStripePaymentIntent } from './transform-stripe-payment-intent.js';
-import { transformStripePaymentMethod } from './transform-stripe-payment-method.js';
 
 const events = loadEvents(import.meta.url);
 
@@ -116,61 +114,5 @@ describe('paymentInputForStatus', () => {
     expect(paymentInputForStatus('unknown', null)).toEqual({ type: 'outcome_unknown' });
     expect(paymentInputForStatus('pending', null)).toBeNull();
     expect(paymentInputForStatus('refunded', null)).toBeNull();
-  });
-});
-
-describe('transformStripeCharge', () => {
-  it('takes the card summary from payment_method_details', () => {
-    const charge = objectOf<Stripe.Charge>(events.charge_succeeded);
-    expect(transformStripeCharge(charge)).toMatchObject({
-      stripeChargeId: charge.id,
-      stripePaymentIntentId: charge.payment_intent,
-      status: 'succeeded',
-      paymentMethod: { type: 'card', cardBrand: 'visa', cardLast4: '4242', cardFunding: 'credit' },
-      amountRefunded: 0,
-      refunds: [],
-    });
-  });
-
-  it('carries the failure of a failed charge', () => {
-    const values = transformStripeCharge(objectOf(events.charge_failed));
-    expect(values.status).toBe('failed');
-    expect(values.failureCode).toBe('card_declined');
-    expect(values.paymentMethod?.cardLast4).toBe('9995');
-  });
-});
-
-describe('transformStripePaymentMethod', () => {
-  it('reads brand, last 4, expiry and funding of an attached card', () => {
-    const pm = objectOf<Stripe.PaymentMethod>(events.pm_attached);
-    expect(transformStripePaymentMethod(pm)).toEqual({
-      stripePaymentMethodId: pm.id,
-      stripeCustomerId: pm.customer,
-      previousCustomerId: null,
-      type: 'card',
-      cardBrand: 'visa',
-      cardLast4: '4242',
-      cardExpMonth: pm.card?.exp_month,
-      cardExpYear: pm.card?.exp_year,
-      cardFunding: 'credit',
-    });
-  });
-
-  it('takes the former customer of a detached method from previous_attributes', () => {
-    const event = events.pm_detached!;
-    const pm = objectOf<Stripe.PaymentMethod>(event);
-    const previous = (event.data as { previous_attributes?: Record<string, unknown> }).previous_attributes;
-    const values = transformStripePaymentMethod(pm, previous);
-    expect(values.stripeCustomerId).toBeNull();
-    expect(values.previousCustomerId).toMatch(/^cus_/);
-  });
-
-  it('has no card fields for a PayPal method', () => {
-    const pm = { ...objectOf<Stripe.PaymentMethod>(events.pm_attached), type: 'paypal', card: undefined };
-    expect(transformStripePaymentMethod(pm as Stripe.PaymentMethod)).toMatchObject({
-      type: 'paypal',
-      cardBrand: null,
-      cardLast4: null,
-    });
   });
 });
