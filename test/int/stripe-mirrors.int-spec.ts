@@ -208,7 +208,10 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         body: 'payment_method=pm_card_visa',
       });
       expect(done.status).toBeLessThan(400);
-      const events = await eventsOf(stripe);
+      const events = await until(async () => {
+        const list = await eventsOf(stripe);
+        return about(list, session.id, 'checkout.session.completed').length === 1 ? list : null;
+      }, 'checkout.session.completed');
       const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
       const subId = (completed.data.object as Stripe.Checkout.Session).subscription as string;
       const subEvents = about(events, subId);
@@ -390,7 +393,10 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         body: 'payment_method=pm_card_visa',
       });
       expect(done.status).toBeLessThan(400);
-      const events = await eventsOf(stripe);
+      const events = await until(async () => {
+        const list = await eventsOf(stripe);
+        return about(list, session.id, 'checkout.session.completed').length === 1 ? list : null;
+      }, 'checkout.session.completed');
       const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
       const piId = (completed.data.object as Stripe.Checkout.Session).payment_intent as string;
       // The PaymentIntent's own event alone: its customer belongs to no account.
