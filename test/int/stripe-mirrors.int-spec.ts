@@ -563,6 +563,65 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     });
   });
 
+  describe('payments created by the app', () => {
+    it('links the row by metadata.payment_id; a refund seen before the success is applied once it succeeds', async () => {
+      const { accountId, customer, pm } = await linkedCustomer();
+      const paymentId = randomUUID();
+      const now = new Date();
+      // What the payments API (issue 5) writes before it calls Stripe: no PaymentIntent id yet.
+      await t.db.query(
+        `INSERT INTO payments (id, account_id, amount, currency, status, origin, metadata, created_at, updated_at)
+         VALUES ($1, $2, 4000, 'usd', 'pending', 'api', '{}', $3, $3)`,
+        [paymentId, accountId, now],
+      );
+      const pi = await stripe.paymentIntents.create({
+        amount: 4000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+        metadata: { payment_id: paymentId, account_id: accountId },
+      });
+      const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500 });
+      const refundEvents = await until(async () => {
+        const list = about(await eventsOf(stripe), refund.id);
+        return list.some((e) => e.type === 'refund.updated') ? list : null;
+      }, 'refund settled');
+      const settled = only(
+        refundEvents.filter((e) => e.type === 'refund.updated'),
+        'refund.updated',
+      );
+      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+
+      // The refund first: the payment is found by our id and linked; it is not captured yet in the mirror.
+      expect(await run.run((e, c) => refunds.onRefund(e, c), settled, succeeded.created)).toBe('applied');
+      const facade = t.app.get(PaymentsFacade);
+      expect(await facade.getPayment(paymentId)).toMatchObject({
+        stripePaymentIntentId: pi.id,
+        status: 'pending',
+        amountRefunded: 1500,
+        origin: 'api',
+      });
+      // Then the success: succeeded, and at once partially refunded by the refund already recorded.
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, succeeded.created + 1)).toBe(
+        'applied',
+      );
+      expect(await facade.getPayment(paymentId)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 1500,
+      });
+      expect((await facade.statusHistory(paymentId)).map((h) => [h.fromStatus, h.toStatus])).toEqual([
+        ['pending', 'succeeded'],
+        ['succeeded', 'partially_refunded'],
+      ]);
+      const rows: { n: number }[] = await t.db.query(
+        `SELECT count(*)::int AS n FROM payments WHERE stripe_payment_intent_id = $1`,
+        [pi.id],
+      );
+      expect(rows[0]?.n).toBe(1);
+    });
+  });
+
   describe('invoices', () => {
     it('mirrors a subscription invoice with its subscription; an older event is skipped; upcoming is ignored', async () => {
       const { accountId, customer } = await linkedCustomer();

@@ -185,6 +185,7 @@ export class PaymentMirror {
           byOurId.stripePaymentIntentId === values.stripePaymentIntentId)
       ) {
         byOurId.stripePaymentIntentId = values.stripePaymentIntentId;
+        await repo.update({ id: byOurId.id }, { stripePaymentIntentId: values.stripePaymentIntentId });
         return { row: byOurId, created: false };
       }
     }
