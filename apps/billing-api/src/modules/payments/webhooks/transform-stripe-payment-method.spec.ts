@@ -1,9 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import type Stripe from 'stripe';
-import { loadEvents, objectOf } from './fixtures/load.js';
 import { transformStripePaymentMethod } from './transform-stripe-payment-method.js';
 
-const events = loadEvents(import.meta.url);
+/** Events the emulator delivered (API 2026-10-28.endive), captured as fixtures beside this spec. */
+const events = JSON.parse(
+  readFileSync(new URL('./fixtures/stripe-events.json', import.meta.url), 'utf8'),
+) as Record<string, Stripe.Event>;
+
+/** A deep copy of an event's object, to change fields for a case. */
+function objectOf<T>(event: Stripe.Event | undefined): T {
+  if (!event) throw new Error('fixture missing');
+  return structuredClone(event.data.object) as T;
+}
 
 describe('transformStripePaymentMethod', () => {
   it('reads brand, last 4, expiry and funding of an attached card', () => {
