@@ -10,7 +10,7 @@ import {
   type SubscriptionProjection,
 } from './stripe-mirrors.support.js';
 
-const SUBSCRIPTIONS = 6;
+const SUBSCRIPTIONS = 10;
 
 /**
  * The life of several subscriptions: create with one extra seat, change the quantity, cancel at
