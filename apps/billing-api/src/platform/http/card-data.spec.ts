@@ -12,6 +12,8 @@ describe('card number detection (R-CORE-6)', () => {
     '4222222222222',
     '4000002760003184',
     'glued4242424242424242letters',
+    '3782 822463 10005',
+    '4242-4242-4242-4242-428',
   ])('finds %p', (text) => {
     expect(containsCardNumber(text)).toBe(true);
   });
@@ -23,6 +25,8 @@ describe('card number detection (R-CORE-6)', () => {
     '2026-11-22',
     'pm_1NabcXYZ3n2L4p',
     '42424242424242424242424',
+    'abcdefab-4242-4242-4242-424242424242',
+    'owner-4242-4242-4242-4242x',
     '',
   ])('ignores %p', (text) => {
     expect(containsCardNumber(text)).toBe(false);
@@ -42,6 +46,16 @@ describe('card number detection (R-CORE-6)', () => {
       fc.property(fc.stringMatching(/^\d{1,25}$/), (s) => {
         expect(luhnValid(s)).toBe(reference(s));
       }),
+    );
+  });
+
+  it('never mistakes a UUID for a card number', () => {
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        expect(containsCardNumber(id)).toBe(false);
+        expect(containsCardNumber(`owner-${id}`)).toBe(false);
+      }),
+      { numRuns: 2000 },
     );
   });
 

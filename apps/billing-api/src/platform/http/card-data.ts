@@ -1,6 +1,10 @@
-// A run of 13-19 digits, optionally grouped by single spaces or dashes ("4242 4242 4242 4242"), not
-// glued to further digits on either side.
-const CANDIDATE = /(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/g;
+// 13-19 digits in a row, not glued to further digits.
+const CONTIGUOUS = /(?<!\d)\d{13,19}(?!\d)/g;
+// The groupings card numbers are written in: 4-4-4-4 (and 4-4-4-4-3), 4-6-5 (Amex) and 4-6-4 (Diners),
+// with spaces or dashes, standing as a word of their own. Requiring a card grouping keeps identifiers
+// that merely contain digits and dashes (UUIDs: 8-4-4-4-12) from being mistaken for card numbers.
+const GROUPED =
+  /(?<![\w-])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-])/g;
 
 /** Luhn (mod 10) checksum over a string of digits. */
 export function luhnValid(digits: string): boolean {
@@ -21,9 +25,10 @@ export function luhnValid(digits: string): boolean {
 
 /** True when the text holds something that looks like a card number (R-CORE-6). */
 export function containsCardNumber(text: string): boolean {
-  for (const match of text.matchAll(CANDIDATE)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return true;
+  for (const pattern of [CONTIGUOUS, GROUPED]) {
+    for (const match of text.matchAll(pattern)) {
+      if (luhnValid(match[0].replace(/[ -]/g, ''))) return true;
+    }
   }
   return false;
 }
