@@ -8,6 +8,7 @@ import { AdminAccountsController } from './http/admin-accounts.controller.js';
 import { AccountMemberOrmEntity } from './persistence/account-member.orm-entity.js';
 import { AccountOrmEntity } from './persistence/account.orm-entity.js';
 import { AccountQueries } from './queries/account.queries.js';
+import { StripeCustomerAccountQueries } from './queries/stripe-customer-account.queries.js';
 import { CustomerMirrorHandler } from './webhook-handlers/customer-mirror.handler.js';
 
 /** Accounts, their settings and members. */
@@ -16,6 +17,7 @@ import { CustomerMirrorHandler } from './webhook-handlers/customer-mirror.handle
   controllers: [AccountsController, AdminAccountsController],
   providers: [
     AccountQueries,
+    StripeCustomerAccountQueries,
     CreateAccountHandler,
     UpdateAccountSettingsHandler,
     AccountsFacade,

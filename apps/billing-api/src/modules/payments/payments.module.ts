@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsFacade } from './payments.facade.js';
 import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
@@ -11,6 +12,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
 /** Payments and payment methods: the mirror of PaymentIntents, charges and saved methods (issue 4). */
 @Module({
   imports: [
+    AccountsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
   providers: [PaymentMirror, PaymentEventsHandler, PaymentMethodEventsHandler, PaymentsFacade],

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
@@ -7,7 +8,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule],
+  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule],
   providers: [SubscriptionEventsHandler, SubscriptionsFacade],
   exports: [SubscriptionsFacade],
 })

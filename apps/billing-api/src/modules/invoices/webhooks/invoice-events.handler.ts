@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
-import { accountIdForStripeCustomer, resolveAccount } from '../../payments/contracts/customer-account.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import {
   HandlesStripeEvents,
@@ -24,6 +24,7 @@ export class InvoiceEventsHandler {
   constructor(
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
+    private readonly accounts: AccountsFacade,
     private readonly subscriptions: SubscriptionsFacade,
   ) {}
 
@@ -100,13 +101,13 @@ export class InvoiceEventsHandler {
 
   /** The customer's account, else the account of the mirrored subscription the invoice belongs to. */
   private async accountFor(values: InvoiceValues, ctx: StripeEventContext): Promise<string | null> {
-    const linked = await accountIdForStripeCustomer(ctx.manager, values.stripeCustomerId);
+    const linked = await this.accounts.accountForStripeCustomer(ctx.manager, values.stripeCustomerId);
     if (linked) return linked;
     if (values.stripeSubscriptionId) {
       const subscription = await this.subscriptions.findByStripeId(values.stripeSubscriptionId, ctx.manager);
       if (subscription) return subscription.accountId;
     }
-    return resolveAccount(ctx, values.stripeCustomerId);
+    return this.accounts.resolveStripeCustomerAccount(ctx, values.stripeCustomerId);
   }
 
   private async recordAudit(

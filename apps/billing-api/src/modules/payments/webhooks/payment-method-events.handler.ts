@@ -10,7 +10,7 @@ import {
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
-import { resolveAccount } from '../contracts/customer-account.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentMethodOrmEntity } from '../persistence/payment-method.orm-entity.js';
 import { transformStripePaymentMethod, type PaymentMethodValues } from './transform-stripe-payment-method.js';
 
@@ -20,6 +20,7 @@ export class PaymentMethodEventsHandler {
   constructor(
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
+    private readonly accounts: AccountsFacade,
   ) {}
 
   @HandlesStripeEvents(
@@ -36,7 +37,10 @@ export class PaymentMethodEventsHandler {
     const lock = { mode: 'pessimistic_write' as const };
     let row = await repo.findOne({ where: { stripePaymentMethodId: values.stripePaymentMethodId }, lock });
     if (!row) {
-      const accountId = await resolveAccount(ctx, values.stripeCustomerId ?? values.previousCustomerId);
+      const accountId = await this.accounts.resolveStripeCustomerAccount(
+        ctx,
+        values.stripeCustomerId ?? values.previousCustomerId,
+      );
       if (!accountId) return 'ignored';
       const now = this.clock.now();
       const inserted = await ctx.manager

@@ -18,7 +18,7 @@ import {
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../../webhooks/contracts/stripe-event-handler.js';
-import { accountIdForStripeCustomer, resolveAccount } from '../contracts/customer-account.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
@@ -48,6 +48,7 @@ export class PaymentMirror {
   constructor(
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
+    private readonly accounts: AccountsFacade,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -190,8 +191,13 @@ export class PaymentMirror {
       }
     }
     const accountId = options.accountId
-      ? ((await accountIdForStripeCustomer(ctx.manager, values.stripeCustomerId)) ?? options.accountId)
-      : await resolveAccount(ctx, values.stripeCustomerId, values.metadataAccountId);
+      ? ((await this.accounts.accountForStripeCustomer(ctx.manager, values.stripeCustomerId)) ??
+        options.accountId)
+      : await this.accounts.resolveStripeCustomerAccount(
+          ctx,
+          values.stripeCustomerId,
+          values.metadataAccountId,
+        );
     if (!accountId) return null;
     const now = this.clock.now();
     const row: PaymentOrmEntity = {

@@ -6,7 +6,7 @@ import {
 } from '@billing/domain';
 import type Stripe from 'stripe';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
-import { uuidOrNull } from '../contracts/customer-account.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import {
   currencyOf,
   dateOf,

@@ -1,6 +1,6 @@
 import type { RefundStatus } from '@billing/domain';
 import type Stripe from 'stripe';
-import { uuidOrNull } from '../../payments/contracts/customer-account.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 
 const REFUND_STATUSES: readonly RefundStatus[] = [

@@ -4,11 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
-import {
-  accountExists,
-  accountIdForStripeCustomer,
-  resolveAccount,
-} from '../../payments/contracts/customer-account.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
   HandlesStripeEvents,
@@ -45,6 +41,7 @@ export class SubscriptionEventsHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
+    private readonly accounts: AccountsFacade,
   ) {}
 
   @HandlesStripeEvents(
@@ -70,7 +67,9 @@ export class SubscriptionEventsHandler {
   async onCheckoutCompleted(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const session = transformStripeCheckoutSession(event.data.object as Stripe.Checkout.Session);
     if (!session.complete) return 'ignored';
-    const accountId = (await accountExists(ctx.manager, session.accountId)) ? session.accountId : null;
+    const accountId = (await this.accounts.accountExists(ctx.manager, session.accountId))
+      ? session.accountId
+      : null;
     if (session.mode === 'subscription' && session.stripeSubscriptionId) {
       const fresh = await ctx.refetch(session.stripeSubscriptionId);
       if (!fresh) return 'ignored';
@@ -171,9 +170,12 @@ export class SubscriptionEventsHandler {
     options: ApplyOptions,
   ): Promise<string | null> {
     if (options.accountId) {
-      return (await accountIdForStripeCustomer(ctx.manager, values.stripeCustomerId)) ?? options.accountId;
+      return (
+        (await this.accounts.accountForStripeCustomer(ctx.manager, values.stripeCustomerId)) ??
+        options.accountId
+      );
     }
-    return resolveAccount(ctx, values.stripeCustomerId, values.metadataAccountId);
+    return this.accounts.resolveStripeCustomerAccount(ctx, values.stripeCustomerId, values.metadataAccountId);
   }
 
   private newRow(

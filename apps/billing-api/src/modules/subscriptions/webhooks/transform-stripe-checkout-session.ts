@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { uuidOrNull } from '../../payments/contracts/customer-account.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 
 /** A completed Checkout Session as the mirrors need it (R-SUB-2). */

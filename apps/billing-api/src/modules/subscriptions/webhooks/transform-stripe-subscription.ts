@@ -9,7 +9,7 @@ import {
   type SubscriptionState,
 } from '@billing/domain';
 import type Stripe from 'stripe';
-import { uuidOrNull } from '../../payments/contracts/customer-account.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 
 const CANCELLATION_REASONS: readonly string[] = [
