@@ -96,7 +96,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'stripe', message: 'Use the Stripe gateway in platform/stripe (R-ARCH-3).', allowTypeImports: true }] },
+        {
+          paths: [
+            {
+              name: 'stripe',
+              message: 'Use the Stripe gateway in platform/stripe (R-ARCH-3).',
+              allowTypeImports: true,
+            },
+          ],
+        },
       ],
     },
   },
