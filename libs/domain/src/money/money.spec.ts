@@ -221,6 +221,17 @@ describe('Money laws (fast-check)', () => {
     );
   });
 
+  it('allocate gives left-over units to the largest fractions, never to a share that was already exact', () => {
+    // fast-check found this: list-order distribution put a unit on the first share although its exact
+    // value was a whole number, one full unit away.
+    const ratios = [288, 244, 421, 603, 543, 259, 378];
+    const shares = allocate(usd(-6785578594308746), ratios).map((s) => s.amountMinor);
+    expect(shares[0]).toBe(-714271430979868);
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(-6785578594308746);
+    expect(allocate(usd(100), [1, 1, 1]).map((s) => s.amountMinor)).toEqual([34, 33, 33]);
+    expect(allocate(usd(10), [1, 2, 7]).map((s) => s.amountMinor)).toEqual([1, 2, 7]);
+  });
+
   it('allocate preserves the total and keeps each share within one unit of its exact share', () => {
     fc.assert(
       fc.property(

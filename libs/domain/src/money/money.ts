@@ -134,10 +134,11 @@ export function max(a: Money, b: Money): Money {
 }
 
 /**
- * Splits `m` by integer ratios without losing or creating a unit (dinero.js style): each share gets
- * floor(amount x ratio / total); the remainder goes one unit at a time to the shares in list order,
- * skipping zero ratios. Arithmetic is in BigInt so that amount x ratio cannot overflow. Negative
- * amounts are split as the negation of splitting the absolute amount.
+ * Splits `m` by integer ratios without losing or creating a unit: each share gets
+ * floor(amount x ratio / total), and the units left over go to the shares with the largest fractional
+ * parts (ties to the earlier share), so every share is strictly within one unit of its exact value.
+ * Arithmetic is in BigInt so that amount x ratio cannot overflow. Negative amounts are split as the
+ * negation of splitting the absolute amount.
  */
 export function allocate(m: Money, ratios: readonly number[]): Money[] {
   if (ratios.length === 0) throw new DomainInvariantError('allocate: at least one ratio is required');
@@ -152,13 +153,14 @@ export function allocate(m: Money, ratios: readonly number[]): Money[] {
   const negative = m.amountMinor < 0;
   const amount = BigInt(Math.abs(m.amountMinor));
   const shares = ratios.map((r) => (amount * BigInt(r)) / total);
-  let remainder = amount - shares.reduce((acc, s) => acc + s, 0n);
-  for (let i = 0; remainder > 0n; i = (i + 1) % shares.length) {
-    if (ratios[i] !== 0) {
-      shares[i] = (shares[i] ?? 0n) + 1n;
-      remainder -= 1n;
-    }
-  }
+  const remainder = Number(amount - shares.reduce((acc, s) => acc + s, 0n));
+  // Largest remainder: the units left over go to the shares with the largest fractional parts (ties to the
+  // earlier share), so every share stays strictly within one unit of its exact value and the result is
+  // deterministic. The leftover is smaller than the number of ratios, so it fits a number.
+  const byFraction = ratios
+    .map((r, index) => ({ index, fraction: (amount * BigInt(r)) % total }))
+    .sort((a, b) => (a.fraction === b.fraction ? a.index - b.index : a.fraction > b.fraction ? -1 : 1));
+  for (const { index } of byFraction.slice(0, remainder)) shares[index] = (shares[index] ?? 0n) + 1n;
   return shares.map((s) => make(Number(negative ? -s : s), m.currency, 'allocate'));
 }
 
