@@ -237,8 +237,13 @@ describeBuilt('a worker killed while applying an event (compiled service, child 
     expect(await auditCount(api.db, 'account.stripe_balance_changed', accountId)).toBe(1);
     expect(second.output()).not.toMatch(/start-up failed/);
 
-    // The worker has no HTTP API but serves its own metrics (processing lag) on METRICS_PORT.
-    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    expect(scraped).toMatch(/billing_webhook_processing_lag_seconds_count\{outcome="applied"\} 1/);
+    // The worker has no HTTP API but serves its own metrics (processing lag) on METRICS_PORT. The lag is
+    // observed just after the commit the test saw, so wait for the scrape to show it.
+    const lagLine = /billing_webhook_processing_lag_seconds_count\{outcome="applied"\} 1/;
+    const scraped = await until(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return lagLine.test(text) ? text : null;
+    }, 'the worker metrics to show the processing lag');
+    expect(scraped).toMatch(lagLine);
   }, 90_000);
 });

@@ -287,7 +287,12 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       expect(replay.status).toBe(200);
       expect(replay.body.replayed).toEqual([event.id]);
       const processed = await until(statusIs(t.db, event.id, ['processed']), 'processed after replay');
-      expect(processed).toMatchObject({ attempts: 1, outcome: 'applied', last_error: null });
+      // The error of the failed attempts before the replay stays on the row for diagnosis.
+      expect(processed).toMatchObject({
+        attempts: 1,
+        outcome: 'applied',
+        last_error: 'Error: downstream timeout (test)',
+      });
       expect(await auditCount(t.db, 'test.flaky_applied', event.id)).toBe(1);
       expect(await auditCount(t.db, 'webhook_event.replayed', event.id)).toBe(1);
 

@@ -132,9 +132,10 @@ export class ProcessStripeEvent {
         }
         const status = outcome === 'ignored' ? 'ignored' : 'processed';
         const processedAt = this.clock.now();
+        // last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
         await manager.query(
           `UPDATE webhook_events
-              SET status = $2, outcome = $3, processed_at = $4, last_error = NULL, updated_at = $4
+              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
             WHERE id = $1`,
           [eventId, status, outcome, processedAt],
         );
