@@ -544,7 +544,8 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       );
       const before = run.refetched.length;
       expect(await run.run((e, c) => refunds.onRefund(e, c), updated)).toBe('applied');
-      expect(run.refetched.slice(before)).toEqual([pi.id]);
+      // The PaymentIntent, then its charge (the card on the receipt the captured payment gets).
+      expect(run.refetched.slice(before)).toEqual([pi.id, pi.latest_charge]);
       const payment = await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id);
       expect(payment).toMatchObject({ accountId, status: 'partially_refunded', amountRefunded: 1200 });
       // Then the payment's own (older) events arrive: nothing moves backwards.

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
+import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
+import { ReceiptsHttpModule, ReceiptsModule } from './modules/receipts/receipts.module.js';
 import { PaymentsModule } from './modules/payments/payments.module.js';
 import { RefundsModule } from './modules/refunds/refunds.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
@@ -46,6 +48,9 @@ export class AppModule {
         MetricsModule,
         AuditModule,
         AccountsModule,
+        NotificationsJobsModule.register({ worker }),
+        ReceiptsModule,
+        ReceiptsHttpModule,
         PaymentsModule,
         RefundsModule,
         SubscriptionsModule,

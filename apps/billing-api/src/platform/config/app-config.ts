@@ -41,6 +41,8 @@ export class AppConfig {
   };
   /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
   readonly metrics: { workerPort: number | null };
+  /** Outgoing e-mail: the SMTP transport and the sender (R-NOT-1). */
+  readonly notifications: { smtpUrl: string; emailFrom: string };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -90,6 +92,7 @@ export class AppConfig {
       sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
     };
     this.metrics = { workerPort: e.METRICS_PORT ?? null };
+    this.notifications = { smtpUrl: e.SMTP_URL, emailFrom: e.EMAIL_FROM };
   }
 
   get runsHttp(): boolean {

@@ -187,6 +187,14 @@ export class EnvironmentVariables {
   @Transform(toBool)
   @IsBoolean()
   SWAGGER_ENABLED = true;
+
+  /** Outgoing e-mail (R-NOT-1): an SMTP URL (`smtp://user:pass@host:587`, `smtps://…`). */
+  @IsUrl({ protocols: ['smtp', 'smtps'], require_tld: false, require_protocol: true })
+  SMTP_URL = 'smtp://127.0.0.1:1025';
+
+  @IsString()
+  @MinLength(3)
+  EMAIL_FROM = 'Billing <billing@example.com>';
 }
 
 /** Turns class-validator errors into lines that name the variable, its value's problem and nothing secret. */

@@ -7,6 +7,7 @@ import type { JobOptions } from 'bull';
 export const QUEUES = {
   maintenance: 'maintenance',
   webhooks: 'webhooks',
+  notifications: 'notifications',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -17,6 +18,10 @@ export interface JobPayloads {
   'webhooks.process-event': { eventId: string };
   /** Re-enqueues inbox rows left pending or processing (scheduled by WebhooksBootstrap, WEBHOOK_SWEEP_INTERVAL_MS). */
   'maintenance.sweep-webhook-inbox': Record<string, never>;
+  /** Sends one outbox e-mail (job id = the notification id). */
+  'notifications.send': { notificationId: string };
+  /** Enqueues outbox e-mails whose after-commit enqueue was lost. */
+  'maintenance.sweep-notifications': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -54,6 +59,17 @@ export const JOBS = {
     queue: QUEUES.maintenance,
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+  },
+  'notifications.send': {
+    queue: QUEUES.notifications,
+    concurrency: 4,
+    options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 5000 } },
+  },
+  'maintenance.sweep-notifications': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 30_000 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

@@ -19,10 +19,11 @@ import {
   type StripeEventOutcome,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
-import type { ChargeValues } from './transform-stripe-charge.js';
+import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
 import {
   paymentInputForStatus,
   transformStripePaymentIntent,
@@ -49,6 +50,7 @@ export class PaymentMirror {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
+    private readonly receipts: ReceiptsFacade,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -162,6 +164,7 @@ export class PaymentMirror {
     if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
     row.updatedAt = this.clock.now();
     await repo.save(row);
+    await this.receipts.completeMethod(ctx.manager, row.id, row.cardBrand, row.cardLast4);
     return 'applied';
   }
 
@@ -270,6 +273,7 @@ export class PaymentMirror {
       },
       ctx.manager,
     );
+    await this.statusChanged(row, null, ctx);
     return { row, created: true };
   }
 
@@ -305,6 +309,35 @@ export class PaymentMirror {
     row.updatedAt = this.clock.now();
     row.version += 1;
     await ctx.manager.getRepository(PaymentOrmEntity).save(row);
+    if (row.status !== before) await this.statusChanged(row, before, ctx);
+  }
+
+  /**
+   * In the same transaction: a payment captured for the first time gets its receipt (R-PAY-4). When
+   * its charge event has not been seen yet, the card's brand and last 4 are re-read from the charge.
+   */
+  private async statusChanged(
+    row: PaymentOrmEntity,
+    from: PaymentStatus | null,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    if (!CAPTURED.includes(row.status) || (from !== null && CAPTURED.includes(from))) return;
+    let method = { brand: row.cardBrand, last4: row.cardLast4 };
+    if (!method.brand && !method.last4 && row.latestChargeId) {
+      const charge = await ctx.refetch(row.latestChargeId);
+      const pm = charge ? transformStripeCharge(charge as unknown as Stripe.Charge).paymentMethod : null;
+      if (pm) method = { brand: pm.cardBrand, last4: pm.cardLast4 };
+    }
+    await this.receipts.issueForPayment(ctx.manager, {
+      paymentId: row.id,
+      accountId: row.accountId,
+      amount: row.amountReceived,
+      currency: row.currency,
+      succeededAt: row.succeededAt ?? this.clock.now(),
+      methodBrand: method.brand,
+      methodLast4: method.last4,
+      description: row.description,
+    });
   }
 
   /** Moves the status by the refunded total when the payment is captured; true when it moved. */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
+import { NotificationsFacade } from '../../notifications/notifications.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
@@ -28,6 +29,7 @@ export class RefundEventsHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
+    private readonly notifications: NotificationsFacade,
   ) {}
 
   @HandlesStripeEvents('refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated')
@@ -123,6 +125,7 @@ export class RefundEventsHandler {
           },
           ctx.manager,
         );
+        await this.statusChanged(fresh, null, ctx);
         return 'applied';
       }
       row = await repo.findOne({ where: { stripeRefundId: incoming.stripeRefundId }, lock });
@@ -170,7 +173,30 @@ export class RefundEventsHandler {
         ctx.manager,
       );
     }
+    if (before.status !== after.status) await this.statusChanged(row, before.status, ctx);
     return 'applied';
+  }
+
+  /** In the same transaction: a refund that succeeds is e-mailed to the customer, once (R-REF-3). */
+  private async statusChanged(
+    row: RefundOrmEntity,
+    _from: RefundOrmEntity['status'] | null,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    if (row.status !== 'succeeded') return;
+    await this.notifications.enqueue(ctx.manager, {
+      accountId: row.accountId,
+      template: 'refund_issued',
+      dedupeKey: `refund:${row.id}`,
+      payload: {
+        paymentId: row.paymentId,
+        refundId: row.id,
+        amount: row.amount,
+        currency: row.currency,
+        refundedAt: this.clock.now().toISOString(),
+        reason: row.reason,
+      },
+    });
   }
 
   private async applyToPayment(payment: LockedPaymentRef, ctx: StripeEventContext): Promise<boolean> {

@@ -2,6 +2,7 @@ import { Foundation1763780000000 } from './1763780000000-foundation.js';
 import { WebhookInbox1763810000000 } from './1763810000000-webhook-inbox.js';
 import { AccountStripeCustomer1763810001000 } from './1763810001000-account-stripe-customer.js';
 import { StripeMirrors1763820000000 } from './1763820000000-stripe-mirrors.js';
+import { NotificationsReceipts1763850000000 } from './1763850000000-notifications-receipts.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   WebhookInbox1763810000000,
   AccountStripeCustomer1763810001000,
   StripeMirrors1763820000000,
+  NotificationsReceipts1763850000000,
 ];

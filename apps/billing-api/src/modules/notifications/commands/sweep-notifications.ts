@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock.js';
+import { JobQueue } from '../../../platform/queue/job-queue.js';
+
+/** Rows older than this without being sent are (re-)enqueued: their after-commit enqueue may have been lost. */
+const SWEEP_AFTER_MS = 30_000;
+
+/**
+ * Enqueues pending outbox rows whose job may be missing (Redis was down at commit, or a process died in
+ * between). The job id is the row id, so a row whose job is still waiting is not queued twice; the
+ * sender skips rows already sent.
+ */
+@Injectable()
+export class SweepNotifications {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async sweep(limit = 500): Promise<{ requeued: number }> {
+    const before = new Date(this.clock.now().getTime() - SWEEP_AFTER_MS);
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT id FROM notifications WHERE status = 'pending' AND updated_at < $1 ORDER BY created_at LIMIT $2`,
+      [before, limit],
+    );
+    const queue = this.jobs.queueFor('notifications.send');
+    let requeued = 0;
+    for (const { id } of rows) {
+      const existing = await queue.getJob(id);
+      const state = existing ? await existing.getState() : null;
+      if (state === 'waiting' || state === 'active' || state === 'delayed') continue;
+      // A finished job with this id blocks a new add: drop it first.
+      if (existing) await existing.remove();
+      await this.jobs.enqueue('notifications.send', { notificationId: id }, { jobId: id });
+      requeued += 1;
+    }
+    return { requeued };
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { AppConfig } from '../../platform/config/app-config.js';
+
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  /** Stable per notification, so a receiving system can drop a re-sent duplicate. */
+  messageId: string;
+  headers?: Record<string, string>;
+}
+
+/** The SMTP transport (nodemailer) from SMTP_URL; the sender is EMAIL_FROM. */
+@Injectable()
+export class Mailer implements OnModuleDestroy {
+  private transport: Transporter | null = null;
+
+  constructor(private readonly config: AppConfig) {}
+
+  async send(mail: OutgoingMail): Promise<string> {
+    this.transport ??= nodemailer.createTransport(this.config.notifications.smtpUrl);
+    const info = (await this.transport.sendMail({
+      from: this.config.notifications.emailFrom,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      messageId: mail.messageId,
+      headers: mail.headers ?? {},
+    })) as { messageId?: string };
+    return info.messageId ?? mail.messageId;
+  }
+
+  onModuleDestroy(): void {
+    this.transport?.close();
+  }
+}

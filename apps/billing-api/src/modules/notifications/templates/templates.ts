@@ -1,0 +1,118 @@
+import { formatMoney, money } from '@billing/domain';
+
+/**
+ * E-mail templates as data (R-NOT-2): each has a kind (transactional mails are always sent and carry no
+ * unsubscribe header; reminders carry `List-Unsubscribe`, R-NOT-3) and a small pure render function of
+ * its payload and the recipient's locale and time zone. A later issue adds its templates here.
+ */
+export type TemplateKind = 'transactional' | 'reminder';
+
+export interface RenderContext {
+  locale: string;
+  timeZone: string;
+  accountName: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+}
+
+export interface TemplateDefinition<P> {
+  kind: TemplateKind;
+  render(payload: P, ctx: RenderContext): RenderedMail;
+}
+
+export interface PaymentSucceededPayload {
+  paymentId: string;
+  receiptNumber: number;
+  amount: number;
+  currency: string;
+  issuedAt: string;
+  methodBrand: string | null;
+  methodLast4: string | null;
+  description: string | null;
+}
+
+export interface RefundIssuedPayload {
+  paymentId: string;
+  refundId: string;
+  amount: number;
+  currency: string;
+  refundedAt: string;
+  reason: string | null;
+}
+
+/** Templates and the payload each one takes. */
+export interface TemplatePayloads {
+  payment_succeeded: PaymentSucceededPayload;
+  refund_issued: RefundIssuedPayload;
+}
+export type TemplateName = keyof TemplatePayloads;
+
+/** A date and time in the recipient's time zone and locale ("22 November 2026, 04:21 UTC"). */
+export function formatDateTime(iso: string, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(new Date(iso));
+}
+
+function method(brand: string | null, last4: string | null): string | null {
+  if (!brand && !last4) return null;
+  return `${brand ?? 'card'} •••• ${last4 ?? '????'}`;
+}
+
+export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloads[N]> } = {
+  payment_succeeded: {
+    kind: 'transactional',
+    render(p, ctx) {
+      const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
+      const paidWith = method(p.methodBrand, p.methodLast4);
+      return {
+        subject: `Receipt #${p.receiptNumber} from ${ctx.accountName}: ${amount}`,
+        text: [
+          `Thank you for your payment of ${amount}.`,
+          '',
+          `Receipt number: ${p.receiptNumber}`,
+          `Date: ${formatDateTime(p.issuedAt, ctx.locale, ctx.timeZone)}`,
+          ...(paidWith ? [`Paid with: ${paidWith}`] : []),
+          ...(p.description ? [`For: ${p.description}`] : []),
+          `Payment: ${p.paymentId}`,
+        ].join('\n'),
+      };
+    },
+  },
+  refund_issued: {
+    kind: 'transactional',
+    render(p, ctx) {
+      const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
+      return {
+        subject: `Refund of ${amount} from ${ctx.accountName}`,
+        text: [
+          `We have refunded ${amount} to your original payment method.`,
+          '',
+          `Date: ${formatDateTime(p.refundedAt, ctx.locale, ctx.timeZone)}`,
+          `Payment: ${p.paymentId}`,
+          `Refund: ${p.refundId}`,
+          'It may take 5-10 business days to appear on your statement.',
+        ].join('\n'),
+      };
+    },
+  },
+};
+
+export function isTemplateName(value: string): value is TemplateName {
+  return Object.hasOwn(TEMPLATES, value);
+}
+
+/** Renders a stored notification; the payload was type-checked when it was enqueued. */
+export function renderTemplate(name: TemplateName, payload: unknown, ctx: RenderContext): RenderedMail {
+  const template = TEMPLATES[name] as TemplateDefinition<unknown>;
+  return template.render(payload, ctx);
+}

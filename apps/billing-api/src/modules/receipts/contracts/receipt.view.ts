@@ -1,0 +1,25 @@
+/** A payment's receipt (R-PAY-4). Amount in minor units; the number is gap-free per account. */
+export interface ReceiptView {
+  id: string;
+  accountId: string;
+  paymentId: string;
+  number: number;
+  amount: number;
+  currency: string;
+  issuedAt: string;
+  methodBrand: string | null;
+  methodLast4: string | null;
+}
+
+/** What the receipts module needs of a captured payment to issue its receipt. */
+export interface CapturedPaymentFacts {
+  paymentId: string;
+  accountId: string;
+  /** The captured amount (amount_received), minor units. */
+  amount: number;
+  currency: string;
+  succeededAt: Date;
+  methodBrand: string | null;
+  methodLast4: string | null;
+  description: string | null;
+}

@@ -1,0 +1,84 @@
+import { Controller, Get, Header, Param, ParseUUIDPipe, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
+import { ApiError } from '../../../platform/http/api-error.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { PaymentsFacade } from '../../payments/payments.facade.js';
+import { RefundsFacade } from '../../refunds/refunds.facade.js';
+import type { ReceiptView } from '../contracts/receipt.view.js';
+import { renderReceiptPdf } from '../receipt-pdf.js';
+import { ReceiptsFacade } from '../receipts.facade.js';
+import { ReceiptDto } from './dto/receipt.dto.js';
+
+/** Receipts of payments (R-PAY-4): JSON and PDF. Owners see their own; internal roles any; others 404. */
+@ApiTags('receipts')
+@ApiBearerAuth()
+@Controller('v1/payments/:paymentId')
+export class ReceiptsController {
+  constructor(
+    private readonly receipts: ReceiptsFacade,
+    private readonly payments: PaymentsFacade,
+    private readonly refunds: RefundsFacade,
+    private readonly accounts: AccountsFacade,
+  ) {}
+
+  @Get('receipt')
+  @Roles('owner', 'finance', 'support', 'admin')
+  @ApiOperation({
+    summary: "A succeeded payment's receipt: its gap-free number per account, amount, date, method.",
+  })
+  @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('forbidden', 'not_found', 'validation_failed')
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('paymentId', new ParseUUIDPipe()) paymentId: string,
+  ): Promise<ReceiptDto> {
+    return this.find(principal, paymentId);
+  }
+
+  @Get('receipt.pdf')
+  @Roles('owner', 'finance', 'support', 'admin')
+  @Header('content-type', 'application/pdf')
+  @ApiOperation({
+    summary: "A succeeded payment's receipt as PDF (localized amount and date, refunds listed).",
+  })
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({ description: 'The receipt as PDF.', schema: { type: 'string', format: 'binary' } })
+  @ApiErrors('forbidden', 'not_found', 'validation_failed')
+  async pdf(
+    @CurrentPrincipal() principal: Principal,
+    @Param('paymentId', new ParseUUIDPipe()) paymentId: string,
+  ): Promise<StreamableFile> {
+    const receipt = await this.find(principal, paymentId);
+    const [account, payment, refunds] = await Promise.all([
+      this.accounts.getAccount(receipt.accountId),
+      this.payments.getPayment(paymentId),
+      this.refunds.listForPayment(paymentId),
+    ]);
+    const body = await renderReceiptPdf({
+      receipt,
+      merchant: 'Billing',
+      customer: { name: account.name, email: account.billingEmail },
+      locale: account.locale,
+      timeZone: account.timeZone,
+      description: payment?.description ?? null,
+      refunds: refunds
+        .filter((r) => r.status === 'succeeded' || r.status === 'pending')
+        .map((r) => ({ amount: r.amount, currency: r.currency, status: r.status, createdAt: r.createdAt })),
+    });
+    return new StreamableFile(body, {
+      type: 'application/pdf',
+      disposition: `inline; filename="receipt-${receipt.number}.pdf"`,
+      length: body.length,
+    });
+  }
+
+  private async find(principal: Principal, paymentId: string): Promise<ReceiptView> {
+    const receipt = await this.receipts.forPayment(paymentId);
+    if (!receipt) throw new ApiError('not_found', 'This payment has no receipt.');
+    assertAccountAccess(principal, receipt.accountId);
+    return receipt;
+  }
+}

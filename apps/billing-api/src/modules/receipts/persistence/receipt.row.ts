@@ -1,0 +1,34 @@
+import type { ReceiptView } from '../contracts/receipt.view.js';
+
+/** A `receipts` row as PostgreSQL returns it (bigint columns as strings). */
+export interface ReceiptRow {
+  id: string;
+  account_id: string;
+  payment_id: string;
+  number: string;
+  amount: string;
+  currency: string;
+  issued_at: Date;
+  method_brand: string | null;
+  method_last4: string | null;
+}
+
+function safeInteger(value: string, column: string): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`receipts.${column}: ${value}`);
+  return n;
+}
+
+export function toReceiptView(row: ReceiptRow): ReceiptView {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    paymentId: row.payment_id,
+    number: safeInteger(String(row.number), 'number'),
+    amount: safeInteger(String(row.amount), 'amount'),
+    currency: row.currency,
+    issuedAt: new Date(row.issued_at).toISOString(),
+    methodBrand: row.method_brand,
+    methodLast4: row.method_last4,
+  };
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { IssueReceiptHandler } from './commands/issue-receipt/issue-receipt.handler.js';
+import type { CapturedPaymentFacts, ReceiptView } from './contracts/receipt.view.js';
+import { type ReceiptRow, toReceiptView } from './persistence/receipt.row.js';
+
+/** What other modules may ask of receipts (R-PAY-4). */
+@Injectable()
+export class ReceiptsFacade {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly issue: IssueReceiptHandler,
+  ) {}
+
+  /**
+   * Issues the receipt of a captured payment in the caller's transaction (idempotent per payment) and
+   * puts its e-mail in the outbox. The caller holds the payment's row lock.
+   */
+  issueForPayment(manager: EntityManager, payment: CapturedPaymentFacts): Promise<ReceiptView> {
+    return this.issue.execute(manager, payment);
+  }
+
+  /**
+   * Fills in the method brand and last 4 of a receipt issued before the charge told them (the
+   * PaymentIntent event may come first). Never changes a method already on the receipt.
+   */
+  async completeMethod(
+    manager: EntityManager,
+    paymentId: string,
+    brand: string | null,
+    last4: string | null,
+  ): Promise<void> {
+    if (!brand && !last4) return;
+    await manager.query(
+      `UPDATE receipts SET method_brand = $2, method_last4 = $3
+        WHERE payment_id = $1 AND method_brand IS NULL AND method_last4 IS NULL`,
+      [paymentId, brand, last4],
+    );
+  }
+
+  async forPayment(paymentId: string, manager: EntityManager = this.db.manager): Promise<ReceiptView | null> {
+    const [row] = await manager.query<ReceiptRow[]>(`SELECT * FROM receipts WHERE payment_id = $1`, [
+      paymentId,
+    ]);
+    return row ? toReceiptView(row) : null;
+  }
+}

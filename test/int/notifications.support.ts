@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import { SMTPServer } from 'smtp-server';
+import { http } from '../support/test-app.js';
+
+/** Helpers of the notifications, receipts and integrations suites. */
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+  headers: Record<string, string>;
+  /** The decoded text body (quoted-printable or base64 undone). */
+  text: string;
+}
+
+function decodeQuotedPrintable(body: string): string {
+  const bytes: number[] = [];
+  const soft = body.replace(/=\r?\n/g, '');
+  for (let i = 0; i < soft.length; i++) {
+    const c = soft[i];
+    if (c === '=' && /^[0-9A-F]{2}$/i.test(soft.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(soft.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(c ?? '', 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+export function parseMail(raw: string): { headers: Record<string, string>; text: string } {
+  const split = raw.indexOf('\r\n\r\n');
+  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const body = raw.slice(split + 4);
+  const headers: Record<string, string> = {};
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  const text =
+    encoding === 'quoted-printable'
+      ? decodeQuotedPrintable(body)
+      : encoding === 'base64'
+        ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+        : body;
+  return { headers, text };
+}
+
+/** An in-process SMTP server (smtp-server) that keeps every message it accepts. */
+export class TestSmtpServer {
+  readonly mails: ReceivedMail[] = [];
+  private server: SMTPServer;
+  private waiters: (() => void)[] = [];
+  port = 0;
+  /** When set, the next n messages are refused with a transient error. */
+  refuseNext = 0;
+
+  constructor() {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (this.refuseNext > 0) {
+            this.refuseNext -= 1;
+            const error = new Error('try again later') as Error & { responseCode: number };
+            error.responseCode = 451;
+            callback(error);
+            return;
+          }
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+          this.mails.push({
+            from,
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+            ...parseMail(raw),
+          });
+          for (const wake of this.waiters.splice(0)) wake();
+          callback();
+        });
+      },
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as { port: number }).port;
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  /** Resolves once a mail matching `match` has arrived (or rejects after the timeout). */
+  async waitFor(
+    match: (m: ReceivedMail) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<ReceivedMail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.mails.find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no mail: ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * The text a pdfkit document shows: each (optionally Flate-compressed) content stream's text operators
+ * (`[<hex> kern <hex>] TJ`, `<hex> Tj`) decoded from WinAnsi, one line per operator.
+ */
+export function pdfText(pdf: Buffer): string {
+  const source = pdf.toString('latin1');
+  const lines: string[] = [];
+  const streamRe = /<<([^]*?)>>\s*stream\r?\n/g;
+  let m: RegExpExecArray | null;
+  while ((m = streamRe.exec(source))) {
+    const start = m.index + m[0].length;
+    const end = source.indexOf('endstream', start);
+    let content = pdf.subarray(start, end);
+    if (/\/FlateDecode/.test(m[1] ?? '')) {
+      try {
+        content = inflateSync(content);
+      } catch {
+        continue; // not a content stream we can read (e.g. a font)
+      }
+    }
+    const text = content.toString('latin1');
+    const opRe = /(\[([^\]]*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj)/g;
+    let op: RegExpExecArray | null;
+    while ((op = opRe.exec(text))) {
+      const hexes =
+        op[2] !== undefined ? [...op[2].matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => h[1] ?? '') : [op[3] ?? ''];
+      lines.push(hexes.map((h) => Buffer.from(h, 'hex').toString('latin1')).join(''));
+    }
+  }
+  // WinAnsi 0x80 is the euro sign.
+  return lines.join('\n').replace(/\x80/g, '€');
+}
+
+/** Creates an account through the admin API with the given locale and time zone; returns its id. */
+export async function createAccountWith(
+  url: string,
+  adminToken: string,
+  settings: { locale: string; timeZone: string; billingEmail: string },
+): Promise<string> {
+  const response = await http<{ id: string }>(url, 'POST', '/v1/admin/accounts', {
+    token: adminToken,
+    headers: { 'idempotency-key': randomUUID() },
+    body: {
+      name: `Receipts account ${randomUUID().slice(0, 8)}`,
+      ...settings,
+      owner: { userId: `owner-${randomUUID()}`, email: 'owner@example.test' },
+    },
+  });
+  if (response.status !== 201) throw new Error(`account creation answered ${response.status}`);
+  return response.body.id;
+}
+
+/** Spaces of any width as plain spaces (Intl puts no-break spaces in amounts and dates). */
+export const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
