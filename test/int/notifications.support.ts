@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { inflateSync } from 'node:zlib';
 import { SMTPServer } from 'smtp-server';
-import { http } from '../support/test-app.js';
+import type Stripe from 'stripe';
+import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import { SECRET } from './webhooks.support.js';
 
 /** Helpers of the notifications, receipts and integrations suites. */
 
@@ -175,3 +180,90 @@ export async function createAccountWith(
 
 /** Spaces of any width as plain spaces (Intl puts no-break spaces in amounts and dates). */
 export const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
+
+/** The app (role all) fed by an in-process emulator's signed webhooks, with an SMTP test server. */
+export interface PaymentsStack {
+  kit: TestEmulator;
+  t: TestApp;
+  smtp: TestSmtpServer;
+  stripe: Stripe;
+  admin: string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startPaymentsStack(env: Record<string, string> = {}): Promise<PaymentsStack> {
+  const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  const smtp = new TestSmtpServer();
+  const smtpUrl = await smtp.start();
+  const port = await freePort();
+  const kit = await startTestEmulator({
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
+    webhookSecret: SECRET,
+  });
+  const t = await startTestApp({
+    role: 'all',
+    env: {
+      STRIPE_API_BASE: kit.emulator.url,
+      STRIPE_SECRET_KEY: key,
+      STRIPE_WEBHOOK_SECRETS: SECRET,
+      SMTP_URL: smtpUrl,
+      ...env,
+    },
+  });
+  const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
+  await proxy.start(port);
+  return {
+    kit,
+    t,
+    smtp,
+    stripe: kit.client({ key }).stripe,
+    admin: await tokenFor({ sub: 'admin-1', role: 'admin' }),
+    close: async () => {
+      await proxy.stop();
+      await t.close();
+      await kit.close();
+      await smtp.close();
+    },
+  };
+}
+
+/** An account (admin API) with a Stripe customer linked by metadata. */
+export async function accountWithCustomer(
+  s: PaymentsStack,
+  locale: string,
+  timeZone: string,
+): Promise<{ accountId: string; customer: string; billingEmail: string }> {
+  const billingEmail = `billing-${randomUUID().slice(0, 8)}@example.test`;
+  const accountId = await createAccountWith(s.t.url, s.admin, { locale, timeZone, billingEmail });
+  const customer = await s.stripe.customers.create({
+    email: billingEmail,
+    metadata: { account_id: accountId },
+  });
+  return { accountId, customer: customer.id, billingEmail };
+}
+
+/** A confirmed card payment made directly through the emulator (metadata links the account). */
+export function payByCard(
+  s: PaymentsStack,
+  a: { accountId: string; customer: string },
+  amount: number,
+  currency: string,
+  card = 'pm_card_visa',
+): Promise<Stripe.PaymentIntent> {
+  return s.stripe.paymentIntents.create({
+    amount,
+    currency,
+    customer: a.customer,
+    payment_method: card,
+    confirm: true,
+    metadata: { account_id: a.accountId },
+  });
+}

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { IntegrationsJobsModule } from './modules/integrations/integrations.module.js';
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
 import { ReceiptsHttpModule, ReceiptsModule } from './modules/receipts/receipts.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         AuditModule,
         AccountsModule,
         NotificationsJobsModule.register({ worker }),
+        IntegrationsJobsModule.register({ worker }),
         ReceiptsModule,
         ReceiptsHttpModule,
         PaymentsModule,

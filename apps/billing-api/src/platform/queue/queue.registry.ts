@@ -8,6 +8,7 @@ export const QUEUES = {
   maintenance: 'maintenance',
   webhooks: 'webhooks',
   notifications: 'notifications',
+  integrations: 'integrations',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -22,6 +23,10 @@ export interface JobPayloads {
   'notifications.send': { notificationId: string };
   /** Enqueues outbox e-mails whose after-commit enqueue was lost. */
   'maintenance.sweep-notifications': Record<string, never>;
+  /** POSTs one integration event to one endpoint (job id = the delivery id). */
+  'integrations.deliver': { deliveryId: string };
+  /** Enqueues integration deliveries whose after-commit enqueue was lost. */
+  'maintenance.sweep-integration-deliveries': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -70,6 +75,17 @@ export const JOBS = {
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
     repeat: { every: 30_000 },
+  },
+  'integrations.deliver': {
+    queue: QUEUES.integrations,
+    concurrency: 8,
+    options: { ...retried, attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  'maintenance.sweep-integration-deliveries': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60_000 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

@@ -19,6 +19,8 @@ import {
   type StripeEventOutcome,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import type { IntegrationEventType } from '../../integrations/contracts/integration-event.js';
+import { IntegrationsFacade } from '../../integrations/integrations.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
@@ -32,6 +34,14 @@ import {
 
 /** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
 const CAPTURED: readonly PaymentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
+
+/** The outbound integration event of each status a payment moves to (seed 002). */
+const PAYMENT_EVENT_TYPES: Partial<Record<PaymentStatus, IntegrationEventType>> = {
+  succeeded: 'payment.succeeded',
+  failed: 'payment.failed',
+  partially_refunded: 'payment.refunded',
+  refunded: 'payment.refunded',
+};
 
 export interface MirrorOptions {
   /** The account to file a payment under when its customer is not linked (checkout's client_reference_id). */
@@ -51,6 +61,7 @@ export class PaymentMirror {
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
     private readonly receipts: ReceiptsFacade,
+    private readonly integrations: IntegrationsFacade,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -139,12 +150,14 @@ export class PaymentMirror {
       .reduce((total, r) => total + r.amount.amountMinor, 0);
     const changed = row.amountRefunded !== refunded;
     row.amountRefunded = refunded;
+    const before = row.status;
     const moved = await this.applyRefundTotal(row, ctx, refunds);
     if (changed || moved) {
       row.updatedAt = this.clock.now();
       row.version += 1;
       await repo.save(row);
     }
+    if (row.status !== before) await this.statusChanged(row, before, ctx);
     return changed || moved;
   }
 
@@ -313,14 +326,37 @@ export class PaymentMirror {
   }
 
   /**
-   * In the same transaction: a payment captured for the first time gets its receipt (R-PAY-4). When
-   * its charge event has not been seen yet, the card's brand and last 4 are re-read from the charge.
+   * In the same transaction: the integration event of the change (payment.succeeded / failed /
+   * refunded), and a payment captured for the first time gets its receipt (R-PAY-4). When its charge
+   * event has not been seen yet, the card's brand and last 4 are re-read from the charge.
    */
   private async statusChanged(
     row: PaymentOrmEntity,
     from: PaymentStatus | null,
     ctx: StripeEventContext,
   ): Promise<void> {
+    const type = PAYMENT_EVENT_TYPES[row.status];
+    if (type) {
+      await this.integrations.record(ctx.manager, {
+        accountId: row.accountId,
+        type,
+        subjectId: row.id,
+        causeId: ctx.event.id,
+        data: {
+          paymentId: row.id,
+          status: row.status,
+          previousStatus: from,
+          amount: row.amount,
+          amountReceived: row.amountReceived,
+          amountRefunded: row.amountRefunded,
+          currency: row.currency,
+          orderReference: row.orderReference,
+          stripePaymentIntentId: row.stripePaymentIntentId,
+          failureCode: row.failureCode,
+          declineCode: row.declineCode,
+        },
+      });
+    }
     if (!CAPTURED.includes(row.status) || (from !== null && CAPTURED.includes(from))) return;
     let method = { brand: row.cardBrand, last4: row.cardLast4 };
     if (!method.brand && !method.last4 && row.latestChargeId) {

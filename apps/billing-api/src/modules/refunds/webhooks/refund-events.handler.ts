@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
+import { IntegrationsFacade } from '../../integrations/integrations.facade.js';
 import { NotificationsFacade } from '../../notifications/notifications.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
@@ -30,6 +31,7 @@ export class RefundEventsHandler {
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
     private readonly notifications: NotificationsFacade,
+    private readonly integrations: IntegrationsFacade,
   ) {}
 
   @HandlesStripeEvents('refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated')
@@ -177,12 +179,34 @@ export class RefundEventsHandler {
     return 'applied';
   }
 
-  /** In the same transaction: a refund that succeeds is e-mailed to the customer, once (R-REF-3). */
+  /**
+   * In the same transaction: the integration event of a refund that succeeded or failed, and the
+   * e-mail of one that succeeded (once per refund, R-REF-3).
+   */
   private async statusChanged(
     row: RefundOrmEntity,
-    _from: RefundOrmEntity['status'] | null,
+    from: RefundOrmEntity['status'] | null,
     ctx: StripeEventContext,
   ): Promise<void> {
+    if (row.status === 'succeeded' || row.status === 'failed') {
+      await this.integrations.record(ctx.manager, {
+        accountId: row.accountId,
+        type: row.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
+        subjectId: row.id,
+        causeId: ctx.event.id,
+        data: {
+          refundId: row.id,
+          paymentId: row.paymentId,
+          status: row.status,
+          previousStatus: from,
+          amount: row.amount,
+          currency: row.currency,
+          reason: row.reason,
+          failureReason: row.failureReason,
+          stripeRefundId: row.stripeRefundId,
+        },
+      });
+    }
     if (row.status !== 'succeeded') return;
     await this.notifications.enqueue(ctx.manager, {
       accountId: row.accountId,

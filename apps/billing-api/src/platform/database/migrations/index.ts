@@ -3,6 +3,7 @@ import { WebhookInbox1763810000000 } from './1763810000000-webhook-inbox.js';
 import { AccountStripeCustomer1763810001000 } from './1763810001000-account-stripe-customer.js';
 import { StripeMirrors1763820000000 } from './1763820000000-stripe-mirrors.js';
 import { NotificationsReceipts1763850000000 } from './1763850000000-notifications-receipts.js';
+import { IntegrationEvents1763850001000 } from './1763850001000-integration-events.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   AccountStripeCustomer1763810001000,
   StripeMirrors1763820000000,
   NotificationsReceipts1763850000000,
+  IntegrationEvents1763850001000,
 ];

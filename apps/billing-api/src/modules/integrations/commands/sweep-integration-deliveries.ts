@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock.js';
+import { JobQueue } from '../../../platform/queue/job-queue.js';
+
+const SWEEP_AFTER_MS = 60_000;
+
+/** Enqueues pending deliveries whose job is missing (lost after-commit enqueue, Redis outage). */
+@Injectable()
+export class SweepIntegrationDeliveries {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async sweep(limit = 500): Promise<{ requeued: number }> {
+    const before = new Date(this.clock.now().getTime() - SWEEP_AFTER_MS);
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT id FROM integration_deliveries WHERE status = 'pending' AND updated_at < $1 ORDER BY created_at LIMIT $2`,
+      [before, limit],
+    );
+    const queue = this.jobs.queueFor('integrations.deliver');
+    let requeued = 0;
+    for (const { id } of rows) {
+      const existing = await queue.getJob(id);
+      const state = existing ? await existing.getState() : null;
+      if (state === 'waiting' || state === 'active' || state === 'delayed') continue;
+      if (existing) await existing.remove();
+      await this.jobs.enqueue('integrations.deliver', { deliveryId: id }, { jobId: id });
+      requeued += 1;
+    }
+    return { requeued };
+  }
+}

@@ -1,0 +1,38 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { NotificationsModule } from '../notifications/notifications.module.js';
+import { DeliverIntegrationEvent } from './commands/deliver-integration-event.js';
+import { SweepIntegrationDeliveries } from './commands/sweep-integration-deliveries.js';
+import { AdminIntegrationEndpointsController } from './http/admin-integration-endpoints.controller.js';
+import { IntegrationsFacade } from './integrations.facade.js';
+import {
+  DeliverIntegrationEventProcessor,
+  SweepIntegrationDeliveriesProcessor,
+} from './jobs/integration.processors.js';
+
+/**
+ * Outbound integration events (seed 002): recorded in the transaction of each payment or refund status
+ * change, delivered as signed POSTs to the configured endpoints with retries and a delivery log.
+ * Global so that the payments and refunds webhook handlers record events without importing it.
+ */
+@Global()
+@Module({
+  imports: [NotificationsModule],
+  controllers: [AdminIntegrationEndpointsController],
+  providers: [IntegrationsFacade, DeliverIntegrationEvent, SweepIntegrationDeliveries],
+  exports: [IntegrationsFacade, DeliverIntegrationEvent, SweepIntegrationDeliveries],
+})
+export class IntegrationsModule {}
+
+/** The queue consumers of integrations: providers only in worker processes. */
+@Module({})
+export class IntegrationsJobsModule {
+  static register(options: { worker: boolean }): DynamicModule {
+    return {
+      module: IntegrationsJobsModule,
+      imports: [IntegrationsModule],
+      providers: options.worker
+        ? [DeliverIntegrationEventProcessor, SweepIntegrationDeliveriesProcessor]
+        : [],
+    };
+  }
+}
