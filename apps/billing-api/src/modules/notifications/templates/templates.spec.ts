@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatDateTime, isTemplateName, renderTemplate, TEMPLATES } from './templates.js';
+
+const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
+
+describe('e-mail templates', () => {
+  const receipt = {
+    paymentId: 'p-1',
+    receiptNumber: 17,
+    amount: 123456,
+    currency: 'eur',
+    issuedAt: '2026-11-21T23:30:00.000Z',
+    methodBrand: 'visa',
+    methodLast4: '4242',
+    description: 'Order 42',
+  };
+
+  it('formats the receipt amount for the locale and the date in the time zone', () => {
+    const de = renderTemplate('payment_succeeded', receipt, {
+      locale: 'de-DE',
+      timeZone: 'Europe/Berlin',
+      accountName: 'Acme',
+    });
+    expect(plain(de.subject)).toBe('Receipt #17 from Acme: 1.234,56 €');
+    // 23:30 UTC is already the next day in Berlin.
+    expect(plain(de.text)).toContain('22. November 2026');
+    expect(de.text).toContain('visa •••• 4242');
+    const us = renderTemplate('payment_succeeded', receipt, {
+      locale: 'en-US',
+      timeZone: 'America/New_York',
+      accountName: 'Acme',
+    });
+    expect(us.subject).toContain('€1,234.56');
+    expect(plain(us.text)).toContain('November 21, 2026');
+  });
+
+  it('keeps currencies without minor units whole (JPY)', () => {
+    const mail = renderTemplate(
+      'refund_issued',
+      {
+        paymentId: 'p',
+        refundId: 'r',
+        amount: 5000,
+        currency: 'jpy',
+        refundedAt: receipt.issuedAt,
+        reason: null,
+      },
+      { locale: 'ja-JP', timeZone: 'Asia/Tokyo', accountName: 'Acme' },
+    );
+    expect(mail.subject).toMatch(/[￥¥]5,000/u);
+  });
+
+  it('receipts and refunds are transactional (no unsubscribe header)', () => {
+    expect(TEMPLATES.payment_succeeded.kind).toBe('transactional');
+    expect(TEMPLATES.refund_issued.kind).toBe('transactional');
+    expect(isTemplateName('payment_succeeded')).toBe(true);
+    expect(isTemplateName('toString')).toBe(false);
+    expect(plain(formatDateTime('2026-01-01T00:00:00Z', 'en-GB', 'UTC'))).toContain('1 January 2026');
+  });
+});
