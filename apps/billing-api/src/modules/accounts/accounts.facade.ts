@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { EnsureStripeCustomerHandler } from './commands/ensure-stripe-customer/ensure-stripe-customer.handler.js';
 import type { AccountView, MemberView } from './contracts/account.view.js';
 import { AccountQueries } from './queries/account.queries.js';
 import {
@@ -11,9 +13,25 @@ import {
 @Injectable()
 export class AccountsFacade {
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly queries: AccountQueries,
     private readonly stripeCustomers: StripeCustomerAccountQueries,
+    private readonly ensureCustomer: EnsureStripeCustomerHandler,
   ) {}
+
+  /** The account's Stripe customer id, created (idempotently) on first need. 404 when no such account. */
+  ensureStripeCustomer(accountId: string): Promise<string> {
+    return this.ensureCustomer.execute(accountId);
+  }
+
+  /** The customer's default payment method as last mirrored from Stripe (`pm_…`), or null. */
+  async defaultPaymentMethodId(accountId: string): Promise<string | null> {
+    const rows: { pm: string | null }[] = await this.db.query(
+      `SELECT stripe_default_payment_method_id AS pm FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return rows[0]?.pm ?? null;
+  }
 
   getAccount(accountId: string): Promise<AccountView> {
     return this.queries.get(accountId);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsFacade } from './accounts.facade.js';
+import { EnsureStripeCustomerHandler } from './commands/ensure-stripe-customer/ensure-stripe-customer.handler.js';
 import { CreateAccountHandler } from './commands/create-account/create-account.handler.js';
 import { UpdateAccountSettingsHandler } from './commands/update-account-settings/update-account-settings.handler.js';
 import { AccountsController } from './http/accounts.controller.js';
@@ -20,6 +21,7 @@ import { CustomerMirrorHandler } from './webhook-handlers/customer-mirror.handle
     StripeCustomerAccountQueries,
     CreateAccountHandler,
     UpdateAccountSettingsHandler,
+    EnsureStripeCustomerHandler,
     AccountsFacade,
     CustomerMirrorHandler,
   ],

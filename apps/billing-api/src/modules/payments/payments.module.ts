@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
+import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsFacade } from './payments.facade.js';
+import { PaymentMethodQueries } from './queries/payment-method.queries.js';
 import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
 import { PaymentStatusHistoryOrmEntity } from './persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from './persistence/payment.orm-entity.js';
@@ -15,7 +18,15 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     AccountsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
-  providers: [PaymentMirror, PaymentEventsHandler, PaymentMethodEventsHandler, PaymentsFacade],
+  controllers: [PaymentMethodsController],
+  providers: [
+    PaymentMirror,
+    PaymentEventsHandler,
+    PaymentMethodEventsHandler,
+    PaymentsFacade,
+    PaymentMethodQueries,
+    ManagePaymentMethodsHandler,
+  ],
   exports: [PaymentsFacade],
 })
 export class PaymentsModule {}

@@ -1,0 +1,90 @@
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../../platform/auth/principal.js';
+import { ApiError } from '../../../platform/http/api-error.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { ManagePaymentMethodsHandler } from '../commands/manage-payment-methods/manage-payment-methods.handler.js';
+import { PaymentMethodQueries } from '../queries/payment-method.queries.js';
+import { PaymentMethodDto, PaymentMethodListDto, SetupIntentDto } from './dto/payment-method.dto.js';
+
+/** The account owner's saved payment methods (R-PAY-2). The account comes from the token. */
+@ApiTags('payment methods')
+@ApiBearerAuth()
+@Controller('v1/payment-methods')
+@Roles('owner')
+export class PaymentMethodsController {
+  constructor(
+    private readonly commands: ManagePaymentMethodsHandler,
+    private readonly queries: PaymentMethodQueries,
+  ) {}
+
+  @Post('setup-intents')
+  @Idempotent()
+  @ApiOperation({
+    summary:
+      "Start saving a card: a SetupIntent on the account's Stripe customer (created on first need). Confirm its client secret with Stripe Elements in the browser.",
+  })
+  @ApiCreatedResponse({ type: SetupIntentDto })
+  @ApiErrors(
+    'forbidden',
+    'not_found',
+    'payment_provider_unavailable',
+    'payment_provider_rate_limited',
+    'payment_provider_error',
+    'idempotency_key_reused',
+    'idempotency_key_invalid',
+    'idempotency_request_in_progress',
+  )
+  createSetupIntent(@CurrentPrincipal() principal: Principal): Promise<SetupIntentDto> {
+    return this.commands.createSetupIntent(accountOf(principal));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The saved methods: brand, last 4, expiry, funding and the default flag.' })
+  @ApiOkResponse({ type: PaymentMethodListDto })
+  @ApiErrors('forbidden')
+  async list(@CurrentPrincipal() principal: Principal): Promise<PaymentMethodListDto> {
+    return { data: await this.queries.list(accountOf(principal)) };
+  }
+
+  @Post(':id/default')
+  @HttpCode(200)
+  @Idempotent()
+  @ApiOperation({ summary: 'Make a saved method the default (by our id or `pm_…`). Another account’s: 404.' })
+  @ApiOkResponse({ type: PaymentMethodDto })
+  @ApiErrors(
+    'forbidden',
+    'not_found',
+    'payment_provider_unavailable',
+    'payment_provider_rate_limited',
+    'payment_provider_error',
+  )
+  setDefault(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentMethodDto> {
+    return this.commands.setDefault(accountOf(principal), id);
+  }
+
+  @Delete(':id')
+  @Idempotent()
+  @ApiOperation({
+    summary: 'Detach a saved method at Stripe; the answer is its new state. Another account’s: 404.',
+  })
+  @ApiOkResponse({ type: PaymentMethodDto })
+  @ApiErrors(
+    'forbidden',
+    'not_found',
+    'payment_provider_unavailable',
+    'payment_provider_rate_limited',
+    'payment_provider_error',
+  )
+  detach(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentMethodDto> {
+    return this.commands.detach(accountOf(principal), id);
+  }
+}
+
+/** An owner's token always names an account; one that does not cannot see any. */
+export function accountOf(principal: Principal): string {
+  if (!principal.accountId) throw new ApiError('not_found', 'The resource was not found.');
+  return principal.accountId;
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ApiError } from '../../../platform/http/api-error.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import type { PaymentMethodDto } from '../http/dto/payment-method.dto.js';
+import { PaymentMethodOrmEntity } from '../persistence/payment-method.orm-entity.js';
+
+export function toPaymentMethodDto(row: PaymentMethodOrmEntity, defaultId: string | null): PaymentMethodDto {
+  return {
+    id: row.id,
+    stripePaymentMethodId: row.stripePaymentMethodId,
+    type: row.type,
+    brand: row.cardBrand,
+    last4: row.cardLast4,
+    expMonth: row.cardExpMonth,
+    expYear: row.cardExpYear,
+    funding: row.cardFunding,
+    isDefault: row.status === 'attached' && row.stripePaymentMethodId === defaultId,
+    status: row.status,
+  };
+}
+
+/** Read side of saved payment methods (R-PAY-2), from the webhook mirror. */
+@Injectable()
+export class PaymentMethodQueries {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: AccountsFacade,
+  ) {}
+
+  async list(accountId: string): Promise<PaymentMethodDto[]> {
+    const [rows, defaultId] = await Promise.all([
+      this.db.getRepository(PaymentMethodOrmEntity).find({
+        where: { accountId, status: 'attached' },
+        order: { createdAt: 'DESC', id: 'DESC' },
+      }),
+      this.accounts.defaultPaymentMethodId(accountId),
+    ]);
+    return rows.map((row) => toPaymentMethodDto(row, defaultId));
+  }
+
+  /**
+   * An attached method of this account by our id or Stripe's; 404 for anything else (another account's
+   * method is reported as missing, never as forbidden).
+   */
+  async attachedOf(
+    accountId: string,
+    id: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<PaymentMethodOrmEntity> {
+    const repo = manager.getRepository(PaymentMethodOrmEntity);
+    const row = uuidOrNull(id)
+      ? await repo.findOne({ where: { id, accountId, status: 'attached' } })
+      : /^pm_[A-Za-z0-9_]{1,200}$/.test(id)
+        ? await repo.findOne({ where: { stripePaymentMethodId: id, accountId, status: 'attached' } })
+        : null;
+    if (!row) throw new ApiError('not_found', 'The payment method was not found.', { param: 'id' });
+    return row;
+  }
+}
