@@ -6,6 +6,7 @@ import {
   startPaymentsStack,
   type PaymentsStack,
 } from './notifications.support.js';
+import { NotificationsFacade } from '../../apps/billing-api/src/modules/notifications/notifications.facade.js';
 import { until } from './webhooks.support.js';
 
 describe('notifications: outbox -> Bull -> SMTP', () => {
@@ -59,4 +60,47 @@ describe('notifications: outbox -> Bull -> SMTP', () => {
     }, 'every mail of the account sent');
     expect(s.smtp.mails.filter((m) => m.to.includes(a.billingEmail))).toHaveLength(2);
   }, 60_000);
+
+  it('a reminder carries List-Unsubscribe; one cause is enqueued once even when asked twice', async () => {
+    const a = await accountWithCustomer(s, 'en-US', 'UTC');
+    const facade = s.t.app.get(NotificationsFacade, { strict: false });
+    const cause = `card_expiring:${a.accountId}:2026-12`;
+    const enqueue = () =>
+      s.t.db.transaction((manager) =>
+        facade.enqueue(manager, {
+          accountId: a.accountId,
+          template: 'card_expiring',
+          dedupeKey: cause,
+          payload: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
+        }),
+      );
+    const [first, second] = await Promise.all([enqueue(), enqueue()]);
+    expect([first, second].filter((id) => id !== null)).toHaveLength(1);
+    // Rolled back: the row and its job vanish with the transaction.
+    await expect(
+      s.t.db.transaction(async (manager) => {
+        await facade.enqueue(manager, {
+          accountId: a.accountId,
+          template: 'card_expiring',
+          dedupeKey: `${cause}:rolled-back`,
+          payload: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
+        });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    const mail = await s.smtp.waitFor((m) => m.to.includes(a.billingEmail), 'the reminder');
+    expect(mail.headers['list-unsubscribe']).toBe(
+      `<mailto:billing@example.com?subject=unsubscribe%20${a.accountId}%20card_expiring>`,
+    );
+    expect(mail.text).toContain('December 2026');
+    // Marked sent once the SMTP server took it (the row commits just after the server answers).
+    const rows = await until(async () => {
+      const found = await s.t.db.query<{ dedupe_key: string; status: string }[]>(
+        `SELECT dedupe_key, status FROM notifications WHERE account_id = $1`,
+        [a.accountId],
+      );
+      return found.every((r) => r.status === 'sent') ? found : null;
+    }, 'the reminder marked sent');
+    expect(rows).toEqual([{ dedupe_key: cause, status: 'sent' }]);
+  }, 30_000);
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDateTime, isTemplateName, renderTemplate, TEMPLATES } from './templates.js';
+import {
+  formatDateTime,
+  isTemplateName,
+  renderTemplate,
+  TEMPLATES,
+  unsubscribeHeaders,
+} from './templates.js';
 
 const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
 
@@ -48,6 +54,20 @@ describe('e-mail templates', () => {
       { locale: 'ja-JP', timeZone: 'Asia/Tokyo', accountName: 'Acme' },
     );
     expect(mail.subject).toMatch(/[￥¥]5,000/u);
+  });
+
+  it('reminders carry List-Unsubscribe to the sender address; transactional mails none', () => {
+    expect(unsubscribeHeaders('card_expiring', 'Billing <billing@example.com>', 'acc-1')).toEqual({
+      'List-Unsubscribe': '<mailto:billing@example.com?subject=unsubscribe%20acc-1%20card_expiring>',
+    });
+    expect(unsubscribeHeaders('payment_succeeded', 'Billing <billing@example.com>', 'acc-1')).toEqual({});
+    expect(unsubscribeHeaders('refund_issued', 'billing@example.com', 'acc-1')).toEqual({});
+    const mail = renderTemplate(
+      'card_expiring',
+      { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
+      { locale: 'en-US', timeZone: 'UTC', accountName: 'Acme' },
+    );
+    expect(mail.text).toContain('December 2026');
   });
 
   it('receipts and refunds are transactional (no unsubscribe header)', () => {

@@ -43,10 +43,18 @@ export interface RefundIssuedPayload {
   reason: string | null;
 }
 
+export interface CardExpiringPayload {
+  brand: string | null;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
 /** Templates and the payload each one takes. */
 export interface TemplatePayloads {
   payment_succeeded: PaymentSucceededPayload;
   refund_issued: RefundIssuedPayload;
+  card_expiring: CardExpiringPayload;
 }
 export type TemplateName = keyof TemplatePayloads;
 
@@ -105,7 +113,39 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
       };
     },
   },
+  card_expiring: {
+    kind: 'reminder',
+    render(p, ctx) {
+      const expiry = new Intl.DateTimeFormat(ctx.locale, {
+        month: 'long',
+        year: 'numeric',
+        timeZone: 'UTC',
+      }).format(new Date(Date.UTC(p.expYear, p.expMonth - 1, 1)));
+      return {
+        subject: `Your ${p.brand ?? 'card'} ending in ${p.last4} expires soon`,
+        text: [
+          `The ${p.brand ?? 'card'} ending in ${p.last4} that pays ${ctx.accountName} expires in ${expiry}.`,
+          'Please add a new payment method to avoid an interruption.',
+        ].join('\n'),
+      };
+    },
+  },
 };
+
+/**
+ * The `List-Unsubscribe` header of a reminder (R-NOT-3): a mailto to the sender's address naming the
+ * account and the template. Transactional mails (receipts, refunds, dunning) carry none.
+ */
+export function unsubscribeHeaders(
+  name: TemplateName,
+  emailFrom: string,
+  accountId: string,
+): Record<string, string> {
+  if (TEMPLATES[name].kind !== 'reminder') return {};
+  const address = /<([^>]+)>/.exec(emailFrom)?.[1] ?? emailFrom.trim();
+  const subject = encodeURIComponent(`unsubscribe ${accountId} ${name}`);
+  return { 'List-Unsubscribe': `<mailto:${address}?subject=${subject}>` };
+}
 
 export function isTemplateName(value: string): value is TemplateName {
   return Object.hasOwn(TEMPLATES, value);

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer } from '../../mailer.js';
-import { isTemplateName, renderTemplate, TEMPLATES } from '../../templates/templates.js';
+import { isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
+import { AppConfig } from '../../../../platform/config/app-config.js';
 
 export type SendResult = 'sent' | 'already_done' | 'missing' | 'failed';
 
@@ -37,6 +38,7 @@ export class SendNotificationHandler {
     private readonly clock: Clock,
     private readonly accounts: AccountsFacade,
     private readonly mailer: Mailer,
+    private readonly config: AppConfig,
   ) {}
 
   async execute(notificationId: string, options: { lastAttempt: boolean }): Promise<SendResult> {
@@ -64,10 +66,7 @@ export class SendNotificationHandler {
           timeZone,
           accountName: account.name,
         });
-        const headers: Record<string, string> =
-          TEMPLATES[row.template].kind === 'reminder'
-            ? { 'List-Unsubscribe': `<mailto:unsubscribe@billing.invalid?subject=${row.account_id}>` }
-            : {};
+        const headers = unsubscribeHeaders(row.template, this.config.notifications.emailFrom, row.account_id);
         const messageId = await this.mailer.send({
           to: recipient,
           subject: mail.subject,
