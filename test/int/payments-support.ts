@@ -104,3 +104,22 @@ export async function attachMethod(w: PaymentsWorld, a: TestAccount, testMethod:
 }
 
 export { http, randomUUID, until };
+
+/**
+ * A decline card saved for the account. The emulator declines most decline cards already at attach
+ * (Stripe attaches them and declines the charge), so the method is created at the emulator and its
+ * mirror row written as the `payment_method.attached` webhook would write it.
+ */
+export async function savedDeclineCard(w: PaymentsWorld, a: TestAccount, number: string): Promise<string> {
+  const pm = await w.stripe.paymentMethods.create({
+    type: 'card',
+    card: { number, exp_month: 12, exp_year: 2034, cvc: '123' },
+  });
+  await w.t.db.query(
+    `INSERT INTO payment_methods (id, stripe_payment_method_id, account_id, stripe_customer_id, type, card_brand,
+       card_last4, card_exp_month, card_exp_year, card_funding, status, attached_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'card', $5, $6, 12, 2034, 'credit', 'attached', now(), now(), now())`,
+    [randomUUID(), pm.id, a.accountId, a.customerId, pm.card?.brand ?? 'visa', pm.card?.last4 ?? null],
+  );
+  return pm.id;
+}

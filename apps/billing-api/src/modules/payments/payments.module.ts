@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
+import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsFacade } from './payments.facade.js';
@@ -18,7 +20,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     AccountsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
-  controllers: [PaymentMethodsController],
+  controllers: [PaymentMethodsController, PaymentsController],
   providers: [
     PaymentMirror,
     PaymentEventsHandler,
@@ -26,6 +28,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentsFacade,
     PaymentMethodQueries,
     ManagePaymentMethodsHandler,
+    CreatePaymentHandler,
   ],
   exports: [PaymentsFacade],
 })

@@ -29,6 +29,8 @@ export class AppConfig {
     issuer: string | null;
     audience: string | null;
   };
+  /** One-time payments: the largest amount accepted, in minor units. */
+  readonly payments: { maxAmount: number };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
   readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
@@ -74,6 +76,7 @@ export class AppConfig {
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
     };
+    this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT };
     this.rateLimit = {
       ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
       accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE,

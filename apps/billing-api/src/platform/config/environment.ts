@@ -98,6 +98,13 @@ export class EnvironmentVariables {
   @Max(120000)
   STRIPE_TIMEOUT_MS = 20000;
 
+  /** The largest one-time payment the API accepts, in minor units of any currency (R-PAY-1). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(99999999)
+  PAYMENT_MAX_AMOUNT = 99999999;
+
   @IsOptional()
   @IsString()
   @MinLength(32)

@@ -1,0 +1,307 @@
+import { parseMoney, transitionPayment, type PaymentStatus } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import { AppConfig } from '../../../../platform/config/app-config.js';
+import { RequestContext } from '../../../../platform/context/request-context.js';
+import { ApiError } from '../../../../platform/http/api-error.js';
+import { STRIPE_ERROR_CODES, StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
+import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
+import { AccountsFacade } from '../../../accounts/accounts.facade.js';
+import { AuditFacade } from '../../../audit/audit.facade.js';
+import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
+import { toPaymentDto } from '../../http/dto/payment.mapper.js';
+import { PaymentStatusHistoryOrmEntity } from '../../persistence/payment-status-history.orm-entity.js';
+import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+import { toPaymentView } from '../../persistence/payment.mapper.js';
+import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
+import {
+  paymentInputForStatus,
+  transformStripePaymentIntent,
+} from '../../webhooks/transform-stripe-payment-intent.js';
+
+export interface CreatePaymentCommand {
+  accountId: string;
+  amount: number;
+  currency: string;
+  paymentMethodId: string;
+  description?: string | undefined;
+  orderReference?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+/** The payment, and whether its outcome is still unknown (answered 202). */
+export interface CreatePaymentResult {
+  payment: PaymentDto;
+  outcomeUnknown: boolean;
+}
+
+/**
+ * Creates and confirms a one-time payment (R-PAY-1/5/6). Our row is written first (pending, origin
+ * `api`), so a crash after Stripe acted still leaves a row the webhook (`metadata.payment_id`) and the
+ * janitor can settle. The PaymentIntent's idempotency key derives from our payment id: any retry of
+ * this payment, by the SDK or the janitor, can never charge twice. A decline is a result (`failed`,
+ * 402); no answer from Stripe is `unknown` (202), never `failed`.
+ */
+@Injectable()
+export class CreatePaymentHandler {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly gateway: StripeGateway,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly audit: AuditFacade,
+    private readonly accounts: AccountsFacade,
+    private readonly methods: PaymentMethodQueries,
+  ) {}
+
+  async execute(command: CreatePaymentCommand): Promise<CreatePaymentResult> {
+    const parsed = parseMoney(command.amount, command.currency);
+    if (!parsed.ok) {
+      throw ApiError.fromRejection(
+        parsed.error,
+        parsed.error.code === 'unsupported_currency' ? 'currency' : 'amount',
+      );
+    }
+    const amount = parsed.value;
+    if (amount.amountMinor <= 0 || amount.amountMinor > this.config.payments.maxAmount) {
+      throw new ApiError(
+        'invalid_amount',
+        `amount must be between 1 and ${this.config.payments.maxAmount} minor units`,
+        { param: 'amount' },
+      );
+    }
+    const method = await this.methods.attachedOf(command.accountId, command.paymentMethodId).catch(() => {
+      throw new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
+    });
+    const customer = await this.accounts.ensureStripeCustomer(command.accountId);
+    const now = this.clock.now();
+    const metadata = { ...(command.metadata ?? {}) };
+    const row: PaymentOrmEntity = {
+      id: randomUUID(),
+      accountId: command.accountId,
+      stripePaymentIntentId: null,
+      stripeCustomerId: customer,
+      amount: amount.amountMinor,
+      currency: amount.currency.toLowerCase(),
+      status: 'pending',
+      amountReceived: 0,
+      amountRefunded: 0,
+      description: command.description ?? null,
+      orderReference: command.orderReference ?? null,
+      metadata,
+      stripePaymentMethodId: method.stripePaymentMethodId,
+      paymentMethodType: method.type,
+      cardBrand: method.cardBrand,
+      cardLast4: method.cardLast4,
+      cardExpMonth: method.cardExpMonth,
+      cardExpYear: method.cardExpYear,
+      cardFunding: method.cardFunding,
+      failureCode: null,
+      declineCode: null,
+      failureMessage: null,
+      latestChargeId: null,
+      checkoutSessionId: null,
+      origin: 'api',
+      succeededAt: null,
+      stripeCreatedAt: null,
+      lastEventCreated: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.db.transaction(async (manager) => {
+      await manager.getRepository(PaymentOrmEntity).insert(row);
+      await this.recordChange(manager, row.id, null, 'pending', null);
+      await this.audit.record(
+        {
+          accountId: row.accountId,
+          action: 'payment.created',
+          entityType: 'payment',
+          entityId: row.id,
+          after: {
+            status: row.status,
+            amount: row.amount,
+            currency: row.currency,
+            paymentMethod: row.stripePaymentMethodId,
+            orderReference: row.orderReference,
+          },
+        },
+        manager,
+      );
+    });
+    return this.attempt(row.id);
+  }
+
+  /**
+   * Creates+confirms the PaymentIntent of a payment by its idempotent path and applies the answer. Also
+   * the janitor's way to settle an `unknown` or stale `pending` payment: the same key replays Stripe's
+   * first answer, or creates the PaymentIntent when Stripe never saw the first request.
+   */
+  async attempt(paymentId: string): Promise<CreatePaymentResult> {
+    const row = await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } });
+    let pi: Stripe.PaymentIntent;
+    try {
+      pi = await this.gateway.call('payment.create', (stripe) =>
+        stripe.paymentIntents.create(
+          {
+            amount: row.amount,
+            currency: row.currency,
+            customer: row.stripeCustomerId ?? undefined,
+            payment_method: row.stripePaymentMethodId ?? undefined,
+            confirm: true,
+            ...(row.description ? { description: row.description } : {}),
+            metadata: {
+              ...row.metadata,
+              payment_id: row.id,
+              account_id: row.accountId,
+              ...(row.orderReference ? { order_reference: row.orderReference } : {}),
+            },
+          },
+          { idempotencyKey: StripeGateway.idempotencyKey('payment.create', row.id) },
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof StripeCallError)) throw error;
+      if (error.outcomeUnknown || error.kind === 'rate_limited') {
+        // The money may have moved (or Stripe refused to look): settled later, never failed.
+        const payment = await this.apply(paymentId, { status: 'unknown' });
+        return { payment, outcomeUnknown: true };
+      }
+      await this.apply(paymentId, {
+        status: 'failed',
+        failureCode: error.code,
+        declineCode: error.detail.declineCode ?? null,
+        failureMessage: error.friendlyMessage,
+      });
+      const mapped = ApiError.fromStripe(error);
+      throw new ApiError(mapped.code, mapped.message, {
+        details: { ...(mapped.options.details ?? {}), payment_id: paymentId },
+      });
+    }
+    const values = transformStripePaymentIntent(pi);
+    const payment = await this.apply(paymentId, {
+      status: values.status,
+      stripePaymentIntentId: pi.id,
+      amountReceived: values.amountReceived,
+      latestChargeId: values.latestChargeId,
+      failureCode: values.failureCode,
+      declineCode: values.declineCode,
+      failureMessage: values.failureMessage,
+    });
+    const nextAction = toNextAction(pi);
+    if (payment.status === 'failed') {
+      const code = STRIPE_ERROR_CODES.find((c) => c === values.declineCode || c === values.failureCode);
+      const failure = new StripeCallError('payment.create', 'card', code ?? 'card_declined', {
+        ...(values.declineCode ? { declineCode: values.declineCode } : {}),
+      });
+      throw new ApiError(failure.code, failure.friendlyMessage, {
+        details: {
+          payment_id: paymentId,
+          ...(values.declineCode ? { decline_code: values.declineCode } : {}),
+        },
+      });
+    }
+    return {
+      payment: { ...payment, ...(payment.status === 'requires_action' && nextAction ? { nextAction } : {}) },
+      outcomeUnknown: payment.status === 'unknown',
+    };
+  }
+
+  /** Applies an answer under the row lock, through the payment machine; an answer the webhooks already overtook is kept out. */
+  private async apply(
+    paymentId: string,
+    answer: {
+      status: PaymentStatus;
+      stripePaymentIntentId?: string;
+      amountReceived?: number;
+      latestChargeId?: string | null;
+      failureCode?: string | null;
+      declineCode?: string | null;
+      failureMessage?: string | null;
+    },
+  ): Promise<PaymentDto> {
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(PaymentOrmEntity);
+      const row = await repo.findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      const before = row.status;
+      if (answer.stripePaymentIntentId && row.stripePaymentIntentId === null) {
+        row.stripePaymentIntentId = answer.stripePaymentIntentId;
+      }
+      const input = paymentInputForStatus(answer.status, answer.declineCode ?? null);
+      const moved = input ? transitionPayment(row.status, input, this.clock.now()) : null;
+      // Not ok: a webhook already moved the payment past this answer (e.g. refunded); keep its state.
+      if (moved?.ok && moved.value.changed) {
+        row.status = moved.value.status;
+        if (answer.amountReceived !== undefined)
+          row.amountReceived = Math.max(row.amountReceived, answer.amountReceived);
+        if (answer.latestChargeId) row.latestChargeId = answer.latestChargeId;
+        if (row.status === 'failed') {
+          row.failureCode = answer.failureCode ?? null;
+          row.declineCode = answer.declineCode ?? null;
+          row.failureMessage = answer.failureMessage ?? null;
+        }
+        if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
+        await this.recordChange(
+          manager,
+          row.id,
+          before,
+          row.status,
+          row.status === 'failed' ? row.declineCode : null,
+        );
+        await this.audit.record(
+          {
+            accountId: row.accountId,
+            action: 'payment.status_changed',
+            entityType: 'payment',
+            entityId: row.id,
+            before: { status: before },
+            after: {
+              status: row.status,
+              ...(row.failureCode ? { failureCode: row.failureCode } : {}),
+              ...(row.declineCode ? { declineCode: row.declineCode } : {}),
+            },
+          },
+          manager,
+        );
+      }
+      row.updatedAt = this.clock.now();
+      row.version += 1;
+      await repo.save(row);
+      return toPaymentDto(toPaymentView(row));
+    });
+  }
+
+  private async recordChange(
+    manager: EntityManager,
+    paymentId: string,
+    from: PaymentStatus | null,
+    to: PaymentStatus,
+    declineCode: string | null,
+  ): Promise<void> {
+    const actor = RequestContext.actor();
+    await manager.getRepository(PaymentStatusHistoryOrmEntity).insert({
+      paymentId,
+      fromStatus: from,
+      toStatus: to,
+      causeType: actor.type,
+      causeId: actor.id,
+      declineCode,
+      at: this.clock.now(),
+    });
+  }
+}
+
+function toNextAction(pi: Stripe.PaymentIntent): NextActionDto | null {
+  if (!pi.next_action || !pi.client_secret) return null;
+  const sdk = pi.next_action.use_stripe_sdk as { stripe_js?: unknown } | undefined;
+  return {
+    type: pi.next_action.type,
+    clientSecret: pi.client_secret,
+    redirectUrl:
+      pi.next_action.redirect_to_url?.url ?? (typeof sdk?.stripe_js === 'string' ? sdk.stripe_js : null),
+  };
+}

@@ -1,0 +1,62 @@
+import { Body, Controller, Post, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../../platform/auth/principal.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
+import { CreatePaymentDto, PaymentDto } from './dto/payment.dto.js';
+import { accountOf } from './payment-methods.controller.js';
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('v1/payments')
+export class PaymentsController {
+  constructor(private readonly create: CreatePaymentHandler) {}
+
+  @Post()
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      'Charge a saved payment method once. 201 with the payment (succeeded, processing, or requires_action with `nextAction` for 3-D Secure); 402 for a decline (the payment is kept as failed, its id in `details.payment_id`); 202 when the provider did not answer (status `unknown`, settled automatically).',
+  })
+  @ApiCreatedResponse({ type: PaymentDto })
+  @ApiAcceptedResponse({ type: PaymentDto, description: 'Outcome unknown; a janitor settles it.' })
+  @ApiErrors(
+    'validation_failed',
+    'invalid_amount',
+    'unsupported_currency',
+    'card_data_forbidden',
+    'forbidden',
+    'not_found',
+    'card_declined',
+    'insufficient_funds',
+    'expired_card',
+    'incorrect_cvc',
+    'incorrect_number',
+    'processing_error',
+    'authentication_required',
+    'payment_provider_error',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+  )
+  async createPayment(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreatePaymentDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PaymentDto> {
+    const result = await this.create.execute({ accountId: accountOf(principal), ...body });
+    if (result.outcomeUnknown) void reply.status(202);
+    return result.payment;
+  }
+}

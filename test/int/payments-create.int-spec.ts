@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  accountWithCustomer,
+  attachMethod,
+  http,
+  randomUUID,
+  savedDeclineCard,
+  startPaymentsWorld,
+  until,
+  type PaymentsWorld,
+  type TestAccount,
+} from './payments-support.js';
+
+interface PaymentBody {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  failureCode: string | null;
+  declineCode: string | null;
+  stripePaymentIntentId: string | null;
+  paymentMethod: { brand: string | null; last4: string | null };
+  nextAction?: { type: string; clientSecret: string; redirectUrl: string | null };
+}
+interface ErrorBody {
+  error: { code: string; param?: string; details?: { payment_id?: string; decline_code?: string } };
+}
+
+describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks delivered to the app', () => {
+  let w: PaymentsWorld;
+  let a: TestAccount;
+  let visa: string;
+
+  const pay = (token: string, body: Record<string, unknown>, key: string = randomUUID()) =>
+    http<PaymentBody & ErrorBody>(w.t.url, 'POST', '/v1/payments', {
+      token,
+      body,
+      headers: { 'idempotency-key': key },
+    });
+
+  async function row(id: string): Promise<Record<string, unknown> | undefined> {
+    const rows = await w.t.db.query<Record<string, unknown>[]>(`SELECT * FROM payments WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** The mirror sets `last_event_created` only when it applies a webhook to the row. */
+  async function settledByWebhook(id: string, status: string): Promise<void> {
+    await until(async () => {
+      const r = await row(id);
+      return r?.status === status && r.last_event_created !== null;
+    }, `payment ${id} ${status} by webhook`);
+  }
+
+  beforeAll(async () => {
+    w = await startPaymentsWorld({ PAYMENT_MAX_AMOUNT: '1000000' });
+    a = await accountWithCustomer(w);
+    visa = await attachMethod(w, a, 'pm_card_visa');
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('charges a card: succeeded, with status history and audit, and the webhook agrees', async () => {
+    const res = await pay(a.owner, {
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: visa,
+      orderReference: 'ORD-1',
+      metadata: { cart: 'c1' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'succeeded', amount: 2500, currency: 'usd' });
+    expect(res.body.paymentMethod).toMatchObject({ brand: 'visa', last4: '4242' });
+    const pi = await w.stripe.paymentIntents.retrieve(res.body.stripePaymentIntentId ?? '');
+    expect(pi.metadata).toMatchObject({ payment_id: res.body.id, account_id: a.accountId, cart: 'c1' });
+    expect(pi.status).toBe('succeeded');
+    await settledByWebhook(res.body.id, 'succeeded');
+    expect(await row(res.body.id)).toMatchObject({ origin: 'api', stripe_payment_intent_id: pi.id });
+    const history = await w.t.db.query<{ from_status: string | null; to_status: string }[]>(
+      `SELECT from_status, to_status FROM payment_status_history WHERE payment_id = $1 ORDER BY id`,
+      [res.body.id],
+    );
+    expect(history.slice(0, 2)).toEqual([
+      { from_status: null, to_status: 'pending' },
+      { from_status: 'pending', to_status: 'succeeded' },
+    ]);
+    const audit = await w.t.db.query<{ action: string }[]>(
+      `SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id`,
+      [res.body.id],
+    );
+    expect(audit.map((x) => x.action)).toEqual(['payment.created', 'payment.status_changed']);
+  }, 30_000);
+
+  it.each([
+    ['4000000000000002', 'card_declined'],
+    ['4000000000009995', 'insufficient_funds'],
+    ['4000000000009987', 'card_declined'],
+    ['4000000000000069', 'expired_card'],
+    ['4000000000000127', 'incorrect_cvc'],
+    ['4000000000000119', 'processing_error'],
+    ['pm_card_chargeCustomerFail', 'card_declined'],
+  ])(
+    '%s -> 402 %s, the payment kept as failed',
+    async (card, code) => {
+      const pm = card.startsWith('pm_') ? await attachMethod(w, a, card) : await savedDeclineCard(w, a, card);
+      const res = await pay(a.owner, { amount: 1000, currency: 'eur', paymentMethodId: pm });
+      expect(res.status).toBe(402);
+      expect(res.body.error.code).toBe(code);
+      const id = res.body.error.details?.payment_id ?? '';
+      const stored = await row(id);
+      expect(stored).toMatchObject({ status: 'failed', account_id: a.accountId });
+      expect(stored?.failure_code).not.toBeNull();
+      await settledByWebhook(id, 'failed');
+    },
+    30_000,
+  );
+
+  it('3-D Secure: requires_action with nextAction; completing it succeeds, failing it fails', async () => {
+    for (const [result, final] of [
+      ['succeed', 'succeeded'],
+      ['fail', 'failed'],
+    ] as const) {
+      const pm = await attachMethod(w, a, 'pm_card_authenticationRequired');
+      const res = await pay(a.owner, { amount: 4200, currency: 'gbp', paymentMethodId: pm });
+      expect(res.status).toBe(201);
+      expect(res.body.status).toBe('requires_action');
+      expect(res.body.nextAction?.clientSecret).toContain(res.body.stripePaymentIntentId ?? 'none');
+      expect(res.body.nextAction?.redirectUrl).toContain('/_emulator/3ds/');
+      const done = await fetch(`${res.body.nextAction?.redirectUrl}?result=${result}`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(done.status).toBeLessThan(400);
+      await settledByWebhook(res.body.id, final);
+    }
+  }, 30_000);
+
+  it('100 concurrent POSTs with one key: one PaymentIntent, identical answers; other body -> 409', async () => {
+    const key = randomUUID();
+    const body = { amount: 777, currency: 'usd', paymentMethodId: visa, orderReference: 'ORD-IDEM' };
+    const answers = await Promise.all(Array.from({ length: 100 }, () => pay(a.owner, body, key)));
+    expect(new Set(answers.map((r) => r.status))).toEqual(new Set([201]));
+    for (const r of answers) expect(r.body).toEqual(answers[0]?.body);
+    const rows = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM payments WHERE order_reference = 'ORD-IDEM'`,
+    );
+    expect(rows[0]?.n).toBe(1);
+    const intents = await w.stripe.paymentIntents.list({ customer: a.customerId, limit: 100 });
+    expect(intents.data.filter((pi) => pi.metadata?.order_reference === 'ORD-IDEM')).toHaveLength(1);
+    const other = await pay(a.owner, { ...body, amount: 778 }, key);
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+  }, 60_000);
+
+  it('rejects bad input with 400 and a code, writing nothing', async () => {
+    const count = async () =>
+      (
+        await w.t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM payments WHERE account_id = $1`, [
+          a.accountId,
+        ])
+      )[0]?.n;
+    const before = await count();
+    const good = { amount: 100, currency: 'usd', paymentMethodId: visa };
+    const { amount: _a, ...noAmount } = good;
+    const { currency: _c, ...noCurrency } = good;
+    const { paymentMethodId: _p, ...noMethod } = good;
+    const tooManyKeys = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['zero', { ...good, amount: 0 }, 'validation_failed'],
+      ['negative', { ...good, amount: -5 }, 'validation_failed'],
+      ['fractional', { ...good, amount: 10.5 }, 'validation_failed'],
+      ['string amount', { ...good, amount: '100' }, 'validation_failed'],
+      ['over the max', { ...good, amount: 1_000_001 }, 'invalid_amount'],
+      ['huge', { ...good, amount: 1e20 }, 'invalid_amount'],
+      ['unknown currency', { ...good, currency: 'xyz' }, 'unsupported_currency'],
+      ['missing amount', noAmount, 'validation_failed'],
+      ['missing currency', noCurrency, 'validation_failed'],
+      ['missing method', noMethod, 'validation_failed'],
+      ['extra field', { ...good, capture: false }, 'validation_failed'],
+      ['51 metadata keys', { ...good, metadata: tooManyKeys }, 'validation_failed'],
+      ['non-string metadata', { ...good, metadata: { n: 1 } }, 'validation_failed'],
+      ['card number in metadata', { ...good, metadata: { note: '4242424242424242' } }, 'card_data_forbidden'],
+    ];
+    for (const [name, body, code] of cases) {
+      const res = await pay(a.owner, body);
+      expect({ name, status: res.status, code: res.body.error?.code }).toEqual({ name, status: 400, code });
+    }
+    expect(await count()).toBe(before);
+  }, 30_000);
+
+  it('another account’s payment method is 404; a member is 403; no key is 400', async () => {
+    const other = await accountWithCustomer(w);
+    const res = await pay(other.owner, { amount: 100, currency: 'usd', paymentMethodId: visa });
+    expect(res.status).toBe(404);
+    expect((await pay(a.member, { amount: 100, currency: 'usd', paymentMethodId: visa })).status).toBe(403);
+    const noKey = await http<ErrorBody>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 100, currency: 'usd', paymentMethodId: visa },
+    });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.error.code).toBe('idempotency_key_required');
+  }, 30_000);
+});
