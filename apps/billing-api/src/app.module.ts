@@ -5,7 +5,7 @@ import { IntegrationsJobsModule } from './modules/integrations/integrations.modu
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
 import { ReceiptsHttpModule, ReceiptsModule } from './modules/receipts/receipts.module.js';
-import { PaymentsModule } from './modules/payments/payments.module.js';
+import { PaymentsJobsModule, PaymentsModule } from './modules/payments/payments.module.js';
 import { RefundsModule } from './modules/refunds/refunds.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { AuthModule } from './platform/auth/auth.module.js';
@@ -54,6 +54,7 @@ export class AppModule {
         ReceiptsModule,
         ReceiptsHttpModule,
         PaymentsModule,
+        PaymentsJobsModule.register({ worker }),
         RefundsModule,
         SubscriptionsModule,
         InvoicesModule,

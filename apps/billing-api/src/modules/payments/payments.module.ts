@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
+import { PaymentsJanitor, PaymentsJanitorProcessor } from './jobs/payments-janitor.processor.js';
 import { PaymentsFacade } from './payments.facade.js';
 import { PaymentMethodQueries } from './queries/payment-method.queries.js';
 import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
@@ -29,7 +30,20 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentMethodQueries,
     ManagePaymentMethodsHandler,
     CreatePaymentHandler,
+    PaymentsJanitor,
   ],
-  exports: [PaymentsFacade],
+  exports: [PaymentsFacade, PaymentsJanitor],
 })
 export class PaymentsModule {}
+
+/** The payments janitor's queue consumer: a provider only in worker processes. */
+@Module({})
+export class PaymentsJobsModule {
+  static register(options: { worker: boolean }): DynamicModule {
+    return {
+      module: PaymentsJobsModule,
+      imports: [PaymentsModule],
+      providers: options.worker ? [PaymentsJanitorProcessor] : [],
+    };
+  }
+}

@@ -15,6 +15,8 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 /** The payload of each job. Everything in a payload is a primitive or a plain object (it goes through Redis). */
 export interface JobPayloads {
   'maintenance.purge-idempotency-keys': Record<string, never>;
+  /** Settles `unknown` and stale `pending` payments from Stripe (PaymentsJanitor). */
+  'maintenance.settle-payments': Record<string, never>;
   /** Applies one stored Stripe event (job id = the event id). */
   'webhooks.process-event': { eventId: string };
   /** Re-enqueues inbox rows left pending or processing (scheduled by WebhooksBootstrap, WEBHOOK_SWEEP_INTERVAL_MS). */
@@ -47,6 +49,12 @@ const retried: JobOptions = {
 };
 
 export const JOBS = {
+  'maintenance.settle-payments': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60_000 },
+  },
   'maintenance.purge-idempotency-keys': {
     queue: QUEUES.maintenance,
     concurrency: 1,

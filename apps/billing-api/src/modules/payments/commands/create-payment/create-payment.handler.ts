@@ -166,8 +166,9 @@ export class CreatePaymentHandler {
       );
     } catch (error) {
       if (!(error instanceof StripeCallError)) throw error;
-      if (error.outcomeUnknown || error.kind === 'rate_limited') {
-        // The money may have moved (or Stripe refused to look): settled later, never failed.
+      if (error.outcomeUnknown || error.kind === 'rate_limited' || error.kind === 'idempotency') {
+        // The money may have moved, Stripe refused to look, or an earlier attempt with our key is still
+        // in flight: settled later (janitor, webhooks), never failed.
         const payment = await this.apply(paymentId, { status: 'unknown' });
         return { payment, outcomeUnknown: true };
       }
@@ -209,6 +210,30 @@ export class CreatePaymentHandler {
       payment: { ...payment, ...(payment.status === 'requires_action' && nextAction ? { nextAction } : {}) },
       outcomeUnknown: payment.status === 'unknown',
     };
+  }
+
+  /**
+   * Settles a payment whose outcome is unknown (or that stayed pending): re-reads its PaymentIntent when
+   * its id is known, else repeats the create by the same idempotent path. Returns the status after.
+   */
+  async settle(paymentId: string): Promise<PaymentStatus> {
+    const row = await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } });
+    if (row.status !== 'unknown' && row.status !== 'pending') return row.status;
+    if (row.stripePaymentIntentId) {
+      const intentId = row.stripePaymentIntentId;
+      const pi = await this.gateway.call('payment.retrieve', (stripe) =>
+        stripe.paymentIntents.retrieve(intentId),
+      );
+      const values = transformStripePaymentIntent(pi);
+      return (await this.apply(paymentId, { ...values, stripePaymentIntentId: pi.id })).status;
+    }
+    try {
+      return (await this.attempt(paymentId)).payment.status;
+    } catch (error) {
+      // A decline replayed from Stripe is a result: the payment is now failed.
+      if (error instanceof ApiError) return 'failed';
+      throw error;
+    }
   }
 
   /** Applies an answer under the row lock, through the payment machine; an answer the webhooks already overtook is kept out. */

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/jobs/payments-janitor.processor.js';
+import {
+  accountWithCustomer,
+  attachMethod,
+  http,
+  randomUUID,
+  startPaymentsWorld,
+  until,
+  type PaymentsWorld,
+  type TestAccount,
+} from './payments-support.js';
+
+interface PaymentBody {
+  id: string;
+  status: string;
+}
+
+// Stripe unreachable, failing or throttling: the payment is `unknown` (202), never `failed`, and the
+// janitor settles it through the same idempotency key: one PaymentIntent per payment, whatever happens.
+describe('payments under emulator failure injection', () => {
+  let w: PaymentsWorld;
+  let a: TestAccount;
+  let visa: string;
+  let janitor: PaymentsJanitor;
+
+  const chaos = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${w.kit.emulator.url}/_emulator/chaos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`chaos answered ${res.status}`);
+  };
+  const intentsOf = async (paymentId: string) =>
+    (await w.stripe.paymentIntents.list({ customer: a.customerId, limit: 100 })).data.filter(
+      (pi) => pi.metadata?.payment_id === paymentId,
+    );
+  const status = async (id: string) =>
+    (await w.t.db.query<{ status: string }[]>(`SELECT status FROM payments WHERE id = $1`, [id]))[0]?.status;
+
+  beforeAll(async () => {
+    w = await startPaymentsWorld({ STRIPE_MAX_NETWORK_RETRIES: '1', STRIPE_TIMEOUT_MS: '400' });
+    a = await accountWithCustomer(w);
+    visa = await attachMethod(w, a, 'pm_card_visa');
+    janitor = w.t.app.get(PaymentsJanitor, { strict: false });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it.each([
+    ['500s', { failureRate: 1 }],
+    ['429s', { rateLimitRate: 1 }],
+    ['timeouts', { latencyMs: 1500 }],
+  ])(
+    '%s -> 202 unknown, then the janitor settles it with one PaymentIntent',
+    async (_name, switches) => {
+      await chaos(switches);
+      const res = await http<PaymentBody>(w.t.url, 'POST', '/v1/payments', {
+        token: a.owner,
+        body: { amount: 1234, currency: 'usd', paymentMethodId: visa },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      await chaos({ reset: true });
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe('unknown');
+      // A timed-out request may still be running at the emulator: the janitor runs until it is settled.
+      await until(
+        async () => {
+          await janitor.run();
+          return (await status(res.body.id)) === 'succeeded';
+        },
+        'settled by the janitor',
+        15_000,
+      );
+      expect(await intentsOf(res.body.id)).toHaveLength(1);
+      // Running again changes nothing and creates nothing.
+      await janitor.run();
+      expect(await intentsOf(res.body.id)).toHaveLength(1);
+      expect(await status(res.body.id)).toBe('succeeded');
+    },
+    30_000,
+  );
+});
