@@ -8,6 +8,7 @@ import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsJanitor, PaymentsJanitorProcessor } from './jobs/payments-janitor.processor.js';
 import { PaymentsFacade } from './payments.facade.js';
 import { PaymentMethodQueries } from './queries/payment-method.queries.js';
+import { PaymentQueries } from './queries/payment.queries.js';
 import { PaymentMethodOrmEntity } from './persistence/payment-method.orm-entity.js';
 import { PaymentStatusHistoryOrmEntity } from './persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from './persistence/payment.orm-entity.js';
@@ -31,6 +32,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     ManagePaymentMethodsHandler,
     CreatePaymentHandler,
     PaymentsJanitor,
+    PaymentQueries,
   ],
   exports: [PaymentsFacade, PaymentsJanitor],
 })

@@ -1,17 +1,21 @@
-import { Body, Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../../platform/auth/principal.js';
+import { isInternal, type Principal } from '../../../platform/auth/principal.js';
+import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
+import { PaymentQueries } from '../queries/payment.queries.js';
+import { ListPaymentsQueryDto, PaymentDetailDto, PaymentListDto } from './dto/payment-query.dto.js';
 import { CreatePaymentDto, PaymentDto } from './dto/payment.dto.js';
 import { accountOf } from './payment-methods.controller.js';
 
@@ -19,7 +23,50 @@ import { accountOf } from './payment-methods.controller.js';
 @ApiBearerAuth()
 @Controller('v1/payments')
 export class PaymentsController {
-  constructor(private readonly create: CreatePaymentHandler) {}
+  constructor(
+    private readonly create: CreatePaymentHandler,
+    private readonly queries: PaymentQueries,
+  ) {}
+
+  @Get()
+  @Roles('owner', 'finance', 'support', 'admin')
+  @ApiOperation({
+    summary:
+      'Payment history (R-PAY-3): filters, sort by created or amount in either direction, cursor pages in a stable order. Owners see their own account; internal roles pass `accountId`.',
+  })
+  @ApiOkResponse({ type: PaymentListDto })
+  @ApiErrors('validation_failed', 'forbidden', 'not_found')
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListPaymentsQueryDto,
+  ): Promise<PaymentListDto> {
+    let accountId: string;
+    if (isInternal(principal)) {
+      if (!query.accountId) {
+        throw new ApiError('validation_failed', 'accountId is required for internal roles', {
+          param: 'accountId',
+        });
+      }
+      accountId = query.accountId;
+    } else {
+      accountId = accountOf(principal);
+      if (query.accountId && query.accountId !== accountId) {
+        throw new ApiError('not_found', 'The resource was not found.');
+      }
+    }
+    return this.queries.list(accountId, query);
+  }
+
+  @Get(':id')
+  @Roles('owner', 'finance', 'support', 'admin')
+  @ApiOperation({
+    summary: 'One payment with its status history (oldest first) and refunds. Another account’s: 404.',
+  })
+  @ApiOkResponse({ type: PaymentDetailDto })
+  @ApiErrors('forbidden', 'not_found')
+  detail(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentDetailDto> {
+    return this.queries.detail(id, isInternal(principal) ? null : accountOf(principal));
+  }
 
   @Post()
   @Roles('owner')

@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ApiError } from '../../../platform/http/api-error.js';
+import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
+import { RefundsFacade } from '../../refunds/refunds.facade.js';
+import type { PaymentDto } from '../http/dto/payment.dto.js';
+import { toPaymentDto } from '../http/dto/payment.mapper.js';
+import type { ListPaymentsQueryDto, PaymentDetailDto } from '../http/dto/payment-query.dto.js';
+import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
+import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
+import { toPaymentView } from '../persistence/payment.mapper.js';
+
+/** Read side of payments (R-PAY-3): filtered, sorted, cursor-paged history and one payment in full. */
+@Injectable()
+export class PaymentQueries {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async list(accountId: string, q: ListPaymentsQueryDto): Promise<Page<PaymentDto>> {
+    const limit = q.limit ?? 20;
+    const column = q.sort === 'amount' ? 'p.amount' : 'p.created_at';
+    const direction = q.direction === 'asc' ? 'ASC' : 'DESC';
+    const qb = this.db
+      .getRepository(PaymentOrmEntity)
+      .createQueryBuilder('p')
+      .where('p.account_id = :accountId', { accountId })
+      .orderBy(column, direction)
+      .addOrderBy('p.id', direction)
+      .limit(limit + 1);
+    if (q.status?.length) qb.andWhere('p.status IN (:...statuses)', { statuses: q.status });
+    if (q.createdFrom) qb.andWhere('p.created_at >= :from::timestamptz', { from: q.createdFrom });
+    if (q.createdTo) qb.andWhere('p.created_at < :to::timestamptz', { to: q.createdTo });
+    if (q.amountMin !== undefined) qb.andWhere('p.amount >= :min', { min: q.amountMin });
+    if (q.amountMax !== undefined) qb.andWhere('p.amount <= :max', { max: q.amountMax });
+    if (q.orderReference) qb.andWhere('p.order_reference = :ref', { ref: q.orderReference });
+    if (q.currency) qb.andWhere('p.currency = :currency', { currency: q.currency.toLowerCase() });
+    const after = decodeCursor(q.cursor);
+    if (after) {
+      const op = direction === 'ASC' ? '>' : '<';
+      const cast = q.sort === 'amount' ? 'bigint' : 'timestamptz';
+      if (q.sort === 'amount' ? typeof after.value !== 'number' : typeof after.value !== 'string') {
+        throw new ApiError('validation_failed', 'cursor does not belong to this sort', { param: 'cursor' });
+      }
+      if (!uuidOrNull(after.id)) {
+        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
+          param: 'cursor',
+        });
+      }
+      qb.andWhere(`(${column}, p.id) ${op} (:v::${cast}, :id::uuid)`, { v: after.value, id: after.id });
+    }
+    const rows = await qb.getMany();
+    const page = toPage(rows, limit, (r) => ({
+      value: q.sort === 'amount' ? r.amount : r.createdAt.toISOString(),
+      id: r.id,
+    }));
+    return { ...page, data: page.data.map((r) => toPaymentDto(toPaymentView(r))) };
+  }
+
+  /** One payment with its status history and refunds; 404 when it is not this account's (or any). */
+  async detail(paymentId: string, accountId: string | null): Promise<PaymentDetailDto> {
+    const row = uuidOrNull(paymentId)
+      ? await this.db.getRepository(PaymentOrmEntity).findOne({ where: { id: paymentId } })
+      : null;
+    if (!row || (accountId !== null && row.accountId !== accountId)) {
+      throw new ApiError('not_found', 'The payment was not found.');
+    }
+    const history = await this.db
+      .getRepository(PaymentStatusHistoryOrmEntity)
+      .find({ where: { paymentId: row.id }, order: { id: 'ASC' } });
+    // RefundsModule imports PaymentsModule; its facade is resolved at run time, not imported as a module.
+    const refunds = await this.moduleRef.get(RefundsFacade, { strict: false }).listForPayment(row.id);
+    return {
+      ...toPaymentDto(toPaymentView(row)),
+      statusHistory: history.map((h) => ({
+        fromStatus: h.fromStatus,
+        toStatus: h.toStatus,
+        causeType: h.causeType,
+        causeId: h.causeId,
+        declineCode: h.declineCode,
+        at: h.at.toISOString(),
+      })),
+      refunds: refunds.map((r) => ({
+        id: r.id,
+        amount: r.amount,
+        currency: r.currency,
+        status: r.status,
+        reason: r.reason,
+        createdAt: r.createdAt,
+      })),
+    };
+  }
+}
