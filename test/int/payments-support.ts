@@ -123,3 +123,22 @@ export async function savedDeclineCard(w: PaymentsWorld, a: TestAccount, number:
   );
   return pm.id;
 }
+
+/** Waits until every Stripe event about the object so far has been applied by the app's webhook inbox. */
+export async function webhooksSettled(w: PaymentsWorld, objectId: string): Promise<void> {
+  const events = (await w.stripe.events.list({ limit: 100 })).data.filter(
+    (e) => (e.data.object as { id?: string }).id === objectId,
+  );
+  const ids = events.map((e) => e.id);
+  await until(
+    async () => {
+      const rows = await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
+        [ids],
+      );
+      return rows[0]?.n === ids.length;
+    },
+    `webhooks about ${objectId}`,
+    15_000,
+  );
+}

@@ -61,6 +61,17 @@ export class PaymentsFacade {
     return rows.map(toSavedPaymentMethodView);
   }
 
+  /**
+   * Locks a payment (FOR UPDATE in the caller's transaction) for a refund issued through the API: the
+   * lock serialises refunds of one payment so their total can never exceed what was captured (R-REF-2).
+   */
+  async lockForApiRefund(paymentId: string, manager: EntityManager): Promise<PaymentView | null> {
+    const row = await manager
+      .getRepository(PaymentOrmEntity)
+      .findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+    return row ? toPaymentView(row) : null;
+  }
+
   /** Locks (mirroring it first when needed) the payment of a PaymentIntent, for a refund event. */
   lockForRefund(stripePaymentIntentId: string, ctx: StripeEventContext): Promise<LockedPaymentRef | null> {
     return this.mirror.lockForRefund(stripePaymentIntentId, ctx);

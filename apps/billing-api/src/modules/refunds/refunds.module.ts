@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
+import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
+import { RefundsController } from './http/refunds.controller.js';
+import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
 import { RefundsFacade } from './refunds.facade.js';
 import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
@@ -8,7 +11,8 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 /** Refunds of payments: the mirror of Stripe refunds (issue 4). */
 @Module({
   imports: [TypeOrmModule.forFeature([RefundOrmEntity]), PaymentsModule],
-  providers: [RefundEventsHandler, RefundsFacade],
+  controllers: [RefundsController],
+  providers: [RefundEventsHandler, RefundsFacade, CreateRefundHandler, RefundQueries],
   exports: [RefundsFacade],
 })
 export class RefundsModule {}

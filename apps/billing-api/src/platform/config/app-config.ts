@@ -30,7 +30,7 @@ export class AppConfig {
     audience: string | null;
   };
   /** One-time payments: the largest amount accepted, in minor units. */
-  readonly payments: { maxAmount: number };
+  readonly payments: { maxAmount: number; refundWindowDays: number };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
   readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
@@ -76,7 +76,7 @@ export class AppConfig {
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
     };
-    this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT };
+    this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT, refundWindowDays: e.REFUND_WINDOW_DAYS };
     this.rateLimit = {
       ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
       accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE,

@@ -105,6 +105,13 @@ export class EnvironmentVariables {
   @Max(99999999)
   PAYMENT_MAX_AMOUNT = 99999999;
 
+  /** How many days after a payment succeeded it may still be refunded (R-REF-1). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  REFUND_WINDOW_DAYS = 180;
+
   @IsOptional()
   @IsString()
   @MinLength(32)

@@ -1,0 +1,188 @@
+import { checkRefundEligibility, money, type RefundStatus } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import { AppConfig } from '../../../../platform/config/app-config.js';
+import { ApiError } from '../../../../platform/http/api-error.js';
+import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
+import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
+import { uuidOrNull } from '../../../../platform/validation/uuid.js';
+import { AuditFacade } from '../../../audit/audit.facade.js';
+import { PaymentsFacade } from '../../../payments/payments.facade.js';
+import type { RefundDto, RefundReason } from '../../http/dto/refund.dto.js';
+import { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
+
+export interface CreateRefundCommand {
+  paymentId: string;
+  amount?: number | undefined;
+  reason: RefundReason;
+  note?: string | undefined;
+}
+
+const STRIPE_REASON: Record<RefundReason, Stripe.RefundCreateParams.Reason | null> = {
+  duplicate: 'duplicate',
+  fraudulent: 'fraudulent',
+  requested_by_customer: 'requested_by_customer',
+  other: null,
+};
+
+export function toRefundDto(row: RefundOrmEntity): RefundDto {
+  return {
+    id: row.id,
+    paymentId: row.paymentId,
+    accountId: row.accountId,
+    amount: row.amount,
+    currency: row.currency,
+    status: row.status,
+    reason: row.reason,
+    stripeRefundId: row.stripeRefundId,
+    failureReason: row.failureReason,
+    origin: row.origin,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Issues a refund (R-REF). In one transaction: lock the payment, check eligibility with the domain
+ * (remaining = captured - succeeded and in-flight refunds, refund window), insert our refund row
+ * (pending, origin `api`): concurrent refunds of one payment are serialised by the lock, so their total
+ * can never exceed what was captured. Then Stripe, with a key derived from our refund id and
+ * `metadata.refund_id` so the webhook mirror links its refund to our row; webhooks settle the status.
+ */
+@Injectable()
+export class CreateRefundHandler {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly gateway: StripeGateway,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly audit: AuditFacade,
+    private readonly payments: PaymentsFacade,
+  ) {}
+
+  async execute(command: CreateRefundCommand): Promise<RefundDto> {
+    if (!uuidOrNull(command.paymentId)) throw new ApiError('not_found', 'The payment was not found.');
+    const { row, paymentIntentId } = await this.db.transaction(async (manager) => {
+      const payment = await this.payments.lockForApiRefund(command.paymentId, manager);
+      if (!payment) throw new ApiError('not_found', 'The payment was not found.');
+      const refunds = await manager.getRepository(RefundOrmEntity).find({ where: { paymentId: payment.id } });
+      const now = this.clock.now();
+      const decision = checkRefundEligibility({
+        paymentStatus: payment.status,
+        captured: money(payment.amountReceived, payment.currency),
+        refunds: refunds.map((r) => ({ amount: money(r.amount, r.currency), status: r.status })),
+        ...(command.amount !== undefined ? { requested: money(command.amount, payment.currency) } : {}),
+        paidAt: new Date(payment.succeededAt ?? payment.createdAt),
+        now,
+        refundWindowDays: this.config.payments.refundWindowDays,
+      });
+      if (!decision.ok) throw ApiError.fromRejection(decision.error, 'amount');
+      if (!payment.stripePaymentIntentId) {
+        throw new ApiError('payment_not_refundable', 'The payment is not known to the provider yet.');
+      }
+      const refund: RefundOrmEntity = {
+        id: randomUUID(),
+        paymentId: payment.id,
+        accountId: payment.accountId,
+        stripeRefundId: null,
+        stripeChargeId: payment.latestChargeId,
+        amount: decision.value.amount.amountMinor,
+        currency: payment.currency,
+        status: 'pending',
+        reason: command.reason,
+        failureReason: null,
+        origin: 'api',
+        stripeCreatedAt: null,
+        lastEventCreated: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await manager.getRepository(RefundOrmEntity).insert(refund);
+      await this.audit.record(
+        {
+          accountId: payment.accountId,
+          action: 'refund.created',
+          entityType: 'refund',
+          entityId: refund.id,
+          after: {
+            paymentId: payment.id,
+            amount: refund.amount,
+            currency: refund.currency,
+            reason: command.reason,
+            remainingAfter: decision.value.remainingAfter.amountMinor,
+          },
+          ...(command.note ? { reason: command.note } : {}),
+        },
+        manager,
+      );
+      return { row: refund, paymentIntentId: payment.stripePaymentIntentId };
+    });
+
+    let answer: Stripe.Refund;
+    try {
+      const reason = STRIPE_REASON[command.reason];
+      answer = await this.gateway.call('refund.create', (stripe) =>
+        stripe.refunds.create(
+          {
+            payment_intent: paymentIntentId,
+            amount: row.amount,
+            ...(reason ? { reason } : {}),
+            metadata: {
+              refund_id: row.id,
+              payment_id: row.paymentId,
+              account_id: row.accountId,
+              reason: command.reason,
+              ...(command.note ? { note: command.note } : {}),
+            },
+          },
+          { idempotencyKey: StripeGateway.idempotencyKey('refund.create', row.id) },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof StripeCallError && !error.outcomeUnknown && error.kind !== 'rate_limited') {
+        // Stripe refused: nothing was refunded; the row stops holding money.
+        await this.settle(row.id, null, 'failed', error.code);
+        throw ApiError.fromStripe(error);
+      }
+      // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook says.
+      return toRefundDto(row);
+    }
+    // The status (and the payment's partially_refunded / refunded) follows from the refund webhooks.
+    return this.settle(row.id, answer.id, 'pending', null);
+  }
+
+  /** Records Stripe's answer unless a webhook got there first. */
+  private async settle(
+    refundId: string,
+    stripeRefundId: string | null,
+    status: RefundStatus,
+    failureReason: string | null,
+  ): Promise<RefundDto> {
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(RefundOrmEntity);
+      const row = await repo.findOneOrFail({ where: { id: refundId }, lock: { mode: 'pessimistic_write' } });
+      if (stripeRefundId && row.stripeRefundId === null) row.stripeRefundId = stripeRefundId;
+      if (row.status === 'pending' && status !== 'pending' && row.lastEventCreated === null) {
+        row.status = status;
+        row.failureReason = failureReason;
+        await this.audit.record(
+          {
+            accountId: row.accountId,
+            action: 'refund.status_changed',
+            entityType: 'refund',
+            entityId: row.id,
+            before: { status: 'pending' },
+            after: { status, ...(failureReason ? { failureReason } : {}) },
+          },
+          manager,
+        );
+      }
+      row.updatedAt = this.clock.now();
+      await repo.save(row);
+      return toRefundDto(row);
+    });
+  }
+}
