@@ -82,4 +82,30 @@ describe('payments under emulator failure injection', () => {
     },
     30_000,
   );
+
+  it('a payment left pending by a crash before Stripe was called is created by the janitor, once', async () => {
+    const id = randomUUID();
+    const createdAt = new Date(w.t.clock.now().getTime() - 3 * 60 * 1000);
+    await w.t.db.query(
+      `INSERT INTO payments (id, account_id, stripe_customer_id, amount, currency, status, amount_received,
+         amount_refunded, metadata, stripe_payment_method_id, origin, version, created_at, updated_at)
+       VALUES ($1, $2, $3, 4321, 'usd', 'pending', 0, 0, '{}', $4, 'api', 1, $5, $5)`,
+      [id, a.accountId, a.customerId, visa, createdAt],
+    );
+    // A fresh pending payment (its request may still be running) is left alone.
+    const fresh = randomUUID();
+    await w.t.db.query(
+      `INSERT INTO payments (id, account_id, stripe_customer_id, amount, currency, status, amount_received,
+         amount_refunded, metadata, stripe_payment_method_id, origin, version, created_at, updated_at)
+       VALUES ($1, $2, $3, 999, 'usd', 'pending', 0, 0, '{}', $4, 'api', 1, $5, $5)`,
+      [fresh, a.accountId, a.customerId, visa, w.t.clock.now()],
+    );
+    await janitor.run();
+    expect(await status(id)).toBe('succeeded');
+    expect(await intentsOf(id)).toHaveLength(1);
+    expect(await status(fresh)).toBe('pending');
+    expect(await intentsOf(fresh)).toHaveLength(0);
+    await janitor.run();
+    expect(await intentsOf(id)).toHaveLength(1);
+  }, 30_000);
 });
