@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/jobs/payments-janitor.processor.js';
+import { RefundsJanitor } from '../../apps/billing-api/src/modules/refunds/jobs/refunds-janitor.processor.js';
+import { tokenFor } from '../support/test-app.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -7,6 +9,7 @@ import {
   randomUUID,
   startPaymentsWorld,
   until,
+  webhooksSettled,
   type PaymentsWorld,
   type TestAccount,
 } from './payments-support.js';
@@ -107,5 +110,56 @@ describe('payments under emulator failure injection', () => {
     expect(await intentsOf(fresh)).toHaveLength(0);
     await janitor.run();
     expect(await intentsOf(id)).toHaveLength(1);
+  }, 30_000);
+
+  it('a refund whose Stripe call failed stays pending (holding its amount) and is sent once by the janitor', async () => {
+    const paid = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 2000, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(paid.status).toBe(201);
+    await webhooksSettled(w, paid.body.stripePaymentIntentId);
+    const finance = await tokenFor({ sub: 'fin-chaos', role: 'finance' });
+    await chaos({ failureRate: 1 });
+    const res = await http<{ id: string; status: string; stripeRefundId: string | null }>(
+      w.t.url,
+      'POST',
+      `/v1/payments/${paid.body.id}/refunds`,
+      {
+        token: finance,
+        body: { amount: 1500, reason: 'duplicate' },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+    );
+    await chaos({ reset: true });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'pending', stripeRefundId: null });
+    // It holds its amount: another 1000 would exceed the 2000 captured.
+    const over = await http<{ error: { code: string } }>(
+      w.t.url,
+      'POST',
+      `/v1/payments/${paid.body.id}/refunds`,
+      {
+        token: finance,
+        body: { amount: 1000, reason: 'duplicate' },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+    );
+    expect(over.body.error.code).toBe('refund_exceeds_remaining');
+    const refundsJanitor = w.t.app.get(RefundsJanitor, { strict: false });
+    w.t.clock.advance(3 * 60 * 1000);
+    await refundsJanitor.run();
+    await refundsJanitor.run();
+    const atStripe = (await w.stripe.refunds.list({ limit: 100 })).data.filter(
+      (r) => r.metadata?.refund_id === res.body.id,
+    );
+    expect(atStripe.map((r) => r.amount)).toEqual([1500]);
+    await until(async () => {
+      const rows = await w.t.db.query<{ status: string }[]>(`SELECT status FROM payments WHERE id = $1`, [
+        paid.body.id,
+      ]);
+      return rows[0]?.status === 'partially_refunded';
+    }, 'refund applied by webhook');
   }, 30_000);
 });

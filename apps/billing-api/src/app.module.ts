@@ -6,7 +6,7 @@ import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
 import { ReceiptsHttpModule, ReceiptsModule } from './modules/receipts/receipts.module.js';
 import { PaymentsJobsModule, PaymentsModule } from './modules/payments/payments.module.js';
-import { RefundsModule } from './modules/refunds/refunds.module.js';
+import { RefundsJobsModule, RefundsModule } from './modules/refunds/refunds.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
 import { AuthModule } from './platform/auth/auth.module.js';
 import { ClockModule } from './platform/clock/clock.module.js';
@@ -56,6 +56,7 @@ export class AppModule {
         PaymentsModule,
         PaymentsJobsModule.register({ worker }),
         RefundsModule,
+        RefundsJobsModule.register({ worker }),
         SubscriptionsModule,
         InvoicesModule,
         WebhooksModule.register({ worker }),

@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
 import { RefundsController } from './http/refunds.controller.js';
+import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
 import { RefundsFacade } from './refunds.facade.js';
@@ -12,7 +13,19 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 @Module({
   imports: [TypeOrmModule.forFeature([RefundOrmEntity]), PaymentsModule],
   controllers: [RefundsController],
-  providers: [RefundEventsHandler, RefundsFacade, CreateRefundHandler, RefundQueries],
-  exports: [RefundsFacade],
+  providers: [RefundEventsHandler, RefundsFacade, CreateRefundHandler, RefundQueries, RefundsJanitor],
+  exports: [RefundsFacade, RefundsJanitor],
 })
 export class RefundsModule {}
+
+/** The refunds janitor's queue consumer: a provider only in worker processes. */
+@Module({})
+export class RefundsJobsModule {
+  static register(options: { worker: boolean }): DynamicModule {
+    return {
+      module: RefundsJobsModule,
+      imports: [RefundsModule],
+      providers: options.worker ? [RefundsJanitorProcessor] : [],
+    };
+  }
+}

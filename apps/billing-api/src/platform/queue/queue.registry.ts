@@ -17,6 +17,8 @@ export interface JobPayloads {
   'maintenance.purge-idempotency-keys': Record<string, never>;
   /** Settles `unknown` and stale `pending` payments from Stripe (PaymentsJanitor). */
   'maintenance.settle-payments': Record<string, never>;
+  /** Re-sends API refunds whose Stripe call got no answer (RefundsJanitor). */
+  'maintenance.resubmit-refunds': Record<string, never>;
   /** Applies one stored Stripe event (job id = the event id). */
   'webhooks.process-event': { eventId: string };
   /** Re-enqueues inbox rows left pending or processing (scheduled by WebhooksBootstrap, WEBHOOK_SWEEP_INTERVAL_MS). */
@@ -50,6 +52,12 @@ const retried: JobOptions = {
 
 export const JOBS = {
   'maintenance.settle-payments': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60_000 },
+  },
+  'maintenance.resubmit-refunds': {
     queue: QUEUES.maintenance,
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },

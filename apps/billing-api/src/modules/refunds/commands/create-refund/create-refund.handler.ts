@@ -121,33 +121,61 @@ export class CreateRefundHandler {
       return { row: refund, paymentIntentId: payment.stripePaymentIntentId };
     });
 
+    return this.submit(row, paymentIntentId);
+  }
+
+  /**
+   * Re-sends a refund whose Stripe call got no answer (janitor): same parameters, same idempotency key,
+   * so Stripe replays its first answer or makes the refund once. Null when there is nothing to do.
+   */
+  async resubmit(refundId: string): Promise<RefundDto | null> {
+    const row = await this.db.getRepository(RefundOrmEntity).findOne({ where: { id: refundId } });
+    if (!row || row.origin !== 'api' || row.status !== 'pending' || row.stripeRefundId !== null) return null;
+    const payment = await this.payments.getPayment(row.paymentId);
+    if (!payment?.stripePaymentIntentId) return null;
+    try {
+      return await this.submit(row, payment.stripePaymentIntentId);
+    } catch (error) {
+      if (error instanceof ApiError) return null;
+      throw error;
+    }
+  }
+
+  /** The Stripe call, with parameters derived only from the stored row (a resubmission must match). */
+  private async submit(row: RefundOrmEntity, paymentIntentId: string): Promise<RefundDto> {
+    const reason = (row.reason ?? 'other') as RefundReason;
+    const stripeReason = STRIPE_REASON[reason] ?? null;
     let answer: Stripe.Refund;
     try {
-      const reason = STRIPE_REASON[command.reason];
       answer = await this.gateway.call('refund.create', (stripe) =>
         stripe.refunds.create(
           {
             payment_intent: paymentIntentId,
             amount: row.amount,
-            ...(reason ? { reason } : {}),
+            ...(stripeReason ? { reason: stripeReason } : {}),
             metadata: {
               refund_id: row.id,
               payment_id: row.paymentId,
               account_id: row.accountId,
-              reason: command.reason,
-              ...(command.note ? { note: command.note } : {}),
+              reason,
             },
           },
           { idempotencyKey: StripeGateway.idempotencyKey('refund.create', row.id) },
         ),
       );
     } catch (error) {
-      if (error instanceof StripeCallError && !error.outcomeUnknown && error.kind !== 'rate_limited') {
+      if (
+        error instanceof StripeCallError &&
+        !error.outcomeUnknown &&
+        error.kind !== 'rate_limited' &&
+        error.kind !== 'idempotency'
+      ) {
         // Stripe refused: nothing was refunded; the row stops holding money.
         await this.settle(row.id, null, 'failed', error.code);
         throw ApiError.fromStripe(error);
       }
-      // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook says.
+      // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook or the
+      // janitor settles it.
       return toRefundDto(row);
     }
     // The status (and the payment's partially_refunded / refunded) follows from the refund webhooks.
