@@ -74,9 +74,14 @@ export class CreatePaymentHandler {
         { param: 'amount' },
       );
     }
-    const method = await this.methods.attachedOf(command.accountId, command.paymentMethodId).catch(() => {
-      throw new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
-    });
+    const method = await this.methods
+      .attachedOf(command.accountId, command.paymentMethodId)
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.code === 'not_found') {
+          throw new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
+        }
+        throw error;
+      });
     const customer = await this.accounts.ensureStripeCustomer(command.accountId);
     const now = this.clock.now();
     const metadata = { ...(command.metadata ?? {}) };
