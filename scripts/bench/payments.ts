@@ -1,0 +1,227 @@
+/**
+ * `node dist/scripts/bench/payments.js` (after `npm run build`): one-time payments on this machine, not a
+ * test. Starts the compiled service as two processes (APP_ROLE=api, APP_ROLE=worker) against the local
+ * PostgreSQL and Redis (database billing_bench_payments, Redis db 4, a fresh queue prefix) and the Stripe
+ * emulator in this process behind a timing proxy (every API call the service makes is timed there).
+ * Then BENCH_CLIENTS closed-loop clients (default 100) create payments with distinct Idempotency-Keys
+ * for BENCH_SECONDS (default 30) and it prints throughput, p50/p99, errors, and the share of request
+ * time spent waiting on the emulator. Targets (issue 5): no errors, p99 < 500 ms at 100 clients.
+ * Bounded in time; loopback traffic only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_payments';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
+const WEBHOOK_SECRET = 'whsec_bench_payments_0123456789';
+const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
+
+async function ensureDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** A pass-through proxy in front of the emulator that sums the time of every call. */
+function timingProxy(target: URL): Promise<{ url: string; waitedMs: () => number; close: () => void }> {
+  let waited = 0;
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => {
+          waited += performance.now() - started;
+        });
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({ url: `http://127.0.0.1:${port}`, waitedMs: () => waited, close: () => server.close() });
+    }),
+  );
+}
+
+function spawnService(role: 'api' | 'worker', env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/apps/billing-api/src/main.js'], {
+    env: { ...process.env, ...env, APP_ROLE: role },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = role === 'api' ? /listening on (http:\/\/\S+)/ : /billing-worker started/;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${role} did not start in 60 s`)), 60_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+const token = (claims: Record<string, string>, sub: string) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+
+await ensureDatabase(DATABASE_URL);
+const apiPort = await freePort();
+const base = `http://127.0.0.1:${apiPort}`;
+const emulator = await startEmulator({
+  port: 0,
+  webhookUrl: `${base}/webhooks/stripe`,
+  webhookSecret: WEBHOOK_SECRET,
+});
+const proxy = await timingProxy(new URL(emulator.url));
+const env = {
+  NODE_ENV: 'test',
+  PORT: String(apiPort),
+  HOST: '127.0.0.1',
+  DATABASE_URL,
+  DB_MIGRATE: 'true',
+  REDIS_URL,
+  QUEUE_PREFIX: `bench-payments-${randomUUID().slice(0, 8)}`,
+  JWT_SECRET,
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_IP_PER_MINUTE: '100000000',
+  RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
+  STRIPE_API_BASE: proxy.url,
+  STRIPE_SECRET_KEY: STRIPE_KEY,
+  STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+};
+const api = await spawnService('api', env);
+const worker = await spawnService('worker', { ...env, PORT: '0' });
+try {
+  const admin = await token({ role: 'admin' }, 'bench-admin');
+  const created = await fetch(`${base}/v1/admin/accounts`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${admin}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomUUID(),
+    },
+    body: JSON.stringify({
+      name: 'Bench payments',
+      billingEmail: 'b@bench.test',
+      owner: { userId: 'bench-owner', email: 'o@bench.test' },
+    }),
+  });
+  const account = (await created.json()) as { id: string };
+  const owner = await token({ role: 'owner', account_id: account.id }, 'bench-owner');
+  const headers = { authorization: `Bearer ${owner}`, 'content-type': 'application/json' };
+  const setup = await fetch(`${base}/v1/payment-methods/setup-intents`, {
+    method: 'POST',
+    headers: { authorization: headers.authorization },
+  });
+  if (setup.status !== 201) throw new Error(`setup intent answered ${setup.status}: ${await setup.text()}`);
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const customer = (
+    await db.query<{ id: string | null }>('SELECT stripe_customer_id AS id FROM accounts WHERE id = $1', [
+      account.id,
+    ])
+  ).rows[0]?.id;
+  await db.end();
+  if (!customer) throw new Error('no customer');
+  const attached = (await (
+    await fetch(`${emulator.url}/v1/payment_methods/pm_card_visa/attach`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${STRIPE_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `customer=${customer}`,
+    })
+  ).json()) as { id: string };
+  for (let i = 0; ; i++) {
+    const list = (await (await fetch(`${base}/v1/payment-methods`, { headers })).json()) as {
+      data: unknown[];
+    };
+    if (list.data.length > 0) break;
+    if (i > 200) throw new Error('payment method not mirrored');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  const waitedBefore = proxy.waitedMs();
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  let busyMs = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        let outcome = 'network_error';
+        try {
+          const res = await fetch(`${base}/v1/payments`, {
+            method: 'POST',
+            headers: { ...headers, 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: attached.id }),
+          });
+          await res.arrayBuffer();
+          outcome = String(res.status);
+        } catch {
+          // counted below
+        }
+        const ms = performance.now() - t0;
+        busyMs += ms;
+        latencies.push(ms);
+        if (outcome !== '201') errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const waited = proxy.waitedMs() - waitedBefore;
+  process.stdout.write(
+    [
+      `bench:payments ${CLIENTS} clients, ${SECONDS} s, distinct keys`,
+      `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s)`,
+      `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+      `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
+      `  waiting on the emulator: ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  api.kill('SIGTERM');
+  worker.kill('SIGTERM');
+  proxy.close();
+  await emulator.close();
+}
