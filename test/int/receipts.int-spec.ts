@@ -32,6 +32,8 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
   let stripe: Stripe;
   let admin: string;
   const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  // Only this suite's accounts: other suites share the database and leave their own outbox rows.
+  const accountIds: string[] = [];
 
   beforeAll(async () => {
     smtp = new TestSmtpServer();
@@ -66,6 +68,7 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
   async function account(locale: string, timeZone: string): Promise<{ accountId: string; customer: string }> {
     const billingEmail = `billing-${randomUUID().slice(0, 8)}@example.test`;
     const accountId = await createAccountWith(t.url, admin, { locale, timeZone, billingEmail });
+    accountIds.push(accountId);
     const customer = await stripe.customers.create({
       email: billingEmail,
       metadata: { account_id: accountId },
@@ -99,7 +102,8 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
     await until(async () => {
       const counts = await queue.getJobCounts();
       const pending = await t.db.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending'`,
+        `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND account_id = ANY($1)`,
+        [accountIds],
       );
       return counts.waiting + counts.active + counts.delayed === 0 && pending[0]?.n === 0;
     }, 'the notification outbox drained');
