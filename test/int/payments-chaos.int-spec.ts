@@ -60,14 +60,20 @@ describe('payments under emulator failure injection', () => {
     '%s -> 202 unknown, then the janitor settles it with one PaymentIntent',
     async (_name, switches) => {
       await chaos(switches);
-      const res = await http<PaymentBody>(w.t.url, 'POST', '/v1/payments', {
+      const key = randomUUID();
+      const request = {
         token: a.owner,
         body: { amount: 1234, currency: 'usd', paymentMethodId: visa },
-        headers: { 'idempotency-key': randomUUID() },
-      });
+        headers: { 'idempotency-key': key },
+      };
+      const res = await http<PaymentBody>(w.t.url, 'POST', '/v1/payments', request);
       await chaos({ reset: true });
       expect(res.status).toBe(202);
       expect(res.body.status).toBe('unknown');
+      // A client retry with the same key replays the first answer, status included.
+      const replay = await http<PaymentBody>(w.t.url, 'POST', '/v1/payments', request);
+      expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
+      expect(replay.body).toEqual(res.body);
       // A timed-out request may still be running at the emulator: the janitor runs until it is settled.
       await until(
         async () => {

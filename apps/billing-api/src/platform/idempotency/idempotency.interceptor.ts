@@ -96,7 +96,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       else await this.store.release(ref);
       throw error;
     }
+    // A status the handler set on the reply itself (e.g. 202 for an outcome still unknown) wins; Fastify's
+    // untouched default is 200, after which Nest applies @HttpCode or its per-method default.
+    const explicit = reply.statusCode !== 200 ? reply.statusCode : undefined;
     const status =
+      explicit ??
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);
     // Stored as the client will see it: plain JSON.

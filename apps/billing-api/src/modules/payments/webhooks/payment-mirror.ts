@@ -301,7 +301,9 @@ export class PaymentMirror {
     if (input) await this.move(row, input, ctx);
     if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
     row.amount = values.amount;
-    row.amountReceived = values.amountReceived;
+    // A PaymentIntent's amount_received only grows: a late event carrying an older state (e.g.
+    // payment_intent.created after the API saw the success) must not lower what was captured.
+    row.amountReceived = Math.max(row.amountReceived, values.amountReceived);
     row.stripeCustomerId = values.stripeCustomerId ?? row.stripeCustomerId;
     row.description = values.description ?? row.description;
     row.orderReference = row.orderReference ?? values.orderReference;
