@@ -1,4 +1,5 @@
-// Once per test run: a fresh, empty test database and an empty Redis test database. Plain JavaScript
+// Once per test run: a fresh, empty test database (and none of the last run's per-file ones) and an empty
+// Redis test database. Plain JavaScript
 // because Jest loads global setup outside its module system. The schema is created by the apps the
 // tests start, through the same locked migrations production runs (DB_MIGRATE=true in test-env.ts).
 import { Redis } from 'ioredis';
@@ -19,6 +20,11 @@ export default async function globalSetup() {
   try {
     await client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${dbName}`);
+    // The per-file databases of the last run (see test/support/test-env.ts).
+    const old = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+      `${dbName}\\_f%`,
+    ]);
+    for (const row of old.rows) await client.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
   } finally {
     await client.end();
   }

@@ -11,7 +11,7 @@ import { AppConfig } from '../../apps/billing-api/src/platform/config/app-config
 import { createRootLogger, PinoNestLogger } from '../../apps/billing-api/src/platform/logging/logger.js';
 import type { AppRole } from '../../apps/billing-api/src/platform/config/environment.js';
 import type { Role } from '../../apps/billing-api/src/platform/auth/principal.js';
-import { TEST_JWT_SECRET, testEnv } from './test-env.js';
+import { ensureTestDatabase, TEST_JWT_SECRET, testEnv } from './test-env.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -34,6 +34,7 @@ export interface TestAppOptions {
 /** Boots the real application (real PostgreSQL, Redis, HTTP on a random port) with a controllable clock. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock(new Date());
+  await ensureTestDatabase();
   const env = testEnv(options.env);
   let builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ role: options.role ?? 'all', env })],
