@@ -24,4 +24,25 @@ export class JobQueue {
     const queue = this.queueFor(name) as Queue<JobEnvelope<N>>;
     return queue.add(name, envelope, { ...JOBS[name].options, ...options });
   }
+
+  /**
+   * For sweepers of outbox tables: enqueues the job unless one with this id is still waiting, delayed,
+   * paused or running. A finished job with the same id would make Bull ignore the add, so it is removed
+   * first.
+   */
+  async ensureQueued<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    jobId: string,
+  ): Promise<'queued' | 'already_queued'> {
+    const existing = await this.queueFor(name).getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'paused')
+        return 'already_queued';
+      await existing.remove();
+    }
+    await this.enqueue(name, payload, { jobId });
+    return 'queued';
+  }
 }

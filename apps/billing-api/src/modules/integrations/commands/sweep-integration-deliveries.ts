@@ -21,15 +21,10 @@ export class SweepIntegrationDeliveries {
       `SELECT id FROM integration_deliveries WHERE status = 'pending' AND updated_at < $1 ORDER BY created_at LIMIT $2`,
       [before, limit],
     );
-    const queue = this.jobs.queueFor('integrations.deliver');
     let requeued = 0;
     for (const { id } of rows) {
-      const existing = await queue.getJob(id);
-      const state = existing ? await existing.getState() : null;
-      if (state === 'waiting' || state === 'active' || state === 'delayed') continue;
-      if (existing) await existing.remove();
-      await this.jobs.enqueue('integrations.deliver', { deliveryId: id }, { jobId: id });
-      requeued += 1;
+      if ((await this.jobs.ensureQueued('integrations.deliver', { deliveryId: id }, id)) === 'queued')
+        requeued += 1;
     }
     return { requeued };
   }

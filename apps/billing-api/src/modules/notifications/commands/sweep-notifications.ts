@@ -26,16 +26,10 @@ export class SweepNotifications {
       `SELECT id FROM notifications WHERE status = 'pending' AND updated_at < $1 ORDER BY created_at LIMIT $2`,
       [before, limit],
     );
-    const queue = this.jobs.queueFor('notifications.send');
     let requeued = 0;
     for (const { id } of rows) {
-      const existing = await queue.getJob(id);
-      const state = existing ? await existing.getState() : null;
-      if (state === 'waiting' || state === 'active' || state === 'delayed') continue;
-      // A finished job with this id blocks a new add: drop it first.
-      if (existing) await existing.remove();
-      await this.jobs.enqueue('notifications.send', { notificationId: id }, { jobId: id });
-      requeued += 1;
+      if ((await this.jobs.ensureQueued('notifications.send', { notificationId: id }, id)) === 'queued')
+        requeued += 1;
     }
     return { requeued };
   }
