@@ -32,6 +32,7 @@ describe('JobQueue.ensureQueued (the outbox sweepers rely on it)', () => {
     await first?.finished();
     expect(await jobs.ensureQueued('maintenance.purge-idempotency-keys', {}, id)).toBe('queued');
     const second = await jobs.queueFor('maintenance.purge-idempotency-keys').getJob(id);
-    await expect(second?.finished()).resolves.toEqual({ deleted: expect.any(Number) as number });
+    const result = (await second?.finished()) as { deleted: number };
+    expect(Number.isSafeInteger(result.deleted)).toBe(true);
   });
 });
