@@ -69,7 +69,7 @@ await check('a malformed variable stops start-up with a message naming it', asyn
 });
 
 await check(
-  'api, worker and all roles boot; readiness and Swagger answer; SIGTERM stops each cleanly',
+  'api, worker and all roles boot; readiness, Swagger and a CLI token work; SIGTERM stops each cleanly',
   async () => {
     const all = run({ ...base, APP_ROLE: 'all', PORT: '0', HOST: '127.0.0.1' });
     const url = await until(
@@ -99,6 +99,16 @@ await check(
       assert(doc.components?.securitySchemes?.bearer?.scheme === 'bearer', 'Swagger has no bearer scheme');
       const ui = await fetch(`${url}/docs`);
       assert(ui.status === 200, `/docs answered ${ui.status}`);
+      // The development token CLI signs what the service verifies.
+      const token = execFileSync(process.execPath, ['dist/scripts/token.js', '--role', 'admin'], {
+        env: { PATH: process.env.PATH, NODE_ENV: 'test' },
+      })
+        .toString()
+        .trim();
+      const listed = await fetch(`${url}/v1/admin/accounts`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert(listed.status === 200, `a token from npm run token was refused: ${listed.status}`);
     } finally {
       for (const p of [all, worker, api]) p.child.kill('SIGTERM');
     }
