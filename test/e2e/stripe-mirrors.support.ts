@@ -1,5 +1,5 @@
+import { freePort } from '../support/stripe-world.js';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import type Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
 import {
@@ -22,14 +22,6 @@ export function seeded(seed: number): () => number {
     x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { inflateSync } from 'node:zlib';
 import { SMTPServer } from 'smtp-server';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
+import { http } from '../support/test-app.js';
 import { SECRET } from './webhooks.support.js';
 
 /** Helpers of the notifications, receipts and integrations suites. */
@@ -182,54 +180,19 @@ export async function createAccountWith(
 export const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
 
 /** The app (role all) fed by an in-process emulator's signed webhooks, with an SMTP test server. */
-export interface PaymentsStack {
-  kit: TestEmulator;
-  t: TestApp;
+export interface PaymentsStack extends StripeWorld {
   smtp: TestSmtpServer;
-  stripe: Stripe;
-  admin: string;
-  close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startPaymentsStack(env: Record<string, string> = {}): Promise<PaymentsStack> {
-  const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
   const smtp = new TestSmtpServer();
   const smtpUrl = await smtp.start();
-  const port = await freePort();
-  const kit = await startTestEmulator({
-    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
-    webhookSecret: SECRET,
-  });
-  const t = await startTestApp({
-    role: 'all',
-    env: {
-      STRIPE_API_BASE: kit.emulator.url,
-      STRIPE_SECRET_KEY: key,
-      STRIPE_WEBHOOK_SECRETS: SECRET,
-      SMTP_URL: smtpUrl,
-      ...env,
-    },
-  });
-  const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
-  await proxy.start(port);
+  const world = await startStripeWorld({ env: { SMTP_URL: smtpUrl, ...env }, secret: SECRET });
   return {
-    kit,
-    t,
+    ...world,
     smtp,
-    stripe: kit.client({ key }).stripe,
-    admin: await tokenFor({ sub: 'admin-1', role: 'admin' }),
     close: async () => {
-      await proxy.stop();
-      await t.close();
-      await kit.close();
+      await world.close();
       await smtp.close();
     },
   };

@@ -1,61 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
+import { http, tokenFor } from '../support/test-app.js';
 import { createAccount, SECRET, until } from './webhooks.support.js';
 
 /** The payments suites' world: emulator -> signed webhooks -> the real app (api + worker). */
-export interface PaymentsWorld {
-  kit: TestEmulator;
-  t: TestApp;
-  stripe: Stripe;
-  key: string;
-  admin: string;
-  close(): Promise<void>;
-}
+export type PaymentsWorld = StripeWorld;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export async function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
-  const port = await freePort();
-  const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const kit = await startTestEmulator({
-    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
-    webhookSecret: SECRET,
-  });
-  const t = await startTestApp({
-    role: 'all',
-    env: {
-      STRIPE_API_BASE: kit.emulator.url,
-      STRIPE_SECRET_KEY: key,
-      STRIPE_WEBHOOK_SECRETS: SECRET,
-      ...env,
-    },
-  });
-  const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
-  await proxy.start(port);
-  const { stripe } = kit.client({ key });
-  const admin = await tokenFor({ sub: 'admin-1', role: 'admin' });
-  return {
-    kit,
-    t,
-    stripe,
-    key,
-    admin,
-    close: async () => {
-      await proxy.stop();
-      await t.close();
-      await kit.close();
-    },
-  };
+export function startPaymentsWorld(env: Record<string, string> = {}): Promise<PaymentsWorld> {
+  return startStripeWorld({ env, secret: SECRET });
 }
 
 export interface TestAccount {

@@ -1,8 +1,8 @@
+import { freePort } from '../support/stripe-world.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import type Stripe from 'stripe';
 import { PaymentEventsHandler } from '../../apps/billing-api/src/modules/payments/webhooks/payment-events.handler.js';
 import { ReceiptsFacade } from '../../apps/billing-api/src/modules/receipts/receipts.facade.js';
@@ -13,14 +13,6 @@ import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.
 import { createAccountWith, pdfText, plain, TestSmtpServer } from './notifications.support.js';
 import { about, eventsOf, HandlerRunner, only } from './stripe-mirrors.support.js';
 import { deliver, SECRET, until } from './webhooks.support.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // The whole path: the emulator delivers real signed events to the app, the payments mirror issues the
 // receipt in the webhook transaction, the outbox job sends the e-mail to a real SMTP server.

@@ -1,18 +1,10 @@
+import { freePort } from '../support/stripe-world.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import { accountMirror, createAccount, SECRET, until } from './webhooks.support.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // Real signed deliveries: the emulator creates and changes customers and delivers every event (some
 // twice, in random order) to the app's /webhooks/stripe; the mirror must end equal to Stripe's state.

@@ -1,8 +1,8 @@
+import { freePort } from '../support/stripe-world.js';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { ManualClock } from '../../apps/billing-api/src/platform/clock/clock.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -22,14 +22,6 @@ import {
 } from './webhooks.support.js';
 
 const MAIN = 'dist/apps/billing-api/src/main.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const started: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import type Stripe from 'stripe';
+import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
+import { TcpProxy } from './tcp-proxy.js';
+import { startTestApp, tokenFor, type TestApp } from './test-app.js';
+
+/** A loopback port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The secret the emulator signs its webhooks with in these worlds. */
+export const WORLD_WEBHOOK_SECRET = 'whsec_test_world_secret';
+
+/** The real app (api + worker) fed by an in-process emulator's signed webhooks. */
+export interface StripeWorld {
+  kit: TestEmulator;
+  t: TestApp;
+  stripe: Stripe;
+  key: string;
+  admin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the emulator delivering to a port that is only known once the app listens: the emulator gets
+ * a free port up front, and a TCP proxy on it forwards to the app's random port.
+ */
+export async function startStripeWorld(
+  options: { env?: Record<string, string>; secret?: string } = {},
+): Promise<StripeWorld> {
+  const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
+  const port = await freePort();
+  const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
+  const kit = await startTestEmulator({
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
+    webhookSecret: secret,
+  });
+  const t = await startTestApp({
+    role: 'all',
+    env: {
+      STRIPE_API_BASE: kit.emulator.url,
+      STRIPE_SECRET_KEY: key,
+      STRIPE_WEBHOOK_SECRETS: secret,
+      ...options.env,
+    },
+  });
+  const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
+  await proxy.start(port);
+  return {
+    kit,
+    t,
+    stripe: kit.client({ key }).stripe,
+    key,
+    admin: await tokenFor({ sub: 'admin-1', role: 'admin' }),
+    close: async () => {
+      await proxy.stop();
+      await t.close();
+      await kit.close();
+    },
+  };
+}
