@@ -1,21 +1,37 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AfterCommit } from './after-commit.js';
+import { ChangeNotificationPreferenceHandler } from './commands/change-notification-preference/change-notification-preference.handler.js';
 import { SendNotificationHandler } from './commands/send-notification/send-notification.handler.js';
 import { SweepNotifications } from './commands/sweep-notifications.js';
 import { SendNotificationProcessor, SweepNotificationsProcessor } from './jobs/notification.processors.js';
+import { NotificationPreferencesController } from './http/notification-preferences.controller.js';
+import { UnsubscribeBodyParser } from './http/unsubscribe-body.parser.js';
+import { UnsubscribeController } from './http/unsubscribe.controller.js';
 import { Mailer } from './mailer.js';
 import { NotificationsFacade } from './notifications.facade.js';
+import { NotificationPreferencesQueries } from './queries/notification-preferences.queries.js';
 
 /**
  * E-mail notifications (R-NOT): the outbox written in the caller's transaction, a Bull job per row
  * enqueued after commit, a sweeper for rows whose job was lost, and the SMTP sender. Global: the
- * payments and refunds webhook handlers put their e-mails in the outbox without importing it.
+ * payments and refunds webhook handlers put their e-mails in the outbox without importing it. Reminders
+ * can be unsubscribed (R-NOT-3): the one-click link in the mail and the account's preferences API.
  */
 @Global()
 @Module({
   imports: [AccountsModule],
-  providers: [AfterCommit, NotificationsFacade, Mailer, SendNotificationHandler, SweepNotifications],
+  controllers: [UnsubscribeController, NotificationPreferencesController],
+  providers: [
+    AfterCommit,
+    NotificationsFacade,
+    Mailer,
+    SendNotificationHandler,
+    SweepNotifications,
+    ChangeNotificationPreferenceHandler,
+    NotificationPreferencesQueries,
+    UnsubscribeBodyParser,
+  ],
   exports: [NotificationsFacade, AfterCommit, SendNotificationHandler, SweepNotifications],
 })
 export class NotificationsModule {}

@@ -1,4 +1,4 @@
-import type { AppRole, EnvironmentVariables } from './environment.js';
+import { type AppRole, DEV_UNSUBSCRIBE_SECRET, type EnvironmentVariables } from './environment.js';
 
 /**
  * The validated configuration as typed, grouped values. Inject `AppConfig` rather than reading
@@ -13,6 +13,8 @@ export class AppConfig {
     trustProxy: boolean;
     corsOrigins: string[];
     swaggerEnabled: boolean;
+    /** The service's public URL without a trailing slash (links in e-mails). */
+    publicBaseUrl: string;
   };
   readonly database: { url: string; poolSize: number; migrate: boolean };
   readonly redis: { url: string; queuePrefix: string };
@@ -43,8 +45,8 @@ export class AppConfig {
   };
   /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
   readonly metrics: { workerPort: number | null };
-  /** Outgoing e-mail: the SMTP transport and the sender (R-NOT-1). */
-  readonly notifications: { smtpUrl: string; emailFrom: string };
+  /** Outgoing e-mail: the SMTP transport, the sender (R-NOT-1) and the unsubscribe-link key (R-NOT-3). */
+  readonly notifications: { smtpUrl: string; emailFrom: string; unsubscribeSecret: string };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -60,6 +62,7 @@ export class AppConfig {
       trustProxy: e.TRUST_PROXY,
       corsOrigins: list(e.CORS_ORIGINS),
       swaggerEnabled: e.SWAGGER_ENABLED,
+      publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     };
     this.database = { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, migrate: e.DB_MIGRATE };
     this.redis = { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX };
@@ -95,7 +98,12 @@ export class AppConfig {
       sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
     };
     this.metrics = { workerPort: e.METRICS_PORT ?? null };
-    this.notifications = { smtpUrl: e.SMTP_URL, emailFrom: e.EMAIL_FROM };
+    this.notifications = {
+      smtpUrl: e.SMTP_URL,
+      emailFrom: e.EMAIL_FROM,
+      // validateEnvironment fills in the development secret outside production and refuses it in production.
+      unsubscribeSecret: e.NOTIFICATIONS_UNSUBSCRIBE_SECRET ?? DEV_UNSUBSCRIBE_SECRET,
+    };
   }
 
   get runsHttp(): boolean {

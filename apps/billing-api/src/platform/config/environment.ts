@@ -30,6 +30,7 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 export const DEV_STRIPE_SECRET_KEY = 'sk_test_emulator_dev';
 export const DEV_WEBHOOK_SECRET = 'whsec_dev_emulator_secret';
+export const DEV_UNSUBSCRIBE_SECRET = 'dev-only-unsubscribe-secret-change-me-0123456789';
 
 /**
  * Every environment variable the service reads (R-ARCH-6). `.env.example` documents each one; a missing
@@ -209,6 +210,16 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(3)
   EMAIL_FROM = 'Billing <billing@example.com>';
+
+  /** The service's public URL: links in e-mails (one-click unsubscribe, R-NOT-3) point here. */
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  /** HMAC key of the unsubscribe links in reminder e-mails (R-NOT-3); required in production. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  NOTIFICATIONS_UNSUBSCRIBE_SECRET?: string;
 }
 
 /** Turns class-validator errors into lines that name the variable, its value's problem and nothing secret. */
@@ -236,6 +247,11 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
       problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set in production');
     else env.JWT_SECRET = DEV_JWT_SECRET;
   }
+  if (!env.NOTIFICATIONS_UNSUBSCRIBE_SECRET) {
+    if (env.NODE_ENV === 'production')
+      problems.push('NOTIFICATIONS_UNSUBSCRIBE_SECRET: must be set in production (32+ characters)');
+    else env.NOTIFICATIONS_UNSUBSCRIBE_SECRET = DEV_UNSUBSCRIBE_SECRET;
+  }
   if (env.NODE_ENV === 'production') {
     if (env.JWT_SECRET === DEV_JWT_SECRET)
       problems.push('JWT_SECRET: the development secret is not allowed in production');
@@ -243,6 +259,8 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
       problems.push('STRIPE_SECRET_KEY: set a real Stripe key in production');
     if (env.STRIPE_WEBHOOK_SECRETS === DEV_WEBHOOK_SECRET)
       problems.push('STRIPE_WEBHOOK_SECRETS: set the signing secrets of your Stripe webhook endpoint');
+    if (env.NOTIFICATIONS_UNSUBSCRIBE_SECRET === DEV_UNSUBSCRIBE_SECRET)
+      problems.push('NOTIFICATIONS_UNSUBSCRIBE_SECRET: the development secret is not allowed in production');
   }
   if (!/^(sk|rk)_(test|live)_/.test(env.STRIPE_SECRET_KEY)) {
     problems.push('STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_');

@@ -24,6 +24,8 @@ export const PLATFORM_ERROR_CODES = [
   'internal_error',
   'service_unavailable',
   'invalid_signature',
+  'invalid_unsubscribe_token',
+  'template_not_unsubscribable',
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
@@ -48,6 +50,10 @@ export const API_ERROR_STATUS = {
   internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
   service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   invalid_signature: HttpStatus.BAD_REQUEST,
+  // Notification opt-outs (R-NOT-3): a forged or altered unsubscribe link; a transactional template
+  // (receipts, refunds, dunning), which is always sent and cannot be unsubscribed.
+  invalid_unsubscribe_token: HttpStatus.BAD_REQUEST,
+  template_not_unsubscribable: HttpStatus.UNPROCESSABLE_ENTITY,
   // Business refusals: 409 when the state of the account forbids it now, 422 when the request can never
   // succeed as asked, 400 for malformed amounts and currencies.
   invalid_transition: HttpStatus.CONFLICT,

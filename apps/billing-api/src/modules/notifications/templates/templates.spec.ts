@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
+import { verifyUnsubscribeToken } from '../unsubscribe/unsubscribe-token.js';
 import {
   formatDateTime,
   isTemplateName,
+  REMINDER_TEMPLATES,
   renderTemplate,
   TEMPLATES,
   unsubscribeHeaders,
+  unsubscribeUrl,
 } from './templates.js';
 
 const plain = (s: string): string => s.replace(/[\u00a0\u202f]/gu, ' ');
@@ -56,12 +59,23 @@ describe('e-mail templates', () => {
     expect(mail.subject).toMatch(/[￥¥]5,000/u);
   });
 
-  it('reminders carry List-Unsubscribe to the sender address; transactional mails none', () => {
-    expect(unsubscribeHeaders('card_expiring', 'Billing <billing@example.com>', 'acc-1')).toEqual({
-      'List-Unsubscribe': '<mailto:billing@example.com?subject=unsubscribe%20acc-1%20card_expiring>',
-    });
-    expect(unsubscribeHeaders('payment_succeeded', 'Billing <billing@example.com>', 'acc-1')).toEqual({});
-    expect(unsubscribeHeaders('refund_issued', 'billing@example.com', 'acc-1')).toEqual({});
+  it('reminders carry an RFC 8058 one-click List-Unsubscribe link (no mailto); transactional mails none', () => {
+    const secret = 'unit-test-unsubscribe-secret-0123456789abcdef';
+    const accountId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const link = { publicBaseUrl: 'https://billing.example.com/', secret, accountId };
+    const headers = unsubscribeHeaders('card_expiring', link);
+    expect(Object.keys(headers).sort()).toEqual(['List-Unsubscribe', 'List-Unsubscribe-Post']);
+    expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const match = /^<https:\/\/billing\.example\.com\/v1\/notifications\/unsubscribe\?token=([^>]+)>$/.exec(
+      headers['List-Unsubscribe'] ?? '',
+    );
+    expect(match).not.toBeNull();
+    expect(headers['List-Unsubscribe']).not.toContain('mailto:');
+    expect(verifyUnsubscribeToken(secret, match?.[1])).toEqual({ accountId, template: 'card_expiring' });
+    expect(unsubscribeUrl('card_expiring', link)).toBe(headers['List-Unsubscribe']?.slice(1, -1));
+    expect(unsubscribeHeaders('payment_succeeded', link)).toEqual({});
+    expect(unsubscribeHeaders('refund_issued', link)).toEqual({});
+    expect(REMINDER_TEMPLATES).toEqual(['card_expiring']);
     const mail = renderTemplate(
       'card_expiring',
       { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },

@@ -1,4 +1,5 @@
 import { formatMoney, money } from '@billing/domain';
+import { signUnsubscribeToken } from '../unsubscribe/unsubscribe-token.js';
 
 /**
  * E-mail templates as data (R-NOT-2): each has a kind (transactional mails are always sent and carry no
@@ -132,19 +133,42 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
   },
 };
 
+/** The reminders: the templates an account may unsubscribe from (R-NOT-3), in a stable order. */
+export const REMINDER_TEMPLATES: readonly TemplateName[] = (Object.keys(TEMPLATES) as TemplateName[])
+  .filter((name) => TEMPLATES[name].kind === 'reminder')
+  .sort();
+
+export function isReminder(name: TemplateName): boolean {
+  return TEMPLATES[name].kind === 'reminder';
+}
+
+export interface UnsubscribeLink {
+  /** PUBLIC_BASE_URL: where the service answers on the internet. */
+  publicBaseUrl: string;
+  /** NOTIFICATIONS_UNSUBSCRIBE_SECRET. */
+  secret: string;
+  accountId: string;
+}
+
+/** The public one-click unsubscribe URL of (account, template), with its signed token. */
+export function unsubscribeUrl(name: TemplateName, link: UnsubscribeLink): string {
+  const token = signUnsubscribeToken(link.secret, { accountId: link.accountId, template: name });
+  return `${link.publicBaseUrl.replace(/\/+$/, '')}/v1/notifications/unsubscribe?token=${token}`;
+}
+
 /**
- * The `List-Unsubscribe` header of a reminder (R-NOT-3): a mailto to the sender's address naming the
- * account and the template. Transactional mails (receipts, refunds, dunning) carry none.
+ * The unsubscribe headers of a reminder (R-NOT-3): RFC 8058 one-click, i.e. `List-Unsubscribe` with the
+ * signed HTTPS link and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, so that mail clients
+ * unsubscribe with one POST. There is deliberately no `mailto:` alternative: nothing reads or processes
+ * that mailbox, so such a request would be silently lost. Transactional mails (receipts, refunds,
+ * dunning) carry none: they are always sent.
  */
-export function unsubscribeHeaders(
-  name: TemplateName,
-  emailFrom: string,
-  accountId: string,
-): Record<string, string> {
-  if (TEMPLATES[name].kind !== 'reminder') return {};
-  const address = /<([^>]+)>/.exec(emailFrom)?.[1] ?? emailFrom.trim();
-  const subject = encodeURIComponent(`unsubscribe ${accountId} ${name}`);
-  return { 'List-Unsubscribe': `<mailto:${address}?subject=${subject}>` };
+export function unsubscribeHeaders(name: TemplateName, link: UnsubscribeLink): Record<string, string> {
+  if (!isReminder(name)) return {};
+  return {
+    'List-Unsubscribe': `<${unsubscribeUrl(name, link)}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
 }
 
 export function isTemplateName(value: string): value is TemplateName {

@@ -4,6 +4,7 @@ import { AccountStripeCustomer1763810001000 } from './1763810001000-account-stri
 import { StripeMirrors1763820000000 } from './1763820000000-stripe-mirrors.js';
 import { NotificationsReceipts1763850000000 } from './1763850000000-notifications-receipts.js';
 import { IntegrationEvents1763850001000 } from './1763850001000-integration-events.js';
+import { NotificationOptOuts1763860000000 } from './1763860000000-notification-opt-outs.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   StripeMirrors1763820000000,
   NotificationsReceipts1763850000000,
   IntegrationEvents1763850001000,
+  NotificationOptOuts1763860000000,
 ];

@@ -4,10 +4,12 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer } from '../../mailer.js';
-import { isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
+import { NotificationOptOutsRepository } from '../../persistence/notification-opt-outs.repository.js';
+import { isReminder, isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 
-export type SendResult = 'sent' | 'already_done' | 'missing' | 'failed';
+/** `suppressed`: a reminder the account unsubscribed from (R-NOT-3), marked so and never mailed. */
+export type SendResult = 'sent' | 'already_done' | 'missing' | 'failed' | 'suppressed';
 
 interface OutboxRow {
   id: string;
@@ -17,7 +19,7 @@ interface OutboxRow {
   locale: string | null;
   time_zone: string | null;
   payload: unknown;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sent' | 'failed' | 'suppressed';
 }
 
 const MAX_ERROR_LENGTH = 2000;
@@ -27,7 +29,8 @@ const MAX_ERROR_LENGTH = 2000;
  * message and is marked `sent` in the same transaction, so two jobs for one row never both send. The
  * one remaining window (SMTP accepted, then the commit is lost) can repeat a mail; the Message-ID is
  * stable per row so that receivers can drop the duplicate. A failure records the attempt and is
- * rethrown for Bull's backoff; on the last attempt the row is marked `failed`.
+ * rethrown for Bull's backoff; on the last attempt the row is marked `failed`. A reminder whose template
+ * the account opted out of is marked `suppressed` instead (R-NOT-3); transactional mails ignore opt-outs.
  */
 @Injectable()
 export class SendNotificationHandler {
@@ -58,6 +61,16 @@ export class SendNotificationHandler {
         if (!row) return 'missing';
         if (row.status !== 'pending') return 'already_done';
         if (!isTemplateName(row.template)) throw new Error(`unknown template ${row.template}`);
+        if (
+          isReminder(row.template) &&
+          (await NotificationOptOutsRepository.isOptedOut(manager, row.account_id, row.template))
+        ) {
+          await manager.query(
+            `UPDATE notifications SET status = 'suppressed', last_error = NULL, updated_at = $2 WHERE id = $1`,
+            [row.id, this.clock.now()],
+          );
+          return 'suppressed' as const;
+        }
         const recipient = row.recipient ?? account.billingEmail;
         const locale = row.locale ?? account.locale;
         const timeZone = row.time_zone ?? account.timeZone;
@@ -66,7 +79,11 @@ export class SendNotificationHandler {
           timeZone,
           accountName: account.name,
         });
-        const headers = unsubscribeHeaders(row.template, this.config.notifications.emailFrom, row.account_id);
+        const headers = unsubscribeHeaders(row.template, {
+          publicBaseUrl: this.config.http.publicBaseUrl,
+          secret: this.config.notifications.unsubscribeSecret,
+          accountId: row.account_id,
+        });
         const messageId = await this.mailer.send({
           to: recipient,
           subject: mail.subject,
