@@ -4,13 +4,17 @@
  * PostgreSQL and Redis (database billing_bench_payments, Redis db 4, a fresh queue prefix) and the Stripe
  * emulator in this process behind a timing proxy (every API call the service makes is timed there).
  * Then BENCH_CLIENTS closed-loop clients (default 100) create payments with distinct Idempotency-Keys
- * for BENCH_SECONDS (default 30) and it prints throughput, p50/p99, errors, and the share of request
- * time spent waiting on the emulator. Targets (issue 5): no errors, p99 < 500 ms at 100 clients.
+ * for BENCH_SECONDS (default 30) and it prints throughput, p50/p99, errors, the share of request time
+ * spent waiting on the emulator, our own overhead per request (its latency minus the Stripe time the
+ * api reports in `Server-Timing`), and the CPU each part used per payment (Linux /proc: the api, the
+ * worker and the PostgreSQL backends of the bench database; this process runs the emulator and the
+ * clients). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
  * Bounded in time; loopback traffic only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
@@ -95,6 +99,17 @@ function spawnService(role: 'api' | 'worker', env: Record<string, string>): Prom
   });
 }
 
+/** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 const token = (claims: Record<string, string>, sub: string) =>
   new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
@@ -177,9 +192,29 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
 
+  const backends = async (): Promise<number[]> => {
+    const probe = new pg.Client({ connectionString: DATABASE_URL });
+    await probe.connect();
+    const pids = (
+      await probe.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+    ).rows.map((r) => r.pid);
+    await probe.end();
+    return pids;
+  };
+  const cpu = async () => ({
+    api: cpuSeconds(api.pid),
+    worker: cpuSeconds(worker.pid),
+    postgres: (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    bench: cpuSeconds(process.pid),
+  });
+
   const latencies: number[] = [];
+  const overheads: number[] = [];
   const errors = new Map<string, number>();
   const waitedBefore = proxy.waitedMs();
+  const cpuBefore = await cpu();
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   let busyMs = 0;
@@ -196,6 +231,10 @@ try {
           });
           await res.arrayBuffer();
           outcome = String(res.status);
+          const stripeMs = Number(
+            /stripe;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? 0,
+          );
+          overheads.push(performance.now() - t0 - stripeMs);
         } catch {
           // counted below
         }
@@ -207,7 +246,11 @@ try {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = await cpu();
   latencies.sort((a, b) => a - b);
+  overheads.sort((a, b) => a - b);
+  const perPayment = (part: keyof typeof cpuAfter) =>
+    `${part} ${((1000 * (cpuAfter[part] - cpuBefore[part])) / Math.max(latencies.length, 1)).toFixed(1)}`;
   const waited = proxy.waitedMs() - waitedBefore;
   process.stdout.write(
     [
@@ -216,6 +259,8 @@ try {
       `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
       `  waiting on the emulator: ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
+      `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,
+      `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'bench'] as const).map(perPayment).join(', ')} (bench = emulator + clients)`,
       '',
     ].join('\n'),
   );

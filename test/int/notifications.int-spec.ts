@@ -89,9 +89,11 @@ describe('notifications: outbox -> Bull -> SMTP', () => {
       }),
     ).rejects.toThrow('rollback');
     const mail = await s.smtp.waitFor((m) => m.to.includes(a.billingEmail), 'the reminder');
-    expect(mail.headers['list-unsubscribe']).toBe(
-      `<mailto:billing@example.com?subject=unsubscribe%20${a.accountId}%20card_expiring>`,
+    // RFC 8058 one-click unsubscribe (the opt-out itself is tested in notifications-unsubscribe).
+    expect(mail.headers['list-unsubscribe']).toMatch(
+      /^<http:\/\/localhost:3000\/v1\/notifications\/unsubscribe\?token=[\w-]+\.[\w-]+>$/,
     );
+    expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
     expect(mail.text).toContain('December 2026');
     // Marked sent once the SMTP server took it (the row commits just after the server answers).
     const rows = await until(async () => {

@@ -11,6 +11,8 @@ export interface Actor {
 export interface RequestContextData {
   correlationId: string;
   actor: Actor;
+  /** Milliseconds this request or job spent waiting on Stripe (reported in `Server-Timing`). */
+  stripeMs?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContextData>();
@@ -31,6 +33,11 @@ export const RequestContext = {
   },
   actor(): Actor {
     return storage.getStore()?.actor ?? { type: 'system', id: null };
+  },
+  /** Adds the duration of one Stripe call to the current request's total. */
+  addStripeTime(ms: number): void {
+    const store = storage.getStore();
+    if (store) store.stripeMs = (store.stripeMs ?? 0) + ms;
   },
   /** Marks the current context's actor once the request is authenticated. */
   setActor(actor: Actor): void {

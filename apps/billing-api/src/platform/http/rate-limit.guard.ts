@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/auth.decorators.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiError } from './api-error.js';
-import { RateLimiter } from './rate-limiter.js';
+import { type RateLimitCheck, RateLimiter } from './rate-limiter.js';
 
 export const SKIP_RATE_LIMIT = 'billing:skip-rate-limit';
 /** For health probes and Stripe's webhook deliveries, which must never be turned away. */
@@ -35,23 +35,23 @@ export class RateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const window = Math.floor(Date.now() / WINDOW_MS);
-    const checks: [string, number][] = [[`ip:${request.ip}:${window}`, this.config.rateLimit.ipPerMinute]];
+    const checks: RateLimitCheck[] = [
+      { key: `ip:${request.ip}:${window}`, limit: this.config.rateLimit.ipPerMinute },
+    ];
     const principal = request.principal;
     if (principal) {
       const subject = principal.accountId ?? `user:${principal.userId}`;
-      checks.push([`account:${subject}:${window}`, this.config.rateLimit.accountPerMinute]);
+      checks.push({ key: `account:${subject}:${window}`, limit: this.config.rateLimit.accountPerMinute });
     }
-    for (const [key, limit] of checks) {
-      const decision = await this.limiter.hit(key, limit, WINDOW_MS);
-      void reply.header('x-ratelimit-limit', String(limit));
-      void reply.header('x-ratelimit-remaining', String(decision.remaining));
-      if (!decision.allowed) {
-        void reply.header('retry-after', String(Math.ceil(decision.resetMs / 1000)));
-        throw new ApiError(
-          'rate_limited',
-          'Too many requests; slow down and retry after the time in Retry-After.',
-        );
-      }
+    const decision = await this.limiter.hit(checks, WINDOW_MS);
+    void reply.header('x-ratelimit-limit', String(decision.limit));
+    void reply.header('x-ratelimit-remaining', String(decision.remaining));
+    if (!decision.allowed) {
+      void reply.header('retry-after', String(Math.ceil(decision.resetMs / 1000)));
+      throw new ApiError(
+        'rate_limited',
+        'Too many requests; slow down and retry after the time in Retry-After.',
+      );
     }
     return true;
   }

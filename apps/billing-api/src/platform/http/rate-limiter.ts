@@ -2,15 +2,30 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.module.js';
 
-// One atomic round trip per check: a fixed-window counter per key and window.
+// One atomic round trip for all of a request's checks: a fixed-window counter per key, taken in order
+// and stopping at the first key over its limit (a request refused by its IP limit does not count
+// against its account). Returns the index of the deciding key, its hits and its remaining TTL.
 const SCRIPT = `
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {hits, redis.call('PTTL', KEYS[1])}
+local last = 0
+local hits = 0
+for i = 1, #KEYS do
+  last = i
+  hits = redis.call('INCR', KEYS[i])
+  if hits == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+  if hits > tonumber(ARGV[i + 1]) then break end
+end
+return {last, hits, redis.call('PTTL', KEYS[last])}
 `;
+
+export interface RateLimitCheck {
+  key: string;
+  limit: number;
+}
 
 export interface RateLimitDecision {
   allowed: boolean;
+  /** The limit that decided: the first one exceeded, else the last one checked. */
+  limit: number;
   remaining: number;
   /** Milliseconds until the window resets. */
   resetMs: number;
@@ -25,16 +40,31 @@ export class RateLimiter {
   private readonly logger = new Logger('RateLimit');
   private lastWarning = 0;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly redis: Redis & {
+    rateLimitHit(...args: (string | number)[]): Promise<[number, number, number]>;
+  };
 
-  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+  constructor(@Inject(REDIS) redis: Redis) {
+    // ioredis sends the script by EVALSHA and loads it once when Redis does not know it.
+    redis.defineCommand('rateLimitHit', { lua: SCRIPT });
+    this.redis = redis as RateLimiter['redis'];
+  }
+
+  /** Counts one hit against every check (in order, up to the first exceeded) in one Redis call. */
+  async hit(checks: readonly RateLimitCheck[], windowMs: number): Promise<RateLimitDecision> {
+    const last = checks[checks.length - 1];
+    if (!last) throw new Error('no rate-limit checks');
     try {
-      const [hits, ttl] = (await this.redis.eval(SCRIPT, 1, `ratelimit:${key}`, String(windowMs))) as [
-        number,
-        number,
-      ];
+      const [index, hits, ttl] = await this.redis.rateLimitHit(
+        checks.length,
+        ...checks.map((c) => `ratelimit:${c.key}`),
+        String(windowMs),
+        ...checks.map((c) => String(c.limit)),
+      );
+      const limit = checks[index - 1]?.limit ?? last.limit;
       return {
         allowed: hits <= limit,
+        limit,
         remaining: Math.max(0, limit - hits),
         resetMs: ttl > 0 ? ttl : windowMs,
       };
@@ -46,7 +76,7 @@ export class RateLimiter {
           `rate limiting skipped, Redis unavailable: ${e instanceof Error ? e.message : String(e)}`,
         );
       }
-      return { allowed: true, remaining: limit, resetMs: windowMs };
+      return { allowed: true, limit: last.limit, remaining: last.limit, resetMs: windowMs };
     }
   }
 }

@@ -61,6 +61,7 @@ export class StripeGateway {
    * and errors, which carry the correlation id of the current request or job.
    */
   async call<T>(operation: string, fn: (stripe: Stripe) => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
       return await fn(this.stripe);
     } catch (error) {
@@ -76,6 +77,8 @@ export class StripeGateway {
         'stripe call failed',
       );
       throw failure;
+    } finally {
+      RequestContext.addStripeTime(performance.now() - started);
     }
   }
 

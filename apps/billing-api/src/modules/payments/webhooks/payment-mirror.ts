@@ -25,6 +25,7 @@ import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
+import { updatePaymentRow } from '../persistence/update-payment-row.js';
 import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
 import {
   paymentInputForStatus,
@@ -84,7 +85,7 @@ export class PaymentMirror {
     if (decision === 'skip_stale') {
       if (options.checkoutSessionId && !row.checkoutSessionId) {
         row.checkoutSessionId = options.checkoutSessionId;
-        await manager.getRepository(PaymentOrmEntity).save(row);
+        await updatePaymentRow(manager, row);
         return 'applied';
       }
       return 'skipped_stale';
@@ -155,7 +156,7 @@ export class PaymentMirror {
     if (changed || moved) {
       row.updatedAt = this.clock.now();
       row.version += 1;
-      await repo.save(row);
+      await updatePaymentRow(ctx.manager, row);
     }
     if (row.status !== before) await this.statusChanged(row, before, ctx);
     return changed || moved;
@@ -176,7 +177,7 @@ export class PaymentMirror {
     if (charge.stripePaymentMethodId) row.stripePaymentMethodId = charge.stripePaymentMethodId;
     if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
     row.updatedAt = this.clock.now();
-    await repo.save(row);
+    await updatePaymentRow(ctx.manager, row);
     await this.receipts.completeMethod(ctx.manager, row.id, row.cardBrand, row.cardLast4);
     return 'applied';
   }
@@ -323,7 +324,7 @@ export class PaymentMirror {
     row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
     row.updatedAt = this.clock.now();
     row.version += 1;
-    await ctx.manager.getRepository(PaymentOrmEntity).save(row);
+    await updatePaymentRow(ctx.manager, row);
     if (row.status !== before) await this.statusChanged(row, before, ctx);
   }
 

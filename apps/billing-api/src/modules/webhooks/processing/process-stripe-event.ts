@@ -80,20 +80,20 @@ export class ProcessStripeEvent {
 
   async execute(eventId: string, options: { lastAttempt: boolean }): Promise<ProcessResult> {
     const claimedAt = this.clock.now();
-    // The claim is bookkeeping (visibility for the sweeper, the attempt count): it is committed without
-    // waiting for the WAL flush. Losing it in a database crash only reverts the row to its previous
+    // The claim is bookkeeping (visibility for the sweeper, the attempt count): one statement, committed
+    // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
+    // transaction, commit included). Losing it in a database crash only reverts the row to its previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
-    const claimed = await this.db.transaction(async (manager) => {
-      await manager.query('SET LOCAL synchronous_commit TO OFF');
-      return rows<{ attempts: number }>(
-        manager,
-        `UPDATE webhook_events
-            SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
-          WHERE id = $1 AND status IN ('pending', 'failed', 'processing')
-          RETURNING attempts`,
-        [eventId, claimedAt],
-      );
-    });
+    const claimed = await rows<{ attempts: number }>(
+      this.db,
+      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+       UPDATE webhook_events
+          SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
+         FROM async_commit
+        WHERE id = $1 AND status IN ('pending', 'failed', 'processing')
+        RETURNING attempts`,
+      [eventId, claimedAt],
+    );
     const attempts = claimed[0]?.attempts;
     if (attempts === undefined) {
       const exists = await rows(this.db, `SELECT 1 FROM webhook_events WHERE id = $1`, [eventId]);

@@ -16,6 +16,7 @@ import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentStatusHistoryOrmEntity } from '../../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+import { updatePaymentRow } from '../../persistence/update-payment-row.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
 import {
@@ -138,7 +139,7 @@ export class CreatePaymentHandler {
         manager,
       );
     });
-    return this.attempt(row.id);
+    return this.attempt(row.id, row);
   }
 
   /**
@@ -146,8 +147,9 @@ export class CreatePaymentHandler {
    * the janitor's way to settle an `unknown` or stale `pending` payment: the same key replays Stripe's
    * first answer, or creates the PaymentIntent when Stripe never saw the first request.
    */
-  async attempt(paymentId: string): Promise<CreatePaymentResult> {
-    const row = await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } });
+  async attempt(paymentId: string, loaded?: PaymentOrmEntity): Promise<CreatePaymentResult> {
+    const row =
+      loaded ?? (await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } }));
     let pi: Stripe.PaymentIntent;
     try {
       pi = await this.gateway.call('payment.create', (stripe) =>
@@ -300,7 +302,7 @@ export class CreatePaymentHandler {
       }
       row.updatedAt = this.clock.now();
       row.version += 1;
-      await repo.save(row);
+      await updatePaymentRow(manager, row);
       return toPaymentDto(toPaymentView(row));
     });
   }

@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { SignJWT } from 'jose';
+import { AppConfig } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
+import { InvalidTokenError, TokenVerifier } from './token-verifier.js';
+
+const SECRET = 'unit-test-jwt-secret-0123456789abcdef0123';
+
+const verifier = () => new TokenVerifier(new AppConfig(validateEnvironment({ JWT_SECRET: SECRET })));
+
+function sign(claims: Record<string, unknown>, expiresAt: number, secret = SECRET): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('user-1')
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(secret));
+}
+
+describe('TokenVerifier (R-API-2) and its cache of verified tokens', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('answers a repeated token from its cache, but never past the token expiry', async () => {
+    const start = new Date('2026-11-22T10:00:00Z');
+    jest.useFakeTimers({ now: start, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const v = verifier();
+    const token = await sign({ role: 'owner', account_id: 'acc-1' }, start.getTime() / 1000 + 30);
+    const principal = { userId: 'user-1', accountId: 'acc-1', role: 'owner' };
+    await expect(v.verify(token)).resolves.toEqual(principal);
+    jest.setSystemTime(start.getTime() + 29_000);
+    await expect(v.verify(token)).resolves.toEqual(principal);
+    jest.setSystemTime(start.getTime() + 31_000);
+    await expect(v.verify(token)).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it('never caches a rejection: a forged token fails every time, a valid one then passes', async () => {
+    const v = verifier();
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const forged = await sign({ role: 'admin' }, exp, 'another-secret-0123456789abcdef0123456789');
+    await expect(v.verify(forged)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(v.verify(forged)).rejects.toBeInstanceOf(InvalidTokenError);
+    // A valid member token whose payload is swapped for an admin one keeps a signature that no longer fits.
+    const member = await sign({ role: 'member', account_id: 'acc-1' }, exp);
+    await expect(v.verify(member)).resolves.toMatchObject({ role: 'member' });
+    const [header, payload, signature] = member.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<string, unknown>;
+    const elevated = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    await expect(v.verify(`${header}.${elevated}.${signature}`)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(v.verify(await sign({ role: 'admin' }, exp))).resolves.toMatchObject({ role: 'admin' });
+  });
+});
