@@ -5,7 +5,9 @@
  * that verifies the HMAC, inserts the inbox row and enqueues the Bull job, nothing else. Then:
  * 1. intake: signed `customer.updated` events (a customer of no account: verified, stored, queued, and
  *    processed to `ignored`) at rising concurrency, closed loop; events/s, p50/p99 acknowledgement;
- *    the floor at the same concurrency and the ratio ours/floor;
+ *    the floor at the same concurrency and the ratio ours/floor. Both servers are warmed up first with
+ *    BENCH_WARMUP events each (default 1,000, at 10 connections; not counted, rows truncated), so that
+ *    the first level compares JIT-compiled code on both sides rather than a cold start of ours;
  * 2. end to end: open loop at fixed rates; acknowledged events/s, drained events/s and the p99 lag from
  *    sending to `processed_at`;
  * 3. backlog: with the worker stopped, BENCH_BACKLOG events are stored and queued; a worker is started
@@ -27,6 +29,7 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? '10,50,100').split(',').map(Num
 const RATES = (process.env.BENCH_RATES ?? '100,200,400').split(',').map(Number);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 5000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const PHASE_DEADLINE_MS = 120_000;
 
 // ---------------------------------------------------------------------------------------------------
@@ -268,6 +271,14 @@ async function bench(): Promise<void> {
     //    the floor only stores and enqueues, so ours must not share the 2 cores with processing either.
     //    (The jobs queued here find no row after the TRUNCATE and finish at once when a worker runs.)
     await stop(worker.child);
+    if (WARMUP > 0) {
+      // Not measured: both servers answer WARMUP events before the first level.
+      await db.query('TRUNCATE webhook_events');
+      await closedLoop(ours, 10, WARMUP);
+      await db.query('TRUNCATE webhook_events');
+      await closedLoop(floorUrl, 10, WARMUP);
+      line(`warm-up: ${WARMUP} events to each server, not counted`);
+    }
     line(
       'intake (closed loop)         events/s    p50 ms    p99 ms  errors   floor ev/s  floor p99  ours/floor',
     );

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ReplayEventsHandler } from './commands/replay-events/replay-events.handler.js';
 import { StoreStripeEvent } from './commands/store-stripe-event.js';
 import { AdminWebhookEventsController } from './http/admin-webhook-events.controller.js';
-import { StripeWebhookController } from './http/stripe-webhook.controller.js';
+import { StripeWebhookRoute } from './http/stripe-webhook.route.js';
 import { SweepWebhookInboxProcessor } from './jobs/sweep-webhook-inbox.processor.js';
 import { WebhookEventsProcessor } from './jobs/webhook-events.processor.js';
 import { WebhooksBootstrap } from './jobs/webhooks.bootstrap.js';
@@ -17,9 +17,10 @@ import { WebhookEventQueries } from './queries/webhook-event.queries.js';
 import { WebhookMetrics } from './webhook.metrics.js';
 
 /**
- * Stripe webhooks (R-WH): the intake (verify -> inbox -> queue -> 200), the dispatcher that calls the one
- * `@HandlesStripeEvents` handler of each event type in one transaction with the inbox row, the sweeper,
- * and the admin API of the inbox. Queue consumers run only in worker processes.
+ * Stripe webhooks (R-WH): the intake (verify -> inbox -> queue -> 200; a Fastify route outside Nest's
+ * guard chain), the dispatcher that calls the one `@HandlesStripeEvents` handler of each event type in
+ * one transaction with the inbox row, the sweeper, and the admin API of the inbox. Queue consumers run
+ * only in worker processes.
  */
 @Module({})
 export class WebhooksModule {
@@ -27,8 +28,9 @@ export class WebhooksModule {
     return {
       module: WebhooksModule,
       imports: [DiscoveryModule, TypeOrmModule.forFeature([WebhookEventOrmEntity])],
-      controllers: [StripeWebhookController, AdminWebhookEventsController],
+      controllers: [AdminWebhookEventsController],
       providers: [
+        StripeWebhookRoute, // POST /webhooks/stripe, on Fastify directly (api and all roles)
         WebhookMetrics,
         InboxQueue,
         StoreStripeEvent,
