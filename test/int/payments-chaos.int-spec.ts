@@ -92,6 +92,26 @@ describe('payments under emulator failure injection', () => {
     30_000,
   );
 
+  it('Server-Timing tells the time spent waiting on Stripe from our own (seed 001)', async () => {
+    await chaos({ latencyMs: 200 });
+    const started = performance.now();
+    const res = await http<PaymentBody>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 1500, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    const elapsed = performance.now() - started;
+    await chaos({ reset: true });
+    expect(res.status).toBe(201);
+    const stripeMs = Number(/^stripe;dur=(\d+(?:\.\d+)?)$/.exec(res.headers.get('server-timing') ?? '')?.[1]);
+    expect(stripeMs).toBeGreaterThanOrEqual(200);
+    expect(stripeMs).toBeLessThanOrEqual(elapsed);
+    // A request that never calls Stripe carries no Stripe timing.
+    const list = await http(w.t.url, 'GET', '/v1/payments', { token: a.owner });
+    expect(list.status).toBe(200);
+    expect(list.headers.get('server-timing')).toBeNull();
+  }, 30_000);
+
   it('a payment left pending by a crash before Stripe was called is created by the janitor, once', async () => {
     const id = randomUUID();
     const createdAt = new Date(w.t.clock.now().getTime() - 3 * 60 * 1000);

@@ -35,6 +35,9 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
+    // Time spent waiting on Stripe, so that clients and benchmarks can tell it from our own (seed 001).
+    const stripeMs = RequestContext.current()?.stripeMs;
+    if (stripeMs !== undefined) void reply.header('server-timing', `stripe;dur=${stripeMs.toFixed(1)}`);
   });
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
+import { insertRowSql, queryRows, type Sql } from '../../platform/database/row-sql.js';
 import { RequestContext } from '../../platform/context/request-context.js';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
 import type { AuditEntryInput, AuditEntryView } from './contracts/audit-entry.js';
@@ -19,21 +20,34 @@ export class AuditFacade {
   ) {}
 
   async record(entry: AuditEntryInput, manager?: EntityManager): Promise<void> {
+    const target = manager ?? this.repository.manager;
+    await queryRows(target, this.recordSql(target, entry));
+  }
+
+  /**
+   * The audit record as a SQL fragment, for a use case that writes its change and the record in one
+   * statement (see platform/database/row-sql.ts); `onlyWith` names the CTE whose row the record describes.
+   */
+  recordSql(manager: EntityManager, entry: AuditEntryInput, onlyWith?: string): Sql {
     const actor = entry.actor ?? RequestContext.actor();
-    const repo = manager ? manager.getRepository(AuditLogOrmEntity) : this.repository;
-    await repo.insert({
-      occurredAt: this.clock.now(),
-      accountId: entry.accountId,
-      actorType: actor.type,
-      actorId: actor.id,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      before: (entry.before ?? null) as AuditLogOrmEntity['before'] & object,
-      after: (entry.after ?? null) as AuditLogOrmEntity['after'] & object,
-      reason: entry.reason ?? null,
-      correlationId: RequestContext.current()?.correlationId ?? null,
-    });
+    return insertRowSql(
+      manager,
+      AuditLogOrmEntity,
+      {
+        occurredAt: this.clock.now(),
+        accountId: entry.accountId,
+        actorType: actor.type,
+        actorId: actor.id,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        before: entry.before ?? null,
+        after: entry.after ?? null,
+        reason: entry.reason ?? null,
+        correlationId: RequestContext.current()?.correlationId ?? null,
+      },
+      onlyWith,
+    );
   }
 
   /** Newest first; stable order by id. */

@@ -5,6 +5,13 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import {
+  insertRowSql,
+  queryRows,
+  sql,
+  type Sql,
+  updateRowSql,
+} from '../../../../platform/database/row-sql.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
@@ -12,6 +19,7 @@ import { STRIPE_ERROR_CODES, StripeCallError } from '../../../../platform/stripe
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
+import type { AuditEntryInput } from '../../../audit/contracts/audit-entry.js';
 import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentStatusHistoryOrmEntity } from '../../persistence/payment-status-history.orm-entity.js';
@@ -119,26 +127,31 @@ export class CreatePaymentHandler {
       createdAt: now,
       updatedAt: now,
     };
-    await this.db.transaction(async (manager) => {
-      await manager.getRepository(PaymentOrmEntity).insert(row);
-      await this.recordChange(manager, row.id, null, 'pending', null);
-      await this.audit.record(
-        {
-          accountId: row.accountId,
-          action: 'payment.created',
-          entityType: 'payment',
-          entityId: row.id,
-          after: {
-            status: row.status,
-            amount: row.amount,
-            currency: row.currency,
-            paymentMethod: row.stripePaymentMethodId,
-            orderReference: row.orderReference,
+    // The row, its first status history line and its audit record: one statement, all or nothing.
+    const manager = this.db.manager;
+    await queryRows(
+      manager,
+      sql`WITH payment AS (${insertRowSql(manager, PaymentOrmEntity, row)} RETURNING id),
+        history AS (${this.historySql(manager, row.id, null, 'pending', null, 'payment')}),
+        audit AS (${this.audit.recordSql(
+          manager,
+          {
+            accountId: row.accountId,
+            action: 'payment.created',
+            entityType: 'payment',
+            entityId: row.id,
+            after: {
+              status: row.status,
+              amount: row.amount,
+              currency: row.currency,
+              paymentMethod: row.stripePaymentMethodId,
+              orderReference: row.orderReference,
+            },
           },
-        },
-        manager,
-      );
-    });
+          'payment',
+        )})
+      SELECT id FROM payment`,
+    );
     return this.attempt(row.id, row);
   }
 
@@ -176,30 +189,38 @@ export class CreatePaymentHandler {
       if (error.outcomeUnknown || error.kind === 'rate_limited' || error.kind === 'idempotency') {
         // The money may have moved, Stripe refused to look, or an earlier attempt with our key is still
         // in flight: settled later (janitor, webhooks), never failed.
-        const payment = await this.apply(paymentId, { status: 'unknown' });
+        const payment = await this.apply(paymentId, { status: 'unknown' }, loaded);
         return { payment, outcomeUnknown: true };
       }
-      await this.apply(paymentId, {
-        status: 'failed',
-        failureCode: error.code,
-        declineCode: error.detail.declineCode ?? null,
-        failureMessage: error.friendlyMessage,
-      });
+      await this.apply(
+        paymentId,
+        {
+          status: 'failed',
+          failureCode: error.code,
+          declineCode: error.detail.declineCode ?? null,
+          failureMessage: error.friendlyMessage,
+        },
+        loaded,
+      );
       const mapped = ApiError.fromStripe(error);
       throw new ApiError(mapped.code, mapped.message, {
         details: { ...(mapped.options.details ?? {}), payment_id: paymentId },
       });
     }
     const values = transformStripePaymentIntent(pi);
-    const payment = await this.apply(paymentId, {
-      status: values.status,
-      stripePaymentIntentId: pi.id,
-      amountReceived: values.amountReceived,
-      latestChargeId: values.latestChargeId,
-      failureCode: values.failureCode,
-      declineCode: values.declineCode,
-      failureMessage: values.failureMessage,
-    });
+    const payment = await this.apply(
+      paymentId,
+      {
+        status: values.status,
+        stripePaymentIntentId: pi.id,
+        amountReceived: values.amountReceived,
+        latestChargeId: values.latestChargeId,
+        failureCode: values.failureCode,
+        declineCode: values.declineCode,
+        failureMessage: values.failureMessage,
+      },
+      loaded,
+    );
     const nextAction = toNextAction(pi);
     if (payment.status === 'failed') {
       const code = STRIPE_ERROR_CODES.find((c) => c === values.declineCode || c === values.failureCode);
@@ -243,88 +264,145 @@ export class CreatePaymentHandler {
     }
   }
 
-  /** Applies an answer under the row lock, through the payment machine; an answer the webhooks already overtook is kept out. */
+  /**
+   * Applies Stripe's answer through the payment machine. With the row as this request wrote it
+   * (`expected`), the change, its history line and its audit record are one conditional statement
+   * (`version` unchanged); when a webhook got there first, or without `expected`, the row is locked
+   * and the answer applied to what it holds now. An answer the webhooks already overtook is kept out.
+   */
   private async apply(
     paymentId: string,
-    answer: {
-      status: PaymentStatus;
-      stripePaymentIntentId?: string;
-      amountReceived?: number;
-      latestChargeId?: string | null;
-      failureCode?: string | null;
-      declineCode?: string | null;
-      failureMessage?: string | null;
-    },
+    answer: StripeAnswer,
+    expected?: PaymentOrmEntity,
   ): Promise<PaymentDto> {
-    return this.db.transaction(async (manager) => {
-      const repo = manager.getRepository(PaymentOrmEntity);
-      const row = await repo.findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
-      const before = row.status;
-      if (answer.stripePaymentIntentId && row.stripePaymentIntentId === null) {
-        row.stripePaymentIntentId = answer.stripePaymentIntentId;
-      }
-      const input = paymentInputForStatus(answer.status, answer.declineCode ?? null);
-      const moved = input ? transitionPayment(row.status, input, this.clock.now()) : null;
-      // Not ok: a webhook already moved the payment past this answer (e.g. refunded); keep its state.
-      if (moved?.ok && moved.value.changed) {
-        row.status = moved.value.status;
-        if (answer.amountReceived !== undefined)
-          row.amountReceived = Math.max(row.amountReceived, answer.amountReceived);
-        if (answer.latestChargeId) row.latestChargeId = answer.latestChargeId;
-        if (row.status === 'failed') {
-          row.failureCode = answer.failureCode ?? null;
-          row.declineCode = answer.declineCode ?? null;
-          row.failureMessage = answer.failureMessage ?? null;
+    if (expected) {
+      const manager = this.db.manager;
+      const step = this.decide(expected, answer);
+      const moved = await queryRows<{ id: string }>(
+        manager,
+        sql`WITH moved AS (${updateRowSql(
+          manager,
+          PaymentOrmEntity,
+          step.row,
+          sql`id = ${paymentId} AND version = ${expected.version}`,
+        )} RETURNING id)${
+          step.changed
+            ? sql`,
+          history AS (${this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode, 'moved')}),
+          audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`
+            : sql``
         }
-        if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
-        await this.recordChange(
+        SELECT id FROM moved`,
+      );
+      if (moved.length > 0) return toPaymentDto(toPaymentView(step.row));
+    }
+    return this.db.transaction(async (manager) => {
+      const current = await manager
+        .getRepository(PaymentOrmEntity)
+        .findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      const step = this.decide(current, answer);
+      if (step.changed) {
+        await queryRows(
           manager,
-          row.id,
-          before,
-          row.status,
-          row.status === 'failed' ? row.declineCode : null,
+          this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode),
         );
-        await this.audit.record(
-          {
-            accountId: row.accountId,
-            action: 'payment.status_changed',
-            entityType: 'payment',
-            entityId: row.id,
-            before: { status: before },
-            after: {
-              status: row.status,
-              ...(row.failureCode ? { failureCode: row.failureCode } : {}),
-              ...(row.declineCode ? { declineCode: row.declineCode } : {}),
-            },
-          },
-          manager,
-        );
+        await this.audit.record(step.audit, manager);
       }
-      row.updatedAt = this.clock.now();
-      row.version += 1;
-      await updatePaymentRow(manager, row);
-      return toPaymentDto(toPaymentView(row));
+      await updatePaymentRow(manager, step.row);
+      return toPaymentDto(toPaymentView(step.row));
     });
   }
 
-  private async recordChange(
+  /** The row after Stripe's answer (a copy), and whether the status moved. */
+  private decide(
+    current: PaymentOrmEntity,
+    answer: StripeAnswer,
+  ): {
+    row: PaymentOrmEntity;
+    before: PaymentStatus;
+    changed: boolean;
+    declineCode: string | null;
+    audit: AuditEntryInput;
+  } {
+    const row = { ...current };
+    const before = row.status;
+    if (answer.stripePaymentIntentId && row.stripePaymentIntentId === null) {
+      row.stripePaymentIntentId = answer.stripePaymentIntentId;
+    }
+    const input = paymentInputForStatus(answer.status, answer.declineCode ?? null);
+    const moved = input ? transitionPayment(row.status, input, this.clock.now()) : null;
+    // Not ok: a webhook already moved the payment past this answer (e.g. refunded); keep its state.
+    const changed = moved?.ok === true && moved.value.changed;
+    if (moved?.ok && moved.value.changed) {
+      row.status = moved.value.status;
+      if (answer.amountReceived !== undefined)
+        row.amountReceived = Math.max(row.amountReceived, answer.amountReceived);
+      if (answer.latestChargeId) row.latestChargeId = answer.latestChargeId;
+      if (row.status === 'failed') {
+        row.failureCode = answer.failureCode ?? null;
+        row.declineCode = answer.declineCode ?? null;
+        row.failureMessage = answer.failureMessage ?? null;
+      }
+      if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
+    }
+    row.updatedAt = this.clock.now();
+    row.version += 1;
+    return {
+      row,
+      before,
+      changed,
+      declineCode: row.status === 'failed' ? row.declineCode : null,
+      audit: {
+        accountId: row.accountId,
+        action: 'payment.status_changed',
+        entityType: 'payment',
+        entityId: row.id,
+        before: { status: before },
+        after: {
+          status: row.status,
+          ...(row.failureCode ? { failureCode: row.failureCode } : {}),
+          ...(row.declineCode ? { declineCode: row.declineCode } : {}),
+        },
+      },
+    };
+  }
+
+  /** The status history line of a change (R-PAY-6), caused by the current actor. */
+  private historySql(
     manager: EntityManager,
     paymentId: string,
     from: PaymentStatus | null,
     to: PaymentStatus,
     declineCode: string | null,
-  ): Promise<void> {
+    onlyWith?: string,
+  ): Sql {
     const actor = RequestContext.actor();
-    await manager.getRepository(PaymentStatusHistoryOrmEntity).insert({
-      paymentId,
-      fromStatus: from,
-      toStatus: to,
-      causeType: actor.type,
-      causeId: actor.id,
-      declineCode,
-      at: this.clock.now(),
-    });
+    return insertRowSql(
+      manager,
+      PaymentStatusHistoryOrmEntity,
+      {
+        paymentId,
+        fromStatus: from,
+        toStatus: to,
+        causeType: actor.type,
+        causeId: actor.id,
+        declineCode,
+        at: this.clock.now(),
+      },
+      onlyWith,
+    );
   }
+}
+
+/** What Stripe (or its silence) said about a payment. */
+interface StripeAnswer {
+  status: PaymentStatus;
+  stripePaymentIntentId?: string;
+  amountReceived?: number;
+  latestChargeId?: string | null;
+  failureCode?: string | null;
+  declineCode?: string | null;
+  failureMessage?: string | null;
 }
 
 function toNextAction(pi: Stripe.PaymentIntent): NextActionDto | null {

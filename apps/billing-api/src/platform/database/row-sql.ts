@@ -1,0 +1,77 @@
+import sql, { join, raw, type Sql } from 'sql-template-tag';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+
+export { sql, join, raw, type Sql };
+
+/**
+ * SQL fragments for writing entity rows, composed into ONE statement where a use case writes several
+ * rows at once (e.g. a payment, its status history line and its audit record as data-modifying CTEs).
+ * Every statement is a round trip to PostgreSQL, and on the hot paths (issue 5 benchmark) round trips
+ * are most of our own CPU time. Columns and values come from the TypeORM entity metadata, so the
+ * entity stays the one description of its table (column names, and the driver applies its transformers
+ * and jsonb serialization).
+ * `sql-template-tag` numbers the parameters of nested fragments.
+ */
+function columnsOf<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  values: Partial<T>,
+  skipPrimary = false,
+): { names: Sql[]; values: unknown[] } {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const names: Sql[] = [];
+  const prepared: unknown[] = [];
+  for (const column of metadata.columns) {
+    if (!(column.propertyName in values) || (skipPrimary && column.isPrimary)) continue;
+    names.push(raw(driver.escape(column.databaseName)));
+    prepared.push(driver.preparePersistentValue(column.getEntityValue(values), column));
+  }
+  return { names, values: prepared };
+}
+
+function tableOf(manager: EntityManager, entity: EntityTarget<ObjectLiteral>): Sql {
+  const metadata = manager.connection.getMetadata(entity);
+  return raw(manager.connection.driver.escape(metadata.tableName));
+}
+
+/**
+ * `INSERT INTO <table> (<columns>) SELECT <values> [FROM <onlyWith>]`: with `onlyWith`, the row is written
+ * once per row of that CTE of the same statement, i.e. only when the step it describes happened.
+ */
+export function insertRowSql<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  values: Partial<T>,
+  onlyWith?: string,
+): Sql {
+  const { names, values: prepared } = columnsOf(manager, entity, values);
+  const from = onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``;
+  return sql`INSERT INTO ${tableOf(manager, entity)} (${join(names)}) SELECT ${join(prepared)}${from}`;
+}
+
+/** `UPDATE <table> SET <every given column but the primary key> WHERE <where>`. */
+export function updateRowSql<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  values: Partial<T>,
+  where: Sql,
+): Sql {
+  const { names, values: prepared } = columnsOf(manager, entity, values, true);
+  const assignments = names.map((name, i) => sql`${name} = ${prepared[i]}`);
+  return sql`UPDATE ${tableOf(manager, entity)} SET ${join(assignments)} WHERE ${where}`;
+}
+
+/** Runs a composed statement and returns its rows. */
+export async function queryRows<R>(manager: EntityManager, statement: Sql): Promise<R[]> {
+  const result: unknown = await manager.query(statement.text, statement.values);
+  // TypeORM answers UPDATE/DELETE with [rows, rowCount], everything else with the rows.
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  )
+    return result[0] as R[];
+  return result as R[];
+}
