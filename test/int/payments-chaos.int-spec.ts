@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CreatePaymentHandler } from '../../apps/billing-api/src/modules/payments/commands/create-payment/create-payment.handler.js';
+import { PaymentOrmEntity } from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
 import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/jobs/payments-janitor.processor.js';
 import { RefundsJanitor } from '../../apps/billing-api/src/modules/refunds/jobs/refunds-janitor.processor.js';
 import { tokenFor } from '../support/test-app.js';
@@ -137,6 +139,44 @@ describe('payments under emulator failure injection', () => {
     await janitor.run();
     expect(await intentsOf(id)).toHaveLength(1);
   }, 30_000);
+
+  it.each([
+    ['as written by this request: one version-checked statement', 0],
+    ['after a webhook moved the row first: applied under the row lock', 1],
+  ])("Stripe's answer to a payment %s", async (_name, concurrentChanges) => {
+    const id = randomUUID();
+    await w.t.db.query(
+      `INSERT INTO payments (id, account_id, stripe_customer_id, amount, currency, status, amount_received,
+         amount_refunded, metadata, stripe_payment_method_id, origin, version, created_at, updated_at)
+       VALUES ($1, $2, $3, 777, 'usd', 'pending', 0, 0, '{}', $4, 'api', 1, $5, $5)`,
+      [id, a.accountId, a.customerId, visa, w.t.clock.now()],
+    );
+    const written = await w.t.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id });
+    // Another writer (a webhook) bumps the version after this request wrote the row.
+    for (let i = 0; i < concurrentChanges; i++)
+      await w.t.db.query(`UPDATE payments SET version = version + 1 WHERE id = $1`, [id]);
+    // The PaymentIntent's own webhooks are held back so that only the writers above touch the row.
+    await chaos({ webhookDelayMs: 60_000 });
+    const result = await w.t.app.get(CreatePaymentHandler, { strict: false }).attempt(id, written);
+    expect(result.payment.status).toBe('succeeded');
+    const [row] = await w.t.db.query<{ status: string; version: number; stripe_payment_intent_id: string }[]>(
+      `SELECT status, version, stripe_payment_intent_id FROM payments WHERE id = $1`,
+      [id],
+    );
+    expect(row).toMatchObject({ status: 'succeeded', version: 2 + concurrentChanges });
+    expect(row?.stripe_payment_intent_id).toMatch(/^pi_/);
+    const history = await w.t.db.query<{ from_status: string; to_status: string }[]>(
+      `SELECT from_status, to_status FROM payment_status_history WHERE payment_id = $1 AND to_status = 'succeeded'`,
+      [id],
+    );
+    expect(history).toHaveLength(1);
+    const audit = await w.t.db.query<{ after: { status: string } }[]>(
+      `SELECT after FROM audit_log WHERE entity_id = $1 AND action = 'payment.status_changed'`,
+      [id],
+    );
+    expect(audit.map((r) => r.after.status)).toContain('succeeded');
+    await chaos({ reset: true });
+  });
 
   it('a refund whose Stripe call failed stays pending (holding its amount) and is sent once by the janitor', async () => {
     const paid = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
