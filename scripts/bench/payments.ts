@@ -222,7 +222,7 @@ try {
     Array.from({ length: CLIENTS }, async () => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
-        let outcome = 'network_error';
+        let outcome: string;
         try {
           const res = await fetch(`${base}/v1/payments`, {
             method: 'POST',
@@ -235,8 +235,9 @@ try {
             /stripe;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? 0,
           );
           overheads.push(performance.now() - t0 - stripeMs);
-        } catch {
-          // counted below
+        } catch (error) {
+          const cause = (error as { cause?: { code?: string } }).cause;
+          outcome = `network_error(${cause?.code ?? (error instanceof Error ? error.name : 'unknown')})`;
         }
         const ms = performance.now() - t0;
         busyMs += ms;
@@ -256,7 +257,7 @@ try {
     [
       `bench:payments ${CLIENTS} clients, ${SECONDS} s, distinct keys`,
       `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s)`,
-      `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+      `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
       `  waiting on the emulator: ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
       `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,

@@ -46,6 +46,12 @@ export interface DeliveryOptions {
   globalEndpoints: GlobalEndpoint[];
   /** How many delivery records to keep for `GET /_emulator/deliveries`. */
   keep: number;
+  /**
+   * Connections kept open to one endpoint (host and port); further deliveries wait for one. Stripe does
+   * not publish its figure; an unbounded number of new connections per delivery overflowed the
+   * receiving server's accept queue under load (issue 5 benchmark), which Stripe does not do.
+   */
+  maxConnectionsPerEndpoint: number;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
@@ -54,7 +60,11 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   timeoutMs: 10_000,
   globalEndpoints: [],
   keep: 10_000,
+  maxConnectionsPerEndpoint: 16,
 };
+
+/** Idle kept-alive connections are closed before a Node server's default 5 s keep-alive timeout. */
+const IDLE_CONNECTION_MS = 4000;
 
 interface Target {
   endpointId: string | null;
@@ -78,6 +88,7 @@ export class WebhookDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly requests = new Set<http.ClientRequest>();
   private readonly unsubscribe: () => void;
+  private readonly agents: { http: http.Agent; https: https.Agent };
   private pendingCount = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -88,6 +99,12 @@ export class WebhookDelivery {
     options: Partial<DeliveryOptions> = {},
   ) {
     this.options = { ...DEFAULT_DELIVERY_OPTIONS, ...options };
+    const pool = {
+      keepAlive: true,
+      maxSockets: this.options.maxConnectionsPerEndpoint,
+      timeout: IDLE_CONNECTION_MS,
+    };
+    this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
     this.unsubscribe = state.onEvent((account, event) => this.enqueue(account, event));
   }
 
@@ -129,6 +146,8 @@ export class WebhookDelivery {
     this.timers.clear();
     for (const request of this.requests) request.destroy();
     this.requests.clear();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
     this.pendingCount = 0;
     this.notifyIdle();
   }
@@ -232,7 +251,8 @@ export class WebhookDelivery {
       this.finishAttempt(account, event, record, target, payload, started, null, 'invalid URL');
       return;
     }
-    const transport = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    const transport = secure ? https : http;
     let settled = false;
     const settle = (status: number | null, error: string | null): void => {
       if (settled) return;
@@ -244,7 +264,7 @@ export class WebhookDelivery {
       url,
       {
         method: 'POST',
-        agent: false,
+        agent: secure ? this.agents.https : this.agents.http,
         headers: {
           'content-type': 'application/json; charset=utf-8',
           'content-length': Buffer.byteLength(payload),
