@@ -30,14 +30,15 @@ const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_payments_0123456789';
 const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
 
-async function ensureDatabase(url: string): Promise<void> {
+/** A fresh bench database for every run: events left by an earlier run must not count in this one. */
+async function recreateDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   const name = admin.pathname.slice(1);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
-  const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.query(`CREATE DATABASE "${name}"`);
   await client.end();
 }
 
@@ -117,7 +118,7 @@ const token = (claims: Record<string, string>, sub: string) =>
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(JWT_SECRET));
 
-await ensureDatabase(DATABASE_URL);
+await recreateDatabase(DATABASE_URL);
 const apiPort = await freePort();
 const base = `http://127.0.0.1:${apiPort}`;
 const emulator = await startEmulator({
@@ -247,6 +248,31 @@ try {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  // The webhooks of these payments are processed asynchronously: wait until the inbox is empty, so that
+  // the CPU per payment includes all of their processing (a backlog would otherwise hide it).
+  const drainStarted = performance.now();
+  const inbox = new pg.Client({ connectionString: DATABASE_URL });
+  await inbox.connect();
+  for (;;) {
+    const open = Number(
+      (
+        await inbox.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
+        )
+      ).rows[0]?.n ?? 0,
+    );
+    if (open === 0 || performance.now() - drainStarted > 120_000) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const drainSeconds = (performance.now() - drainStarted) / 1000;
+  const dead = Number(
+    (
+      await inbox.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
+      )
+    ).rows[0]?.n ?? 0,
+  );
+  await inbox.end();
   const cpuAfter = await cpu();
   latencies.sort((a, b) => a - b);
   overheads.sort((a, b) => a - b);
@@ -261,6 +287,7 @@ try {
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
       `  waiting on the emulator: ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
       `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,
+      `  webhooks     inbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} not processed`,
       `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'bench'] as const).map(perPayment).join(', ')} (bench = emulator + clients)`,
       '',
     ].join('\n'),
