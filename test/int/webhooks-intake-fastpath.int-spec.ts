@@ -169,7 +169,7 @@ describe('webhook intake fast path (in process)', () => {
     expect(post?.summary).toBe('Receive a Stripe event (called by Stripe).');
     expect(post?.tags).toEqual(['webhooks']);
     expect(post?.parameters).toEqual([expect.objectContaining({ name: 'stripe-signature', in: 'header' })]);
-    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '429', '500', '503']);
+    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['200', '400', '500', '503']);
     expect(post?.responses['400']?.description).toBe('Error codes: `invalid_signature`');
     expect(post?.responses['503']?.description).toBe('Error codes: `service_unavailable`');
     expect(post?.responses['400']?.content).toEqual({

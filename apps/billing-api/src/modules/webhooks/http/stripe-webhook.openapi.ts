@@ -11,16 +11,11 @@ import { STRIPE_WEBHOOK_PATH } from './stripe-webhook.route.js';
 /**
  * The Swagger entry of `POST /webhooks/stripe`. The route is served by Fastify directly
  * (`StripeWebhookRoute`), so no controller describes it: this is what the controller's decorators
- * produced (summary, description, header, 200 example, and `@ApiErrors` responses with the common codes).
+ * produced (summary, description, header, 200 example), with the error responses it can actually give:
+ * no JWT and no rate limit apply, so neither 401 nor 429.
  */
 export function stripeWebhookOpenApi(): PathItemObject {
-  const errors: ApiErrorCode[] = [
-    'invalid_signature',
-    'service_unavailable',
-    'unauthenticated',
-    'rate_limited',
-    'internal_error',
-  ];
+  const errors: ApiErrorCode[] = ['invalid_signature', 'service_unavailable', 'internal_error'];
   const responses: ResponsesObject = {
     '200': {
       description: '',
