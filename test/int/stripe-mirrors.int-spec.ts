@@ -290,6 +290,17 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       expect(await run.run((e, c) => payments.onCharge(e, c), chargeEvt, base + 1)).toBe('applied');
       // Stale: the creation event again, older than what was applied.
       expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('skipped_stale');
+      // A same-second event that brings nothing new (re-read on the tie) writes nothing: same version.
+      const versionOf = async () =>
+        (
+          await t.db.query<{ version: number; updated_at: Date }[]>(
+            `SELECT version, updated_at FROM payments WHERE stripe_payment_intent_id = $1`,
+            [pi.id],
+          )
+        )[0];
+      const settled = await versionOf();
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeededEvt, base + 1)).toBe('applied');
+      expect(await versionOf()).toEqual(settled);
 
       const facade = t.app.get(PaymentsFacade);
       const payment = await facade.findByPaymentIntent(pi.id);

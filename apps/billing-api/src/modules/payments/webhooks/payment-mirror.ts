@@ -298,6 +298,7 @@ export class PaymentMirror {
     options: MirrorOptions,
   ): Promise<void> {
     const before = row.status;
+    const unchanged = JSON.stringify(row);
     const input = paymentInputForStatus(values.status, values.declineCode);
     if (input) await this.move(row, input, ctx);
     if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
@@ -322,6 +323,9 @@ export class PaymentMirror {
     // A refund may have been mirrored before the payment was seen as captured.
     await this.applyRefundTotal(row, ctx);
     row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
+    // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
+    // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
+    if (JSON.stringify(row) === unchanged) return;
     row.updatedAt = this.clock.now();
     row.version += 1;
     await updatePaymentRow(ctx.manager, row);
