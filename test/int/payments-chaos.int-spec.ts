@@ -178,6 +178,47 @@ describe('payments under emulator failure injection', () => {
     await chaos({ reset: true });
   });
 
+  it("the API's answer lands before the webhooks: receipt, its e-mail and payment.succeeded once (R-PAY-4)", async () => {
+    await chaos({ webhookDelayMs: 1500 });
+    const res = await http<PaymentBody & { stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 3100, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    await chaos({ reset: true });
+    expect([res.status, res.body.status]).toEqual([201, 'succeeded']);
+    const effects = async () => ({
+      receipts: await w.t.db.query<{ number: number; method_brand: string | null }[]>(
+        `SELECT number::int AS number, method_brand FROM receipts WHERE payment_id = $1`,
+        [res.body.id],
+      ),
+      mails: await w.t.db.query<{ template: string }[]>(
+        `SELECT template FROM notifications WHERE dedupe_key = $1`,
+        [`receipt:${res.body.id}`],
+      ),
+      events: await w.t.db.query<{ type: string }[]>(
+        `SELECT type FROM integration_events WHERE subject_id = $1 ORDER BY created_at`,
+        [res.body.id],
+      ),
+      webhooksApplied: await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_events
+          WHERE payload->'data'->'object'->>'id' = $1 AND status = 'processed'`,
+        [res.body.stripePaymentIntentId],
+      ),
+    });
+    // Before any webhook: the API path made the receipt, queued its e-mail and recorded the event.
+    const before = await effects();
+    expect(before.webhooksApplied[0]?.n).toBe(0);
+    expect(before.receipts).toEqual([{ number: expect.any(Number), method_brand: 'visa' }]);
+    expect(before.mails).toEqual([{ template: 'payment_succeeded' }]);
+    expect(before.events.map((e) => e.type)).toEqual(['payment.succeeded']);
+    // The webhooks then find the payment succeeded already: nothing more.
+    await webhooksSettled(w, res.body.stripePaymentIntentId);
+    const after = await effects();
+    expect(after.webhooksApplied[0]?.n).toBeGreaterThan(0);
+    expect({ ...after, webhooksApplied: [] }).toEqual({ ...before, webhooksApplied: [] });
+  }, 30_000);
+
   it('a refund whose Stripe call failed stays pending (holding its amount) and is sent once by the janitor', async () => {
     const paid = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
       token: a.owner,

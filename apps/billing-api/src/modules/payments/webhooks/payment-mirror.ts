@@ -19,9 +19,12 @@ import {
   type StripeEventOutcome,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
-import type { IntegrationEventType } from '../../integrations/contracts/integration-event.js';
-import { IntegrationsFacade } from '../../integrations/integrations.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
+import {
+  CAPTURED,
+  capturesFirstTime,
+  RecordStatusChangeHandler,
+} from '../commands/record-status-change/record-status-change.handler.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
@@ -32,17 +35,6 @@ import {
   transformStripePaymentIntent,
   type PaymentIntentValues,
 } from './transform-stripe-payment-intent.js';
-
-/** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
-const CAPTURED: readonly PaymentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
-
-/** The outbound integration event of each status a payment moves to (seed 002). */
-const PAYMENT_EVENT_TYPES: Partial<Record<PaymentStatus, IntegrationEventType>> = {
-  succeeded: 'payment.succeeded',
-  failed: 'payment.failed',
-  partially_refunded: 'payment.refunded',
-  refunded: 'payment.refunded',
-};
 
 export interface MirrorOptions {
   /** The account to file a payment under when its customer is not linked (checkout's client_reference_id). */
@@ -62,7 +54,7 @@ export class PaymentMirror {
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
     private readonly receipts: ReceiptsFacade,
-    private readonly integrations: IntegrationsFacade,
+    private readonly statusChange: RecordStatusChangeHandler,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -333,54 +325,22 @@ export class PaymentMirror {
   }
 
   /**
-   * In the same transaction: the integration event of the change (payment.succeeded / failed /
-   * refunded), and a payment captured for the first time gets its receipt (R-PAY-4). When its charge
-   * event has not been seen yet, the card's brand and last 4 are re-read from the charge.
+   * In the same transaction, what follows the change (integration event, receipt on first capture).
+   * When the charge event has not been seen yet, the card's brand and last 4 for the receipt are
+   * re-read from the charge.
    */
   private async statusChanged(
     row: PaymentOrmEntity,
     from: PaymentStatus | null,
     ctx: StripeEventContext,
   ): Promise<void> {
-    const type = PAYMENT_EVENT_TYPES[row.status];
-    if (type) {
-      await this.integrations.record(ctx.manager, {
-        accountId: row.accountId,
-        type,
-        subjectId: row.id,
-        causeId: ctx.event.id,
-        data: {
-          paymentId: row.id,
-          status: row.status,
-          previousStatus: from,
-          amount: row.amount,
-          amountReceived: row.amountReceived,
-          amountRefunded: row.amountRefunded,
-          currency: row.currency,
-          orderReference: row.orderReference,
-          stripePaymentIntentId: row.stripePaymentIntentId,
-          failureCode: row.failureCode,
-          declineCode: row.declineCode,
-        },
-      });
-    }
-    if (!CAPTURED.includes(row.status) || (from !== null && CAPTURED.includes(from))) return;
     let method = { brand: row.cardBrand, last4: row.cardLast4 };
-    if (!method.brand && !method.last4 && row.latestChargeId) {
+    if (capturesFirstTime(from, row.status) && !method.brand && !method.last4 && row.latestChargeId) {
       const charge = await ctx.refetch(row.latestChargeId);
       const pm = charge ? transformStripeCharge(charge as unknown as Stripe.Charge).paymentMethod : null;
       if (pm) method = { brand: pm.cardBrand, last4: pm.cardLast4 };
     }
-    await this.receipts.issueForPayment(ctx.manager, {
-      paymentId: row.id,
-      accountId: row.accountId,
-      amount: row.amountReceived,
-      currency: row.currency,
-      succeededAt: row.succeededAt ?? this.clock.now(),
-      methodBrand: method.brand,
-      methodLast4: method.last4,
-      description: row.description,
-    });
+    await this.statusChange.execute(ctx.manager, row, from, { id: ctx.event.id, method });
   }
 
   /** Moves the status by the refunded total when the payment is captured; true when it moved. */

@@ -25,6 +25,7 @@ import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentStatusHistoryOrmEntity } from '../../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { updatePaymentRow } from '../../persistence/update-payment-row.js';
+import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
 import {
@@ -65,6 +66,7 @@ export class CreatePaymentHandler {
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
     private readonly methods: PaymentMethodQueries,
+    private readonly statusChange: RecordStatusChangeHandler,
   ) {}
 
   async execute(command: CreatePaymentCommand): Promise<CreatePaymentResult> {
@@ -276,25 +278,31 @@ export class CreatePaymentHandler {
     expected?: PaymentOrmEntity,
   ): Promise<PaymentDto> {
     if (expected) {
-      const manager = this.db.manager;
       const step = this.decide(expected, answer);
-      const moved = await queryRows<{ id: string }>(
-        manager,
-        sql`WITH moved AS (${updateRowSql(
+      // A status change brings its integration event and, on capture, the receipt: those commit with it.
+      const write = async (manager: EntityManager): Promise<boolean> => {
+        const moved = await queryRows<{ id: string }>(
           manager,
-          PaymentOrmEntity,
-          step.row,
-          sql`id = ${paymentId} AND version = ${expected.version}`,
-        )} RETURNING id)${
-          step.changed
-            ? sql`,
+          sql`WITH moved AS (${updateRowSql(
+            manager,
+            PaymentOrmEntity,
+            step.row,
+            sql`id = ${paymentId} AND version = ${expected.version}`,
+          )} RETURNING id)${
+            step.changed
+              ? sql`,
           history AS (${this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode, 'moved')}),
           audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`
-            : sql``
-        }
+              : sql``
+          }
         SELECT id FROM moved`,
-      );
-      if (moved.length > 0) return toPaymentDto(toPaymentView(step.row));
+        );
+        if (moved.length === 0) return false;
+        if (step.changed) await this.statusChanged(manager, step.row, step.before);
+        return true;
+      };
+      const written = step.changed ? await this.db.transaction(write) : await write(this.db.manager);
+      if (written) return toPaymentDto(toPaymentView(step.row));
     }
     return this.db.transaction(async (manager) => {
       const current = await manager
@@ -309,7 +317,16 @@ export class CreatePaymentHandler {
         await this.audit.record(step.audit, manager);
       }
       await updatePaymentRow(manager, step.row);
+      if (step.changed) await this.statusChanged(manager, step.row, step.before);
       return toPaymentDto(toPaymentView(step.row));
+    });
+  }
+
+  /** The integration event and receipt of a change this request made (the row is locked by its write). */
+  private statusChanged(manager: EntityManager, row: PaymentOrmEntity, from: PaymentStatus): Promise<void> {
+    return this.statusChange.execute(manager, row, from, {
+      id: `request:${RequestContext.correlationId()}`,
+      method: { brand: row.cardBrand, last4: row.cardLast4 },
     });
   }
 

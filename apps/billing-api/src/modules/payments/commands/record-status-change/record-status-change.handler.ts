@@ -1,0 +1,80 @@
+import type { PaymentStatus } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
+import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
+import { ReceiptsFacade } from '../../../receipts/receipts.facade.js';
+import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+
+/** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
+export const CAPTURED: readonly PaymentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
+
+/** The outbound integration event of each status a payment moves to (seed 002). */
+const PAYMENT_EVENT_TYPES: Partial<Record<PaymentStatus, IntegrationEventType>> = {
+  succeeded: 'payment.succeeded',
+  failed: 'payment.failed',
+  partially_refunded: 'payment.refunded',
+  refunded: 'payment.refunded',
+};
+
+/** True when a move from `from` to `to` captures the payment for the first time (it gets its receipt). */
+export function capturesFirstTime(from: PaymentStatus | null, to: PaymentStatus): boolean {
+  return CAPTURED.includes(to) && (from === null || !CAPTURED.includes(from));
+}
+
+/**
+ * What follows a payment's status change, in the transaction that made it and whichever path made it
+ * (the API applying Stripe's answer, or a webhook): the integration event of the new status
+ * (payment.succeeded / failed / refunded), and for a first capture the receipt with its e-mail
+ * (R-PAY-4). The caller holds the payment's row lock; the path that moves the status does this once.
+ */
+@Injectable()
+export class RecordStatusChangeHandler {
+  constructor(
+    private readonly clock: Clock,
+    private readonly receipts: ReceiptsFacade,
+    private readonly integrations: IntegrationsFacade,
+  ) {}
+
+  async execute(
+    manager: EntityManager,
+    row: PaymentOrmEntity,
+    from: PaymentStatus | null,
+    cause: { id: string; method: { brand: string | null; last4: string | null } },
+  ): Promise<void> {
+    const type = PAYMENT_EVENT_TYPES[row.status];
+    if (type) {
+      await this.integrations.record(manager, {
+        accountId: row.accountId,
+        type,
+        subjectId: row.id,
+        causeId: cause.id,
+        data: {
+          paymentId: row.id,
+          status: row.status,
+          previousStatus: from,
+          amount: row.amount,
+          amountReceived: row.amountReceived,
+          amountRefunded: row.amountRefunded,
+          currency: row.currency,
+          orderReference: row.orderReference,
+          stripePaymentIntentId: row.stripePaymentIntentId,
+          failureCode: row.failureCode,
+          declineCode: row.declineCode,
+        },
+      });
+    }
+    if (!capturesFirstTime(from, row.status)) return;
+    await this.receipts.issueForPayment(manager, {
+      paymentId: row.id,
+      accountId: row.accountId,
+      amount: row.amountReceived,
+      currency: row.currency,
+      succeededAt: row.succeededAt ?? this.clock.now(),
+      methodBrand: cause.method.brand,
+      methodLast4: cause.method.last4,
+      description: row.description,
+    });
+  }
+}
