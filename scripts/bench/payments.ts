@@ -3,12 +3,14 @@
  * test. Starts the compiled service as two processes (APP_ROLE=api, APP_ROLE=worker) against the local
  * PostgreSQL and Redis (database billing_bench_payments, Redis db 4, a fresh queue prefix) and the Stripe
  * emulator in this process behind a timing proxy (every API call the service makes is timed there).
- * Then BENCH_CLIENTS closed-loop clients (default 100) create payments with distinct Idempotency-Keys
+ * Then BENCH_CLIENTS closed-loop clients (default 100), each paying in its own account by default
+ * (BENCH_ACCOUNTS=1 puts them all in one, where receipt numbering serialises them: gap-free numbers per
+ * account are allocated in the payment's transaction), create payments with distinct Idempotency-Keys
  * for BENCH_SECONDS (default 30) and it prints throughput, p50/p99, errors, the share of request time
  * spent waiting on the emulator, our own overhead per request (its latency minus the Stripe time the
  * api reports in `Server-Timing`), and the CPU each part used per payment (Linux /proc: the api, the
- * worker and the PostgreSQL backends of the bench database; this process runs the emulator and the
- * clients). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
+ * worker and the PostgreSQL backends of the bench database; this process runs the emulator, the
+ * clients and an SMTP server that takes the receipt e-mails). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
  * Bounded in time; loopback traffic only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +21,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 
 const DATABASE_URL =
@@ -26,6 +29,8 @@ const DATABASE_URL =
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+/** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
+const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? CLIENTS));
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_payments_0123456789';
 const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
@@ -127,7 +132,24 @@ const emulator = await startEmulator({
   webhookSecret: WEBHOOK_SECRET,
 });
 const proxy = await timingProxy(new URL(emulator.url));
+// Receipts are e-mailed: a local SMTP server takes them (and counts them).
+let mails = 0;
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData(stream, _session, callback) {
+    stream.resume();
+    stream.on('end', () => {
+      mails++;
+      callback();
+    });
+  },
+});
+const smtpPort = await freePort();
+await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
 const env = {
+  SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
   NODE_ENV: 'test',
   PORT: String(apiPort),
   HOST: '127.0.0.1',
@@ -147,51 +169,64 @@ const api = await spawnService('api', env);
 const worker = await spawnService('worker', { ...env, PORT: '0' });
 try {
   const admin = await token({ role: 'admin' }, 'bench-admin');
-  const created = await fetch(`${base}/v1/admin/accounts`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${admin}`,
-      'content-type': 'application/json',
-      'idempotency-key': randomUUID(),
-    },
-    body: JSON.stringify({
-      name: 'Bench payments',
-      billingEmail: 'b@bench.test',
-      owner: { userId: 'bench-owner', email: 'o@bench.test' },
-    }),
-  });
-  const account = (await created.json()) as { id: string };
-  const owner = await token({ role: 'owner', account_id: account.id }, 'bench-owner');
-  const headers = { authorization: `Bearer ${owner}`, 'content-type': 'application/json' };
-  const setup = await fetch(`${base}/v1/payment-methods/setup-intents`, {
-    method: 'POST',
-    headers: { authorization: headers.authorization },
-  });
-  if (setup.status !== 201) throw new Error(`setup intent answered ${setup.status}: ${await setup.text()}`);
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
-  const customer = (
-    await db.query<{ id: string | null }>('SELECT stripe_customer_id AS id FROM accounts WHERE id = $1', [
-      account.id,
-    ])
-  ).rows[0]?.id;
-  await db.end();
-  if (!customer) throw new Error('no customer');
-  const attached = (await (
-    await fetch(`${emulator.url}/v1/payment_methods/pm_card_visa/attach`, {
+  /** An account with its Stripe customer and a mirrored card: what a paying client needs. */
+  const payer = async (n: number): Promise<{ headers: Record<string, string>; method: string }> => {
+    const created = await fetch(`${base}/v1/admin/accounts`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${STRIPE_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `customer=${customer}`,
-    })
-  ).json()) as { id: string };
-  for (let i = 0; ; i++) {
-    const list = (await (await fetch(`${base}/v1/payment-methods`, { headers })).json()) as {
-      data: unknown[];
-    };
-    if (list.data.length > 0) break;
-    if (i > 200) throw new Error('payment method not mirrored');
-    await new Promise((r) => setTimeout(r, 50));
+      headers: {
+        authorization: `Bearer ${admin}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: JSON.stringify({
+        name: `Bench payments ${n}`,
+        billingEmail: `b${n}@bench.test`,
+        owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
+      }),
+    });
+    const account = (await created.json()) as { id: string };
+    const owner = await token({ role: 'owner', account_id: account.id }, `bench-owner-${n}`);
+    const headers = { authorization: `Bearer ${owner}`, 'content-type': 'application/json' };
+    const setup = await fetch(`${base}/v1/payment-methods/setup-intents`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization },
+    });
+    if (setup.status !== 201) throw new Error(`setup intent answered ${setup.status}: ${await setup.text()}`);
+    const customer = (
+      await db.query<{ id: string | null }>('SELECT stripe_customer_id AS id FROM accounts WHERE id = $1', [
+        account.id,
+      ])
+    ).rows[0]?.id;
+    if (!customer) throw new Error('no customer');
+    const attached = (await (
+      await fetch(`${emulator.url}/v1/payment_methods/pm_card_visa/attach`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${STRIPE_KEY}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: `customer=${customer}`,
+      })
+    ).json()) as { id: string };
+    for (let i = 0; ; i++) {
+      const list = (await (await fetch(`${base}/v1/payment-methods`, { headers })).json()) as {
+        data: unknown[];
+      };
+      if (list.data.length > 0) break;
+      if (i > 200) throw new Error('payment method not mirrored');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { headers, method: attached.id };
+  };
+  const payers: Awaited<ReturnType<typeof payer>>[] = [];
+  for (let n = 0; n < ACCOUNTS; n += 10) {
+    payers.push(
+      ...(await Promise.all(Array.from({ length: Math.min(10, ACCOUNTS - n) }, (_, i) => payer(n + i)))),
+    );
   }
+  await db.end();
 
   const backends = async (): Promise<number[]> => {
     const probe = new pg.Client({ connectionString: DATABASE_URL });
@@ -220,7 +255,8 @@ try {
   const deadline = started + SECONDS * 1000;
   let busyMs = 0;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      const { headers, method } = payers[client % payers.length] as (typeof payers)[number];
       while (performance.now() < deadline) {
         const t0 = performance.now();
         let outcome: string;
@@ -228,7 +264,7 @@ try {
           const res = await fetch(`${base}/v1/payments`, {
             method: 'POST',
             headers: { ...headers, 'idempotency-key': randomUUID() },
-            body: JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: attached.id }),
+            body: JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: method }),
           });
           await res.arrayBuffer();
           outcome = String(res.status);
@@ -257,7 +293,8 @@ try {
     const open = Number(
       (
         await inbox.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
+          `SELECT ((SELECT count(*) FROM webhook_events WHERE status IN ('pending', 'processing', 'failed'))
+                + (SELECT count(*) FROM notifications WHERE status = 'pending'))::int AS n`,
         )
       ).rows[0]?.n ?? 0,
     );
@@ -272,6 +309,9 @@ try {
       )
     ).rows[0]?.n ?? 0,
   );
+  const receipts = Number(
+    (await inbox.query<{ n: number }>(`SELECT count(*)::int AS n FROM receipts`)).rows[0]?.n ?? 0,
+  );
   await inbox.end();
   const cpuAfter = await cpu();
   latencies.sort((a, b) => a - b);
@@ -281,13 +321,14 @@ try {
   const waited = proxy.waitedMs() - waitedBefore;
   process.stdout.write(
     [
-      `bench:payments ${CLIENTS} clients, ${SECONDS} s, distinct keys`,
+      `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys`,
       `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s)`,
       `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
       `  waiting on the emulator: ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
       `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,
-      `  webhooks     inbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} not processed`,
+      `  webhooks     inbox and mail outbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} events not processed`,
+      `  receipts     ${receipts} issued, ${mails} e-mails received by the SMTP server`,
       `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'bench'] as const).map(perPayment).join(', ')} (bench = emulator + clients)`,
       '',
     ].join('\n'),
@@ -297,4 +338,5 @@ try {
   worker.kill('SIGTERM');
   proxy.close();
   await emulator.close();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
 }

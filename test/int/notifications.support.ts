@@ -15,6 +15,8 @@ export interface ReceivedMail {
   headers: Record<string, string>;
   /** The decoded text body (quoted-printable or base64 undone). */
   text: string;
+  /** The SMTP connection (session) it came over. */
+  connection: string;
 }
 
 function decodeQuotedPrintable(body: string): string {
@@ -82,6 +84,7 @@ export class TestSmtpServer {
             from,
             to: session.envelope.rcptTo.map((r) => r.address),
             raw,
+            connection: session.id,
             ...parseMail(raw),
           });
           for (const wake of this.waiters.splice(0)) wake();

@@ -57,7 +57,10 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
     await smtp?.close();
   });
 
-  async function account(locale: string, timeZone: string): Promise<{ accountId: string; customer: string }> {
+  async function account(
+    locale: string,
+    timeZone: string,
+  ): Promise<{ accountId: string; customer: string; billingEmail: string }> {
     const billingEmail = `billing-${randomUUID().slice(0, 8)}@example.test`;
     const accountId = await createAccountWith(t.url, admin, { locale, timeZone, billingEmail });
     accountIds.push(accountId);
@@ -65,7 +68,7 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
       email: billingEmail,
       metadata: { account_id: accountId },
     });
-    return { accountId, customer: customer.id };
+    return { accountId, customer: customer.id, billingEmail };
   }
 
   async function pay(a: { accountId: string; customer: string }, amount: number, currency: string) {
@@ -232,5 +235,9 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
       [a.accountId],
     );
     expect(sent[0]?.n).toBe(200);
+    // The mailer keeps a small pool of SMTP connections instead of one connection per mail.
+    const mails = smtp.mails.filter((m) => m.to.includes(a.billingEmail));
+    expect(mails).toHaveLength(200);
+    expect(new Set(mails.map((m) => m.connection)).size).toBeLessThanOrEqual(5);
   }, 180_000);
 });

@@ -11,7 +11,11 @@ export interface OutgoingMail {
   headers?: Record<string, string>;
 }
 
-/** The SMTP transport (nodemailer) from SMTP_URL; the sender is EMAIL_FROM. */
+/**
+ * The SMTP transport (nodemailer) from SMTP_URL; the sender is EMAIL_FROM. Pooled: a few connections
+ * are kept open and reused, instead of a connection and an SMTP handshake per mail (parameters in the
+ * URL, e.g. `?pool=false` or `?maxConnections=2`, take precedence).
+ */
 @Injectable()
 export class Mailer implements OnModuleDestroy {
   private transport: Transporter | null = null;
@@ -19,7 +23,11 @@ export class Mailer implements OnModuleDestroy {
   constructor(private readonly config: AppConfig) {}
 
   async send(mail: OutgoingMail): Promise<string> {
-    this.transport ??= nodemailer.createTransport(this.config.notifications.smtpUrl);
+    this.transport ??= nodemailer.createTransport({
+      url: this.config.notifications.smtpUrl,
+      pool: true,
+      maxConnections: 5,
+    });
     const info = (await this.transport.sendMail({
       from: this.config.notifications.emailFrom,
       to: mail.to,
