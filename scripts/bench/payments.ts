@@ -169,8 +169,7 @@ const api = await spawnService('api', env);
 const worker = await spawnService('worker', { ...env, PORT: '0' });
 try {
   const admin = await token({ role: 'admin' }, 'bench-admin');
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
+  const db = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
   /** An account with its Stripe customer and a mirrored card: what a paying client needs. */
   const payer = async (n: number): Promise<{ headers: Record<string, string>; method: string }> => {
     const created = await fetch(`${base}/v1/admin/accounts`, {
