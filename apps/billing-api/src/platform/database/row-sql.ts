@@ -1,5 +1,5 @@
 import sql, { join, raw, type Sql } from 'sql-template-tag';
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 export { sql, join, raw, type Sql };
 
@@ -62,10 +62,16 @@ export function updateRowSql<T extends ObjectLiteral>(
   return sql`UPDATE ${tableOf(manager, entity)} SET ${join(assignments)} WHERE ${where}`;
 }
 
-/** Runs a composed statement and returns its rows. */
-export async function queryRows<R>(manager: EntityManager, statement: Sql): Promise<R[]> {
-  const result: unknown = await manager.query(statement.text, statement.values);
-  // TypeORM answers UPDATE/DELETE with [rows, rowCount], everything else with the rows.
+/**
+ * Runs raw SQL and returns the rows. TypeORM's postgres driver answers UPDATE/DELETE with
+ * `[rows, rowCount]` and everything else with the rows; callers only want the rows.
+ */
+export async function rows<R>(
+  db: DataSource | EntityManager,
+  text: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  const result: unknown = await db.query(text, params);
   if (
     Array.isArray(result) &&
     result.length === 2 &&
@@ -74,4 +80,9 @@ export async function queryRows<R>(manager: EntityManager, statement: Sql): Prom
   )
     return result[0] as R[];
   return result as R[];
+}
+
+/** Runs a composed statement and returns its rows. */
+export function queryRows<R>(db: DataSource | EntityManager, statement: Sql): Promise<R[]> {
+  return rows<R>(db, statement.text, statement.values);
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
-import { rows } from '../persistence/sql.js';
+import { rows } from '../../../platform/database/row-sql.js';
 import { InboxQueue } from './inbox-queue.js';
 
 const BATCH = 500;

@@ -13,7 +13,7 @@ import {
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
 import { FINAL_STATUSES, type WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
-import { rows } from '../persistence/sql.js';
+import { rows } from '../../../platform/database/row-sql.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
 import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
 

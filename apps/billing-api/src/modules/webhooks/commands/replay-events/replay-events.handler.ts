@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
 import { InboxQueue } from '../../processing/inbox-queue.js';
-import { rows } from '../../persistence/sql.js';
+import { rows } from '../../../../platform/database/row-sql.js';
 
 export interface ReplayResult {
   /** Dead events moved back to pending (and queued unless Redis was unavailable: the sweeper queues those). */
