@@ -23,11 +23,19 @@ export class IntegrationsFacade {
   async record(manager: EntityManager, input: RecordIntegrationEvent): Promise<string | null> {
     const id = randomUUID();
     const now = this.clock.now();
-    const inserted: { id: string }[] = await manager.query(
-      `INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id`,
+    // One statement: the event (nothing when its dedupe key is known) and a delivery per live endpoint.
+    const deliveries: { id: string | null; event_id: string }[] = await manager.query(
+      `WITH event AS (
+         INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id),
+       delivery AS (
+         INSERT INTO integration_deliveries (id, event_id, endpoint_id, status, attempts, created_at, updated_at)
+         SELECT gen_random_uuid(), event.id, e.id, 'pending', 0, $7, $7
+           FROM event, integration_endpoints e WHERE e.deleted_at IS NULL
+         RETURNING id, event_id)
+       SELECT delivery.id, event.id AS event_id FROM event LEFT JOIN delivery ON delivery.event_id = event.id`,
       [
         id,
         input.accountId,
@@ -38,18 +46,12 @@ export class IntegrationsFacade {
         now,
       ],
     );
-    if (inserted.length === 0) return null;
-    const deliveries: { id: string }[] = await manager.query(
-      `INSERT INTO integration_deliveries (id, event_id, endpoint_id, status, attempts, created_at, updated_at)
-       SELECT gen_random_uuid(), $1, e.id, 'pending', 0, $2, $2
-         FROM integration_endpoints e WHERE e.deleted_at IS NULL
-       RETURNING id`,
-      [id, now],
-    );
-    if (deliveries.length > 0) {
+    if (deliveries.length === 0) return null;
+    const ids = deliveries.flatMap((d) => (d.id ? [d.id] : []));
+    if (ids.length > 0) {
       this.afterCommit.run(manager, async () => {
-        for (const d of deliveries) {
-          await this.jobs.enqueue('integrations.deliver', { deliveryId: d.id }, { jobId: d.id });
+        for (const deliveryId of ids) {
+          await this.jobs.enqueue('integrations.deliver', { deliveryId }, { jobId: deliveryId });
         }
       });
     }

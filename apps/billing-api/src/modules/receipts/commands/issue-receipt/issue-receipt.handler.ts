@@ -24,29 +24,28 @@ export class IssueReceiptHandler {
   ) {}
 
   async execute(manager: EntityManager, payment: CapturedPaymentFacts): Promise<ReceiptView> {
-    const [existing] = await manager.query<ReceiptRow[]>(`SELECT * FROM receipts WHERE payment_id = $1`, [
-      payment.paymentId,
-    ]);
-    if (existing) return toReceiptView(existing);
-    const [counter] = await manager.query<{ last_number: string }[]>(
-      `INSERT INTO receipt_counters (account_id, last_number) VALUES ($1, 1)
-       ON CONFLICT (account_id) DO UPDATE SET last_number = receipt_counters.last_number + 1
-       RETURNING last_number`,
-      [payment.accountId],
-    );
-    if (!counter) throw new Error(`no receipt counter for account ${payment.accountId}`);
-    const number = Number(counter.last_number);
-    if (!Number.isSafeInteger(number)) throw new Error(`receipt number ${counter.last_number} is unsafe`);
-    const [row] = await manager.query<ReceiptRow[]>(
-      `INSERT INTO receipts
-         (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       RETURNING *`,
+    // One statement: the receipt already issued, or the next number of the account's counter and the
+    // new receipt with it (the counter row stays locked until the caller's transaction ends).
+    const [row] = await manager.query<(ReceiptRow & { existed: boolean })[]>(
+      `WITH existing AS (SELECT * FROM receipts WHERE payment_id = $2),
+            counter AS (
+              INSERT INTO receipt_counters (account_id, last_number)
+              SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM existing)
+              ON CONFLICT (account_id) DO UPDATE SET last_number = receipt_counters.last_number + 1
+              RETURNING last_number),
+            issued AS (
+              INSERT INTO receipts
+                (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4,
+                 created_at)
+              SELECT $3, $1, $2, counter.last_number, $4, $5, $6, $7, $8, $9 FROM counter
+              RETURNING *)
+       SELECT *, true AS existed FROM existing
+       UNION ALL
+       SELECT *, false AS existed FROM issued`,
       [
-        randomUUID(),
         payment.accountId,
         payment.paymentId,
-        number,
+        randomUUID(),
         payment.amount,
         payment.currency,
         payment.succeededAt,
@@ -55,6 +54,7 @@ export class IssueReceiptHandler {
         this.clock.now(),
       ],
     );
+    if (row?.existed) return toReceiptView(row);
     if (!row) throw new Error(`receipt of payment ${payment.paymentId} not inserted`);
     const receipt = toReceiptView(row);
     await this.notifications.enqueue(manager, {
