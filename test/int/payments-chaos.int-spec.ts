@@ -219,6 +219,39 @@ describe('payments under emulator failure injection', () => {
     expect({ ...after, webhooksApplied: [] }).toEqual({ ...before, webhooksApplied: [] });
   }, 30_000);
 
+  it('a refund Stripe refuses outright is failed by the API path, with its refund.failed integration event once', async () => {
+    const paid = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 2200, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(paid.status).toBe(201);
+    await webhooksSettled(w, paid.body.stripePaymentIntentId);
+    // Refunded in Stripe's dashboard while its webhooks are held back: the app still sees it refundable.
+    await chaos({ webhookDelayMs: 60_000 });
+    await w.stripe.refunds.create({ payment_intent: paid.body.stripePaymentIntentId });
+    const finance = await tokenFor({ sub: 'fin-refused', role: 'finance' });
+    const refused = await http<{ error: { code: string } }>(
+      w.t.url,
+      'POST',
+      `/v1/payments/${paid.body.id}/refunds`,
+      { token: finance, body: { reason: 'duplicate' }, headers: { 'idempotency-key': randomUUID() } },
+    );
+    await chaos({ reset: true });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'refund_exceeds_remaining']);
+    const rows = await w.t.db.query<{ id: string; status: string; failure_reason: string }[]>(
+      `SELECT id, status, failure_reason FROM refunds WHERE payment_id = $1 AND origin = 'api'`,
+      [paid.body.id],
+    );
+    expect(rows.map((r) => [r.status, r.failure_reason])).toEqual([['failed', 'charge_already_refunded']]);
+    const events = await w.t.db.query<{ type: string; dedupe_key: string }[]>(
+      `SELECT type, dedupe_key FROM integration_events WHERE subject_id = $1`,
+      [rows[0]?.id],
+    );
+    expect(events.map((e) => e.type)).toEqual(['refund.failed']);
+    expect(events[0]?.dedupe_key).toMatch(/^refund\.failed:[0-9a-f-]+:request:/);
+  }, 30_000);
+
   it('a refund whose Stripe call failed stays pending (holding its amount) and is sent once by the janitor', async () => {
     const paid = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
       token: a.owner,

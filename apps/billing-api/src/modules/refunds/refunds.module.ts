@@ -6,6 +6,7 @@ import { RefundsController } from './http/refunds.controller.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
+import { RecordRefundStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
 import { RefundsFacade } from './refunds.facade.js';
 import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 
@@ -13,7 +14,14 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 @Module({
   imports: [TypeOrmModule.forFeature([RefundOrmEntity]), PaymentsModule],
   controllers: [RefundsController],
-  providers: [RefundEventsHandler, RefundsFacade, CreateRefundHandler, RefundQueries, RefundsJanitor],
+  providers: [
+    RefundEventsHandler,
+    RefundsFacade,
+    CreateRefundHandler,
+    RecordRefundStatusChangeHandler,
+    RefundQueries,
+    RefundsJanitor,
+  ],
   exports: [RefundsFacade, RefundsJanitor],
 })
 export class RefundsModule {}

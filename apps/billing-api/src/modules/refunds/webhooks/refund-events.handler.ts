@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
-import { IntegrationsFacade } from '../../integrations/integrations.facade.js';
-import { NotificationsFacade } from '../../notifications/notifications.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
@@ -15,6 +13,7 @@ import {
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
+import { RecordRefundStatusChangeHandler } from '../commands/record-status-change/record-status-change.handler.js';
 import { toRefundLine } from '../persistence/refund.mapper.js';
 import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
 import { transformStripeRefund, type RefundValues } from './transform-stripe-refund.js';
@@ -30,8 +29,7 @@ export class RefundEventsHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
-    private readonly notifications: NotificationsFacade,
-    private readonly integrations: IntegrationsFacade,
+    private readonly statusChange: RecordRefundStatusChangeHandler,
   ) {}
 
   @HandlesStripeEvents('refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated')
@@ -127,7 +125,7 @@ export class RefundEventsHandler {
           },
           ctx.manager,
         );
-        await this.statusChanged(fresh, null, ctx);
+        await this.statusChange.execute(ctx.manager, fresh, null, ctx.event.id);
         return 'applied';
       }
       row = await repo.findOne({ where: { stripeRefundId: incoming.stripeRefundId }, lock });
@@ -175,52 +173,9 @@ export class RefundEventsHandler {
         ctx.manager,
       );
     }
-    if (before.status !== after.status) await this.statusChanged(row, before.status, ctx);
+    if (before.status !== after.status)
+      await this.statusChange.execute(ctx.manager, row, before.status, ctx.event.id);
     return 'applied';
-  }
-
-  /**
-   * In the same transaction: the integration event of a refund that succeeded or failed, and the
-   * e-mail of one that succeeded (once per refund, R-REF-3).
-   */
-  private async statusChanged(
-    row: RefundOrmEntity,
-    from: RefundOrmEntity['status'] | null,
-    ctx: StripeEventContext,
-  ): Promise<void> {
-    if (row.status === 'succeeded' || row.status === 'failed') {
-      await this.integrations.record(ctx.manager, {
-        accountId: row.accountId,
-        type: row.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
-        subjectId: row.id,
-        causeId: ctx.event.id,
-        data: {
-          refundId: row.id,
-          paymentId: row.paymentId,
-          status: row.status,
-          previousStatus: from,
-          amount: row.amount,
-          currency: row.currency,
-          reason: row.reason,
-          failureReason: row.failureReason,
-          stripeRefundId: row.stripeRefundId,
-        },
-      });
-    }
-    if (row.status !== 'succeeded') return;
-    await this.notifications.enqueue(ctx.manager, {
-      accountId: row.accountId,
-      template: 'refund_issued',
-      dedupeKey: `refund:${row.id}`,
-      payload: {
-        paymentId: row.paymentId,
-        refundId: row.id,
-        amount: row.amount,
-        currency: row.currency,
-        refundedAt: this.clock.now().toISOString(),
-        reason: row.reason,
-      },
-    });
   }
 
   private async applyToPayment(payment: LockedPaymentRef, ctx: StripeEventContext): Promise<boolean> {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import { RequestContext } from '../../../../platform/context/request-context.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
@@ -14,6 +15,7 @@ import { AuditFacade } from '../../../audit/audit.facade.js';
 import { PaymentsFacade } from '../../../payments/payments.facade.js';
 import type { RefundDto, RefundReason } from '../../http/dto/refund.dto.js';
 import { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
+import { RecordRefundStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 
 export interface CreateRefundCommand {
   paymentId: string;
@@ -52,6 +54,9 @@ export function toRefundDto(row: RefundOrmEntity): RefundDto {
  * can never exceed what was captured. Then Stripe, with a key derived from our refund id and
  * `metadata.refund_id` so the webhook mirror links its refund to our row; webhooks settle the status.
  */
+/** Stripe's codes for a refund larger than what is left on the charge. */
+const OVER_REFUNDED: ReadonlySet<string> = new Set(['charge_already_refunded', 'amount_too_large']);
+
 @Injectable()
 export class CreateRefundHandler {
   constructor(
@@ -61,6 +66,7 @@ export class CreateRefundHandler {
     private readonly config: AppConfig,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
+    private readonly statusChange: RecordRefundStatusChangeHandler,
   ) {}
 
   async execute(command: CreateRefundCommand): Promise<RefundDto> {
@@ -171,7 +177,13 @@ export class CreateRefundHandler {
         error.kind !== 'idempotency'
       ) {
         // Stripe refused: nothing was refunded; the row stops holding money.
-        await this.settle(row.id, null, 'failed', error.code);
+        await this.settle(row.id, null, 'failed', error.detail.stripeCode ?? error.code);
+        if (error.detail.stripeCode && OVER_REFUNDED.has(error.detail.stripeCode)) {
+          // Refunded outside the app (e.g. the dashboard) and not yet seen here: the client's conflict.
+          throw new ApiError('refund_exceeds_remaining', 'Stripe has less left to refund on this payment.', {
+            details: { refund_id: row.id },
+          });
+        }
         throw ApiError.fromStripe(error);
       }
       // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook or the
@@ -207,6 +219,7 @@ export class CreateRefundHandler {
           },
           manager,
         );
+        await this.statusChange.execute(manager, row, 'pending', `request:${RequestContext.correlationId()}`);
       }
       row.updatedAt = this.clock.now();
       await repo.save(row);
