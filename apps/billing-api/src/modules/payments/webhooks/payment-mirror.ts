@@ -165,12 +165,18 @@ export class PaymentMirror {
     if (!row) return 'ignored';
     // An older attempt's charge must not overwrite the summary of the latest one.
     if (row.latestChargeId && row.latestChargeId !== charge.stripeChargeId) return 'skipped_stale';
+    const unchanged = JSON.stringify(row);
+    const method = `${row.cardBrand}/${row.cardLast4}`;
     row.latestChargeId = charge.stripeChargeId;
     if (charge.stripePaymentMethodId) row.stripePaymentMethodId = charge.stripePaymentMethodId;
     if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
+    // Usually the API or the PaymentIntent event knew all this already: then nothing is written.
+    if (JSON.stringify(row) === unchanged) return 'applied';
     row.updatedAt = this.clock.now();
     await updatePaymentRow(ctx.manager, row);
-    await this.receipts.completeMethod(ctx.manager, row.id, row.cardBrand, row.cardLast4);
+    // A receipt issued before the card was known gets it now (one issued with it is complete).
+    if (`${row.cardBrand}/${row.cardLast4}` !== method)
+      await this.receipts.completeMethod(ctx.manager, row.id, row.cardBrand, row.cardLast4);
     return 'applied';
   }
 
