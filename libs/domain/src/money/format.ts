@@ -21,11 +21,23 @@ export function toDecimalString(m: Money): string {
  */
 export function formatMoney(m: Money, locale: string): string {
   const exponent = exponentOf(m);
-  const formatter = new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: m.currency.toUpperCase(),
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  });
+  const currency = m.currency.toUpperCase();
+  const key = `${locale}|${currency}|${exponent}`;
+  let formatter = FORMATTERS.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    });
+    // Building a formatter costs far more than using one; the set of locales and currencies is small,
+    // and the bound keeps odd inputs from growing it.
+    if (FORMATTERS.size >= MAX_FORMATTERS) FORMATTERS.clear();
+    FORMATTERS.set(key, formatter);
+  }
   return formatter.format(toDecimalString(m) as Intl.StringNumericLiteral);
 }
+
+const MAX_FORMATTERS = 256;
+const FORMATTERS = new Map<string, Intl.NumberFormat>();

@@ -285,6 +285,30 @@ describe('formatting (display only)', () => {
     expect(display(money(1, 'bhd'), 'en-US')).toBe('BHD 0.001');
   });
 
+  it('formats the same with a remembered formatter as with a new one, for any locale and currency order', () => {
+    const locales = ['en-US', 'de-DE', 'ja-JP', 'fr-CH'];
+    const currencies = ['usd', 'jpy', 'kwd', 'eur'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...locales), fc.constantFrom(...currencies), fc.integer()), {
+          maxLength: 20,
+        }),
+        (calls) => {
+          for (const [locale, currency, n] of calls) {
+            const m = money(n, currency);
+            const fresh = new Intl.NumberFormat(locale, {
+              style: 'currency',
+              currency: currency.toUpperCase(),
+              minimumFractionDigits: exponentOf(m),
+              maximumFractionDigits: exponentOf(m),
+            }).format(toDecimalString(m) as Intl.StringNumericLiteral);
+            expect(formatMoney(m, locale)).toBe(fresh);
+          }
+        },
+      ),
+    );
+  });
+
   it('round-trips every amount through the decimal string', () => {
     fc.assert(
       fc.property(fc.constantFrom('usd', 'jpy', 'kwd'), fc.maxSafeInteger(), (currency, n) => {
