@@ -1,4 +1,4 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { DeliverIntegrationEvent } from './commands/deliver-integration-event.js';
 import { SweepIntegrationDeliveries } from './commands/sweep-integration-deliveries.js';
@@ -12,9 +12,7 @@ import {
 /**
  * Outbound integration events (seed 002): recorded in the transaction of each payment or refund status
  * change, delivered as signed POSTs to the configured endpoints with retries and a delivery log.
- * Global so that the payments and refunds webhook handlers record events without importing it.
  */
-@Global()
 @Module({
   imports: [NotificationsModule],
   controllers: [AdminIntegrationEndpointsController],

@@ -1,4 +1,4 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AfterCommit } from './after-commit.js';
 import { ChangeNotificationPreferenceHandler } from './commands/change-notification-preference/change-notification-preference.handler.js';
@@ -14,11 +14,9 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
 
 /**
  * E-mail notifications (R-NOT): the outbox written in the caller's transaction, a Bull job per row
- * enqueued after commit, a sweeper for rows whose job was lost, and the SMTP sender. Global: the
- * payments and refunds webhook handlers put their e-mails in the outbox without importing it. Reminders
+ * enqueued after commit, a sweeper for rows whose job was lost, and the SMTP sender. Reminders
  * can be unsubscribed (R-NOT-3): the one-click link in the mail and the account's preferences API.
  */
-@Global()
 @Module({
   imports: [AccountsModule],
   controllers: [UnsubscribeController, NotificationPreferencesController],

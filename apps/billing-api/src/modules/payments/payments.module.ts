@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
+import { IntegrationsModule } from '../integrations/integrations.module.js';
+import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { RecordStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
@@ -21,6 +23,8 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
 @Module({
   imports: [
     AccountsModule,
+    ReceiptsModule,
+    IntegrationsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
   controllers: [PaymentMethodsController, PaymentsController],

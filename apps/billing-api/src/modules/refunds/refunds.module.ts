@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IntegrationsModule } from '../integrations/integrations.module.js';
+import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
 import { RefundsController } from './http/refunds.controller.js';
@@ -12,7 +14,12 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 
 /** Refunds of payments: the mirror of Stripe refunds (issue 4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([RefundOrmEntity]), PaymentsModule],
+  imports: [
+    TypeOrmModule.forFeature([RefundOrmEntity]),
+    PaymentsModule,
+    NotificationsModule,
+    IntegrationsModule,
+  ],
   controllers: [RefundsController],
   providers: [
     RefundEventsHandler,
