@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { JobQueue } from '../../../platform/queue/job-queue.js';
+import { requeuePendingRows } from '../../../platform/queue/outbox-sweep.js';
 
 /** Rows older than this without being sent are (re-)enqueued: their after-commit enqueue may have been lost. */
 const SWEEP_AFTER_MS = 30_000;
@@ -20,17 +21,13 @@ export class SweepNotifications {
     private readonly jobs: JobQueue,
   ) {}
 
-  async sweep(limit = 500): Promise<{ requeued: number }> {
-    const before = new Date(this.clock.now().getTime() - SWEEP_AFTER_MS);
-    const rows = await this.db.query<{ id: string }[]>(
-      `SELECT id FROM notifications WHERE status = 'pending' AND updated_at < $1 ORDER BY created_at LIMIT $2`,
-      [before, limit],
-    );
-    let requeued = 0;
-    for (const { id } of rows) {
-      if ((await this.jobs.ensureQueued('notifications.send', { notificationId: id }, id)) === 'queued')
-        requeued += 1;
-    }
-    return { requeued };
+  sweep(limit = 500): Promise<{ requeued: number }> {
+    return requeuePendingRows(this.db, this.jobs, {
+      table: 'notifications',
+      job: 'notifications.send',
+      payload: (id) => ({ notificationId: id }),
+      before: new Date(this.clock.now().getTime() - SWEEP_AFTER_MS),
+      limit,
+    });
   }
 }
