@@ -4,7 +4,7 @@ import { emitEvent } from '../core/events.js';
 import { clientSecret, newId } from '../core/ids.js';
 import type { Account } from '../core/state.js';
 import { nowFor } from '../core/time.js';
-import { cardError, invalidRequest, resourceMissing, unexpectedState } from '../http/errors.js';
+import { invalidRequest, resourceMissing, unexpectedState } from '../http/errors.js';
 import { registerExpander } from '../http/expand.js';
 import {
   type FormParams,
@@ -21,13 +21,13 @@ import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
 import { captureCharge, createCharge } from './charges.js';
 import { getCustomer } from './customers.js';
+import * as intents from './intent-confirmation.js';
 import {
   approvePaypal,
   attachPaymentMethod,
   customerIdOf,
   pmInternal,
   resolvePaymentMethod,
-  testCardOf,
 } from './payment-methods.js';
 
 export { resolvePaymentMethod } from './payment-methods.js';
@@ -171,36 +171,13 @@ export interface ConfirmOptions {
   errorOnRequiresAction?: boolean;
 }
 
-const CONFIRMABLE: ReadonlySet<Stripe.PaymentIntent.Status> = new Set([
-  'requires_payment_method',
-  'requires_confirmation',
-  'requires_action',
-]);
-
 /** Confirms a PaymentIntent: succeeds, requires action (3-D Secure / PayPal), or fails with a card error. */
 export function confirmPaymentIntent(
   account: Account,
   pi: Stripe.PaymentIntent,
   options: ConfirmOptions = {},
 ): Stripe.PaymentIntent {
-  if (!CONFIRMABLE.has(pi.status)) {
-    throw unexpectedState(
-      `You cannot confirm this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, requires_action, requires_payment_method.`,
-      'payment_intent_unexpected_state',
-      { payment_intent: structuredClone(pi) },
-    );
-  }
-  const pmRef =
-    options.paymentMethod ??
-    (typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id);
-  if (!pmRef) {
-    throw invalidRequest(
-      "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.",
-      'payment_method',
-      'payment_intent_unexpected_state',
-    );
-  }
-  const pm = resolvePaymentMethod(account, pmRef);
+  const pm = intents.confirmingPaymentMethod(account, pi, options.paymentMethod);
   const owner = customerIdOf(pm.customer);
   const customer = customerIdOf(pi.customer);
   if (owner && owner !== customer) {
@@ -226,12 +203,11 @@ export function confirmPaymentIntent(
 
   if (pm.type === 'paypal') {
     if (!pmInternal(account, pm.id).paypalApproved && !internal.authenticated)
-      return requireAction(account, pi, internal);
+      return intents.requireAction(account, pi, internal.returnUrl);
     return succeed(account, pi, pm, false);
   }
 
-  const card = testCardOf(account, pm);
-  const behavior = card?.behavior ?? { kind: 'success' as const };
+  const behavior = intents.cardBehaviorOf(account, pm);
   switch (behavior.kind) {
     case 'decline':
       return fail(account, pi, pm, behavior, options.throwOnDecline ?? true);
@@ -253,33 +229,12 @@ export function confirmPaymentIntent(
         return fail(account, pi, pm, AUTH_REQUIRED, options.throwOnDecline ?? true);
       if (options.errorOnRequiresAction)
         return fail(account, pi, pm, AUTH_REQUIRED, options.throwOnDecline ?? true);
-      return requireAction(account, pi, internal);
+      return intents.requireAction(account, pi, internal.returnUrl);
     }
     case 'success':
     case 'refund_fail':
       return succeed(account, pi, pm, false);
   }
-}
-
-function threeDSecureUrl(account: Account, id: string): string {
-  return `${account.shared.baseUrl}/_emulator/3ds/${id}`;
-}
-
-function requireAction(
-  account: Account,
-  pi: Stripe.PaymentIntent,
-  internal: PaymentIntentInternal,
-): Stripe.PaymentIntent {
-  const url = threeDSecureUrl(account, pi.id);
-  pi.status = 'requires_action';
-  pi.next_action = internal.returnUrl
-    ? { type: 'redirect_to_url', redirect_to_url: { return_url: internal.returnUrl, url } }
-    : {
-        type: 'use_stripe_sdk',
-        use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: url, source: newId('src') },
-      };
-  emitEvent(account, { type: 'payment_intent.requires_action', object: pi });
-  return pi;
 }
 
 function succeed(
@@ -326,7 +281,7 @@ function fail(
   account: Account,
   pi: Stripe.PaymentIntent,
   pm: Stripe.PaymentMethod,
-  failure: { code: string; declineCode: string; message: string },
+  failure: intents.CardFailure,
   throwOnDecline: boolean,
 ): Stripe.PaymentIntent {
   const customer = customerIdOf(pi.customer);
@@ -345,25 +300,9 @@ function fail(
   pi.status = 'requires_payment_method';
   pi.payment_method = null;
   pi.next_action = null;
-  pi.last_payment_error = {
-    type: 'card_error',
-    charge: charge.id,
-    code: failure.code,
-    decline_code: failure.declineCode,
-    doc_url: `https://stripe.com/docs/error-codes/${failure.code.replace(/_/g, '-')}`,
-    message: failure.message,
-    payment_method: structuredClone(pm),
-    payment_method_type: pm.type,
-  };
+  pi.last_payment_error = intents.lastCardError(failure, pm, charge.id);
   emitEvent(account, { type: 'payment_intent.payment_failed', object: pi });
-  if (throwOnDecline) {
-    throw cardError({
-      code: failure.code,
-      declineCode: failure.declineCode,
-      message: failure.message,
-      extra: { charge: charge.id, payment_intent: structuredClone(pi), payment_method: structuredClone(pm) },
-    });
-  }
+  if (throwOnDecline) throw intents.declineError(pi, pm, failure, charge.id);
   return pi;
 }
 
@@ -376,14 +315,7 @@ export function completePaymentIntentAction(
   pi: Stripe.PaymentIntent,
   succeedIt: boolean,
 ): Stripe.PaymentIntent {
-  if (pi.status !== 'requires_action') {
-    throw unexpectedState(
-      `This PaymentIntent has a status of ${pi.status}; only a PaymentIntent in requires_action has a challenge to complete.`,
-      'payment_intent_unexpected_state',
-    );
-  }
-  const pmId = typeof pi.payment_method === 'string' ? pi.payment_method : (pi.payment_method?.id ?? '');
-  const pm = resolvePaymentMethod(account, pmId);
+  const pm = intents.challengedPaymentMethod(account, pi);
   const internal = piInternal(account, pi.id);
   if (!succeedIt) {
     pi.status = 'requires_payment_method';

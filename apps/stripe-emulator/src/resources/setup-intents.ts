@@ -4,7 +4,7 @@ import { emitEvent } from '../core/events.js';
 import { clientSecret, newId } from '../core/ids.js';
 import type { Account } from '../core/state.js';
 import { nowFor } from '../core/time.js';
-import { cardError, invalidRequest, resourceMissing, unexpectedState } from '../http/errors.js';
+import { invalidRequest, resourceMissing, unexpectedState } from '../http/errors.js';
 import {
   type FormParams,
   applyMetadata,
@@ -16,13 +16,13 @@ import {
 import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
 import { getCustomer } from './customers.js';
+import * as intents from './intent-confirmation.js';
 import {
   approvePaypal,
   attachPaymentMethod,
   customerIdOf,
   pmInternal,
   resolvePaymentMethod,
-  testCardOf,
 } from './payment-methods.js';
 
 interface SetupIntentInternal {
@@ -91,36 +91,13 @@ export function createSetupIntent(account: Account, input: CreateSetupIntentInpu
   return si;
 }
 
-const CONFIRMABLE: ReadonlySet<string> = new Set([
-  'requires_payment_method',
-  'requires_confirmation',
-  'requires_action',
-]);
-
 /** Confirms a SetupIntent: succeeds (attaching the method), requires 3-D Secure, or fails with a card error. */
 export function confirmSetupIntent(
   account: Account,
   si: Stripe.SetupIntent,
   options: { paymentMethod?: string | null; returnUrl?: string | null; throwOnDecline?: boolean } = {},
 ): Stripe.SetupIntent {
-  if (!CONFIRMABLE.has(si.status)) {
-    throw unexpectedState(
-      `You cannot confirm this SetupIntent because it has a status of ${si.status}. Only a SetupIntent with one of the following statuses may be confirmed: requires_confirmation, requires_action, requires_payment_method.`,
-      'setup_intent_unexpected_state',
-      { setup_intent: structuredClone(si) },
-    );
-  }
-  const ref =
-    options.paymentMethod ??
-    (typeof si.payment_method === 'string' ? si.payment_method : si.payment_method?.id);
-  if (!ref) {
-    throw invalidRequest(
-      "You cannot confirm this SetupIntent because it's missing a payment method. Update the SetupIntent with a payment method and then confirm it again.",
-      'payment_method',
-      'setup_intent_unexpected_state',
-    );
-  }
-  const pm = resolvePaymentMethod(account, ref);
+  const pm = intents.confirmingPaymentMethod(account, si, options.paymentMethod);
   const customer = customerIdOf(si.customer);
   const owner = customerIdOf(pm.customer);
   if (owner && customer && owner !== customer) {
@@ -137,58 +114,26 @@ export function confirmSetupIntent(
 
   if (pm.type === 'paypal') {
     if (pmInternal(account, pm.id).paypalApproved) return succeedSetup(account, si, pm);
-    return requireSetupAction(account, si, internal);
+    return intents.requireAction(account, si, internal.returnUrl);
   }
-  const behavior = testCardOf(account, pm)?.behavior ?? { kind: 'success' as const };
+  const behavior = intents.cardBehaviorOf(account, pm);
   switch (behavior.kind) {
     case 'decline': {
       si.status = 'requires_payment_method';
       si.payment_method = null;
-      si.last_setup_error = {
-        type: 'card_error',
-        code: behavior.code,
-        decline_code: behavior.declineCode,
-        doc_url: `https://stripe.com/docs/error-codes/${behavior.code.replace(/_/g, '-')}`,
-        message: behavior.message,
-        payment_method: structuredClone(pm),
-        payment_method_type: 'card',
-      };
+      si.last_setup_error = intents.lastCardError(behavior, pm);
       emitEvent(account, { type: 'setup_intent.setup_failed', object: si });
-      if (options.throwOnDecline ?? true) {
-        throw cardError({
-          code: behavior.code,
-          declineCode: behavior.declineCode,
-          message: behavior.message,
-          extra: { setup_intent: structuredClone(si), payment_method: structuredClone(pm) },
-        });
-      }
+      if (options.throwOnDecline ?? true) throw intents.declineError(si, pm, behavior);
       return si;
     }
     case 'auth_always':
     case 'auth_on_setup':
-      return requireSetupAction(account, si, internal);
+      return intents.requireAction(account, si, internal.returnUrl);
     case 'success':
     case 'charge_fail':
     case 'refund_fail':
       return succeedSetup(account, si, pm);
   }
-}
-
-function requireSetupAction(
-  account: Account,
-  si: Stripe.SetupIntent,
-  internal: SetupIntentInternal,
-): Stripe.SetupIntent {
-  const url = `${account.shared.baseUrl}/_emulator/3ds/${si.id}`;
-  si.status = 'requires_action';
-  si.next_action = internal.returnUrl
-    ? { type: 'redirect_to_url', redirect_to_url: { return_url: internal.returnUrl, url } }
-    : {
-        type: 'use_stripe_sdk',
-        use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: url, source: newId('src') },
-      };
-  emitEvent(account, { type: 'setup_intent.requires_action', object: si });
-  return si;
 }
 
 function succeedSetup(
@@ -212,14 +157,7 @@ export function completeSetupIntentAction(
   si: Stripe.SetupIntent,
   succeedIt: boolean,
 ): Stripe.SetupIntent {
-  if (si.status !== 'requires_action') {
-    throw unexpectedState(
-      `This SetupIntent has a status of ${si.status}; only a SetupIntent in requires_action has a challenge to complete.`,
-      'setup_intent_unexpected_state',
-    );
-  }
-  const pmId = typeof si.payment_method === 'string' ? si.payment_method : (si.payment_method?.id ?? '');
-  const pm = resolvePaymentMethod(account, pmId);
+  const pm = intents.challengedPaymentMethod(account, si);
   if (!succeedIt) {
     si.status = 'requires_payment_method';
     si.payment_method = null;
