@@ -8,10 +8,19 @@ import { JOBS, type JobEnvelope, type JobName, type JobPayloads } from './queue.
 /** Enqueues declared jobs with their options and the current correlation id. */
 @Injectable()
 export class JobQueue {
+  /** Queues by name, looked up once: a non-strict `ModuleRef.get` searches every module. */
+  private readonly queues = new Map<string, Queue>();
+
   constructor(private readonly moduleRef: ModuleRef) {}
 
   queueFor(name: JobName): Queue {
-    return this.moduleRef.get<Queue>(getQueueToken(JOBS[name].queue), { strict: false });
+    const queueName = JOBS[name].queue;
+    let queue = this.queues.get(queueName);
+    if (!queue) {
+      queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
+      this.queues.set(queueName, queue);
+    }
+    return queue;
   }
 
   /** `jobId` should be a deterministic idempotency key (e.g. a Stripe event id): Bull ignores a second add. */

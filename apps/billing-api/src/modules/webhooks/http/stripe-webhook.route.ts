@@ -14,7 +14,7 @@ export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
  * Stripe's webhook endpoint (R-WH-1, R-WH-2), served directly by Fastify rather than by a Nest
  * controller (issue 4: the intake is a hot path, and a profile spread the overhead of a controller over
  * the global guards, interceptors, pipes and rxjs, none of which applies here). What still applies are
- * the Fastify hooks: correlation id (x-request-id), helmet, CORS, the HTTP duration metric, Nest's body
+ * the Fastify hooks: correlation id (x-request-id), CORS, the HTTP duration metric, Nest's body
  * parser (it keeps `request.rawBody` because the app is created with `rawBody: true`) and Nest's error
  * handler for Fastify's own errors (bad JSON, wrong content type, body too large).
  *
@@ -40,7 +40,10 @@ export class StripeWebhookRoute implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter as { getInstance?: () => unknown } | undefined;
     const fastify = adapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.post !== 'function') return; // worker: no HTTP server
-    fastify.post(STRIPE_WEBHOOK_PATH, (request, reply) => this.receive(request, reply));
+    // No helmet headers: they guide browsers, and Stripe's servers are the only caller of this route.
+    fastify.post(STRIPE_WEBHOOK_PATH, { config: { helmet: { skipRoute: true } } }, (request, reply) =>
+      this.receive(request, reply),
+    );
   }
 
   private async receive(
