@@ -290,7 +290,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       expect(await run.run((e, c) => payments.onCharge(e, c), chargeEvt, base + 1)).toBe('applied');
       // Stale: the creation event again, older than what was applied.
       expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('skipped_stale');
-      // A same-second event that brings nothing new (re-read on the tie) writes nothing: same version.
+      // A same-second event that brings nothing new writes nothing: same version.
       const versionOf = async () =>
         (
           await t.db.query<{ version: number; updated_at: Date }[]>(
@@ -299,8 +299,11 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
           )
         )[0];
       const settled = await versionOf();
+      const reads = run.refetched.length;
       expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeededEvt, base + 1)).toBe('applied');
       expect(await versionOf()).toEqual(settled);
+      // Nothing to order, so no re-read from Stripe either.
+      expect(run.refetched.length).toBe(reads);
 
       const facade = t.app.get(PaymentsFacade);
       const payment = await facade.findByPaymentIntent(pi.id);
@@ -324,6 +327,31 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         'payment.mirrored',
         'payment.status_changed',
       ]);
+    });
+
+    it('a same-second event that would change the payment is ordered by re-reading it from Stripe (R-SM-3)', async () => {
+      const { customer, pm } = await linkedCustomer();
+      const pi = await stripe.paymentIntents.create({
+        amount: 700,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm,
+        confirm: true,
+      });
+      const created = only(about(await eventsOf(stripe), pi.id, 'payment_intent.created'), 'created');
+      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), created, created.created)).toBe(
+        'applied',
+      );
+      const reads = run.refetched.length;
+      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, created.created)).toBe(
+        'applied',
+      );
+      // The PaymentIntent (the tie), then its charge (the card for the receipt of the capture).
+      expect(run.refetched.slice(reads)).toEqual([pi.id, pi.latest_charge]);
+      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+        status: 'succeeded',
+      });
     });
 
     it('records a decline with its codes; payments of unknown customers are ignored', async () => {

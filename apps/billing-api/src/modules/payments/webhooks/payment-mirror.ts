@@ -83,6 +83,9 @@ export class PaymentMirror {
       return 'skipped_stale';
     }
     if (decision === 'refetch') {
+      // A same-second tie is resolved by re-reading the PaymentIntent (R-SM-3), unless this event would
+      // change nothing: then its order does not matter, and the re-read (a Stripe call) is saved.
+      if (!this.wouldChange(row, incoming, options)) return 'applied';
       const fresh = await ctx.refetch(incoming.stripePaymentIntentId);
       if (!fresh) return 'ignored';
       values = transformStripePaymentIntent(fresh as unknown as Stripe.PaymentIntent);
@@ -299,6 +302,26 @@ export class PaymentMirror {
     const unchanged = JSON.stringify(row);
     const input = paymentInputForStatus(values.status, values.declineCode);
     if (input) await this.move(row, input, ctx);
+    this.mergeFields(row, values, options, before);
+    // A refund may have been mirrored before the payment was seen as captured.
+    await this.applyRefundTotal(row, ctx);
+    row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
+    // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
+    // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
+    if (JSON.stringify(row) === unchanged) return;
+    row.updatedAt = this.clock.now();
+    row.version += 1;
+    await updatePaymentRow(ctx.manager, row);
+    if (row.status !== before) await this.statusChanged(row, before, ctx);
+  }
+
+  /** The PaymentIntent's fields on the row (everything but the status move and the refund total). */
+  private mergeFields(
+    row: PaymentOrmEntity,
+    values: PaymentIntentValues,
+    options: MirrorOptions,
+    before: PaymentStatus,
+  ): void {
     if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
     row.amount = values.amount;
     // A PaymentIntent's amount_received only grows: a late event carrying an older state (e.g.
@@ -318,16 +341,21 @@ export class PaymentMirror {
     row.latestChargeId = values.latestChargeId ?? row.latestChargeId;
     row.stripeCreatedAt = row.stripeCreatedAt ?? values.stripeCreatedAt;
     if (options.checkoutSessionId) row.checkoutSessionId = options.checkoutSessionId;
-    // A refund may have been mirrored before the payment was seen as captured.
-    await this.applyRefundTotal(row, ctx);
-    row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
-    // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
-    // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
-    if (JSON.stringify(row) === unchanged) return;
-    row.updatedAt = this.clock.now();
-    row.version += 1;
-    await updatePaymentRow(ctx.manager, row);
-    if (row.status !== before) await this.statusChanged(row, before, ctx);
+  }
+
+  /**
+   * Whether applying these values would change the row: a status move the machine makes (or rejects),
+   * or any field. Works on a copy; nothing is written.
+   */
+  private wouldChange(row: PaymentOrmEntity, values: PaymentIntentValues, options: MirrorOptions): boolean {
+    const input = paymentInputForStatus(values.status, values.declineCode);
+    if (input) {
+      const moved = transitionPayment(row.status, input, this.clock.now());
+      if (!moved.ok || moved.value.changed) return true;
+    }
+    const copy: PaymentOrmEntity = { ...row, metadata: { ...row.metadata } };
+    this.mergeFields(copy, values, options, row.status);
+    return JSON.stringify(copy) !== JSON.stringify(row);
   }
 
   /**
