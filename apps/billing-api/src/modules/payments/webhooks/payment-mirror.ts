@@ -26,9 +26,9 @@ import {
   RecordStatusChangeHandler,
 } from '../commands/record-status-change/record-status-change.handler.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
-import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
-import { updatePaymentRow } from '../persistence/update-payment-row.js';
+import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
+import { queryRows } from '../../../platform/database/row-sql.js';
 import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
 import {
   paymentInputForStatus,
@@ -443,15 +443,17 @@ export class PaymentMirror {
     declineCode: string | null,
     ctx: StripeEventContext,
   ): Promise<void> {
-    await ctx.manager.getRepository(PaymentStatusHistoryOrmEntity).insert({
-      paymentId,
-      fromStatus: from,
-      toStatus: to,
-      causeType: 'stripe_event',
-      causeId: ctx.event.id,
-      declineCode,
-      at: this.clock.now(),
-    });
+    await queryRows(
+      ctx.manager,
+      statusHistorySql(ctx.manager, {
+        paymentId,
+        from,
+        to,
+        declineCode,
+        cause: this.actor(ctx),
+        at: this.clock.now(),
+      }),
+    );
   }
 
   private setMethodSummary(

@@ -5,13 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
-import {
-  insertRowSql,
-  queryRows,
-  sql,
-  type Sql,
-  updateRowSql,
-} from '../../../../platform/database/row-sql.js';
+import { insertRowSql, queryRows, sql, type Sql } from '../../../../platform/database/row-sql.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
@@ -22,9 +16,8 @@ import { AuditFacade } from '../../../audit/audit.facade.js';
 import type { AuditEntryInput } from '../../../audit/contracts/audit-entry.js';
 import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
-import { PaymentStatusHistoryOrmEntity } from '../../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
-import { updatePaymentRow } from '../../persistence/update-payment-row.js';
+import { statusHistorySql, updatePaymentRow, updatePaymentSql } from '../../persistence/payment-writes.js';
 import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
@@ -283,9 +276,8 @@ export class CreatePaymentHandler {
       const write = async (manager: EntityManager): Promise<boolean> => {
         const moved = await queryRows<{ id: string }>(
           manager,
-          sql`WITH moved AS (${updateRowSql(
+          sql`WITH moved AS (${updatePaymentSql(
             manager,
-            PaymentOrmEntity,
             step.row,
             sql`id = ${paymentId} AND version = ${expected.version}`,
           )} RETURNING id)${
@@ -393,19 +385,9 @@ export class CreatePaymentHandler {
     declineCode: string | null,
     onlyWith?: string,
   ): Sql {
-    const actor = RequestContext.actor();
-    return insertRowSql(
+    return statusHistorySql(
       manager,
-      PaymentStatusHistoryOrmEntity,
-      {
-        paymentId,
-        fromStatus: from,
-        toStatus: to,
-        causeType: actor.type,
-        causeId: actor.id,
-        declineCode,
-        at: this.clock.now(),
-      },
+      { paymentId, from, to, declineCode, cause: RequestContext.actor(), at: this.clock.now() },
       onlyWith,
     );
   }
