@@ -82,6 +82,23 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     return { accountId, customer, pm: pm.id };
   }
 
+  /** Pays a Checkout session on the emulator's hosted page; its events once `completed` is among them. */
+  async function completeCheckout(
+    sessionId: string,
+  ): Promise<{ events: Stripe.Event[]; completed: Stripe.Event }> {
+    const done = await fetch(`${kit.emulator.url}/_emulator/checkout/${sessionId}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payment_method=pm_card_visa',
+    });
+    expect(done.status).toBeLessThan(400);
+    const events = await until(async () => {
+      const list = await eventsOf(stripe);
+      return about(list, sessionId, 'checkout.session.completed').length === 1 ? list : null;
+    }, 'checkout.session.completed');
+    return { events, completed: only(about(events, sessionId, 'checkout.session.completed'), 'completed') };
+  }
+
   async function subscriptionRow(stripeId: string) {
     const rows: Record<string, unknown>[] = await t.db.query(
       `SELECT * FROM subscriptions WHERE stripe_subscription_id = $1`,
@@ -202,17 +219,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         success_url: 'https://app.test/ok',
         cancel_url: 'https://app.test/cancel',
       });
-      const done = await fetch(`${kit.emulator.url}/_emulator/checkout/${session.id}/complete`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'payment_method=pm_card_visa',
-      });
-      expect(done.status).toBeLessThan(400);
-      const events = await until(async () => {
-        const list = await eventsOf(stripe);
-        return about(list, session.id, 'checkout.session.completed').length === 1 ? list : null;
-      }, 'checkout.session.completed');
-      const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
+      const { events, completed } = await completeCheckout(session.id);
       const subId = (completed.data.object as Stripe.Checkout.Session).subscription as string;
       const subEvents = about(events, subId);
       expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), completed)).toBe('applied');
@@ -426,17 +433,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         success_url: 'https://app.test/ok',
         cancel_url: 'https://app.test/cancel',
       });
-      const done = await fetch(`${kit.emulator.url}/_emulator/checkout/${session.id}/complete`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'payment_method=pm_card_visa',
-      });
-      expect(done.status).toBeLessThan(400);
-      const events = await until(async () => {
-        const list = await eventsOf(stripe);
-        return about(list, session.id, 'checkout.session.completed').length === 1 ? list : null;
-      }, 'checkout.session.completed');
-      const completed = only(about(events, session.id, 'checkout.session.completed'), 'completed');
+      const { events, completed } = await completeCheckout(session.id);
       const piId = (completed.data.object as Stripe.Checkout.Session).payment_intent as string;
       // The PaymentIntent's own event alone: its customer belongs to no account.
       const succeeded = only(about(events, piId, 'payment_intent.succeeded'), 'succeeded');
