@@ -69,7 +69,7 @@ export function setupSwagger(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('Billing service API')
       .setDescription(
-        'Payments, subscriptions, refunds and billing administration on Stripe. Amounts are integer minor units (`amount: 5000` is $50.00). Mutating requests accept `Idempotency-Key`. Errors have one shape: `{ "error": { "code", "message", "param", "request_id" } }`.',
+        'Payments, subscriptions, refunds and billing administration on Stripe. Amounts are integer minor units (`amount: 5000` is $50.00). Mutating requests accept `Idempotency-Key`. Errors have one shape: `{ "error": { "code", "message", "param", "request_id" } }`. A response that waited on Stripe carries `Server-Timing: stripe;dur=<ms>`.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

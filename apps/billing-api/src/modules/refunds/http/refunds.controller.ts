@@ -21,7 +21,7 @@ export class RefundsController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Refund a payment, in part or (amount omitted) everything still refundable. Finance, support and admin only. The refund is pending until Stripe settles it by webhook.',
+      'Refund a payment, in part or (amount omitted) everything still refundable. Finance, support and admin only. The refund is pending until Stripe settles it by webhook. 409 `refund_exceeds_remaining` also when Stripe has less left to refund (e.g. refunded in its dashboard, webhook not yet seen); the refund is then kept as failed.',
   })
   @ApiCreatedResponse({ type: RefundDto })
   @ApiErrors(
