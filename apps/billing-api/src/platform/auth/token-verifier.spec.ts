@@ -21,7 +21,7 @@ describe('TokenVerifier (R-API-2) and its cache of verified tokens', () => {
     jest.useRealTimers();
   });
 
-  it('answers a repeated token from its cache, but never past the token expiry', async () => {
+  it('a token verified before stays accepted until its exp and no longer, cache or not', async () => {
     const start = new Date('2026-11-22T10:00:00Z');
     jest.useFakeTimers({ now: start, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const v = verifier();
