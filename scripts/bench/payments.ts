@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
+import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 
 const DATABASE_URL =
@@ -86,7 +87,9 @@ function timingProxy(target: URL): Promise<{ url: string; waitedMs: () => number
 }
 
 function spawnService(role: 'api' | 'worker', env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/apps/billing-api/src/main.js'], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to both service processes.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/billing-api/src/main.js'], {
     env: { ...process.env, ...env, APP_ROLE: role },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -126,10 +129,14 @@ const token = (claims: Record<string, string>, sub: string) =>
 await recreateDatabase(DATABASE_URL);
 const apiPort = await freePort();
 const base = `http://127.0.0.1:${apiPort}`;
+// The endpoint is enabled for the events the README tells operators to enable, as in production.
 const emulator = await startEmulator({
   port: 0,
-  webhookUrl: `${base}/webhooks/stripe`,
-  webhookSecret: WEBHOOK_SECRET,
+  delivery: {
+    globalEndpoints: [
+      { url: `${base}/webhooks/stripe`, secret: WEBHOOK_SECRET, enabledEvents: [...STRIPE_ENDPOINT_EVENTS] },
+    ],
+  },
 });
 const proxy = await timingProxy(new URL(emulator.url));
 // Receipts are e-mailed: a local SMTP server takes them (and counts them).

@@ -32,15 +32,22 @@ export interface StripeWorld {
  * a free port up front, and a TCP proxy on it forwards to the app's random port.
  */
 export async function startStripeWorld(
-  options: { env?: Record<string, string>; secret?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    secret?: string;
+    /** The event types the endpoint is enabled for; every type by default. */
+    events?: readonly string[];
+  } = {},
 ): Promise<StripeWorld> {
   const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
   const port = await freePort();
   const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const kit = await startTestEmulator({
-    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
-    webhookSecret: secret,
-  });
+  const url = `http://127.0.0.1:${port}/webhooks/stripe`;
+  const kit = await startTestEmulator(
+    options.events
+      ? { delivery: { globalEndpoints: [{ url, secret, enabledEvents: [...options.events] }] } }
+      : { webhookUrl: url, webhookSecret: secret },
+  );
   const t = await startTestApp({
     role: 'all',
     env: {

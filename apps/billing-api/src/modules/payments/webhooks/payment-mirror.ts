@@ -360,21 +360,27 @@ export class PaymentMirror {
 
   /**
    * In the same transaction, what follows the change (integration event, receipt on first capture).
-   * When the charge event has not been seen yet, the card's brand and last 4 for the receipt are
-   * re-read from the charge.
+   * A payment made outside the API whose card is not known yet (its PaymentIntent names the method
+   * only by id, and `charge.succeeded` is optional: STRIPE_ENDPOINT_EVENTS) gets the card summary from
+   * a re-read of its charge on first capture, for the row and the receipt alike.
    */
   private async statusChanged(
     row: PaymentOrmEntity,
     from: PaymentStatus | null,
     ctx: StripeEventContext,
   ): Promise<void> {
-    let method = { brand: row.cardBrand, last4: row.cardLast4 };
-    if (capturesFirstTime(from, row.status) && !method.brand && !method.last4 && row.latestChargeId) {
+    if (capturesFirstTime(from, row.status) && !row.cardBrand && !row.cardLast4 && row.latestChargeId) {
       const charge = await ctx.refetch(row.latestChargeId);
       const pm = charge ? transformStripeCharge(charge as unknown as Stripe.Charge).paymentMethod : null;
-      if (pm) method = { brand: pm.cardBrand, last4: pm.cardLast4 };
+      if (pm) {
+        this.setMethodSummary(row, pm);
+        await updatePaymentRow(ctx.manager, row);
+      }
     }
-    await this.statusChange.execute(ctx.manager, row, from, { id: ctx.event.id, method });
+    await this.statusChange.execute(ctx.manager, row, from, {
+      id: ctx.event.id,
+      method: { brand: row.cardBrand, last4: row.cardLast4 },
+    });
   }
 
   /** Moves the status by the refunded total when the payment is captured; true when it moved. */
