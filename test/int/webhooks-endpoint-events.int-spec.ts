@@ -50,6 +50,8 @@ interface PaymentRow {
   card_brand: string | null;
   card_last4: string | null;
   amount_refunded: string;
+  version: number;
+  metadata: Record<string, string>;
 }
 
 // The README tells operators to enable STRIPE_ENDPOINT_EVENTS on the Stripe endpoint. Here the
@@ -62,7 +64,7 @@ describe('The Stripe endpoint enabled for STRIPE_ENDPOINT_EVENTS only', () => {
   const paymentByIntent = async (intentId: string): Promise<PaymentRow | undefined> =>
     (
       await w.t.db.query<PaymentRow[]>(
-        `SELECT id, status, card_brand, card_last4, amount_refunded FROM payments
+        `SELECT id, status, card_brand, card_last4, amount_refunded, version, metadata FROM payments
           WHERE stripe_payment_intent_id = $1`,
         [intentId],
       )
@@ -115,7 +117,7 @@ describe('The Stripe endpoint enabled for STRIPE_ENDPOINT_EVENTS only', () => {
       '/v1/payments',
       {
         token: a.owner,
-        body: { amount: 1500, currency: 'usd', paymentMethodId: visa },
+        body: { amount: 1500, currency: 'usd', paymentMethodId: visa, metadata: { cart: 'c1' } },
         headers: { 'idempotency-key': randomUUID() },
       },
     );
@@ -130,6 +132,10 @@ describe('The Stripe endpoint enabled for STRIPE_ENDPOINT_EVENTS only', () => {
     expect(await inboxTypesAbout(intent)).toEqual(['payment_intent.succeeded']);
     const row = await paymentByIntent(intent);
     expect(row).toMatchObject({ status: 'succeeded', card_brand: 'visa', card_last4: '4242' });
+    // The event confirmed what the API had applied: it wrote nothing (version 1 at creation, 2 after
+    // Stripe's answer), and the keys the API put on the PaymentIntent did not become the payment's.
+    expect(row).toMatchObject({ version: 2, metadata: { cart: 'c1' } });
+    expect(Object.keys(row?.metadata ?? {})).toEqual(['cart']);
     expect(await receiptOf(res.body.id)).toMatchObject({ method_brand: 'visa', method_last4: '4242' });
 
     const finance = await tokenFor({ sub: `fin-${randomUUID()}`, role: 'finance' });

@@ -33,8 +33,9 @@ export class AccountsFacade {
     return rows[0]?.pm ?? null;
   }
 
-  getAccount(accountId: string): Promise<AccountView> {
-    return this.queries.get(accountId);
+  /** The account; read in the caller's transaction when a manager is given. 404 when no such account. */
+  getAccount(accountId: string, manager?: EntityManager): Promise<AccountView> {
+    return this.queries.get(accountId, manager);
   }
 
   listMembers(accountId: string): Promise<MemberView[]> {

@@ -28,7 +28,7 @@ describe('transformStripePaymentIntent', () => {
       status: 'succeeded',
       description: 'Order 42',
       orderReference: 'ord_42',
-      metadata: { order_reference: 'ord_42', payment_id: 'x' },
+      metadata: { payment_id: 'x' },
       stripePaymentMethodId: pi.payment_method,
       latestChargeId: pi.latest_charge,
       failureCode: null,
@@ -48,6 +48,8 @@ describe('transformStripePaymentIntent', () => {
     const values = transformStripePaymentIntent(pi);
     expect(values.appPaymentId).toBe('0b7c4d3e-1111-4222-8333-444455556666');
     expect(values.metadataAccountId).toBe('11111111-1111-1111-1111-111111111111');
+    // Read into their fields, they are not the payment's own metadata.
+    expect(values.metadata).toEqual({});
     expect(values.orderReference).toBeNull();
   });
 

@@ -66,6 +66,8 @@ export function transformStripePaymentIntent(pi: Stripe.PaymentIntent): PaymentI
     hasLastPaymentError: error !== null,
   });
   const failed = status === 'failed';
+  const appPaymentId = uuidOrNull(metadataValue(pi.metadata, 'payment_id'));
+  const metadataAccountId = uuidOrNull(metadataValue(pi.metadata, 'account_id'));
   return {
     stripePaymentIntentId: requiredString(pi.id, 'payment_intent.id'),
     stripeCustomerId: idOf(pi.customer),
@@ -76,9 +78,15 @@ export function transformStripePaymentIntent(pi: Stripe.PaymentIntent): PaymentI
     description: pi.description ?? null,
     orderReference:
       metadataValue(pi.metadata, 'order_reference') ?? metadataValue(pi.metadata, 'orderReference'),
-    metadata: stringMetadata(pi.metadata),
-    appPaymentId: uuidOrNull(metadataValue(pi.metadata, 'payment_id')),
-    metadataAccountId: uuidOrNull(metadataValue(pi.metadata, 'account_id')),
+    // The keys the API adds to its PaymentIntents are read into their own fields, not kept as the
+    // client's metadata (the payment's metadata stays what its creator gave).
+    metadata: withoutKeys(stringMetadata(pi.metadata), [
+      'order_reference',
+      ...(appPaymentId ? ['payment_id'] : []),
+      ...(metadataAccountId ? ['account_id'] : []),
+    ]),
+    appPaymentId,
+    metadataAccountId,
     stripePaymentMethodId: idOf(pi.payment_method) ?? (errorMethod ? idOf(errorMethod) : null),
     paymentMethod:
       typeof pi.payment_method === 'object' && pi.payment_method
@@ -120,4 +128,8 @@ export function paymentInputForStatus(
     case 'refunded':
       return null;
   }
+}
+
+function withoutKeys(metadata: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata).filter(([key]) => !keys.includes(key)));
 }

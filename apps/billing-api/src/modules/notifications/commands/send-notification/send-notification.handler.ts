@@ -45,14 +45,7 @@ export class SendNotificationHandler {
   ) {}
 
   async execute(notificationId: string, options: { lastAttempt: boolean }): Promise<SendResult> {
-    const [peek] = await this.db.query<OutboxRow[]>(`SELECT * FROM notifications WHERE id = $1`, [
-      notificationId,
-    ]);
-    if (!peek) return 'missing';
-    if (peek.status !== 'pending') return 'already_done';
     try {
-      // Read outside the row's transaction: the accounts facade uses its own connection.
-      const account = await this.accounts.getAccount(peek.account_id);
       return await this.db.transaction(async (manager) => {
         const [row] = await manager.query<OutboxRow[]>(
           `SELECT * FROM notifications WHERE id = $1 FOR UPDATE`,
@@ -71,6 +64,8 @@ export class SendNotificationHandler {
           );
           return 'suppressed' as const;
         }
+        // In this transaction's connection: a second one per send could exhaust the pool.
+        const account = await this.accounts.getAccount(row.account_id, manager);
         const recipient = row.recipient ?? account.billingEmail;
         const locale = row.locale ?? account.locale;
         const timeZone = row.time_zone ?? account.timeZone;

@@ -86,7 +86,9 @@ export class CreatePaymentHandler {
         }
         throw error;
       });
-    const customer = await this.accounts.ensureStripeCustomer(command.accountId);
+    // A saved method is attached to the account's customer, which the PaymentIntent must name: its row
+    // says which (one read saved); a method mirrored without it falls back to the account's.
+    const customer = method.stripeCustomerId ?? (await this.accounts.ensureStripeCustomer(command.accountId));
     const now = this.clock.now();
     const metadata = { ...(command.metadata ?? {}) };
     const row: PaymentOrmEntity = {
@@ -208,6 +210,7 @@ export class CreatePaymentHandler {
       {
         status: values.status,
         stripePaymentIntentId: pi.id,
+        stripeCreated: pi.created,
         amountReceived: values.amountReceived,
         latestChargeId: values.latestChargeId,
         failureCode: values.failureCode,
@@ -248,7 +251,9 @@ export class CreatePaymentHandler {
         stripe.paymentIntents.retrieve(intentId),
       );
       const values = transformStripePaymentIntent(pi);
-      return (await this.apply(paymentId, { ...values, stripePaymentIntentId: pi.id })).status;
+      return (
+        await this.apply(paymentId, { ...values, stripePaymentIntentId: pi.id, stripeCreated: pi.created })
+      ).status;
     }
     try {
       return (await this.attempt(paymentId)).payment.status;
@@ -338,6 +343,13 @@ export class CreatePaymentHandler {
     if (answer.stripePaymentIntentId && row.stripePaymentIntentId === null) {
       row.stripePaymentIntentId = answer.stripePaymentIntentId;
     }
+    // The answer is the PaymentIntent's state after its creation second: an event of that second then
+    // goes through the mirror's tie rule (applied only when it would change something, after a re-read),
+    // and the usual payment_intent.succeeded that confirms this answer writes nothing.
+    if (answer.stripeCreated !== undefined) {
+      row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, answer.stripeCreated);
+      row.stripeCreatedAt ??= new Date(answer.stripeCreated * 1000);
+    }
     const input = paymentInputForStatus(answer.status, answer.declineCode ?? null);
     const moved = input ? transitionPayment(row.status, input, this.clock.now()) : null;
     // Not ok: a webhook already moved the payment past this answer (e.g. refunded); keep its state.
@@ -397,6 +409,8 @@ export class CreatePaymentHandler {
 interface StripeAnswer {
   status: PaymentStatus;
   stripePaymentIntentId?: string;
+  /** The PaymentIntent's `created` (Unix seconds), when Stripe answered with it. */
+  stripeCreated?: number;
   amountReceived?: number;
   latestChargeId?: string | null;
   failureCode?: string | null;
