@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
+import { raw, runStatement, sql, type StatementPart } from '../../platform/database/row-sql.js';
 import { AfterCommit } from '../notifications/after-commit.js';
 import type { RecordIntegrationEvent } from './contracts/integration-event.js';
 
@@ -21,40 +22,44 @@ export class IntegrationsFacade {
    * lost). Recording the same type, subject and cause twice writes nothing.
    */
   async record(manager: EntityManager, input: RecordIntegrationEvent): Promise<string | null> {
-    const id = randomUUID();
+    const result = await runStatement(manager, [this.recordPart(input)]);
+    return (result.integration_event_id as string | null) ?? null;
+  }
+
+  /**
+   * The same writes as part of the caller's statement (CTEs `integration_event` and
+   * `integration_delivery`); with `onlyWith`, written only when that CTE returned a row.
+   */
+  recordPart(input: RecordIntegrationEvent, onlyWith?: string): StatementPart {
     const now = this.clock.now();
-    // One statement: the event (nothing when its dedupe key is known) and a delivery per live endpoint.
-    const deliveries: { id: string | null; event_id: string }[] = await manager.query(
-      `WITH event AS (
-         INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING id),
-       delivery AS (
-         INSERT INTO integration_deliveries (id, event_id, endpoint_id, status, attempts, created_at, updated_at)
-         SELECT gen_random_uuid(), event.id, e.id, 'pending', 0, $7, $7
-           FROM event, integration_endpoints e WHERE e.deleted_at IS NULL
-         RETURNING id, event_id)
-       SELECT delivery.id, event.id AS event_id FROM event LEFT JOIN delivery ON delivery.event_id = event.id`,
-      [
-        id,
-        input.accountId,
-        input.type,
-        input.subjectId,
-        `${input.type}:${input.subjectId}:${input.causeId}`,
-        JSON.stringify(input.data),
-        now,
+    return {
+      ctes: [
+        sql`integration_event AS (
+          INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
+          SELECT ${randomUUID()}::uuid, ${input.accountId}::uuid, ${input.type}, ${input.subjectId},
+                 ${`${input.type}:${input.subjectId}:${input.causeId}`}, ${JSON.stringify(input.data)}::jsonb,
+                 ${now}::timestamptz${onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``}
+          ON CONFLICT (dedupe_key) DO NOTHING
+          RETURNING id)`,
+        sql`integration_delivery AS (
+          INSERT INTO integration_deliveries (id, event_id, endpoint_id, status, attempts, created_at, updated_at)
+          SELECT gen_random_uuid(), integration_event.id, e.id, 'pending', 0, ${now}::timestamptz, ${now}::timestamptz
+            FROM integration_event, integration_endpoints e WHERE e.deleted_at IS NULL
+          RETURNING id)`,
       ],
-    );
-    if (deliveries.length === 0) return null;
-    const ids = deliveries.flatMap((d) => (d.id ? [d.id] : []));
-    if (ids.length > 0) {
-      this.afterCommit.run(manager, async () => {
-        for (const deliveryId of ids) {
-          await this.jobs.enqueue('integrations.deliver', { deliveryId }, { jobId: deliveryId });
-        }
-      });
-    }
-    return id;
+      outputs: [
+        sql`(SELECT id FROM integration_event) AS integration_event_id`,
+        sql`ARRAY(SELECT id FROM integration_delivery) AS integration_delivery_ids`,
+      ],
+      written: (manager, result) => {
+        const ids = (result.integration_delivery_ids as string[] | null) ?? [];
+        if (ids.length === 0) return;
+        this.afterCommit.run(manager, async () => {
+          for (const deliveryId of ids) {
+            await this.jobs.enqueue('integrations.deliver', { deliveryId }, { jobId: deliveryId });
+          }
+        });
+      },
+    };
   }
 }

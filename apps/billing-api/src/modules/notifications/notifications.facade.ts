@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
+import { raw, runStatement, sql, type Sql, type StatementPart } from '../../platform/database/row-sql.js';
 import { AfterCommit } from './after-commit.js';
 import type { TemplateName, TemplatePayloads } from './templates/templates.js';
 
@@ -36,31 +37,47 @@ export class NotificationsFacade {
     manager: EntityManager,
     input: EnqueueNotification<N>,
   ): Promise<string | null> {
+    const result = await runStatement(manager, [this.enqueuePart(input)]);
+    return (result.notification_id as string | null) ?? null;
+  }
+
+  /**
+   * The outbox row as part of the caller's statement (CTE `notification`), the same write as
+   * {@link enqueue}. With `from`, the row is written once per row of that CTE, and `from.payload` (a
+   * jsonb expression over it) completes the payload, e.g. with a receipt number the same statement
+   * allocates.
+   */
+  enqueuePart<N extends TemplateName>(
+    input: EnqueueNotification<N> | PartialPayload<N>,
+    from?: { cte: string; payload: Sql },
+  ): StatementPart {
     const id = randomUUID();
     const now = this.clock.now();
-    const inserted: { id: string }[] = await manager.query(
-      `INSERT INTO notifications
-         (id, account_id, template, recipient, locale, time_zone, payload, dedupe_key, status, attempts,
-          created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id`,
-      [
-        id,
-        input.accountId,
-        input.template,
-        input.recipient ?? null,
-        input.locale ?? null,
-        input.timeZone ?? null,
-        JSON.stringify(input.payload),
-        input.dedupeKey,
-        now,
+    const payload = sql`${JSON.stringify(input.payload)}::jsonb${from ? sql` || ${from.payload}` : sql``}`;
+    return {
+      ctes: [
+        sql`notification AS (
+          INSERT INTO notifications
+            (id, account_id, template, recipient, locale, time_zone, payload, dedupe_key, status, attempts,
+             created_at, updated_at)
+          SELECT ${id}::uuid, ${input.accountId}::uuid, ${input.template}, ${input.recipient ?? null},
+                 ${input.locale ?? null}, ${input.timeZone ?? null}, ${payload}, ${input.dedupeKey}, 'pending', 0,
+                 ${now}::timestamptz, ${now}::timestamptz${from ? sql` FROM ${raw(from.cte)}` : sql``}
+          ON CONFLICT (dedupe_key) DO NOTHING
+          RETURNING id)`,
       ],
-    );
-    if (inserted.length === 0) return null;
-    this.afterCommit.run(manager, () =>
-      this.jobs.enqueue('notifications.send', { notificationId: id }, { jobId: id }),
-    );
-    return id;
+      outputs: [sql`(SELECT id FROM notification) AS notification_id`],
+      written: (manager, result) => {
+        if (!result.notification_id) return;
+        this.afterCommit.run(manager, () =>
+          this.jobs.enqueue('notifications.send', { notificationId: id }, { jobId: id }),
+        );
+      },
+    };
   }
 }
+
+/** An outbox e-mail whose payload the statement completes (see `enqueuePart`'s `from`). */
+export type PartialPayload<N extends TemplateName> = Omit<EnqueueNotification<N>, 'payload'> & {
+  payload: Partial<TemplatePayloads[N]>;
+};

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { StatementPart } from '../../platform/database/row-sql.js';
 import { IssueReceiptHandler } from './commands/issue-receipt/issue-receipt.handler.js';
 import type { CapturedPaymentFacts, ReceiptView } from './contracts/receipt.view.js';
 import { type ReceiptRow, toReceiptView } from './persistence/receipt.row.js';
@@ -19,6 +20,14 @@ export class ReceiptsFacade {
    */
   issueForPayment(manager: EntityManager, payment: CapturedPaymentFacts): Promise<ReceiptView> {
     return this.issue.execute(manager, payment);
+  }
+
+  /**
+   * The same as parts of the caller's statement; with `onlyWith`, issued only when that CTE returned
+   * a row (see IssueReceiptHandler.parts).
+   */
+  issueForPaymentParts(payment: CapturedPaymentFacts, onlyWith?: string): StatementPart[] {
+    return this.issue.parts(payment, onlyWith);
   }
 
   /**

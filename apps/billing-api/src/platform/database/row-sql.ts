@@ -86,3 +86,29 @@ export async function rows<R>(
 export function queryRows<R>(db: DataSource | EntityManager, statement: Sql): Promise<R[]> {
   return rows<R>(db, statement.text, statement.values);
 }
+
+/**
+ * One module's writes inside a statement that another use case runs (e.g. a payment's status change
+ * together with its integration event and its receipt): data-modifying CTEs (`name AS (...)`, named
+ * after the module so that parts combine), columns of the statement's single result row that report
+ * what they wrote, and what to do with that row once the statement ran (e.g. enqueue the jobs of outbox
+ * rows, deferred to the commit by AfterCommit when a transaction is open). PostgreSQL runs every
+ * data-modifying CTE exactly once, whether or not the final SELECT reads it.
+ */
+export interface StatementPart {
+  ctes: Sql[];
+  outputs: Sql[];
+  written?(manager: EntityManager, result: Record<string, unknown>): void;
+}
+
+/** `WITH <every part's CTEs> SELECT <every part's outputs>`: one round trip; then each part's `written`. */
+export async function runStatement(
+  manager: EntityManager,
+  parts: readonly StatementPart[],
+): Promise<Record<string, unknown>> {
+  const statement = sql`WITH ${join(parts.flatMap((p) => p.ctes))} SELECT ${join(parts.flatMap((p) => p.outputs))}`;
+  const [result] = await queryRows<Record<string, unknown>>(manager, statement);
+  if (!result) throw new Error('a composed statement returned no row');
+  for (const part of parts) part.written?.(manager, result);
+  return result;
+}

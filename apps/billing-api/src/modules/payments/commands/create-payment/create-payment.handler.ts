@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
-import { insertRowSql, queryRows, sql, type Sql } from '../../../../platform/database/row-sql.js';
+import {
+  insertRowSql,
+  queryRows,
+  runStatement,
+  sql,
+  type Sql,
+  type StatementPart,
+} from '../../../../platform/database/row-sql.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
@@ -18,7 +25,10 @@ import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow, updatePaymentSql } from '../../persistence/payment-writes.js';
-import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
+import {
+  RecordStatusChangeHandler,
+  type StatusChangeCause,
+} from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
 import {
@@ -277,28 +287,30 @@ export class CreatePaymentHandler {
   ): Promise<PaymentDto> {
     if (expected) {
       const step = this.decide(expected, answer);
-      // A status change brings its integration event and, on capture, the receipt: those commit with it.
-      const write = async (manager: EntityManager): Promise<boolean> => {
-        const moved = await queryRows<{ id: string }>(
-          manager,
-          sql`WITH moved AS (${updatePaymentSql(
+      // ONE statement, no transaction around it: the version-checked change, and when the status moved,
+      // its history line, its audit record, its integration event and, on capture, the receipt with its
+      // e-mail. All of it is written only when `moved` returned the row.
+      const manager = this.db.manager;
+      const change: StatementPart = {
+        ctes: [
+          sql`moved AS (${updatePaymentSql(
             manager,
             step.row,
             sql`id = ${paymentId} AND version = ${expected.version}`,
-          )} RETURNING id)${
-            step.changed
-              ? sql`,
-          history AS (${this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode, 'moved')}),
-          audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`
-              : sql``
-          }
-        SELECT id FROM moved`,
-        );
-        if (moved.length === 0) return false;
-        if (step.changed) await this.statusChanged(manager, step.row, step.before);
-        return true;
+          )} RETURNING id)`,
+          ...(step.changed
+            ? [
+                sql`history AS (${this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode, 'moved')})`,
+                sql`audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`,
+              ]
+            : []),
+        ],
+        outputs: [sql`(SELECT id FROM moved) AS moved`],
       };
-      const written = step.changed ? await this.db.transaction(write) : await write(this.db.manager);
+      const follows = step.changed
+        ? this.statusChange.parts(step.row, step.before, this.cause(step.row), 'moved')
+        : [];
+      const written = (await runStatement(manager, [change, ...follows])).moved !== null;
       if (written) return toPaymentDto(toPaymentView(step.row));
     }
     return this.db.transaction(async (manager) => {
@@ -321,10 +333,14 @@ export class CreatePaymentHandler {
 
   /** The integration event and receipt of a change this request made (the row is locked by its write). */
   private statusChanged(manager: EntityManager, row: PaymentOrmEntity, from: PaymentStatus): Promise<void> {
-    return this.statusChange.execute(manager, row, from, {
+    return this.statusChange.execute(manager, row, from, this.cause(row));
+  }
+
+  private cause(row: PaymentOrmEntity): StatusChangeCause {
+    return {
       id: `request:${RequestContext.correlationId()}`,
       method: { brand: row.cardBrand, last4: row.cardLast4 },
-    });
+    };
   }
 
   /** The row after Stripe's answer (a copy), and whether the status moved. */

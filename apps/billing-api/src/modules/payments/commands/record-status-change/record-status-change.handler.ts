@@ -1,6 +1,7 @@
 import type { PaymentStatus } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { runStatement, type StatementPart } from '../../../../platform/database/row-sql.js';
 import { Clock } from '../../../../platform/clock/clock.js';
 import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
@@ -41,40 +42,73 @@ export class RecordStatusChangeHandler {
     manager: EntityManager,
     row: PaymentOrmEntity,
     from: PaymentStatus | null,
-    cause: { id: string; method: { brand: string | null; last4: string | null } },
+    cause: StatusChangeCause,
   ): Promise<void> {
+    const parts = this.parts(row, from, cause);
+    if (parts.length > 0) await runStatement(manager, parts);
+  }
+
+  /**
+   * The same writes as parts of the caller's statement (one round trip with the change itself); with
+   * `onlyWith`, written only when that CTE returned a row (the version-checked change happened).
+   */
+  parts(
+    row: PaymentOrmEntity,
+    from: PaymentStatus | null,
+    cause: StatusChangeCause,
+    onlyWith?: string,
+  ): StatementPart[] {
+    const parts: StatementPart[] = [];
     const type = PAYMENT_EVENT_TYPES[row.status];
     if (type) {
-      await this.integrations.record(manager, {
-        accountId: row.accountId,
-        type,
-        subjectId: row.id,
-        causeId: cause.id,
-        data: {
-          paymentId: row.id,
-          status: row.status,
-          previousStatus: from,
-          amount: row.amount,
-          amountReceived: row.amountReceived,
-          amountRefunded: row.amountRefunded,
-          currency: row.currency,
-          orderReference: row.orderReference,
-          stripePaymentIntentId: row.stripePaymentIntentId,
-          failureCode: row.failureCode,
-          declineCode: row.declineCode,
-        },
-      });
+      parts.push(
+        this.integrations.recordPart(
+          {
+            accountId: row.accountId,
+            type,
+            subjectId: row.id,
+            causeId: cause.id,
+            data: {
+              paymentId: row.id,
+              status: row.status,
+              previousStatus: from,
+              amount: row.amount,
+              amountReceived: row.amountReceived,
+              amountRefunded: row.amountRefunded,
+              currency: row.currency,
+              orderReference: row.orderReference,
+              stripePaymentIntentId: row.stripePaymentIntentId,
+              failureCode: row.failureCode,
+              declineCode: row.declineCode,
+            },
+          },
+          onlyWith,
+        ),
+      );
     }
-    if (!capturesFirstTime(from, row.status)) return;
-    await this.receipts.issueForPayment(manager, {
-      paymentId: row.id,
-      accountId: row.accountId,
-      amount: row.amountReceived,
-      currency: row.currency,
-      succeededAt: row.succeededAt ?? this.clock.now(),
-      methodBrand: cause.method.brand,
-      methodLast4: cause.method.last4,
-      description: row.description,
-    });
+    if (capturesFirstTime(from, row.status)) {
+      parts.push(
+        ...this.receipts.issueForPaymentParts(
+          {
+            paymentId: row.id,
+            accountId: row.accountId,
+            amount: row.amountReceived,
+            currency: row.currency,
+            succeededAt: row.succeededAt ?? this.clock.now(),
+            methodBrand: cause.method.brand,
+            methodLast4: cause.method.last4,
+            description: row.description,
+          },
+          onlyWith,
+        ),
+      );
+    }
+    return parts;
   }
+}
+
+/** What caused a status change (an event id or `request:<correlation id>`), and the card for the receipt. */
+export interface StatusChangeCause {
+  id: string;
+  method: { brand: string | null; last4: string | null };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { NotificationsFacade } from '../../../notifications/notifications.facade.js';
+import { raw, runStatement, sql, type StatementPart } from '../../../../platform/database/row-sql.js';
 import type { CapturedPaymentFacts, ReceiptView } from '../../contracts/receipt.view.js';
 import { type ReceiptRow, toReceiptView } from '../../persistence/receipt.row.js';
 
@@ -24,54 +25,65 @@ export class IssueReceiptHandler {
   ) {}
 
   async execute(manager: EntityManager, payment: CapturedPaymentFacts): Promise<ReceiptView> {
-    // One statement: the receipt already issued, or the next number of the account's counter and the
-    // new receipt with it (the counter row stays locked until the caller's transaction ends).
-    const [row] = await manager.query<(ReceiptRow & { existed: boolean })[]>(
-      `WITH existing AS (SELECT * FROM receipts WHERE payment_id = $2),
-            counter AS (
-              INSERT INTO receipt_counters (account_id, last_number)
-              SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM existing)
-              ON CONFLICT (account_id) DO UPDATE SET last_number = receipt_counters.last_number + 1
-              RETURNING last_number),
-            issued AS (
-              INSERT INTO receipts
-                (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4,
-                 created_at)
-              SELECT $3, $1, $2, counter.last_number, $4, $5, $6, $7, $8, $9 FROM counter
-              RETURNING *)
-       SELECT *, true AS existed FROM existing
-       UNION ALL
-       SELECT *, false AS existed FROM issued`,
-      [
-        payment.accountId,
-        payment.paymentId,
-        randomUUID(),
-        payment.amount,
-        payment.currency,
-        payment.succeededAt,
-        payment.methodBrand,
-        payment.methodLast4,
-        this.clock.now(),
-      ],
-    );
-    if (row?.existed) return toReceiptView(row);
-    if (!row) throw new Error(`receipt of payment ${payment.paymentId} not inserted`);
-    const receipt = toReceiptView(row);
-    await this.notifications.enqueue(manager, {
-      accountId: payment.accountId,
-      template: 'payment_succeeded',
-      dedupeKey: `receipt:${payment.paymentId}`,
-      payload: {
-        paymentId: payment.paymentId,
-        receiptNumber: receipt.number,
-        amount: receipt.amount,
-        currency: receipt.currency,
-        issuedAt: receipt.issuedAt,
-        methodBrand: receipt.methodBrand,
-        methodLast4: receipt.methodLast4,
-        description: payment.description,
+    const result = await runStatement(manager, [
+      ...this.parts(payment),
+      {
+        ctes: [],
+        outputs: [
+          sql`(SELECT row_to_json(r) FROM (SELECT * FROM receipt_existing UNION ALL SELECT * FROM receipt_issued) r
+                LIMIT 1) AS receipt`,
+        ],
       },
-    });
-    return receipt;
+    ]);
+    if (!result.receipt) throw new Error(`receipt of payment ${payment.paymentId} not inserted`);
+    return toReceiptView(result.receipt as ReceiptRow);
+  }
+
+  /**
+   * The receipt and its e-mail as parts of the caller's statement (CTEs `receipt_existing`,
+   * `receipt_counter`, `receipt_issued` and the outbox's `notification`): the receipt already issued,
+   * or the account counter's next number, the receipt with it and its e-mail carrying that number. With
+   * `onlyWith`, nothing is issued unless that CTE returned a row (the change that captured the payment).
+   */
+  parts(payment: CapturedPaymentFacts, onlyWith?: string): StatementPart[] {
+    const gate = onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``;
+    const receipt: StatementPart = {
+      ctes: [
+        sql`receipt_existing AS (SELECT * FROM receipts WHERE payment_id = ${payment.paymentId}::uuid)`,
+        sql`receipt_counter AS (
+          INSERT INTO receipt_counters (account_id, last_number)
+          SELECT ${payment.accountId}::uuid, 1${gate} WHERE NOT EXISTS (SELECT 1 FROM receipt_existing)
+          ON CONFLICT (account_id) DO UPDATE SET last_number = receipt_counters.last_number + 1
+          RETURNING last_number)`,
+        sql`receipt_issued AS (
+          INSERT INTO receipts
+            (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4, created_at)
+          SELECT ${randomUUID()}::uuid, ${payment.accountId}::uuid, ${payment.paymentId}::uuid,
+                 receipt_counter.last_number, ${payment.amount}::bigint, ${payment.currency},
+                 ${payment.succeededAt}::timestamptz, ${payment.methodBrand}, ${payment.methodLast4},
+                 ${this.clock.now()}::timestamptz
+            FROM receipt_counter
+          RETURNING *)`,
+      ],
+      outputs: [sql`(SELECT number FROM receipt_issued) AS receipt_number`],
+    };
+    const mail = this.notifications.enqueuePart(
+      {
+        accountId: payment.accountId,
+        template: 'payment_succeeded',
+        dedupeKey: `receipt:${payment.paymentId}`,
+        payload: {
+          paymentId: payment.paymentId,
+          amount: payment.amount,
+          currency: payment.currency,
+          issuedAt: payment.succeededAt.toISOString(),
+          methodBrand: payment.methodBrand,
+          methodLast4: payment.methodLast4,
+          description: payment.description,
+        },
+      },
+      { cte: 'receipt_issued', payload: sql`jsonb_build_object('receiptNumber', receipt_issued.number)` },
+    );
+    return [receipt, mail];
   }
 }
