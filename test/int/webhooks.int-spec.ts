@@ -7,6 +7,7 @@ import {
   type StripeEventContext,
   type StripeEventPayload,
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import { ProcessStripeEvent } from '../../apps/billing-api/src/modules/webhooks/processing/process-stripe-event.js';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import {
   accountMirror,
@@ -29,6 +30,7 @@ const OLD_SECRET = 'whsec_test_webhooks_rotated_out';
 
 /** Test-only handlers: one that fails until told otherwise, one that always refuses. */
 const flaky = { failuresLeft: 0, calls: 0 };
+const gate: { waiting: (() => void)[] } = { waiting: [] };
 
 @Injectable()
 class TestEventHandlers {
@@ -52,6 +54,23 @@ class TestEventHandlers {
       },
       ctx.manager,
     );
+    return 'applied';
+  }
+
+  /** Writes its effect, then waits until the test lets this run go on (one waiter per run). */
+  @HandlesStripeEvents('test.gated')
+  async gated(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
+    await this.audit.record(
+      {
+        accountId: null,
+        action: 'test.gated_applied',
+        entityType: 'webhook_event',
+        entityId: event.id,
+        actor: { type: 'stripe_event', id: ctx.event.id },
+      },
+      ctx.manager,
+    );
+    await new Promise<void>((resolve) => gate.waiting.push(resolve));
     return 'applied';
   }
 
@@ -265,6 +284,40 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       );
       expect(duplicatesAfter - duplicatesBefore).toBe(9);
     });
+
+    it.each(['first', 'second'] as const)(
+      'two runs of one event at once (a duplicate job, a hand-over): both apply, one commits; released %s claimer first',
+      async (releasedFirst) => {
+        // Stored without a queue job: only the two runs below process it.
+        const event = stripeEvent('test.gated', { id: `obj_${randomUUID().slice(0, 8)}` });
+        await t.db.query(
+          `INSERT INTO webhook_events (id, type, api_version, livemode, event_created, received_at, payload, status,
+             attempts, updated_at)
+           VALUES ($1, $2, NULL, false, now(), now(), $3, 'pending', 0, now())`,
+          [event.id, event.type, JSON.stringify(event)],
+        );
+        const processor = t.app.get(ProcessStripeEvent, { strict: false });
+        gate.waiting = [];
+        const first = processor.execute(event.id, { lastAttempt: false });
+        await until(async () => gate.waiting.length === 1, 'the first run inside its handler');
+        const second = processor.execute(event.id, { lastAttempt: false });
+        await until(async () => gate.waiting.length === 2, 'the second run inside its handler');
+        const [firstGo, secondGo] = gate.waiting as [() => void, () => void];
+        if (releasedFirst === 'first') {
+          firstGo();
+          expect(await first).toEqual({ status: 'already_done' });
+          secondGo();
+          expect(await second).toEqual({ status: 'processed', outcome: 'applied' });
+        } else {
+          secondGo();
+          expect(await second).toEqual({ status: 'processed', outcome: 'applied' });
+          firstGo();
+          expect(await first).toEqual({ status: 'already_done' });
+        }
+        expect(await inboxRow(t.db, event.id)).toMatchObject({ status: 'processed', attempts: 2 });
+        expect(await auditCount(t.db, 'test.gated_applied', event.id)).toBe(1);
+      },
+    );
 
     it('retries a failing handler with backoff, dead-letters it after the last attempt, and a replay applies it once', async () => {
       flaky.failuresLeft = 100;

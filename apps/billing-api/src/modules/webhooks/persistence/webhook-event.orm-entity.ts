@@ -10,9 +10,6 @@ export const WEBHOOK_EVENT_STATUSES = [
 ] as const;
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
 
-/** States after which an event is never applied again (exactly once). */
-export const FINAL_STATUSES: readonly WebhookEventStatus[] = ['processed', 'ignored', 'dead'];
-
 /** One stored Stripe event of the inbox (R-WH-2). The primary key is Stripe's event id. */
 @Entity('webhook_events')
 export class WebhookEventOrmEntity {

@@ -12,7 +12,7 @@ import {
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
-import { FINAL_STATUSES, type WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
+import type { WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
 import { rows } from '../../../platform/database/row-sql.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
 import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
@@ -45,6 +45,14 @@ function describeError(error: unknown): string {
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 
+/** The run's claim was taken over by another run before its mark: roll back, leave the event to it. */
+class ClaimSuperseded extends Error {
+  constructor() {
+    super('the webhook event was claimed again by another run');
+    this.name = 'ClaimSuperseded';
+  }
+}
+
 interface InboxRow {
   id: string;
   type: string;
@@ -56,11 +64,14 @@ interface InboxRow {
 
 /**
  * Applies one stored event exactly once (R-WH-3, R-CORE-8):
- * 1. claims the row (`processing`, attempts + 1) in a short transaction, so that a row a crashed worker
- *    left behind is visible to the sweeper;
- * 2. in ONE transaction: locks the inbox row (FOR UPDATE), returns at once when another run already
- *    finished it, calls the type's handler with that transaction, and marks the row processed (or
- *    ignored) with its outcome — the handler's writes and the mark commit together or not at all;
+ * 1. claims the row (`processing`, attempts + 1) in one statement that also returns the event, so that
+ *    a row a crashed worker left behind is visible to the sweeper;
+ * 2. in ONE transaction: calls the type's handler with that transaction and marks the row processed (or
+ *    ignored) with its outcome, on the condition that the row is still this run's claim (`processing`
+ *    with this run's attempt number). When another run claimed it in the meantime (a duplicate job, the
+ *    sweeper's hand-over of a row it thought abandoned), the mark finds no row and the transaction is
+ *    rolled back: the handler's writes and the mark commit together, for one run only. The mark waits
+ *    for a concurrent run's uncommitted mark, so two runs never both commit;
  * 3. on failure: a {@link PermanentEventError}, the last Bull attempt or the attempt budget spent
  *    dead-letters the event with its reason and an alert log line; anything else records the error and
  *    is rethrown for Bull's exponential backoff.
@@ -84,80 +95,73 @@ export class ProcessStripeEvent {
     // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
     // transaction, commit included). Losing it in a database crash only reverts the row to its previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
-    const claimed = await rows<{ attempts: number }>(
+    const [claimed] = await rows<InboxRow & { attempts: number }>(
       this.db,
       `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
        UPDATE webhook_events
           SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
         WHERE id = $1 AND status IN ('pending', 'failed', 'processing')
-        RETURNING attempts`,
+        RETURNING id, type, status, payload, event_created, livemode, attempts`,
       [eventId, claimedAt],
     );
-    const attempts = claimed[0]?.attempts;
-    if (attempts === undefined) {
+    if (!claimed) {
       const exists = await rows(this.db, `SELECT 1 FROM webhook_events WHERE id = $1`, [eventId]);
       return exists.length > 0 ? { status: 'already_done' } : { status: 'missing' };
     }
+    const { attempts, type } = claimed;
 
-    let type = 'unknown';
     try {
       const result = await this.db.transaction(async (manager) => {
-        const [row] = await rows<InboxRow>(
-          manager,
-          `SELECT id, type, status, payload, event_created, livemode FROM webhook_events WHERE id = $1 FOR UPDATE`,
-          [eventId],
-        );
-        if (!row) return { status: 'missing' } as const;
-        type = row.type;
-        if (FINAL_STATUSES.includes(row.status)) return { status: 'already_done' } as const;
-        const handler = this.dispatcher.handlerFor(row.type);
+        const handler = this.dispatcher.handlerFor(type);
         let outcome: StripeEventOutcome = 'ignored';
         if (handler) {
           const ctx: StripeEventContext = {
             manager,
             event: {
-              id: row.id,
-              type: row.type,
-              created: Math.floor(row.event_created.getTime() / 1000),
-              livemode: row.livemode,
+              id: claimed.id,
+              type,
+              created: Math.floor(claimed.event_created.getTime() / 1000),
+              livemode: claimed.livemode,
             },
             refetch: (objectId) => this.refetch(objectId),
           };
           const context = {
-            correlationId: RequestContext.current()?.correlationId ?? `event:${row.id}`,
-            actor: { type: 'stripe_event' as const, id: row.id },
+            correlationId: RequestContext.current()?.correlationId ?? `event:${claimed.id}`,
+            actor: { type: 'stripe_event' as const, id: claimed.id },
           };
-          outcome = (await RequestContext.run(context, () => handler.fn(row.payload, ctx))) ?? 'applied';
+          outcome = (await RequestContext.run(context, () => handler.fn(claimed.payload, ctx))) ?? 'applied';
         }
         const status = outcome === 'ignored' ? 'ignored' : 'processed';
         const processedAt = this.clock.now();
         // last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
-        await manager.query(
+        const marked = await rows(
+          manager,
           `UPDATE webhook_events
               SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-            WHERE id = $1`,
-          [eventId, status, outcome, processedAt],
+            WHERE id = $1 AND status = 'processing' AND attempts = $5
+            RETURNING id`,
+          [eventId, status, outcome, processedAt, attempts],
         );
-        return { status, outcome, processedAt, created: row.event_created } as const;
+        if (marked.length === 0) throw new ClaimSuperseded();
+        return { status, outcome, processedAt, created: claimed.event_created } as const;
       });
-      if (result.status === 'processed' || result.status === 'ignored') {
-        this.metrics.lag.observe(
-          { outcome: result.outcome },
-          Math.max(0, (result.processedAt.getTime() - result.created.getTime()) / 1000),
-        );
-        return { status: result.status, outcome: result.outcome };
-      }
-      return result;
+      this.metrics.lag.observe(
+        { outcome: result.outcome },
+        Math.max(0, (result.processedAt.getTime() - result.created.getTime()) / 1000),
+      );
+      return { status: result.status, outcome: result.outcome };
     } catch (error) {
+      // Another run holds the event now (its own mark decides); this run's writes were rolled back.
+      if (error instanceof ClaimSuperseded) return { status: 'already_done' };
       const permanent = error instanceof PermanentEventError;
       const dead = permanent || options.lastAttempt || attempts >= this.config.webhooks.maxAttempts;
       const reason = describeError(error);
       try {
         await this.db.query(
           `UPDATE webhook_events SET status = $2, last_error = $3, updated_at = $4
-            WHERE id = $1 AND status = 'processing'`,
-          [eventId, dead ? 'dead' : 'failed', reason, this.clock.now()],
+            WHERE id = $1 AND status = 'processing' AND attempts = $5`,
+          [eventId, dead ? 'dead' : 'failed', reason, this.clock.now(), attempts],
         );
       } catch (recordError) {
         // The row stays `processing`; the sweeper brings it back. Let Bull retry the original failure.
