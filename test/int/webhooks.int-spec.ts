@@ -302,18 +302,18 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
         await until(async () => gate.waiting.length === 1, 'the first run inside its handler');
         const second = processor.execute(event.id, { lastAttempt: false });
         await until(async () => gate.waiting.length === 2, 'the second run inside its handler');
+        // The run released first marks first; the first claimer lost its claim to the second either way.
         const [firstGo, secondGo] = gate.waiting as [() => void, () => void];
-        if (releasedFirst === 'first') {
-          firstGo();
-          expect(await first).toEqual({ status: 'already_done' });
-          secondGo();
-          expect(await second).toEqual({ status: 'processed', outcome: 'applied' });
-        } else {
-          secondGo();
-          expect(await second).toEqual({ status: 'processed', outcome: 'applied' });
-          firstGo();
-          expect(await first).toEqual({ status: 'already_done' });
-        }
+        const order = releasedFirst === 'first' ? [firstGo, secondGo] : [secondGo, firstGo];
+        const runs = releasedFirst === 'first' ? [first, second] : [second, first];
+        order[0]?.();
+        await runs[0];
+        order[1]?.();
+        await runs[1];
+        expect({ first: await first, second: await second }).toEqual({
+          first: { status: 'already_done' },
+          second: { status: 'processed', outcome: 'applied' },
+        });
         expect(await inboxRow(t.db, event.id)).toMatchObject({ status: 'processed', attempts: 2 });
         expect(await auditCount(t.db, 'test.gated_applied', event.id)).toBe(1);
       },
