@@ -8,13 +8,7 @@ import { emitEvent } from '../../core/events.js';
 import { checkoutSessionId, newId } from '../../core/ids.js';
 import type { Account } from '../../core/state.js';
 import { nowFor, realNow } from '../../core/time.js';
-import {
-  StripeApiError,
-  cardError,
-  invalidRequest,
-  missingParam,
-  resourceMissing,
-} from '../../http/errors.js';
+import { StripeApiError, invalidRequest, missingParam, resourceMissing } from '../../http/errors.js';
 import {
   type FormParams,
   applyMetadata,
@@ -26,7 +20,7 @@ import {
   reqString,
 } from '../../http/form.js';
 import { createCustomer, getCustomer } from '../../resources/customers.js';
-import { payments } from './payments.js';
+import { declineError, payments } from './payments.js';
 import { baseUrlFor } from './runtime.js';
 import { createSubscription } from './subscriptions.js';
 
@@ -337,12 +331,7 @@ export function completeSession(
     });
     session.payment_intent = result.paymentIntent.id;
     if (result.outcome !== 'succeeded' && result.outcome !== 'processing') {
-      throw cardError({
-        code: result.failure?.code ?? 'card_declined',
-        declineCode: result.failure?.declineCode,
-        message: result.failure?.message ?? 'Your card was declined.',
-        extra: { payment_intent: result.paymentIntent },
-      });
+      throw declineError(result);
     }
     session.payment_status = result.outcome === 'succeeded' ? 'paid' : 'unpaid';
   } else if (session.mode === 'subscription') {

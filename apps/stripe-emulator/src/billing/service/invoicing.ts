@@ -8,12 +8,12 @@ import { emitEvent } from '../../core/events.js';
 import { newId, randomString } from '../../core/ids.js';
 import type { Account } from '../../core/state.js';
 import { nowFor } from '../../core/time.js';
-import { StripeApiError, cardError, invalidRequest, resourceMissing } from '../../http/errors.js';
+import { StripeApiError, invalidRequest, resourceMissing } from '../../http/errors.js';
 import { adjustCustomerBalance, getCustomer } from '../../resources/customers.js';
 import { afterFailedAttempt } from '../dunning.js';
 import { type InvoiceAction, invoiceAmounts, transitionInvoice } from '../invoice-status.js';
 import { RENEWAL_FINALIZE_DELAY_SECONDS } from '../timeline.js';
-import { type ChargeResult, payments } from './payments.js';
+import { type ChargeResult, declineError, payments } from './payments.js';
 import { baseUrlFor, retryPolicyFor } from './runtime.js';
 import { buildInvoice, buildInvoicePayment, buildLineItem, type LineInput } from './shapes.js';
 
@@ -340,7 +340,6 @@ export function attemptPayment(
     markPaid(account, invoice, now);
     return { ok: true };
   }
-  const failure = result.failure;
   const requiresAction = result.outcome === 'requires_action';
   const error = requiresAction
     ? new StripeApiError({
@@ -350,12 +349,7 @@ export function attemptPayment(
         message: 'This payment requires additional user action before it can be completed successfully.',
         extra: { payment_intent: result.paymentIntent },
       })
-    : cardError({
-        code: failure?.code ?? 'card_declined',
-        declineCode: failure?.declineCode,
-        message: failure?.message ?? 'Your card was declined.',
-        extra: { payment_intent: result.paymentIntent },
-      });
+    : declineError(result);
   return failAttempt(account, invoice, now, options, requiresAction, error);
 }
 

@@ -4,6 +4,7 @@
  */
 import type Stripe from 'stripe';
 import type { Account } from '../../core/state.js';
+import { type StripeApiError, cardError } from '../../http/errors.js';
 
 export interface ChargeRequest {
   amount: number;
@@ -27,6 +28,16 @@ export interface ChargeResult {
   paymentIntent: Stripe.PaymentIntent;
   outcome: 'succeeded' | 'requires_action' | 'failed' | 'processing';
   failure: ChargeFailure | null;
+}
+
+/** The 402 `card_error` a charge that did not succeed answers with (its decline, else `card_declined`). */
+export function declineError(result: ChargeResult): StripeApiError {
+  return cardError({
+    code: result.failure?.code ?? 'card_declined',
+    declineCode: result.failure?.declineCode,
+    message: result.failure?.message ?? 'Your card was declined.',
+    extra: { payment_intent: result.paymentIntent },
+  });
 }
 
 export interface PaymentsPort {

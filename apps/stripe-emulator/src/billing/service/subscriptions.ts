@@ -9,7 +9,7 @@ import { diffAttributes, emitEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import type { Account } from '../../core/state.js';
 import { nowFor } from '../../core/time.js';
-import { cardError, invalidRequest, missingParam, resourceMissing } from '../../http/errors.js';
+import { invalidRequest, missingParam, resourceMissing } from '../../http/errors.js';
 import {
   type FormParams,
   applyMetadata,
@@ -43,7 +43,7 @@ import {
   subscriptionIdOf,
   voidInvoice,
 } from './invoicing.js';
-import { type ChargeResult, payments } from './payments.js';
+import { type ChargeResult, declineError, payments } from './payments.js';
 import {
   decimal,
   buildInvoice,
@@ -240,6 +240,23 @@ function specsOf(sub: Stripe.Subscription): ItemSpec[] {
     quantity: item.quantity ?? 1,
     metadata: item.metadata,
   }));
+}
+
+/** A new subscription item of `subscription` built from `spec`, over the given period. */
+function itemFromSpec(
+  subscription: string,
+  spec: ItemSpec,
+  created: number,
+  period: { periodStart: number; periodEnd: number },
+): Stripe.SubscriptionItem {
+  return buildSubscriptionItem({
+    subscription,
+    price: spec.price,
+    quantity: spec.quantity,
+    metadata: spec.metadata,
+    created,
+    ...period,
+  });
 }
 
 /** Applies `items[...]` update params (id / price / quantity / deleted / metadata) to the current items. */
@@ -467,17 +484,7 @@ export function createSubscription(account: Account, params: FormParams): Stripe
   const trialing = trialEnd !== null;
   const anchor = trialEnd ?? now;
   const periodEnd = trialEnd ?? boundary(anchor, recurrence, 1);
-  const items = specs.map((s) =>
-    buildSubscriptionItem({
-      subscription: id,
-      price: s.price,
-      quantity: s.quantity,
-      metadata: s.metadata,
-      created: now,
-      periodStart: now,
-      periodEnd,
-    }),
-  );
+  const items = specs.map((s) => itemFromSpec(id, s, now, { periodStart: now, periodEnd }));
   const sub = buildSubscription({
     id,
     customer: customerId,
@@ -537,12 +544,7 @@ export function createSubscription(account: Account, params: FormParams): Stripe
       invoiceId,
     });
     if (result.outcome !== 'succeeded') {
-      throw cardError({
-        code: result.failure?.code ?? 'card_declined',
-        declineCode: result.failure?.declineCode,
-        message: result.failure?.message ?? 'Your card was declined.',
-        extra: { payment_intent: result.paymentIntent },
-      });
+      throw declineError(result);
     }
     prepaid = { result, invoiceId };
   }
@@ -665,15 +667,7 @@ function replaceItems(account: Account, sub: Stripe.Subscription, specs: ItemSpe
       existing.metadata = s.metadata;
       return existing;
     }
-    const item = buildSubscriptionItem({
-      subscription: sub.id,
-      price: s.price,
-      quantity: s.quantity,
-      metadata: s.metadata,
-      created: now,
-      periodStart: start,
-      periodEnd: end,
-    });
+    const item = itemFromSpec(sub.id, s, now, { periodStart: start, periodEnd: end });
     account.subscription_items.set(item.id, item);
     s.id = item.id;
     return item;
@@ -749,6 +743,32 @@ function prorationDateParam(
     throw invalidRequest('The proration date must be within the current billing period.', name);
   }
   return t;
+}
+
+/**
+ * The draft invoice a change to `sub` bills at once (`subscription_update`, a zero-length period at
+ * `at`, with the subscription's pending items); its `invoice.created` is left to the caller.
+ */
+function draftUpdateInvoice(
+  account: Account,
+  sub: Stripe.Subscription,
+  customer: Stripe.Customer,
+  at: number,
+  lines: ProrationPlan['lines'],
+): Stripe.Invoice {
+  return createDraftInvoice(account, {
+    customer,
+    currency: sub.currency,
+    subscription: sub,
+    billingReason: 'subscription_update',
+    periodStart: at,
+    periodEnd: at,
+    lines,
+    pendingItems: 'subscription',
+    autoAdvance: true,
+    finalizeAfterSeconds: null,
+    deferCreatedEvent: true,
+  });
 }
 
 /** `POST /v1/subscriptions/:id`. */
@@ -865,22 +885,10 @@ export function updateSubscription(
       replaceItems(account, sub, next, now);
       sub.billing_cycle_anchor = now;
       setPeriod(sub, now, boundary(now, newRecurrence, 1));
-      invoiceNow = createDraftInvoice(account, {
-        customer,
-        currency: sub.currency,
-        subscription: sub,
-        billingReason: 'subscription_update',
-        periodStart: now,
-        periodEnd: now,
-        lines: [
-          ...(prorationBehavior === 'none' ? [] : credit),
-          ...periodLines(account, sub, now, periodOf(sub).end, false),
-        ],
-        pendingItems: 'subscription',
-        autoAdvance: true,
-        finalizeAfterSeconds: null,
-        deferCreatedEvent: true,
-      });
+      invoiceNow = draftUpdateInvoice(account, sub, customer, now, [
+        ...(prorationBehavior === 'none' ? [] : credit),
+        ...periodLines(account, sub, now, periodOf(sub).end, false),
+      ]);
     } else if (prorationBehavior === 'always_invoice' && plan.lines.length > 0) {
       const pending = paymentBehavior === 'pending_if_incomplete';
       const nextSpecs = next;
@@ -890,23 +898,13 @@ export function updateSubscription(
       }
       if (!pending) replaceItems(account, sub, nextSpecs, now);
       // Lines for new items need their new ids.
-      const lines = plan.lines.map((l) => ({
-        ...l,
-        subscriptionItem: l.subscriptionItem ?? matchNewItem(sub, l.price),
-      }));
-      invoiceNow = createDraftInvoice(account, {
+      invoiceNow = draftUpdateInvoice(
+        account,
+        sub,
         customer,
-        currency: sub.currency,
-        subscription: sub,
-        billingReason: 'subscription_update',
-        periodStart: plan.prorationDate,
-        periodEnd: plan.prorationDate,
-        lines,
-        pendingItems: 'subscription',
-        autoAdvance: true,
-        finalizeAfterSeconds: null,
-        deferCreatedEvent: true,
-      });
+        plan.prorationDate,
+        withNewItemIds(sub, plan.lines),
+      );
       invoiceNow.parent!.subscription_details!.subscription_proration_date = plan.prorationDate;
       if (pending) {
         const internal = internalOfSubscription(account, sub.id);
@@ -915,28 +913,7 @@ export function updateSubscription(
       }
     } else {
       replaceItems(account, sub, next, now);
-      for (const line of plan.lines) {
-        const item = buildInvoiceItem({
-          customer: customerId,
-          currency: sub.currency,
-          amount: line.amount,
-          date: now,
-          description: line.description,
-          invoice: null,
-          metadata: {},
-          periodStart: line.periodStart,
-          periodEnd: line.periodEnd,
-          price: line.price,
-          unitAmountDecimal: line.price?.unit_amount_decimal ?? null,
-          quantity: line.quantity ?? 1,
-          proration: true,
-          subscription: sub.id,
-          subscriptionItem: line.subscriptionItem ?? matchNewItem(sub, line.price),
-          testClock: sub.test_clock ? idOf(sub.test_clock) : null,
-        });
-        account.invoiceitems.set(item.id, item);
-        emitEvent(account, { type: 'invoiceitem.created', object: item });
-      }
+      addPendingProrations(account, sub, withNewItemIds(sub, plan.lines), now);
     }
   }
 
@@ -976,14 +953,7 @@ export function updateSubscription(
             expires_at: now + 23 * 3_600,
             metadata: null,
             subscription_items: (internal.pendingItems ?? []).map((s) =>
-              buildSubscriptionItem({
-                subscription: sub.id,
-                price: s.price,
-                quantity: s.quantity,
-                metadata: s.metadata,
-                created: now,
-                ...periodBounds(sub),
-              }),
+              itemFromSpec(sub.id, s, now, periodBounds(sub)),
             ),
             trial_end: null,
             trial_from_plan: null,
@@ -1009,13 +979,7 @@ function prechargeUpdate(
 ): ChargeResult | undefined {
   let pendingTotal = 0;
   for (const item of account.invoiceitems.values()) {
-    if (
-      item.invoice === null &&
-      item.customer === customer.id &&
-      item.parent?.subscription_details?.subscription === sub.id
-    ) {
-      pendingTotal += item.amount;
-    }
+    if (isPendingItemOf(item, sub)) pendingTotal += item.amount;
   }
   const due = invoiceAmounts([...lines.map((l) => l.amount), pendingTotal], customer.balance).amountDue;
   if (due === 0) return undefined;
@@ -1043,12 +1007,7 @@ function prechargeUpdate(
   });
   if (result.outcome === 'succeeded') return result;
   restore();
-  throw cardError({
-    code: result.failure?.code ?? 'card_declined',
-    declineCode: result.failure?.declineCode,
-    message: result.failure?.message ?? 'Your card was declined.',
-    extra: { payment_intent: result.paymentIntent },
-  });
+  throw declineError(result);
 }
 
 function periodBounds(sub: Stripe.Subscription): { periodStart: number; periodEnd: number } {
@@ -1056,9 +1015,57 @@ function periodBounds(sub: Stripe.Subscription): { periodStart: number; periodEn
   return { periodStart: start, periodEnd: end };
 }
 
+/** An invoice item of `sub`'s customer for `sub` not yet on an invoice (billed with its next one). */
+function isPendingItemOf(item: Stripe.InvoiceItem, sub: Stripe.Subscription): boolean {
+  return (
+    item.invoice === null &&
+    item.customer === customerIdOf(sub) &&
+    item.parent?.subscription_details?.subscription === sub.id
+  );
+}
+
 function matchNewItem(sub: Stripe.Subscription, price: Stripe.Price | null): string | null {
   if (!price) return null;
   return sub.items.data.find((i) => i.price.id === price.id)?.id ?? null;
+}
+
+/** Proration lines of items added by the change point at the new items (matched by price). */
+function withNewItemIds(sub: Stripe.Subscription, lines: ProrationPlan['lines']): ProrationPlan['lines'] {
+  return lines.map((l) => ({
+    ...l,
+    subscriptionItem: l.subscriptionItem ?? matchNewItem(sub, l.price),
+  }));
+}
+
+/** Proration lines as pending invoice items of `sub` (billed with its next invoice), one event each. */
+function addPendingProrations(
+  account: Account,
+  sub: Stripe.Subscription,
+  lines: ProrationPlan['lines'],
+  now: number,
+): void {
+  for (const line of lines) {
+    const item = buildInvoiceItem({
+      customer: customerIdOf(sub),
+      currency: sub.currency,
+      amount: line.amount,
+      date: now,
+      description: line.description,
+      invoice: null,
+      metadata: {},
+      periodStart: line.periodStart,
+      periodEnd: line.periodEnd,
+      price: line.price,
+      unitAmountDecimal: line.price?.unit_amount_decimal ?? null,
+      quantity: line.quantity ?? 1,
+      proration: true,
+      subscription: sub.id,
+      subscriptionItem: line.subscriptionItem,
+      testClock: idOf(sub.test_clock),
+    });
+    account.invoiceitems.set(item.id, item);
+    emitEvent(account, { type: 'invoiceitem.created', object: item });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1087,28 +1094,7 @@ export function cancelNow(
       specsOf(sub).map((s) => ({ ...s, quantity: 0 })),
       Math.min(now, periodOf(sub).end),
     );
-    for (const line of plan.lines) {
-      const item = buildInvoiceItem({
-        customer: customerId,
-        currency: sub.currency,
-        amount: line.amount,
-        date: now,
-        description: line.description,
-        invoice: null,
-        metadata: {},
-        periodStart: line.periodStart,
-        periodEnd: line.periodEnd,
-        price: line.price,
-        unitAmountDecimal: line.price?.unit_amount_decimal ?? null,
-        quantity: line.quantity ?? 1,
-        proration: true,
-        subscription: sub.id,
-        subscriptionItem: line.subscriptionItem,
-        testClock: idOf(sub.test_clock),
-      });
-      account.invoiceitems.set(item.id, item);
-      emitEvent(account, { type: 'invoiceitem.created', object: item });
-    }
+    addPendingProrations(account, sub, plan.lines, now);
   }
   sub.status = 'canceled';
   sub.canceled_at ??= now;
@@ -1128,25 +1114,10 @@ export function cancelNow(
   emitEvent(account, { type: 'customer.subscription.deleted', object: sub });
   if (options.invoiceNow) {
     const customer = getCustomer(account, customerId, 'customer');
-    const hasPending = [...account.invoiceitems.values()].some(
-      (i) =>
-        i.invoice === null &&
-        i.customer === customerId &&
-        i.parent?.subscription_details?.subscription === sub.id,
-    );
+    const hasPending = [...account.invoiceitems.values()].some((i) => isPendingItemOf(i, sub));
     if (hasPending) {
-      const invoice = createDraftInvoice(account, {
-        customer,
-        currency: sub.currency,
-        subscription: sub,
-        billingReason: 'subscription_update',
-        periodStart: now,
-        periodEnd: now,
-        lines: [],
-        pendingItems: 'subscription',
-        autoAdvance: true,
-        finalizeAfterSeconds: null,
-      });
+      const invoice = draftUpdateInvoice(account, sub, customer, now, []);
+      emitEvent(account, { type: 'invoice.created', object: invoice });
       sub.latest_invoice = invoice.id;
       finalizeInvoice(account, invoice);
       if (invoice.status === 'open') attemptPayment(account, invoice, { offSession: true, automatic: false });
@@ -1201,19 +1172,13 @@ export function resumeSubscription(
     setPeriod(sub, now, boundary(now, recurrence, 1));
   }
   const { start, end } = periodOf(sub);
-  const invoice = createDraftInvoice(account, {
+  const invoice = draftUpdateInvoice(
+    account,
+    sub,
     customer,
-    currency: sub.currency,
-    subscription: sub,
-    billingReason: 'subscription_update',
-    periodStart: now,
-    periodEnd: now,
-    lines: anchorType === 'now' ? periodLines(account, sub, start, end, false) : [],
-    pendingItems: 'subscription',
-    autoAdvance: true,
-    finalizeAfterSeconds: null,
-    deferCreatedEvent: true,
-  });
+    now,
+    anchorType === 'now' ? periodLines(account, sub, start, end, false) : [],
+  );
   sub.latest_invoice = invoice.id;
   emitUpdated(account, sub, before);
   emitEvent(account, { type: 'customer.subscription.resumed', object: sub });
@@ -1423,8 +1388,7 @@ export function previewSubscriptionInvoice(account: Account, params: FormParams)
   invoice.parent!.subscription_details!.subscription_proration_date = prorationDate;
   const lineInputs: Parameters<typeof buildLineItem>[0][] = [];
   for (const item of account.invoiceitems.values()) {
-    if (item.invoice !== null || item.customer !== customerId) continue;
-    if (item.parent?.subscription_details?.subscription !== sub.id) continue;
+    if (!isPendingItemOf(item, sub)) continue;
     const priceId = item.pricing?.price_details?.price;
     lineInputs.push({
       invoice: id,
@@ -1436,7 +1400,7 @@ export function previewSubscriptionInvoice(account: Account, params: FormParams)
       price: typeof priceId === 'string' ? (account.prices.get(priceId) ?? null) : null,
       quantity: item.quantity,
       subscription: sub.id,
-      subscriptionItem: item.parent.subscription_details.subscription_item ?? null,
+      subscriptionItem: item.parent?.subscription_details?.subscription_item ?? null,
       invoiceItem: item.id,
       proration: item.proration,
       metadata: item.metadata ?? {},
