@@ -6,6 +6,8 @@ import {
   startPaymentsStack,
   type PaymentsStack,
 } from './notifications.support.js';
+import { randomUUID } from 'node:crypto';
+import { SendNotificationHandler } from '../../apps/billing-api/src/modules/notifications/commands/send-notification/send-notification.handler.js';
 import { NotificationsFacade } from '../../apps/billing-api/src/modules/notifications/notifications.facade.js';
 import { until } from './webhooks.support.js';
 
@@ -104,5 +106,60 @@ describe('notifications: outbox -> Bull -> SMTP', () => {
       return found.every((r) => r.status === 'sent') ? found : null;
     }, 'the reminder marked sent');
     expect(rows).toEqual([{ dedupe_key: cause, status: 'sent' }]);
+  }, 30_000);
+
+  it('a send holds a lease, not a lock: another run finds the row busy, an ended lease is taken over', async () => {
+    const a = await accountWithCustomer(s, 'en-US', 'UTC');
+    const sender = s.t.app.get(SendNotificationHandler, { strict: false });
+    const send = () => sender.execute(id, { lastAttempt: false });
+    const row = async () =>
+      (
+        await s.t.db.query<{ status: string; attempts: number; claimed_by: string | null }[]>(
+          `SELECT status, attempts, claimed_by FROM notifications WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    // As a run that died while sending leaves it: pending, under a lease that has not ended. No job.
+    const id = randomUUID();
+    await s.t.db.query(
+      `INSERT INTO notifications (id, account_id, template, payload, dedupe_key, status, attempts, created_at,
+         updated_at, claimed_by, claimed_until)
+       VALUES ($1, $2, 'card_expiring', $3, $4, 'pending', 0, now(), now(), gen_random_uuid(),
+         $5::timestamptz + interval '1 hour')`,
+      [
+        id,
+        a.accountId,
+        JSON.stringify({ brand: 'visa', last4: '4242', expMonth: 1, expYear: 2027 }),
+        `card_expiring:${a.accountId}:lease`,
+        s.t.clock.now(),
+      ],
+    );
+    expect(await send()).toBe('busy');
+
+    // The lease ends (by the app's clock).
+    await s.t.db.query(
+      `UPDATE notifications SET claimed_until = $2::timestamptz - interval '1 second' WHERE id = $1`,
+      [id, s.t.clock.now()],
+    );
+    s.smtp.holdNext = 1;
+    const sending = send();
+    await until(async () => s.smtp.held.length === 1, 'the SMTP server holding the message');
+    // While the SMTP server has the message, the row is neither locked nor free for another run.
+    await s.t.db.transaction(async (manager) => {
+      const locked = await manager.query<unknown[]>(
+        `SELECT id FROM notifications WHERE id = $1 FOR UPDATE NOWAIT`,
+        [id],
+      );
+      expect(locked).toHaveLength(1);
+    });
+    expect(await send()).toBe('busy');
+    s.smtp.release();
+    expect(await sending).toBe('sent');
+    expect(await row()).toEqual({ status: 'sent', attempts: 1, claimed_by: null });
+    expect(await send()).toBe('already_done');
+    const mails = s.smtp.mails.filter(
+      (m) => m.to.includes(a.billingEmail) && m.text.includes('January 2027'),
+    );
+    expect(mails).toHaveLength(1);
   }, 30_000);
 });

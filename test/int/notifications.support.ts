@@ -61,6 +61,10 @@ export class TestSmtpServer {
   port = 0;
   /** When set, the next n messages are refused with a transient error. */
   refuseNext = 0;
+  /** When set, the next n messages get no answer until `release()`. */
+  holdNext = 0;
+  /** The answers held back by `holdNext`. */
+  readonly held: (() => void)[] = [];
 
   constructor() {
     this.server = new SMTPServer({
@@ -71,6 +75,15 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          if (this.holdNext > 0) {
+            this.holdNext -= 1;
+            this.held.push(() => answer());
+            for (const wake of this.waiters.splice(0)) wake();
+            return;
+          }
+          answer();
+        });
+        const answer = (): void => {
           if (this.refuseNext > 0) {
             this.refuseNext -= 1;
             const error = new Error('try again later') as Error & { responseCode: number };
@@ -89,9 +102,14 @@ export class TestSmtpServer {
           });
           for (const wake of this.waiters.splice(0)) wake();
           callback();
-        });
+        };
       },
     });
+  }
+
+  /** Answers the messages held back by `holdNext`. */
+  release(): void {
+    for (const answer of this.held.splice(0)) answer();
   }
 
   async start(): Promise<string> {

@@ -12,6 +12,12 @@ export interface OutgoingMail {
 }
 
 /**
+ * nodemailer's connection, greeting and socket-inactivity timeouts. Its defaults (up to 10 minutes of
+ * silence) would let one stuck server hold a send, and its outbox row's lease, for that long.
+ */
+export const SMTP_SEND_TIMEOUT_MS = 60_000;
+
+/**
  * The SMTP transport (nodemailer) from SMTP_URL; the sender is EMAIL_FROM. Pooled: a few connections
  * are kept open and reused, instead of a connection and an SMTP handshake per mail (parameters in the
  * URL, e.g. `?pool=false` or `?maxConnections=2`, take precedence).
@@ -27,6 +33,9 @@ export class Mailer implements OnModuleDestroy {
       url: this.config.notifications.smtpUrl,
       pool: true,
       maxConnections: 5,
+      connectionTimeout: SMTP_SEND_TIMEOUT_MS,
+      greetingTimeout: SMTP_SEND_TIMEOUT_MS,
+      socketTimeout: SMTP_SEND_TIMEOUT_MS,
     });
     const info = (await this.transport.sendMail({
       from: this.config.notifications.emailFrom,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { decodeCursor, type Page, toPage } from '../../../platform/http/pagination.js';
 import type { AccountView, MemberView } from '../contracts/account.view.js';
@@ -16,9 +16,8 @@ export class AccountQueries {
     @InjectRepository(AccountMemberOrmEntity) private readonly memberRows: Repository<AccountMemberOrmEntity>,
   ) {}
 
-  async get(accountId: string, manager?: EntityManager): Promise<AccountView> {
-    const repo = manager ? manager.getRepository(AccountOrmEntity) : this.accounts;
-    const row = await repo.findOne({ where: { id: accountId } });
+  async get(accountId: string): Promise<AccountView> {
+    const row = await this.accounts.findOne({ where: { id: accountId } });
     if (!row) throw new ApiError('not_found', 'The resource was not found.');
     return toAccountView(row);
   }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { sql, type Sql } from '../../../platform/database/row-sql.js';
 
 /** Who may write an opt-out: the one-click link in a reminder, or the preferences API. */
 export type OptOutSource = 'one_click' | 'api';
@@ -14,12 +15,9 @@ export interface OptOutRow {
  * they changed anything, so that a repeated request is a no-op and is audited once.
  */
 export const NotificationOptOutsRepository = {
-  async isOptedOut(manager: EntityManager, accountId: string, template: string): Promise<boolean> {
-    const rows = await manager.query<unknown[]>(
-      `SELECT 1 FROM notification_opt_outs WHERE account_id = $1 AND template = $2`,
-      [accountId, template],
-    );
-    return rows.length > 0;
+  /** Whether the account opted out of the template, as a SQL expression over the caller's columns. */
+  optedOutSql(accountId: Sql, template: Sql): Sql {
+    return sql`EXISTS (SELECT 1 FROM notification_opt_outs o WHERE o.account_id = ${accountId} AND o.template = ${template})`;
   },
 
   async list(manager: EntityManager, accountId: string): Promise<OptOutRow[]> {

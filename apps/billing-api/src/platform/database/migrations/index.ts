@@ -5,6 +5,7 @@ import { StripeMirrors1763820000000 } from './1763820000000-stripe-mirrors.js';
 import { NotificationsReceipts1763850000000 } from './1763850000000-notifications-receipts.js';
 import { IntegrationEvents1763850001000 } from './1763850001000-integration-events.js';
 import { NotificationOptOuts1763860000000 } from './1763860000000-notification-opt-outs.js';
+import { NotificationSendLease1763870000000 } from './1763870000000-notification-send-lease.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   NotificationsReceipts1763850000000,
   IntegrationEvents1763850001000,
   NotificationOptOuts1763860000000,
+  NotificationSendLease1763870000000,
 ];

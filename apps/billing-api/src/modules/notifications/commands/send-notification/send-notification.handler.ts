@@ -1,17 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import { AppConfig } from '../../../../platform/config/app-config.js';
+import { queryRows, sql } from '../../../../platform/database/row-sql.js';
+import type { AccountView } from '../../../accounts/contracts/account.view.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
-import { Mailer } from '../../mailer.js';
+import { Mailer, SMTP_SEND_TIMEOUT_MS } from '../../mailer.js';
 import { NotificationOptOutsRepository } from '../../persistence/notification-opt-outs.repository.js';
 import { isReminder, isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
-import { AppConfig } from '../../../../platform/config/app-config.js';
 
-/** `suppressed`: a reminder the account unsubscribed from (R-NOT-3), marked so and never mailed. */
-export type SendResult = 'sent' | 'already_done' | 'missing' | 'failed' | 'suppressed';
+/**
+ * `suppressed`: a reminder the account unsubscribed from (R-NOT-3), marked so and never mailed.
+ * `busy`: another run holds the row's lease (it sends, or its lease runs out and the sweeper hands the
+ * row on).
+ */
+export type SendResult = 'sent' | 'already_done' | 'missing' | 'failed' | 'suppressed' | 'busy';
 
-interface OutboxRow {
+interface ClaimedRow {
   id: string;
   account_id: string;
   template: string;
@@ -19,18 +26,30 @@ interface OutboxRow {
   locale: string | null;
   time_zone: string | null;
   payload: unknown;
-  status: 'pending' | 'sent' | 'failed' | 'suppressed';
+  opted_out: boolean;
+  account: Pick<AccountView, 'name' | 'billingEmail' | 'locale' | 'timeZone'> | null;
 }
 
 const MAX_ERROR_LENGTH = 2000;
 
 /**
- * Sends one outbox e-mail (R-NOT-1). The row stays locked (FOR UPDATE) while the SMTP server takes the
- * message and is marked `sent` in the same transaction, so two jobs for one row never both send. The
- * one remaining window (SMTP accepted, then the commit is lost) can repeat a mail; the Message-ID is
- * stable per row so that receivers can drop the duplicate. A failure records the attempt and is
- * rethrown for Bull's backoff; on the last attempt the row is marked `failed`. A reminder whose template
- * the account opted out of is marked `suppressed` instead (R-NOT-3); transactional mails ignore opt-outs.
+ * How long a run may hold an outbox row: well beyond what the mailer can take to hand over one message
+ * (a connection, the greeting, then a few commands, each bounded by its timeout), so that a live run
+ * does not lose its lease; a run that died delays its mail by at most this.
+ */
+export const SEND_LEASE_MS = 5 * SMTP_SEND_TIMEOUT_MS;
+
+/**
+ * Sends one outbox e-mail (R-NOT-1). One statement claims the pending row with a lease (so two jobs for
+ * one row never both send) and reads what the mail needs with it: the row, the account's mail settings
+ * and the opt-out. No transaction or database connection is held while the SMTP server takes the
+ * message; a second statement marks the row `sent`, on the condition that the lease is still this
+ * run's. The one remaining window (SMTP accepted, then the mark is lost) can repeat a mail; the
+ * Message-ID is stable per row so that receivers can drop the duplicate. A failure records the attempt,
+ * gives the lease back and is rethrown for Bull's backoff; on the last attempt the row is marked
+ * `failed`. A reminder whose template the account opted out of is marked `suppressed` instead (R-NOT-3);
+ * transactional mails ignore opt-outs. A run that dies keeps the row until its lease ends; then the
+ * sweeper queues it again.
  */
 @Injectable()
 export class SendNotificationHandler {
@@ -45,68 +64,69 @@ export class SendNotificationHandler {
   ) {}
 
   async execute(notificationId: string, options: { lastAttempt: boolean }): Promise<SendResult> {
+    const lease = randomUUID();
+    const now = this.clock.now();
+    const [row] = await queryRows<ClaimedRow>(
+      this.db,
+      sql`UPDATE notifications n
+             SET claimed_by = ${lease}::uuid, claimed_until = ${new Date(now.getTime() + SEND_LEASE_MS)},
+                 updated_at = ${now}
+           WHERE n.id = ${notificationId}::uuid AND n.status = 'pending'
+             AND (n.claimed_until IS NULL OR n.claimed_until < ${now})
+       RETURNING n.id, n.account_id, n.template, n.recipient, n.locale, n.time_zone, n.payload,
+                 ${NotificationOptOutsRepository.optedOutSql(sql`n.account_id`, sql`n.template`)} AS opted_out,
+                 ${this.accounts.mailSettingsSql(sql`n.account_id`)} AS account`,
+    );
+    if (!row) return this.notClaimed(notificationId);
     try {
-      return await this.db.transaction(async (manager) => {
-        const [row] = await manager.query<OutboxRow[]>(
-          `SELECT * FROM notifications WHERE id = $1 FOR UPDATE`,
-          [notificationId],
-        );
-        if (!row) return 'missing';
-        if (row.status !== 'pending') return 'already_done';
-        if (!isTemplateName(row.template)) throw new Error(`unknown template ${row.template}`);
-        if (
-          isReminder(row.template) &&
-          (await NotificationOptOutsRepository.isOptedOut(manager, row.account_id, row.template))
-        ) {
-          await manager.query(
-            `UPDATE notifications SET status = 'suppressed', last_error = NULL, updated_at = $2 WHERE id = $1`,
-            [row.id, this.clock.now()],
-          );
-          return 'suppressed' as const;
-        }
-        // In this transaction's connection: a second one per send could exhaust the pool.
-        const account = await this.accounts.getAccount(row.account_id, manager);
-        const recipient = row.recipient ?? account.billingEmail;
-        const locale = row.locale ?? account.locale;
-        const timeZone = row.time_zone ?? account.timeZone;
-        const mail = renderTemplate(row.template, row.payload, {
-          locale,
-          timeZone,
-          accountName: account.name,
-        });
-        const headers = unsubscribeHeaders(row.template, {
-          publicBaseUrl: this.config.http.publicBaseUrl,
-          secret: this.config.notifications.unsubscribeSecret,
-          accountId: row.account_id,
-        });
-        const messageId = await this.mailer.send({
-          to: recipient,
-          subject: mail.subject,
-          text: mail.text,
-          messageId: `<${row.id}@billing.notifications>`,
-          headers,
-        });
-        const now = this.clock.now();
-        await manager.query(
-          `UPDATE notifications
-              SET status = 'sent', attempts = attempts + 1, sent_at = $2, message_id = $3, recipient = $4,
-                  locale = $5, time_zone = $6, last_error = NULL, updated_at = $2
-            WHERE id = $1`,
-          [row.id, now, messageId, recipient, locale, timeZone],
-        );
-        return 'sent' as const;
+      if (!isTemplateName(row.template)) throw new Error(`unknown template ${row.template}`);
+      if (!row.account) throw new Error(`account ${row.account_id} not found`);
+      if (isReminder(row.template) && row.opted_out) {
+        await this.release(row.id, lease, sql`status = 'suppressed', last_error = NULL`);
+        return 'suppressed';
+      }
+      const recipient = row.recipient ?? row.account.billingEmail;
+      const locale = row.locale ?? row.account.locale;
+      const timeZone = row.time_zone ?? row.account.timeZone;
+      const mail = renderTemplate(row.template, row.payload, {
+        locale,
+        timeZone,
+        accountName: row.account.name,
       });
+      const headers = unsubscribeHeaders(row.template, {
+        publicBaseUrl: this.config.http.publicBaseUrl,
+        secret: this.config.notifications.unsubscribeSecret,
+        accountId: row.account_id,
+      });
+      const messageId = await this.mailer.send({
+        to: recipient,
+        subject: mail.subject,
+        text: mail.text,
+        messageId: `<${row.id}@billing.notifications>`,
+        headers,
+      });
+      const sentAt = this.clock.now();
+      const marked = await this.release(
+        row.id,
+        lease,
+        sql`status = 'sent', attempts = attempts + 1, sent_at = ${sentAt}, message_id = ${messageId},
+            recipient = ${recipient}, locale = ${locale}, time_zone = ${timeZone}, last_error = NULL`,
+      );
+      if (!marked) {
+        // Only when the send outlasted the lease and another run took the row: it may mail it again.
+        this.logger.warn({ msg: 'notification sent after its lease ended', notificationId });
+      }
+      return 'sent';
     } catch (error) {
       const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(
         0,
         MAX_ERROR_LENGTH,
       );
-      await this.db.query(
-        `UPDATE notifications
-            SET attempts = attempts + 1, last_error = $2, updated_at = $3,
-                status = CASE WHEN $4 THEN 'failed' ELSE status END
-          WHERE id = $1 AND status = 'pending'`,
-        [notificationId, reason, this.clock.now(), options.lastAttempt],
+      await this.release(
+        notificationId,
+        lease,
+        sql`attempts = attempts + 1, last_error = ${reason},
+            status = CASE WHEN ${options.lastAttempt}::boolean THEN 'failed' ELSE status END`,
       );
       if (options.lastAttempt) {
         this.logger.error({
@@ -120,5 +140,26 @@ export class SendNotificationHandler {
       this.logger.warn({ msg: 'notification failed; will retry', notificationId, reason });
       throw error;
     }
+  }
+
+  /** Writes the outcome and gives the lease back, if this run still holds it; true when it did. */
+  private async release(id: string, lease: string, set: ReturnType<typeof sql>): Promise<boolean> {
+    const released = await queryRows(
+      this.db,
+      sql`UPDATE notifications SET ${set}, claimed_by = NULL, claimed_until = NULL, updated_at = ${this.clock.now()}
+           WHERE id = ${id}::uuid AND claimed_by = ${lease}::uuid
+       RETURNING id`,
+    );
+    return released.length > 0;
+  }
+
+  /** Why a row could not be claimed: gone, no longer pending, or under another run's lease. */
+  private async notClaimed(notificationId: string): Promise<SendResult> {
+    const [state] = await queryRows<{ status: string }>(
+      this.db,
+      sql`SELECT status FROM notifications WHERE id = ${notificationId}::uuid`,
+    );
+    if (!state) return 'missing';
+    return state.status === 'pending' ? 'busy' : 'already_done';
   }
 }
