@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import sql, { join, raw, type Sql } from 'sql-template-tag';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
@@ -62,16 +63,36 @@ export function updateRowSql<T extends ObjectLiteral>(
   return sql`UPDATE ${tableOf(manager, entity)} SET ${join(assignments)} WHERE ${where}`;
 }
 
+/** Statement names by text: the same text always gets the same name (see `rows`). */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `rs_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Runs raw SQL and returns the rows. TypeORM's postgres driver answers UPDATE/DELETE with
  * `[rows, rowCount]` and everything else with the rows; callers only want the rows.
+ *
+ * The statement runs as a named prepared statement (node-postgres prepares it once per connection and
+ * PostgreSQL then reuses its plan): on the hot paths, planning the composed statements was a quarter
+ * of PostgreSQL's CPU per payment. The name is a hash of the text, so a name never stands for two texts;
+ * callers pass fixed texts (parameters for every value), so each connection holds a bounded set.
+ * TypeORM's `query` takes a string, but hands its first argument to node-postgres unchanged, which
+ * accepts a query config (`{ name, text }`); errors are still TypeORM's QueryFailedError.
  */
 export async function rows<R>(
   db: DataSource | EntityManager,
   text: string,
   params: unknown[] = [],
 ): Promise<R[]> {
-  const result: unknown = await db.query(text, params);
+  const config = { name: statementName(text), text };
+  const result: unknown = await db.query(config as unknown as string, params);
   if (
     Array.isArray(result) &&
     result.length === 2 &&

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { rows } from '../database/row-sql.js';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiError } from '../http/api-error.js';
@@ -43,7 +44,8 @@ export class IdempotencyStore {
     for (;;) {
       const now = this.clock.now();
       const expires = new Date(now.getTime() + ttlHours * 3_600_000);
-      const inserted = await this.db.query<unknown[]>(
+      const inserted = await rows(
+        this.db,
         `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, locked_at, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, $6, $7)
          ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
@@ -51,12 +53,12 @@ export class IdempotencyStore {
       );
       if (inserted.length === 1) return { kind: 'execute' };
 
-      const rows = await this.db.query<Row[]>(
+      const found = await this.db.query<Row[]>(
         `SELECT request_hash, status, response_status, response_body, locked_at, expires_at
          FROM idempotency_keys WHERE scope = $1 AND key = $2`,
         [ref.scope, ref.key],
       );
-      const row = rows[0];
+      const row = found[0];
       if (!row) continue; // deleted between our insert and select: try again
       if (row.expires_at.getTime() <= now.getTime()) {
         await this.db.query(
@@ -90,7 +92,8 @@ export class IdempotencyStore {
   }
 
   async complete(ref: KeyRef, status: number, body: unknown): Promise<void> {
-    await this.db.query(
+    await rows(
+      this.db,
       `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4::jsonb
        WHERE scope = $1 AND key = $2`,
       [ref.scope, ref.key, status, JSON.stringify(body ?? null)],

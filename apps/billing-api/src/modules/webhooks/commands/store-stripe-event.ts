@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { rows } from '../../../platform/database/row-sql.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { InboxQueue } from '../processing/inbox-queue.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
@@ -33,7 +34,8 @@ export class StoreStripeEvent {
       // DataSource rather than its pg pool (`driver.master`): in a CPU profile of the intake under load
       // (issue 4, 2026-11) TypeORM's own code was about 2% of the busy time, against about 4% for pg
       // itself and over 40% for socket writes; not worth a second way to reach the database.
-      inserted = await this.db.query<unknown[]>(
+      inserted = await rows(
+        this.db,
         `INSERT INTO webhook_events
            (id, type, api_version, livemode, event_created, received_at, payload, status, attempts, updated_at)
          VALUES ($1, $2, $3, $4, to_timestamp($5), $6, $7::jsonb, 'pending', 0, $6)
