@@ -1,7 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
+import { PaymentsFacade } from '../payments/payments.facade.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
 import { RefundsController } from './http/refunds.controller.js';
@@ -31,7 +32,26 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
   ],
   exports: [RefundsFacade, RefundsJanitor],
 })
-export class RefundsModule {}
+export class RefundsModule implements OnModuleInit {
+  constructor(
+    private readonly payments: PaymentsFacade,
+    private readonly refunds: RefundsFacade,
+  ) {}
+
+  /** A payment's detail lists its refunds: payments asks for them through its own contract. */
+  onModuleInit(): void {
+    this.payments.provideRefundLines(async (paymentId) =>
+      (await this.refunds.listForPayment(paymentId)).map((r) => ({
+        id: r.id,
+        amount: r.amount,
+        currency: r.currency,
+        status: r.status,
+        reason: r.reason,
+        createdAt: r.createdAt,
+      })),
+    );
+  }
+}
 
 /** The refunds janitor's queue consumer: a provider only in worker processes. */
 @Module({})

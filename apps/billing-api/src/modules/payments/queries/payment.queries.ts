@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
-import { RefundsFacade } from '../../refunds/refunds.facade.js';
+import type { PaymentRefundLines } from '../contracts/payment-refund-lines.js';
 import type { PaymentDto } from '../http/dto/payment.dto.js';
 import { toPaymentDto } from '../http/dto/payment.mapper.js';
 import type { ListPaymentsQueryDto, PaymentDetailDto } from '../http/dto/payment-query.dto.js';
@@ -16,10 +15,14 @@ import { toPaymentView } from '../persistence/payment.mapper.js';
 /** Read side of payments (R-PAY-3): filtered, sorted, cursor-paged history and one payment in full. */
 @Injectable()
 export class PaymentQueries {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly moduleRef: ModuleRef,
-  ) {}
+  private refundLines: PaymentRefundLines | null = null;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Where the detail's refunds come from (the refunds module, at start-up). */
+  useRefundLines(source: PaymentRefundLines): void {
+    this.refundLines = source;
+  }
 
   async list(accountId: string, q: ListPaymentsQueryDto): Promise<Page<PaymentDto>> {
     const limit = q.limit ?? 20;
@@ -72,8 +75,8 @@ export class PaymentQueries {
     const history = await this.db
       .getRepository(PaymentStatusHistoryOrmEntity)
       .find({ where: { paymentId: row.id }, order: { id: 'ASC' } });
-    // RefundsModule imports PaymentsModule; its facade is resolved at run time, not imported as a module.
-    const refunds = await this.moduleRef.get(RefundsFacade, { strict: false }).listForPayment(row.id);
+    if (!this.refundLines) throw new Error('payment details need the refunds module (RefundsModule)');
+    const refunds = await this.refundLines(row.id);
     return {
       ...toPaymentDto(toPaymentView(row)),
       statusHistory: history.map((h) => ({
@@ -84,14 +87,7 @@ export class PaymentQueries {
         declineCode: h.declineCode,
         at: h.at.toISOString(),
       })),
-      refunds: refunds.map((r) => ({
-        id: r.id,
-        amount: r.amount,
-        currency: r.currency,
-        status: r.status,
-        reason: r.reason,
-        createdAt: r.createdAt,
-      })),
+      refunds,
     };
   }
 }

@@ -1,0 +1,16 @@
+/** A refund as the detail of its payment lists it (R-PAY-3). */
+export interface PaymentRefundLine {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  createdAt: string;
+}
+
+/**
+ * Lists a payment's refunds, oldest first, for the payment's detail. The refunds module provides it at
+ * start-up (`PaymentsFacade.provideRefundLines`): refunds depends on payments, so payments cannot
+ * import refunds, and the module graph stays acyclic.
+ */
+export type PaymentRefundLines = (paymentId: string) => Promise<PaymentRefundLine[]>;
