@@ -43,35 +43,30 @@ class TestEventHandlers {
       flaky.failuresLeft--;
       throw new Error('downstream timeout (test)');
     }
-    // The effect: one audit record per application, in the event's transaction.
-    await this.audit.record(
-      {
-        accountId: null,
-        action: 'test.flaky_applied',
-        entityType: 'webhook_event',
-        entityId: event.id,
-        actor: { type: 'stripe_event', id: ctx.event.id },
-      },
-      ctx.manager,
-    );
+    await this.applied('test.flaky_applied', event, ctx);
     return 'applied';
   }
 
   /** Writes its effect, then waits until the test lets this run go on (one waiter per run). */
   @HandlesStripeEvents('test.gated')
   async gated(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
-    await this.audit.record(
+    await this.applied('test.gated_applied', event, ctx);
+    await new Promise<void>((resolve) => gate.waiting.push(resolve));
+    return 'applied';
+  }
+
+  /** The effect of an application: one audit record, in the event's transaction. */
+  private applied(action: string, event: StripeEventPayload, ctx: StripeEventContext): Promise<void> {
+    return this.audit.record(
       {
         accountId: null,
-        action: 'test.gated_applied',
+        action,
         entityType: 'webhook_event',
         entityId: event.id,
         actor: { type: 'stripe_event', id: ctx.event.id },
       },
       ctx.manager,
     );
-    await new Promise<void>((resolve) => gate.waiting.push(resolve));
-    return 'applied';
   }
 
   @HandlesStripeEvents('test.refused')
