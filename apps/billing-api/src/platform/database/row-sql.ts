@@ -82,7 +82,10 @@ function statementName(text: string): string {
  * The statement runs as a named prepared statement (node-postgres prepares it once per connection and
  * PostgreSQL then reuses its plan): on the hot paths, planning the composed statements was a quarter
  * of PostgreSQL's CPU per payment. The name is a hash of the text, so a name never stands for two texts;
- * callers pass fixed texts (parameters for every value), so each connection holds a bounded set.
+ * callers pass fixed texts (parameters for every value), so each connection holds a bounded set. Their
+ * result columns are named, never `*` (nor `RETURNING *`): PostgreSQL re-plans a prepared statement
+ * after a migration, but refuses one whose result columns changed under it ("cached plan must not
+ * change result type"), e.g. in a process still running while a new release adds a column.
  * TypeORM's `query` takes a string, but hands its first argument to node-postgres unchanged, which
  * accepts a query config (`{ name, text }`); errors are still TypeORM's QueryFailedError.
  */
