@@ -175,6 +175,14 @@ describe('payments under emulator failure injection', () => {
       [id],
     );
     expect(audit.map((r) => r.after.status)).toContain('succeeded');
+    // What follows the change (written with it, or under the lock after the version check missed): once.
+    const follows = await w.t.db.query<{ receipts: number; mails: number; events: number }[]>(
+      `SELECT (SELECT count(*)::int FROM receipts WHERE payment_id = $1) AS receipts,
+              (SELECT count(*)::int FROM notifications WHERE dedupe_key = $2) AS mails,
+              (SELECT count(*)::int FROM integration_events WHERE subject_id = $1) AS events`,
+      [id, `receipt:${id}`],
+    );
+    expect(follows).toEqual([{ receipts: 1, mails: 1, events: 1 }]);
     await chaos({ reset: true });
   });
 
