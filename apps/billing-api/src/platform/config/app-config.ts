@@ -16,7 +16,7 @@ export class AppConfig {
     /** The service's public URL without a trailing slash (links in e-mails). */
     publicBaseUrl: string;
   };
-  readonly database: { url: string; poolSize: number; migrate: boolean };
+  readonly database: { url: string; poolSize: number; migrate: boolean; preparedStatements: boolean };
   readonly redis: { url: string; queuePrefix: string };
   readonly stripe: {
     secretKey: string;
@@ -64,7 +64,12 @@ export class AppConfig {
       swaggerEnabled: e.SWAGGER_ENABLED,
       publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     };
-    this.database = { url: e.DATABASE_URL, poolSize: e.DB_POOL_SIZE, migrate: e.DB_MIGRATE };
+    this.database = {
+      url: e.DATABASE_URL,
+      poolSize: e.DB_POOL_SIZE,
+      migrate: e.DB_MIGRATE,
+      preparedStatements: e.DB_PREPARED_STATEMENTS,
+    };
     this.redis = { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX };
     this.stripe = {
       secretKey: e.STRIPE_SECRET_KEY,

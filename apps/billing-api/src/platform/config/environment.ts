@@ -69,6 +69,10 @@ export class EnvironmentVariables {
   @IsBoolean()
   DB_MIGRATE = true;
 
+  @Transform(toBool)
+  @IsBoolean()
+  DB_PREPARED_STATEMENTS = true;
+
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL = 'redis://127.0.0.1:6379';
 

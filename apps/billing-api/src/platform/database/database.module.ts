@@ -3,10 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions, runMigrationsLocked } from './data-source.js';
+import { withoutPreparedStatements } from './row-sql.js';
 
 /**
  * PostgreSQL through TypeORM. Entities are registered by their modules (`TypeOrmModule.forFeature`);
  * when `DB_MIGRATE` is on, migrations run under an advisory lock before anything can use the connection.
+ * `DB_PREPARED_STATEMENTS=false` runs the raw statements unnamed (see row-sql.ts `rows`).
  */
 @Module({
   imports: [
@@ -29,4 +31,8 @@ import { dataSourceOptions, runMigrationsLocked } from './data-source.js';
     }),
   ],
 })
-export class DatabaseModule {}
+export class DatabaseModule {
+  constructor(db: DataSource, config: AppConfig) {
+    if (!config.database.preparedStatements) withoutPreparedStatements(db);
+  }
+}

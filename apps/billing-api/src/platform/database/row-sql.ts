@@ -63,6 +63,19 @@ export function updateRowSql<T extends ObjectLiteral>(
   return sql`UPDATE ${tableOf(manager, entity)} SET ${join(assignments)} WHERE ${where}`;
 }
 
+/** Data sources whose statements run unnamed (DB_PREPARED_STATEMENTS=false). */
+const unprepared = new WeakSet<DataSource>();
+
+/**
+ * Runs this data source's statements unnamed, each parsed and planned anew: for a connection pooler
+ * that hands a session's connection to other clients between transactions (PgBouncer in transaction
+ * mode before 1.21, or without `max_prepared_statements`), where a statement prepared on one server
+ * connection is unknown on the next.
+ */
+export function withoutPreparedStatements(db: DataSource): void {
+  unprepared.add(db);
+}
+
 /** Statement names by text: the same text always gets the same name (see `rows`). */
 const statementNames = new Map<string, string>();
 
@@ -79,7 +92,8 @@ function statementName(text: string): string {
  * Runs raw SQL and returns the rows. TypeORM's postgres driver answers UPDATE/DELETE with
  * `[rows, rowCount]` and everything else with the rows; callers only want the rows.
  *
- * The statement runs as a named prepared statement (node-postgres prepares it once per connection and
+ * The statement runs as a named prepared statement, unless the data source was set
+ * `withoutPreparedStatements` (node-postgres prepares it once per connection and
  * PostgreSQL then reuses its plan): on the hot paths, planning the composed statements was a quarter
  * of PostgreSQL's CPU per payment. The name is a hash of the text, so a name never stands for two texts;
  * callers pass fixed texts (parameters for every value), so each connection holds a bounded set. Their
@@ -94,8 +108,9 @@ export async function rows<R>(
   text: string,
   params: unknown[] = [],
 ): Promise<R[]> {
-  const config = { name: statementName(text), text };
-  const result: unknown = await db.query(config as unknown as string, params);
+  const source = 'connection' in db ? db.connection : db;
+  const query = unprepared.has(source) ? text : ({ name: statementName(text), text } as unknown as string);
+  const result: unknown = await db.query(query, params);
   if (
     Array.isArray(result) &&
     result.length === 2 &&

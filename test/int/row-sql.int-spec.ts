@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../apps/billing-api/src/platform/database/data-source.js';
+import {
+  queryRows,
+  rows,
+  sql,
+  withoutPreparedStatements,
+} from '../../apps/billing-api/src/platform/database/row-sql.js';
+import { startTestApp } from '../support/test-app.js';
+import { ensureTestDatabase, TEST_DATABASE_URL } from '../support/test-env.js';
+
+/** The statements prepared on this data source's one connection (pg_prepared_statements is per session). */
+async function preparedOn(db: DataSource): Promise<string[]> {
+  const found = await db.query<{ name: string }[]>(
+    `SELECT name FROM pg_prepared_statements WHERE name LIKE 'rs\\_%' ORDER BY name`,
+  );
+  return found.map((r) => r.name);
+}
+
+describe('row-sql against PostgreSQL: prepared statements (DB_PREPARED_STATEMENTS)', () => {
+  let prepared: DataSource;
+  let unprepared: DataSource;
+
+  beforeAll(async () => {
+    await ensureTestDatabase();
+    // One connection each, so that the session this test inspects is the one the statements ran on.
+    const options = { ...dataSourceOptions(TEST_DATABASE_URL), extra: { max: 1 } };
+    prepared = await new DataSource(options).initialize();
+    unprepared = await new DataSource(options).initialize();
+    withoutPreparedStatements(unprepared);
+  });
+  afterAll(async () => {
+    await prepared?.destroy();
+    await unprepared?.destroy();
+  });
+
+  it('prepares each text once per connection, under a name of its own, and answers the same', async () => {
+    const pool = (db: DataSource) =>
+      (db.driver as unknown as { master: { options: { max: number } } }).master;
+    expect([pool(prepared).options.max, pool(unprepared).options.max]).toEqual([1, 1]);
+    const text = `SELECT $1::int + 1 AS n`;
+    expect(await rows<{ n: number }>(prepared, text, [1])).toEqual([{ n: 2 }]);
+    expect(await rows<{ n: number }>(prepared, text, [41])).toEqual([{ n: 42 }]);
+    expect(await queryRows<{ s: string }>(prepared.manager, sql`SELECT ${'a'}::text || 'b' AS s`)).toEqual([
+      { s: 'ab' },
+    ]);
+    const names = await preparedOn(prepared);
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(2);
+    // Through a transaction's manager the same text reuses its statement.
+    await prepared.transaction((manager) => rows(manager, text, [2]));
+    expect(await preparedOn(prepared)).toEqual(names);
+  });
+
+  it('runs every statement unnamed when turned off', async () => {
+    expect(await rows<{ n: number }>(unprepared, `SELECT $1::int + 1 AS n`, [1])).toEqual([{ n: 2 }]);
+    await unprepared.transaction((manager) => queryRows(manager, sql`SELECT ${1}::int AS one`));
+    expect(await preparedOn(unprepared)).toEqual([]);
+  });
+
+  it('the app turns them off with DB_PREPARED_STATEMENTS=false', async () => {
+    const t = await startTestApp({ role: 'api', env: { DB_PREPARED_STATEMENTS: 'false' } });
+    try {
+      const runner = t.db.createQueryRunner();
+      await runner.connect();
+      try {
+        await rows(runner.manager, `SELECT $1::int AS n`, [7]);
+        const found: unknown = await runner.query(
+          `SELECT name FROM pg_prepared_statements WHERE name LIKE 'rs\\_%'`,
+        );
+        expect(found).toEqual([]);
+      } finally {
+        await runner.release();
+      }
+    } finally {
+      await t.close();
+    }
+  }, 30_000);
+});
