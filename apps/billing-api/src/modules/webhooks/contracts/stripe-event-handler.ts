@@ -10,7 +10,9 @@ import type { EntityManager } from 'typeorm';
  * processed: the handler's writes and the "processed" mark commit together or not at all.
  *
  * A handler must:
- * - do every write through `ctx.manager` (never another connection or transaction);
+ * - do every write through `ctx.manager` (never another connection or transaction), and have no effect
+ *   outside it but reads (`ctx.refetch`) and after-commit work (outbox jobs): two runs of one event (a
+ *   duplicate job, the sweeper's hand-over) may both execute the handler, and only one of them commits;
  * - lock the aggregate row it changes (`SELECT ... FOR UPDATE` / `lock: { mode: 'pessimistic_write' }`);
  * - apply the ordering rule (R-SM-3): compare `ctx.event.created` (and the object's own state) with
  *   what was last applied to that aggregate, skip stale events, and re-read the object through
