@@ -129,10 +129,11 @@ export function queryRows<R>(db: DataSource | EntityManager, statement: Sql): Pr
 /**
  * One module's writes inside a statement that another use case runs (e.g. a payment's status change
  * together with its integration event and its receipt): data-modifying CTEs (`name AS (...)`, named
- * after the module so that parts combine), columns of the statement's single result row that report
- * what they wrote, and what to do with that row once the statement ran (e.g. enqueue the jobs of outbox
- * rows, deferred to the commit by AfterCommit when a transaction is open). PostgreSQL runs every
- * data-modifying CTE exactly once, whether or not the final SELECT reads it.
+ * after the module so that parts combine, which allows one part of each kind per statement), columns
+ * of the statement's single result row that report what they wrote, and what to do with that row once
+ * the statement ran (e.g. enqueue the jobs of outbox rows, deferred to the commit by AfterCommit when a
+ * transaction is open). PostgreSQL runs every data-modifying CTE exactly once, whether or not the
+ * final SELECT reads it.
  */
 export interface StatementPart {
   ctes: Sql[];
