@@ -142,7 +142,12 @@ export class PaymentDto {
   @ApiProperty({ nullable: true, type: String })
   orderReference!: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'As its creator gave it. The keys the service adds to the PaymentIntent (payment_id, account_id, order_reference) are not repeated here; the order reference is `orderReference`.',
+  })
   metadata!: Record<string, string>;
 
   @ApiProperty({ type: PaymentMethodSummaryDto })
