@@ -12,6 +12,8 @@
  * worker, the PostgreSQL backends of the bench database and the Redis server; this process runs the
  * emulator, the clients and an SMTP server that takes the receipt e-mails). The emulator's webhook
  * endpoint is enabled for the events the README tells operators to enable (STRIPE_ENDPOINT_EVENTS). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
+ * BENCH_RATE=n runs an open loop instead: a payment every 1/n s over at most BENCH_CLIENTS connections,
+ * latency counted from when each was due (so a queue at the client counts too).
  * Bounded in time; loopback traffic only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +33,8 @@ const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_payments';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
+/** BENCH_RATE=n: an open loop instead, one payment every 1/n s (up to BENCH_CLIENTS accounts), however slow the answers. */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
 const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? CLIENTS));
@@ -277,34 +281,53 @@ try {
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   let busyMs = 0;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
-      const { headers, method } = payers[client % payers.length] as (typeof payers)[number];
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        let outcome: string;
-        try {
-          const res = await post(
-            agent,
-            paymentsUrl,
-            { ...headers, 'idempotency-key': randomUUID() },
-            JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: method }),
-          );
-          outcome = String(res.status);
-          const stripeMs = Number(/stripe;dur=([\d.]+)/.exec(res.serverTiming)?.[1] ?? 0);
-          waited += stripeMs;
-          overheads.push(performance.now() - t0 - stripeMs);
-        } catch (error) {
-          const code = (error as { code?: string }).code;
-          outcome = `network_error(${code ?? (error instanceof Error ? error.name : 'unknown')})`;
-        }
-        const ms = performance.now() - t0;
-        busyMs += ms;
-        latencies.push(ms);
-        if (outcome !== '201') errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
-      }
-    }),
-  );
+  let inFlight = 0;
+  let maxInFlight = 0;
+  /** One payment; its latency counts from `t0` (for the open loop: when it was due, not when it left). */
+  const payOnce = async (payer: (typeof payers)[number], t0: number): Promise<void> => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let outcome: string;
+    try {
+      const res = await post(
+        agent,
+        paymentsUrl,
+        { ...payer.headers, 'idempotency-key': randomUUID() },
+        JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: payer.method }),
+      );
+      outcome = String(res.status);
+      const stripeMs = Number(/stripe;dur=([\d.]+)/.exec(res.serverTiming)?.[1] ?? 0);
+      waited += stripeMs;
+      overheads.push(performance.now() - t0 - stripeMs);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      outcome = `network_error(${code ?? (error instanceof Error ? error.name : 'unknown')})`;
+    }
+    inFlight -= 1;
+    const ms = performance.now() - t0;
+    busyMs += ms;
+    latencies.push(ms);
+    if (outcome !== '201') errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
+  };
+  const payerOf = (i: number) => payers[i % payers.length] as (typeof payers)[number];
+  if (RATE > 0) {
+    // Open loop: one payment every 1/RATE s whatever the answers, as many in flight as it takes.
+    const pending: Promise<void>[] = [];
+    for (let i = 0; ; i++) {
+      const due = started + (i * 1000) / RATE;
+      if (due >= deadline) break;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(payOnce(payerOf(i), due));
+    }
+    await Promise.all(pending);
+  } else {
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, client) => {
+        while (performance.now() < deadline) await payOnce(payerOf(client), performance.now());
+      }),
+    );
+  }
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   // The webhooks of these payments are processed asynchronously: wait until the inbox is empty, so that
@@ -343,7 +366,9 @@ try {
     `${part} ${((1000 * (cpuAfter[part] - cpuBefore[part])) / Math.max(latencies.length, 1)).toFixed(1)}`;
   process.stdout.write(
     [
-      `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys`,
+      RATE > 0
+        ? `bench:payments open loop at ${RATE}/s in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys; at most ${maxInFlight} in flight`
+        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys`,
       `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s)`,
       `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
