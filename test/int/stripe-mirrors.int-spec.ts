@@ -10,7 +10,10 @@ import { RefundsFacade } from '../../apps/billing-api/src/modules/refunds/refund
 import { RefundEventsHandler } from '../../apps/billing-api/src/modules/refunds/webhooks/refund-events.handler.js';
 import { SubscriptionsFacade } from '../../apps/billing-api/src/modules/subscriptions/subscriptions.facade.js';
 import { SubscriptionEventsHandler } from '../../apps/billing-api/src/modules/subscriptions/webhooks/subscription-events.handler.js';
-import { PermanentEventError } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import {
+  PermanentEventError,
+  type StripeEventOutcome,
+} from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import {
@@ -19,6 +22,7 @@ import {
   createCatalogue,
   eventsOf,
   HandlerRunner,
+  oneOfType,
   only,
 } from './stripe-mirrors.support.js';
 import { createAccount, SECRET, until } from './webhooks.support.js';
@@ -38,8 +42,14 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
   let customers: CustomerMirrorHandler;
   let prices: Awaited<ReturnType<typeof createCatalogue>>;
   const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
-  const onSub: (e: Stripe.Event) => Promise<unknown> = (e) =>
-    run.run((ev, c) => subs.onSubscription(ev, c), e);
+  // Each handler's entry point, run as HandlerRunner.run runs it (`at` overrides the event's `created`).
+  type Handle = (event: Stripe.Event, at?: number) => Promise<StripeEventOutcome | undefined>;
+  const onSub: Handle = (e, at) => run.run((ev, c) => subs.onSubscription(ev, c), e, at);
+  const onCheckout: Handle = (e, at) => run.run((ev, c) => subs.onCheckoutCompleted(ev, c), e, at);
+  const onPaymentIntent: Handle = (e, at) => run.run((ev, c) => payments.onPaymentIntent(ev, c), e, at);
+  const onPaymentMethod: Handle = (e, at) => run.run((ev, c) => methods.onPaymentMethod(ev, c), e, at);
+  const onRefund: Handle = (e, at) => run.run((ev, c) => refunds.onRefund(ev, c), e, at);
+  const onInvoice: Handle = (e, at) => run.run((ev, c) => invoices.onInvoice(ev, c), e, at);
 
   beforeAll(async () => {
     kit = await startTestEmulator();
@@ -63,11 +73,23 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     await kit?.close();
   });
 
+  /** A new account of the app, made through its API by an admin. */
+  async function newAccount(): Promise<string> {
+    return createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+  }
+
+  /** Attaches a card to the customer and makes it the default for its invoices. */
+  async function attachDefaultCard(customerId: string, card = 'pm_card_visa'): Promise<Stripe.PaymentMethod> {
+    const pm = await stripe.paymentMethods.attach(card, { customer: customerId });
+    await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: pm.id } });
+    return pm;
+  }
+
   /** An account whose Stripe customer is linked by the customer mirror (as in production). */
   async function linkedCustomer(
     card = 'pm_card_visa',
   ): Promise<{ accountId: string; customer: Stripe.Customer; pm: string }> {
-    const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+    const accountId = await newAccount();
     const customer = await stripe.customers.create({
       email: 'o@example.test',
       metadata: { account_id: accountId },
@@ -77,9 +99,68 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       'customer.created',
     );
     await run.run((e, c) => customers.handle(e, c), created);
-    const pm = await stripe.paymentMethods.attach(card, { customer: customer.id });
-    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    const pm = await attachDefaultCard(customer.id, card);
     return { accountId, customer, pm: pm.id };
+  }
+
+  /** A subscription of the customer, by default to the monthly Pro plan. */
+  function subscribe(
+    customerId: string,
+    items: Stripe.SubscriptionCreateParams.Item[] = [{ price: prices.proMonth }],
+  ): Promise<Stripe.Subscription> {
+    return stripe.subscriptions.create({ customer: customerId, items });
+  }
+
+  /** A USD PaymentIntent, confirmed at once with the customer's payment method. */
+  function confirmedPayment(
+    customerId: string,
+    paymentMethod: string,
+    amount: number,
+    extra: Partial<Stripe.PaymentIntentCreateParams> = {},
+  ): Promise<Stripe.PaymentIntent> {
+    return stripe.paymentIntents.create({
+      amount,
+      currency: 'usd',
+      customer: customerId,
+      payment_method: paymentMethod,
+      confirm: true,
+      ...extra,
+    });
+  }
+
+  /** The one event of `type` about the object, among all the account's events so far. */
+  async function eventAbout(objectId: string, type: string): Promise<Stripe.Event> {
+    return only(about(await eventsOf(stripe), objectId, type), type);
+  }
+
+  /** The events of a refund once its `refund.updated` (it settled) is among them. */
+  async function settledRefundEvents(refundId: string): Promise<Stripe.Event[]> {
+    return until(async () => {
+      const list = about(await eventsOf(stripe), refundId);
+      return list.some((e) => e.type === 'refund.updated') ? list : null;
+    }, `refund ${refundId} settled`);
+  }
+
+  /** The app's view of the payment mirrored from the PaymentIntent (null if none). */
+  function mirroredPayment(paymentIntentId: string) {
+    return t.app.get(PaymentsFacade).findByPaymentIntent(paymentIntentId);
+  }
+
+  /** A Checkout session of the customer for one unit of the price, referencing the account. */
+  function checkoutSession(
+    mode: 'subscription' | 'payment',
+    accountId: string,
+    customerId: string,
+    price: string,
+  ): Promise<Stripe.Checkout.Session> {
+    return stripe.checkout.sessions.create({
+      mode,
+      customer: customerId,
+      client_reference_id: accountId,
+      line_items: [{ price, quantity: 1 }],
+      success_url: 'https://app.test/ok',
+      cancel_url: 'https://app.test/cancel',
+    });
   }
 
   /** Pays a Checkout session on the emulator's hosted page; its events once `completed` is among them. */
@@ -110,23 +191,17 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
   describe('subscriptions', () => {
     it('upserts, derives the app state, audits each change with the event as actor', async () => {
       const { accountId, customer } = await linkedCustomer();
-      const sub = await stripe.subscriptions.create({
-        customer: customer.id,
-        items: [{ price: prices.proMonth }, { price: prices.proMonthSeat, quantity: 2 }],
-      });
+      const sub = await subscribe(customer.id, [
+        { price: prices.proMonth },
+        { price: prices.proMonthSeat, quantity: 2 },
+      ]);
       const events = about(await eventsOf(stripe), sub.id);
-      const created = only(
-        events.filter((e) => e.type === 'customer.subscription.created'),
-        'created',
-      );
-      const active = only(
-        events.filter((e) => e.type === 'customer.subscription.updated'),
-        'updated',
-      );
+      const created = oneOfType(events, 'customer.subscription.created');
+      const active = oneOfType(events, 'customer.subscription.updated');
       const base = created.created;
 
-      expect(await run.run((e, c) => subs.onSubscription(e, c), created, base)).toBe('applied');
-      expect(await run.run((e, c) => subs.onSubscription(e, c), active, base + 1)).toBe('applied');
+      expect(await onSub(created, base)).toBe('applied');
+      expect(await onSub(active, base + 1)).toBe('applied');
 
       const view = await t.app.get(SubscriptionsFacade).findByStripeId(sub.id);
       const item = sub.items.data.find((i) => i.price.id === prices.proMonth)!;
@@ -152,28 +227,25 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
 
     it('skips an older event, re-reads on a same-second tie, and a duplicate changes nothing', async () => {
       const { customer } = await linkedCustomer();
-      const sub = await stripe.subscriptions.create({
-        customer: customer.id,
-        items: [{ price: prices.proMonth }],
-      });
+      const sub = await subscribe(customer.id);
       await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
       const events = about(await eventsOf(stripe), sub.id);
       const [activeEvent, cancelEvent] = events.filter((e) => e.type === 'customer.subscription.updated');
       if (!activeEvent || !cancelEvent) throw new Error('missing events');
       const base = activeEvent.created;
 
-      expect(await run.run((e, c) => subs.onSubscription(e, c), cancelEvent, base + 10)).toBe('applied');
+      expect(await onSub(cancelEvent, base + 10)).toBe('applied');
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({ state: 'canceled_pending' });
       const auditBefore = (await auditActions(t.db, String((await subscriptionRow(sub.id))[0]!.id))).length;
 
       // Older than what was applied: never moves the state backwards (R-SM-3).
-      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 5)).toBe('skipped_stale');
+      expect(await onSub(activeEvent, base + 5)).toBe('skipped_stale');
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({ state: 'canceled_pending' });
 
       // Same second as the applied one: the order is undecidable, so Stripe is asked. Stripe now says
       // canceled at period end, so the stale payload's "active" is not applied.
       const before = run.refetched.length;
-      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 10)).toBe('applied');
+      expect(await onSub(activeEvent, base + 10)).toBe('applied');
       expect(run.refetched.slice(before)).toEqual([sub.id]);
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({
         state: 'canceled_pending',
@@ -181,20 +253,20 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       });
 
       // A duplicate delivery of the applied event: no second effect, no second audit record.
-      expect(await run.run((e, c) => subs.onSubscription(e, c), cancelEvent, base + 10)).toBe('applied');
+      expect(await onSub(cancelEvent, base + 10)).toBe('applied');
       const id = String((await subscriptionRow(sub.id))[0]!.id);
       expect((await auditActions(t.db, id)).length).toBe(auditBefore);
 
       // Resumed, then canceled now: a same-second re-read applies what Stripe says at that moment.
       await stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
       await stripe.subscriptions.cancel(sub.id);
-      const deleted = only(about(await eventsOf(stripe), sub.id, 'customer.subscription.deleted'), 'deleted');
-      expect(await run.run((e, c) => subs.onSubscription(e, c), activeEvent, base + 10)).toBe('applied');
+      const deleted = await eventAbout(sub.id, 'customer.subscription.deleted');
+      expect(await onSub(activeEvent, base + 10)).toBe('applied');
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({
         state: 'canceled_immediately',
         stripe_status: 'canceled',
       });
-      expect(await run.run((e, c) => subs.onSubscription(e, c), deleted, base + 20)).toBe('applied');
+      expect(await onSub(deleted, base + 20)).toBe('applied');
       const audit = await auditActions(t.db, id);
       expect(audit.at(-1)).toMatchObject({
         action: 'subscription.state_changed',
@@ -208,21 +280,14 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     });
 
     it('checkout callback webhook first, then the subscription events: one row under the session account (R-SUB-2)', async () => {
-      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      const accountId = await newAccount();
       // A customer Checkout made: not linked to the account, no account in its metadata.
       const customer = await stripe.customers.create({ email: 'new@example.test' });
-      const session = await stripe.checkout.sessions.create({
-        mode: 'subscription',
-        customer: customer.id,
-        client_reference_id: accountId,
-        line_items: [{ price: prices.proMonth, quantity: 1 }],
-        success_url: 'https://app.test/ok',
-        cancel_url: 'https://app.test/cancel',
-      });
+      const session = await checkoutSession('subscription', accountId, customer.id, prices.proMonth);
       const { events, completed } = await completeCheckout(session.id);
       const subId = (completed.data.object as Stripe.Checkout.Session).subscription as string;
       const subEvents = about(events, subId);
-      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), completed)).toBe('applied');
+      expect(await onCheckout(completed)).toBe('applied');
       for (const e of subEvents) await onSub(e);
       const rows = await subscriptionRow(subId);
       expect(rows).toHaveLength(1);
@@ -231,31 +296,20 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
 
     it('ignores the subscriptions of customers that belong to no account', async () => {
       const customer = await stripe.customers.create({ email: 'stranger@example.test' });
-      await stripe.paymentMethods
-        .attach('pm_card_visa', { customer: customer.id })
-        .then((pm) =>
-          stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }),
-        );
-      const sub = await stripe.subscriptions.create({
-        customer: customer.id,
-        items: [{ price: prices.proMonth }],
-      });
+      await attachDefaultCard(customer.id);
+      const sub = await subscribe(customer.id);
       for (const e of about(await eventsOf(stripe), sub.id)) {
-        expect(await run.run((ev, c) => subs.onSubscription(ev, c), e)).toBe('ignored');
+        expect(await onSub(e)).toBe('ignored');
       }
       expect(await subscriptionRow(sub.id)).toHaveLength(0);
     });
 
     it('files a subscription under the account in its customer metadata before customer.created is processed', async () => {
-      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      const accountId = await newAccount();
       const customer = await stripe.customers.create({ metadata: { account_id: accountId } });
-      const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
-      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
-      const sub = await stripe.subscriptions.create({
-        customer: customer.id,
-        items: [{ price: prices.businessYear }],
-      });
-      const created = only(about(await eventsOf(stripe), sub.id, 'customer.subscription.created'), 'created');
+      await attachDefaultCard(customer.id);
+      const sub = await subscribe(customer.id, [{ price: prices.businessYear }]);
+      const created = await eventAbout(sub.id, 'customer.subscription.created');
       const before = run.refetched.length;
       expect(await onSub(created)).toBe('applied');
       expect(run.refetched.slice(before)).toEqual([customer.id]);
@@ -270,12 +324,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
   describe('payments and payment methods', () => {
     it('mirrors a payment: status machine, history per change, card summary, audit', async () => {
       const { accountId, customer, pm } = await linkedCustomer();
-      const pi = await stripe.paymentIntents.create({
-        amount: 5000,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
+      const pi = await confirmedPayment(customer.id, pm, 5000, {
         description: 'Order 42',
         metadata: { order_reference: 'ord-42' },
       });
@@ -292,11 +341,11 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       ]);
       const [createdEvt, chargeEvt, succeededEvt] = mine as [Stripe.Event, Stripe.Event, Stripe.Event];
       const base = createdEvt.created;
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('applied');
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeededEvt, base + 1)).toBe('applied');
+      expect(await onPaymentIntent(createdEvt, base)).toBe('applied');
+      expect(await onPaymentIntent(succeededEvt, base + 1)).toBe('applied');
       expect(await run.run((e, c) => payments.onCharge(e, c), chargeEvt, base + 1)).toBe('applied');
       // Stale: the creation event again, older than what was applied.
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), createdEvt, base)).toBe('skipped_stale');
+      expect(await onPaymentIntent(createdEvt, base)).toBe('skipped_stale');
       // A same-second event that brings nothing new writes nothing: same version.
       const versionOf = async () =>
         (
@@ -307,7 +356,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         )[0];
       const settled = await versionOf();
       const reads = run.refetched.length;
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeededEvt, base + 1)).toBe('applied');
+      expect(await onPaymentIntent(succeededEvt, base + 1)).toBe('applied');
       expect(await versionOf()).toEqual(settled);
       // Nothing to order, so no re-read from Stripe either.
       expect(run.refetched.length).toBe(reads);
@@ -338,25 +387,15 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
 
     it('a same-second event that would change the payment is ordered by re-reading it from Stripe (R-SM-3)', async () => {
       const { customer, pm } = await linkedCustomer();
-      const pi = await stripe.paymentIntents.create({
-        amount: 700,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
-      });
-      const created = only(about(await eventsOf(stripe), pi.id, 'payment_intent.created'), 'created');
-      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), created, created.created)).toBe(
-        'applied',
-      );
+      const pi = await confirmedPayment(customer.id, pm, 700);
+      const created = await eventAbout(pi.id, 'payment_intent.created');
+      const succeeded = await eventAbout(pi.id, 'payment_intent.succeeded');
+      expect(await onPaymentIntent(created, created.created)).toBe('applied');
       const reads = run.refetched.length;
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, created.created)).toBe(
-        'applied',
-      );
+      expect(await onPaymentIntent(succeeded, created.created)).toBe('applied');
       // The PaymentIntent (the tie), then its charge (the card for the receipt of the capture).
       expect(run.refetched.slice(reads)).toEqual([pi.id, pi.latest_charge]);
-      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+      expect(await mirroredPayment(pi.id)).toMatchObject({
         status: 'succeeded',
       });
     });
@@ -375,10 +414,8 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       const failed = (await eventsOf(stripe, ['payment_intent.payment_failed'])).find(
         (e) => (e.data.object as Stripe.PaymentIntent).customer === customer.id,
       )!;
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), failed)).toBe('applied');
-      const payment = await t.app
-        .get(PaymentsFacade)
-        .findByPaymentIntent((failed.data.object as { id: string }).id);
+      expect(await onPaymentIntent(failed)).toBe('applied');
+      const payment = await mirroredPayment((failed.data.object as { id: string }).id);
       expect(payment).toMatchObject({
         status: 'failed',
         failureCode: 'card_declined',
@@ -393,53 +430,40 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         payment_method: 'pm_card_visa',
         confirm: true,
       });
-      const evt = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), evt)).toBe('ignored');
-      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toBeNull();
+      const evt = await eventAbout(pi.id, 'payment_intent.succeeded');
+      expect(await onPaymentIntent(evt)).toBe('ignored');
+      expect(await mirroredPayment(pi.id)).toBeNull();
     });
 
     it('a domain rejection (succeeded -> canceled) is a permanent failure and changes nothing', async () => {
       const { customer, pm } = await linkedCustomer();
-      const pi = await stripe.paymentIntents.create({
-        amount: 900,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
-      });
-      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
-      await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded);
+      const pi = await confirmedPayment(customer.id, pm, 900);
+      const succeeded = await eventAbout(pi.id, 'payment_intent.succeeded');
+      await onPaymentIntent(succeeded);
       const forged = structuredClone(succeeded);
       (forged as { type: string }).type = 'payment_intent.canceled';
       (forged.data.object as { status: string }).status = 'canceled';
-      await expect(
-        run.run((e, c) => payments.onPaymentIntent(e, c), forged, succeeded.created + 5),
-      ).rejects.toBeInstanceOf(PermanentEventError);
-      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+      await expect(onPaymentIntent(forged, succeeded.created + 5)).rejects.toBeInstanceOf(
+        PermanentEventError,
+      );
+      expect(await mirroredPayment(pi.id)).toMatchObject({
         status: 'succeeded',
       });
     });
 
     it('files a payment-mode Checkout payment of an unlinked customer under the session account', async () => {
-      const accountId = await createAccount(t.url, await tokenFor({ sub: 'admin', role: 'admin' }));
+      const accountId = await newAccount();
       const customer = await stripe.customers.create({ email: 'guest@example.test' });
       const product = await stripe.products.create({ name: 'One-off' });
       const price = await stripe.prices.create({ product: product.id, unit_amount: 1234, currency: 'usd' });
-      const session = await stripe.checkout.sessions.create({
-        mode: 'payment',
-        customer: customer.id,
-        client_reference_id: accountId,
-        line_items: [{ price: price.id, quantity: 1 }],
-        success_url: 'https://app.test/ok',
-        cancel_url: 'https://app.test/cancel',
-      });
+      const session = await checkoutSession('payment', accountId, customer.id, price.id);
       const { events, completed } = await completeCheckout(session.id);
       const piId = (completed.data.object as Stripe.Checkout.Session).payment_intent as string;
       // The PaymentIntent's own event alone: its customer belongs to no account.
       const succeeded = only(about(events, piId, 'payment_intent.succeeded'), 'succeeded');
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded)).toBe('ignored');
-      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), completed)).toBe('applied');
-      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(piId)).toMatchObject({
+      expect(await onPaymentIntent(succeeded)).toBe('ignored');
+      expect(await onCheckout(completed)).toBe('applied');
+      expect(await mirroredPayment(piId)).toMatchObject({
         accountId,
         amount: 1234,
         status: 'succeeded',
@@ -449,7 +473,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       const forged = structuredClone(completed);
       (forged.data.object as { client_reference_id: string }).client_reference_id = randomUUID();
       (forged.data.object as { payment_intent: string }).payment_intent = 'pi_doesnotexist';
-      expect(await run.run((e, c) => subs.onCheckoutCompleted(e, c), forged)).toBe('ignored');
+      expect(await onCheckout(forged)).toBe('ignored');
     });
 
     it('mirrors attached and detached payment methods of linked customers', async () => {
@@ -457,17 +481,9 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       const pm = await stripe.paymentMethods.attach('pm_card_mastercard_debit', { customer: customer.id });
       await stripe.paymentMethods.detach(pm.id);
       const events = about(await eventsOf(stripe), pm.id);
-      const attached = only(
-        events.filter((e) => e.type === 'payment_method.attached'),
-        'attached',
-      );
-      const detached = only(
-        events.filter((e) => e.type === 'payment_method.detached'),
-        'detached',
-      );
-      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), attached, attached.created)).toBe(
-        'applied',
-      );
+      const attached = oneOfType(events, 'payment_method.attached');
+      const detached = oneOfType(events, 'payment_method.detached');
+      expect(await onPaymentMethod(attached, attached.created)).toBe('applied');
       const facade = t.app.get(PaymentsFacade);
       expect(
         (await facade.listPaymentMethods(accountId)).find((m) => m.stripePaymentMethodId === pm.id),
@@ -476,16 +492,12 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         funding: 'debit',
         status: 'attached',
       });
-      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), detached, attached.created + 1)).toBe(
-        'applied',
-      );
+      expect(await onPaymentMethod(detached, attached.created + 1)).toBe('applied');
       expect(
         (await facade.listPaymentMethods(accountId)).some((m) => m.stripePaymentMethodId === pm.id),
       ).toBe(false);
       // The attach event delivered late does not re-attach it.
-      expect(await run.run((e, c) => methods.onPaymentMethod(e, c), attached, attached.created)).toBe(
-        'skipped_stale',
-      );
+      expect(await onPaymentMethod(attached, attached.created)).toBe('skipped_stale');
       expect((await auditActions(t.db, pm.id)).map((a) => a.action)).toEqual([
         'payment_method.attached',
         'payment_method.detached',
@@ -494,24 +506,11 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
   });
 
   describe('refunds', () => {
-    async function settledRefundEvents(refundId: string): Promise<Stripe.Event[]> {
-      return until(async () => {
-        const list = about(await eventsOf(stripe), refundId);
-        return list.some((e) => e.type === 'refund.updated') ? list : null;
-      }, `refund ${refundId} settled`);
-    }
-
     it('partial then full refunds move the payment to partially_refunded then refunded (through the domain)', async () => {
       const { customer, pm } = await linkedCustomer();
-      const pi = await stripe.paymentIntents.create({
-        amount: 5000,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
-      });
-      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
-      await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded);
+      const pi = await confirmedPayment(customer.id, pm, 5000);
+      const succeeded = await eventAbout(pi.id, 'payment_intent.succeeded');
+      await onPaymentIntent(succeeded);
 
       const r1 = await stripe.refunds.create({
         payment_intent: pi.id,
@@ -519,37 +518,28 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         reason: 'requested_by_customer',
       });
       const r1Events = await settledRefundEvents(r1.id);
-      const r1Created = only(
-        r1Events.filter((e) => e.type === 'refund.created'),
-        'refund.created',
-      );
-      const r1Updated = only(
-        r1Events.filter((e) => e.type === 'refund.updated'),
-        'refund.updated',
-      );
+      const r1Created = oneOfType(r1Events, 'refund.created');
+      const r1Updated = oneOfType(r1Events, 'refund.updated');
       const base = succeeded.created;
-      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Created, base + 1)).toBe('applied');
+      expect(await onRefund(r1Created, base + 1)).toBe('applied');
       const facade = t.app.get(PaymentsFacade);
       // Pending refunds hold money but do not change the status yet.
       expect(await facade.findByPaymentIntent(pi.id)).toMatchObject({
         status: 'succeeded',
         amountRefunded: 0,
       });
-      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Updated, base + 2)).toBe('applied');
+      expect(await onRefund(r1Updated, base + 2)).toBe('applied');
       expect(await facade.findByPaymentIntent(pi.id)).toMatchObject({
         status: 'partially_refunded',
         amountRefunded: 1000,
       });
       // The stale "pending" event arriving late does not undo the success.
-      expect(await run.run((e, c) => refunds.onRefund(e, c), r1Created, base + 1)).toBe('skipped_stale');
+      expect(await onRefund(r1Created, base + 1)).toBe('skipped_stale');
 
       const r2 = await stripe.refunds.create({ payment_intent: pi.id });
-      const r2Updated = only(
-        (await settledRefundEvents(r2.id)).filter((e) => e.type === 'refund.updated'),
-        'r2',
-      );
+      const r2Updated = oneOfType(await settledRefundEvents(r2.id), 'refund.updated');
       // Only the final event of the second refund: the row is created from it.
-      expect(await run.run((e, c) => refunds.onRefund(e, c), r2Updated, base + 3)).toBe('applied');
+      expect(await onRefund(r2Updated, base + 3)).toBe('applied');
       const payment = await facade.findByPaymentIntent(pi.id);
       expect(payment).toMatchObject({ status: 'refunded', amountRefunded: 5000 });
       const list = await t.app.get(RefundsFacade).listForPayment(payment!.id);
@@ -566,35 +556,24 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
 
     it('a dashboard refund whose event comes before the payment is ever mirrored still appears (R-REF-4)', async () => {
       const { accountId, customer, pm } = await linkedCustomer();
-      const pi = await stripe.paymentIntents.create({
-        amount: 3000,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
-      });
+      const pi = await confirmedPayment(customer.id, pm, 3000);
       const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 1200 });
-      const updated = only(
-        (await settledRefundEvents(refund.id)).filter((e) => e.type === 'refund.updated'),
-        'updated',
-      );
+      const updated = oneOfType(await settledRefundEvents(refund.id), 'refund.updated');
       const before = run.refetched.length;
-      expect(await run.run((e, c) => refunds.onRefund(e, c), updated)).toBe('applied');
+      expect(await onRefund(updated)).toBe('applied');
       // The PaymentIntent, then its charge (the card on the receipt the captured payment gets).
       expect(run.refetched.slice(before)).toEqual([pi.id, pi.latest_charge]);
-      const payment = await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id);
+      const payment = await mirroredPayment(pi.id);
       expect(payment).toMatchObject({ accountId, status: 'partially_refunded', amountRefunded: 1200 });
       // Then the payment's own (older) events arrive: nothing moves backwards.
-      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, updated.created - 1)).toBe(
-        'skipped_stale',
-      );
+      const succeeded = await eventAbout(pi.id, 'payment_intent.succeeded');
+      expect(await onPaymentIntent(succeeded, updated.created - 1)).toBe('skipped_stale');
       // charge.refunded recomputes from the mirrored refunds and changes nothing more.
       const chargeRefunded = (await eventsOf(stripe, ['charge.refunded'])).find(
         (e) => (e.data.object as Stripe.Charge).payment_intent === pi.id,
       )!;
       expect(await run.run((e, c) => refunds.onChargeRefunded(e, c), chargeRefunded)).toBe('ignored');
-      expect(await t.app.get(PaymentsFacade).findByPaymentIntent(pi.id)).toMatchObject({
+      expect(await mirroredPayment(pi.id)).toMatchObject({
         status: 'partially_refunded',
       });
     });
@@ -611,27 +590,15 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
          VALUES ($1, $2, 4000, 'usd', 'pending', 'api', '{}', $3, $3)`,
         [paymentId, accountId, now],
       );
-      const pi = await stripe.paymentIntents.create({
-        amount: 4000,
-        currency: 'usd',
-        customer: customer.id,
-        payment_method: pm,
-        confirm: true,
+      const pi = await confirmedPayment(customer.id, pm, 4000, {
         metadata: { payment_id: paymentId, account_id: accountId },
       });
       const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500 });
-      const refundEvents = await until(async () => {
-        const list = about(await eventsOf(stripe), refund.id);
-        return list.some((e) => e.type === 'refund.updated') ? list : null;
-      }, 'refund settled');
-      const settled = only(
-        refundEvents.filter((e) => e.type === 'refund.updated'),
-        'refund.updated',
-      );
-      const succeeded = only(about(await eventsOf(stripe), pi.id, 'payment_intent.succeeded'), 'succeeded');
+      const settled = oneOfType(await settledRefundEvents(refund.id), 'refund.updated');
+      const succeeded = await eventAbout(pi.id, 'payment_intent.succeeded');
 
       // The refund first: the payment is found by our id and linked; it is not captured yet in the mirror.
-      expect(await run.run((e, c) => refunds.onRefund(e, c), settled, succeeded.created)).toBe('applied');
+      expect(await onRefund(settled, succeeded.created)).toBe('applied');
       const facade = t.app.get(PaymentsFacade);
       expect(await facade.getPayment(paymentId)).toMatchObject({
         stripePaymentIntentId: pi.id,
@@ -640,9 +607,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         origin: 'api',
       });
       // Then the success: succeeded, and at once partially refunded by the refund already recorded.
-      expect(await run.run((e, c) => payments.onPaymentIntent(e, c), succeeded, succeeded.created + 1)).toBe(
-        'applied',
-      );
+      expect(await onPaymentIntent(succeeded, succeeded.created + 1)).toBe('applied');
       expect(await facade.getPayment(paymentId)).toMatchObject({
         status: 'partially_refunded',
         amountRefunded: 1500,
@@ -662,10 +627,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
   describe('invoices', () => {
     it('mirrors a subscription invoice with its subscription; an older event is skipped; upcoming is ignored', async () => {
       const { accountId, customer } = await linkedCustomer();
-      const sub = await stripe.subscriptions.create({
-        customer: customer.id,
-        items: [{ price: prices.proMonth }],
-      });
+      const sub = await subscribe(customer.id);
       const events = await eventsOf(stripe);
       const invoiceId = sub.latest_invoice as string;
       const mine = about(events, invoiceId);
@@ -679,13 +641,10 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       );
       const base = mine[0]!.created;
       for (const [i, e] of mine.entries()) {
-        expect(await run.run((ev, c) => invoices.onInvoice(ev, c), e, base + i)).toBe('applied');
+        expect(await onInvoice(e, base + i)).toBe('applied');
       }
-      const created = only(
-        mine.filter((e) => e.type === 'invoice.created'),
-        'created',
-      );
-      expect(await run.run((ev, c) => invoices.onInvoice(ev, c), created, base)).toBe('skipped_stale');
+      const created = oneOfType(mine, 'invoice.created');
+      expect(await onInvoice(created, base)).toBe('skipped_stale');
       const rows: Record<string, unknown>[] = await t.db.query(
         `SELECT * FROM invoices WHERE stripe_invoice_id = $1`,
         [invoiceId],
@@ -710,7 +669,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       const upcoming = structuredClone(created);
       (upcoming as { type: string }).type = 'invoice.upcoming';
       delete (upcoming.data.object as { id?: string }).id;
-      expect(await run.run((ev, c) => invoices.onInvoice(ev, c), upcoming)).toBe('ignored');
+      expect(await onInvoice(upcoming)).toBe('ignored');
     });
   });
 });

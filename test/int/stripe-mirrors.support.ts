@@ -64,6 +64,14 @@ export function only<T>(list: T[], what: string): T {
   return list[0] as T;
 }
 
+/** The one event of `type` among `events` (throws unless there is exactly one). */
+export function oneOfType(events: Stripe.Event[], type: string): Stripe.Event {
+  return only(
+    events.filter((e) => e.type === type),
+    type,
+  );
+}
+
 export async function auditActions(
   db: DataSource,
   entityId: string,

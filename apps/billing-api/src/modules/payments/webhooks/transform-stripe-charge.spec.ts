@@ -1,18 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import type Stripe from 'stripe';
+import { loadStripeEvents, objectOf } from '../../../../test-support/stripe-fixtures.js';
 import { transformStripeCharge } from './transform-stripe-charge.js';
 
 /** Events the emulator delivered (API 2026-10-28.endive), captured as fixtures beside this spec. */
-const events = JSON.parse(
-  readFileSync(new URL('./fixtures/stripe-events.json', import.meta.url), 'utf8'),
-) as Record<string, Stripe.Event>;
-
-/** A deep copy of an event's object, to change fields for a case. */
-function objectOf<T>(event: Stripe.Event | undefined): T {
-  if (!event) throw new Error('fixture missing');
-  return structuredClone(event.data.object) as T;
-}
+const events = loadStripeEvents(new URL('./fixtures/stripe-events.json', import.meta.url));
 
 describe('transformStripeCharge', () => {
   it('takes the card summary from payment_method_details', () => {

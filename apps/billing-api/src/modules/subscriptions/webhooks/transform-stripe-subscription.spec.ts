@@ -1,19 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import type Stripe from 'stripe';
+import { loadStripeEvents, objectOf } from '../../../../test-support/stripe-fixtures.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 import { subscriptionStateOf, transformStripeSubscription } from './transform-stripe-subscription.js';
 
 /** Events the emulator delivered (API 2026-10-28.endive), captured as fixtures beside this spec. */
-const events = JSON.parse(
-  readFileSync(new URL('./fixtures/stripe-events.json', import.meta.url), 'utf8'),
-) as Record<string, Stripe.Event>;
-
-/** A deep copy of an event's object, to change fields for a case. */
-function objectOf<T>(event: Stripe.Event | undefined): T {
-  if (!event) throw new Error('fixture missing');
-  return structuredClone(event.data.object) as T;
-}
+const events = loadStripeEvents(new URL('./fixtures/stripe-events.json', import.meta.url));
 const NOW = new Date('2026-11-22T12:00:00Z');
 const stateOf = (sub: Stripe.Subscription, pastDueSince: Date | null = null) =>
   subscriptionStateOf(transformStripeSubscription(sub), { pastDueSince, now: NOW });
