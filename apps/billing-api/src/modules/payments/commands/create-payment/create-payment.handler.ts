@@ -24,7 +24,7 @@ import type { AuditEntryInput } from '../../../audit/contracts/audit-entry.js';
 import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
-import { statusHistorySql, updatePaymentRow, updatePaymentSql } from '../../persistence/payment-writes.js';
+import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
 import {
   RecordStatusChangeHandler,
   type StatusChangeCause,
@@ -287,53 +287,46 @@ export class CreatePaymentHandler {
   ): Promise<PaymentDto> {
     if (expected) {
       const step = this.decide(expected, answer);
-      // ONE statement, no transaction around it: the version-checked change, and when the status moved,
-      // its history line, its audit record, its integration event and, on capture, the receipt with its
-      // e-mail. All of it is written only when `moved` returned the row.
-      const manager = this.db.manager;
-      const change: StatementPart = {
-        ctes: [
-          sql`moved AS (${updatePaymentSql(
-            manager,
-            step.row,
-            sql`id = ${paymentId} AND version = ${expected.version}`,
-          )} RETURNING id)`,
-          ...(step.changed
-            ? [
-                sql`history AS (${this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode, 'moved')})`,
-                sql`audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`,
-              ]
-            : []),
-        ],
-        outputs: [sql`(SELECT id FROM moved) AS moved`],
-      };
-      const follows = step.changed
-        ? this.statusChange.parts(step.row, step.before, this.cause(step.row), 'moved')
-        : [];
-      const written = (await runStatement(manager, [change, ...follows])).moved !== null;
-      if (written) return toPaymentDto(toPaymentView(step.row));
+      if (await this.write(this.db.manager, step, expected.version)) {
+        return toPaymentDto(toPaymentView(step.row));
+      }
     }
     return this.db.transaction(async (manager) => {
       const current = await manager
         .getRepository(PaymentOrmEntity)
         .findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
       const step = this.decide(current, answer);
-      if (step.changed) {
-        await queryRows(
-          manager,
-          this.historySql(manager, paymentId, step.before, step.row.status, step.declineCode),
-        );
-        await this.audit.record(step.audit, manager);
-      }
-      await updatePaymentRow(manager, step.row);
-      if (step.changed) await this.statusChanged(manager, step.row, step.before);
+      await this.write(manager, step, current.version);
       return toPaymentDto(toPaymentView(step.row));
     });
   }
 
-  /** The integration event and receipt of a change this request made (the row is locked by its write). */
-  private statusChanged(manager: EntityManager, row: PaymentOrmEntity, from: PaymentStatus): Promise<void> {
-    return this.statusChange.execute(manager, row, from, this.cause(row));
+  /**
+   * ONE statement: the change, conditioned on the row's `version`, and when the status moved, its
+   * history line, its audit record, its integration event and, on capture, the receipt with its e-mail.
+   * All of it is written only when `moved` returned the row; false when the version no longer matched.
+   */
+  private async write(manager: EntityManager, step: Step, version: number): Promise<boolean> {
+    const change: StatementPart = {
+      ctes: [
+        sql`moved AS (${updatePaymentSql(
+          manager,
+          step.row,
+          sql`id = ${step.row.id} AND version = ${version}`,
+        )} RETURNING id)`,
+        ...(step.changed
+          ? [
+              sql`history AS (${this.historySql(manager, step.row.id, step.before, step.row.status, step.declineCode, 'moved')})`,
+              sql`audit AS (${this.audit.recordSql(manager, step.audit, 'moved')})`,
+            ]
+          : []),
+      ],
+      outputs: [sql`(SELECT id FROM moved) AS moved`],
+    };
+    const follows = step.changed
+      ? this.statusChange.parts(step.row, step.before, this.cause(step.row), 'moved')
+      : [];
+    return (await runStatement(manager, [change, ...follows])).moved !== null;
   }
 
   private cause(row: PaymentOrmEntity): StatusChangeCause {
@@ -344,16 +337,7 @@ export class CreatePaymentHandler {
   }
 
   /** The row after Stripe's answer (a copy), and whether the status moved. */
-  private decide(
-    current: PaymentOrmEntity,
-    answer: StripeAnswer,
-  ): {
-    row: PaymentOrmEntity;
-    before: PaymentStatus;
-    changed: boolean;
-    declineCode: string | null;
-    audit: AuditEntryInput;
-  } {
+  private decide(current: PaymentOrmEntity, answer: StripeAnswer): Step {
     const row = { ...current };
     const before = row.status;
     if (answer.stripePaymentIntentId && row.stripePaymentIntentId === null) {
@@ -419,6 +403,15 @@ export class CreatePaymentHandler {
       onlyWith,
     );
   }
+}
+
+/** Stripe's answer applied to a payment: the row after it (a copy) and what changed. */
+interface Step {
+  row: PaymentOrmEntity;
+  before: PaymentStatus;
+  changed: boolean;
+  declineCode: string | null;
+  audit: AuditEntryInput;
 }
 
 /** What Stripe (or its silence) said about a payment. */
