@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
-import { raw, runStatement, sql, type StatementPart } from '../../platform/database/row-sql.js';
+import { raw, sql, type StatementPart } from '../../platform/database/row-sql.js';
 import { AfterCommit } from '../notifications/after-commit.js';
 import type { RecordIntegrationEvent } from './contracts/integration-event.js';
 
@@ -17,18 +16,11 @@ export class IntegrationsFacade {
   ) {}
 
   /**
-   * Writes an integration event and one pending delivery per configured endpoint in the caller's
-   * transaction (the outbox); the delivery jobs are enqueued after commit (the sweeper catches any
-   * lost). Recording the same type, subject and cause twice writes nothing.
-   */
-  async record(manager: EntityManager, input: RecordIntegrationEvent): Promise<string | null> {
-    const result = await runStatement(manager, [this.recordPart(input)]);
-    return (result.integration_event_id as string | null) ?? null;
-  }
-
-  /**
-   * The same writes as part of the caller's statement (CTEs `integration_event` and
-   * `integration_delivery`); with `onlyWith`, written only when that CTE returned a row.
+   * An integration event and one pending delivery per configured endpoint, as part of the caller's
+   * statement (CTEs `integration_event` and `integration_delivery`; see StatementPart), in the outbox:
+   * the delivery jobs are enqueued after commit (the sweeper catches any lost). Recording the same
+   * type, subject and cause twice writes nothing. With `onlyWith`, written only when that CTE returned
+   * a row.
    */
   recordPart(input: RecordIntegrationEvent, onlyWith?: string): StatementPart {
     const now = this.clock.now();

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { runStatement, type StatementPart } from '../../../../platform/database/row-sql.js';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
 import { NotificationsFacade } from '../../../notifications/notifications.facade.js';
@@ -24,38 +25,46 @@ export class RecordRefundStatusChangeHandler {
     from: RefundOrmEntity['status'] | null,
     causeId: string,
   ): Promise<void> {
+    // One statement: the integration event and the e-mail (see StatementPart).
+    const parts: StatementPart[] = [];
     if (row.status === 'succeeded' || row.status === 'failed') {
-      await this.integrations.record(manager, {
-        accountId: row.accountId,
-        type: row.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
-        subjectId: row.id,
-        causeId,
-        data: {
-          refundId: row.id,
-          paymentId: row.paymentId,
-          status: row.status,
-          previousStatus: from,
-          amount: row.amount,
-          currency: row.currency,
-          reason: row.reason,
-          failureReason: row.failureReason,
-          stripeRefundId: row.stripeRefundId,
-        },
-      });
+      parts.push(
+        this.integrations.recordPart({
+          accountId: row.accountId,
+          type: row.status === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
+          subjectId: row.id,
+          causeId,
+          data: {
+            refundId: row.id,
+            paymentId: row.paymentId,
+            status: row.status,
+            previousStatus: from,
+            amount: row.amount,
+            currency: row.currency,
+            reason: row.reason,
+            failureReason: row.failureReason,
+            stripeRefundId: row.stripeRefundId,
+          },
+        }),
+      );
     }
-    if (row.status !== 'succeeded') return;
-    await this.notifications.enqueue(manager, {
-      accountId: row.accountId,
-      template: 'refund_issued',
-      dedupeKey: `refund:${row.id}`,
-      payload: {
-        paymentId: row.paymentId,
-        refundId: row.id,
-        amount: row.amount,
-        currency: row.currency,
-        refundedAt: this.clock.now().toISOString(),
-        reason: row.reason,
-      },
-    });
+    if (row.status === 'succeeded') {
+      parts.push(
+        this.notifications.enqueuePart({
+          accountId: row.accountId,
+          template: 'refund_issued',
+          dedupeKey: `refund:${row.id}`,
+          payload: {
+            paymentId: row.paymentId,
+            refundId: row.id,
+            amount: row.amount,
+            currency: row.currency,
+            refundedAt: this.clock.now().toISOString(),
+            reason: row.reason,
+          },
+        }),
+      );
+    }
+    if (parts.length > 0) await runStatement(manager, parts);
   }
 }
