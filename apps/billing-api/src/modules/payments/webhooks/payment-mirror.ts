@@ -103,11 +103,7 @@ export class PaymentMirror {
     stripePaymentIntentId: string,
     ctx: StripeEventContext,
   ): Promise<LockedPaymentRef | null> {
-    const repo = ctx.manager.getRepository(PaymentOrmEntity);
-    let row = await repo.findOne({
-      where: { stripePaymentIntentId },
-      lock: { mode: 'pessimistic_write' },
-    });
+    let row = await this.lockByIntent(ctx, stripePaymentIntentId);
     if (!row) {
       const fresh = await ctx.refetch(stripePaymentIntentId);
       if (!fresh) return null;
@@ -160,11 +156,7 @@ export class PaymentMirror {
   /** Fills in the method summary and the latest charge from a charge event (never the status). */
   async applyCharge(charge: ChargeValues, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     if (!charge.stripePaymentIntentId) return 'ignored';
-    const repo = ctx.manager.getRepository(PaymentOrmEntity);
-    const row = await repo.findOne({
-      where: { stripePaymentIntentId: charge.stripePaymentIntentId },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const row = await this.lockByIntent(ctx, charge.stripePaymentIntentId);
     if (!row) return 'ignored';
     // An older attempt's charge must not overwrite the summary of the latest one.
     if (row.latestChargeId && row.latestChargeId !== charge.stripeChargeId) return 'skipped_stale';
@@ -190,10 +182,7 @@ export class PaymentMirror {
   ): Promise<{ row: PaymentOrmEntity; created: boolean } | null> {
     const repo = ctx.manager.getRepository(PaymentOrmEntity);
     const lock = { mode: 'pessimistic_write' as const };
-    const byIntent = await repo.findOne({
-      where: { stripePaymentIntentId: values.stripePaymentIntentId },
-      lock,
-    });
+    const byIntent = await this.lockByIntent(ctx, values.stripePaymentIntentId);
     if (byIntent) return { row: byIntent, created: false };
     if (values.appPaymentId) {
       // Created by our API before Stripe answered: the row exists without the PaymentIntent id yet.
@@ -264,10 +253,7 @@ export class PaymentMirror {
       .execute()
       .then((r) => r.raw as unknown[]);
     if (inserted.length === 0) {
-      const winner = await repo.findOne({
-        where: { stripePaymentIntentId: values.stripePaymentIntentId },
-        lock,
-      });
+      const winner = await this.lockByIntent(ctx, values.stripePaymentIntentId);
       if (!winner) throw new Error(`payment for ${values.stripePaymentIntentId} neither inserted nor found`);
       return { row: winner, created: false };
     }
@@ -460,6 +446,16 @@ export class PaymentMirror {
         at: this.clock.now(),
       }),
     );
+  }
+
+  /** The payment of a PaymentIntent, locked for this transaction; null when it is not mirrored. */
+  private lockByIntent(
+    ctx: StripeEventContext,
+    stripePaymentIntentId: string,
+  ): Promise<PaymentOrmEntity | null> {
+    return ctx.manager
+      .getRepository(PaymentOrmEntity)
+      .findOne({ where: { stripePaymentIntentId }, lock: { mode: 'pessimistic_write' } });
   }
 
   private setMethodSummary(
