@@ -2,7 +2,7 @@
 // which the Jest suites cannot show: a malformed variable stops start-up naming it; api, worker and
 // all roles boot against PostgreSQL and Redis; readiness and Swagger answer; SIGTERM stops cleanly.
 import { execFileSync, spawn } from 'node:child_process';
-import { ensureDatabase } from './lib/services.mjs';
+import { ensureDatabase } from './lib/databases.mjs';
 
 const MAIN = 'dist/apps/billing-api/src/main.js';
 const DATABASE_URL = process.env.TEST_DATABASE_URL

@@ -4,7 +4,8 @@
 // (migrations run at start-up).
 import { execSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ensureDatabase, ensureServices, reachable, waitFor } from './lib/services.mjs';
+import { ensureDatabase } from './lib/databases.mjs';
+import { ensureServices, reachable, waitFor } from './lib/services.mjs';
 
 const log = (m) => console.log(`[start] ${m}`);
 if (!existsSync('node_modules')) {

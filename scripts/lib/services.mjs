@@ -1,4 +1,5 @@
-// Shared by start.mjs and smoke.mjs: plain JavaScript so that it runs before anything is built.
+// Shared by start.mjs and smoke.mjs: plain JavaScript so that it runs before anything is built
+// (databases: databases.mjs).
 import { execSync } from 'node:child_process';
 import net from 'node:net';
 
@@ -85,21 +86,4 @@ export async function ensureServices({ databaseUrl, redisUrl, log = console.log 
       `Redis does not answer at ${redis.host}:${redis.port}. Start it (docker compose up -d redis, or redis-server) or set REDIS_URL.`,
     );
   return problems;
-}
-
-/** Creates the database named in the URL when it does not exist yet. */
-export async function ensureDatabase(databaseUrl) {
-  const { default: pg } = await import('pg');
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsupported database name ${name}`);
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { ensureDatabase } from '../../scripts/lib/databases.mjs';
 
 /**
  * Where the integration and e2e tiers find their services. CI and developers may point elsewhere with
@@ -31,22 +31,7 @@ let created: Promise<void> | null = null;
 
 /** Creates this file's database once (the apps migrate it when they start). */
 export function ensureTestDatabase(): Promise<void> {
-  created ??= (async () => {
-    const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
-    const admin = new URL(TEST_DATABASE_URL);
-    admin.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: admin.toString() });
-    await client.connect();
-    try {
-      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
-    } catch (e) {
-      // Two apps of one file starting at once: the other one created it.
-      if ((e as { code?: string }).code !== '42P04') throw e;
-    } finally {
-      await client.end();
-    }
-  })();
+  created ??= ensureDatabase(TEST_DATABASE_URL);
   return created;
 }
 
