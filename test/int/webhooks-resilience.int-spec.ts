@@ -16,6 +16,7 @@ import {
   deliver,
   inboxRow,
   SECRET,
+  sign,
   statusIs,
   stripeEvent,
   until,
@@ -62,10 +63,27 @@ describe('webhook intake when a dependency is down', () => {
     started.push({ close: () => direct.end() });
 
     const event = stripeEvent('test.db_down', { id: 'obj_db_down' });
+    const body = JSON.stringify(event);
     await proxy.stop();
-    const refused = await deliver(api.url, event);
+    // The intake's own route answers in the standard error shape, with the request id.
+    const refused = await fetch(`${api.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': sign(body),
+        'x-request-id': 'db-down',
+      },
+      body,
+    });
     expect(refused.status).toBe(503);
-    expect((refused.body as { error: { code: string } }).error.code).toBe('service_unavailable');
+    expect(refused.headers.get('x-request-id')).toBe('db-down');
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'service_unavailable',
+        message: 'The event could not be stored; retry later.',
+        request_id: 'db-down',
+      },
+    });
     const none = await direct.query(`SELECT 1 FROM webhook_events WHERE id = $1`, [event.id]);
     expect(none.rowCount).toBe(0);
 
