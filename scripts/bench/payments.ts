@@ -6,7 +6,9 @@
  * Then BENCH_CLIENTS closed-loop clients (default 100), each paying in its own account by default
  * (BENCH_ACCOUNTS=1 puts them all in one, where receipt numbering serialises them: gap-free numbers per
  * account are allocated in the payment's transaction), create payments with distinct Idempotency-Keys
- * for BENCH_SECONDS (default 30) and it prints throughput, p50/p99, errors, the share of request time
+ * for BENCH_SECONDS (default 30), after BENCH_WARMUP seconds (default 10) of the same load that are not
+ * counted (the service's first seconds compile code and fill pools and caches; its backlog drains before
+ * the measured load starts), and it prints throughput, p50/p99, errors, the share of request time
  * spent waiting on the emulator, our own overhead per request (its latency minus the Stripe time the
  * api reports in `Server-Timing`), and the CPU each part used per payment (Linux /proc: the api, the
  * worker, the PostgreSQL backends of the bench database and the Redis server; this process runs the
@@ -36,6 +38,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 /** BENCH_RATE=n: an open loop instead, one payment every 1/n s (up to BENCH_CLIENTS accounts), however slow the answers. */
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+/** Seconds of the same load before the measured one (not counted): see `load`'s caller. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
 const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? CLIENTS));
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
@@ -271,93 +275,115 @@ try {
     bench: cpuSeconds(process.pid),
   });
 
-  const latencies: number[] = [];
-  const overheads: number[] = [];
-  const errors = new Map<string, number>();
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const paymentsUrl = new URL(`${base}/v1/payments`);
-  let waited = 0;
-  const cpuBefore = await cpu();
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  let busyMs = 0;
-  let inFlight = 0;
-  let maxInFlight = 0;
-  /** One payment; its latency counts from `t0` (for the open loop: when it was due, not when it left). */
-  const payOnce = async (payer: (typeof payers)[number], t0: number): Promise<void> => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    let outcome: string;
-    try {
-      const res = await post(
-        agent,
-        paymentsUrl,
-        { ...payer.headers, 'idempotency-key': randomUUID() },
-        JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: payer.method }),
-      );
-      outcome = String(res.status);
-      const stripeMs = Number(/stripe;dur=([\d.]+)/.exec(res.serverTiming)?.[1] ?? 0);
-      waited += stripeMs;
-      overheads.push(performance.now() - t0 - stripeMs);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      outcome = `network_error(${code ?? (error instanceof Error ? error.name : 'unknown')})`;
-    }
-    inFlight -= 1;
-    const ms = performance.now() - t0;
-    busyMs += ms;
-    latencies.push(ms);
-    if (outcome !== '201') errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
-  };
   const payerOf = (i: number) => payers[i % payers.length] as (typeof payers)[number];
-  if (RATE > 0) {
-    // Open loop: one payment every 1/RATE s whatever the answers, as many in flight as it takes.
-    const pending: Promise<void>[] = [];
-    for (let i = 0; ; i++) {
-      const due = started + (i * 1000) / RATE;
-      if (due >= deadline) break;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(payOnce(payerOf(i), due));
-    }
-    await Promise.all(pending);
-  } else {
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, client) => {
-        while (performance.now() < deadline) await payOnce(payerOf(client), performance.now());
-      }),
-    );
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  // The webhooks of these payments are processed asynchronously: wait until the inbox is empty, so that
-  // the CPU per payment includes all of their processing (a backlog would otherwise hide it).
-  const drainStarted = performance.now();
   const inbox = new pg.Client({ connectionString: DATABASE_URL });
   await inbox.connect();
-  for (;;) {
-    const open = Number(
-      (
-        await inbox.query<{ n: number }>(
-          `SELECT ((SELECT count(*) FROM webhook_events WHERE status IN ('pending', 'processing', 'failed'))
-                + (SELECT count(*) FROM notifications WHERE status = 'pending'))::int AS n`,
-        )
-      ).rows[0]?.n ?? 0,
+  const count = async (query: string): Promise<number> =>
+    Number((await inbox.query<{ n: number }>(query)).rows[0]?.n ?? 0);
+
+  /** One load phase of `seconds`: the clients' payments, their latencies and what they were answered. */
+  const load = async (seconds: number) => {
+    const phase = {
+      latencies: [] as number[],
+      overheads: [] as number[],
+      errors: new Map<string, number>(),
+      waited: 0,
+      busyMs: 0,
+      maxInFlight: 0,
+      elapsed: 0,
+    };
+    let inFlight = 0;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    /** One payment; its latency counts from `t0` (for the open loop: when it was due, not when it left). */
+    const payOnce = async (payer: (typeof payers)[number], t0: number): Promise<void> => {
+      inFlight += 1;
+      phase.maxInFlight = Math.max(phase.maxInFlight, inFlight);
+      let outcome: string;
+      try {
+        const res = await post(
+          agent,
+          paymentsUrl,
+          { ...payer.headers, 'idempotency-key': randomUUID() },
+          JSON.stringify({ amount: 1000, currency: 'usd', paymentMethodId: payer.method }),
+        );
+        outcome = String(res.status);
+        const stripeMs = Number(/stripe;dur=([\d.]+)/.exec(res.serverTiming)?.[1] ?? 0);
+        phase.waited += stripeMs;
+        phase.overheads.push(performance.now() - t0 - stripeMs);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        outcome = `network_error(${code ?? (error instanceof Error ? error.name : 'unknown')})`;
+      }
+      inFlight -= 1;
+      const ms = performance.now() - t0;
+      phase.busyMs += ms;
+      phase.latencies.push(ms);
+      if (outcome !== '201') phase.errors.set(outcome, (phase.errors.get(outcome) ?? 0) + 1);
+    };
+    if (RATE > 0) {
+      // Open loop: one payment every 1/RATE s whatever the answers, as many in flight as it takes.
+      const pending: Promise<void>[] = [];
+      for (let i = 0; ; i++) {
+        const due = started + (i * 1000) / RATE;
+        if (due >= deadline) break;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        pending.push(payOnce(payerOf(i), due));
+      }
+      await Promise.all(pending);
+    } else {
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, client) => {
+          while (performance.now() < deadline) await payOnce(payerOf(client), performance.now());
+        }),
+      );
+    }
+    phase.elapsed = (performance.now() - started) / 1000;
+    return phase;
+  };
+
+  /**
+   * The webhooks and e-mails of the payments are processed asynchronously: waits until the inbox and the
+   * mail outbox are empty (at most 120 s), so that the CPU per payment includes all of their processing
+   * (a backlog would otherwise hide it). Returns the seconds it took.
+   */
+  const drain = async (): Promise<number> => {
+    const drainStarted = performance.now();
+    for (;;) {
+      const open = await count(
+        `SELECT ((SELECT count(*) FROM webhook_events WHERE status IN ('pending', 'processing', 'failed'))
+              + (SELECT count(*) FROM notifications WHERE status = 'pending'))::int AS n`,
+      );
+      if (open === 0 || performance.now() - drainStarted > 120_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return (performance.now() - drainStarted) / 1000;
+  };
+
+  // A service that has just started compiles its code, fills its pools and caches, and plans its
+  // statements: its first seconds are slower than the rest. They are not what a running deployment
+  // sees, so a warm-up load runs first, its backlog drains, and only then is the load measured.
+  if (WARMUP > 0) {
+    const warm = await load(WARMUP);
+    await drain();
+    warm.latencies.sort((a, b) => a - b);
+    process.stdout.write(
+      `warm-up ${WARMUP} s, not counted: ${warm.latencies.length} payments, p50 ${percentile(warm.latencies, 50).toFixed(1)} ms, p99 ${percentile(warm.latencies, 99).toFixed(1)} ms\n`,
     );
-    if (open === 0 || performance.now() - drainStarted > 120_000) break;
-    await new Promise((r) => setTimeout(r, 100));
   }
-  const drainSeconds = (performance.now() - drainStarted) / 1000;
-  const dead = Number(
-    (
-      await inbox.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
-      )
-    ).rows[0]?.n ?? 0,
+  const cpuBefore = await cpu();
+  const receiptsBefore = await count(`SELECT count(*)::int AS n FROM receipts`);
+  const mailsBefore = mails;
+  const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed } = await load(SECONDS);
+  agent.destroy();
+  const drainSeconds = await drain();
+  const dead = await count(
+    `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
   );
-  const receipts = Number(
-    (await inbox.query<{ n: number }>(`SELECT count(*)::int AS n FROM receipts`)).rows[0]?.n ?? 0,
-  );
+  const receipts = (await count(`SELECT count(*)::int AS n FROM receipts`)) - receiptsBefore;
   await inbox.end();
   const cpuAfter = await cpu();
   latencies.sort((a, b) => a - b);
@@ -375,7 +401,7 @@ try {
       `  waiting on Stripe (the emulator): ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
       `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,
       `  webhooks     inbox and mail outbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} events not processed`,
-      `  receipts     ${receipts} issued, ${mails} e-mails received by the SMTP server`,
+      `  receipts     ${receipts} issued, ${mails - mailsBefore} e-mails received by the SMTP server`,
       `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'redis', 'bench'] as const).map(perPayment).join(', ')}, total ${(
         (1000 *
           (['api', 'worker', 'postgres', 'redis', 'bench'] as const).reduce(
