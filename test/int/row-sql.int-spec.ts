@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../apps/billing-api/src/platform/database/data-source.js';
 import {
+  dataSourceOptions,
+  runMigrationsLocked,
+} from '../../apps/billing-api/src/platform/database/data-source.js';
+import { randomUUID } from 'node:crypto';
+import { AccountOrmEntity } from '../../apps/billing-api/src/modules/accounts/persistence/account.orm-entity.js';
+import { PaymentOrmEntity } from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
+import {
+  findRows,
   queryRows,
   rows,
   sql,
@@ -77,4 +84,93 @@ describe('row-sql against PostgreSQL: prepared statements (DB_PREPARED_STATEMENT
       await t.close();
     }
   }, 30_000);
+});
+
+describe('row-sql against PostgreSQL: findRows', () => {
+  let db: DataSource;
+
+  beforeAll(async () => {
+    await ensureTestDatabase();
+    db = await new DataSource({
+      ...dataSourceOptions(TEST_DATABASE_URL),
+      entities: [AccountOrmEntity, PaymentOrmEntity],
+      extra: { max: 2 },
+    }).initialize();
+    await runMigrationsLocked(db);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it("hydrates rows as TypeORM's findOne does (bigint, jsonb, timestamps, nulls), and locks them when asked", async () => {
+    const now = new Date('2026-12-03T10:11:12.345Z');
+    const account = await db.getRepository(AccountOrmEntity).save({
+      id: randomUUID(),
+      name: 'Rows Ltd',
+      billingEmail: 'rows@example.com',
+      locale: 'en-US',
+      timeZone: 'UTC',
+      stripeCustomerId: null,
+      billingEnabled: true,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const payment = await db.getRepository(PaymentOrmEntity).save({
+      id: randomUUID(),
+      accountId: account.id,
+      stripePaymentIntentId: `pi_${randomUUID().slice(0, 12)}`,
+      stripeCustomerId: null,
+      amount: 9_007_199_254_740_991,
+      currency: 'usd',
+      status: 'succeeded',
+      amountReceived: 1500,
+      amountRefunded: 0,
+      description: null,
+      orderReference: 'order-7',
+      metadata: { cart: 'c1', nested: 'a "quoted" value' },
+      stripePaymentMethodId: 'pm_1',
+      paymentMethodType: 'card',
+      cardBrand: 'visa',
+      cardLast4: '4242',
+      cardExpMonth: 12,
+      cardExpYear: 2030,
+      cardFunding: 'credit',
+      failureCode: null,
+      declineCode: null,
+      failureMessage: null,
+      latestChargeId: 'ch_1',
+      checkoutSessionId: null,
+      origin: 'api',
+      succeededAt: now,
+      stripeCreatedAt: now,
+      lastEventCreated: 1_796_284_291,
+      version: 2,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const byTypeOrm = await db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: payment.id } });
+    const [found, ...others] = await findRows(db.manager, PaymentOrmEntity, sql`id = ${payment.id}::uuid`);
+    expect(others).toEqual([]);
+    expect(found).toEqual(byTypeOrm);
+    expect(Object.getPrototypeOf(found)).toBe(Object.getPrototypeOf(byTypeOrm));
+    expect(found?.amount).toBe(9_007_199_254_740_991);
+    expect(await findRows(db.manager, PaymentOrmEntity, sql`id = ${randomUUID()}::uuid`)).toEqual([]);
+
+    // FOR UPDATE: a second transaction cannot take the row while the first holds it.
+    await db.transaction(async (manager) => {
+      await findRows(manager, PaymentOrmEntity, sql`id = ${payment.id}::uuid`, { lock: 'for_update' });
+      const other = db.createQueryRunner();
+      await other.connect();
+      try {
+        await other.startTransaction();
+        await expect(
+          other.query(`SELECT id FROM payments WHERE id = $1 FOR UPDATE NOWAIT`, [payment.id]),
+        ).rejects.toThrow(/could not obtain lock/);
+        await other.rollbackTransaction();
+      } finally {
+        await other.release();
+      }
+    });
+  });
 });

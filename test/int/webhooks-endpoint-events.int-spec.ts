@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ProcessStripeEvent } from '../../apps/billing-api/src/modules/webhooks/processing/process-stripe-event.js';
 import { StripeEventDispatcher } from '../../apps/billing-api/src/modules/webhooks/processing/stripe-event-dispatcher.js';
 import {
   OPTIONAL_STRIPE_EVENTS,
@@ -147,6 +148,67 @@ describe('The Stripe endpoint enabled for STRIPE_ENDPOINT_EVENTS only', () => {
     expect(refund.status).toBe(201);
     await until(async () => (await paymentByIntent(intent))?.status === 'refunded', 'refunded by webhooks');
     expect((await paymentByIntent(intent))?.amount_refunded).toBe('1500');
+  }, 30_000);
+
+  it("an event confirming the API's answer is marked without the mirror's row lock; one that changes the payment takes it", async () => {
+    const res = await http<{ id: string; stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 1700, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(res.status).toBe(201);
+    const intent = res.body.stripePaymentIntentId;
+    expect(await inboxTypesAbout(intent)).toEqual(['payment_intent.succeeded']);
+    const [stored] = await w.t.db.query<{ id: string }[]>(
+      `SELECT id FROM webhook_events WHERE payload->'data'->'object'->>'id' = $1`,
+      [intent],
+    );
+    const eventId = stored?.id ?? '';
+    const processor = w.t.app.get(ProcessStripeEvent, { strict: false });
+    /** Runs the event again while another transaction holds the payment row; 'blocked' if it waits for it. */
+    const runWhileLocked = async () => {
+      await w.t.db.query(`UPDATE webhook_events SET status = 'pending' WHERE id = $1`, [eventId]);
+      const holder = w.t.db.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      try {
+        await holder.query(`SELECT id FROM payments WHERE id = $1 FOR UPDATE`, [res.body.id]);
+        const run = processor.execute(eventId, { lastAttempt: false });
+        const waiting = until(async () => {
+          const [locks] = await w.t.db.query<{ n: number }[]>(
+            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE NOT l.granted AND a.datname = current_database()`,
+          );
+          return (locks?.n ?? 0) > 0;
+        }, 'a lock waiter');
+        const first = await Promise.race([run, waiting.then(() => 'blocked' as const)]);
+        await holder.commitTransaction();
+        return { first, result: await run };
+      } finally {
+        await holder.release();
+      }
+    };
+    const version = async () => (await paymentByIntent(intent))?.version;
+    expect(await version()).toBe(2);
+
+    // Again as delivered: it confirms the payment as the API wrote it, so it needs no lock.
+    expect(await runWhileLocked()).toEqual({
+      first: { status: 'processed', outcome: 'applied' },
+      result: { status: 'processed', outcome: 'applied' },
+    });
+    expect(await version()).toBe(2);
+
+    // The same event as if sent a minute later: it moves the payment's event clock, so the mirror writes
+    // the row, which it does only under the row's lock.
+    await w.t.db.query(
+      `UPDATE webhook_events SET event_created = event_created + interval '60 seconds' WHERE id = $1`,
+      [eventId],
+    );
+    expect(await runWhileLocked()).toEqual({
+      first: 'blocked',
+      result: { status: 'processed', outcome: 'applied' },
+    });
+    expect(await version()).toBe(3);
   }, 30_000);
 
   it('a PaymentIntent made outside the app is mirrored with its card summary and receipt', async () => {

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { AuditFacade } from '../../apps/billing-api/src/modules/audit/audit.facade.js';
 import {
+  ChecksStripeEventsUnchanged,
   HandlesStripeEvents,
   PermanentEventError,
   type StripeEventContext,
+  type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
 import { ProcessStripeEvent } from '../../apps/billing-api/src/modules/webhooks/processing/process-stripe-event.js';
@@ -31,6 +33,7 @@ const OLD_SECRET = 'whsec_test_webhooks_rotated_out';
 /** Test-only handlers: one that fails until told otherwise, one that always refuses. */
 const flaky = { failuresLeft: 0, calls: 0 };
 const gate: { waiting: (() => void)[] } = { waiting: [] };
+const checks = { failuresLeft: 0 };
 
 @Injectable()
 class TestEventHandlers {
@@ -67,6 +70,23 @@ class TestEventHandlers {
       },
       ctx.manager,
     );
+  }
+
+  /** Applies like any handler; its unchanged-check answers by what the object says. */
+  @HandlesStripeEvents('test.checked')
+  async checked(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
+    await this.applied('test.checked_applied', event, ctx);
+    return 'applied';
+  }
+
+  @ChecksStripeEventsUnchanged('test.checked')
+  async checkedUnchanged(event: StripeEventPayload): Promise<StripeEventOutcome | null> {
+    const says = (event.data.object as { says?: string }).says;
+    if (says === 'fail') {
+      checks.failuresLeft--;
+      if (checks.failuresLeft >= 0) throw new Error('check read failed (test)');
+    }
+    return says === 'stale' ? 'skipped_stale' : null;
   }
 
   @HandlesStripeEvents('test.refused')
@@ -357,6 +377,26 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       );
       expect(many.body).toEqual({ replayed: [], skipped: [event.id] });
       expect(await auditCount(t.db, 'test.flaky_applied', event.id)).toBe(1);
+    });
+
+    it("an event its type's unchanged-check answers for is marked with that outcome, without the handler; otherwise the handler runs; a failing check is retried", async () => {
+      const stale = stripeEvent('test.checked', { id: `obj_${randomUUID().slice(0, 8)}`, says: 'stale' });
+      const fresh = stripeEvent('test.checked', { id: `obj_${randomUUID().slice(0, 8)}`, says: 'nothing' });
+      checks.failuresLeft = 1;
+      const failing = stripeEvent('test.checked', { id: `obj_${randomUUID().slice(0, 8)}`, says: 'fail' });
+      for (const event of [stale, fresh, failing]) await deliver(t.url, event);
+      const done = await Promise.all(
+        [stale, fresh, failing].map((event) => until(statusIs(t.db, event.id, ['processed']), event.id)),
+      );
+      expect(done.map((row) => [row.outcome, row.attempts])).toEqual([
+        ['skipped_stale', 1],
+        ['applied', 1],
+        ['applied', 2],
+      ]);
+      expect(done[2]?.last_error).toContain('check read failed');
+      expect(await auditCount(t.db, 'test.checked_applied', stale.id)).toBe(0);
+      expect(await auditCount(t.db, 'test.checked_applied', fresh.id)).toBe(1);
+      expect(await auditCount(t.db, 'test.checked_applied', failing.id)).toBe(1);
     });
 
     it('dead-letters a permanent failure at once with its reason', async () => {

@@ -63,6 +63,36 @@ export function updateRowSql<T extends ObjectLiteral>(
   return sql`UPDATE ${tableOf(manager, entity)} SET ${join(assignments)} WHERE ${where}`;
 }
 
+/**
+ * The rows of an entity's table that match `where` (optionally locked `FOR UPDATE`), as entities:
+ * `SELECT <every column> FROM <table> WHERE <where>`, run as a prepared statement (see `rows`), each row
+ * hydrated from the entity metadata as TypeORM's `find` hydrates it (value transformers, jsonb, the
+ * driver's conversions). For the reads on hot paths: TypeORM's query builder builds its SQL anew on
+ * every call and sends it unnamed, so PostgreSQL parses and plans it every time.
+ */
+export async function findRows<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  where: Sql,
+  options: { lock?: 'for_update' } = {},
+): Promise<T[]> {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const columns = join(metadata.columns.map((column) => raw(driver.escape(column.databaseName))));
+  const lock = options.lock === 'for_update' ? sql` FOR UPDATE` : sql``;
+  const found = await queryRows<Record<string, unknown>>(
+    manager,
+    sql`SELECT ${columns} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,
+  );
+  return found.map((values) => {
+    const row = metadata.create(undefined, { fromDeserializer: true }) as T;
+    for (const column of metadata.columns) {
+      column.setEntityValue(row, driver.prepareHydratedValue(values[column.databaseName], column));
+    }
+    return row;
+  });
+}
+
 /** Data sources whose statements run unnamed (DB_PREPARED_STATEMENTS=false). */
 const unprepared = new WeakSet<DataSource>();
 

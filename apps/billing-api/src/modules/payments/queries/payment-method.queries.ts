@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { findRows, sql } from '../../../platform/database/row-sql.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -50,12 +51,19 @@ export class PaymentMethodQueries {
     id: string,
     manager: EntityManager = this.db.manager,
   ): Promise<PaymentMethodOrmEntity> {
-    const repo = manager.getRepository(PaymentMethodOrmEntity);
-    const row = uuidOrNull(id)
-      ? await repo.findOne({ where: { id, accountId, status: 'attached' } })
+    // Read on every payment: a prepared statement (findRows) rather than TypeORM's planned-anew findOne.
+    const byId = uuidOrNull(id)
+      ? sql`id = ${id}::uuid`
       : /^pm_[A-Za-z0-9_]{1,200}$/.test(id)
-        ? await repo.findOne({ where: { stripePaymentMethodId: id, accountId, status: 'attached' } })
+        ? sql`stripe_payment_method_id = ${id}`
         : null;
+    const [row] = byId
+      ? await findRows(
+          manager,
+          PaymentMethodOrmEntity,
+          sql`${byId} AND account_id = ${accountId}::uuid AND status = 'attached'`,
+        )
+      : [];
     if (!row) throw new ApiError('not_found', 'The payment method was not found.', { param: 'id' });
     return row;
   }

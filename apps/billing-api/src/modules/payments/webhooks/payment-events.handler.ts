@@ -1,32 +1,49 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
 import {
+  ChecksStripeEventsUnchanged,
   HandlesStripeEvents,
   type StripeEventContext,
   type StripeEventOutcome,
   type StripeEventPayload,
+  type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { PaymentMirror } from './payment-mirror.js';
 import { transformStripeCharge } from './transform-stripe-charge.js';
 import { transformStripePaymentIntent } from './transform-stripe-payment-intent.js';
+
+const PAYMENT_INTENT_EVENTS = [
+  'payment_intent.created',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'payment_intent.requires_action',
+  'payment_intent.processing',
+  'payment_intent.amount_capturable_updated',
+];
 
 /** Mirrors PaymentIntents and their charges into `payments` (R-PAY-1, R-PAY-6, R-WH-6). */
 @Injectable()
 export class PaymentEventsHandler {
   constructor(private readonly mirror: PaymentMirror) {}
 
-  @HandlesStripeEvents(
-    'payment_intent.created',
-    'payment_intent.succeeded',
-    'payment_intent.payment_failed',
-    'payment_intent.canceled',
-    'payment_intent.requires_action',
-    'payment_intent.processing',
-    'payment_intent.amount_capturable_updated',
-  )
+  @HandlesStripeEvents(...PAYMENT_INTENT_EVENTS)
   async onPaymentIntent(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const pi = event.data.object as Stripe.PaymentIntent;
     return this.mirror.applyPaymentIntent(transformStripePaymentIntent(pi), ctx);
+  }
+
+  /**
+   * Most PaymentIntent events of API payments confirm what the API already wrote from Stripe's answer:
+   * they are marked without the mirror's transaction and row lock.
+   */
+  @ChecksStripeEventsUnchanged(...PAYMENT_INTENT_EVENTS)
+  unchangedPaymentIntent(
+    event: StripeEventPayload,
+    ctx: StripeEventReadContext,
+  ): Promise<StripeEventOutcome | null> {
+    const pi = event.data.object as Stripe.PaymentIntent;
+    return this.mirror.unchangedByPaymentIntent(transformStripePaymentIntent(pi), ctx);
   }
 
   @HandlesStripeEvents('charge.succeeded', 'charge.failed')

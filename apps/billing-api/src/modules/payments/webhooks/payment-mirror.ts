@@ -17,6 +17,7 @@ import {
   PermanentEventError,
   type StripeEventContext,
   type StripeEventOutcome,
+  type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
@@ -28,7 +29,7 @@ import {
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
-import { queryRows } from '../../../platform/database/row-sql.js';
+import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
 import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
 import {
   paymentInputForStatus,
@@ -69,29 +70,66 @@ export class PaymentMirror {
     const { row, created } = found;
     if (created) return 'applied';
 
+    const unchanged = this.outcomeWithoutWrites(row, incoming, ctx.event.created, options);
+    if (unchanged) return unchanged;
     let values = incoming;
-    const decision = decideStaleness({
-      lastApplied: row.lastEventCreated === null ? null : { eventCreated: row.lastEventCreated },
-      incoming: { eventCreated: ctx.event.created },
-    });
+    const decision = this.staleness(row, ctx.event.created);
     if (decision === 'skip_stale') {
-      if (options.checkoutSessionId && !row.checkoutSessionId) {
-        row.checkoutSessionId = options.checkoutSessionId;
-        await updatePaymentRow(manager, row);
-        return 'applied';
-      }
-      return 'skipped_stale';
+      // Stale, but it names the checkout session the payment came from (outcomeWithoutWrites).
+      row.checkoutSessionId = options.checkoutSessionId ?? row.checkoutSessionId;
+      await updatePaymentRow(manager, row);
+      return 'applied';
     }
     if (decision === 'refetch') {
-      // A same-second tie is resolved by re-reading the PaymentIntent (R-SM-3), unless this event would
-      // change nothing: then its order does not matter, and the re-read (a Stripe call) is saved.
-      if (!this.wouldChange(row, incoming, options)) return 'applied';
+      // A same-second tie that would change something is resolved by re-reading the PaymentIntent (R-SM-3).
       const fresh = await ctx.refetch(incoming.stripePaymentIntentId);
       if (!fresh) return 'ignored';
       values = transformStripePaymentIntent(fresh as unknown as Stripe.PaymentIntent);
     }
     await this.update(row, values, ctx, options);
     return 'applied';
+  }
+
+  /**
+   * The unchanged-check of PaymentIntent events: the outcome `applyPaymentIntent` would record without
+   * writing, read from the committed row (no lock); null when it would write or the row is not there.
+   */
+  async unchangedByPaymentIntent(
+    incoming: PaymentIntentValues,
+    ctx: StripeEventReadContext,
+  ): Promise<StripeEventOutcome | null> {
+    const [row] = await findRows(
+      ctx.manager,
+      PaymentOrmEntity,
+      sql`stripe_payment_intent_id = ${incoming.stripePaymentIntentId}`,
+    );
+    return row ? this.outcomeWithoutWrites(row, incoming, ctx.event.created, {}) : null;
+  }
+
+  /**
+   * What an event would record when it writes nothing to this row: `skipped_stale` for an event older
+   * than the last one applied (unless it links the checkout session), `applied` for a same-second event
+   * that would change nothing (its order cannot matter, so the re-read is saved too); null otherwise.
+   */
+  private outcomeWithoutWrites(
+    row: PaymentOrmEntity,
+    incoming: PaymentIntentValues,
+    eventCreated: number,
+    options: MirrorOptions,
+  ): StripeEventOutcome | null {
+    const decision = this.staleness(row, eventCreated);
+    if (decision === 'skip_stale') {
+      return options.checkoutSessionId && !row.checkoutSessionId ? null : 'skipped_stale';
+    }
+    if (decision === 'refetch' && !this.wouldChange(row, incoming, options)) return 'applied';
+    return null;
+  }
+
+  private staleness(row: PaymentOrmEntity, eventCreated: number): ReturnType<typeof decideStaleness> {
+    return decideStaleness({
+      lastApplied: row.lastEventCreated === null ? null : { eventCreated: row.lastEventCreated },
+      incoming: { eventCreated },
+    });
   }
 
   /**
@@ -453,9 +491,9 @@ export class PaymentMirror {
     ctx: StripeEventContext,
     stripePaymentIntentId: string,
   ): Promise<PaymentOrmEntity | null> {
-    return ctx.manager
-      .getRepository(PaymentOrmEntity)
-      .findOne({ where: { stripePaymentIntentId }, lock: { mode: 'pessimistic_write' } });
+    return findRows(ctx.manager, PaymentOrmEntity, sql`stripe_payment_intent_id = ${stripePaymentIntentId}`, {
+      lock: 'for_update',
+    }).then(([row]) => row ?? null);
   }
 
   private setMethodSummary(

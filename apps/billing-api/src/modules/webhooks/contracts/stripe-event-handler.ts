@@ -53,6 +53,34 @@ export type StripeEventHandlerFn = (
 export const HandlesStripeEvents = (...types: string[]): MethodDecorator =>
   SetMetadata(STRIPE_EVENT_HANDLER, types);
 
+export const STRIPE_EVENT_UNCHANGED_CHECK = 'billing:stripe-event-unchanged-check';
+
+/** What an unchanged-check reads with: committed state, outside any transaction, and the event's facts. */
+export interface StripeEventReadContext {
+  manager: EntityManager;
+  event: StripeEventContext['event'];
+}
+
+/**
+ * Optional beside a handler: tells from committed state, read without a transaction or a lock, that
+ * the handler would write nothing for this event (e.g. the `payment_intent.succeeded` that confirms
+ * what the API already wrote from Stripe's synchronous answer), and returns the outcome the handler
+ * would record; null when the handler must run. The event is then marked with that outcome in one
+ * statement, and the handler's transaction, its row lock and their round trips are saved.
+ *
+ * It may answer only where the handler, run on that same state, would write nothing and call nothing
+ * but reads. A change committed after the check's read is then ordered after the event, as if the
+ * event had been delivered first: an order R-WH-4 already allows.
+ */
+export type StripeEventUnchangedCheckFn = (
+  payload: StripeEventPayload,
+  ctx: StripeEventReadContext,
+) => Promise<StripeEventOutcome | null>;
+
+/** Declares the method as the unchanged-check of these Stripe event types (each must have a handler). */
+export const ChecksStripeEventsUnchanged = (...types: string[]): MethodDecorator =>
+  SetMetadata(STRIPE_EVENT_UNCHANGED_CHECK, types);
+
 /** A failure that no retry can fix: the event goes to the dead letters at once, with this reason. */
 export class PermanentEventError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
 import { RequestContext } from '../../../platform/context/request-context.js';
@@ -71,7 +71,9 @@ interface InboxRow {
  *    with this run's attempt number). When another run claimed it in the meantime (a duplicate job, the
  *    sweeper's hand-over of a row it thought abandoned), the mark finds no row and the transaction is
  *    rolled back: the handler's writes and the mark commit together, for one run only. The mark waits
- *    for a concurrent run's uncommitted mark, so two runs never both commit;
+ *    for a concurrent run's uncommitted mark, so two runs never both commit. When the type has an
+ *    unchanged-check that finds, from committed state, that the handler would write nothing (e.g. the
+ *    event confirming what the API already wrote from Stripe's answer), the mark alone is the step;
  * 3. on failure: a {@link PermanentEventError}, the last Bull attempt or the attempt budget spent
  *    dead-letters the event with its reason and an alert log line; anything else records the error and
  *    is rethrown for Bull's exponential backoff.
@@ -111,44 +113,42 @@ export class ProcessStripeEvent {
     }
     const { attempts, type } = claimed;
 
+    const handler = this.dispatcher.handlerFor(type);
+    const event = {
+      id: claimed.id,
+      type,
+      created: Math.floor(claimed.event_created.getTime() / 1000),
+      livemode: claimed.livemode,
+    };
+    const context = {
+      correlationId: RequestContext.current()?.correlationId ?? `event:${claimed.id}`,
+      actor: { type: 'stripe_event' as const, id: claimed.id },
+    };
     try {
-      const result = await this.db.transaction(async (manager) => {
-        const handler = this.dispatcher.handlerFor(type);
-        let outcome: StripeEventOutcome = 'ignored';
-        if (handler) {
-          const ctx: StripeEventContext = {
-            manager,
-            event: {
-              id: claimed.id,
-              type,
-              created: Math.floor(claimed.event_created.getTime() / 1000),
-              livemode: claimed.livemode,
-            },
-            refetch: (objectId) => this.refetch(objectId),
-          };
-          const context = {
-            correlationId: RequestContext.current()?.correlationId ?? `event:${claimed.id}`,
-            actor: { type: 'stripe_event' as const, id: claimed.id },
-          };
-          outcome = (await RequestContext.run(context, () => handler.fn(claimed.payload, ctx))) ?? 'applied';
-        }
-        const status = outcome === 'ignored' ? 'ignored' : 'processed';
-        const processedAt = this.clock.now();
-        // last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
-        const marked = await rows(
-          manager,
-          `UPDATE webhook_events
-              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-            WHERE id = $1 AND status = 'processing' AND attempts = $5
-            RETURNING id`,
-          [eventId, status, outcome, processedAt, attempts],
-        );
-        if (marked.length === 0) throw new ClaimSuperseded();
-        return { status, outcome, processedAt, created: claimed.event_created } as const;
-      });
+      // An event whose handler would write nothing (its unchanged-check says so from committed state)
+      // is marked in one statement, without the handler's transaction and its lock.
+      const check = handler?.unchanged;
+      const unchanged = check
+        ? await RequestContext.run(context, () => check(claimed.payload, { manager: this.db.manager, event }))
+        : null;
+      const result = unchanged
+        ? await this.mark(this.db.manager, eventId, unchanged, attempts)
+        : await this.db.transaction(async (manager) => {
+            let outcome: StripeEventOutcome = 'ignored';
+            if (handler) {
+              const ctx: StripeEventContext = {
+                manager,
+                event,
+                refetch: (objectId) => this.refetch(objectId),
+              };
+              outcome =
+                (await RequestContext.run(context, () => handler.fn(claimed.payload, ctx))) ?? 'applied';
+            }
+            return this.mark(manager, eventId, outcome, attempts);
+          });
       this.metrics.lag.observe(
         { outcome: result.outcome },
-        Math.max(0, (result.processedAt.getTime() - result.created.getTime()) / 1000),
+        Math.max(0, (result.processedAt.getTime() - claimed.event_created.getTime()) / 1000),
       );
       return { status: result.status, outcome: result.outcome };
     } catch (error) {
@@ -188,6 +188,31 @@ export class ProcessStripeEvent {
       });
       return { status: 'dead', reason };
     }
+  }
+
+  /**
+   * Marks the event processed (or ignored) with its outcome, on the condition that the row is still this
+   * run's claim (`processing` with this run's attempt number); throws {@link ClaimSuperseded} otherwise.
+   * last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
+   */
+  private async mark(
+    manager: EntityManager,
+    eventId: string,
+    outcome: StripeEventOutcome,
+    attempts: number,
+  ): Promise<{ status: 'processed' | 'ignored'; outcome: StripeEventOutcome; processedAt: Date }> {
+    const status = outcome === 'ignored' ? 'ignored' : 'processed';
+    const processedAt = this.clock.now();
+    const marked = await rows(
+      manager,
+      `UPDATE webhook_events
+          SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
+        WHERE id = $1 AND status = 'processing' AND attempts = $5
+        RETURNING id`,
+      [eventId, status, outcome, processedAt, attempts],
+    );
+    if (marked.length === 0) throw new ClaimSuperseded();
+    return { status, outcome, processedAt };
   }
 
   /** Re-reads a Stripe object through the gateway; null when Stripe no longer has it. */

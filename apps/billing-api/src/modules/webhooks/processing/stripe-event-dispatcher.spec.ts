@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildDispatchTable, type RegisteredHandler } from './stripe-event-dispatcher.js';
+import {
+  buildDispatchTable,
+  type RegisteredCheck,
+  type RegisteredHandler,
+} from './stripe-event-dispatcher.js';
 
 const handler = (name: string): RegisteredHandler => ({ name, fn: () => Promise.resolve('applied') });
+const check = (name: string): RegisteredCheck => ({ name, fn: () => Promise.resolve(null) });
 
 describe('buildDispatchTable', () => {
   it('maps each type to its one handler', () => {
@@ -30,6 +35,37 @@ describe('buildDispatchTable', () => {
     expect(conflicts).toEqual([
       'Stripe event "invoice.paid" has 2 handlers: Invoices.onPaid, Dunning.onPaid',
       'Stripe event "charge.refunded" has 2 handlers: Refunds.onCharge, Payments.onCharge',
+    ]);
+  });
+
+  it("attaches each type's unchanged-check to its handler, and to no other type", () => {
+    const payments = handler('Payments.onPaymentIntent');
+    const unchanged = check('Payments.unchangedPaymentIntent');
+    const { table, conflicts } = buildDispatchTable(
+      [
+        { type: 'payment_intent.succeeded', handler: payments },
+        { type: 'payment_intent.canceled', handler: payments },
+      ],
+      [{ type: 'payment_intent.succeeded', check: unchanged }],
+    );
+    expect(conflicts).toEqual([]);
+    expect(table.get('payment_intent.succeeded')).toEqual({ ...payments, unchanged: unchanged.fn });
+    expect(table.get('payment_intent.canceled')?.unchanged).toBeUndefined();
+    expect(payments.unchanged).toBeUndefined();
+  });
+
+  it('reports a check without a handler and a type checked twice', () => {
+    const { conflicts } = buildDispatchTable(
+      [{ type: 'invoice.paid', handler: handler('Invoices.onPaid') }],
+      [
+        { type: 'invoice.paid', check: check('Invoices.unchanged') },
+        { type: 'invoice.paid', check: check('Dunning.unchanged') },
+        { type: 'charge.refunded', check: check('Refunds.unchanged') },
+      ],
+    );
+    expect(conflicts).toEqual([
+      'Stripe event "charge.refunded" has an unchanged-check (Refunds.unchanged) but no handler',
+      'Stripe event "invoice.paid" has 2 unchanged-checks: Invoices.unchanged, Dunning.unchanged',
     ]);
   });
 });

@@ -1,15 +1,33 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { STRIPE_EVENT_HANDLER, type StripeEventHandlerFn } from '../contracts/stripe-event-handler.js';
+import {
+  STRIPE_EVENT_HANDLER,
+  STRIPE_EVENT_UNCHANGED_CHECK,
+  type StripeEventHandlerFn,
+  type StripeEventUnchangedCheckFn,
+} from '../contracts/stripe-event-handler.js';
 
 export interface RegisteredHandler {
   /** `ProviderClass.method`, for errors and logs. */
   name: string;
   fn: StripeEventHandlerFn;
+  /** The type's unchanged-check (`@ChecksStripeEventsUnchanged`), when it has one. */
+  unchanged?: StripeEventUnchangedCheckFn;
 }
 
-/** Builds the type -> handler table; returns the conflicts (a type claimed twice) as messages. */
-export function buildDispatchTable(found: readonly { type: string; handler: RegisteredHandler }[]): {
+export interface RegisteredCheck {
+  name: string;
+  fn: StripeEventUnchangedCheckFn;
+}
+
+/**
+ * Builds the type -> handler table, each handler with its type's unchanged-check; returns the conflicts
+ * as messages: a type claimed by two handlers or two checks, and a check for a type no handler claims.
+ */
+export function buildDispatchTable(
+  found: readonly { type: string; handler: RegisteredHandler }[],
+  checks: readonly { type: string; check: RegisteredCheck }[] = [],
+): {
   table: Map<string, RegisteredHandler>;
   conflicts: string[];
 } {
@@ -22,6 +40,21 @@ export function buildDispatchTable(found: readonly { type: string; handler: Regi
   const conflicts = [...claims.entries()]
     .filter(([, names]) => names.length > 1)
     .map(([type, names]) => `Stripe event "${type}" has ${names.length} handlers: ${names.join(', ')}`);
+  const checkClaims = new Map<string, string[]>();
+  for (const { type, check } of checks) {
+    checkClaims.set(type, [...(checkClaims.get(type) ?? []), check.name]);
+    const handler = table.get(type);
+    if (!handler) {
+      conflicts.push(`Stripe event "${type}" has an unchanged-check (${check.name}) but no handler`);
+    } else if (!handler.unchanged) {
+      table.set(type, { ...handler, unchanged: check.fn });
+    }
+  }
+  for (const [type, names] of checkClaims) {
+    if (names.length > 1) {
+      conflicts.push(`Stripe event "${type}" has ${names.length} unchanged-checks: ${names.join(', ')}`);
+    }
+  }
   return { table, conflicts };
 }
 
@@ -48,6 +81,7 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
 
   discover(): void {
     const found: { type: string; handler: RegisteredHandler }[] = [];
+    const checks: { type: string; check: RegisteredCheck }[] = [];
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.isDependencyTreeStatic()) continue;
       const instance = wrapper.instance as Record<string, unknown> | null | undefined;
@@ -57,17 +91,24 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const fn = (prototype as Record<string, unknown>)[method];
         if (typeof fn !== 'function') continue;
-        const types = this.reflector.get<string[] | undefined>(STRIPE_EVENT_HANDLER, fn as () => unknown);
-        if (!types) continue;
         const className = (instance.constructor as { name?: string }).name ?? 'provider';
-        const handler: RegisteredHandler = {
-          name: `${className}.${method}`,
-          fn: (fn as StripeEventHandlerFn).bind(instance),
-        };
-        for (const type of new Set(types)) found.push({ type, handler });
+        const name = `${className}.${method}`;
+        const types = this.reflector.get<string[] | undefined>(STRIPE_EVENT_HANDLER, fn as () => unknown);
+        if (types) {
+          const handler: RegisteredHandler = { name, fn: (fn as StripeEventHandlerFn).bind(instance) };
+          for (const type of new Set(types)) found.push({ type, handler });
+        }
+        const checked = this.reflector.get<string[] | undefined>(
+          STRIPE_EVENT_UNCHANGED_CHECK,
+          fn as () => unknown,
+        );
+        if (checked) {
+          const check: RegisteredCheck = { name, fn: (fn as StripeEventUnchangedCheckFn).bind(instance) };
+          for (const type of new Set(checked)) checks.push({ type, check });
+        }
       }
     }
-    const { table, conflicts } = buildDispatchTable(found);
+    const { table, conflicts } = buildDispatchTable(found, checks);
     if (conflicts.length > 0) {
       throw new Error(`Stripe event handlers are inconsistent: ${conflicts.join('; ')}`);
     }
