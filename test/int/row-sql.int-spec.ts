@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import {
   dataSourceOptions,
   runMigrationsLocked,
@@ -58,6 +58,16 @@ describe('row-sql against PostgreSQL: prepared statements (DB_PREPARED_STATEMENT
     // Through a transaction's manager the same text reuses its statement.
     await prepared.transaction((manager) => rows(manager, text, [2]));
     expect(await preparedOn(prepared)).toEqual(names);
+  });
+
+  it("fails with TypeORM's QueryFailedError outside a transaction (the pool) and inside one (the runner)", async () => {
+    const divide = `SELECT 1 / $1::int AS n`;
+    await expect(rows(prepared, divide, [0])).rejects.toBeInstanceOf(QueryFailedError);
+    await expect(rows(prepared.manager, divide, [0])).rejects.toThrow(/division by zero/);
+    await expect(prepared.transaction((manager) => rows(manager, divide, [0]))).rejects.toBeInstanceOf(
+      QueryFailedError,
+    );
+    expect(await rows<{ n: number }>(prepared, divide, [1])).toEqual([{ n: 1 }]);
   });
 
   it('runs every statement unnamed when turned off', async () => {

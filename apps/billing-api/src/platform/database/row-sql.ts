@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import sql, { join, raw, type Sql } from 'sql-template-tag';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Pool, QueryResultRow } from 'pg';
+import {
+  QueryFailedError,
+  type DataSource,
+  type EntityManager,
+  type EntityTarget,
+  type ObjectLiteral,
+} from 'typeorm';
 
 export { sql, join, raw, type Sql };
 
@@ -130,8 +137,12 @@ function statementName(text: string): string {
  * result columns are named, never `*` (nor `RETURNING *`): PostgreSQL re-plans a prepared statement
  * after a migration, but refuses one whose result columns changed under it ("cached plan must not
  * change result type"), e.g. in a process still running while a new release adds a column.
- * TypeORM's `query` takes a string, but hands its first argument to node-postgres unchanged, which
- * accepts a query config (`{ name, text }`); errors are still TypeORM's QueryFailedError.
+ * Outside a transaction (a data source, or a manager without a query runner), the statement goes to
+ * the driver's node-postgres pool directly: TypeORM's `query` would make a query runner, take a pool
+ * connection through it and broadcast query events around it, for each statement. Inside a transaction
+ * (or another session-bound runner) it runs on that runner's connection through TypeORM, whose `query`
+ * takes a string but hands its first argument to node-postgres unchanged, which accepts a query config
+ * (`{ name, text }`). Either way a failure is TypeORM's QueryFailedError.
  */
 export async function rows<R>(
   db: DataSource | EntityManager,
@@ -139,7 +150,16 @@ export async function rows<R>(
   params: unknown[] = [],
 ): Promise<R[]> {
   const source = 'connection' in db ? db.connection : db;
-  const query = unprepared.has(source) ? text : ({ name: statementName(text), text } as unknown as string);
+  const name = unprepared.has(source) ? undefined : statementName(text);
+  if (!('connection' in db) || !db.queryRunner) {
+    const pool = (source.driver as unknown as { master: Pool }).master;
+    try {
+      return (await pool.query<R & QueryResultRow>({ name, text, values: params })).rows;
+    } catch (error) {
+      throw new QueryFailedError(text, params, error as Error);
+    }
+  }
+  const query = name ? ({ name, text } as unknown as string) : text;
   const result: unknown = await db.query(query, params);
   if (
     Array.isArray(result) &&
