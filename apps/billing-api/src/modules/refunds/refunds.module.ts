@@ -47,6 +47,7 @@ export class RefundsModule implements OnModuleInit {
         currency: r.currency,
         status: r.status,
         reason: r.reason,
+        note: r.note,
         createdAt: r.createdAt,
       })),
     );

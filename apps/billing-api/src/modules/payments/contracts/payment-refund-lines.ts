@@ -5,6 +5,8 @@ export interface PaymentRefundLine {
   currency: string;
   status: string;
   reason: string | null;
+  /** The refunder's note (required with reason `other`); null for refunds made in Stripe. */
+  note: string | null;
   createdAt: string;
 }
 

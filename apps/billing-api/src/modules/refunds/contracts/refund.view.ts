@@ -10,6 +10,7 @@ export interface RefundView {
   currency: string;
   status: RefundStatus;
   reason: string | null;
+  note: string | null;
   failureReason: string | null;
   origin: 'api' | 'stripe';
   createdAt: string;

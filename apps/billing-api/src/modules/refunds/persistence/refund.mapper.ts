@@ -12,6 +12,7 @@ export function toRefundView(row: RefundOrmEntity): RefundView {
     currency: row.currency,
     status: row.status,
     reason: row.reason,
+    note: row.note,
     failureReason: row.failureReason,
     origin: row.origin,
     createdAt: row.createdAt.toISOString(),

@@ -35,6 +35,10 @@ export class RefundOrmEntity {
   @Column({ type: 'text', nullable: true })
   reason!: string | null;
 
+  /** Why, in the refunder's words: required with reason `other`; sent to Stripe as `metadata.note`. */
+  @Column({ type: 'text', nullable: true })
+  note!: string | null;
+
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason!: string | null;
 

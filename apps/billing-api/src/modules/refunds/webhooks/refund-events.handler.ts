@@ -91,6 +91,7 @@ export class RefundEventsHandler {
         currency: incoming.currency,
         status: incoming.status,
         reason: incoming.reason,
+        note: null,
         failureReason: incoming.failureReason,
         origin: 'stripe',
         stripeCreatedAt: incoming.stripeCreatedAt,

@@ -6,6 +6,7 @@ import { NotificationsReceipts1763850000000 } from './1763850000000-notification
 import { IntegrationEvents1763850001000 } from './1763850001000-integration-events.js';
 import { NotificationOptOuts1763860000000 } from './1763860000000-notification-opt-outs.js';
 import { NotificationSendLease1763870000000 } from './1763870000000-notification-send-lease.js';
+import { RefundNote1763880000000 } from './1763880000000-refund-note.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   IntegrationEvents1763850001000,
   NotificationOptOuts1763860000000,
   NotificationSendLease1763870000000,
+  RefundNote1763880000000,
 ];

@@ -119,6 +119,15 @@ export class PaymentRefundDto {
   @ApiProperty({ nullable: true, type: String, example: 'requested_by_customer' })
   reason!: string | null;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Goodwill gesture',
+    description:
+      'The note given with the refund (required with reason `other`); null for refunds made in Stripe.',
+  })
+  note!: string | null;
+
   @ApiProperty()
   createdAt!: string;
 }

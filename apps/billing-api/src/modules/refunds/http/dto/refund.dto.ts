@@ -59,6 +59,15 @@ export class RefundDto {
   @ApiProperty({ nullable: true, type: String, example: 'requested_by_customer' })
   reason!: string | null;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Goodwill gesture',
+    description:
+      'The note given with the refund (required with reason `other`); null for refunds made in Stripe.',
+  })
+  note!: string | null;
+
   @ApiProperty({ nullable: true, type: String, example: 're_1Nxyz' })
   stripeRefundId!: string | null;
 
