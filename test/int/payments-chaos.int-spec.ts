@@ -3,7 +3,9 @@ import { CreatePaymentHandler } from '../../apps/billing-api/src/modules/payment
 import { PaymentOrmEntity } from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
 import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/jobs/payments-janitor.processor.js';
 import { RefundsJanitor } from '../../apps/billing-api/src/modules/refunds/jobs/refunds-janitor.processor.js';
-import { tokenFor } from '../support/test-app.js';
+import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
+import { StripeGateway } from '../../apps/billing-api/src/platform/stripe/stripe.gateway.js';
+import { tokenFor, type JsonResponse } from '../support/test-app.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -94,6 +96,53 @@ describe('payments under emulator failure injection', () => {
     30_000,
   );
 
+  it("a 500 on the first attempt only: the SDK's own retry, same key, succeeds -> 201 and one PaymentIntent", async () => {
+    // Nothing else may call the emulator meanwhile: earlier tests' webhooks are all delivered and applied.
+    await w.kit.emulator.delivery.idle();
+    await until(async () => {
+      const rows = await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing')`,
+      );
+      return rows[0]?.n === 0;
+    }, 'webhook inbox drained');
+    // The failure switch is a probability; its draw is scripted so that exactly the next call fails
+    // (a 500 `api_error` before the call runs, as with `failureRate: 1`), and every later one passes.
+    const emulatorChaos = w.kit.emulator.chaos;
+    const roll = emulatorChaos.roll.bind(emulatorChaos);
+    const SCRIPTED = 0.5;
+    let failuresLeft = 1;
+    emulatorChaos.roll = (probability) => {
+      if (probability !== SCRIPTED) return roll(probability);
+      if (failuresLeft === 0) return false;
+      failuresLeft -= 1;
+      return true;
+    };
+    let res: JsonResponse<PaymentBody & { stripePaymentIntentId: string }>;
+    try {
+      await chaos({ failureRate: SCRIPTED });
+      res = await http<PaymentBody & { stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+        token: a.owner,
+        body: { amount: 4200, currency: 'usd', paymentMethodId: visa },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+    } finally {
+      await chaos({ reset: true });
+      emulatorChaos.roll = roll;
+    }
+    expect(failuresLeft).toBe(0);
+    expect([res.status, res.body.status]).toEqual([201, 'succeeded']);
+    const intents = await intentsOf(res.body.id);
+    expect(intents.map((pi) => pi.id)).toEqual([res.body.stripePaymentIntentId]);
+    // The attempt that went through carried the key derived from our payment (the SDK reuses it).
+    const created = (await w.stripe.events.list({ type: 'payment_intent.created', limit: 100 })).data.find(
+      (e) => (e.data.object as { id: string }).id === res.body.stripePaymentIntentId,
+    );
+    expect(created?.request?.idempotency_key).toBe(
+      StripeGateway.idempotencyKey('payment.create', res.body.id),
+    );
+    expect(await status(res.body.id)).toBe('succeeded');
+  }, 30_000);
+
   it('Server-Timing tells the time spent waiting on Stripe from our own (seed 001)', async () => {
     await chaos({ latencyMs: 200 });
     const started = performance.now();
@@ -138,6 +187,52 @@ describe('payments under emulator failure injection', () => {
     expect(await intentsOf(fresh)).toHaveLength(0);
     await janitor.run();
     expect(await intentsOf(id)).toHaveLength(1);
+  }, 30_000);
+
+  it("a day later Stripe's idempotency key may be gone: the janitor finds the PaymentIntent Stripe made instead of creating another, and cancels a payment Stripe never saw", async () => {
+    const dayAgo = new Date(w.t.clock.now().getTime() - 25 * 60 * 60 * 1000);
+    const insert = async (id: string, state: 'unknown' | 'pending'): Promise<void> => {
+      await w.t.db.query(
+        `INSERT INTO payments (id, account_id, stripe_customer_id, amount, currency, status, amount_received,
+           amount_refunded, metadata, stripe_payment_method_id, origin, version, created_at, updated_at)
+         VALUES ($1, $2, $3, 2500, 'usd', $4, 0, 0, '{}', $5, 'api', 1, $6, $6)`,
+        [id, a.accountId, a.customerId, state, visa, dayAgo],
+      );
+    };
+    // Stripe made this one (our request timed out), under another key than the one a retry would send.
+    const reached = randomUUID();
+    await insert(reached, 'unknown');
+    // Its webhook would tell the payment its PaymentIntent: held back, so that the janitor must find it.
+    const webhooks = w.t.app.get(JobQueue).queueFor('webhooks.process-event');
+    await webhooks.pause(true);
+    try {
+      const made = await w.stripe.paymentIntents.create({
+        amount: 2500,
+        currency: 'usd',
+        customer: a.customerId,
+        payment_method: visa,
+        confirm: true,
+        metadata: { payment_id: reached, account_id: a.accountId },
+      });
+      // This one never reached Stripe (a crash before the call, or a refusal before it ran).
+      const never = randomUUID();
+      await insert(never, 'pending');
+      await janitor.run();
+      expect(await status(reached)).toBe('succeeded');
+      expect((await intentsOf(reached)).map((pi) => pi.id)).toEqual([made.id]);
+      const [linked] = await w.t.db.query<{ stripe_payment_intent_id: string }[]>(
+        `SELECT stripe_payment_intent_id FROM payments WHERE id = $1`,
+        [reached],
+      );
+      expect(linked?.stripe_payment_intent_id).toBe(made.id);
+      expect(await status(never)).toBe('canceled');
+      expect(await intentsOf(never)).toEqual([]);
+      // Settled: the next run leaves both alone.
+      await janitor.run();
+      expect([await intentsOf(reached), await intentsOf(never)].map((l) => l.length)).toEqual([1, 0]);
+    } finally {
+      await webhooks.resume(true);
+    }
   }, 30_000);
 
   it.each([
@@ -185,6 +280,46 @@ describe('payments under emulator failure injection', () => {
     expect(follows).toEqual([{ receipts: 1, mails: 1, events: 1 }]);
     await chaos({ reset: true });
   });
+
+  it("an answer older than what the webhooks applied does not move the payment back: Stripe's current PaymentIntent decides", async () => {
+    const pm = await attachMethod(w, a, 'pm_card_authenticationRequired');
+    const res = await http<PaymentBody & { nextAction: { redirectUrl: string } | null }>(
+      w.t.url,
+      'POST',
+      '/v1/payments',
+      {
+        token: a.owner,
+        body: { amount: 2600, currency: 'usd', paymentMethodId: pm },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+    );
+    expect([res.status, res.body.status]).toEqual([201, 'requires_action']);
+    const written = await w.t.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: res.body.id });
+    // The customer fails the challenge; its webhook makes the payment failed.
+    const done = await fetch(`${res.body.nextAction?.redirectUrl ?? ''}?result=fail`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
+    expect(done.status).toBeLessThan(400);
+    await until(async () => (await status(res.body.id)) === 'failed', 'failed by its webhook');
+    // Stripe's first answer (requires_action) arrives again, for the row as this request first wrote it:
+    // the same key's replay, as a retry or a slow first answer would bring it.
+    const history = async () =>
+      (
+        await w.t.db.query<{ to_status: string }[]>(
+          `SELECT to_status FROM payment_status_history WHERE payment_id = $1 ORDER BY id`,
+          [res.body.id],
+        )
+      ).map((h) => h.to_status);
+    const before = await history();
+    const again = await w.t.app
+      .get(CreatePaymentHandler, { strict: false })
+      .attempt(res.body.id, { ...written, status: 'pending', version: 1 })
+      .catch((error: unknown) => error);
+    expect(again).toMatchObject({ code: 'card_declined' });
+    expect(await status(res.body.id)).toBe('failed');
+    expect(await history()).toEqual(before);
+  }, 30_000);
 
   it("the API's answer lands before the webhooks: receipt, its e-mail and payment.succeeded once (R-PAY-4)", async () => {
     await chaos({ webhookDelayMs: 1500 });
@@ -245,19 +380,21 @@ describe('payments under emulator failure injection', () => {
       `/v1/payments/${paid.body.id}/refunds`,
       { token: finance, body: { reason: 'duplicate' }, headers: { 'idempotency-key': randomUUID() } },
     );
-    await chaos({ reset: true });
-    expect([refused.status, refused.body.error.code]).toEqual([409, 'refund_exceeds_remaining']);
+    // Read while the webhooks are still held back: what is there was written by the API path.
     const rows = await w.t.db.query<{ id: string; status: string; failure_reason: string }[]>(
       `SELECT id, status, failure_reason FROM refunds WHERE payment_id = $1 AND origin = 'api'`,
       [paid.body.id],
     );
+    const byTheApi = (
+      await w.t.db.query<{ type: string; dedupe_key: string }[]>(
+        `SELECT type, dedupe_key FROM integration_events WHERE subject_id = $1`,
+        [rows[0]?.id],
+      )
+    ).map((e) => [e.type, e.dedupe_key]);
+    await chaos({ reset: true });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'refund_exceeds_remaining']);
     expect(rows.map((r) => [r.status, r.failure_reason])).toEqual([['failed', 'charge_already_refunded']]);
-    const events = await w.t.db.query<{ type: string; dedupe_key: string }[]>(
-      `SELECT type, dedupe_key FROM integration_events WHERE subject_id = $1`,
-      [rows[0]?.id],
-    );
-    expect(events.map((e) => e.type)).toEqual(['refund.failed']);
-    expect(events[0]?.dedupe_key).toMatch(/^refund\.failed:[0-9a-f-]+:request:/);
+    expect(byTheApi).toEqual([['refund.failed', `refund.failed:${rows[0]?.id}`]]);
   }, 30_000);
 
   it('a refund whose Stripe call failed stays pending (holding its amount) and is sent once by the janitor', async () => {

@@ -91,24 +91,27 @@ describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks deliver
     expect(audit.map((x) => x.action)).toEqual(['payment.created', 'payment.status_changed']);
   }, 30_000);
 
+  // [card, our code, Stripe's decline_code]: every emulated decline has one, and it must reach the client.
   it.each([
-    ['4000000000000002', 'card_declined'],
-    ['4000000000009995', 'insufficient_funds'],
-    ['4000000000009987', 'card_declined'],
-    ['4000000000000069', 'expired_card'],
-    ['4000000000000127', 'incorrect_cvc'],
-    ['4000000000000119', 'processing_error'],
-    ['pm_card_chargeCustomerFail', 'card_declined'],
+    ['4000000000000002', 'card_declined', 'generic_decline'],
+    ['4000000000009995', 'insufficient_funds', 'insufficient_funds'],
+    ['4000000000009987', 'card_declined', 'lost_card'],
+    ['4000000000009979', 'card_declined', 'stolen_card'],
+    ['4000000000000069', 'expired_card', 'expired_card'],
+    ['4000000000000127', 'incorrect_cvc', 'incorrect_cvc'],
+    ['4000000000000119', 'processing_error', 'processing_error'],
+    ['pm_card_chargeCustomerFail', 'card_declined', 'generic_decline'],
   ])(
-    '%s -> 402 %s, the payment kept as failed',
-    async (card, code) => {
+    '%s -> 402 %s (decline_code %s), the payment kept as failed',
+    async (card, code, declineCode) => {
       const pm = card.startsWith('pm_') ? await attachMethod(w, a, card) : await savedDeclineCard(w, a, card);
       const res = await pay(a.owner, { amount: 1000, currency: 'eur', paymentMethodId: pm });
       expect(res.status).toBe(402);
       expect(res.body.error.code).toBe(code);
+      expect(res.body.error.details?.decline_code).toBe(declineCode);
       const id = res.body.error.details?.payment_id ?? '';
       const stored = await row(id);
-      expect(stored).toMatchObject({ status: 'failed', account_id: a.accountId });
+      expect(stored).toMatchObject({ status: 'failed', account_id: a.accountId, decline_code: declineCode });
       expect(stored?.failure_code).not.toBeNull();
       await settledByWebhook(id, 'failed');
     },
@@ -152,32 +155,47 @@ describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks deliver
     expect(other.body.error.code).toBe('idempotency_key_reused');
   }, 60_000);
 
-  it('rejects bad input with 400 and a code, writing nothing', async () => {
+  it('rejects bad input with 400 and a code, writing nothing and creating no PaymentIntent', async () => {
     const count = async () =>
       (
         await w.t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM payments WHERE account_id = $1`, [
           a.accountId,
         ])
       )[0]?.n;
+    const newestIntent = async () =>
+      (await w.stripe.paymentIntents.list({ customer: a.customerId, limit: 1 })).data[0]?.id;
     const before = await count();
+    const intentBefore = await newestIntent();
     const good = { amount: 100, currency: 'usd', paymentMethodId: visa };
     const { amount: _a, ...noAmount } = good;
     const { currency: _c, ...noCurrency } = good;
     const { paymentMethodId: _p, ...noMethod } = good;
-    const tooManyKeys = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
     const cases: [string, Record<string, unknown>, string][] = [
       ['zero', { ...good, amount: 0 }, 'validation_failed'],
       ['negative', { ...good, amount: -5 }, 'validation_failed'],
       ['fractional', { ...good, amount: 10.5 }, 'validation_failed'],
       ['string amount', { ...good, amount: '100' }, 'validation_failed'],
-      ['over the max', { ...good, amount: 1_000_001 }, 'invalid_amount'],
+      ['over the configured max', { ...good, amount: 1_000_001 }, 'amount_too_large'],
+      ['over Stripe’s max', { ...good, amount: 100_000_000 }, 'amount_too_large'],
       ['huge', { ...good, amount: 1e20 }, 'invalid_amount'],
+      ['below the USD minimum', { ...good, amount: 49 }, 'amount_too_small'],
+      ['below the JPY minimum', { ...good, amount: 49, currency: 'jpy' }, 'amount_too_small'],
+      ['KWD not ending in 0', { ...good, amount: 1005, currency: 'kwd' }, 'invalid_amount'],
       ['unknown currency', { ...good, currency: 'xyz' }, 'unsupported_currency'],
       ['missing amount', noAmount, 'validation_failed'],
       ['missing currency', noCurrency, 'validation_failed'],
       ['missing method', noMethod, 'validation_failed'],
       ['extra field', { ...good, capture: false }, 'validation_failed'],
-      ['51 metadata keys', { ...good, metadata: tooManyKeys }, 'validation_failed'],
+      ['51 metadata keys', { ...good, metadata: keys(51) }, 'validation_failed'],
+      [
+        '48 metadata keys (Stripe’s 50 less the 3 reserved)',
+        { ...good, metadata: keys(48) },
+        'validation_failed',
+      ],
+      ['reserved key payment_id', { ...good, metadata: { payment_id: 'x' } }, 'validation_failed'],
+      ['reserved key account_id', { ...good, metadata: { account_id: 'x' } }, 'validation_failed'],
+      ['reserved key order_reference', { ...good, metadata: { order_reference: 'x' } }, 'validation_failed'],
       ['non-string metadata', { ...good, metadata: { n: 1 } }, 'validation_failed'],
       ['card number in metadata', { ...good, metadata: { note: '4242424242424242' } }, 'card_data_forbidden'],
     ];
@@ -186,7 +204,84 @@ describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks deliver
       expect({ name, status: res.status, code: res.body.error?.code }).toEqual({ name, status: 400, code });
     }
     expect(await count()).toBe(before);
+    expect(await newestIntent()).toBe(intentBefore);
   }, 30_000);
+
+  it('says which amount limit was broken and which metadata rule, in the error', async () => {
+    const small = await pay(a.owner, { amount: 49, currency: 'usd', paymentMethodId: visa });
+    expect(small.body.error).toMatchObject({
+      code: 'amount_too_small',
+      param: 'amount',
+      details: { amount: 49, currency: 'usd', minimum: 50 },
+    });
+    const kwd = await pay(a.owner, { amount: 1005, currency: 'KWD', paymentMethodId: visa });
+    expect(kwd.body.error).toMatchObject({
+      code: 'invalid_amount',
+      param: 'amount',
+      details: { currency: 'kwd', multipleOf: 10 },
+    });
+    const large = await pay(a.owner, { amount: 100_000_000, currency: 'usd', paymentMethodId: visa });
+    expect(large.body.error).toMatchObject({
+      code: 'amount_too_large',
+      details: { maximum: 99_999_999, limit: 'stripe' },
+    });
+    const configured = await pay(a.owner, { amount: 1_000_001, currency: 'jpy', paymentMethodId: visa });
+    expect(configured.body.error).toMatchObject({
+      code: 'amount_too_large',
+      details: { maximum: 1_000_000, limit: 'configured' },
+    });
+    const reserved = await pay(a.owner, {
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: visa,
+      metadata: { order_reference: 'ORD-9' },
+    });
+    expect(reserved.body.error).toMatchObject({ code: 'validation_failed', param: 'metadata' });
+    expect((reserved.body.error as { message?: string }).message).toContain("'order_reference' is reserved");
+  }, 30_000);
+
+  it('accepts 47 metadata keys: with the 3 the service adds, the PaymentIntent holds Stripe’s 50', async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, `v${i}`]));
+    const res = await pay(a.owner, {
+      amount: 1500,
+      currency: 'usd',
+      paymentMethodId: visa,
+      orderReference: 'ORD-47',
+      metadata,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('succeeded');
+    const pi = await w.stripe.paymentIntents.retrieve(res.body.stripePaymentIntentId ?? '');
+    expect(Object.keys(pi.metadata)).toHaveLength(50);
+    expect(pi.metadata).toMatchObject({
+      ...metadata,
+      payment_id: res.body.id,
+      account_id: a.accountId,
+      order_reference: 'ORD-47',
+    });
+  }, 30_000);
+
+  it.each([
+    ['jpy', 500],
+    ['kwd', 1250],
+  ])(
+    'charges %s %d minor units through the API: succeeded, the PaymentIntent in that currency',
+    async (currency, amount) => {
+      const res = await pay(a.owner, { amount, currency: currency.toUpperCase(), paymentMethodId: visa });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ status: 'succeeded', amount, currency });
+      const pi = await w.stripe.paymentIntents.retrieve(res.body.stripePaymentIntentId ?? '');
+      expect(pi).toMatchObject({ amount, currency, status: 'succeeded', amount_received: amount });
+      await settledByWebhook(res.body.id, 'succeeded');
+      const stored = await row(res.body.id);
+      expect([Number(stored?.amount), stored?.currency, Number(stored?.amount_received)]).toEqual([
+        amount,
+        currency,
+        amount,
+      ]);
+    },
+    30_000,
+  );
 
   it('another account’s payment method is 404; a member is 403; no key is 400', async () => {
     const other = await accountWithCustomer(w);

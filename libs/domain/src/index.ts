@@ -22,6 +22,8 @@ export * from './subscription/staleness.js';
 export * from './entitlement/entitlement.js';
 export * from './dunning/dunning.js';
 export * from './payment/payment.js';
+export * from './payment/charge-amount.js';
+export * from './payment/payment-metadata.js';
 export * from './refund/refund.js';
 
 import type { PaymentEvent } from './payment/payment.js';

@@ -25,8 +25,15 @@ export const DOMAIN_ERROR_CODES = [
   'grace_period_active',
   /** Two amounts in different currencies where one currency is required. */
   'currency_mismatch',
-  /** Not a safe integer amount of minor units, or not positive where it must be. */
+  /**
+   * Not a safe integer amount of minor units, not positive where it must be, or not a multiple of
+   * the currency's step (three-decimal currencies end in 0).
+   */
   'invalid_amount',
+  /** Below Stripe's minimum charge for the currency. */
+  'amount_too_small',
+  /** Above Stripe's maximum charge, or above the configured maximum payment. */
+  'amount_too_large',
   /** Not an ISO 4217 currency that Stripe accepts. */
   'unsupported_currency',
   /** The refund is larger than what is left to refund. */

@@ -68,6 +68,8 @@ export const API_ERROR_STATUS = {
   grace_period_active: HttpStatus.CONFLICT,
   currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
   invalid_amount: HttpStatus.BAD_REQUEST,
+  amount_too_small: HttpStatus.BAD_REQUEST,
+  amount_too_large: HttpStatus.BAD_REQUEST,
   unsupported_currency: HttpStatus.BAD_REQUEST,
   refund_exceeds_remaining: HttpStatus.CONFLICT,
   refund_window_expired: HttpStatus.UNPROCESSABLE_ENTITY,

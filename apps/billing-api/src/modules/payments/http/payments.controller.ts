@@ -80,6 +80,8 @@ export class PaymentsController {
   @ApiErrors(
     'validation_failed',
     'invalid_amount',
+    'amount_too_small',
+    'amount_too_large',
     'unsupported_currency',
     'card_data_forbidden',
     'forbidden',
@@ -92,6 +94,10 @@ export class PaymentsController {
     'processing_error',
     'authentication_required',
     'payment_provider_error',
+    // Creating the account's Stripe customer on first need fails like any Stripe call; the charge itself
+    // answers 202 `unknown` instead.
+    'payment_provider_unavailable',
+    'payment_provider_rate_limited',
     'idempotency_key_required',
     'idempotency_key_invalid',
     'idempotency_key_reused',

@@ -1,5 +1,11 @@
-import { parseMoney, transitionPayment, type PaymentStatus } from '@billing/domain';
-import { Injectable } from '@nestjs/common';
+import {
+  checkChargeAmount,
+  parseMoney,
+  transitionPayment,
+  type PaymentStatus,
+  type ReservedPaymentMetadataKey,
+} from '@billing/domain';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
@@ -36,6 +42,12 @@ import {
   transformStripePaymentIntent,
 } from '../../webhooks/transform-stripe-payment-intent.js';
 
+/**
+ * How long after a payment's creation repeating its PaymentIntent create is surely safe: Stripe keeps
+ * idempotency keys for at least 24 hours; an hour is kept in hand for clocks and a slow janitor.
+ */
+export const STRIPE_KEY_SAFE_MS = 23 * 60 * 60 * 1000;
+
 export interface CreatePaymentCommand {
   accountId: string;
   amount: number;
@@ -61,6 +73,8 @@ export interface CreatePaymentResult {
  */
 @Injectable()
 export class CreatePaymentHandler {
+  private readonly logger = new Logger('Payments');
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly gateway: StripeGateway,
@@ -80,14 +94,10 @@ export class CreatePaymentHandler {
         parsed.error.code === 'unsupported_currency' ? 'currency' : 'amount',
       );
     }
-    const amount = parsed.value;
-    if (amount.amountMinor <= 0 || amount.amountMinor > this.config.payments.maxAmount) {
-      throw new ApiError(
-        'invalid_amount',
-        `amount must be between 1 and ${this.config.payments.maxAmount} minor units`,
-        { param: 'amount' },
-      );
-    }
+    // Stripe's per-currency limits and the configured cap, before anything is written or sent.
+    const checked = checkChargeAmount(parsed.value, this.config.payments.maxAmount);
+    if (!checked.ok) throw ApiError.fromRejection(checked.error, 'amount');
+    const amount = checked.value;
     const method = await this.methods
       .attachedOf(command.accountId, command.paymentMethodId)
       .catch((error: unknown) => {
@@ -183,9 +193,11 @@ export class CreatePaymentHandler {
             ...(row.description ? { description: row.description } : {}),
             metadata: {
               ...row.metadata,
-              payment_id: row.id,
-              account_id: row.accountId,
-              ...(row.orderReference ? { order_reference: row.orderReference } : {}),
+              ...({
+                payment_id: row.id,
+                account_id: row.accountId,
+                ...(row.orderReference ? { order_reference: row.orderReference } : {}),
+              } satisfies Partial<Record<ReservedPaymentMetadataKey, string>>),
             },
           },
           { idempotencyKey: StripeGateway.idempotencyKey('payment.create', row.id) },
@@ -251,19 +263,38 @@ export class CreatePaymentHandler {
   /**
    * Settles a payment whose outcome is unknown (or that stayed pending): re-reads its PaymentIntent when
    * its id is known, else repeats the create by the same idempotent path. Returns the status after.
+   *
+   * Stripe keeps an idempotency key for at least 24 hours, no longer: past {@link STRIPE_KEY_SAFE_MS}
+   * a repeated create could make a second PaymentIntent when the first request did reach Stripe. So
+   * an older payment without a known PaymentIntent is looked up among its customer's PaymentIntents by
+   * `metadata.payment_id`; found, it is applied like a re-read; not found, Stripe never charged it, and
+   * the payment is canceled rather than charged a day or more after it was asked for.
    */
   async settle(paymentId: string): Promise<PaymentStatus> {
     const row = await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } });
     if (row.status !== 'unknown' && row.status !== 'pending') return row.status;
-    if (row.stripePaymentIntentId) {
-      const intentId = row.stripePaymentIntentId;
-      const pi = await this.gateway.call('payment.retrieve', (stripe) =>
-        stripe.paymentIntents.retrieve(intentId),
-      );
+    const keyMayBeGone = this.clock.now().getTime() - row.createdAt.getTime() >= STRIPE_KEY_SAFE_MS;
+    const intentId = row.stripePaymentIntentId;
+    const pi = intentId
+      ? await this.gateway.call('payment.retrieve', (stripe) => stripe.paymentIntents.retrieve(intentId))
+      : keyMayBeGone
+        ? await this.findIntentOf(row)
+        : null;
+    if (pi) {
       const values = transformStripePaymentIntent(pi);
       return (
         await this.apply(paymentId, { ...values, stripePaymentIntentId: pi.id, stripeCreated: pi.created })
       ).status;
+    }
+    if (keyMayBeGone) {
+      const payment = await this.apply(paymentId, { status: 'canceled' });
+      this.logger.warn({
+        msg: 'payment canceled: Stripe has no PaymentIntent for it and its idempotency key may have expired',
+        alert: 'payment_abandoned',
+        paymentId,
+        createdAt: row.createdAt.toISOString(),
+      });
+      return payment.status;
     }
     try {
       return (await this.attempt(paymentId)).payment.status;
@@ -275,30 +306,72 @@ export class CreatePaymentHandler {
   }
 
   /**
+   * The PaymentIntent Stripe made for this payment, found among its customer's since shortly before the
+   * payment was created (newest first; a list, unlike search, is never behind); null when there is none.
+   */
+  private async findIntentOf(row: PaymentOrmEntity): Promise<Stripe.PaymentIntent | null> {
+    const customer = row.stripeCustomerId;
+    if (!customer) return null;
+    const since = Math.floor(row.createdAt.getTime() / 1000) - 300;
+    return this.gateway.call('payment.find', async (stripe) => {
+      for await (const pi of stripe.paymentIntents.list({ customer, created: { gte: since }, limit: 100 })) {
+        if (pi.metadata?.payment_id === row.id) return pi;
+      }
+      return null;
+    });
+  }
+
+  /**
    * Applies Stripe's answer through the payment machine. With the row as this request wrote it
    * (`expected`), the change, its history line and its audit record are one conditional statement
-   * (`version` unchanged); when a webhook got there first, or without `expected`, the row is locked
-   * and the answer applied to what it holds now. An answer the webhooks already overtook is kept out.
+   * (`version` unchanged). When another writer got there first (a webhook, the janitor), it may have
+   * applied a newer state than this answer (a 3-D Secure challenge completed in between, or the same
+   * key's first answer replayed to a retry): the PaymentIntent as Stripe has it now decides (R-SM-3),
+   * applied to what the row holds under its lock; without one to re-read, the row keeps what the
+   * webhooks gave it. Without `expected` (the janitor, whose answer is fresh), the row is locked and the
+   * answer applied to what it holds now.
    */
   private async apply(
     paymentId: string,
     answer: StripeAnswer,
     expected?: PaymentOrmEntity,
   ): Promise<PaymentDto> {
+    let toApply = answer;
     if (expected) {
       const step = this.decide(expected, answer);
       if (await this.write(this.db.manager, step, expected.version)) {
         return toPaymentDto(toPaymentView(step.row));
       }
+      const fresh = await this.reread(answer);
+      if (!fresh) {
+        const row = await this.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: paymentId });
+        return toPaymentDto(toPaymentView(row));
+      }
+      toApply = fresh;
     }
     return this.db.transaction(async (manager) => {
-      const current = await manager
+      const row = await manager
         .getRepository(PaymentOrmEntity)
         .findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
-      const step = this.decide(current, answer);
-      await this.write(manager, step, current.version);
+      const step = this.decide(row, toApply);
+      await this.write(manager, step, row.version);
       return toPaymentDto(toPaymentView(step.row));
     });
+  }
+
+  /** The PaymentIntent of an answer as Stripe has it now; null without one, or when Stripe does not answer. */
+  private async reread(answer: StripeAnswer): Promise<StripeAnswer | null> {
+    const intentId = answer.stripePaymentIntentId;
+    if (!intentId) return null;
+    try {
+      const pi = await this.gateway.call('payment.retrieve', (stripe) =>
+        stripe.paymentIntents.retrieve(intentId),
+      );
+      return { ...transformStripePaymentIntent(pi), stripePaymentIntentId: pi.id, stripeCreated: pi.created };
+    } catch (error) {
+      if (error instanceof StripeCallError) return null;
+      throw error;
+    }
   }
 
   /**

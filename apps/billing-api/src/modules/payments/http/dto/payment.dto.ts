@@ -10,37 +10,62 @@ import {
   Min,
   Validate,
   ValidatorConstraint,
+  type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { PAYMENT_STATUSES, type PaymentStatus } from '@billing/domain';
+import {
+  isReservedPaymentMetadataKey,
+  MAX_PAYMENT_METADATA_KEYS,
+  PAYMENT_STATUSES,
+  RESERVED_PAYMENT_METADATA_KEYS,
+  STRIPE_METADATA_MAX_KEYS,
+  type PaymentStatus,
+} from '@billing/domain';
 
-/** At most 50 keys of at most 40 characters, string values of at most 500 (Stripe's own limits). */
-@ValidatorConstraint({ name: 'stringMap' })
+/** Why a payment's metadata is refused, or null when it is fine. */
+function metadataProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'metadata must be an object of string values';
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_PAYMENT_METADATA_KEYS) {
+    return `metadata has ${entries.length} keys; at most ${MAX_PAYMENT_METADATA_KEYS} are allowed (Stripe allows ${STRIPE_METADATA_MAX_KEYS} and the service sets ${RESERVED_PAYMENT_METADATA_KEYS.join(', ')})`;
+  }
+  for (const [k, v] of entries) {
+    if (isReservedPaymentMetadataKey(k)) {
+      return `metadata key '${k}' is reserved (the service sets ${RESERVED_PAYMENT_METADATA_KEYS.join(', ')}; give the order reference as orderReference)`;
+    }
+    if (k.length === 0 || k.length > 40 || k.includes('[')) {
+      return 'metadata keys must have 1 to 40 characters and no square brackets';
+    }
+    if (typeof v !== 'string' || v.length > 500) {
+      return 'metadata values must be strings of at most 500 characters';
+    }
+  }
+  return null;
+}
+
+/**
+ * Stripe's metadata limits less what the service adds to the PaymentIntent: at most 47 keys of 1-40
+ * characters, string values of at most 500, none of the reserved keys.
+ */
+@ValidatorConstraint({ name: 'paymentMetadata' })
 export class StringMapConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    const entries = Object.entries(value as Record<string, unknown>);
-    return (
-      entries.length <= 50 &&
-      entries.every(
-        ([k, v]) =>
-          k.length > 0 &&
-          k.length <= 40 &&
-          !k.includes('[') &&
-          !['payment_id', 'account_id'].includes(k) &&
-          typeof v === 'string' &&
-          v.length <= 500,
-      )
-    );
+    return metadataProblem(value) === null;
   }
 
-  defaultMessage(): string {
-    return 'metadata must be a map of at most 50 string values (keys up to 40 characters, values up to 500; payment_id and account_id are reserved)';
+  defaultMessage(args?: ValidationArguments): string {
+    return metadataProblem(args?.value) ?? 'metadata is invalid';
   }
 }
 
 export class CreatePaymentDto {
-  @ApiProperty({ example: 2500, description: 'Integer minor units (cents), > 0 and <= PAYMENT_MAX_AMOUNT.' })
+  @ApiProperty({
+    example: 2500,
+    description:
+      "Integer minor units of `currency` (2500 USD = $25.00; 500 JPY = ¥500; 1250 KWD = 1.250 KWD). At least Stripe's minimum for the currency (50 USD, 30 GBP, 50 JPY, …: `amount_too_small`), at most Stripe's maximum (99999999 in most currencies) and PAYMENT_MAX_AMOUNT (`amount_too_large`); three-decimal currencies (BHD, JOD, KWD, OMR, TND) end in 0, ISK and UGX in 00 (`invalid_amount`).",
+  })
   @IsInt()
   @Min(1)
   amount!: number;
@@ -72,7 +97,9 @@ export class CreatePaymentDto {
   @ApiPropertyOptional({
     example: { cart: 'c_77' },
     type: 'object',
-    additionalProperties: { type: 'string' },
+    additionalProperties: { type: 'string', maxLength: 500 },
+    maxProperties: MAX_PAYMENT_METADATA_KEYS,
+    description: `At most ${MAX_PAYMENT_METADATA_KEYS} string values, keys of 1-40 characters. Stripe allows ${STRIPE_METADATA_MAX_KEYS} keys and the service sets ${RESERVED_PAYMENT_METADATA_KEYS.join(', ')} on the PaymentIntent itself, so these keys are reserved.`,
   })
   @IsOptional()
   @IsObject()
