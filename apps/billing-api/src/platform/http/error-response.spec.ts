@@ -6,6 +6,8 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { describe, expect, it } from '@jest/globals';
+import Stripe from 'stripe';
+import { classifyStripeError } from '../stripe/stripe-errors.js';
 import { ApiError, ReplayedErrorResponse } from './api-error.js';
 import { API_ERROR_STATUS, PLATFORM_ERROR_CODES } from './error-codes.js';
 import { renderError } from './error-response.js';
@@ -65,6 +67,81 @@ describe('renderError (R-API-3)', () => {
     expect(unavailable.status).toBe(503);
     expect(unavailable.body).toMatchObject({
       error: { code: 'service_unavailable', details: { details: { redis: { status: 'down' } } } },
+    });
+  });
+
+  it.each([
+    [
+      'Stripe unreachable',
+      new Stripe.errors.StripeConnectionError({ message: 'connect ECONNREFUSED 10.0.0.7:443' }),
+      503,
+      'payment_provider_unavailable',
+      false,
+    ],
+    [
+      'Stripe 500',
+      Stripe.errors.StripeError.generate({ statusCode: 500, type: 'api_error', message: 'boom req_123' }),
+      503,
+      'payment_provider_unavailable',
+      false,
+    ],
+    [
+      'Stripe throttling',
+      Stripe.errors.StripeError.generate({ statusCode: 429, code: 'rate_limit', message: 'slow down' }),
+      503,
+      'payment_provider_rate_limited',
+      false,
+    ],
+    [
+      'a bad API key',
+      Stripe.errors.StripeError.generate({ statusCode: 401, message: 'Invalid API Key sk_live_abc123' }),
+      502,
+      'payment_provider_error',
+      true,
+    ],
+    [
+      'a missing object',
+      Stripe.errors.StripeError.generate({
+        statusCode: 404,
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message: "No such customer: 'cus_internal'",
+      }),
+      502,
+      'payment_provider_error',
+      true,
+    ],
+  ])(
+    'renders a Stripe failure (%s) outside any use case with its mapped code, never 500 or its text',
+    (_name, sdkError, status, code, internal) => {
+      const r = renderError(classifyStripeError('setup_intent.create', sdkError), 'req-s');
+      expect({ status: r.status, internal: r.internal }).toEqual({ status, internal });
+      expect(r.body).toEqual({
+        error: { code, message: expect.stringMatching(/payment provider/), request_id: 'req-s' },
+      });
+      expect(JSON.stringify(r.body)).not.toMatch(
+        /ECONNREFUSED|10\.0\.0\.7|req_123|sk_live|cus_internal|boom/,
+      );
+    },
+  );
+
+  it('renders a card failure outside a payment as 402 with its decline code', () => {
+    const r = renderError(
+      classifyStripeError(
+        'setup_intent.create',
+        Stripe.errors.StripeError.generate({
+          statusCode: 402,
+          type: 'card_error',
+          code: 'card_declined',
+          decline_code: 'insufficient_funds',
+        }),
+      ),
+      'r',
+    );
+    expect(r).toMatchObject({
+      status: 402,
+      internal: false,
+      body: { error: { code: 'insufficient_funds', details: { decline_code: 'insufficient_funds' } } },
     });
   });
 

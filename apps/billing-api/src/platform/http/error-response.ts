@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ApiError, ReplayedErrorResponse, type ErrorBody } from './api-error.js';
+import { StripeCallError } from '../stripe/stripe-errors.js';
 import type { ApiErrorCode } from './error-codes.js';
 
 export interface RenderedError {
@@ -63,6 +64,17 @@ export function renderError(exception: unknown, requestId: string): RenderedErro
       status: exception.status,
       body: body(exception.code, exception.message, requestId, exception.options),
       internal: exception.status >= 500,
+    };
+  }
+  if (exception instanceof StripeCallError) {
+    // A Stripe failure no use case turned into a result (setup intents, customers, defaults, …): its
+    // stable code and friendly message, never Stripe's own text. Stripe being down or throttling us is
+    // logged by the gateway already; a refused request (our bug or configuration) is logged here too.
+    const mapped = ApiError.fromStripe(exception);
+    return {
+      status: mapped.status,
+      body: body(mapped.code, mapped.message, requestId, mapped.options),
+      internal: exception.kind !== 'unavailable' && exception.kind !== 'rate_limited' && mapped.status >= 500,
     };
   }
   if (exception instanceof HttpException) {

@@ -36,8 +36,9 @@ const FRIENDLY: Record<StripeErrorCode, string> = {
   processing_error: 'The card could not be processed. Try again in a little while.',
   authentication_required: 'The bank requires the customer to authenticate this payment (3-D Secure).',
   payment_provider_rate_limited: 'The payment provider is receiving too many requests. Retry shortly.',
-  payment_provider_unavailable:
-    'The payment provider could not be reached. The outcome will be settled automatically.',
+  // Also answered where nothing settles by itself (saving a card, choosing the default): say what to do.
+  // A payment whose outcome is unknown is answered 202 with its state instead of this error.
+  payment_provider_unavailable: 'The payment provider could not be reached. Retry shortly.',
   payment_provider_error: 'The payment provider refused the request.',
 };
 

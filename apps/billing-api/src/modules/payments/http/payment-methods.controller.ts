@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../../platform/auth/principal.js';
@@ -37,8 +37,11 @@ export class PaymentMethodsController {
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
   )
-  createSetupIntent(@CurrentPrincipal() principal: Principal): Promise<SetupIntentDto> {
-    return this.commands.createSetupIntent(accountOf(principal));
+  createSetupIntent(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | string[] | undefined,
+  ): Promise<SetupIntentDto> {
+    return this.commands.createSetupIntent(accountOf(principal), requestKeyOf(key));
   }
 
   @Get()
@@ -60,9 +63,16 @@ export class PaymentMethodsController {
     'payment_provider_unavailable',
     'payment_provider_rate_limited',
     'payment_provider_error',
+    'idempotency_key_reused',
+    'idempotency_key_invalid',
+    'idempotency_request_in_progress',
   )
-  setDefault(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentMethodDto> {
-    return this.commands.setDefault(accountOf(principal), id);
+  setDefault(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Headers('idempotency-key') key: string | string[] | undefined,
+  ): Promise<PaymentMethodDto> {
+    return this.commands.setDefault(accountOf(principal), id, requestKeyOf(key));
   }
 
   @Delete(':id')
@@ -77,10 +87,19 @@ export class PaymentMethodsController {
     'payment_provider_unavailable',
     'payment_provider_rate_limited',
     'payment_provider_error',
+    'idempotency_key_reused',
+    'idempotency_key_invalid',
+    'idempotency_request_in_progress',
   )
   detach(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentMethodDto> {
     return this.commands.detach(accountOf(principal), id);
   }
+}
+
+/** The request's Idempotency-Key as the idempotency interceptor read (and validated) it. */
+function requestKeyOf(header: string | string[] | undefined): string | undefined {
+  const key = Array.isArray(header) ? header[0] : header;
+  return key === '' ? undefined : key;
 }
 
 /** An owner's token always names an account; one that does not cannot see any. */

@@ -23,10 +23,12 @@ export class ManagePaymentMethodsHandler {
     private readonly queries: PaymentMethodQueries,
   ) {}
 
-  /** A SetupIntent for the browser (Stripe Elements) to save a card on the account's customer. */
-  async createSetupIntent(accountId: string): Promise<SetupIntentDto> {
+  /**
+   * A SetupIntent for the browser (Stripe Elements) to save a card on the account's customer.
+   * `requestKey` is the request's `Idempotency-Key`, when it has one (see {@link stripeKey}).
+   */
+  async createSetupIntent(accountId: string, requestKey?: string): Promise<SetupIntentDto> {
     const customer = await this.accounts.ensureStripeCustomer(accountId);
-    // Each request is a new intent; a retried request is answered from the Idempotency-Key store.
     const intent = await this.gateway.call('setup_intent.create', (stripe) =>
       stripe.setupIntents.create(
         {
@@ -34,14 +36,14 @@ export class ManagePaymentMethodsHandler {
           usage: 'off_session',
           metadata: { account_id: accountId },
         },
-        { idempotencyKey: StripeGateway.idempotencyKey('setup_intent.create', accountId, randomUUID()) },
+        { idempotencyKey: stripeKey('setup_intent.create', accountId, requestKey) },
       ),
     );
     if (!intent.client_secret) throw new Error(`setup intent ${intent.id} came without a client secret`);
     return { id: intent.id, clientSecret: intent.client_secret, status: intent.status };
   }
 
-  async setDefault(accountId: string, id: string): Promise<PaymentMethodDto> {
+  async setDefault(accountId: string, id: string, requestKey?: string): Promise<PaymentMethodDto> {
     const row = await this.queries.attachedOf(accountId, id);
     const customer = await this.accounts.ensureStripeCustomer(accountId);
     const before = await this.accounts.defaultPaymentMethodId(accountId);
@@ -50,11 +52,11 @@ export class ManagePaymentMethodsHandler {
         customer,
         { invoice_settings: { default_payment_method: row.stripePaymentMethodId } },
         {
-          idempotencyKey: StripeGateway.idempotencyKey(
+          idempotencyKey: stripeKey(
             'customer.set_default_payment_method',
             accountId,
+            requestKey,
             row.stripePaymentMethodId,
-            randomUUID(),
           ),
         },
       ),
@@ -77,8 +79,20 @@ export class ManagePaymentMethodsHandler {
 
   async detach(accountId: string, id: string): Promise<PaymentMethodDto> {
     const row = await this.queries.attachedOf(accountId, id);
+    // A detached method can never be attached again (Stripe's rule), so "detach this method" happens at
+    // most once: the key derives from the method alone, and a retry after a lost answer replays it.
     const detached = await this.gateway.call('payment_method.detach', (stripe) =>
-      stripe.paymentMethods.detach(row.stripePaymentMethodId),
+      stripe.paymentMethods.detach(
+        row.stripePaymentMethodId,
+        {},
+        {
+          idempotencyKey: StripeGateway.idempotencyKey(
+            'payment_method.detach',
+            accountId,
+            row.stripePaymentMethodId,
+          ),
+        },
+      ),
     );
     await this.audit.record(
       {
@@ -97,4 +111,26 @@ export class ManagePaymentMethodsHandler {
       isDefault: false,
     };
   }
+}
+
+/**
+ * The Stripe idempotency key of a request-scoped call. Creating a SetupIntent or choosing the default
+ * is not one-per-anything we store (an owner may save many cards, and choose A, then B, then A again),
+ * so no key derived from the account or the method alone is right: the third call would replay the
+ * first answer without changing anything at Stripe. The operation is the request, and the request is
+ * named by its `Idempotency-Key` (scoped to the account, as the interceptor scopes it): a client retry
+ * with that key after a 5xx (not stored, so it runs again) reaches Stripe with the same key and gets
+ * the intent Stripe may already have made, instead of a second one (Stripe also replays a 500 it
+ * stored for that key: the client then sends a new key). Without the header each request is a new
+ * operation and a fresh key is the honest one (the SDK's own retries reuse it). The correlation id is
+ * not used: clients may reuse `x-request-id` across operations.
+ */
+function stripeKey(
+  operation: string,
+  accountId: string,
+  requestKey: string | undefined,
+  ...parts: string[]
+): string {
+  const request = requestKey !== undefined ? ['request', requestKey] : ['once', randomUUID()];
+  return StripeGateway.idempotencyKey(operation, accountId, ...parts, ...request);
 }
