@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { EmulatorContext } from '../core/context.js';
-import { diffAttributes, emitEvent } from '../core/events.js';
+import { diffAttributes, emitEvent, runOutsideRequest } from '../core/events.js';
 import { fingerprintOf, newId } from '../core/ids.js';
 import type { Account } from '../core/state.js';
 import { type TestCard, cardForNumber, cardForShortcut, displayBrand } from '../core/test-cards.js';
@@ -249,22 +249,32 @@ export function readCardParams(
   }
   const expMonth = optInt(card, 'exp_month', `${prefix}[exp_month]`);
   if (expMonth === undefined) throw missingParam(`${prefix}[exp_month]`);
-  if (expMonth < 1 || expMonth > 12) {
+  const expYear = optInt(card, 'exp_year', `${prefix}[exp_year]`);
+  if (expYear === undefined) throw missingParam(`${prefix}[exp_year]`);
+  const expiry = checkExpiry(expMonth, expYear, prefix);
+  const cvc = optNonEmpty(card, 'cvc', `${prefix}[cvc]`);
+  return { card: test, expMonth: expiry.month, expYear: expiry.year, cvc: cvc !== undefined };
+}
+
+/**
+ * An expiry as Stripe accepts it (two-digit years are 20xx): a month 1-12, not in the past, at most 50
+ * years ahead; a 402 `invalid_expiry_month` / `invalid_expiry_year` card error otherwise.
+ */
+export function checkExpiry(month: number, year: number, prefix = 'card'): { month: number; year: number } {
+  if (month < 1 || month > 12) {
     throw cardError({
       code: 'invalid_expiry_month',
       message: "Your card's expiration month is invalid.",
       param: `${prefix}[exp_month]`,
     });
   }
-  let expYear = optInt(card, 'exp_year', `${prefix}[exp_year]`);
-  if (expYear === undefined) throw missingParam(`${prefix}[exp_year]`);
-  if (expYear < 100) expYear += 2000;
+  const fullYear = year < 100 ? year + 2000 : year;
   const now = new Date();
   const thisYear = now.getUTCFullYear();
   if (
-    expYear < thisYear ||
-    (expYear === thisYear && expMonth < now.getUTCMonth() + 1) ||
-    expYear > thisYear + 50
+    fullYear < thisYear ||
+    (fullYear === thisYear && month < now.getUTCMonth() + 1) ||
+    fullYear > thisYear + 50
   ) {
     throw cardError({
       code: 'invalid_expiry_year',
@@ -272,8 +282,7 @@ export function readCardParams(
       param: `${prefix}[exp_year]`,
     });
   }
-  const cvc = optNonEmpty(card, 'cvc', `${prefix}[cvc]`);
-  return { card: test, expMonth, expYear, cvc: cvc !== undefined };
+  return { month, year: fullYear };
 }
 
 function getPaymentMethod(account: Account, id: string): Stripe.PaymentMethod {
@@ -348,6 +357,57 @@ export function detachPaymentMethod(account: Account, pmId: string): Stripe.Paym
   return pm;
 }
 
+/**
+ * `POST /v1/payment_methods/:id`: billing details, metadata and a card's expiry (all Stripe lets one
+ * change; the number cannot be). As in Stripe the method must be attached to a customer; a change emits
+ * `payment_method.updated` with `previous_attributes`.
+ */
+export function updatePaymentMethod(account: Account, id: string, body: FormParams): Stripe.PaymentMethod {
+  const pm = getPaymentMethod(account, id);
+  if (!customerIdOf(pm.customer)) {
+    throw invalidRequest('You must save this PaymentMethod to a customer before you can update it.');
+  }
+  const card = optObject(body, 'card');
+  if (card && !pm.card) {
+    throw invalidRequest(`You cannot update card details of a ${pm.type} PaymentMethod.`, 'card');
+  }
+  const before = structuredClone(pm);
+  const billing = optObject(body, 'billing_details');
+  if (billing) pm.billing_details = billingDetailsFrom(pm.billing_details, billing);
+  pm.metadata = applyMetadata(pm.metadata ?? {}, body);
+  if (card && pm.card) {
+    const month = optInt(card, 'exp_month', 'card[exp_month]') ?? pm.card.exp_month;
+    const year = optInt(card, 'exp_year', 'card[exp_year]') ?? pm.card.exp_year;
+    const expiry = checkExpiry(month, year);
+    pm.card = { ...pm.card, exp_month: expiry.month, exp_year: expiry.year };
+  }
+  const previous = diffAttributes(before, pm);
+  if (previous)
+    emitEvent(account, { type: 'payment_method.updated', object: pm, previousAttributes: previous });
+  return pm;
+}
+
+/**
+ * What the card networks' account updater does to a saved card that was reissued: a new expiry (by
+ * default the same month three years after the current one), then `payment_method.automatically_updated`
+ * outside any API request (`request.id` null), as Stripe sends it.
+ */
+export function automaticallyUpdateCard(
+  account: Account,
+  id: string,
+  expiry: { expMonth?: number | undefined; expYear?: number | undefined } = {},
+): Stripe.PaymentMethod {
+  const pm = getPaymentMethod(account, id);
+  if (!pm.card) throw invalidRequest(`Only card payment methods are updated by the card networks.`, 'id');
+  if (!customerIdOf(pm.customer)) {
+    throw invalidRequest('The card networks update only cards saved to a customer.', 'id');
+  }
+  const next = checkExpiry(expiry.expMonth ?? pm.card.exp_month, expiry.expYear ?? pm.card.exp_year + 3);
+  pm.card = { ...pm.card, exp_month: next.month, exp_year: next.year };
+  runOutsideRequest(() => emitEvent(account, { type: 'payment_method.automatically_updated', object: pm }));
+  return pm;
+}
+
 function listFor(account: Account, params: FormParams, url: string, customerId: string | undefined): unknown {
   const type = optNonEmpty(params, 'type');
   return paginate(account.payment_methods.values(), params, url, {
@@ -357,7 +417,7 @@ function listFor(account: Account, params: FormParams, url: string, customerId: 
   });
 }
 
-export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): void {
+export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void {
   setCustomerPaymentHooks({
     attach: (account, customerId, idOrShortcut) =>
       attachPaymentMethod(account, idOrShortcut, customerId, 'payment_method').id,
@@ -399,23 +459,9 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
     return getPaymentMethod(req.account, id);
   });
 
-  router.post('/v1/payment_methods/:id', (req) => {
-    const pm = getPaymentMethod(req.account, req.params.id ?? '');
-    const before = structuredClone(pm);
-    const billing = optObject(req.body, 'billing_details');
-    if (billing) pm.billing_details = billingDetailsFrom(pm.billing_details, billing);
-    pm.metadata = applyMetadata(pm.metadata ?? {}, req.body);
-    const card = optObject(req.body, 'card');
-    if (card && pm.card) {
-      const month = optInt(card, 'exp_month', 'card[exp_month]');
-      const year = optInt(card, 'exp_year', 'card[exp_year]');
-      pm.card = { ...pm.card, exp_month: month ?? pm.card.exp_month, exp_year: year ?? pm.card.exp_year };
-    }
-    const previous = diffAttributes(before, pm);
-    if (previous && pm.customer)
-      emitEvent(req.account, { type: 'payment_method.updated', object: pm, previousAttributes: previous });
-    return pm;
-  });
+  router.post('/v1/payment_methods/:id', (req) =>
+    updatePaymentMethod(req.account, req.params.id ?? '', req.body),
+  );
 
   router.post('/v1/payment_methods/:id/attach', (req) =>
     attachPaymentMethod(req.account, req.params.id ?? '', reqString(req.body, 'customer')),
@@ -440,5 +486,17 @@ export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): voi
     if (customerIdOf(pm.customer) !== req.params.id)
       throw resourceMissing('PaymentMethod', pm.id, 'payment_method');
     return pm;
+  });
+
+  // Stripe has no API for this (the networks do it): `exp_month` / `exp_year` (form or query).
+  ctx.pages.post('/_emulator/payment_methods/:id/automatically_update', (req) => {
+    const id = req.params.id ?? '';
+    const owner = ctx.state.findOwner('payment_methods', id);
+    if (!owner) throw resourceMissing('payment_method', id);
+    const input = { ...req.query, ...req.body };
+    return automaticallyUpdateCard(owner.account, id, {
+      expMonth: optInt(input, 'exp_month'),
+      expYear: optInt(input, 'exp_year'),
+    });
   });
 }

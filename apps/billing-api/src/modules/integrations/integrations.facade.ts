@@ -19,8 +19,8 @@ export class IntegrationsFacade {
    * An integration event and one pending delivery per configured endpoint, as part of the caller's
    * statement (CTEs `integration_event` and `integration_delivery`; see StatementPart), in the outbox:
    * the delivery jobs are enqueued after commit (the sweeper catches any lost). Recording the same
-   * type, subject and cause twice writes nothing. With `onlyWith`, written only when that CTE returned
-   * a row.
+   * dedupe key twice (`integrationDedupeKey`) writes nothing. With `onlyWith`, written only when that
+   * CTE returned a row.
    */
   recordPart(input: RecordIntegrationEvent, onlyWith?: string): StatementPart {
     const now = this.clock.now();
@@ -29,7 +29,7 @@ export class IntegrationsFacade {
         sql`integration_event AS (
           INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
           SELECT ${randomUUID()}::uuid, ${input.accountId}::uuid, ${input.type}, ${input.subjectId},
-                 ${`${input.type}:${input.subjectId}:${input.causeId}`}, ${JSON.stringify(input.data)}::jsonb,
+                 ${integrationDedupeKey(input)}, ${JSON.stringify(input.data)}::jsonb,
                  ${now}::timestamptz${onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``}
           ON CONFLICT (dedupe_key) DO NOTHING
           RETURNING id)`,
@@ -54,4 +54,12 @@ export class IntegrationsFacade {
       },
     };
   }
+}
+
+/** One event per type and subject, and per change when it names one (RecordIntegrationEvent.causeId). */
+export function integrationDedupeKey(
+  input: Pick<RecordIntegrationEvent, 'type' | 'subjectId' | 'causeId'>,
+): string {
+  const key = `${input.type}:${input.subjectId}`;
+  return input.causeId === null ? key : `${key}:${input.causeId}`;
 }

@@ -7,6 +7,7 @@ import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { Clock } from '../../../platform/clock/clock.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { INTEGRATION_EVENT_TYPES } from '../contracts/integration-event.js';
 import {
   CreatedIntegrationEndpointDto,
   CreateIntegrationEndpointDto,
@@ -15,6 +16,21 @@ import {
   type IntegrationEndpointDto,
   IntegrationEndpointListDto,
 } from './dto/integration-endpoint.dto.js';
+
+/** What an endpoint receives (Swagger), from the contract's list so the two cannot drift apart. */
+const ENDPOINT_CONTRACT = [
+  'Every endpoint receives every integration event as a JSON POST',
+  '`{ id, type, created, accountId, data }`, with the headers `X-Billing-Event-Id`, `X-Billing-Event-Type`',
+  'and `X-Billing-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>`.',
+  'Any 2xx acknowledges it; anything else is retried with exponential backoff, and each',
+  'attempt is in the delivery log. Delivery is at least once and unordered: dedupe by the event id, and',
+  'order by `created` or re-read the payment. One event per status change (a payment may come back to a',
+  'status, e.g. `failed` after a retried challenge, and is announced again); `data` carries',
+  'the payment (`paymentId, status, previousStatus, amount, amountReceived, amountRefunded, currency,',
+  'orderReference, stripePaymentIntentId, failureCode, declineCode`) or the refund (`refundId, paymentId,',
+  'status, previousStatus, amount, currency, reason, failureReason, stripeRefundId`), amounts in minor',
+  `units. Types: ${INTEGRATION_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}.`,
+].join(' ');
 
 interface EndpointRow {
   id: string;
@@ -44,6 +60,7 @@ export class AdminIntegrationEndpointsController {
   @Post()
   @ApiOperation({
     summary: 'Add an endpoint (admin). Its secret signs every POST; shown only in this answer.',
+    description: ENDPOINT_CONTRACT,
   })
   @ApiCreatedResponse({ type: CreatedIntegrationEndpointDto })
   @ApiErrors('unauthenticated', 'forbidden', 'validation_failed')

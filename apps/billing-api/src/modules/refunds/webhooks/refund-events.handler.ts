@@ -126,7 +126,7 @@ export class RefundEventsHandler {
           },
           ctx.manager,
         );
-        await this.statusChange.execute(ctx.manager, fresh, null, ctx.event.id);
+        await this.statusChange.execute(ctx.manager, fresh, null);
         return 'applied';
       }
       row = await repo.findOne({ where: { stripeRefundId: incoming.stripeRefundId }, lock });
@@ -174,8 +174,7 @@ export class RefundEventsHandler {
         ctx.manager,
       );
     }
-    if (before.status !== after.status)
-      await this.statusChange.execute(ctx.manager, row, before.status, ctx.event.id);
+    if (before.status !== after.status) await this.statusChange.execute(ctx.manager, row, before.status);
     return 'applied';
   }
 

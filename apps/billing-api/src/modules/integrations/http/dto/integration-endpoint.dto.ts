@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { INTEGRATION_EVENT_TYPES } from '../../contracts/integration-event.js';
 
 export class CreateIntegrationEndpointDto {
   @ApiProperty({ example: 'https://orders.example.com/billing-events' })
@@ -52,7 +53,7 @@ export class IntegrationDeliveryDto {
   @ApiProperty({ format: 'uuid' })
   eventId!: string;
 
-  @ApiProperty({ example: 'payment.succeeded' })
+  @ApiProperty({ enum: INTEGRATION_EVENT_TYPES, example: 'payment.succeeded' })
   eventType!: string;
 
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'] })

@@ -11,13 +11,23 @@ import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 /** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
 export const CAPTURED: readonly PaymentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
 
-/** The outbound integration event of each status a payment moves to (seed 002). */
-const PAYMENT_EVENT_TYPES: Partial<Record<PaymentStatus, IntegrationEventType>> = {
+/**
+ * The outbound integration event of each status a payment moves to (seed 002); null where an integrator
+ * has nothing to act on. `pending` is our row before Stripe was asked (nothing happened yet); `unknown`
+ * means Stripe's answer was lost, not that the payment changed: the janitor re-reads it and the settled
+ * status is announced then. Exhaustive, so a new status does not compile until it is decided here.
+ */
+export const PAYMENT_EVENT_TYPES = {
+  pending: null,
+  requires_action: 'payment.requires_action',
+  processing: 'payment.processing',
   succeeded: 'payment.succeeded',
   failed: 'payment.failed',
-  partially_refunded: 'payment.refunded',
+  canceled: 'payment.canceled',
+  partially_refunded: 'payment.partially_refunded',
   refunded: 'payment.refunded',
-};
+  unknown: null,
+} as const satisfies Record<PaymentStatus, IntegrationEventType | null>;
 
 /** True when a move from `from` to `to` captures the payment for the first time (it gets its receipt). */
 export function capturesFirstTime(from: PaymentStatus | null, to: PaymentStatus): boolean {
@@ -27,8 +37,12 @@ export function capturesFirstTime(from: PaymentStatus | null, to: PaymentStatus)
 /**
  * What follows a payment's status change, in the transaction that made it and whichever path made it
  * (the API applying Stripe's answer, or a webhook): the integration event of the new status
- * (payment.succeeded / failed / refunded), and for a first capture the receipt with its e-mail
- * (R-PAY-4). The caller holds the payment's row lock; the path that moves the status does this once.
+ * (PAYMENT_EVENT_TYPES), and for a first capture the receipt with its e-mail (R-PAY-4). The caller holds
+ * the payment's row lock; the path that moves the status does this once. The event is keyed by the
+ * change itself (the payment and its version after the change), not by what caused it: the change the
+ * API's answer and the webhook both report is recorded by whichever applied it, once, and a status the
+ * payment comes back to (a retried 3-D Secure challenge that fails again) is a new change, announced
+ * again.
  */
 @Injectable()
 export class RecordStatusChangeHandler {
@@ -60,14 +74,14 @@ export class RecordStatusChangeHandler {
   ): StatementPart[] {
     const parts: StatementPart[] = [];
     const type = PAYMENT_EVENT_TYPES[row.status];
-    if (type) {
+    if (type !== null) {
       parts.push(
         this.integrations.recordPart(
           {
             accountId: row.accountId,
             type,
             subjectId: row.id,
-            causeId: cause.id,
+            causeId: `v${row.version}`,
             data: {
               paymentId: row.id,
               status: row.status,
@@ -107,8 +121,9 @@ export class RecordStatusChangeHandler {
   }
 }
 
-/** What caused a status change (an event id or `request:<correlation id>`), and the card for the receipt. */
+/** What caused a status change, and the card for the receipt. */
 export interface StatusChangeCause {
+  /** An event id or `request:<correlation id>`. */
   id: string;
   method: { brand: string | null; last4: string | null };
 }

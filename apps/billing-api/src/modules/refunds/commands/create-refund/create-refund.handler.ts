@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
-import { RequestContext } from '../../../../platform/context/request-context.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
@@ -222,7 +221,7 @@ export class CreateRefundHandler {
           },
           manager,
         );
-        await this.statusChange.execute(manager, row, 'pending', `request:${RequestContext.correlationId()}`);
+        await this.statusChange.execute(manager, row, 'pending');
       }
       row.updatedAt = this.clock.now();
       await repo.save(row);

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type Stripe from 'stripe';
+import { expectStripeShape } from '../../test-support/stripe-shapes.js';
+import {
+  type ReceivedWebhook,
+  type TestEmulator,
+  type WebhookReceiver,
+  startTestEmulator,
+  startWebhookReceiver,
+} from '../core/test-kit.js';
+
+describe('payment method updates: the update API and the card networks', () => {
+  let kit: TestEmulator;
+  let receiver: WebhookReceiver;
+  const nextYear = new Date().getUTCFullYear() + 1;
+  beforeAll(async () => {
+    kit = await startTestEmulator();
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await kit.close();
+    await receiver.close();
+  });
+
+  /** A client whose events reach the receiver, and a visa card saved to a customer. */
+  async function savedCard(): Promise<{ stripe: Stripe; pm: Stripe.PaymentMethod }> {
+    const { stripe } = kit.client();
+    await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
+    const customer = await stripe.customers.create({});
+    const created = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 4, exp_year: nextYear, cvc: '123' },
+    });
+    const pm = await stripe.paymentMethods.attach(created.id, { customer: customer.id });
+    return { stripe, pm };
+  }
+
+  const hookOf = (type: string, pmId: string) => (h: ReceivedWebhook) =>
+    h.event.type === type && h.event.data.object.id === pmId;
+
+  function automaticallyUpdate(id: string, query = ''): Promise<Response> {
+    return fetch(`${kit.emulator.url}/_emulator/payment_methods/${id}/automatically_update${query}`, {
+      method: 'POST',
+    });
+  }
+
+  it('updates the expiry and billing details of a saved card, emitting payment_method.updated', async () => {
+    const { stripe, pm } = await savedCard();
+    const updated = await stripe.paymentMethods.update(pm.id, {
+      card: { exp_month: 11, exp_year: nextYear + 2 },
+      billing_details: { name: 'Ada Lovelace' },
+    });
+    expect(updated.card).toMatchObject({ exp_month: 11, exp_year: nextYear + 2, last4: '4242' });
+    expect(updated.billing_details.name).toBe('Ada Lovelace');
+    expectStripeShape('PaymentMethod', updated);
+    const hook = await receiver.next(hookOf('payment_method.updated', pm.id));
+    expect(hook.event.data.object).toMatchObject({ card: { exp_month: 11, exp_year: nextYear + 2 } });
+    const previous = (hook.event.data as { previous_attributes?: Record<string, unknown> })
+      .previous_attributes;
+    expect(previous?.card).toMatchObject({ exp_month: 4, exp_year: nextYear });
+    expect((hook.event.request as { id: string | null }).id).toMatch(/^req_/);
+    expect((await stripe.paymentMethods.retrieve(pm.id)).card?.exp_month).toBe(11);
+  });
+
+  it('accepts a two-digit year; refuses an invalid expiry, a method not saved to a customer, card details of PayPal', async () => {
+    const { stripe, pm } = await savedCard();
+    const short = await stripe.paymentMethods.update(pm.id, { card: { exp_year: (nextYear + 1) % 100 } });
+    expect(short.card?.exp_year).toBe(nextYear + 1);
+    await expect(stripe.paymentMethods.update(pm.id, { card: { exp_month: 13 } })).rejects.toMatchObject({
+      type: 'StripeCardError',
+      code: 'invalid_expiry_month',
+      param: 'card[exp_month]',
+    });
+    await expect(stripe.paymentMethods.update(pm.id, { card: { exp_year: 2001 } })).rejects.toMatchObject({
+      code: 'invalid_expiry_year',
+    });
+    expect((await stripe.paymentMethods.retrieve(pm.id)).card?.exp_year).toBe(nextYear + 1);
+
+    const loose = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 4, exp_year: nextYear, cvc: '123' },
+    });
+    await expect(stripe.paymentMethods.update(loose.id, { card: { exp_month: 5 } })).rejects.toMatchObject({
+      statusCode: 400,
+      message: 'You must save this PaymentMethod to a customer before you can update it.',
+    });
+    const customer = await stripe.customers.create({});
+    const paypal = await stripe.paymentMethods.create({ type: 'paypal' });
+    await stripe.paymentMethods.attach(paypal.id, { customer: customer.id });
+    await expect(stripe.paymentMethods.update(paypal.id, { card: { exp_month: 5 } })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'card',
+    });
+  });
+
+  it('emits nothing for an update that changes nothing', async () => {
+    const { stripe, pm } = await savedCard();
+    await stripe.paymentMethods.update(pm.id, { card: { exp_month: 4 } });
+    await stripe.paymentMethods.update(pm.id, { metadata: { marker: 'last' } });
+    const events = await stripe.events.list({ type: 'payment_method.updated' });
+    expect(events.data.map((e) => (e.data.previous_attributes as Record<string, unknown>) ?? {})).toEqual([
+      { metadata: {} },
+    ]);
+  });
+
+  it('the card networks give a saved card a new expiry: payment_method.automatically_updated, no request', async () => {
+    const { stripe, pm } = await savedCard();
+    const res = await automaticallyUpdate(pm.id, `?exp_month=9&exp_year=${nextYear + 4}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Stripe.PaymentMethod;
+    expect(body.card).toMatchObject({ exp_month: 9, exp_year: nextYear + 4, last4: '4242' });
+    expectStripeShape('PaymentMethod', body);
+    const hook = await receiver.next(hookOf('payment_method.automatically_updated', pm.id));
+    expect(hook.event.data.object).toMatchObject({
+      customer: pm.customer,
+      card: { exp_month: 9, exp_year: nextYear + 4 },
+    });
+    expect(hook.event.request).toEqual({ id: null, idempotency_key: null });
+    expect((await stripe.paymentMethods.retrieve(pm.id)).card).toMatchObject({ exp_month: 9 });
+
+    // Without an expiry: a reissued card, the same month three years later.
+    const again = (await (await automaticallyUpdate(pm.id)).json()) as Stripe.PaymentMethod;
+    expect(again.card).toMatchObject({ exp_month: 9, exp_year: nextYear + 7 });
+    const events = await stripe.events.list({ type: 'payment_method.automatically_updated' });
+    expect(events.data).toHaveLength(2);
+  });
+
+  it('the card networks update only saved cards, with a valid expiry', async () => {
+    const { stripe, pm } = await savedCard();
+    expect((await automaticallyUpdate(pm.id, '?exp_month=0')).status).toBe(402);
+    expect((await automaticallyUpdate('pm_missing')).status).toBe(404);
+    const loose = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 4, exp_year: nextYear, cvc: '123' },
+    });
+    expect((await automaticallyUpdate(loose.id)).status).toBe(400);
+    expect((await stripe.paymentMethods.retrieve(loose.id)).card?.exp_year).toBe(nextYear);
+    expect((await stripe.events.list({ type: 'payment_method.automatically_updated' })).data).toHaveLength(0);
+  });
+});
