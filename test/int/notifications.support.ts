@@ -65,12 +65,23 @@ export class TestSmtpServer {
   holdNext = 0;
   /** The answers held back by `holdNext`. */
   readonly held: (() => void)[] = [];
+  /** SMTP connections open now, and the most that were ever open at once. */
+  open = 0;
+  maxOpen = 0;
 
   constructor() {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onConnect: (_session, callback) => {
+        this.open += 1;
+        this.maxOpen = Math.max(this.maxOpen, this.open);
+        callback();
+      },
+      onClose: () => {
+        this.open -= 1;
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));

@@ -5,7 +5,8 @@ import type { ReceiptView } from './contracts/receipt.view.js';
 
 export interface ReceiptDocument {
   receipt: ReceiptView;
-  merchant: string;
+  /** The business the receipt is from (MERCHANT_NAME, MERCHANT_ADDRESS lines). */
+  merchant: { name: string; address: string[] };
   customer: { name: string; email: string };
   locale: string;
   timeZone: string;
@@ -17,8 +18,8 @@ export interface ReceiptDocument {
 const pdfText = (s: string): string => s.replace(/[\u202f\u00a0]/gu, ' ');
 
 /**
- * Renders a receipt as PDF with pdfkit (R-PAY-4): merchant, number, date in the account's time zone,
- * amount formatted for its locale, method brand and last 4, and the payment's refunds.
+ * Renders a receipt as PDF with pdfkit (R-PAY-4): merchant and its address, number, date in the
+ * account's time zone, amount formatted for its locale, method brand and last 4, and the payment's refunds.
  * `compress: false` keeps the content streams readable (tests extract the text).
  */
 export function renderReceiptPdf(
@@ -34,7 +35,7 @@ export function renderReceiptPdf(
     compress: options.compress ?? true,
     info: {
       Title: `Receipt ${receipt.number}`,
-      Author: doc.merchant,
+      Author: doc.merchant.name,
       CreationDate: new Date(receipt.issuedAt),
     },
   });
@@ -44,7 +45,8 @@ export function renderReceiptPdf(
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
     pdf.on('error', reject);
   });
-  pdf.fontSize(20).text(doc.merchant);
+  pdf.fontSize(20).text(doc.merchant.name);
+  if (doc.merchant.address.length > 0) pdf.fontSize(10).text(doc.merchant.address.join('\n'));
   pdf.moveDown(0.5).fontSize(14).text(`Receipt #${receipt.number}`);
   pdf.moveDown().fontSize(11);
   pdf.text(`Date: ${pdfText(formatDateTime(receipt.issuedAt, locale, timeZone))}`);

@@ -47,6 +47,8 @@ export class AppConfig {
   readonly metrics: { workerPort: number | null };
   /** Outgoing e-mail: the SMTP transport, the sender (R-NOT-1) and the unsubscribe-link key (R-NOT-3). */
   readonly notifications: { smtpUrl: string; emailFrom: string; unsubscribeSecret: string };
+  /** The business named on receipts and their e-mails (R-PAY-4): its name and postal address lines. */
+  readonly merchant: { name: string; address: string[] };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -108,6 +110,13 @@ export class AppConfig {
       emailFrom: e.EMAIL_FROM,
       // validateEnvironment fills in the development secret outside production and refuses it in production.
       unsubscribeSecret: e.NOTIFICATIONS_UNSUBSCRIBE_SECRET ?? DEV_UNSUBSCRIBE_SECRET,
+    };
+    this.merchant = {
+      name: e.MERCHANT_NAME.trim(),
+      address: (e.MERCHANT_ADDRESS ?? '')
+        .split('|')
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0),
     };
   }
 

@@ -64,10 +64,25 @@ describe('environment validation (R-ARCH-6)', () => {
     ['STRIPE_WEBHOOK_SECRETS', 'secret'],
     ['JWT_SECRET', 'short'],
     ['LOG_LEVEL', 'loud'],
+    ['MERCHANT_NAME', '   '],
+    ['MERCHANT_NAME', 'Acme\nGmbH'],
+    ['MERCHANT_NAME', 'x'.repeat(121)],
+    ['MERCHANT_ADDRESS', 'Hauptstraße 1\r\nBerlin'],
   ])('names %s when it is malformed (%s)', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.every((p) => p.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it('names the merchant on receipts: a development default, address lines split on |', () => {
+    expect(new AppConfig(validateEnvironment({})).merchant).toEqual({ name: 'Billing', address: [] });
+    const config = new AppConfig(
+      validateEnvironment({
+        MERCHANT_NAME: ' Acme GmbH ',
+        MERCHANT_ADDRESS: 'Hauptstraße 1 | | 10115 Berlin|',
+      }),
+    );
+    expect(config.merchant).toEqual({ name: 'Acme GmbH', address: ['Hauptstraße 1', '10115 Berlin'] });
   });
 
   it('refuses development secrets and a missing key source in production, naming each', () => {

@@ -6,7 +6,9 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
   validateSync,
@@ -224,6 +226,20 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(32)
   NOTIFICATIONS_UNSUBSCRIBE_SECRET?: string;
+
+  /** The business named on receipts (R-PAY-4): the integrator's, not this service's. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  @Matches(/^(?=.*\S)[^\p{Cc}]+$/u, { message: 'must be one line of text without control characters' })
+  MERCHANT_NAME = 'Billing';
+
+  /** The merchant's postal address on receipts, its lines separated by `|` (optional). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'must be lines separated by | without control characters' })
+  MERCHANT_ADDRESS?: string;
 }
 
 /** Turns class-validator errors into lines that name the variable, its value's problem and nothing secret. */

@@ -28,16 +28,20 @@ describe('e-mail templates', () => {
     const de = renderTemplate('payment_succeeded', receipt, {
       locale: 'de-DE',
       timeZone: 'Europe/Berlin',
-      accountName: 'Acme',
+      accountName: 'Customer Ltd',
+      merchant: 'Acme',
     });
+    // From the merchant, not from the account that paid.
     expect(plain(de.subject)).toBe('Receipt #17 from Acme: 1.234,56 €');
+    expect(plain(de.text)).toContain('Thank you for your payment of 1.234,56 € to Acme.');
     // 23:30 UTC is already the next day in Berlin.
     expect(plain(de.text)).toContain('22. November 2026');
     expect(de.text).toContain('visa •••• 4242');
     const us = renderTemplate('payment_succeeded', receipt, {
       locale: 'en-US',
       timeZone: 'America/New_York',
-      accountName: 'Acme',
+      accountName: 'Customer Ltd',
+      merchant: 'Acme',
     });
     expect(us.subject).toContain('€1,234.56');
     expect(plain(us.text)).toContain('November 21, 2026');
@@ -54,9 +58,9 @@ describe('e-mail templates', () => {
         refundedAt: receipt.issuedAt,
         reason: null,
       },
-      { locale: 'ja-JP', timeZone: 'Asia/Tokyo', accountName: 'Acme' },
+      { locale: 'ja-JP', timeZone: 'Asia/Tokyo', accountName: 'Customer Ltd', merchant: 'Acme' },
     );
-    expect(mail.subject).toMatch(/[￥¥]5,000/u);
+    expect(mail.subject).toMatch(/^Refund of [￥¥]5,000 from Acme$/u);
   });
 
   it('reminders carry an RFC 8058 one-click List-Unsubscribe link (no mailto); transactional mails none', () => {
@@ -79,7 +83,7 @@ describe('e-mail templates', () => {
     const mail = renderTemplate(
       'card_expiring',
       { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
-      { locale: 'en-US', timeZone: 'UTC', accountName: 'Acme' },
+      { locale: 'en-US', timeZone: 'UTC', accountName: 'Customer Ltd', merchant: 'Acme' },
     );
     expect(mail.text).toContain('December 2026');
   });

@@ -12,6 +12,8 @@ export interface RenderContext {
   locale: string;
   timeZone: string;
   accountName: string;
+  /** The business the mail is from (MERCHANT_NAME): receipts and refunds name it, not the account. */
+  merchant: string;
 }
 
 export interface RenderedMail {
@@ -94,9 +96,9 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
       const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
       const paidWith = method(p.methodBrand, p.methodLast4);
       return {
-        subject: `Receipt #${p.receiptNumber} from ${ctx.accountName}: ${amount}`,
+        subject: `Receipt #${p.receiptNumber} from ${ctx.merchant}: ${amount}`,
         text: [
-          `Thank you for your payment of ${amount}.`,
+          `Thank you for your payment of ${amount} to ${ctx.merchant}.`,
           '',
           `Receipt number: ${p.receiptNumber}`,
           `Date: ${formatDateTime(p.issuedAt, ctx.locale, ctx.timeZone)}`,
@@ -112,7 +114,7 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
     render(p, ctx) {
       const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
       return {
-        subject: `Refund of ${amount} from ${ctx.accountName}`,
+        subject: `Refund of ${amount} from ${ctx.merchant}`,
         text: [
           `We have refunded ${amount} to your original payment method.`,
           '',

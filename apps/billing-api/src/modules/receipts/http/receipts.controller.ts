@@ -1,7 +1,9 @@
+import { formatMoney, money } from '@billing/domain';
 import { Controller, Get, Header, Param, ParseUUIDPipe, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
+import { AppConfig } from '../../../platform/config/app-config.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -22,12 +24,14 @@ export class ReceiptsController {
     private readonly payments: PaymentsFacade,
     private readonly refunds: RefundsFacade,
     private readonly accounts: AccountsFacade,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('receipt')
   @Roles('owner', 'finance', 'support', 'admin')
   @ApiOperation({
-    summary: "A succeeded payment's receipt: its gap-free number per account, amount, date, method.",
+    summary:
+      "A succeeded payment's receipt: its gap-free number per account, amount, date, method, merchant.",
   })
   @ApiOkResponse({ type: ReceiptDto })
   @ApiErrors('forbidden', 'not_found', 'validation_failed')
@@ -35,7 +39,13 @@ export class ReceiptsController {
     @CurrentPrincipal() principal: Principal,
     @Param('paymentId', new ParseUUIDPipe()) paymentId: string,
   ): Promise<ReceiptDto> {
-    return this.find(principal, paymentId);
+    const receipt = await this.find(principal, paymentId);
+    const account = await this.accounts.getAccount(receipt.accountId);
+    return {
+      ...receipt,
+      formattedAmount: formatMoney(money(receipt.amount, receipt.currency), account.locale),
+      merchant: this.merchant(),
+    };
   }
 
   @Get('receipt.pdf')
@@ -59,7 +69,7 @@ export class ReceiptsController {
     ]);
     const body = await renderReceiptPdf({
       receipt,
-      merchant: 'Billing',
+      merchant: this.merchant(),
       customer: { name: account.name, email: account.billingEmail },
       locale: account.locale,
       timeZone: account.timeZone,
@@ -73,6 +83,11 @@ export class ReceiptsController {
       disposition: `inline; filename="receipt-${receipt.number}.pdf"`,
       length: body.length,
     });
+  }
+
+  /** A copy per response, so that nothing downstream can change the configuration's array. */
+  private merchant(): { name: string; address: string[] } {
+    return { name: this.config.merchant.name, address: [...this.config.merchant.address] };
   }
 
   private async find(principal: Principal, paymentId: string): Promise<ReceiptView> {

@@ -92,6 +92,7 @@ export class SendNotificationHandler {
         locale,
         timeZone,
         accountName: row.account.name,
+        merchant: this.config.merchant.name,
       });
       const headers = unsubscribeHeaders(row.template, {
         publicBaseUrl: this.config.http.publicBaseUrl,

@@ -1,5 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** The business the receipt is from (configured: MERCHANT_NAME, MERCHANT_ADDRESS). */
+export class ReceiptMerchantDto {
+  @ApiProperty({ example: 'Acme GmbH' })
+  name!: string;
+
+  @ApiProperty({ type: [String], example: ['Hauptstraße 1', '10115 Berlin', 'Germany'] })
+  address!: string[];
+}
+
 export class ReceiptDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
@@ -19,6 +28,12 @@ export class ReceiptDto {
   @ApiProperty({ example: 'usd' })
   currency!: string;
 
+  @ApiProperty({
+    example: '¥1,000',
+    description: "The amount for the account's locale, with the currency's minor digits (JPY 0, KWD 3).",
+  })
+  formattedAmount!: string;
+
   @ApiProperty({ format: 'date-time' })
   issuedAt!: string;
 
@@ -27,4 +42,7 @@ export class ReceiptDto {
 
   @ApiProperty({ nullable: true, type: String, example: '4242' })
   methodLast4!: string | null;
+
+  @ApiProperty({ type: ReceiptMerchantDto })
+  merchant!: ReceiptMerchantDto;
 }
