@@ -401,10 +401,7 @@ export class PaymentMirror {
         await updatePaymentRow(ctx.manager, row);
       }
     }
-    await this.statusChange.execute(ctx.manager, row, from, {
-      id: ctx.event.id,
-      method: { brand: row.cardBrand, last4: row.cardLast4 },
-    });
+    await this.statusChange.execute(ctx.manager, row, from);
   }
 
   /** Moves the status by the refunded total when the payment is captured; true when it moved. */

@@ -31,10 +31,7 @@ import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
-import {
-  RecordStatusChangeHandler,
-  type StatusChangeCause,
-} from '../record-status-change/record-status-change.handler.js';
+import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
 import {
@@ -396,17 +393,8 @@ export class CreatePaymentHandler {
       ],
       outputs: [sql`(SELECT id FROM moved) AS moved`],
     };
-    const follows = step.changed
-      ? this.statusChange.parts(step.row, step.before, this.cause(step.row), 'moved')
-      : [];
+    const follows = step.changed ? this.statusChange.parts(step.row, step.before, 'moved') : [];
     return (await runStatement(manager, [change, ...follows])).moved !== null;
-  }
-
-  private cause(row: PaymentOrmEntity): StatusChangeCause {
-    return {
-      id: `request:${RequestContext.correlationId()}`,
-      method: { brand: row.cardBrand, last4: row.cardLast4 },
-    };
   }
 
   /** The row after Stripe's answer (a copy), and whether the status moved. */

@@ -52,13 +52,8 @@ export class RecordStatusChangeHandler {
     private readonly integrations: IntegrationsFacade,
   ) {}
 
-  async execute(
-    manager: EntityManager,
-    row: PaymentOrmEntity,
-    from: PaymentStatus | null,
-    cause: StatusChangeCause,
-  ): Promise<void> {
-    const parts = this.parts(row, from, cause);
+  async execute(manager: EntityManager, row: PaymentOrmEntity, from: PaymentStatus | null): Promise<void> {
+    const parts = this.parts(row, from);
     if (parts.length > 0) await runStatement(manager, parts);
   }
 
@@ -66,12 +61,7 @@ export class RecordStatusChangeHandler {
    * The same writes as parts of the caller's statement (one round trip with the change itself); with
    * `onlyWith`, written only when that CTE returned a row (the version-checked change happened).
    */
-  parts(
-    row: PaymentOrmEntity,
-    from: PaymentStatus | null,
-    cause: StatusChangeCause,
-    onlyWith?: string,
-  ): StatementPart[] {
+  parts(row: PaymentOrmEntity, from: PaymentStatus | null, onlyWith?: string): StatementPart[] {
     const parts: StatementPart[] = [];
     const type = PAYMENT_EVENT_TYPES[row.status];
     if (type !== null) {
@@ -109,8 +99,8 @@ export class RecordStatusChangeHandler {
             amount: row.amountReceived,
             currency: row.currency,
             succeededAt: row.succeededAt ?? this.clock.now(),
-            methodBrand: cause.method.brand,
-            methodLast4: cause.method.last4,
+            methodBrand: row.cardBrand,
+            methodLast4: row.cardLast4,
             description: row.description,
           },
           onlyWith,
@@ -119,11 +109,4 @@ export class RecordStatusChangeHandler {
     }
     return parts;
   }
-}
-
-/** What caused a status change, and the card for the receipt. */
-export interface StatusChangeCause {
-  /** An event id or `request:<correlation id>`. */
-  id: string;
-  method: { brand: string | null; last4: string | null };
 }
