@@ -14,6 +14,7 @@
  * worker, the PostgreSQL backends of the bench database and the Redis server; this process runs the
  * emulator, the clients and an SMTP server that takes the receipt e-mails). The emulator's webhook
  * endpoint is enabled for the events the README tells operators to enable (STRIPE_ENDPOINT_EVENTS). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
+ * BENCH_STRIPE_LATENCY_MS=n makes each Stripe call of the load n ms slower, as a real Stripe is.
  * BENCH_RATE=n runs an open loop instead: a payment every 1/n s over at most BENCH_CLIENTS connections,
  * latency counted from when each was due (so a queue at the client counts too).
  * Bounded in time; loopback traffic only.
@@ -38,6 +39,12 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 /** BENCH_RATE=n: an open loop instead, one payment every 1/n s (up to BENCH_CLIENTS accounts), however slow the answers. */
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+/**
+ * BENCH_STRIPE_LATENCY_MS=n: every Stripe call of the load takes n ms more at the emulator (its latency
+ * switch; a wait, no CPU), as a real Stripe would: a PaymentIntent confirmed with a card typically
+ * takes a few hundred ms. Default 0: the emulator answers as fast as it can.
+ */
+const STRIPE_LATENCY_MS = Number(process.env.BENCH_STRIPE_LATENCY_MS ?? 0);
 /** Seconds of the same load before the measured one (not counted): see `load`'s caller. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
@@ -363,6 +370,7 @@ try {
     return (performance.now() - drainStarted) / 1000;
   };
 
+  if (STRIPE_LATENCY_MS > 0) emulator.chaos.update({ latencyMs: STRIPE_LATENCY_MS });
   // A service that has just started compiles its code, fills its pools and caches, and plans its
   // statements: its first seconds are slower than the rest. They are not what a running deployment
   // sees, so a warm-up load runs first, its backlog drains, and only then is the load measured.
@@ -394,7 +402,7 @@ try {
     [
       RATE > 0
         ? `bench:payments open loop at ${RATE}/s in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys; at most ${maxInFlight} in flight`
-        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys`,
+        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys${STRIPE_LATENCY_MS > 0 ? `, Stripe calls ${STRIPE_LATENCY_MS} ms slower` : ''}`,
       `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s)`,
       `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
       `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
