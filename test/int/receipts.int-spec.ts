@@ -8,7 +8,9 @@ import { ReceiptsFacade } from '../../apps/billing-api/src/modules/receipts/rece
 import { QUEUES } from '../../apps/billing-api/src/platform/queue/queue.registry.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
+  accountWithCustomer,
   createAccountWith,
+  payByCard,
   pdfText,
   plain,
   startPaymentsStack,
@@ -368,4 +370,105 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
     expect(s.smtp.maxOpen).toBeLessThanOrEqual(5);
     expect(new Set(mails.map((m) => m.connection)).size).toBeLessThan(20);
   }, 180_000);
+});
+
+/** The payment of a PaymentIntent once its receipt is issued. */
+async function receiptedPayment(stack: PaymentsStack, intentId: string): Promise<string> {
+  return until(async () => {
+    const rows = await stack.t.db.query<{ id: string }[]>(
+      `SELECT p.id FROM payments p JOIN receipts r ON r.payment_id = p.id WHERE p.stripe_payment_intent_id = $1`,
+      [intentId],
+    );
+    return rows[0]?.id;
+  }, `receipt of ${intentId}`);
+}
+
+/** A receipt as JSON and the text of its PDF, as `stack` serves them. */
+async function servedReceipt(
+  stack: PaymentsStack,
+  paymentId: string,
+  token: string,
+): Promise<{ json: Record<string, unknown>; pdf: string }> {
+  const json = await http<Record<string, unknown>>(stack.t.url, 'GET', `/v1/payments/${paymentId}/receipt`, {
+    token,
+  });
+  expect(json.status).toBe(200);
+  const pdf = await fetch(`${stack.t.url}/v1/payments/${paymentId}/receipt.pdf`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(pdf.status).toBe(200);
+  return { json: json.body, pdf: plain(pdfText(Buffer.from(await pdf.arrayBuffer()))) };
+}
+
+// A receipt is a document: the service restarted with the business renamed (another MERCHANT_NAME and
+// MERCHANT_ADDRESS) changes no receipt issued before, neither its JSON, nor its PDF, nor its e-mail, even
+// one still in the outbox across the restart; receipts issued after it name the new merchant.
+describe('receipts keep the merchant they were issued by', () => {
+  const OLD = { MERCHANT_NAME: 'Old Name GmbH', MERCHANT_ADDRESS: 'Alte Straße 1 | 10115 Berlin' };
+  const NEW = { MERCHANT_NAME: 'New Name AG', MERCHANT_ADDRESS: 'Neuer Weg 2 | 80331 München' };
+  let before: PaymentsStack | undefined;
+  let after: PaymentsStack | undefined;
+  afterAll(async () => {
+    await before?.close();
+    await after?.close();
+  });
+
+  const notificationsQueue = (stack: PaymentsStack): Queue =>
+    stack.t.app.get<Queue>(getQueueToken(QUEUES.notifications), { strict: false });
+
+  it('the old receipt shows the old merchant as JSON, PDF and e-mail after a restart; a new one the new', async () => {
+    const finance = await tokenFor({ sub: 'fin-merchant', role: 'finance' });
+    // One service started twice: the same database (this file's) and the same queues.
+    const QUEUE_PREFIX = `billing-test-${randomUUID().slice(0, 8)}`;
+    before = await startPaymentsStack({ ...OLD, QUEUE_PREFIX });
+    // Paused in Redis (for every worker of these queues): the receipt's e-mail waits out the restart.
+    await notificationsQueue(before).pause();
+    const a = await accountWithCustomer(before, 'en-US', 'UTC');
+    const oldIntent = await payByCard(before, a, 4200, 'usd');
+    const oldId = await receiptedPayment(before, oldIntent.id);
+    await until(async () => {
+      const rows = await before?.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
+      );
+      return rows?.[0]?.n === 0;
+    }, 'the webhook inbox drained');
+    expect(before.smtp.mails.filter((m) => m.to.includes(a.billingEmail))).toHaveLength(0);
+    await before.close();
+    before = undefined;
+
+    after = await startPaymentsStack({ ...NEW, QUEUE_PREFIX });
+    const old = await servedReceipt(after, oldId, finance);
+    expect(old.json).toMatchObject({
+      paymentId: oldId,
+      number: 1,
+      merchant: { name: 'Old Name GmbH', address: ['Alte Straße 1', '10115 Berlin'] },
+    });
+    expect(old.pdf).toMatch(/^Old Name GmbH\nAlte Straße 1\n10115 Berlin\nReceipt #1\n/);
+    expect(old.pdf).not.toMatch(/New Name|Neuer Weg/);
+    await notificationsQueue(after).resume();
+    const oldMail = await after.smtp.waitFor((m) => m.to.includes(a.billingEmail), 'the old receipt e-mail');
+    expect(plain(decodeHeader(oldMail.headers.subject ?? ''))).toBe('Receipt #1 from Old Name GmbH: $42.00');
+    expect(plain(oldMail.text)).toContain('Thank you for your payment of $42.00 to Old Name GmbH.');
+
+    const b = await accountWithCustomer(after, 'en-US', 'UTC');
+    const newId = await receiptedPayment(after, (await payByCard(after, b, 4200, 'usd')).id);
+    const fresh = await servedReceipt(after, newId, finance);
+    expect(fresh.json).toMatchObject({
+      paymentId: newId,
+      number: 1,
+      merchant: { name: 'New Name AG', address: ['Neuer Weg 2', '80331 München'] },
+    });
+    expect(fresh.pdf).toMatch(/^New Name AG\nNeuer Weg 2\n80331 München\nReceipt #1\n/);
+    const newMail = await after.smtp.waitFor((m) => m.to.includes(b.billingEmail), 'the new receipt e-mail');
+    expect(plain(decodeHeader(newMail.headers.subject ?? ''))).toBe('Receipt #1 from New Name AG: $42.00');
+
+    // A receipt issued before receipts kept their merchant (both columns null) shows the configured one.
+    await after.t.db.query(
+      `UPDATE receipts SET merchant_name = NULL, merchant_address = NULL WHERE payment_id = $1`,
+      [oldId],
+    );
+    expect((await servedReceipt(after, oldId, finance)).json).toMatchObject({
+      merchant: { name: 'New Name AG', address: ['Neuer Weg 2', '80331 München'] },
+    });
+  }, 90_000);
 });

@@ -138,3 +138,45 @@ describe('payment method updates: the update API and the card networks', () => {
     expect((await stripe.events.list({ type: 'payment_method.automatically_updated' })).data).toHaveLength(0);
   });
 });
+
+describe('payment method detachment is permanent', () => {
+  let kit: TestEmulator;
+  beforeAll(async () => {
+    kit = await startTestEmulator();
+  });
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  it('refuses to attach a detached method again, to any customer and by any route, as Stripe does', async () => {
+    const { stripe } = kit.client();
+    const customer = await stripe.customers.create({});
+    const created = await stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 4, exp_year: new Date().getUTCFullYear() + 1, cvc: '1' },
+    });
+    await stripe.paymentMethods.attach(created.id, { customer: customer.id });
+    expect((await stripe.paymentMethods.detach(created.id)).customer).toBeNull();
+
+    const refusal = {
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      rawType: 'invalid_request_error',
+      message:
+        'This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.',
+    };
+    await expect(stripe.paymentMethods.attach(created.id, { customer: customer.id })).rejects.toMatchObject(
+      refusal,
+    );
+    const other = await stripe.customers.create({});
+    await expect(stripe.paymentMethods.attach(created.id, { customer: other.id })).rejects.toMatchObject(
+      refusal,
+    );
+    await expect(stripe.customers.create({ payment_method: created.id })).rejects.toMatchObject(refusal);
+
+    expect((await stripe.paymentMethods.retrieve(created.id)).customer).toBeNull();
+    expect((await stripe.paymentMethods.list({ customer: customer.id })).data).toEqual([]);
+    const attached = await stripe.events.list({ type: 'payment_method.attached' });
+    expect(attached.data.map((e) => (e.data.object as Stripe.PaymentMethod).id)).toEqual([created.id]);
+  });
+});

@@ -33,6 +33,8 @@ export interface PaymentMethodInternal {
   setupDone?: boolean;
   /** A PayPal method whose redirect was approved once. */
   paypalApproved?: boolean;
+  /** Detached from its customer: Stripe never lets it be attached (or used) again. */
+  detached?: boolean;
 }
 
 export function pmInternal(account: Account, id: string): PaymentMethodInternal {
@@ -306,9 +308,13 @@ export function declineError(
   });
 }
 
+/** Stripe's answer to attaching a method that was detached (a 400 `invalid_request_error` without a code). */
+const DETACHED_METHOD_MESSAGE =
+  'This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.';
+
 /**
  * Attaches a method to a customer. Declining test cards fail here (Stripe verifies the card), except
- * the attach-then-fail card (`4000000000000341`).
+ * the attach-then-fail card (`4000000000000341`). A detached method is refused: detachment is permanent.
  */
 export function attachPaymentMethod(
   account: Account,
@@ -318,6 +324,7 @@ export function attachPaymentMethod(
 ): Stripe.PaymentMethod {
   const pm = resolvePaymentMethod(account, pmId, 'payment_method');
   getCustomer(account, customerId, param);
+  if (pmInternal(account, pm.id).detached) throw invalidRequest(DETACHED_METHOD_MESSAGE);
   const current = customerIdOf(pm.customer);
   if (current === customerId) return pm;
   if (current) {
@@ -348,6 +355,7 @@ export function detachPaymentMethod(account: Account, pmId: string): Stripe.Paym
     updateCustomer(account, customerId, { invoice_settings: { default_payment_method: '' } });
   }
   pm.customer = null;
+  pmInternal(account, pm.id).detached = true;
   emitEvent(account, {
     type: 'payment_method.detached',
     object: pm,

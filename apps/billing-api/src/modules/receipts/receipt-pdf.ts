@@ -5,7 +5,7 @@ import type { ReceiptView } from './contracts/receipt.view.js';
 
 export interface ReceiptDocument {
   receipt: ReceiptView;
-  /** The business the receipt is from (MERCHANT_NAME, MERCHANT_ADDRESS lines). */
+  /** The business the receipt is from (as issued: see ReceiptView.merchant). */
   merchant: { name: string; address: string[] };
   customer: { name: string; email: string };
   locale: string;

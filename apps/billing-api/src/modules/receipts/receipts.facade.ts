@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { StatementPart } from '../../platform/database/row-sql.js';
 import { IssueReceiptHandler } from './commands/issue-receipt/issue-receipt.handler.js';
 import type { CapturedPaymentFacts, ReceiptView } from './contracts/receipt.view.js';
-import { type ReceiptRow, toReceiptView } from './persistence/receipt.row.js';
+import { RECEIPT_COLUMNS, type ReceiptRow, toReceiptView } from './persistence/receipt.row.js';
 
 /** What other modules may ask of receipts (R-PAY-4). */
 @Injectable()
@@ -49,9 +49,10 @@ export class ReceiptsFacade {
   }
 
   async forPayment(paymentId: string, manager: EntityManager = this.db.manager): Promise<ReceiptView | null> {
-    const [row] = await manager.query<ReceiptRow[]>(`SELECT * FROM receipts WHERE payment_id = $1`, [
-      paymentId,
-    ]);
+    const [row] = await manager.query<ReceiptRow[]>(
+      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE payment_id = $1`,
+      [paymentId],
+    );
     return row ? toReceiptView(row) : null;
   }
 }

@@ -47,6 +47,21 @@ describe('e-mail templates', () => {
     expect(plain(us.text)).toContain('November 21, 2026');
   });
 
+  it('a receipt names the merchant on the receipt (its payload), the configured one only when it has none', () => {
+    const ctx = { locale: 'en-US', timeZone: 'UTC', accountName: 'Customer Ltd', merchant: 'Renamed Ltd' };
+    const kept = renderTemplate(
+      'payment_succeeded',
+      { ...receipt, merchant: { name: 'Acme', address: ['Main St 1'] } },
+      ctx,
+    );
+    expect(plain(kept.subject)).toBe('Receipt #17 from Acme: €1,234.56');
+    expect(plain(kept.text)).toContain('Thank you for your payment of €1,234.56 to Acme.');
+    expect(kept.text).not.toContain('Renamed Ltd');
+    // Put in the outbox before receipts kept their merchant.
+    const older = renderTemplate('payment_succeeded', receipt, ctx);
+    expect(plain(older.subject)).toBe('Receipt #17 from Renamed Ltd: €1,234.56');
+  });
+
   it('keeps currencies without minor units whole (JPY)', () => {
     const mail = renderTemplate(
       'refund_issued',

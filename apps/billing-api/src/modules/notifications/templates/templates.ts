@@ -12,7 +12,10 @@ export interface RenderContext {
   locale: string;
   timeZone: string;
   accountName: string;
-  /** The business the mail is from (MERCHANT_NAME): receipts and refunds name it, not the account. */
+  /**
+   * The business the mail is from (MERCHANT_NAME now): refunds name it, not the account; a receipt names
+   * the merchant of its payload (the receipt's) and this one only when its payload has none.
+   */
   merchant: string;
 }
 
@@ -35,6 +38,11 @@ export interface PaymentSucceededPayload {
   methodBrand: string | null;
   methodLast4: string | null;
   description: string | null;
+  /**
+   * The merchant on the receipt (name and address lines), filled in by the statement that issues it;
+   * absent from e-mails put in the outbox before receipts kept their merchant.
+   */
+  merchant?: { name: string; address: string[] };
 }
 
 export interface RefundIssuedPayload {
@@ -95,10 +103,11 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
     render(p, ctx) {
       const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
       const paidWith = method(p.methodBrand, p.methodLast4);
+      const merchant = p.merchant?.name ?? ctx.merchant;
       return {
-        subject: `Receipt #${p.receiptNumber} from ${ctx.merchant}: ${amount}`,
+        subject: `Receipt #${p.receiptNumber} from ${merchant}: ${amount}`,
         text: [
-          `Thank you for your payment of ${amount} to ${ctx.merchant}.`,
+          `Thank you for your payment of ${amount} to ${merchant}.`,
           '',
           `Receipt number: ${p.receiptNumber}`,
           `Date: ${formatDateTime(p.issuedAt, ctx.locale, ctx.timeZone)}`,

@@ -9,6 +9,17 @@ export interface ReceiptView {
   issuedAt: string;
   methodBrand: string | null;
   methodLast4: string | null;
+  /**
+   * The business the receipt is from, as it was when the receipt was issued; null on receipts issued
+   * before it was stored (they show the configured merchant).
+   */
+  merchant: ReceiptMerchant | null;
+}
+
+/** A merchant as a receipt names it: its name and postal address lines. */
+export interface ReceiptMerchant {
+  name: string;
+  address: string[];
 }
 
 /** What the receipts module needs of a captured payment to issue its receipt. */

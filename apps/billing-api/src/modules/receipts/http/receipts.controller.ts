@@ -9,7 +9,7 @@ import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import { RefundsFacade } from '../../refunds/refunds.facade.js';
-import type { ReceiptView } from '../contracts/receipt.view.js';
+import type { ReceiptMerchant, ReceiptView } from '../contracts/receipt.view.js';
 import { renderReceiptPdf } from '../receipt-pdf.js';
 import { ReceiptsFacade } from '../receipts.facade.js';
 import { ReceiptDto } from './dto/receipt.dto.js';
@@ -44,7 +44,7 @@ export class ReceiptsController {
     return {
       ...receipt,
       formattedAmount: formatMoney(money(receipt.amount, receipt.currency), account.locale),
-      merchant: this.merchant(),
+      merchant: this.merchant(receipt),
     };
   }
 
@@ -69,7 +69,7 @@ export class ReceiptsController {
     ]);
     const body = await renderReceiptPdf({
       receipt,
-      merchant: this.merchant(),
+      merchant: this.merchant(receipt),
       customer: { name: account.name, email: account.billingEmail },
       locale: account.locale,
       timeZone: account.timeZone,
@@ -85,9 +85,13 @@ export class ReceiptsController {
     });
   }
 
-  /** A copy per response, so that nothing downstream can change the configuration's array. */
-  private merchant(): { name: string; address: string[] } {
-    return { name: this.config.merchant.name, address: [...this.config.merchant.address] };
+  /**
+   * The merchant the receipt was issued by; the configured one for receipts issued before it was kept on
+   * them. A copy per response, so that nothing downstream can change the configuration's array.
+   */
+  private merchant(receipt: ReceiptView): ReceiptMerchant {
+    const merchant = receipt.merchant ?? this.config.merchant;
+    return { name: merchant.name, address: [...merchant.address] };
   }
 
   private async find(principal: Principal, paymentId: string): Promise<ReceiptView> {

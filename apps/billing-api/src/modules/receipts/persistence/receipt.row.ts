@@ -11,7 +11,16 @@ export interface ReceiptRow {
   issued_at: Date;
   method_brand: string | null;
   method_last4: string | null;
+  merchant_name: string | null;
+  merchant_address: string[] | null;
 }
+
+/**
+ * The columns of a `ReceiptRow`, named (never `*`: a prepared statement's result columns must not change
+ * under it when a migration adds one).
+ */
+export const RECEIPT_COLUMNS =
+  'id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4, merchant_name, merchant_address';
 
 function safeInteger(value: string, column: string): number {
   const n = Number(value);
@@ -30,5 +39,6 @@ export function toReceiptView(row: ReceiptRow): ReceiptView {
     issuedAt: new Date(row.issued_at).toISOString(),
     methodBrand: row.method_brand,
     methodLast4: row.method_last4,
+    merchant: row.merchant_name ? { name: row.merchant_name, address: row.merchant_address ?? [] } : null,
   };
 }

@@ -7,6 +7,8 @@ import { IntegrationEvents1763850001000 } from './1763850001000-integration-even
 import { NotificationOptOuts1763860000000 } from './1763860000000-notification-opt-outs.js';
 import { NotificationSendLease1763870000000 } from './1763870000000-notification-send-lease.js';
 import { RefundNote1763880000000 } from './1763880000000-refund-note.js';
+import { ReceiptMerchant1763890700000 } from './1763890700000-receipt-merchant.js';
+import { AccountBillingEmailIndex1763891000000 } from './1763891000000-account-billing-email-index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -22,4 +24,6 @@ export const MIGRATIONS = [
   NotificationOptOuts1763860000000,
   NotificationSendLease1763870000000,
   RefundNote1763880000000,
+  ReceiptMerchant1763890700000,
+  AccountBillingEmailIndex1763891000000,
 ];

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import { AppConfig } from '../../../../platform/config/app-config.js';
 import { NotificationsFacade } from '../../../notifications/notifications.facade.js';
 import { raw, runStatement, sql, type StatementPart } from '../../../../platform/database/row-sql.js';
 import type { CapturedPaymentFacts, ReceiptView } from '../../contracts/receipt.view.js';
-import { type ReceiptRow, toReceiptView } from '../../persistence/receipt.row.js';
+import { RECEIPT_COLUMNS, type ReceiptRow, toReceiptView } from '../../persistence/receipt.row.js';
 
 /**
  * Issues the receipt of a captured payment in the caller's transaction (R-PAY-4), once per payment:
@@ -13,6 +14,9 @@ import { type ReceiptRow, toReceiptView } from '../../persistence/receipt.row.js
  * until the transaction ends, so concurrent payments of one account take consecutive numbers and a
  * rolled-back transaction gives its number back (no gaps, no repeats). The receipt e-mail goes to the
  * outbox in the same transaction, keyed `receipt:<paymentId>` (never twice).
+ *
+ * A receipt is a document: the merchant it is from (MERCHANT_NAME, MERCHANT_ADDRESS at the time) is kept
+ * on it and in its e-mail, so that renaming the business later changes neither.
  *
  * The caller must hold the payment's row lock (the mirror does), so one payment is never issued twice
  * concurrently; `payment_id` is unique as a backstop.
@@ -22,16 +26,18 @@ export class IssueReceiptHandler {
   constructor(
     private readonly clock: Clock,
     private readonly notifications: NotificationsFacade,
+    private readonly config: AppConfig,
   ) {}
 
   async execute(manager: EntityManager, payment: CapturedPaymentFacts): Promise<ReceiptView> {
+    const columns = raw(RECEIPT_COLUMNS);
     const result = await runStatement(manager, [
       ...this.parts(payment),
       {
         ctes: [],
         outputs: [
-          sql`(SELECT row_to_json(r) FROM (SELECT * FROM receipt_existing UNION ALL SELECT * FROM receipt_issued) r
-                LIMIT 1) AS receipt`,
+          sql`(SELECT row_to_json(r) FROM (SELECT ${columns} FROM receipt_existing
+                UNION ALL SELECT ${columns} FROM receipt_issued) r LIMIT 1) AS receipt`,
         ],
       },
     ]);
@@ -42,14 +48,17 @@ export class IssueReceiptHandler {
   /**
    * The receipt and its e-mail as parts of the caller's statement (CTEs `receipt_existing`,
    * `receipt_counter`, `receipt_issued` and the outbox's `notification`): the receipt already issued,
-   * or the account counter's next number, the receipt with it and its e-mail carrying that number. With
-   * `onlyWith`, nothing is issued unless that CTE returned a row (the change that captured the payment).
+   * or the account counter's next number, the receipt with it and its e-mail carrying that number and
+   * the merchant as the receipt names it. With `onlyWith`, nothing is issued unless that CTE returned a
+   * row (the change that captured the payment).
    */
   parts(payment: CapturedPaymentFacts, onlyWith?: string): StatementPart[] {
     const gate = onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``;
+    const columns = raw(RECEIPT_COLUMNS);
+    const { merchant } = this.config;
     const receipt: StatementPart = {
       ctes: [
-        sql`receipt_existing AS (SELECT * FROM receipts WHERE payment_id = ${payment.paymentId}::uuid)`,
+        sql`receipt_existing AS (SELECT ${columns} FROM receipts WHERE payment_id = ${payment.paymentId}::uuid)`,
         sql`receipt_counter AS (
           INSERT INTO receipt_counters (account_id, last_number)
           SELECT ${payment.accountId}::uuid, 1${gate} WHERE NOT EXISTS (SELECT 1 FROM receipt_existing)
@@ -57,13 +66,14 @@ export class IssueReceiptHandler {
           RETURNING last_number)`,
         sql`receipt_issued AS (
           INSERT INTO receipts
-            (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4, created_at)
+            (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4,
+             merchant_name, merchant_address, created_at)
           SELECT ${randomUUID()}::uuid, ${payment.accountId}::uuid, ${payment.paymentId}::uuid,
                  receipt_counter.last_number, ${payment.amount}::bigint, ${payment.currency},
                  ${payment.succeededAt}::timestamptz, ${payment.methodBrand}, ${payment.methodLast4},
-                 ${this.clock.now()}::timestamptz
+                 ${merchant.name}, ${merchant.address}::text[], ${this.clock.now()}::timestamptz
             FROM receipt_counter
-          RETURNING *)`,
+          RETURNING ${columns})`,
       ],
       outputs: [sql`(SELECT number FROM receipt_issued) AS receipt_number`],
     };
@@ -82,7 +92,13 @@ export class IssueReceiptHandler {
           description: payment.description,
         },
       },
-      { cte: 'receipt_issued', payload: sql`jsonb_build_object('receiptNumber', receipt_issued.number)` },
+      {
+        cte: 'receipt_issued',
+        // The merchant as the receipt row holds it: the e-mail says what the receipt says.
+        payload: sql`jsonb_build_object('receiptNumber', receipt_issued.number,
+          'merchant', jsonb_build_object('name', receipt_issued.merchant_name,
+                                         'address', to_jsonb(receipt_issued.merchant_address)))`,
+      },
     );
     return [receipt, mail];
   }

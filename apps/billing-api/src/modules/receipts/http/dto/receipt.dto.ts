@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** The business the receipt is from (configured: MERCHANT_NAME, MERCHANT_ADDRESS). */
+/** The business the receipt is from: MERCHANT_NAME and MERCHANT_ADDRESS as they were when it was issued. */
 export class ReceiptMerchantDto {
   @ApiProperty({ example: 'Acme GmbH' })
   name!: string;
