@@ -2,10 +2,10 @@ import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
-import { PageQueryDto } from '../../../platform/http/pagination.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreateAccountHandler } from '../commands/create-account/create-account.handler.js';
 import { AccountQueries } from '../queries/account.queries.js';
+import { ListAccountsQueryDto } from './dto/account-query.dto.js';
 import { AccountDto, AccountPageDto, CreateAccountDto } from './dto/account.dto.js';
 
 @ApiTags('admin')
@@ -36,10 +36,18 @@ export class AdminAccountsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'All accounts, newest first, cursor-paginated (admin).' })
+  // Finance and support look accounts up too (SPEC section 0: billing status of any account); reading only.
+  @Roles('admin', 'finance', 'support')
+  @ApiOperation({
+    summary: 'Find accounts (admin, finance, support).',
+    description:
+      'Newest first (ties by id), cursor-paginated. Filters are optional and combine: exact billing email ' +
+      '(case-insensitive), exact Stripe customer id, part of the name (case-insensitive, 2 characters or ' +
+      'more), created from (inclusive) and to (exclusive).',
+  })
   @ApiOkResponse({ type: AccountPageDto })
   @ApiErrors('forbidden', 'validation_failed')
-  list(@Query() query: PageQueryDto): Promise<AccountPageDto> {
-    return this.queries.list({ limit: query.limit ?? 20, cursor: query.cursor });
+  list(@Query() query: ListAccountsQueryDto): Promise<AccountPageDto> {
+    return this.queries.list(query);
   }
 }

@@ -3,10 +3,37 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { decodeCursor, type Page, toPage } from '../../../platform/http/pagination.js';
+import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import type { AccountView, MemberView } from '../contracts/account.view.js';
 import { AccountMemberOrmEntity } from '../persistence/account-member.orm-entity.js';
 import { AccountOrmEntity } from '../persistence/account.orm-entity.js';
 import { toAccountView, toMemberView } from '../persistence/account.mapper.js';
+
+/** The admin list's filters (validated by `ListAccountsQueryDto`). */
+export interface AccountListFilter {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  billingEmail?: string | undefined;
+  stripeCustomerId?: string | undefined;
+  name?: string | undefined;
+  createdFrom?: string | undefined;
+  createdTo?: string | undefined;
+}
+
+/** A validated date or date-time as an unambiguous instant: a bare date is midnight UTC. */
+function instant(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+}
+
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A cursor's time as this API writes it (`toISOString`, years 1 to 9999): others PostgreSQL may reject. */
+function isIssuedInstant(value: string | number): value is string {
+  if (typeof value !== 'string') return false;
+  const ms = Date.parse(value);
+  return ms >= FIRST_INSTANT && ms <= LAST_INSTANT && new Date(ms).toISOString() === value;
+}
 
 /** Read side of accounts. */
 @Injectable()
@@ -22,22 +49,47 @@ export class AccountQueries {
     return toAccountView(row);
   }
 
-  /** Newest first, ties broken by id, so pages never skip or repeat an account. */
-  async list(options: { limit: number; cursor?: string | undefined }): Promise<Page<AccountView>> {
-    const after = decodeCursor(options.cursor);
+  /**
+   * Newest first, ties broken by id, so pages never skip or repeat an account. Filters combine (AND) and
+   * keep to indexes: `lower(billing_email)` (with the order), the unique `stripe_customer_id`, and
+   * `(created_at, id)` for the range and the order; `name` is a substring match filtered on that walk.
+   */
+  async list(q: AccountListFilter): Promise<Page<AccountView>> {
+    const limit = q.limit ?? 20;
     const qb = this.accounts
       .createQueryBuilder('a')
       .orderBy('a.created_at', 'DESC')
       .addOrderBy('a.id', 'DESC')
-      .limit(options.limit + 1);
-    if (after) {
-      qb.where('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', {
-        at: String(after.value),
-        id: after.id,
+      .limit(limit + 1);
+    if (q.billingEmail !== undefined) {
+      qb.andWhere('lower(a.billing_email) = lower(:email)', { email: q.billingEmail });
+    }
+    if (q.stripeCustomerId !== undefined) {
+      qb.andWhere('a.stripe_customer_id = :customer', { customer: q.stripeCustomerId });
+    }
+    if (q.name !== undefined) {
+      qb.andWhere(`a.name ILIKE :name ESCAPE '\\'`, { name: `%${q.name.replace(/[\\%_]/g, '\\$&')}%` });
+    }
+    const from = q.createdFrom === undefined ? undefined : instant(q.createdFrom);
+    const to = q.createdTo === undefined ? undefined : instant(q.createdTo);
+    if (from !== undefined && to !== undefined && Date.parse(to) < Date.parse(from)) {
+      throw new ApiError('validation_failed', 'createdTo must not be before createdFrom', {
+        param: 'createdTo',
       });
     }
+    if (from !== undefined) qb.andWhere('a.created_at >= :from::timestamptz', { from });
+    if (to !== undefined) qb.andWhere('a.created_at < :to::timestamptz', { to });
+    const after = decodeCursor(q.cursor);
+    if (after) {
+      if (!isIssuedInstant(after.value) || !uuidOrNull(after.id)) {
+        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
+          param: 'cursor',
+        });
+      }
+      qb.andWhere('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', { at: after.value, id: after.id });
+    }
     const rows = await qb.getMany();
-    return toPage(rows.map(toAccountView), options.limit, (a) => ({ value: a.createdAt, id: a.id }));
+    return toPage(rows.map(toAccountView), limit, (a) => ({ value: a.createdAt, id: a.id }));
   }
 
   async members(accountId: string): Promise<MemberView[]> {
