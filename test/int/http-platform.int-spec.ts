@@ -245,14 +245,14 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
       startTestApp({ env, role: 'api' }),
     ]);
     try {
-      const token = await tokenFor({ sub: 'rl', role: 'finance', accountId: randomUUID() });
+      const token = await tokenFor({ sub: 'rl', role: 'member', accountId: randomUUID() });
       const responses = [];
       for (let i = 0; i < 8; i++) {
         responses.push(
           await http<ErrorBody>(i % 2 === 0 ? a.url : b.url, 'GET', '/v1/admin/accounts', { token }),
         );
       }
-      // finance may not list accounts (403), but every request counts against the account's budget.
+      // A member may not list accounts (403), but every request counts against the account's budget.
       expect(responses.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 429, 429]);
       expect(responses.slice(6).map((r) => r.body.error.code)).toEqual(['rate_limited', 'rate_limited']);
       expect(Number(responses[7]?.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -122,10 +122,30 @@ describe('payment history (R-PAY-3)', () => {
     expect(after.every((p) => Date.parse(p.createdAt) >= Date.parse(last))).toBe(true);
     expect(after.length).toBeGreaterThan(0);
     expect(await all(a.owner, `createdTo=${encodeURIComponent(made[0]?.createdAt ?? '')}`)).toEqual([]);
-    const bad = await http<{ error: { code: string } }>(w.t.url, 'GET', '/v1/payments?status=nope', {
-      token: a.owner,
-    });
-    expect(bad.status).toBe(400);
+    // A bare date is midnight UTC, whatever the database server's zone.
+    const day = (made[0]?.createdAt ?? '').slice(0, 10);
+    const sameDay = await all(a.owner, `createdFrom=${day}`);
+    expect(sameDay.length).toBe(made.length + 1);
+    expect(await all(a.owner, `createdTo=${day}`)).toEqual([]);
+    // Bad filters and forged cursors are 400s with a code, not errors from PostgreSQL.
+    const forged = (value: unknown, id: unknown) =>
+      Buffer.from(JSON.stringify([value, id])).toString('base64url');
+    const uuid = made[0]?.id ?? '';
+    for (const query of [
+      'status=nope',
+      'createdFrom=2026-W01-1',
+      'createdFrom=2026-01',
+      `createdTo=${day}T10:00`,
+      'createdTo=2026-02-30',
+      `cursor=${forged('2031', uuid)}`,
+      `cursor=${forged('2026-11-30T10:00:00.000Z', 'x')}`,
+      `sort=amount&cursor=${forged('2026-11-30T10:00:00.000Z', uuid)}`,
+    ]) {
+      const bad = await http<{ error: { code: string } }>(w.t.url, 'GET', `/v1/payments?${query}`, {
+        token: a.owner,
+      });
+      expect([query, bad.status, bad.body.error.code]).toEqual([query, 400, 'validation_failed']);
+    }
   });
 
   it('one payment with its status history and refunds; another account’s is 404; roles', async () => {

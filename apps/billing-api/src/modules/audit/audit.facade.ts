@@ -55,7 +55,7 @@ export class AuditFacade {
     accountId: string,
     options: { limit: number; cursor?: string },
   ): Promise<Page<AuditEntryView>> {
-    const after = decodeCursor(options.cursor);
+    const after = decodeCursor(options.cursor, { value: 'digits', id: 'digits' });
     const qb = this.repository
       .createQueryBuilder('a')
       .where('a.account_id = :accountId', { accountId })

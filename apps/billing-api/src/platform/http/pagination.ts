@@ -45,7 +45,42 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.value, position.id]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): CursorPosition | null {
+/**
+ * What a list's cursor holds, as the list wrote it: its sort value (`instant`: a `toISOString()` time;
+ * `integer`: a safe integer; `digits`: a bigint as a string) and the id that breaks ties (`uuid`,
+ * `digits`, or `text` such as a Stripe event id). A cursor is checked against it before any of it
+ * reaches SQL: PostgreSQL would refuse a forged time or id with an error, a 500.
+ */
+export interface CursorShape {
+  value: 'instant' | 'integer' | 'digits';
+  id: 'uuid' | 'digits' | 'text';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DIGITS = /^\d{1,19}$/;
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+function fits(value: string | number, kind: CursorShape['value'] | CursorShape['id']): boolean {
+  switch (kind) {
+    case 'instant': {
+      if (typeof value !== 'string') return false;
+      const ms = Date.parse(value);
+      return ms >= FIRST_INSTANT && ms <= LAST_INSTANT && new Date(ms).toISOString() === value;
+    }
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'digits':
+      return typeof value === 'string' && DIGITS.test(value);
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'text':
+      return typeof value === 'string' && value.length > 0 && value.length <= 255;
+  }
+}
+
+/** The position a cursor names, checked against the list's shape; a 400 for anything this API did not issue. */
+export function decodeCursor(cursor: string | undefined, shape: CursorShape): CursorPosition | null {
   if (cursor === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -53,7 +88,9 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | null 
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       (typeof parsed[0] === 'string' || typeof parsed[0] === 'number') &&
-      typeof parsed[1] === 'string'
+      typeof parsed[1] === 'string' &&
+      fits(parsed[0], shape.value) &&
+      fits(parsed[1], shape.id)
     ) {
       return { value: parsed[0], id: parsed[1] };
     }

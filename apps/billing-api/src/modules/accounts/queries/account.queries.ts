@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
+import { toInstant } from '../../../platform/validation/instant.js';
 import { decodeCursor, type Page, toPage } from '../../../platform/http/pagination.js';
-import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import type { AccountView, MemberView } from '../contracts/account.view.js';
 import { AccountMemberOrmEntity } from '../persistence/account-member.orm-entity.js';
 import { AccountOrmEntity } from '../persistence/account.orm-entity.js';
@@ -18,21 +18,6 @@ export interface AccountListFilter {
   name?: string | undefined;
   createdFrom?: string | undefined;
   createdTo?: string | undefined;
-}
-
-/** A validated date or date-time as an unambiguous instant: a bare date is midnight UTC. */
-function instant(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-}
-
-const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
-const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
-
-/** A cursor's time as this API writes it (`toISOString`, years 1 to 9999): others PostgreSQL may reject. */
-function isIssuedInstant(value: string | number): value is string {
-  if (typeof value !== 'string') return false;
-  const ms = Date.parse(value);
-  return ms >= FIRST_INSTANT && ms <= LAST_INSTANT && new Date(ms).toISOString() === value;
 }
 
 /** Read side of accounts. */
@@ -70,8 +55,8 @@ export class AccountQueries {
     if (q.name !== undefined) {
       qb.andWhere(`a.name ILIKE :name ESCAPE '\\'`, { name: `%${q.name.replace(/[\\%_]/g, '\\$&')}%` });
     }
-    const from = q.createdFrom === undefined ? undefined : instant(q.createdFrom);
-    const to = q.createdTo === undefined ? undefined : instant(q.createdTo);
+    const from = q.createdFrom === undefined ? undefined : toInstant(q.createdFrom);
+    const to = q.createdTo === undefined ? undefined : toInstant(q.createdTo);
     if (from !== undefined && to !== undefined && Date.parse(to) < Date.parse(from)) {
       throw new ApiError('validation_failed', 'createdTo must not be before createdFrom', {
         param: 'createdTo',
@@ -79,13 +64,8 @@ export class AccountQueries {
     }
     if (from !== undefined) qb.andWhere('a.created_at >= :from::timestamptz', { from });
     if (to !== undefined) qb.andWhere('a.created_at < :to::timestamptz', { to });
-    const after = decodeCursor(q.cursor);
+    const after = decodeCursor(q.cursor, { value: 'instant', id: 'uuid' });
     if (after) {
-      if (!isIssuedInstant(after.value) || !uuidOrNull(after.id)) {
-        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
-          param: 'cursor',
-        });
-      }
       qb.andWhere('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', { at: after.value, id: after.id });
     }
     const rows = await qb.getMany();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
+import { toInstant } from '../../../platform/validation/instant.js';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import type { PaymentRefundLines } from '../contracts/payment-refund-lines.js';
@@ -36,24 +37,16 @@ export class PaymentQueries {
       .addOrderBy('p.id', direction)
       .limit(limit + 1);
     if (q.status?.length) qb.andWhere('p.status IN (:...statuses)', { statuses: q.status });
-    if (q.createdFrom) qb.andWhere('p.created_at >= :from::timestamptz', { from: q.createdFrom });
-    if (q.createdTo) qb.andWhere('p.created_at < :to::timestamptz', { to: q.createdTo });
+    if (q.createdFrom) qb.andWhere('p.created_at >= :from::timestamptz', { from: toInstant(q.createdFrom) });
+    if (q.createdTo) qb.andWhere('p.created_at < :to::timestamptz', { to: toInstant(q.createdTo) });
     if (q.amountMin !== undefined) qb.andWhere('p.amount >= :min', { min: q.amountMin });
     if (q.amountMax !== undefined) qb.andWhere('p.amount <= :max', { max: q.amountMax });
     if (q.orderReference) qb.andWhere('p.order_reference = :ref', { ref: q.orderReference });
     if (q.currency) qb.andWhere('p.currency = :currency', { currency: q.currency.toLowerCase() });
-    const after = decodeCursor(q.cursor);
+    const after = decodeCursor(q.cursor, { value: q.sort === 'amount' ? 'integer' : 'instant', id: 'uuid' });
     if (after) {
       const op = direction === 'ASC' ? '>' : '<';
       const cast = q.sort === 'amount' ? 'bigint' : 'timestamptz';
-      if (q.sort === 'amount' ? typeof after.value !== 'number' : typeof after.value !== 'string') {
-        throw new ApiError('validation_failed', 'cursor does not belong to this sort', { param: 'cursor' });
-      }
-      if (!uuidOrNull(after.id)) {
-        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
-          param: 'cursor',
-        });
-      }
       qb.andWhere(`(${column}, p.id) ${op} (:v::${cast}, :id::uuid)`, { v: after.value, id: after.id });
     }
     const rows = await qb.getMany();

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ApiError } from '../../../platform/http/api-error.js';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
-import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { toRefundDto } from '../commands/create-refund/create-refund.handler.js';
 import type { ListRefundsQueryDto, RefundDto } from '../http/dto/refund.dto.js';
 import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
@@ -24,13 +22,8 @@ export class RefundQueries {
     if (q.accountId) qb.andWhere('r.account_id = :accountId', { accountId: q.accountId });
     if (q.paymentId) qb.andWhere('r.payment_id = :paymentId', { paymentId: q.paymentId });
     if (q.status) qb.andWhere('r.status = :status', { status: q.status });
-    const after = decodeCursor(q.cursor);
+    const after = decodeCursor(q.cursor, { value: 'instant', id: 'uuid' });
     if (after) {
-      if (typeof after.value !== 'string' || !uuidOrNull(after.id) || Number.isNaN(Date.parse(after.value))) {
-        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
-          param: 'cursor',
-        });
-      }
       qb.andWhere('(r.created_at, r.id) < (:at::timestamptz, :id::uuid)', { at: after.value, id: after.id });
     }
     const rows = await qb.getMany();

@@ -30,7 +30,7 @@ export class WebhookEventQueries {
     filter: WebhookEventFilter,
     options: { limit: number; cursor?: string | undefined },
   ): Promise<Page<WebhookEventSummaryView>> {
-    const after = decodeCursor(options.cursor);
+    const after = decodeCursor(options.cursor, { value: 'instant', id: 'text' });
     const qb = this.repository
       .createQueryBuilder('e')
       .select([
@@ -55,15 +55,7 @@ export class WebhookEventQueries {
     if (filter.createdTo) qb.andWhere('e.event_created < :ct', { ct: filter.createdTo });
     if (filter.receivedFrom) qb.andWhere('e.received_at >= :rf', { rf: filter.receivedFrom });
     if (filter.receivedTo) qb.andWhere('e.received_at < :rt', { rt: filter.receivedTo });
-    if (after) {
-      const at = new Date(String(after.value));
-      if (Number.isNaN(at.getTime())) {
-        throw new ApiError('validation_failed', 'cursor is not a cursor this API issued', {
-          param: 'cursor',
-        });
-      }
-      qb.andWhere('(e.received_at, e.id) < (:at, :id)', { at, id: after.id });
-    }
+    if (after) qb.andWhere('(e.received_at, e.id) < (:at, :id)', { at: new Date(after.value), id: after.id });
     const found = await qb.getMany();
     return toPage(found.map(toSummary), options.limit, (v) => ({ value: v.receivedAt, id: v.id }));
   }

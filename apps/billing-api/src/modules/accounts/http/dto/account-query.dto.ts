@@ -1,14 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../../../platform/http/pagination.js';
-
-/**
- * A calendar date (midnight UTC) or a date-time with `Z` or an offset PostgreSQL accepts: never a local
- * time whose instant would depend on the server's zone, nor ISO forms (weeks, `2026-01`) PostgreSQL rejects.
- */
-const INSTANT =
-  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-](?:0\d|1[0-5]):[0-5]\d))?$/;
-const INSTANT_MESSAGE = '$property must be a date (2026-01-31) or a date-time with Z or an offset';
+import { IsInstant } from '../../../../platform/validation/instant.js';
 
 /** `GET /v1/admin/accounts`: find an account (R-API-4); every filter is optional and they combine (AND). */
 export class ListAccountsQueryDto extends PageQueryDto {
@@ -46,9 +39,7 @@ export class ListAccountsQueryDto extends PageQueryDto {
     description: 'Created at or after (a date means midnight UTC).',
   })
   @IsOptional()
-  @IsString()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true })
+  @IsInstant()
   createdFrom?: string;
 
   @ApiPropertyOptional({
@@ -56,8 +47,6 @@ export class ListAccountsQueryDto extends PageQueryDto {
     description: 'Created before (a date means midnight UTC); not before `createdFrom`.',
   })
   @IsOptional()
-  @IsString()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true })
+  @IsInstant()
   createdTo?: string;
 }

@@ -1,18 +1,9 @@
 import { PAYMENT_STATUSES, type PaymentStatus } from '@billing/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
 import { PageMetaDto, PageQueryDto } from '../../../../platform/http/pagination.js';
+import { IsInstant } from '../../../../platform/validation/instant.js';
 import { PaymentDto } from './payment.dto.js';
 
 const toList = ({ value }: { value: unknown }): unknown =>
@@ -32,14 +23,20 @@ export class ListPaymentsQueryDto extends PageQueryDto {
   @IsIn(PAYMENT_STATUSES, { each: true })
   status?: PaymentStatus[];
 
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'Created at or after.' })
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00Z',
+    description: 'Created at or after: a date-time with Z or an offset, or a date (midnight UTC).',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   createdFrom?: string;
 
-  @ApiPropertyOptional({ example: '2026-02-01T00:00:00Z', description: 'Created before.' })
+  @ApiPropertyOptional({
+    example: '2026-02-01T00:00:00Z',
+    description: 'Created before: a date-time with Z or an offset, or a date (midnight UTC).',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   createdTo?: string;
 
   @ApiPropertyOptional({ example: 100, description: 'Minor units, inclusive.' })
