@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import { allPages } from '../support/pages.js';
 
 interface AccountBody {
   id: string;
@@ -55,22 +56,7 @@ describe('GET /v1/admin/accounts: roles, filters and cursor pages', () => {
     expect({ query, status: res.status }).toEqual({ query, status: 200 });
     return res.body.data.map((a) => a.id);
   };
-  /** Every page of a query, following next_cursor. */
-  const allPages = async (query: string): Promise<{ ids: string[]; pages: number }> => {
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res = await list(`${query}${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(res.status).toBe(200);
-      pages += 1;
-      seen.push(...res.body.data.map((a) => a.id));
-      expect(res.body.next_cursor === null).toBe(!res.body.has_more);
-      cursor = res.body.next_cursor;
-      if (pages > 20) throw new Error('pagination does not end');
-    } while (cursor !== null);
-    return { ids: seen, pages };
-  };
+
   const accountCount = async (): Promise<number> =>
     (await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM accounts`))[0]?.n ?? -1;
 
@@ -190,7 +176,7 @@ describe('GET /v1/admin/accounts: roles, filters and cursor pages', () => {
       [`name=ac&createdFrom=${at(0)}`, [acmeLabs.id, acme.id]],
     ] as const) {
       for (const limit of [1, 2, 4]) {
-        const { ids: seen, pages } = await allPages(`${query}&limit=${limit}`);
+        const { ids: seen, pages } = await allPages(list, `${query}&limit=${limit}`);
         expect({ query, limit, seen }).toEqual({ query, limit, seen: expected });
         expect(pages).toBe(Math.max(1, Math.ceil(expected.length / limit)));
       }

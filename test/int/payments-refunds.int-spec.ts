@@ -11,6 +11,7 @@ import {
   webhooksSettled,
   type PaymentsWorld,
   type TestAccount,
+  paySucceeded,
 } from './payments-support.js';
 
 interface RefundBody {
@@ -40,24 +41,8 @@ describe('refunds API (R-REF) against the emulator, settled by webhooks', () => 
   let visa: string;
   let finance: string;
 
-  const payWith = async (method: string, amount: number): Promise<{ id: string; intentId: string }> => {
-    const res = await http<{ id: string; status: string; stripePaymentIntentId: string }>(
-      w.t.url,
-      'POST',
-      '/v1/payments',
-      {
-        token: a.owner,
-        body: { amount, currency: 'usd', paymentMethodId: method },
-        headers: { 'idempotency-key': randomUUID() },
-      },
-    );
-    if (res.status !== 201 || res.body.status !== 'succeeded')
-      throw new Error(`payment answered ${res.status}`);
-    // Refunds are checked against the mirror: let the payment's own webhooks land first (an early
-    // payment_intent.created applied after the synchronous answer resets amount_received for a moment).
-    await webhooksSettled(w, res.body.stripePaymentIntentId);
-    return { id: res.body.id, intentId: res.body.stripePaymentIntentId };
-  };
+  const payWith = (method: string, amount: number) => paySucceeded(w, a, method, amount);
+
   const pay = async (amount: number): Promise<string> => (await payWith(visa, amount)).id;
   const refund = (paymentId: string, body: Record<string, unknown>, token = finance) =>
     http<RefundBody & ErrorBody>(w.t.url, 'POST', `/v1/payments/${paymentId}/refunds`, {

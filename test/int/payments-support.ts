@@ -58,6 +58,33 @@ export async function attachMethod(w: PaymentsWorld, a: TestAccount, testMethod:
 export { http, randomUUID, until };
 
 /**
+ * A succeeded USD payment through `POST /v1/payments` with the account's saved method, once its own
+ * webhooks have been applied (refunds are checked against the mirror: an early payment_intent.created
+ * applied after the synchronous answer would reset amount_received for a moment).
+ */
+export async function paySucceeded(
+  w: PaymentsWorld,
+  a: TestAccount,
+  method: string,
+  amount: number,
+): Promise<{ id: string; intentId: string }> {
+  const res = await http<{ id: string; status: string; stripePaymentIntentId: string }>(
+    w.t.url,
+    'POST',
+    '/v1/payments',
+    {
+      token: a.owner,
+      body: { amount, currency: 'usd', paymentMethodId: method },
+      headers: { 'idempotency-key': randomUUID() },
+    },
+  );
+  if (res.status !== 201 || res.body.status !== 'succeeded')
+    throw new Error(`payment answered ${res.status}`);
+  await webhooksSettled(w, res.body.stripePaymentIntentId);
+  return { id: res.body.id, intentId: res.body.stripePaymentIntentId };
+}
+
+/**
  * A decline card saved for the account. The emulator declines most decline cards already at attach
  * (Stripe attaches them and declines the charge), so the method is created at the emulator and its
  * mirror row written as the `payment_method.attached` webhook would write it.

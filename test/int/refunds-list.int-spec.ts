@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { tokenFor } from '../support/test-app.js';
+import { allPages } from '../support/pages.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -7,9 +8,9 @@ import {
   randomUUID,
   startPaymentsWorld,
   until,
-  webhooksSettled,
   type PaymentsWorld,
   type TestAccount,
+  paySucceeded,
 } from './payments-support.js';
 
 interface RefundBody {
@@ -42,22 +43,9 @@ describe('GET /v1/refunds: roles, cursor pages and filters', () => {
   let bSucceeded: string;
   let bFailed: string;
 
-  const pay = async (account: TestAccount, method: string, amount: number): Promise<string> => {
-    const res = await http<{ id: string; status: string; stripePaymentIntentId: string }>(
-      w.t.url,
-      'POST',
-      '/v1/payments',
-      {
-        token: account.owner,
-        body: { amount, currency: 'usd', paymentMethodId: method },
-        headers: { 'idempotency-key': randomUUID() },
-      },
-    );
-    if (res.status !== 201 || res.body.status !== 'succeeded')
-      throw new Error(`payment answered ${res.status}`);
-    await webhooksSettled(w, res.body.stripePaymentIntentId);
-    return res.body.id;
-  };
+  const pay = async (account: TestAccount, method: string, amount: number): Promise<string> =>
+    (await paySucceeded(w, account, method, amount)).id;
+
   const refund = async (paymentId: string, amount: number): Promise<string> => {
     const res = await http<RefundBody>(w.t.url, 'POST', `/v1/payments/${paymentId}/refunds`, {
       token: finance,
@@ -71,22 +59,6 @@ describe('GET /v1/refunds: roles, cursor pages and filters', () => {
     http<RefundPage & ErrorBody>(w.t.url, 'GET', `/v1/refunds${query ? `?${query}` : ''}`, { token });
   const statusOf = async (id: string) =>
     (await w.t.db.query<{ status: string }[]>(`SELECT status FROM refunds WHERE id = $1`, [id]))[0]?.status;
-  /** Every page of a query, following next_cursor. */
-  const allPages = async (query: string): Promise<{ ids: string[]; pages: number }> => {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res = await list(`${query}${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(res.status).toBe(200);
-      pages += 1;
-      ids.push(...res.body.data.map((r) => r.id));
-      expect(res.body.next_cursor === null).toBe(!res.body.has_more);
-      cursor = res.body.next_cursor;
-      if (pages > 20) throw new Error('pagination does not end');
-    } while (cursor !== null);
-    return { ids, pages };
-  };
 
   beforeAll(async () => {
     w = await startPaymentsWorld();
@@ -139,7 +111,7 @@ describe('GET /v1/refunds: roles, cursor pages and filters', () => {
     expect(first.body.has_more).toBe(true);
     expect(first.body.next_cursor).toEqual(expect.any(String));
     for (const limit of [1, 2, 4, 5]) {
-      const { ids, pages } = await allPages(`accountId=${a.accountId}&limit=${limit}`);
+      const { ids, pages } = await allPages(list, `accountId=${a.accountId}&limit=${limit}`);
       expect({ limit, ids }).toEqual({ limit, ids: aNewestFirst });
       expect(pages).toBe(Math.ceil(aNewestFirst.length / limit));
     }
