@@ -148,7 +148,7 @@ describe('payment method detachment is permanent', () => {
     await kit.close();
   });
 
-  it('refuses to attach a detached method again, to any customer and by any route, as Stripe does', async () => {
+  it('refuses a detached method wherever it is used again (attach, customer, payment, setup), as Stripe does', async () => {
     const { stripe } = kit.client();
     const customer = await stripe.customers.create({});
     const created = await stripe.paymentMethods.create({
@@ -173,6 +173,18 @@ describe('payment method detachment is permanent', () => {
       refusal,
     );
     await expect(stripe.customers.create({ payment_method: created.id })).rejects.toMatchObject(refusal);
+    // Nor can it pay or be set up again.
+    await expect(
+      stripe.paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        payment_method: created.id,
+        confirm: true,
+      }),
+    ).rejects.toMatchObject({ ...refusal, param: 'payment_method' });
+    await expect(
+      stripe.setupIntents.create({ payment_method: created.id, confirm: true }),
+    ).rejects.toMatchObject({ ...refusal, param: 'payment_method' });
 
     expect((await stripe.paymentMethods.retrieve(created.id)).customer).toBeNull();
     expect((await stripe.paymentMethods.list({ customer: customer.id })).data).toEqual([]);

@@ -194,6 +194,10 @@ export function resolvePaymentMethod(
   param = 'payment_method',
 ): Stripe.PaymentMethod {
   const existing = account.payment_methods.get(idOrShortcut);
+  // Detachment is permanent: a detached method is refused wherever it is used again (Stripe's rule).
+  if (existing && pmInternal(account, existing.id).detached) {
+    throw invalidRequest(DETACHED_METHOD_MESSAGE, param);
+  }
   if (existing) return existing;
   const token = account.tokens.get(idOrShortcut);
   if (token) return paymentMethodFromToken(account, token, param);
