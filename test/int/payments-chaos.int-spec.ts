@@ -191,12 +191,16 @@ describe('payments under emulator failure injection', () => {
 
   it("a day later Stripe's idempotency key may be gone: the janitor finds the PaymentIntent Stripe made instead of creating another, and cancels a payment Stripe never saw", async () => {
     const dayAgo = new Date(w.t.clock.now().getTime() - 25 * 60 * 60 * 1000);
-    const insert = async (id: string, state: 'unknown' | 'pending'): Promise<void> => {
+    const insert = async (
+      id: string,
+      state: 'unknown' | 'pending',
+      customer: string | null = a.customerId,
+    ) => {
       await w.t.db.query(
         `INSERT INTO payments (id, account_id, stripe_customer_id, amount, currency, status, amount_received,
            amount_refunded, metadata, stripe_payment_method_id, origin, version, created_at, updated_at)
          VALUES ($1, $2, $3, 2500, 'usd', $4, 0, 0, '{}', $5, 'api', 1, $6, $6)`,
-        [id, a.accountId, a.customerId, state, visa, dayAgo],
+        [id, a.accountId, customer, state, visa, dayAgo],
       );
     };
     // Stripe made this one (our request timed out), under another key than the one a retry would send.
@@ -217,7 +221,11 @@ describe('payments under emulator failure injection', () => {
       // This one never reached Stripe (a crash before the call, or a refusal before it ran).
       const never = randomUUID();
       await insert(never, 'pending');
+      // Without a customer to look under, whether Stripe made one cannot be told: left for an operator.
+      const unknowable = randomUUID();
+      await insert(unknowable, 'unknown', null);
       await janitor.run();
+      expect(await status(unknowable)).toBe('unknown');
       expect(await status(reached)).toBe('succeeded');
       expect((await intentsOf(reached)).map((pi) => pi.id)).toEqual([made.id]);
       const [linked] = await w.t.db.query<{ stripe_payment_intent_id: string }[]>(

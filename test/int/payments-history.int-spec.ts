@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { tokenFor } from '../support/test-app.js';
+import { ensureTestDatabase, TEST_DATABASE_URL } from '../support/test-env.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -33,7 +35,21 @@ describe('payment history (R-PAY-3)', () => {
   let failedId = '';
 
   beforeAll(async () => {
+    // The database's sessions run 14 hours ahead of UTC, so that a bare date read in the server's zone
+    // instead of as midnight UTC would filter differently (see the creation-time filters below).
+    await ensureTestDatabase();
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(
+        `ALTER DATABASE "${new URL(TEST_DATABASE_URL).pathname.slice(1)}" SET timezone TO 'Pacific/Kiritimati'`,
+      );
+    } finally {
+      await admin.end();
+    }
     w = await startPaymentsWorld();
+    // Late on 15 June UTC: already 16 June in the database's zone.
+    w.t.clock.set(new Date('2030-06-15T23:30:00.000Z'));
     a = await accountWithCustomer(w);
     other = await accountWithCustomer(w);
     const visa = await attachMethod(w, a, 'pm_card_visa');
@@ -122,10 +138,13 @@ describe('payment history (R-PAY-3)', () => {
     expect(after.every((p) => Date.parse(p.createdAt) >= Date.parse(last))).toBe(true);
     expect(after.length).toBeGreaterThan(0);
     expect(await all(a.owner, `createdTo=${encodeURIComponent(made[0]?.createdAt ?? '')}`)).toEqual([]);
-    // A bare date is midnight UTC, whatever the database server's zone.
+    // A bare date is midnight UTC, whatever the database's zone: the payments of 15 June (UTC) are all
+    // before 16 June, though in the database's zone (UTC+14) they were made on 16 June.
     const day = (made[0]?.createdAt ?? '').slice(0, 10);
-    const sameDay = await all(a.owner, `createdFrom=${day}`);
-    expect(sameDay.length).toBe(made.length + 1);
+    expect(day).toBe('2030-06-15');
+    expect(await all(a.owner, 'createdFrom=2030-06-16')).toEqual([]);
+    expect((await all(a.owner, 'createdTo=2030-06-16')).length).toBe(made.length + 1);
+    expect((await all(a.owner, `createdFrom=${day}`)).length).toBe(made.length + 1);
     expect(await all(a.owner, `createdTo=${day}`)).toEqual([]);
     // Bad filters and forged cursors are 400s with a code, not errors from PostgreSQL.
     const forged = (value: unknown, id: unknown) =>

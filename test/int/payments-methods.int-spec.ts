@@ -238,6 +238,12 @@ describe('payment methods API (R-PAY-2) against the emulator', () => {
           status: 'attached',
           isDefault: false,
         });
+        // Once Stripe answers again, a retry goes through (no Stripe key replays the failure).
+        const retried = await http<MethodBody>(w.t.url, 'DELETE', `/v1/payment-methods/${pm}`, {
+          token: a.owner,
+        });
+        expect([retried.status, retried.body.status]).toEqual([200, 'detached']);
+        expect((await w.stripe.paymentMethods.retrieve(pm)).customer).toBeNull();
       },
       30_000,
     );

@@ -167,23 +167,31 @@ describe('The Stripe endpoint enabled for STRIPE_ENDPOINT_EVENTS only', () => {
     const processor = w.t.app.get(ProcessStripeEvent, { strict: false });
     /** Runs the event again while another transaction holds the payment row; 'blocked' if it waits for it. */
     const runWhileLocked = async () => {
-      await w.t.db.query(`UPDATE webhook_events SET status = 'pending' WHERE id = $1`, [eventId]);
+      // Touched now, so that the inbox sweeper does not hand the row to a worker meanwhile.
+      await w.t.db.query(`UPDATE webhook_events SET status = 'pending', updated_at = now() WHERE id = $1`, [
+        eventId,
+      ]);
       const holder = w.t.db.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
       try {
+        const [me] = (await holder.query(`SELECT pg_backend_pid() AS pid`)) as { pid: number }[];
         await holder.query(`SELECT id FROM payments WHERE id = $1 FOR UPDATE`, [res.body.id]);
-        const run = processor.execute(eventId, { lastAttempt: false });
-        const waiting = until(async () => {
-          const [locks] = await w.t.db.query<{ n: number }[]>(
-            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-              WHERE NOT l.granted AND a.datname = current_database()`,
+        let finished = false;
+        const run = processor.execute(eventId, { lastAttempt: false }).finally(() => {
+          finished = true;
+        });
+        // Whichever comes first: the run ends, or a session waits for the holder's lock.
+        const first = await until(async () => {
+          if (finished) return { result: await run };
+          const [blocked] = await w.t.db.query<{ n: number }[]>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))`,
+            [me?.pid],
           );
-          return (locks?.n ?? 0) > 0;
-        }, 'a lock waiter');
-        const first = await Promise.race([run, waiting.then(() => 'blocked' as const)]);
+          return (blocked?.n ?? 0) > 0 ? ('blocked' as const) : null;
+        }, 'the run to end or to wait for the lock');
         await holder.commitTransaction();
-        return { first, result: await run };
+        return { first: first === 'blocked' ? first : first.result, result: await run };
       } finally {
         await holder.release();
       }

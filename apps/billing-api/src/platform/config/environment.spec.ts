@@ -68,6 +68,10 @@ describe('environment validation (R-ARCH-6)', () => {
     ['MERCHANT_NAME', 'Acme\nGmbH'],
     ['MERCHANT_NAME', 'x'.repeat(121)],
     ['MERCHANT_ADDRESS', 'Hauptstraße 1\r\nBerlin'],
+    // Not printable in the receipt PDF's WinAnsi fonts.
+    ['MERCHANT_NAME', '株式会社アクメ'],
+    ['MERCHANT_NAME', 'ООО Акме'],
+    ['MERCHANT_ADDRESS', 'Acme|🏢 Main St'],
   ])('names %s when it is malformed (%s)', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems.length).toBeGreaterThan(0);

@@ -35,6 +35,14 @@ export const DEV_WEBHOOK_SECRET = 'whsec_dev_emulator_secret';
 export const DEV_UNSUBSCRIBE_SECRET = 'dev-only-unsubscribe-secret-change-me-0123456789';
 
 /**
+ * Text the receipt PDF can show: pdfkit's built-in fonts encode WinAnsi (Windows-1252), so a character
+ * outside it would print as garbage on every receipt. Printable ASCII, Latin-1 and the cp1252 extras.
+ */
+const PDF_TEXT = /^[\x20-\x7E\u00A0-\u00FF€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]*$/u;
+const PDF_TEXT_MESSAGE =
+  'must use only characters the receipt PDF can show (Latin-1 / Windows-1252; no CJK, Cyrillic, Arabic, emoji)';
+
+/**
  * Every environment variable the service reads (R-ARCH-6). `.env.example` documents each one; a missing
  * or malformed variable stops the process with a message naming it.
  */
@@ -232,6 +240,7 @@ export class EnvironmentVariables {
   @MinLength(1)
   @MaxLength(120)
   @Matches(/^(?=.*\S)[^\p{Cc}]+$/u, { message: 'must be one line of text without control characters' })
+  @Matches(PDF_TEXT, { message: PDF_TEXT_MESSAGE })
   MERCHANT_NAME = 'Billing';
 
   /** The merchant's postal address on receipts, its lines separated by `|` (optional). */
@@ -239,6 +248,7 @@ export class EnvironmentVariables {
   @IsString()
   @MaxLength(500)
   @Matches(/^[^\p{Cc}]*$/u, { message: 'must be lines separated by | without control characters' })
+  @Matches(PDF_TEXT, { message: PDF_TEXT_MESSAGE })
   MERCHANT_ADDRESS?: string;
 }
 

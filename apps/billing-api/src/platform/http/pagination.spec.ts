@@ -70,6 +70,16 @@ describe('cursor pagination helpers', () => {
     expect(() => decodeCursor(cursor(2 ** 53, id), { value: 'integer', id: 'uuid' })).toThrow(ApiError);
     expect(() => decodeCursor(cursor('12a', '12'), { value: 'digits', id: 'digits' })).toThrow(ApiError);
     expect(() => decodeCursor(cursor(at, ''), { value: 'instant', id: 'text' })).toThrow(ApiError);
+    // PostgreSQL refuses a NUL in text and a bigint past 2^63 - 1: both would be 500s.
+    expect(() => decodeCursor(cursor(at, 'evt_\u0000'), { value: 'instant', id: 'text' })).toThrow(ApiError);
+    const max = '9223372036854775807';
+    expect(decodeCursor(cursor(max, max), { value: 'digits', id: 'digits' })).toEqual({
+      value: max,
+      id: max,
+    });
+    expect(() => decodeCursor(cursor('9223372036854775808', '1'), { value: 'digits', id: 'digits' })).toThrow(
+      ApiError,
+    );
   });
 
   it('uses the extra row only to tell that more follow', () => {

@@ -48,7 +48,7 @@ export function encodeCursor(position: CursorPosition): string {
 /**
  * What a list's cursor holds, as the list wrote it: its sort value (`instant`: a `toISOString()` time;
  * `integer`: a safe integer; `digits`: a bigint as a string) and the id that breaks ties (`uuid`,
- * `digits`, or `text` such as a Stripe event id). A cursor is checked against it before any of it
+ * `digits`, or `text`: an id such as Stripe's `evt_…`, of letters, digits, `_` and `-`). A cursor is checked against it before any of it
  * reaches SQL: PostgreSQL would refuse a forged time or id with an error, a 500.
  */
 export interface CursorShape {
@@ -58,6 +58,9 @@ export interface CursorShape {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGITS = /^\d{1,19}$/;
+const BIGINT_MAX = 2n ** 63n - 1n;
+/** Ids such as Stripe's (`evt_…`): no character PostgreSQL refuses in text (NUL) or that needs care. */
+const TEXT_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
 const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
@@ -71,11 +74,11 @@ function fits(value: string | number, kind: CursorShape['value'] | CursorShape['
     case 'integer':
       return typeof value === 'number' && Number.isSafeInteger(value);
     case 'digits':
-      return typeof value === 'string' && DIGITS.test(value);
+      return typeof value === 'string' && DIGITS.test(value) && BigInt(value) <= BIGINT_MAX;
     case 'uuid':
       return typeof value === 'string' && UUID.test(value);
     case 'text':
-      return typeof value === 'string' && value.length > 0 && value.length <= 255;
+      return typeof value === 'string' && TEXT_ID.test(value);
   }
 }
 

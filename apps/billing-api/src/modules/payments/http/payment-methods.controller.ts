@@ -91,8 +91,12 @@ export class PaymentMethodsController {
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
   )
-  detach(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentMethodDto> {
-    return this.commands.detach(accountOf(principal), id);
+  detach(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Headers('idempotency-key') key: string | string[] | undefined,
+  ): Promise<PaymentMethodDto> {
+    return this.commands.detach(accountOf(principal), id, requestKeyOf(key));
   }
 }
 

@@ -75,8 +75,9 @@ export class PaymentMirror {
     let values = incoming;
     const decision = this.staleness(row, ctx.event.created);
     if (decision === 'skip_stale') {
-      // Stale, but it names the checkout session the payment came from (outcomeWithoutWrites).
-      row.checkoutSessionId = options.checkoutSessionId ?? row.checkoutSessionId;
+      // Stale, but it names the checkout session the payment came from (else outcomeWithoutWrites said so).
+      if (!options.checkoutSessionId || row.checkoutSessionId) return 'skipped_stale';
+      row.checkoutSessionId = options.checkoutSessionId;
       await updatePaymentRow(manager, row);
       return 'applied';
     }

@@ -45,6 +45,9 @@ import {
  */
 export const STRIPE_KEY_SAFE_MS = 23 * 60 * 60 * 1000;
 
+/** How many of a customer's PaymentIntents the janitor looks through for one payment's. */
+const FIND_INTENT_LIMIT = 2000;
+
 export interface CreatePaymentCommand {
   accountId: string;
   amount: number;
@@ -277,6 +280,16 @@ export class CreatePaymentHandler {
       : keyMayBeGone
         ? await this.findIntentOf(row)
         : null;
+    if (pi === 'undecided') {
+      // It cannot be told whether Stripe made a PaymentIntent: neither charge nor cancel; an operator looks.
+      this.logger.error({
+        msg: 'payment left unknown: its PaymentIntent cannot be looked up',
+        alert: 'payment_unsettled',
+        paymentId,
+        createdAt: row.createdAt.toISOString(),
+      });
+      return row.status;
+    }
     if (pi) {
       const values = transformStripePaymentIntent(pi);
       return (
@@ -284,13 +297,16 @@ export class CreatePaymentHandler {
       ).status;
     }
     if (keyMayBeGone) {
-      const payment = await this.apply(paymentId, { status: 'canceled' });
-      this.logger.warn({
-        msg: 'payment canceled: Stripe has no PaymentIntent for it and its idempotency key may have expired',
-        alert: 'payment_abandoned',
-        paymentId,
-        createdAt: row.createdAt.toISOString(),
-      });
+      // Conditioned on the row as read: a webhook that linked a PaymentIntent meanwhile keeps its state.
+      const payment = await this.apply(paymentId, { status: 'canceled' }, row);
+      if (payment.status === 'canceled') {
+        this.logger.warn({
+          msg: 'payment canceled: Stripe has no PaymentIntent for it and its idempotency key may have expired',
+          alert: 'payment_abandoned',
+          paymentId,
+          createdAt: row.createdAt.toISOString(),
+        });
+      }
       return payment.status;
     }
     try {
@@ -304,15 +320,18 @@ export class CreatePaymentHandler {
 
   /**
    * The PaymentIntent Stripe made for this payment, found among its customer's since shortly before the
-   * payment was created (newest first; a list, unlike search, is never behind); null when there is none.
+   * payment was created (newest first; a list, unlike search, is never behind); null when there is none;
+   * `undecided` without a customer to look under, or past {@link FIND_INTENT_LIMIT} of them.
    */
-  private async findIntentOf(row: PaymentOrmEntity): Promise<Stripe.PaymentIntent | null> {
+  private async findIntentOf(row: PaymentOrmEntity): Promise<Stripe.PaymentIntent | null | 'undecided'> {
     const customer = row.stripeCustomerId;
-    if (!customer) return null;
+    if (!customer) return 'undecided';
     const since = Math.floor(row.createdAt.getTime() / 1000) - 300;
     return this.gateway.call('payment.find', async (stripe) => {
+      let seen = 0;
       for await (const pi of stripe.paymentIntents.list({ customer, created: { gte: since }, limit: 100 })) {
         if (pi.metadata?.payment_id === row.id) return pi;
+        if (++seen >= FIND_INTENT_LIMIT) return 'undecided';
       }
       return null;
     });
@@ -323,9 +342,9 @@ export class CreatePaymentHandler {
    * (`expected`), the change, its history line and its audit record are one conditional statement
    * (`version` unchanged). When another writer got there first (a webhook, the janitor), it may have
    * applied a newer state than this answer (a 3-D Secure challenge completed in between, or the same
-   * key's first answer replayed to a retry): the PaymentIntent as Stripe has it now decides (R-SM-3),
-   * applied to what the row holds under its lock; without one to re-read, the row keeps what the
-   * webhooks gave it. Without `expected` (the janitor, whose answer is fresh), the row is locked and the
+   * key's first answer replayed to a retry): when the answer would move the row as it is now, the
+   * PaymentIntent as Stripe has it now decides (R-SM-3), applied to what the row holds under its lock;
+   * otherwise, or without one to re-read, the row keeps what the webhooks gave it. Without `expected` (the janitor, whose answer is fresh), the row is locked and the
    * answer applied to what it holds now.
    */
   private async apply(
@@ -339,11 +358,10 @@ export class CreatePaymentHandler {
       if (await this.write(this.db.manager, step, expected.version)) {
         return toPaymentDto(toPaymentView(step.row));
       }
-      const fresh = await this.reread(answer);
-      if (!fresh) {
-        const row = await this.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: paymentId });
-        return toPaymentDto(toPaymentView(row));
-      }
+      // Only an answer that would move the row as it is now needs Stripe's word on it.
+      const now = await this.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: paymentId });
+      const fresh = this.decide(now, answer).changed ? await this.reread(answer) : null;
+      if (!fresh) return toPaymentDto(toPaymentView(now));
       toApply = fresh;
     }
     return this.db.transaction(async (manager) => {

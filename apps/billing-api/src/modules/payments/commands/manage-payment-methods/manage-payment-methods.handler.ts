@@ -77,18 +77,19 @@ export class ManagePaymentMethodsHandler {
     return toPaymentMethodDto(row, defaultId);
   }
 
-  async detach(accountId: string, id: string): Promise<PaymentMethodDto> {
+  async detach(accountId: string, id: string, requestKey?: string): Promise<PaymentMethodDto> {
     const row = await this.queries.attachedOf(accountId, id);
-    // A detached method can never be attached again (Stripe's rule), so "detach this method" happens at
-    // most once: the key derives from the method alone, and a retry after a lost answer replays it.
+    // Keyed by the request like the others: a key from the method alone would make Stripe replay a
+    // stored 5xx to every retry for 24 hours.
     const detached = await this.gateway.call('payment_method.detach', (stripe) =>
       stripe.paymentMethods.detach(
         row.stripePaymentMethodId,
         {},
         {
-          idempotencyKey: StripeGateway.idempotencyKey(
+          idempotencyKey: stripeKey(
             'payment_method.detach',
             accountId,
+            requestKey,
             row.stripePaymentMethodId,
           ),
         },
