@@ -5,7 +5,7 @@ import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/job
 import { RefundsJanitor } from '../../apps/billing-api/src/modules/refunds/jobs/refunds-janitor.processor.js';
 import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
 import { StripeGateway } from '../../apps/billing-api/src/platform/stripe/stripe.gateway.js';
-import { tokenFor, type JsonResponse } from '../support/test-app.js';
+import { tokenFor } from '../support/test-app.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -105,31 +105,18 @@ describe('payments under emulator failure injection', () => {
       );
       return rows[0]?.n === 0;
     }, 'webhook inbox drained');
-    // The failure switch is a probability; its draw is scripted so that exactly the next call fails
-    // (a 500 `api_error` before the call runs, as with `failureRate: 1`), and every later one passes.
-    const emulatorChaos = w.kit.emulator.chaos;
-    const roll = emulatorChaos.roll.bind(emulatorChaos);
-    const SCRIPTED = 0.5;
-    let failuresLeft = 1;
-    emulatorChaos.roll = (probability) => {
-      if (probability !== SCRIPTED) return roll(probability);
-      if (failuresLeft === 0) return false;
-      failuresLeft -= 1;
-      return true;
+    // Exactly the next call fails (a 500 `api_error` before the call runs), and every later one passes.
+    await chaos({ failNext: 1 });
+    const res = await http<PaymentBody & { stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
+      token: a.owner,
+      body: { amount: 4200, currency: 'usd', paymentMethodId: visa },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    const left = (await (await fetch(`${w.kit.emulator.url}/_emulator/chaos`)).json()) as {
+      failNext: number;
     };
-    let res: JsonResponse<PaymentBody & { stripePaymentIntentId: string }>;
-    try {
-      await chaos({ failureRate: SCRIPTED });
-      res = await http<PaymentBody & { stripePaymentIntentId: string }>(w.t.url, 'POST', '/v1/payments', {
-        token: a.owner,
-        body: { amount: 4200, currency: 'usd', paymentMethodId: visa },
-        headers: { 'idempotency-key': randomUUID() },
-      });
-    } finally {
-      await chaos({ reset: true });
-      emulatorChaos.roll = roll;
-    }
-    expect(failuresLeft).toBe(0);
+    await chaos({ reset: true });
+    expect(left.failNext).toBe(0);
     expect([res.status, res.body.status]).toEqual([201, 'succeeded']);
     const intents = await intentsOf(res.body.id);
     expect(intents.map((pi) => pi.id)).toEqual([res.body.stripePaymentIntentId]);

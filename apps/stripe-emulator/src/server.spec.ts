@@ -303,6 +303,19 @@ describe('emulator core', () => {
 
         await raw(`${own.emulator.url}/_emulator/chaos`, form('', 'reset=true'));
         await expect(stripe.customers.create({})).resolves.toMatchObject({ object: 'customer' });
+
+        // failNext: exactly the next n calls fail, then calls pass.
+        const armed = await raw(`${own.emulator.url}/_emulator/chaos`, form('', 'failNext=2'));
+        expect(armed.body).toMatchObject({ failNext: 2, failureRate: 0 });
+        for (let i = 0; i < 2; i++) {
+          await expect(stripe.customers.list()).rejects.toMatchObject({
+            statusCode: 500,
+            rawType: 'api_error',
+          });
+        }
+        await expect(stripe.customers.list()).resolves.toMatchObject({ object: 'list' });
+        expect((await raw(`${own.emulator.url}/_emulator/chaos`)).body).toMatchObject({ failNext: 0 });
+        expect((await raw(`${own.emulator.url}/_emulator/chaos`, form('', 'failNext=-1'))).status).toBe(400);
         const bad = await raw(`${own.emulator.url}/_emulator/chaos`, form('', 'failureRate=2'));
         expect(bad.status).toBe(400);
       } finally {

@@ -172,9 +172,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return;
     }
 
-    const { latencyMs, rateLimitRate, failureRate } = chaos.settings;
+    const { latencyMs, rateLimitRate } = chaos.settings;
     if (chaos.roll(rateLimitRate)) return sendError(rateLimited());
-    if (chaos.roll(failureRate)) return sendError(apiError());
+    if (chaos.callFails()) return sendError(apiError());
 
     const match = api.match(method, path);
     if (!match) {

@@ -33,7 +33,9 @@ export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, 
     return { reset: 'all' };
   });
 
-  pages.get('/_emulator/chaos', () => ctx.chaos.settings);
+  const chaosState = () => ({ ...ctx.chaos.settings, failNext: ctx.chaos.pendingFailures });
+
+  pages.get('/_emulator/chaos', chaosState);
 
   pages.post('/_emulator/chaos', (req) => {
     const patch: Partial<Record<keyof ChaosSettings, unknown>> = {};
@@ -43,10 +45,12 @@ export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, 
       if (input[name] !== undefined) patch[name] = input[name];
     }
     try {
-      return ctx.chaos.update(patch);
+      ctx.chaos.update(patch);
+      if (input.failNext !== undefined && input.failNext !== '') ctx.chaos.failNext(Number(input.failNext));
     } catch (err) {
       throw invalidRequest((err as Error).message);
     }
+    return chaosState();
   });
 
   pages.get('/_emulator/deliveries', (req) => {

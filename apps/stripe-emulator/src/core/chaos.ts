@@ -77,8 +77,34 @@ export class Chaos {
     return next;
   }
 
+  /** API calls still to fail, one each, whatever `failureRate` says (`failNext`). */
+  private failuresLeft = 0;
+
   reset(): void {
     this.settings = { ...NO_CHAOS };
+    this.failuresLeft = 0;
+  }
+
+  /** The next `count` API calls fail with a 500 before running, and then calls pass again. */
+  failNext(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0 || count > 1000) {
+      throw new Error('failNext is a whole number of calls from 0 to 1000');
+    }
+    this.failuresLeft = count;
+  }
+
+  /** How many calls `failNext` has still to fail. */
+  get pendingFailures(): number {
+    return this.failuresLeft;
+  }
+
+  /** Draws for one API call: true when it must fail (a pending `failNext`, else `failureRate`). */
+  callFails(): boolean {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      return true;
+    }
+    return this.roll(this.settings.failureRate);
   }
 
   /** Draws: true with the given probability (0 never, 1 always). */
