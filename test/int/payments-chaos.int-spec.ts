@@ -192,11 +192,12 @@ describe('payments under emulator failure injection', () => {
     };
     // Stripe made this one (our request timed out), under another key than the one a retry would send.
     const reached = randomUUID();
-    await insert(reached, 'unknown');
     // Its webhook would tell the payment its PaymentIntent: held back, so that the janitor must find it.
     const webhooks = w.t.app.get(JobQueue).queueFor('webhooks.process-event');
     await webhooks.pause(true);
     try {
+      // Made before the row is there, as it was a day ago: the app's own janitor (every minute) must
+      // never see the row without it.
       const made = await w.stripe.paymentIntents.create({
         amount: 2500,
         currency: 'usd',
@@ -205,6 +206,7 @@ describe('payments under emulator failure injection', () => {
         confirm: true,
         metadata: { payment_id: reached, account_id: a.accountId },
       });
+      await insert(reached, 'unknown');
       // This one never reached Stripe (a crash before the call, or a refusal before it ran).
       const never = randomUUID();
       await insert(never, 'pending');
