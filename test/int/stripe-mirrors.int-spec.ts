@@ -579,6 +579,41 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     });
   });
 
+  describe('refund order', () => {
+    it("a charge's refund list of the same second that still shows a succeeded refund pending does not move it back", async () => {
+      const { customer, pm } = await linkedCustomer();
+      const pi = await confirmedPayment(customer.id, pm, 2600);
+      const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 600 });
+      const updated = oneOfType(await settledRefundEvents(refund.id), 'refund.updated');
+      expect(await onRefund(updated)).toBe('applied');
+      const refundRow = async () =>
+        (
+          await t.db.query<{ status: string }[]>(`SELECT status FROM refunds WHERE stripe_refund_id = $1`, [
+            refund.id,
+          ])
+        )[0]?.status;
+      expect(await refundRow()).toBe('succeeded');
+      // The charge's list as it stood a moment earlier in the same second: the refund still pending.
+      const chargeRefunded = (await eventsOf(stripe, ['charge.refunded'])).find(
+        (e) => (e.data.object as Stripe.Charge).payment_intent === pi.id,
+      )!;
+      const older = structuredClone(chargeRefunded);
+      const charge = older.data.object as Stripe.Charge;
+      charge.refunds = {
+        object: 'list',
+        url: `/v1/charges/${charge.id}/refunds`,
+        has_more: false,
+        data: [{ ...refund, status: 'pending' }],
+      };
+      await run.run((e, c) => refunds.onChargeRefunded(e, c), older, updated.created);
+      expect(await refundRow()).toBe('succeeded');
+      expect(await mirroredPayment(pi.id)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 600,
+      });
+    });
+  });
+
   describe('payments created by the app', () => {
     it('links the row by metadata.payment_id; a refund seen before the success is applied once it succeeds', async () => {
       const { accountId, customer, pm } = await linkedCustomer();

@@ -5,6 +5,7 @@ import { money, sum } from '../money/money.js';
 import {
   checkRefundEligibility,
   paymentStatusAfterRefunds,
+  refundCanBecome,
   remainingRefundable,
   type RefundEligibilityInput,
   type RefundLine,
@@ -175,5 +176,31 @@ describe('refund properties (R-REF-2, fast-check)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('refundCanBecome', () => {
+  const statuses = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
+  it('allows exactly the moves of the table, and staying; never back from a settled state', () => {
+    const allowed = new Set([
+      'pending>requires_action',
+      'pending>succeeded',
+      'pending>failed',
+      'pending>canceled',
+      'requires_action>pending',
+      'requires_action>succeeded',
+      'requires_action>failed',
+      'requires_action>canceled',
+      'succeeded>failed',
+    ]);
+    for (const from of statuses) {
+      for (const to of statuses) {
+        expect([from, to, refundCanBecome(from, to)]).toEqual([
+          from,
+          to,
+          from === to || allowed.has(`${from}>${to}`),
+        ]);
+      }
+    }
   });
 });

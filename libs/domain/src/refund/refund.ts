@@ -8,6 +8,25 @@ const DAY_MS = 86_400_000;
 /** Stripe refund statuses (R-REF-3). */
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
 
+/**
+ * Where a refund may go next, as Stripe moves refunds: a refund waiting on the customer
+ * (`requires_action`) and a `pending` one may settle either way or swap; a succeeded refund may still
+ * fail (the bank returns it); failed and canceled are final. A report of any other move describes an
+ * older state of the refund.
+ */
+export const REFUND_TRANSITIONS = {
+  pending: ['requires_action', 'succeeded', 'failed', 'canceled'],
+  requires_action: ['pending', 'succeeded', 'failed', 'canceled'],
+  succeeded: ['failed'],
+  failed: [],
+  canceled: [],
+} as const satisfies Record<RefundStatus, readonly RefundStatus[]>;
+
+/** True when a refund in `from` can be in `to` next (staying where it is included). */
+export function refundCanBecome(from: RefundStatus, to: RefundStatus): boolean {
+  return from === to || (REFUND_TRANSITIONS[from] as readonly RefundStatus[]).includes(to);
+}
+
 /** A refund as far as the money rules care. */
 export interface RefundLine {
   readonly amount: Money;

@@ -1,4 +1,4 @@
-import { decideStaleness } from '@billing/domain';
+import { decideStaleness, refundCanBecome } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
@@ -146,8 +146,12 @@ export class RefundEventsHandler {
         values = transformStripeRefund(fresh as unknown as Stripe.Refund);
       }
       row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
-    } else if (row.lastEventCreated !== null && row.lastEventCreated > ctx.event.created) {
-      // An unordered source (a charge's refund list) never overrides a newer refund event.
+    } else if (
+      (row.lastEventCreated !== null && row.lastEventCreated > ctx.event.created) ||
+      !refundCanBecome(row.status, values.status)
+    ) {
+      // An unordered source (a charge's refund list) never overrides a newer refund event, nor moves a
+      // refund back (a list of the same second may still show it pending after it succeeded).
       return 'skipped_stale';
     }
     const before = { status: row.status, amount: row.amount, failureReason: row.failureReason };
