@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
 import { SMTPServer } from 'smtp-server';
 import type Stripe from 'stripe';
+export { pdfText } from '../support/pdf-text.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http } from '../support/test-app.js';
 import { SECRET } from './webhooks.support.js';
@@ -154,39 +154,6 @@ export class TestSmtpServer {
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/**
- * The text a pdfkit document shows: each (optionally Flate-compressed) content stream's text operators
- * (`[<hex> kern <hex>] TJ`, `<hex> Tj`) decoded from WinAnsi, one line per operator.
- */
-export function pdfText(pdf: Buffer): string {
-  const source = pdf.toString('latin1');
-  const lines: string[] = [];
-  const streamRe = /<<([^]*?)>>\s*stream\r?\n/g;
-  let m: RegExpExecArray | null;
-  while ((m = streamRe.exec(source))) {
-    const start = m.index + m[0].length;
-    const end = source.indexOf('endstream', start);
-    let content = pdf.subarray(start, end);
-    if (/\/FlateDecode/.test(m[1] ?? '')) {
-      try {
-        content = inflateSync(content);
-      } catch {
-        continue; // not a content stream we can read (e.g. a font)
-      }
-    }
-    const text = content.toString('latin1');
-    const opRe = /(\[([^\]]*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj)/g;
-    let op: RegExpExecArray | null;
-    while ((op = opRe.exec(text))) {
-      const hexes =
-        op[2] !== undefined ? [...op[2].matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => h[1] ?? '') : [op[3] ?? ''];
-      lines.push(hexes.map((h) => Buffer.from(h, 'hex').toString('latin1')).join(''));
-    }
-  }
-  // WinAnsi 0x80 is the euro sign.
-  return lines.join('\n').replace(/\x80/g, '€');
 }
 
 /** Creates an account through the admin API with the given locale and time zone; returns its id. */

@@ -1,5 +1,6 @@
 import { formatMoney, money } from '@billing/domain';
 import PDFDocument from 'pdfkit';
+import type { PdfFont } from '../../platform/pdf/pdf-font.js';
 import { formatDateTime } from '../notifications/templates/templates.js';
 import type { ReceiptView } from './contracts/receipt.view.js';
 
@@ -14,21 +15,32 @@ export interface ReceiptDocument {
   refunds: { amount: number; currency: string; status: string; createdAt: string }[];
 }
 
-/** The PDF text of an amount: pdfkit's standard fonts have no narrow no-break space, a plain one stands in. */
-const pdfText = (s: string): string => s.replace(/[\u202f\u00a0]/gu, ' ');
+export interface RenderedReceipt {
+  pdf: Buffer;
+  /** Characters of the receipt's text that the font could not show (printed as `?`), each once. */
+  missing: string[];
+}
 
 /**
  * Renders a receipt as PDF with pdfkit (R-PAY-4): merchant and its address, number, date in the
  * account's time zone, amount formatted for its locale, method brand and last 4, and the payment's refunds.
+ * Set in `font` (embedded, only the glyphs used), exactly as Intl formats amounts and dates (no-break
+ * spaces and currency signs included); what the font cannot show is reported in `missing`.
  * `compress: false` keeps the content streams readable (tests extract the text).
  */
-export function renderReceiptPdf(
+export async function renderReceiptPdf(
   doc: ReceiptDocument,
+  font: PdfFont,
   options: { compress?: boolean } = {},
-): Promise<Buffer> {
+): Promise<RenderedReceipt> {
   const { receipt, locale, timeZone } = doc;
-  const amount = (minor: number, currency: string): string =>
-    pdfText(formatMoney(money(minor, currency), locale));
+  const missing = new Set<string>();
+  const show = (text: string): string => {
+    const fitted = font.fit(text);
+    for (const char of fitted.missing) missing.add(char);
+    return fitted.text;
+  };
+  const amount = (minor: number, currency: string): string => formatMoney(money(minor, currency), locale);
   const pdf = new PDFDocument({
     size: 'A4',
     margin: 56,
@@ -45,30 +57,34 @@ export function renderReceiptPdf(
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
     pdf.on('error', reject);
   });
-  pdf.fontSize(20).text(doc.merchant.name);
-  if (doc.merchant.address.length > 0) pdf.fontSize(10).text(doc.merchant.address.join('\n'));
+  pdf.registerFont('receipt', font.source);
+  pdf.font('receipt');
+  pdf.fontSize(20).text(show(doc.merchant.name));
+  if (doc.merchant.address.length > 0) pdf.fontSize(10).text(show(doc.merchant.address.join('\n')));
   pdf.moveDown(0.5).fontSize(14).text(`Receipt #${receipt.number}`);
   pdf.moveDown().fontSize(11);
-  pdf.text(`Date: ${pdfText(formatDateTime(receipt.issuedAt, locale, timeZone))}`);
-  pdf.text(`Billed to: ${doc.customer.name} <${doc.customer.email}>`);
+  pdf.text(`Date: ${show(formatDateTime(receipt.issuedAt, locale, timeZone))}`);
+  pdf.text(`Billed to: ${show(doc.customer.name)} <${show(doc.customer.email)}>`);
   pdf.text(`Payment: ${receipt.paymentId}`);
-  if (doc.description) pdf.text(`Description: ${doc.description}`);
+  if (doc.description) pdf.text(`Description: ${show(doc.description)}`);
   if (receipt.methodBrand || receipt.methodLast4) {
-    pdf.text(`Paid with: ${receipt.methodBrand ?? 'card'} ending in ${receipt.methodLast4 ?? '????'}`);
+    pdf.text(`Paid with: ${show(receipt.methodBrand ?? 'card')} ending in ${receipt.methodLast4 ?? '????'}`);
   }
   pdf
     .moveDown()
     .fontSize(14)
-    .text(`Amount paid: ${amount(receipt.amount, receipt.currency)}`);
+    .text(`Amount paid: ${show(amount(receipt.amount, receipt.currency))}`);
   if (doc.refunds.length > 0) {
     pdf.moveDown().fontSize(12).text('Refunds');
     pdf.fontSize(11);
     for (const r of doc.refunds) {
       pdf.text(
-        `${pdfText(formatDateTime(r.createdAt, locale, timeZone))}  ${amount(r.amount, r.currency)}  (${r.status})`,
+        show(
+          `${formatDateTime(r.createdAt, locale, timeZone)}  ${amount(r.amount, r.currency)}  (${r.status})`,
+        ),
       );
     }
   }
   pdf.end();
-  return done;
+  return { pdf: await done, missing: [...missing] };
 }

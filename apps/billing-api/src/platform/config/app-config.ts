@@ -1,4 +1,5 @@
 import { type AppRole, DEV_UNSUBSCRIBE_SECRET, type EnvironmentVariables } from './environment.js';
+import { DEFAULT_PDF_FONT_PATH } from '../pdf/pdf-font.js';
 
 /**
  * The validated configuration as typed, grouped values. Inject `AppConfig` rather than reading
@@ -49,6 +50,8 @@ export class AppConfig {
   readonly notifications: { smtpUrl: string; emailFrom: string; unsubscribeSecret: string };
   /** The business named on receipts and their e-mails (R-PAY-4): its name and postal address lines. */
   readonly merchant: { name: string; address: string[] };
+  /** The font receipt PDFs are set in (RECEIPT_FONT_PATH, DejaVu Sans by default). */
+  readonly receipts: { fontPath: string };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -118,6 +121,7 @@ export class AppConfig {
         .map((line) => line.trim())
         .filter((line) => line.length > 0),
     };
+    this.receipts = { fontPath: e.RECEIPT_FONT_PATH ?? DEFAULT_PDF_FONT_PATH };
   }
 
   get runsHttp(): boolean {

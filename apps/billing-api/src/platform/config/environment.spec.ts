@@ -68,10 +68,11 @@ describe('environment validation (R-ARCH-6)', () => {
     ['MERCHANT_NAME', 'Acme\nGmbH'],
     ['MERCHANT_NAME', 'x'.repeat(121)],
     ['MERCHANT_ADDRESS', 'Hauptstraße 1\r\nBerlin'],
-    // Not printable in the receipt PDF's WinAnsi fonts.
+    // Not in the default receipt font (DejaVu Sans has no CJK script and no emoji).
     ['MERCHANT_NAME', '株式会社アクメ'],
-    ['MERCHANT_NAME', 'ООО Акме'],
     ['MERCHANT_ADDRESS', 'Acme|🏢 Main St'],
+    ['RECEIPT_FONT_PATH', '/nonexistent/font.ttf'],
+    ['RECEIPT_FONT_PATH', 'package.json'],
   ])('names %s when it is malformed (%s)', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems.length).toBeGreaterThan(0);
@@ -87,6 +88,21 @@ describe('environment validation (R-ARCH-6)', () => {
       }),
     );
     expect(config.merchant).toEqual({ name: 'Acme GmbH', address: ['Hauptstraße 1', '10115 Berlin'] });
+  });
+
+  it('accepts a merchant in any script the receipt font has, and says which characters it lacks', () => {
+    const config = new AppConfig(
+      validateEnvironment({ MERCHANT_NAME: 'ООО «Акме»', MERCHANT_ADDRESS: 'ul. Łąkowa 3|Αθήνα' }),
+    );
+    expect(config.merchant).toEqual({ name: 'ООО «Акме»', address: ['ul. Łąkowa 3', 'Αθήνα'] });
+    expect(config.receipts.fontPath).toMatch(/DejaVuSans\.ttf$/);
+    expect(problemsOf({ MERCHANT_NAME: 'Acme 株式会社' })).toEqual([
+      'MERCHANT_NAME: the receipt font (DejaVu Sans) has no 株 式 会 社; set RECEIPT_FONT_PATH to a .ttf or .otf font that has them',
+    ]);
+    // DejaVu Sans has Hebrew glyphs, but the PDF cannot set right-to-left text in order.
+    expect(problemsOf({ MERCHANT_ADDRESS: 'Acme|תל אביב' })).toEqual([
+      'MERCHANT_ADDRESS: right-to-left text (ת ל א ב י) cannot be set in the receipt PDF (no bidirectional layout); give the name or address in a left-to-right script',
+    ]);
   });
 
   it('refuses development secrets and a missing key source in production, naming each', () => {

@@ -14,6 +14,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { DEFAULT_PDF_FONT_PATH, isRightToLeft, PdfFont } from '../pdf/pdf-font.js';
 
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -33,14 +34,6 @@ export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 export const DEV_STRIPE_SECRET_KEY = 'sk_test_emulator_dev';
 export const DEV_WEBHOOK_SECRET = 'whsec_dev_emulator_secret';
 export const DEV_UNSUBSCRIBE_SECRET = 'dev-only-unsubscribe-secret-change-me-0123456789';
-
-/**
- * Text the receipt PDF can show: pdfkit's built-in fonts encode WinAnsi (Windows-1252), so a character
- * outside it would print as garbage on every receipt. Printable ASCII, Latin-1 and the cp1252 extras.
- */
-const PDF_TEXT = /^[\x20-\x7E\u00A0-\u00FF€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]*$/u;
-const PDF_TEXT_MESSAGE =
-  'must use only characters the receipt PDF can show (Latin-1 / Windows-1252; no CJK, Cyrillic, Arabic, emoji)';
 
 /**
  * Every environment variable the service reads (R-ARCH-6). `.env.example` documents each one; a missing
@@ -240,7 +233,6 @@ export class EnvironmentVariables {
   @MinLength(1)
   @MaxLength(120)
   @Matches(/^(?=.*\S)[^\p{Cc}]+$/u, { message: 'must be one line of text without control characters' })
-  @Matches(PDF_TEXT, { message: PDF_TEXT_MESSAGE })
   MERCHANT_NAME = 'Billing';
 
   /** The merchant's postal address on receipts, its lines separated by `|` (optional). */
@@ -248,8 +240,15 @@ export class EnvironmentVariables {
   @IsString()
   @MaxLength(500)
   @Matches(/^[^\p{Cc}]*$/u, { message: 'must be lines separated by | without control characters' })
-  @Matches(PDF_TEXT, { message: PDF_TEXT_MESSAGE })
   MERCHANT_ADDRESS?: string;
+
+  /**
+   * The TrueType or OpenType font receipts are set in (optional): DejaVu Sans when unset. Checked at
+   * start-up: it must load, and it must have every character of MERCHANT_NAME and MERCHANT_ADDRESS.
+   */
+  @IsOptional()
+  @IsString()
+  RECEIPT_FONT_PATH?: string;
 }
 
 /** Turns class-validator errors into lines that name the variable, its value's problem and nothing secret. */
@@ -298,6 +297,43 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   if (env.STRIPE_WEBHOOK_SECRETS.split(',').some((s) => !s.trim().startsWith('whsec_'))) {
     problems.push('STRIPE_WEBHOOK_SECRETS: a comma-separated list of whsec_… secrets');
   }
+  problems.push(...receiptFontProblems(env));
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;
+}
+
+/**
+ * The receipt font must load, and the merchant's name and address, printed on every receipt, must be
+ * text it can show: a merchant in a script the font lacks is a configuration error, found at start-up
+ * rather than on a customer's receipt.
+ */
+function receiptFontProblems(env: EnvironmentVariables): string[] {
+  let font: PdfFont;
+  try {
+    font = PdfFont.load(env.RECEIPT_FONT_PATH ?? DEFAULT_PDF_FONT_PATH);
+  } catch (error) {
+    return [`RECEIPT_FONT_PATH: ${(error as Error).message}`];
+  }
+  const problems: string[] = [];
+  for (const [name, value] of [
+    ['MERCHANT_NAME', env.MERCHANT_NAME],
+    ['MERCHANT_ADDRESS', env.MERCHANT_ADDRESS],
+  ] as const) {
+    const { missing } = font.fit(value ?? '');
+    const rightToLeft = missing.filter(isRightToLeft);
+    const lacking = missing.filter((c) => !isRightToLeft(c));
+    if (lacking.length > 0) {
+      problems.push(
+        `${name}: the receipt font (${font.name}) has no ${lacking.join(' ')}; ` +
+          'set RECEIPT_FONT_PATH to a .ttf or .otf font that has them',
+      );
+    }
+    if (rightToLeft.length > 0) {
+      problems.push(
+        `${name}: right-to-left text (${rightToLeft.join(' ')}) cannot be set in the receipt PDF ` +
+          '(no bidirectional layout); give the name or address in a left-to-right script',
+      );
+    }
+  }
+  return problems;
 }

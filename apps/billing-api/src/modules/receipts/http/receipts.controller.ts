@@ -1,11 +1,12 @@
 import { formatMoney, money } from '@billing/domain';
-import { Controller, Get, Header, Param, ParseUUIDPipe, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, Logger, Param, ParseUUIDPipe, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { PdfFont } from '../../../platform/pdf/pdf-font.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import { RefundsFacade } from '../../refunds/refunds.facade.js';
@@ -19,6 +20,8 @@ import { ReceiptDto } from './dto/receipt.dto.js';
 @ApiBearerAuth()
 @Controller('v1/payments/:paymentId')
 export class ReceiptsController {
+  private readonly logger = new Logger('Receipts');
+
   constructor(
     private readonly receipts: ReceiptsFacade,
     private readonly payments: PaymentsFacade,
@@ -67,17 +70,34 @@ export class ReceiptsController {
       this.payments.getPayment(paymentId),
       this.refunds.listForPayment(paymentId),
     ]);
-    const body = await renderReceiptPdf({
-      receipt,
-      merchant: this.merchant(receipt),
-      customer: { name: account.name, email: account.billingEmail },
-      locale: account.locale,
-      timeZone: account.timeZone,
-      description: payment?.description ?? null,
-      refunds: refunds
-        .filter((r) => r.status === 'succeeded' || r.status === 'pending')
-        .map((r) => ({ amount: r.amount, currency: r.currency, status: r.status, createdAt: r.createdAt })),
-    });
+    // Loaded and checked at start-up (validateEnvironment); read once per process.
+    const font = PdfFont.load(this.config.receipts.fontPath);
+    const { pdf: body, missing } = await renderReceiptPdf(
+      {
+        receipt,
+        merchant: this.merchant(receipt),
+        customer: { name: account.name, email: account.billingEmail },
+        locale: account.locale,
+        timeZone: account.timeZone,
+        description: payment?.description ?? null,
+        refunds: refunds
+          .filter((r) => r.status === 'succeeded' || r.status === 'pending')
+          .map((r) => ({ amount: r.amount, currency: r.currency, status: r.status, createdAt: r.createdAt })),
+      },
+      font,
+    );
+    if (missing.length > 0) {
+      // The customer's own text (account name, description) in a script the font lacks: shown as `?`.
+      this.logger.warn({
+        msg: 'receipt PDF shows characters its font lacks as ?; set RECEIPT_FONT_PATH to a font that has them',
+        alert: 'receipt_font_missing_glyphs',
+        receiptId: receipt.id,
+        font: font.name,
+        missing: missing.map(
+          (c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+        ),
+      });
+    }
     return new StreamableFile(body, {
       type: 'application/pdf',
       disposition: `inline; filename="receipt-${receipt.number}.pdf"`,
