@@ -1,11 +1,15 @@
 /**
  * Currencies Stripe accepts for presentment, with the exponent Stripe's API uses for the amount
  * (the number of minor-unit digits). Stripe's special cases follow its API, not ISO 4217:
- * ISK, HUF and TWD are sent with two decimals; UGX is zero-decimal.
+ * ISK, HUF and TWD are sent with two decimals, and so is UGX: the shilling has had no subunit since
+ * 2013 (ISO 4217 says 0 digits), but Stripe kept it a two-decimal currency for backwards compatibility,
+ * like ISK, so 5,000 USh is sent as 500000 and the last two digits must be 00 (chargeAmountStep).
+ * Older Stripe pages list UGX among the zero-decimal currencies; reading it so would charge a hundred
+ * times less than asked.
  */
 // prettier-ignore
 const ZERO_DECIMAL = [
-  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
 ] as const;
 
 // prettier-ignore
@@ -20,7 +24,7 @@ const TWO_DECIMAL = [
   'mad', 'mdl', 'mkd', 'mmk', 'mnt', 'mop', 'mur', 'mvr', 'mwk', 'mxn', 'myr', 'mzn', 'nad', 'ngn', 'nio', 'nok',
   'npr', 'nzd', 'pab', 'pen', 'pgk', 'php', 'pkr', 'pln', 'qar', 'ron', 'rsd', 'rub', 'sar', 'sbd', 'scr', 'sek',
   'sgd', 'shp', 'sle', 'sos', 'srd', 'std', 'szl', 'thb', 'tjs', 'top', 'try', 'ttd', 'twd', 'tzs', 'uah', 'uyu',
-  'uzs', 'wst', 'xcd', 'xcg', 'yer', 'zar', 'zmw',
+  'ugx', 'uzs', 'wst', 'xcd', 'xcg', 'yer', 'zar', 'zmw',
 ] as const;
 
 /** Currencies whose smallest unit is the major unit (JPY, KRW, ...). */

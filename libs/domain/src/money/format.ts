@@ -17,7 +17,9 @@ export function toDecimalString(m: Money): string {
 /**
  * Display only: formats `m` for `locale` with Intl.NumberFormat. The value handed to Intl is the exact
  * decimal string (Intl formats numeric strings exactly, ES2023), and the fraction digits come from
- * our exponent table, so JPY shows no decimals, KWD three, and large amounts keep every cent.
+ * our exponent table, so JPY shows no decimals, KWD three, and large amounts keep every cent. Where
+ * Stripe's exponent exceeds the currency's own digits (ISK and UGX: whole units sent with two decimals)
+ * the decimals show only when they are not zero: "ISK 123", and an old fractional "ISK 123.45" exactly.
  */
 export function formatMoney(m: Money, locale: string): string {
   const exponent = exponentOf(m);
@@ -25,10 +27,12 @@ export function formatMoney(m: Money, locale: string): string {
   const key = `${locale}|${currency}|${exponent}`;
   let formatter = FORMATTERS.get(key);
   if (!formatter) {
+    const ownDigits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .minimumFractionDigits;
     formatter = new Intl.NumberFormat(locale, {
       style: 'currency',
       currency,
-      minimumFractionDigits: exponent,
+      minimumFractionDigits: Math.min(exponent, ownDigits ?? exponent),
       maximumFractionDigits: exponent,
     });
     // Building a formatter costs far more than using one; the set of locales and currencies is small,

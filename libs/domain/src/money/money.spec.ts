@@ -46,14 +46,14 @@ describe('currency table', () => {
     expect(currencyExponent('kwd')).toBe(3);
     expect(currencyExponent('bhd')).toBe(3);
     expect(currencyExponent('isk')).toBe(2);
-    expect(currencyExponent('ugx')).toBe(0);
+    expect(currencyExponent('ugx')).toBe(2); // Stripe's, not ISO 4217's 0: see currency.ts
     expect(currencyExponent('xyz')).toBeUndefined();
   });
 
   it('has the zero- and three-decimal sets with the right exponents and no overlap', () => {
     for (const c of ZERO_DECIMAL_CURRENCIES) expect(CURRENCY_EXPONENTS[c]).toBe(0);
     for (const c of THREE_DECIMAL_CURRENCIES) expect(CURRENCY_EXPONENTS[c]).toBe(3);
-    expect(ZERO_DECIMAL_CURRENCIES).toHaveLength(16);
+    expect(ZERO_DECIMAL_CURRENCIES).toHaveLength(15);
     expect(THREE_DECIMAL_CURRENCIES).toEqual(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
     expect(Object.keys(CURRENCY_EXPONENTS).length).toBeGreaterThan(130);
     for (const code of Object.keys(CURRENCY_EXPONENTS)) expect(code).toMatch(/^[a-z]{3}$/);
@@ -276,6 +276,14 @@ describe('formatting (display only)', () => {
     expect(display(money(1234, 'jpy'), 'en-US')).toBe('¥1,234');
     expect(display(money(1005, 'kwd'), 'en-US')).toBe('KWD 1.005');
     expect(display(money(-1999, 'eur'), 'de-DE')).toBe('-19,99 €');
+    expect(display(money(1200, 'usd'), 'en-US')).toBe('$12.00');
+  });
+
+  it('shows whole ISK and UGX (sent to Stripe with two decimals) without them, fractions exactly', () => {
+    expect(display(money(500_000, 'ugx'), 'en-US')).toBe('UGX 5,000');
+    expect(display(money(12_300, 'isk'), 'is-IS')).toBe('123 kr.');
+    expect(display(money(12_345, 'isk'), 'en-US')).toBe('ISK 123.45');
+    expect(display(money(1, 'isk'), 'en-US')).toBe('ISK 0.01');
   });
 
   it('keeps every unit where a float path would mis-round', () => {

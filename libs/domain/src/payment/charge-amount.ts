@@ -66,7 +66,7 @@ const STRIPE_MAXIMUM_OVERRIDES: Readonly<Record<string, number>> = Object.freeze
 /**
  * Currencies Stripe takes only in whole multiples of a step beyond what the exponent says. ISK and
  * UGX are whole-unit currencies sent with two decimals that must be 00 ("You can't charge fractions
- * of ISK"; the same for UGX). Three-decimal currencies (BHD, JOD, KWD, OMR, TND) need the last digit
+ * of ISK"; the same for UGX, see currency.ts). Three-decimal currencies (BHD, JOD, KWD, OMR, TND) need the last digit
  * to be 0 ("round amounts to the nearest ten": 5.124 KWD must be sent as 5120 or 5130), derived from
  * the exponent table.
  */
