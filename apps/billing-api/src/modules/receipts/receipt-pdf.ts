@@ -36,9 +36,9 @@ export async function renderReceiptPdf(
   const { receipt, locale, timeZone } = doc;
   const missing = new Set<string>();
   const show = (text: string): string => {
-    const fitted = font.fit(text);
-    for (const char of fitted.missing) missing.add(char);
-    return fitted.text;
+    const printable = font.printable(text);
+    for (const char of printable.missing) missing.add(char);
+    return printable.text;
   };
   const amount = (minor: number, currency: string): string => formatMoney(money(minor, currency), locale);
   const pdf = new PDFDocument({

@@ -319,7 +319,7 @@ function receiptFontProblems(env: EnvironmentVariables): string[] {
     ['MERCHANT_NAME', env.MERCHANT_NAME],
     ['MERCHANT_ADDRESS', env.MERCHANT_ADDRESS],
   ] as const) {
-    const { missing } = font.fit(value ?? '');
+    const { missing } = font.printable(value ?? '');
     const rightToLeft = missing.filter(isRightToLeft);
     const lacking = missing.filter((c) => !isRightToLeft(c));
     if (lacking.length > 0) {

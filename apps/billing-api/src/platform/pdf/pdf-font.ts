@@ -24,24 +24,23 @@ const RIGHT_TO_LEFT =
 
 export const isRightToLeft = (char: string): boolean => RIGHT_TO_LEFT.test(char);
 
-/** What {@link PdfFont.fit} made of a text. */
-export interface FittedText {
+/** What {@link PdfFont.printable} made of a text. */
+export interface PrintableText {
   text: string;
   /** The characters neither the font nor their compatibility form (NFKC) could show, each once. */
   missing: string[];
 }
 
 /**
- * One TrueType or OpenType font file, read once, embedded (subset) into the PDFs pdfkit writes. It knows
+ * One TrueType or OpenType font file, read and parsed once, embedded (subset) into the PDFs pdfkit writes. It knows
  * which characters it can show, so that a document never prints a character as garbage or as an empty
- * box without anyone knowing: {@link fit} gives the text as the font can show it and what it could not.
+ * box without anyone knowing: {@link printable} gives the text as the font can show it and what it could not.
  */
 export class PdfFont {
   private static readonly cache = new Map<string, PdfFont>();
 
   private constructor(
     readonly path: string,
-    readonly data: Buffer,
     private readonly font: fontkit.Font,
   ) {}
 
@@ -71,7 +70,7 @@ export class PdfFont {
     if (!parsed.hasGlyphForCodePoint(0x30) || !parsed.hasGlyphForCodePoint(0x20)) {
       throw new Error(`${path} has no digits or no space: it cannot print an amount`);
     }
-    const font = new PdfFont(path, data, parsed);
+    const font = new PdfFont(path, parsed);
     PdfFont.cache.set(path, font);
     return font;
   }
@@ -103,7 +102,7 @@ export class PdfFont {
    * (NFKC: the fullwidth ￥ of Japanese amounts becomes ¥, ﬁ becomes fi); otherwise U+FFFD's plain stand-in
    * `?`, and it is listed in `missing` (as is right-to-left text, see {@link isRightToLeft}).
    */
-  fit(text: string): FittedText {
+  printable(text: string): PrintableText {
     let out = '';
     const missing = new Set<string>();
     for (const char of text) {
