@@ -49,6 +49,8 @@ const STRIPE_LATENCY_MS = Number(process.env.BENCH_STRIPE_LATENCY_MS ?? 0);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
 const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? CLIENTS));
+/** BENCH_TIMELINE=1: also prints the measured load second by second (payments finished, p50, p99, max). */
+const TIMELINE = process.env.BENCH_TIMELINE === '1';
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_payments_0123456789';
 const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
@@ -295,6 +297,8 @@ try {
     const phase = {
       latencies: [] as number[],
       overheads: [] as number[],
+      /** [seconds since the phase started when the payment finished, its latency in ms] */
+      finished: [] as [number, number][],
       errors: new Map<string, number>(),
       waited: 0,
       busyMs: 0,
@@ -328,6 +332,7 @@ try {
       const ms = performance.now() - t0;
       phase.busyMs += ms;
       phase.latencies.push(ms);
+      if (TIMELINE) phase.finished.push([(performance.now() - started) / 1000, ms]);
       if (outcome !== '201') phase.errors.set(outcome, (phase.errors.get(outcome) ?? 0) + 1);
     };
     if (RATE > 0) {
@@ -385,7 +390,8 @@ try {
   const cpuBefore = await cpu();
   const receiptsBefore = await count(`SELECT count(*)::int AS n FROM receipts`);
   const mailsBefore = mails;
-  const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed } = await load(SECONDS);
+  const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed, finished } =
+    await load(SECONDS);
   agent.destroy();
   const drainSeconds = await drain();
   const dead = await count(
@@ -423,6 +429,23 @@ try {
       '',
     ].join('\n'),
   );
+  if (TIMELINE) {
+    // Second by second: a stall shows as a second with few payments finished and a high max.
+    const seconds = new Map<number, number[]>();
+    for (const [at, ms] of finished) {
+      const second = Math.floor(at);
+      const list = seconds.get(second) ?? [];
+      list.push(ms);
+      seconds.set(second, list);
+    }
+    const lines = [...seconds].map(([second, mss]) => {
+      mss.sort((a, b) => a - b);
+      return `  ${String(second).padStart(3)} s  ${String(mss.length).padStart(4)} payments  p50 ${percentile(mss, 50).toFixed(0).padStart(5)} ms  p99 ${percentile(mss, 99).toFixed(0).padStart(5)} ms  max ${(mss[mss.length - 1] ?? 0).toFixed(0).padStart(5)} ms`;
+    });
+    process.stdout.write(
+      ['timeline (second of the measured load in which payments finished):', ...lines, ''].join('\n'),
+    );
+  }
 } finally {
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
