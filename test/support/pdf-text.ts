@@ -70,9 +70,11 @@ function toUnicode(cmap: string): Map<number, string> {
 }
 
 /**
- * The text a pdfkit document shows, one line per text operator (`[<hex> kern <hex>] TJ`, `<hex> Tj`), in
- * the order of its content streams. Text in an embedded font (two-byte glyph codes) is decoded through
- * the font's ToUnicode CMap, as a PDF reader's copy-and-paste does; text in a standard font from WinAnsi.
+ * The text a pdfkit document shows, one line per baseline: the text operators (`[<hex> kern <hex>] TJ`,
+ * `<hex> Tj`) of consecutive text objects that start on the same baseline (pdfkit's `continued` text,
+ * e.g. the runs of a bidirectional line) join into one line, in the order of the content streams, as
+ * a PDF reader's copy-and-paste gives them. Text in an embedded font (two-byte glyph codes) is decoded
+ * through the font's ToUnicode CMap; text in a standard font from WinAnsi.
  */
 export function pdfText(pdf: Buffer): string {
   const all = objects(pdf);
@@ -93,8 +95,21 @@ export function pdfText(pdf: Buffer): string {
     if (!stream || /\/Type\s*\/|\/Subtype|\/Length1/.test(dict)) continue; // fonts, images, metadata
     const text = stream.toString('latin1');
     let font: Map<number, string> | null = null;
-    const opRe = /\/(\w+)\s+[\d.]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj/g;
+    // The baseline of the text object being read (its first Tm), and of the line being built.
+    let objectBaseline: string | null = null;
+    let lineBaseline: string | null = null;
+    let startsObject = false;
+    const opRe = /\/(\w+)\s+[\d.]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj|(-?[\d.]+)\s+Tm|\bBT\b/g;
     for (const op of text.matchAll(opRe)) {
+      if (op[0] === 'BT') {
+        startsObject = true;
+        continue;
+      }
+      if (op[4] !== undefined) {
+        if (startsObject) objectBaseline = op[4];
+        startsObject = false;
+        continue;
+      }
       if (op[1] !== undefined) {
         font = fonts.get(op[1]) ?? null;
         continue;
@@ -102,17 +117,21 @@ export function pdfText(pdf: Buffer): string {
       const hexes =
         op[2] !== undefined ? [...op[2].matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => h[1] ?? '') : [op[3] ?? ''];
       const codes = font;
-      lines.push(
-        hexes
-          .map((hex) => {
-            if (!codes) return Buffer.from(hex, 'hex').toString('latin1').replace(/\x80/g, '€');
-            let out = '';
-            for (let i = 0; i + 4 <= hex.length; i += 4)
-              out += codes.get(parseInt(hex.slice(i, i + 4), 16)) ?? '\uFFFD';
-            return out;
-          })
-          .join(''),
-      );
+      const shown = hexes
+        .map((hex) => {
+          if (!codes) return Buffer.from(hex, 'hex').toString('latin1').replace(/\x80/g, '€');
+          let out = '';
+          for (let i = 0; i + 4 <= hex.length; i += 4)
+            out += codes.get(parseInt(hex.slice(i, i + 4), 16)) ?? '\uFFFD';
+          return out;
+        })
+        .join('');
+      if (lines.length > 0 && objectBaseline !== null && objectBaseline === lineBaseline) {
+        lines[lines.length - 1] += shown;
+      } else {
+        lines.push(shown);
+        lineBaseline = objectBaseline;
+      }
     }
   }
   return lines.join('\n');

@@ -98,13 +98,36 @@ describe('receipt PDF: set in an embedded Unicode font, exactly as Intl formats 
     expect(missing).toEqual(['年', '月', '日']);
   });
 
-  it('prints right-to-left text as ? (pdfkit would set its words in the wrong order) and reports it', async () => {
-    const { text, missing } = await render(
-      receiptDoc({ amount: 1000, currency: 'ils', locale: 'en-US', customerName: 'תל אביב Ltd' }),
+  it('sets Hebrew and Arabic in their reading order, numbers and English labels included', async () => {
+    const hebrew = await render(
+      receiptDoc({
+        amount: 123450,
+        currency: 'ils',
+        locale: 'he-IL',
+        timeZone: 'Asia/Jerusalem',
+        merchant: { name: 'אקמה בע"מ', address: ['רחוב הרצל 12', 'תל אביב'] },
+        customerName: 'דנה לוי',
+      }),
     );
-    expect(text).toContain('Billed to: ?? ???? Ltd <billing@example.test>');
-    expect(missing).toEqual(['ת', 'ל', 'א', 'ב', 'י']);
-    expect(text).toMatch(/^Amount paid: ₪10\.00$/m);
+    expect(hebrew.missing).toEqual([]);
+    // The PDF's text runs left to right on the page: right-to-left words come last word first.
+    expect(hebrew.text.split('\n').slice(0, 3)).toEqual(['מ"עב המקא', '12 לצרה בוחר', 'ביבא לת']);
+    expect(hebrew.text).toContain('Billed to: יול הנד <billing@example.test>');
+    expect(hebrew.text).toContain('Date: GMT+2 12:15 העשב 2026 רבמצדב 3');
+    expect(hebrew.text).toMatch(/^Amount paid: ₪ 1,234\.50$/m);
+
+    const arabic = await render(
+      receiptDoc({
+        amount: 123450,
+        currency: 'egp',
+        locale: 'ar-EG',
+        timeZone: 'Africa/Cairo',
+        customerName: 'شركة أكمي',
+      }),
+    );
+    expect(arabic.missing).toEqual([]);
+    expect(arabic.text).toContain('Billed to: يمكأ ةكرش <billing@example.test>');
+    expect(arabic.text).toMatch(/^Amount paid: .م.ج ١٬٢٣٤٫٥٠$/m);
   });
 
   it('prints what the font lacks as ? and reports each such character once; the rest stays right', async () => {

@@ -1,5 +1,6 @@
 import { formatMoney, money } from '@billing/domain';
 import PDFDocument from 'pdfkit';
+import { isolate, writeBidiLine } from '../../platform/pdf/bidi-text.js';
 import type { PdfFont } from '../../platform/pdf/pdf-font.js';
 import { formatDateTime } from '../notifications/templates/templates.js';
 import type { ReceiptView } from './contracts/receipt.view.js';
@@ -25,7 +26,8 @@ export interface RenderedReceipt {
  * Renders a receipt as PDF with pdfkit (R-PAY-4): merchant and its address, number, date in the
  * account's time zone, amount formatted for its locale, method brand and last 4, and the payment's refunds.
  * Set in `font` (embedded, only the glyphs used), exactly as Intl formats amounts and dates (no-break
- * spaces and currency signs included); what the font cannot show is reported in `missing`.
+ * spaces and currency signs included), right-to-left text in its reading order (UAX #9, see
+ * platform/pdf/bidi-text.ts); what the font cannot show is reported in `missing`.
  * `compress: false` keeps the content streams readable (tests extract the text).
  */
 export async function renderReceiptPdf(
@@ -59,29 +61,33 @@ export async function renderReceiptPdf(
   });
   pdf.registerFont('receipt', font.source);
   pdf.font('receipt');
-  pdf.fontSize(20).text(show(doc.merchant.name));
-  if (doc.merchant.address.length > 0) pdf.fontSize(10).text(show(doc.merchant.address.join('\n')));
-  pdf.moveDown(0.5).fontSize(14).text(`Receipt #${receipt.number}`);
+  // Every line goes through the bidirectional layout: a value (name, address, date, amount) is isolated
+  // from its English label, so that Hebrew or Arabic reads in its own order inside the line.
+  const line = (text: string, direction: 'ltr' | 'auto' = 'ltr'): void => writeBidiLine(pdf, text, direction);
+  const value = (text: string): string => isolate(show(text));
+  pdf.fontSize(20);
+  line(show(doc.merchant.name), 'auto');
+  pdf.fontSize(10);
+  for (const addressLine of doc.merchant.address) line(show(addressLine), 'auto');
+  pdf.moveDown(0.5).fontSize(14);
+  line(`Receipt #${receipt.number}`);
   pdf.moveDown().fontSize(11);
-  pdf.text(`Date: ${show(formatDateTime(receipt.issuedAt, locale, timeZone))}`);
-  pdf.text(`Billed to: ${show(doc.customer.name)} <${show(doc.customer.email)}>`);
-  pdf.text(`Payment: ${receipt.paymentId}`);
-  if (doc.description) pdf.text(`Description: ${show(doc.description)}`);
+  line(`Date: ${value(formatDateTime(receipt.issuedAt, locale, timeZone))}`);
+  line(`Billed to: ${value(doc.customer.name)} <${value(doc.customer.email)}>`);
+  line(`Payment: ${receipt.paymentId}`);
+  if (doc.description) line(`Description: ${value(doc.description)}`);
   if (receipt.methodBrand || receipt.methodLast4) {
-    pdf.text(`Paid with: ${show(receipt.methodBrand ?? 'card')} ending in ${receipt.methodLast4 ?? '????'}`);
+    line(`Paid with: ${value(receipt.methodBrand ?? 'card')} ending in ${receipt.methodLast4 ?? '????'}`);
   }
-  pdf
-    .moveDown()
-    .fontSize(14)
-    .text(`Amount paid: ${show(amount(receipt.amount, receipt.currency))}`);
+  pdf.moveDown().fontSize(14);
+  line(`Amount paid: ${value(amount(receipt.amount, receipt.currency))}`);
   if (doc.refunds.length > 0) {
-    pdf.moveDown().fontSize(12).text('Refunds');
+    pdf.moveDown().fontSize(12);
+    line('Refunds');
     pdf.fontSize(11);
     for (const r of doc.refunds) {
-      pdf.text(
-        show(
-          `${formatDateTime(r.createdAt, locale, timeZone)}  ${amount(r.amount, r.currency)}  (${r.status})`,
-        ),
+      line(
+        `${value(formatDateTime(r.createdAt, locale, timeZone))}  ${value(amount(r.amount, r.currency))}  (${r.status})`,
       );
     }
   }

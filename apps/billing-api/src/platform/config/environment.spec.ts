@@ -99,10 +99,8 @@ describe('environment validation (R-ARCH-6)', () => {
     expect(problemsOf({ MERCHANT_NAME: 'Acme 株式会社' })).toEqual([
       'MERCHANT_NAME: the receipt font (DejaVu Sans) has no 株 式 会 社; set RECEIPT_FONT_PATH to a .ttf or .otf font that has them',
     ]);
-    // DejaVu Sans has Hebrew glyphs, but the PDF cannot set right-to-left text in order.
-    expect(problemsOf({ MERCHANT_ADDRESS: 'Acme|תל אביב' })).toEqual([
-      'MERCHANT_ADDRESS: right-to-left text (ת ל א ב י) cannot be set in the receipt PDF (no bidirectional layout); give the name or address in a left-to-right script',
-    ]);
+    // Right-to-left scripts are set with the bidirectional algorithm (platform/pdf/bidi-text.ts).
+    expect(problemsOf({ MERCHANT_NAME: 'אקמה בע"מ', MERCHANT_ADDRESS: 'Acme|تل أبيب' })).toEqual([]);
   });
 
   it('refuses development secrets and a missing key source in production, naming each', () => {

@@ -14,7 +14,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { DEFAULT_PDF_FONT_PATH, isRightToLeft, PdfFont } from '../pdf/pdf-font.js';
+import { DEFAULT_PDF_FONT_PATH, PdfFont } from '../pdf/pdf-font.js';
 
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -320,18 +320,10 @@ function receiptFontProblems(env: EnvironmentVariables): string[] {
     ['MERCHANT_ADDRESS', env.MERCHANT_ADDRESS],
   ] as const) {
     const { missing } = font.printable(value ?? '');
-    const rightToLeft = missing.filter(isRightToLeft);
-    const lacking = missing.filter((c) => !isRightToLeft(c));
-    if (lacking.length > 0) {
+    if (missing.length > 0) {
       problems.push(
-        `${name}: the receipt font (${font.name}) has no ${lacking.join(' ')}; ` +
+        `${name}: the receipt font (${font.name}) has no ${missing.join(' ')}; ` +
           'set RECEIPT_FONT_PATH to a .ttf or .otf font that has them',
-      );
-    }
-    if (rightToLeft.length > 0) {
-      problems.push(
-        `${name}: right-to-left text (${rightToLeft.join(' ')}) cannot be set in the receipt PDF ` +
-          '(no bidirectional layout); give the name or address in a left-to-right script',
       );
     }
   }

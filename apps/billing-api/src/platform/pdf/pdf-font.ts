@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as fontkit from 'fontkit';
+import { isDirectionalFormatting } from './bidi-text.js';
 
 /**
  * The font documents are set in when RECEIPT_FONT_PATH is not given: DejaVu Sans (the npm package
- * `dejavu-fonts-ttf`, a free license), which covers Latin with its extensions, Greek, Cyrillic and the
- * currency signs Intl prints (₹ ₽ ₩ ₪ ₺ ₴ ₦ ₱ ₫ ฿ ...), and the narrow no-break spaces of
+ * `dejavu-fonts-ttf`, a free license), which covers Latin with its extensions, Greek, Cyrillic, Hebrew, Arabic and
+ * the currency signs Intl prints (₹ ₽ ₩ ₪ ₺ ₴ ₦ ₱ ₫ ฿ ...), and the narrow no-break spaces of
  * French and other locales. pdfkit's built-in fonts encode only Windows-1252: `zł`, `₹` or a Cyrillic
  * month name came out as garbage. It has no Chinese, Japanese, Korean or Thai script: an operator whose
  * customers write in those points RECEIPT_FONT_PATH at a font that has them (e.g. a Noto Sans CJK .otf).
@@ -13,16 +14,6 @@ import * as fontkit from 'fontkit';
 export const DEFAULT_PDF_FONT_PATH = createRequire(import.meta.url).resolve(
   'dejavu-fonts-ttf/ttf/DejaVuSans.ttf',
 );
-
-/**
- * Right-to-left scripts. pdfkit has no bidirectional layout: it sets each word right to left but the
- * words of a line left to right, so "תל אביב" would read "אביב תל". A receipt must not show a name in
- * the wrong order; such characters count as ones the font cannot show, whatever the font.
- */
-const RIGHT_TO_LEFT =
-  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
-
-export const isRightToLeft = (char: string): boolean => RIGHT_TO_LEFT.test(char);
 
 /** What {@link PdfFont.printable} made of a text. */
 export interface PrintableText {
@@ -90,23 +81,25 @@ export class PdfFont {
     return this.font.fullName || this.font.postscriptName || this.path;
   }
 
-  /** Whether a receipt can show `char` in this font: it has the glyph and the script runs left to right. */
+  /** Whether the font has a glyph for `char`. */
   has(char: string): boolean {
     const codePoint = char.codePointAt(0);
-    return codePoint !== undefined && this.font.hasGlyphForCodePoint(codePoint) && !isRightToLeft(char);
+    return codePoint !== undefined && this.font.hasGlyphForCodePoint(codePoint);
   }
 
   /**
-   * `text` as this font can show it. Line breaks stay (pdfkit breaks lines there, they are no glyphs).
+   * `text` as this font can show it. Line breaks stay (pdfkit breaks lines there, they are no glyphs), and
+   * so do directional formatting characters such as the RLM in Intl's Hebrew amounts (the bidirectional
+   * layout of {@link writeBidiLine} consumes them).
    * A character the font lacks becomes its compatibility form when the font has every character of that
    * (NFKC: the fullwidth ￥ of Japanese amounts becomes ¥, ﬁ becomes fi); otherwise U+FFFD's plain stand-in
-   * `?`, and it is listed in `missing` (as is right-to-left text, see {@link isRightToLeft}).
+   * `?`, and it is listed in `missing`.
    */
   printable(text: string): PrintableText {
     let out = '';
     const missing = new Set<string>();
     for (const char of text) {
-      if (char === '\n' || this.has(char)) {
+      if (char === '\n' || isDirectionalFormatting(char) || this.has(char)) {
         out += char;
         continue;
       }
