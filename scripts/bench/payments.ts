@@ -14,7 +14,8 @@
  * worker, the PostgreSQL backends of the bench database and the Redis server; this process runs the
  * emulator, the clients and an SMTP server that takes the receipt e-mails). The emulator's webhook
  * endpoint is enabled for the events the README tells operators to enable (STRIPE_ENDPOINT_EVENTS). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
- * BENCH_STRIPE_LATENCY_MS=n makes each Stripe call of the load n ms slower, as a real Stripe is.
+ * BENCH_STRIPE_LATENCY_MS=n makes each Stripe call of the load n ms slower, as a real Stripe is
+ * (BENCH_STRIPE_LATENCY_SPREAD_MS=m: by n ± m ms, drawn per call).
  * BENCH_RATE=n runs an open loop instead: a payment every 1/n s over at most BENCH_CLIENTS connections,
  * latency counted from when each was due (so a queue at the client counts too).
  * Bounded in time; loopback traffic only.
@@ -45,6 +46,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
  * takes a few hundred ms. Default 0: the emulator answers as fast as it can.
  */
 const STRIPE_LATENCY_MS = Number(process.env.BENCH_STRIPE_LATENCY_MS ?? 0);
+/**
+ * BENCH_STRIPE_LATENCY_SPREAD_MS=n: each call's added latency is drawn evenly from
+ * BENCH_STRIPE_LATENCY_MS ± n. A constant latency makes the closed-loop clients move in lockstep (all
+ * answers come back at once and queue together); real answers vary.
+ */
+const STRIPE_LATENCY_SPREAD_MS = Number(process.env.BENCH_STRIPE_LATENCY_SPREAD_MS ?? 0);
 /** Seconds of the same load before the measured one (not counted): see `load`'s caller. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
@@ -375,7 +382,9 @@ try {
     return (performance.now() - drainStarted) / 1000;
   };
 
-  if (STRIPE_LATENCY_MS > 0) emulator.chaos.update({ latencyMs: STRIPE_LATENCY_MS });
+  if (STRIPE_LATENCY_MS > 0) {
+    emulator.chaos.update({ latencyMs: STRIPE_LATENCY_MS, latencySpreadMs: STRIPE_LATENCY_SPREAD_MS });
+  }
   // A service that has just started compiles its code, fills its pools and caches, and plans its
   // statements: its first seconds are slower than the rest. They are not what a running deployment
   // sees, so a warm-up load runs first, its backlog drains, and only then is the load measured.
@@ -408,7 +417,7 @@ try {
     [
       RATE > 0
         ? `bench:payments open loop at ${RATE}/s in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys; at most ${maxInFlight} in flight`
-        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys${STRIPE_LATENCY_MS > 0 ? `, Stripe calls ${STRIPE_LATENCY_MS} ms slower` : ''}`,
+        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys${STRIPE_LATENCY_MS > 0 ? `, Stripe calls ${STRIPE_LATENCY_MS}${STRIPE_LATENCY_SPREAD_MS > 0 ? ` ± ${STRIPE_LATENCY_SPREAD_MS}` : ''} ms slower` : ''}`,
       // The worker lags the api under a closed loop: what it still has to do when the load ends (the
       // drain) was borrowed from after the measured window. Counting the drain gives the sustained rate.
       `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s; ${(latencies.length / (elapsed + drainSeconds)).toFixed(1)}/s sustained, counting the drain)`,

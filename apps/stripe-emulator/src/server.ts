@@ -172,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return;
     }
 
-    const { latencyMs, rateLimitRate } = chaos.settings;
+    const { rateLimitRate } = chaos.settings;
     if (chaos.roll(rateLimitRate)) return sendError(rateLimited());
     if (chaos.callFails()) return sendError(apiError());
 
@@ -208,6 +208,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
 
     // Added latency counts as processing time: an idempotency key stays in flight meanwhile.
+    const latencyMs = chaos.apiLatency();
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 
     let status = 200;

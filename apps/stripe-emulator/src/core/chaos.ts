@@ -1,11 +1,14 @@
 /**
- * Chaos switches. API side: a failure rate (500 `api_error`), added latency, 429 injection. Webhook
+ * Chaos switches. API side: a failure rate (500 `api_error`), added latency (fixed, or spread evenly
+ * around its mean, as a real Stripe's answers vary), 429 injection. Webhook
  * side: duplicate-delivery probability, a reordering window (random extra delay) and a fixed delay.
  * Rates are probabilities in [0, 1]; times are milliseconds.
  */
 export interface ChaosSettings {
   failureRate: number;
   latencyMs: number;
+  /** Each call's added latency is drawn evenly from latencyMs ± this (never below 0). */
+  latencySpreadMs: number;
   rateLimitRate: number;
   webhookDuplicateRate: number;
   webhookReorderWindowMs: number;
@@ -15,6 +18,7 @@ export interface ChaosSettings {
 export const NO_CHAOS: Readonly<ChaosSettings> = Object.freeze({
   failureRate: 0,
   latencyMs: 0,
+  latencySpreadMs: 0,
   rateLimitRate: 0,
   webhookDuplicateRate: 0,
   webhookReorderWindowMs: 0,
@@ -25,6 +29,7 @@ export const NO_CHAOS: Readonly<ChaosSettings> = Object.freeze({
 export const CHAOS_ENV: Readonly<Record<keyof ChaosSettings, string>> = Object.freeze({
   failureRate: 'STRIPE_EMULATOR_FAILURE_RATE',
   latencyMs: 'STRIPE_EMULATOR_LATENCY_MS',
+  latencySpreadMs: 'STRIPE_EMULATOR_LATENCY_SPREAD_MS',
   rateLimitRate: 'STRIPE_EMULATOR_RATE_LIMIT_RATE',
   webhookDuplicateRate: 'STRIPE_EMULATOR_WEBHOOK_DUPLICATE_RATE',
   webhookReorderWindowMs: 'STRIPE_EMULATOR_WEBHOOK_REORDER_MS',
@@ -112,6 +117,18 @@ export class Chaos {
     if (probability <= 0) return false;
     if (probability >= 1) return true;
     return this.random() < probability;
+  }
+
+  /**
+   * The latency to add to one API call: `latencyMs`, or with a spread a whole number of ms drawn evenly
+   * from latencyMs - spread to latencyMs + spread, at least 0. Constant latency makes concurrent
+   * clients move in lockstep (every answer arrives at once); a spread keeps them apart, as real
+   * network and processing times do.
+   */
+  apiLatency(): number {
+    const { latencyMs, latencySpreadMs } = this.settings;
+    if (latencySpreadMs <= 0) return latencyMs;
+    return Math.max(0, latencyMs - latencySpreadMs + this.jitter(2 * latencySpreadMs));
   }
 
   /** Uniform integer in [0, max]. */
