@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AfterCommit } from './after-commit.js';
+import { NotificationMetrics } from './notification.metrics.js';
 import { ChangeNotificationPreferenceHandler } from './commands/change-notification-preference/change-notification-preference.handler.js';
 import { SendNotificationHandler } from './commands/send-notification/send-notification.handler.js';
 import { SweepNotifications } from './commands/sweep-notifications.js';
@@ -29,6 +30,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     ChangeNotificationPreferenceHandler,
     NotificationPreferencesQueries,
     UnsubscribeBodyParser,
+    NotificationMetrics,
   ],
   exports: [NotificationsFacade, AfterCommit, SendNotificationHandler, SweepNotifications],
 })

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
+import { NotificationsModule } from '../notifications/notifications.module.js';
 import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
@@ -9,6 +10,7 @@ import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsJanitor, PaymentsJanitorProcessor } from './jobs/payments-janitor.processor.js';
+import { PaymentMetrics } from './payment.metrics.js';
 import { PaymentsFacade } from './payments.facade.js';
 import { PaymentMethodQueries } from './queries/payment-method.queries.js';
 import { PaymentQueries } from './queries/payment.queries.js';
@@ -25,6 +27,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     AccountsModule,
     ReceiptsModule,
     IntegrationsModule,
+    NotificationsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
   controllers: [PaymentMethodsController, PaymentsController],
@@ -39,6 +42,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     RecordStatusChangeHandler,
     PaymentsJanitor,
     PaymentQueries,
+    PaymentMetrics,
   ],
   exports: [PaymentsFacade, PaymentsJanitor],
 })

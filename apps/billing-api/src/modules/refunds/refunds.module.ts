@@ -10,6 +10,7 @@ import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
 import { RecordRefundStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
+import { RefundMetrics } from './refund.metrics.js';
 import { RefundsFacade } from './refunds.facade.js';
 import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 
@@ -29,6 +30,7 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     RecordRefundStatusChangeHandler,
     RefundQueries,
     RefundsJanitor,
+    RefundMetrics,
   ],
   exports: [RefundsFacade, RefundsJanitor],
 })

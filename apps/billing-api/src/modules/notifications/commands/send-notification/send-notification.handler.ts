@@ -8,6 +8,7 @@ import { queryRows, sql } from '../../../../platform/database/row-sql.js';
 import type { AccountView } from '../../../accounts/contracts/account.view.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer, SMTP_SEND_TIMEOUT_MS } from '../../mailer.js';
+import { NotificationMetrics } from '../../notification.metrics.js';
 import { NotificationOptOutsRepository } from '../../persistence/notification-opt-outs.repository.js';
 import { isReminder, isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
 
@@ -61,6 +62,7 @@ export class SendNotificationHandler {
     private readonly accounts: AccountsFacade,
     private readonly mailer: Mailer,
     private readonly config: AppConfig,
+    private readonly metrics: NotificationMetrics,
   ) {}
 
   async execute(notificationId: string, options: { lastAttempt: boolean }): Promise<SendResult> {
@@ -83,6 +85,7 @@ export class SendNotificationHandler {
       if (!row.account) throw new Error(`account ${row.account_id} not found`);
       if (isReminder(row.template) && row.opted_out) {
         await this.release(row.id, lease, sql`status = 'suppressed', last_error = NULL`);
+        this.metrics.attempted(row.template, 'suppressed');
         return 'suppressed';
       }
       const recipient = row.recipient ?? row.account.billingEmail;
@@ -117,6 +120,7 @@ export class SendNotificationHandler {
         // Only when the send outlasted the lease and another run took the row: it may mail it again.
         this.logger.warn({ msg: 'notification sent after its lease ended', notificationId });
       }
+      this.metrics.attempted(row.template, 'sent');
       return 'sent';
     } catch (error) {
       const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(
@@ -129,6 +133,7 @@ export class SendNotificationHandler {
         sql`attempts = attempts + 1, last_error = ${reason},
             status = CASE WHEN ${options.lastAttempt}::boolean THEN 'failed' ELSE status END`,
       );
+      this.metrics.attempted(row.template, options.lastAttempt ? 'failed' : 'retrying');
       if (options.lastAttempt) {
         this.logger.error({
           msg: 'notification failed for good',

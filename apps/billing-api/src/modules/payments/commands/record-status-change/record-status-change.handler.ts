@@ -1,11 +1,13 @@
 import type { PaymentStatus } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { runStatement, type StatementPart } from '../../../../platform/database/row-sql.js';
+import { raw, runStatement, sql, type StatementPart } from '../../../../platform/database/row-sql.js';
 import { Clock } from '../../../../platform/clock/clock.js';
 import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
+import { AfterCommit } from '../../../notifications/after-commit.js';
 import { ReceiptsFacade } from '../../../receipts/receipts.facade.js';
+import { PaymentMetrics } from '../../payment.metrics.js';
 import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 
 /** Statuses in which the refunded total decides the status (succeeded / partially_refunded / refunded). */
@@ -50,11 +52,14 @@ export class RecordStatusChangeHandler {
     private readonly clock: Clock,
     private readonly receipts: ReceiptsFacade,
     private readonly integrations: IntegrationsFacade,
+    private readonly afterCommit: AfterCommit,
+    private readonly metrics: PaymentMetrics,
   ) {}
 
   async execute(manager: EntityManager, row: PaymentOrmEntity, from: PaymentStatus | null): Promise<void> {
-    const parts = this.parts(row, from);
+    const parts = this.followUps(row, from);
     if (parts.length > 0) await runStatement(manager, parts);
+    this.count(manager, row.status);
   }
 
   /**
@@ -62,6 +67,33 @@ export class RecordStatusChangeHandler {
    * `onlyWith`, written only when that CTE returned a row (the version-checked change happened).
    */
   parts(row: PaymentOrmEntity, from: PaymentStatus | null, onlyWith?: string): StatementPart[] {
+    const status = row.status;
+    return [
+      ...this.followUps(row, from, onlyWith),
+      {
+        ctes: [],
+        outputs: [
+          onlyWith
+            ? sql`EXISTS (SELECT 1 FROM ${raw(onlyWith)}) AS payment_status_changed`
+            : sql`true AS payment_status_changed`,
+        ],
+        written: (manager, result) => {
+          if (result.payment_status_changed === true) this.count(manager, status);
+        },
+      },
+    ];
+  }
+
+  /** The change counts in the payments-by-outcome metric once its transaction has committed. */
+  private count(manager: EntityManager, status: PaymentStatus): void {
+    this.afterCommit.run(manager, () => {
+      this.metrics.statusChanged(status);
+      return Promise.resolve();
+    });
+  }
+
+  /** The integration event and, on a first capture, the receipt with its e-mail. */
+  private followUps(row: PaymentOrmEntity, from: PaymentStatus | null, onlyWith?: string): StatementPart[] {
     const parts: StatementPart[] = [];
     const type = PAYMENT_EVENT_TYPES[row.status];
     if (type !== null) {

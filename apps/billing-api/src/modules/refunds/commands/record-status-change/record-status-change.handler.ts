@@ -4,7 +4,9 @@ import { runStatement, type StatementPart } from '../../../../platform/database/
 import { Clock } from '../../../../platform/clock/clock.js';
 import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
+import { AfterCommit } from '../../../notifications/after-commit.js';
 import { NotificationsFacade } from '../../../notifications/notifications.facade.js';
+import { RefundMetrics } from '../../refund.metrics.js';
 import type { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
 
 /**
@@ -31,6 +33,8 @@ export class RecordRefundStatusChangeHandler {
     private readonly clock: Clock,
     private readonly notifications: NotificationsFacade,
     private readonly integrations: IntegrationsFacade,
+    private readonly afterCommit: AfterCommit,
+    private readonly metrics: RefundMetrics,
   ) {}
 
   async execute(
@@ -80,5 +84,11 @@ export class RecordRefundStatusChangeHandler {
       );
     }
     if (parts.length > 0) await runStatement(manager, parts);
+    // Counted in the refunds-by-outcome metric once the caller's transaction has committed.
+    const status = row.status;
+    this.afterCommit.run(manager, () => {
+      this.metrics.statusChanged(status);
+      return Promise.resolve();
+    });
   }
 }
