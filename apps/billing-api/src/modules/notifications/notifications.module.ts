@@ -2,6 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AfterCommit } from './after-commit.js';
 import { NotificationMetrics } from './notification.metrics.js';
+import { ResendNotificationHandler } from './commands/resend-notification/resend-notification.handler.js';
+import { AdminNotificationsController } from './http/admin-notifications.controller.js';
+import { NotificationQueries } from './queries/notification.queries.js';
 import { ChangeNotificationPreferenceHandler } from './commands/change-notification-preference/change-notification-preference.handler.js';
 import { SendNotificationHandler } from './commands/send-notification/send-notification.handler.js';
 import { SweepNotifications } from './commands/sweep-notifications.js';
@@ -20,7 +23,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
  */
 @Module({
   imports: [AccountsModule],
-  controllers: [UnsubscribeController, NotificationPreferencesController],
+  controllers: [UnsubscribeController, NotificationPreferencesController, AdminNotificationsController],
   providers: [
     AfterCommit,
     NotificationsFacade,
@@ -31,6 +34,8 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     NotificationPreferencesQueries,
     UnsubscribeBodyParser,
     NotificationMetrics,
+    NotificationQueries,
+    ResendNotificationHandler,
   ],
   exports: [NotificationsFacade, AfterCommit, SendNotificationHandler, SweepNotifications],
 })

@@ -26,6 +26,7 @@ export const PLATFORM_ERROR_CODES = [
   'invalid_signature',
   'invalid_unsubscribe_token',
   'template_not_unsubscribable',
+  'notification_not_failed',
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
@@ -54,6 +55,7 @@ export const API_ERROR_STATUS = {
   // (receipts, refunds, dunning), which is always sent and cannot be unsubscribed.
   invalid_unsubscribe_token: HttpStatus.BAD_REQUEST,
   template_not_unsubscribable: HttpStatus.UNPROCESSABLE_ENTITY,
+  notification_not_failed: HttpStatus.CONFLICT,
   // Business refusals: 409 when the state of the account forbids it now, 422 when the request can never
   // succeed as asked, 400 for malformed amounts and currencies.
   invalid_transition: HttpStatus.CONFLICT,
