@@ -144,6 +144,30 @@ describe('admin: the e-mail outbox (list, inspect, resend a failed e-mail)', () 
       });
       expect({ role, status: refused.status }).toEqual({ role, status: 403 });
     }
+    // Two receipts exist by now (one per test): listed newest first, one per page, then no more.
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: {
+        status: number;
+        body: { data: NotificationBody[]; has_more: boolean; next_cursor: string | null };
+      } = await http(
+        s.t.url,
+        'GET',
+        `/v1/admin/notifications?template=payment_succeeded&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: s.admin },
+      );
+      expect(page.status).toBe(200);
+      pages.push(...page.body.data.map((n) => n.id));
+      cursor = page.body.has_more ? page.body.next_cursor : null;
+    } while (cursor !== null);
+    const expected = await s.t.db.query<{ id: string }[]>(
+      `SELECT id FROM notifications WHERE template = 'payment_succeeded' ORDER BY created_at DESC, id DESC`,
+    );
+    expect(pages).toEqual(expected.map((r) => r.id));
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(pages[0]).toBe(failed.id);
+
     const [row] = await s.t.db.query<{ status: string }[]>(`SELECT status FROM notifications WHERE id = $1`, [
       failed.id,
     ]);
