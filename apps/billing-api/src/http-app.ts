@@ -7,6 +7,7 @@ import { documentStripeWebhook } from './modules/webhooks/http/stripe-webhook.op
 import type { AppConfig } from './platform/config/app-config.js';
 import { ErrorResponseDto } from './platform/http/api-errors.decorator.js';
 import { correlationIdFrom, RequestContext } from './platform/context/request-context.js';
+import { mountQueueBoard } from './platform/queue/queue-board.js';
 
 /**
  * Fastify rather than Express: on this hardware Nest on Fastify answered about four times as many small
@@ -57,6 +58,7 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   app.enableShutdownHooks();
 
   if (config.http.swaggerEnabled) setupSwagger(app);
+  await mountQueueBoard(app);
 }
 
 /**
