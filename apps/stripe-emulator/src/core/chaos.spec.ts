@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Chaos, chaosFromEnv } from './chaos.js';
+import { readFileSync } from 'node:fs';
+import { CHAOS_ENV, Chaos, chaosFromEnv } from './chaos.js';
 
 /** A random source that returns the given draws in turn. */
 const draws = (...values: number[]) => {
@@ -31,5 +32,16 @@ describe('Chaos: API latency', () => {
       'latencySpreadMs must be a non-negative number',
     );
     expect(() => new Chaos().update({ latencySpreadMs: 'soon' })).toThrow('latencySpreadMs');
+  });
+});
+
+describe('Chaos: environment', () => {
+  it('documents every switch it reads from the environment in .env.example', () => {
+    const documented = readFileSync('.env.example', 'utf8');
+    const missing = Object.values(CHAOS_ENV).filter(
+      (name) => !new RegExp(`^#?\\s*${name}=`, 'm').test(documented),
+    );
+    expect(Object.keys(CHAOS_ENV)).toHaveLength(7);
+    expect(missing).toEqual([]);
   });
 });

@@ -1,8 +1,5 @@
-import { getQueueToken } from '@nestjs/bull';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import type { Queue } from 'bull';
-import { QUEUES } from '../queue/queue.registry.js';
+import { JobQueue } from '../queue/job-queue.js';
 import { MetricsRegistry } from './metrics.registry.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -11,19 +8,18 @@ const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 @Injectable()
 export class QueueMetrics implements OnModuleInit {
   constructor(
-    private readonly moduleRef: ModuleRef,
+    private readonly jobs: JobQueue,
     private readonly metrics: MetricsRegistry,
   ) {}
 
   onModuleInit(): void {
-    const moduleRef = this.moduleRef;
+    const jobs = this.jobs;
     this.metrics.gauge({
       name: 'billing_queue_jobs',
       help: 'Jobs per queue and state (waiting, active, delayed, failed), read on scrape.',
       labelNames: ['queue', 'state'] as const,
       async collect() {
-        for (const name of Object.values(QUEUES)) {
-          const queue = moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+        for (const { name, queue } of jobs.all()) {
           // A scrape must answer even when Redis does not: report nothing rather than hang.
           const counts = await withTimeout(queue.getJobCounts(), 1000).catch(() => null);
           if (!counts) continue;

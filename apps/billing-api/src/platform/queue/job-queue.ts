@@ -3,7 +3,14 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Job, JobOptions, Queue } from 'bull';
 import { RequestContext } from '../context/request-context.js';
-import { JOBS, type JobEnvelope, type JobName, type JobPayloads } from './queue.registry.js';
+import {
+  JOBS,
+  QUEUES,
+  type JobEnvelope,
+  type JobName,
+  type JobPayloads,
+  type QueueName,
+} from './queue.registry.js';
 
 /** Enqueues declared jobs with their options and the current correlation id. */
 @Injectable()
@@ -13,14 +20,24 @@ export class JobQueue {
 
   constructor(private readonly moduleRef: ModuleRef) {}
 
+  /** The Bull queue of a declared job. */
   queueFor(name: JobName): Queue {
-    const queueName = JOBS[name].queue;
-    let queue = this.queues.get(queueName);
+    return this.queue(JOBS[name].queue);
+  }
+
+  /** A queue of the registry by its name. */
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
     if (!queue) {
-      queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
-      this.queues.set(queueName, queue);
+      queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** Every queue of the registry (QUEUES), for the queue board and the depth metrics. */
+  all(): { name: QueueName; queue: Queue }[] {
+    return Object.values(QUEUES).map((name) => ({ name, queue: this.queue(name) }));
   }
 
   /** `jobId` should be a deterministic idempotency key (e.g. a Stripe event id): Bull ignores a second add. */

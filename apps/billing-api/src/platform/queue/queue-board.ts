@@ -1,14 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
-import { getQueueToken } from '@nestjs/bull';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Queue } from 'bull';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier.js';
 import { ApiError } from '../http/api-error.js';
 import { renderError } from '../http/error-response.js';
-import { QUEUES } from './queue.registry.js';
+import { JobQueue } from './job-queue.js';
 
 /** Where Bull Board answers (R-OPS-4). */
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -38,10 +36,10 @@ export function boardToken(authorization: string | undefined): string | null {
  * every queue of the registry and can retry, promote or clean jobs, as an operator of the queues may.
  */
 export async function mountQueueBoard(app: NestFastifyApplication): Promise<void> {
-  const queues = Object.values(QUEUES).map((name) => app.get<Queue>(getQueueToken(name), { strict: false }));
+  const queues = app.get(JobQueue).all();
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
-  createBullBoard({ queues: queues.map((queue) => new BullAdapter(queue)), serverAdapter });
+  createBullBoard({ queues: queues.map(({ queue }) => new BullAdapter(queue)), serverAdapter });
   const verifier = app.get(TokenVerifier);
   /** The API's error shape (R-API-3); a 401 also asks the browser for credentials. */
   const refuse = (

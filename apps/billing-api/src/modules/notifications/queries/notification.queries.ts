@@ -29,7 +29,8 @@ export interface NotificationFilter {
   accountId?: string | undefined;
 }
 
-interface Row {
+/** A `notifications` row as the admin reads select it. */
+export interface NotificationRow {
   id: string;
   account_id: string;
   template: string;
@@ -43,7 +44,7 @@ interface Row {
   updated_at: Date;
 }
 
-const COLUMNS = sql`id, account_id, template, status, attempts, recipient, last_error, message_id, created_at,
+export const NOTIFICATION_COLUMNS = sql`id, account_id, template, status, attempts, recipient, last_error, message_id, created_at,
   sent_at, updated_at`;
 
 /** Reads of the e-mail outbox for the admin API (newest first, stable by id). */
@@ -56,9 +57,9 @@ export class NotificationQueries {
     options: { limit: number; cursor?: string | undefined },
   ): Promise<Page<NotificationView>> {
     const after = decodeCursor(options.cursor, { value: 'instant', id: 'uuid' });
-    const found = await queryRows<Row>(
+    const found = await queryRows<NotificationRow>(
       this.db,
-      sql`SELECT ${COLUMNS} FROM notifications
+      sql`SELECT ${NOTIFICATION_COLUMNS} FROM notifications
            WHERE true
              ${filter.status ? sql`AND status = ${filter.status}` : sql``}
              ${filter.template ? sql`AND template = ${filter.template}` : sql``}
@@ -71,16 +72,16 @@ export class NotificationQueries {
   }
 
   async get(id: string): Promise<NotificationView> {
-    const [row] = await queryRows<Row>(
+    const [row] = await queryRows<NotificationRow>(
       this.db,
-      sql`SELECT ${COLUMNS} FROM notifications WHERE id = ${id}::uuid`,
+      sql`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ${id}::uuid`,
     );
     if (!row) throw new ApiError('not_found', `No notification ${id}.`);
     return toView(row);
   }
 }
 
-export function toView(row: Row): NotificationView {
+export function toView(row: NotificationRow): NotificationView {
   return {
     id: row.id,
     accountId: row.account_id,

@@ -6,7 +6,12 @@ import { queryRows, sql } from '../../../../platform/database/row-sql.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { JobQueue } from '../../../../platform/queue/job-queue.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
-import { type NotificationView, toView } from '../../queries/notification.queries.js';
+import {
+  NOTIFICATION_COLUMNS,
+  type NotificationRow,
+  type NotificationView,
+  toView,
+} from '../../queries/notification.queries.js';
 
 /**
  * Sends a failed outbox e-mail again (admin): the row goes back to `pending` with its attempts reset,
@@ -28,15 +33,14 @@ export class ResendNotificationHandler {
 
   async execute(id: string): Promise<NotificationView> {
     const view = await this.db.transaction(async (manager) => {
-      const [row] = await queryRows<Parameters<typeof toView>[0] & { previous_error: string | null }>(
+      // last_error stays: the error it had remains visible until the next attempt replaces it.
+      const [row] = await queryRows<NotificationRow>(
         manager,
-        sql`UPDATE notifications n
+        sql`UPDATE notifications
                SET status = 'pending', attempts = 0, claimed_by = NULL, claimed_until = NULL,
                    updated_at = ${this.clock.now()}
-              FROM (SELECT id, last_error FROM notifications WHERE id = ${id}::uuid FOR UPDATE) before
-             WHERE n.id = before.id AND n.status = 'failed'
-         RETURNING n.id, n.account_id, n.template, n.status, n.attempts, n.recipient, n.last_error,
-                   n.message_id, n.created_at, n.sent_at, n.updated_at, before.last_error AS previous_error`,
+             WHERE id = ${id}::uuid AND status = 'failed'
+         RETURNING ${NOTIFICATION_COLUMNS}`,
       );
       if (!row) {
         const [existing] = await queryRows<{ status: string }>(
@@ -55,7 +59,7 @@ export class ResendNotificationHandler {
           action: 'notification.resent',
           entityType: 'notification',
           entityId: row.id,
-          before: { status: 'failed', lastError: row.previous_error },
+          before: { status: 'failed', lastError: row.last_error },
           after: { status: 'pending' },
           reason: `resend of ${row.template}`,
         },
