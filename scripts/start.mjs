@@ -67,7 +67,11 @@ if (!realStripe && !env.STRIPE_API_BASE && existsSync(emulatorMain)) {
   log('using the Stripe account of STRIPE_SECRET_KEY');
 }
 
-const app = spawn(process.execPath, ['dist/apps/billing-api/src/main.js'], { stdio: 'inherit', env });
+// The V8 flags of the Dockerfile's NODE_OPTIONS (scripts/bench/service-node-args.ts says why).
+const app = spawn(process.execPath, ['--max-semi-space-size=64', 'dist/apps/billing-api/src/main.js'], {
+  stdio: 'inherit',
+  env,
+});
 children.push(app);
 const stop = (signal) => {
   for (const c of children) if (c.exitCode === null) c.kill(signal);

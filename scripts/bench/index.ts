@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
+import { SERVICE_NODE_ARGS } from './service-node-args.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench';
 const SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
@@ -64,7 +65,7 @@ async function scenario(name: string, request: (i: number) => Promise<Response>)
 }
 
 await ensureDatabase(DATABASE_URL);
-const child = spawn(process.execPath, ['dist/apps/billing-api/src/main.js'], {
+const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, 'dist/apps/billing-api/src/main.js'], {
   env: {
     ...process.env,
     NODE_ENV: 'test',

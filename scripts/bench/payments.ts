@@ -32,6 +32,7 @@ import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+import { SERVICE_NODE_ARGS } from './service-node-args.js';
 
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_payments';
@@ -121,8 +122,9 @@ function post(
 }
 
 function spawnService(role: 'api' | 'worker', env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to both service processes.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to both service processes, after
+  // the flags the service runs with in production (a later flag wins).
+  const nodeArgs = [...SERVICE_NODE_ARGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/billing-api/src/main.js'], {
     env: { ...process.env, ...env, APP_ROLE: role },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -20,6 +20,7 @@ import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Bull from 'bull';
 import pg from 'pg';
+import { SERVICE_NODE_ARGS } from './service-node-args.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
@@ -187,7 +188,7 @@ function spawnService(
 }
 
 function service(role: 'api' | 'worker', prefix: string): Promise<{ child: ChildProcess; match: string }> {
-  const child = spawn(process.execPath, ['dist/apps/billing-api/src/main.js'], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, 'dist/apps/billing-api/src/main.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

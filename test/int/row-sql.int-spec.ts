@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AccountOrmEntity } from '../../apps/billing-api/src/modules/accounts/persistence/account.orm-entity.js';
 import { PaymentOrmEntity } from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
 import {
+  ASYNC_COMMIT_CTE,
   findRows,
   queryRows,
   rows,
@@ -68,6 +69,23 @@ describe('row-sql against PostgreSQL: prepared statements (DB_PREPARED_STATEMENT
       QueryFailedError,
     );
     expect(await rows<{ n: number }>(prepared, divide, [1])).toEqual([{ n: 1 }]);
+  });
+
+  it('ASYNC_COMMIT_CTE turns synchronous_commit off for its own statement only', async () => {
+    const setting = `current_setting('synchronous_commit') AS s`;
+    // The same connection (max: 1) runs both: the setting must not outlive the statement's transaction.
+    expect(await rows(prepared, `WITH ${ASYNC_COMMIT_CTE} SELECT ${setting} FROM async_commit`)).toEqual([
+      { s: 'off' },
+    ]);
+    expect(await rows(prepared, `SELECT ${setting}`)).toEqual([{ s: 'on' }]);
+    // A data-modifying statement reads it the same way, and its write commits.
+    await rows(prepared, `CREATE TEMP TABLE IF NOT EXISTS async_probe (n int)`);
+    const written = await rows(
+      prepared,
+      `WITH ${ASYNC_COMMIT_CTE} INSERT INTO async_probe (n) SELECT 7 FROM async_commit RETURNING n, ${setting}`,
+    );
+    expect(written).toEqual([{ n: 7, s: 'off' }]);
+    expect(await rows(prepared, `SELECT n, ${setting} FROM async_probe`)).toEqual([{ n: 7, s: 'on' }]);
   });
 
   it('runs every statement unnamed when turned off', async () => {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { rows } from '../database/row-sql.js';
+import { ASYNC_COMMIT_CTE, rows } from '../database/row-sql.js';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiError } from '../http/api-error.js';
@@ -44,10 +44,14 @@ export class IdempotencyStore {
     for (;;) {
       const now = this.clock.now();
       const expires = new Date(now.getTime() + ttlHours * 3_600_000);
+      // The key's claim commits without waiting for the WAL flush: lost in a database crash, it is as if
+      // the request had not come yet; whatever the handler then does in the database commits durably,
+      // which flushes the claim first.
       const inserted = await rows(
         this.db,
-        `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, locked_at, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, $6, $7)
+        `WITH ${ASYNC_COMMIT_CTE}
+         INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, locked_at, created_at, expires_at)
+         SELECT $1, $2, $3, $4, $5, 'in_progress', $6, $6, $7 FROM async_commit
          ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
         [ref.scope, ref.key, request.method, request.path, request.hash, now, expires],
       );

@@ -13,7 +13,7 @@ import {
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
 import type { WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
-import { rows } from '../../../platform/database/row-sql.js';
+import { ASYNC_COMMIT_CTE, rows } from '../../../platform/database/row-sql.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
 import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
 
@@ -99,7 +99,7 @@ export class ProcessStripeEvent {
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
     const [claimed] = await rows<InboxRow & { attempts: number }>(
       this.db,
-      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+      `WITH ${ASYNC_COMMIT_CTE}
        UPDATE webhook_events
           SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
@@ -132,7 +132,7 @@ export class ProcessStripeEvent {
         ? await RequestContext.run(context, () => check(claimed.payload, { manager: this.db.manager, event }))
         : null;
       const result = unchanged
-        ? await this.mark(this.db.manager, eventId, unchanged, attempts)
+        ? await this.mark(this.db.manager, eventId, unchanged, attempts, { asyncCommit: true })
         : await this.db.transaction(async (manager) => {
             let outcome: StripeEventOutcome = 'ignored';
             if (handler) {
@@ -194,21 +194,32 @@ export class ProcessStripeEvent {
    * Marks the event processed (or ignored) with its outcome, on the condition that the row is still this
    * run's claim (`processing` with this run's attempt number); throws {@link ClaimSuperseded} otherwise.
    * last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
+   * `asyncCommit`: the mark of an event that changed nothing, run on its own, commits without waiting
+   * for the WAL flush. Lost in a database crash, the row is `processing` again; the sweeper hands it on
+   * and the next run finds it unchanged again.
    */
   private async mark(
     manager: EntityManager,
     eventId: string,
     outcome: StripeEventOutcome,
     attempts: number,
+    options: { asyncCommit?: boolean } = {},
   ): Promise<{ status: 'processed' | 'ignored'; outcome: StripeEventOutcome; processedAt: Date }> {
     const status = outcome === 'ignored' ? 'ignored' : 'processed';
     const processedAt = this.clock.now();
     const marked = await rows(
       manager,
-      `UPDATE webhook_events
-          SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-        WHERE id = $1 AND status = 'processing' AND attempts = $5
-        RETURNING id`,
+      options.asyncCommit
+        ? `WITH ${ASYNC_COMMIT_CTE}
+           UPDATE webhook_events
+              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
+             FROM async_commit
+            WHERE id = $1 AND status = 'processing' AND attempts = $5
+            RETURNING id`
+        : `UPDATE webhook_events
+              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
+            WHERE id = $1 AND status = 'processing' AND attempts = $5
+            RETURNING id`,
       [eventId, status, outcome, processedAt, attempts],
     );
     if (marked.length === 0) throw new ClaimSuperseded();

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
-import { queryRows, sql } from '../../../../platform/database/row-sql.js';
+import { ASYNC_COMMIT_CTE, queryRows, raw, sql } from '../../../../platform/database/row-sql.js';
 import type { AccountView } from '../../../accounts/contracts/account.view.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer, SMTP_SEND_TIMEOUT_MS } from '../../mailer.js';
@@ -68,11 +68,15 @@ export class SendNotificationHandler {
   async execute(notificationId: string, options: { lastAttempt: boolean }): Promise<SendResult> {
     const lease = randomUUID();
     const now = this.clock.now();
+    // The lease commits without waiting for the WAL flush: lost in a database crash, the row is pending
+    // and unclaimed again, as it was; the mark after the send commits durably.
     const [row] = await queryRows<ClaimedRow>(
       this.db,
-      sql`UPDATE notifications n
+      sql`WITH ${raw(ASYNC_COMMIT_CTE)}
+          UPDATE notifications n
              SET claimed_by = ${lease}::uuid, claimed_until = ${new Date(now.getTime() + SEND_LEASE_MS)},
                  updated_at = ${now}
+            FROM async_commit
            WHERE n.id = ${notificationId}::uuid AND n.status = 'pending'
              AND (n.claimed_until IS NULL OR n.claimed_until < ${now})
        RETURNING n.id, n.account_id, n.template, n.recipient, n.locale, n.time_zone, n.payload,
