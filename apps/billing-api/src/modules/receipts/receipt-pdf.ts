@@ -1,6 +1,7 @@
 import { formatMoney, money } from '@billing/domain';
 import PDFDocument from 'pdfkit';
-import { isolate, writeBidiLine } from '../../platform/pdf/bidi-text.js';
+import { writeBidiLine } from '../../platform/pdf/bidi-text.js';
+import { isolate } from '../../platform/text/bidi-isolation.js';
 import type { PdfFont } from '../../platform/pdf/pdf-font.js';
 import { formatDateTime } from '../notifications/templates/templates.js';
 import type { ReceiptView } from './contracts/receipt.view.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import PDFDocument from 'pdfkit';
 import { pdfText } from '../../../../../test/support/pdf-text.js';
-import { isolate, shaperReverses, visualRuns, writeBidiLine, type VisualRun } from './bidi-text.js';
+import { isolate } from '../text/bidi-isolation.js';
+import { shaperReverses, visualRuns, writeBidiLine, type VisualRun } from './bidi-text.js';
 import { PdfFont } from './pdf-font.js';
 
 const ltr = (text: string): VisualRun => ({ text, rightToLeft: false });

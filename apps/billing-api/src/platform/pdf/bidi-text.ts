@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Bidi } from 'bidi-js';
+import { RIGHT_TO_LEFT_SCRIPT } from '../text/bidi-isolation.js';
 
 /**
  * Bidirectional text for PDFs. pdfkit draws the glyphs of a line left to right and has no
@@ -28,22 +29,11 @@ const FORMATTING = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
 const FORMATTING_ALL = new RegExp(`[${FORMATTING}]`, 'gu');
 const FORMATTING_ONE = new RegExp(`^[${FORMATTING}]$`, 'u');
 
-/** Scripts written right to left. */
-const RIGHT_TO_LEFT_SCRIPT =
-  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
-
 /** The first character that belongs to a script of its own (not Common or Inherited), as fontkit picks a run's script. */
 const SCRIPTED = /[^\p{Script=Common}\p{Script=Inherited}\p{Script=Unknown}]/u;
 
 /** Whether the character is a directional formatting character (no glyph; consumed by the layout). */
 export const isDirectionalFormatting = (char: string): boolean => FORMATTING_ONE.test(char);
-
-/**
- * `value` isolated from the text around it, with its direction taken from its first strong character
- * (FSI ... PDI, as HTML's `<bdi>`). A Hebrew name or an Arabic amount inside an English line is then
- * laid out on its own and does not pull the label's punctuation or a following number into it.
- */
-export const isolate = (value: string): string => `\u2068${value}\u2069`;
 
 /** One piece of a line, in visual order (left to right on the page). */
 export interface VisualRun {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { visualRuns } from '../../../platform/pdf/bidi-text.js';
 import { verifyUnsubscribeToken } from '../unsubscribe/unsubscribe-token.js';
 import {
   formatDateTime,
@@ -60,6 +61,40 @@ describe('e-mail templates', () => {
     // Put in the outbox before receipts kept their merchant.
     const older = renderTemplate('payment_succeeded', receipt, ctx);
     expect(plain(older.subject)).toBe('Receipt #17 from Renamed Ltd: €1,234.56');
+  });
+
+  it('isolates right-to-left values (Hebrew merchant, amount and date for he-IL) and leaves the rest as it was', () => {
+    const FSI = '\u2068';
+    const PDI = '\u2069';
+    const ctx = { locale: 'he-IL', timeZone: 'Asia/Jerusalem', accountName: 'לקוח בע"מ', merchant: 'unused' };
+    const mail = renderTemplate(
+      'payment_succeeded',
+      { ...receipt, currency: 'ils', merchant: { name: 'חנות הספרים', address: [] } },
+      ctx,
+    );
+    const amount = /\u2068([^\u2069]*₪[^\u2069]*)\u2069/u.exec(mail.subject)?.[1] ?? '';
+    expect(amount).toMatch(/1,234\.56/u);
+    expect(mail.subject).toBe(`Receipt #17 from ${FSI}חנות הספרים${PDI}: ${FSI}${amount}${PDI}`);
+    // The Hebrew date is isolated too; the left-to-right values are not touched.
+    expect(mail.text).toMatch(/\nDate: \u2068[^\u2069]*נובמבר[^\u2069]*\u2069\n/u);
+    expect(mail.text).toContain('\nPaid with: visa •••• 4242\n');
+    expect(mail.text).toContain('\nFor: Order 42\n');
+    // Laid out by UAX #9 in the English sentence, the label's colon and the amount stay left to right
+    // after the Hebrew name; without the isolates the colon would join the name's right-to-left run.
+    const runs = (line: string) => visualRuns(line, 'ltr').map((r) => [r.text, r.rightToLeft]);
+    expect(runs(mail.subject)).toContainEqual(['חנות הספרים', true]);
+    expect(runs(mail.subject).find(([text]) => String(text).includes(':'))).toEqual([': ', false]);
+    const bare = mail.subject.replace(/[\u2068\u2069]/gu, '');
+    expect(runs(bare).find(([text]) => String(text).includes(':'))?.[1]).toBe(true);
+
+    const en = renderTemplate('payment_succeeded', receipt, { ...ctx, locale: 'en-US', timeZone: 'UTC' });
+    expect(`${en.subject}\n${en.text}`).not.toMatch(/[\u2068\u2069]/u);
+    const reminder = renderTemplate(
+      'card_expiring',
+      { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
+      ctx,
+    );
+    expect(reminder.text).toContain(`that pays ${FSI}לקוח בע"מ${PDI} expires in ${FSI}`);
   });
 
   it('keeps currencies without minor units whole (JPY)', () => {

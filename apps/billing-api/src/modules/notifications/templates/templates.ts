@@ -1,10 +1,15 @@
 import { formatMoney, money } from '@billing/domain';
+import { isolateRightToLeft as v } from '../../../platform/text/bidi-isolation.js';
 import { signUnsubscribeToken } from '../unsubscribe/unsubscribe-token.js';
 
 /**
  * E-mail templates as data (R-NOT-2): each has a kind (transactional mails are always sent and carry no
  * unsubscribe header; reminders carry `List-Unsubscribe`, R-NOT-3) and a small pure render function of
  * its payload and the recipient's locale and time zone. A later issue adds its templates here.
+ * The sentences are English (left to right); every value put into them that holds right-to-left text
+ * (a Hebrew merchant or description, an amount or a date formatted for he or ar) is isolated (`v`), so
+ * that the reader's mail client lays it out on its own instead of pulling the punctuation and numbers
+ * around it into its direction.
  */
 export type TemplateKind = 'transactional' | 'reminder';
 
@@ -101,18 +106,18 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
   payment_succeeded: {
     kind: 'transactional',
     render(p, ctx) {
-      const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
+      const amount = v(formatMoney(money(p.amount, p.currency), ctx.locale));
       const paidWith = method(p.methodBrand, p.methodLast4);
-      const merchant = p.merchant?.name ?? ctx.merchant;
+      const merchant = v(p.merchant?.name ?? ctx.merchant);
       return {
         subject: `Receipt #${p.receiptNumber} from ${merchant}: ${amount}`,
         text: [
           `Thank you for your payment of ${amount} to ${merchant}.`,
           '',
           `Receipt number: ${p.receiptNumber}`,
-          `Date: ${formatDateTime(p.issuedAt, ctx.locale, ctx.timeZone)}`,
-          ...(paidWith ? [`Paid with: ${paidWith}`] : []),
-          ...(p.description ? [`For: ${p.description}`] : []),
+          `Date: ${v(formatDateTime(p.issuedAt, ctx.locale, ctx.timeZone))}`,
+          ...(paidWith ? [`Paid with: ${v(paidWith)}`] : []),
+          ...(p.description ? [`For: ${v(p.description)}`] : []),
           `Payment: ${p.paymentId}`,
         ].join('\n'),
       };
@@ -121,13 +126,13 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
   refund_issued: {
     kind: 'transactional',
     render(p, ctx) {
-      const amount = formatMoney(money(p.amount, p.currency), ctx.locale);
+      const amount = v(formatMoney(money(p.amount, p.currency), ctx.locale));
       return {
-        subject: `Refund of ${amount} from ${ctx.merchant}`,
+        subject: `Refund of ${amount} from ${v(ctx.merchant)}`,
         text: [
           `We have refunded ${amount} to your original payment method.`,
           '',
-          `Date: ${formatDateTime(p.refundedAt, ctx.locale, ctx.timeZone)}`,
+          `Date: ${v(formatDateTime(p.refundedAt, ctx.locale, ctx.timeZone))}`,
           `Payment: ${p.paymentId}`,
           `Refund: ${p.refundId}`,
           'It may take 5-10 business days to appear on your statement.',
@@ -138,15 +143,18 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
   card_expiring: {
     kind: 'reminder',
     render(p, ctx) {
-      const expiry = new Intl.DateTimeFormat(ctx.locale, {
-        month: 'long',
-        year: 'numeric',
-        timeZone: 'UTC',
-      }).format(new Date(Date.UTC(p.expYear, p.expMonth - 1, 1)));
+      const expiry = v(
+        new Intl.DateTimeFormat(ctx.locale, {
+          month: 'long',
+          year: 'numeric',
+          timeZone: 'UTC',
+        }).format(new Date(Date.UTC(p.expYear, p.expMonth - 1, 1))),
+      );
+      const brand = v(p.brand ?? 'card');
       return {
-        subject: `Your ${p.brand ?? 'card'} ending in ${p.last4} expires soon`,
+        subject: `Your ${brand} ending in ${p.last4} expires soon`,
         text: [
-          `The ${p.brand ?? 'card'} ending in ${p.last4} that pays ${ctx.accountName} expires in ${expiry}.`,
+          `The ${brand} ending in ${p.last4} that pays ${v(ctx.accountName)} expires in ${expiry}.`,
           'Please add a new payment method to avoid an interruption.',
         ].join('\n'),
       };
