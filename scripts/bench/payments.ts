@@ -14,8 +14,10 @@
  * worker, the PostgreSQL backends of the bench database and the Redis server; this process runs the
  * emulator, the clients and an SMTP server that takes the receipt e-mails). The emulator's webhook
  * endpoint is enabled for the events the README tells operators to enable (STRIPE_ENDPOINT_EVENTS). Targets (issue 5): no errors, p99 < 500 ms at 100 clients, own overhead p99 < 100 ms.
- * BENCH_STRIPE_LATENCY_MS=n makes each Stripe call of the load n ms slower, as a real Stripe is
- * (BENCH_STRIPE_LATENCY_SPREAD_MS=m: by n ± m ms, drawn per call).
+ * By default it measures two scenarios on the same processes (see SCENARIOS): Stripe answering at once,
+ * for the p99, and Stripe answering in 600 ± 300 ms, for our own overhead; each prints its verdicts.
+ * BENCH_STRIPE_LATENCY_MS=n instead measures one scenario, each Stripe call of the load n ms slower, as
+ * a real Stripe is (BENCH_STRIPE_LATENCY_SPREAD_MS=m: by n ± m ms, drawn per call).
  * BENCH_RATE=n runs an open loop instead: a payment every 1/n s over at most BENCH_CLIENTS connections,
  * latency counted from when each was due (so a queue at the client counts too).
  * Bounded in time; loopback traffic only.
@@ -53,6 +55,46 @@ const STRIPE_LATENCY_MS = Number(process.env.BENCH_STRIPE_LATENCY_MS ?? 0);
  * answers come back at once and queue together); real answers vary.
  */
 const STRIPE_LATENCY_SPREAD_MS = Number(process.env.BENCH_STRIPE_LATENCY_SPREAD_MS ?? 0);
+
+/** Issue 5's targets: p99 under 500 ms at 100 clients (seed 002), own overhead p99 under 100 ms (seed 001). */
+const TARGET_P99_MS = 500;
+const TARGET_OVERHEAD_P99_MS = 100;
+type Target = 'errors' | 'p99' | 'overhead';
+interface Scenario {
+  latencyMs: number;
+  spreadMs: number;
+  targets: Target[];
+}
+/**
+ * Stripe's own time in the second default scenario: 600 ± 300 ms per call. Stripe publishes no latency
+ * figures; integrators report a median of about 1.2 s for creating a charge in test mode, which Stripe
+ * called normal (stripe/stripe-java#570). Half of that sends the service twice the payments a real
+ * Stripe would let 100 clients send, so the overhead measured is, if anything, too high.
+ */
+const REALISTIC_STRIPE = { latencyMs: 600, spreadMs: 300 };
+/**
+ * What one run measures. By default two scenarios on the same processes, one per target, each where its
+ * target means something:
+ * 1. Stripe answering at once (the emulator as the mock of seed 002): the whole latency is ours, and
+ *    the 100 clients send as many payments as the box can take; target p99 < 500 ms.
+ * 2. Stripe answering as Stripe does: the time not spent waiting on Stripe (seed 001's overhead) with the
+ *    clients waiting on Stripe as they would; target own overhead p99 < 100 ms. In scenario 1 the
+ *    overhead is the whole latency, the queue of 100 clients in front of two saturated cores.
+ * BENCH_STRIPE_LATENCY_MS or BENCH_RATE: the one scenario they describe, with every target's verdict.
+ */
+const SCENARIOS: Scenario[] =
+  process.env.BENCH_STRIPE_LATENCY_MS !== undefined || RATE > 0
+    ? [
+        {
+          latencyMs: STRIPE_LATENCY_MS,
+          spreadMs: STRIPE_LATENCY_SPREAD_MS,
+          targets: ['errors', 'p99', 'overhead'],
+        },
+      ]
+    : [
+        { latencyMs: 0, spreadMs: 0, targets: ['errors', 'p99'] },
+        { ...REALISTIC_STRIPE, targets: ['errors', 'overhead'] },
+      ];
 /** Seconds of the same load before the measured one (not counted): see `load`'s caller. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Accounts the clients pay in (client i uses account i mod BENCH_ACCOUNTS); one client per account by default. */
@@ -384,79 +426,99 @@ try {
     return (performance.now() - drainStarted) / 1000;
   };
 
-  if (STRIPE_LATENCY_MS > 0) {
-    emulator.chaos.update({ latencyMs: STRIPE_LATENCY_MS, latencySpreadMs: STRIPE_LATENCY_SPREAD_MS });
-  }
-  // A service that has just started compiles its code, fills its pools and caches, and plans its
-  // statements: its first seconds are slower than the rest. They are not what a running deployment
-  // sees, so a warm-up load runs first, its backlog drains, and only then is the load measured.
-  if (WARMUP > 0) {
-    const warm = await load(WARMUP);
-    await drain();
-    warm.latencies.sort((a, b) => a - b);
-    process.stdout.write(
-      `warm-up ${WARMUP} s, not counted: ${warm.latencies.length} payments, p50 ${percentile(warm.latencies, 50).toFixed(1)} ms, p99 ${percentile(warm.latencies, 99).toFixed(1)} ms\n`,
-    );
-  }
-  const cpuBefore = await cpu();
-  const receiptsBefore = await count(`SELECT count(*)::int AS n FROM receipts`);
-  const mailsBefore = mails;
-  const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed, finished } =
-    await load(SECONDS);
-  agent.destroy();
-  const drainSeconds = await drain();
-  const dead = await count(
-    `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
-  );
-  const receipts = (await count(`SELECT count(*)::int AS n FROM receipts`)) - receiptsBefore;
-  await inbox.end();
-  const cpuAfter = await cpu();
-  latencies.sort((a, b) => a - b);
-  overheads.sort((a, b) => a - b);
-  const perPayment = (part: keyof typeof cpuAfter) =>
-    `${part} ${((1000 * (cpuAfter[part] - cpuBefore[part])) / Math.max(latencies.length, 1)).toFixed(1)}`;
-  process.stdout.write(
-    [
-      RATE > 0
-        ? `bench:payments open loop at ${RATE}/s in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys; at most ${maxInFlight} in flight`
-        : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys${STRIPE_LATENCY_MS > 0 ? `, Stripe calls ${STRIPE_LATENCY_MS}${STRIPE_LATENCY_SPREAD_MS > 0 ? ` ± ${STRIPE_LATENCY_SPREAD_MS}` : ''} ms slower` : ''}`,
-      // The worker lags the api under a closed loop: what it still has to do when the load ends (the
-      // drain) was borrowed from after the measured window. Counting the drain gives the sustained rate.
-      `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s; ${(latencies.length / (elapsed + drainSeconds)).toFixed(1)}/s sustained, counting the drain)`,
-      `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
-      `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
-      `  waiting on Stripe (the emulator): ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
-      `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${percentile(overheads, 99).toFixed(1)} ms (latency minus Server-Timing stripe)`,
-      `  webhooks     inbox and mail outbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} events not processed`,
-      `  receipts     ${receipts} issued, ${mails - mailsBefore} e-mails received by the SMTP server`,
-      `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'redis', 'bench'] as const).map(perPayment).join(', ')}, total ${(
-        (1000 *
-          (['api', 'worker', 'postgres', 'redis', 'bench'] as const).reduce(
-            (sum, part) => sum + cpuAfter[part] - cpuBefore[part],
-            0,
-          )) /
-        Math.max(latencies.length, 1)
-      ).toFixed(1)} (bench = emulator + clients + SMTP server)`,
-      '',
-    ].join('\n'),
-  );
-  if (TIMELINE) {
-    // Second by second: a stall shows as a second with few payments finished and a high max.
-    const seconds = new Map<number, number[]>();
-    for (const [at, ms] of finished) {
-      const second = Math.floor(at);
-      const list = seconds.get(second) ?? [];
-      list.push(ms);
-      seconds.set(second, list);
+  for (const scenario of SCENARIOS) {
+    emulator.chaos.update({ latencyMs: scenario.latencyMs, latencySpreadMs: scenario.spreadMs });
+    // A service that has just started compiles its code, fills its pools and caches, and plans its
+    // statements: its first seconds are slower than the rest. They are not what a running deployment
+    // sees, so a warm-up load runs first, its backlog drains, and only then is the load measured.
+    if (WARMUP > 0) {
+      const warm = await load(WARMUP);
+      await drain();
+      warm.latencies.sort((a, b) => a - b);
+      process.stdout.write(
+        `warm-up ${WARMUP} s, not counted: ${warm.latencies.length} payments, p50 ${percentile(warm.latencies, 50).toFixed(1)} ms, p99 ${percentile(warm.latencies, 99).toFixed(1)} ms\n`,
+      );
     }
-    const lines = [...seconds].map(([second, mss]) => {
-      mss.sort((a, b) => a - b);
-      return `  ${String(second).padStart(3)} s  ${String(mss.length).padStart(4)} payments  p50 ${percentile(mss, 50).toFixed(0).padStart(5)} ms  p99 ${percentile(mss, 99).toFixed(0).padStart(5)} ms  max ${(mss[mss.length - 1] ?? 0).toFixed(0).padStart(5)} ms`;
-    });
-    process.stdout.write(
-      ['timeline (second of the measured load in which payments finished):', ...lines, ''].join('\n'),
+    const cpuBefore = await cpu();
+    const receiptsBefore = await count(`SELECT count(*)::int AS n FROM receipts`);
+    const mailsBefore = mails;
+    const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed, finished } =
+      await load(SECONDS);
+    const drainSeconds = await drain();
+    const dead = await count(
+      `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'ignored')`,
     );
+    const receipts = (await count(`SELECT count(*)::int AS n FROM receipts`)) - receiptsBefore;
+    const cpuAfter = await cpu();
+    latencies.sort((a, b) => a - b);
+    overheads.sort((a, b) => a - b);
+    const perPayment = (part: keyof typeof cpuAfter) =>
+      `${part} ${((1000 * (cpuAfter[part] - cpuBefore[part])) / Math.max(latencies.length, 1)).toFixed(1)}`;
+    const p99 = percentile(latencies, 99);
+    const overheadP99 = percentile(overheads, 99);
+    const errorCount = [...errors.values()].reduce((sum, n) => sum + n, 0);
+    const verdict = (target: Target): string => {
+      const [text, met] =
+        target === 'errors'
+          ? ['no errors', errorCount === 0 && dead === 0]
+          : target === 'p99'
+            ? [`p99 < ${TARGET_P99_MS} ms (${p99.toFixed(1)} ms)`, p99 < TARGET_P99_MS]
+            : [
+                `own overhead p99 < ${TARGET_OVERHEAD_P99_MS} ms (${overheadP99.toFixed(1)} ms)`,
+                overheadP99 < TARGET_OVERHEAD_P99_MS,
+              ];
+      return `${text}: ${met ? 'met' : 'NOT met'}`;
+    };
+    const stripeLatency =
+      scenario.latencyMs > 0
+        ? `Stripe calls ${scenario.latencyMs}${scenario.spreadMs > 0 ? ` ± ${scenario.spreadMs}` : ''} ms slower`
+        : 'Stripe (the emulator) answering at once';
+    process.stdout.write(
+      [
+        RATE > 0
+          ? `bench:payments open loop at ${RATE}/s in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys, ${stripeLatency}; at most ${maxInFlight} in flight`
+          : `bench:payments ${CLIENTS} clients in ${ACCOUNTS} account(s), ${SECONDS} s, distinct keys, ${stripeLatency}`,
+        // The worker lags the api under a closed loop: what it still has to do when the load ends (the
+        // drain) was borrowed from after the measured window. Counting the drain gives the sustained rate.
+        `  payments     ${latencies.length} (${(latencies.length / elapsed).toFixed(1)}/s; ${(latencies.length / (elapsed + drainSeconds)).toFixed(1)}/s sustained, counting the drain)`,
+        `  latency      p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
+        `  errors       ${[...errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
+        `  waiting on Stripe (the emulator): ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
+        `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${overheadP99.toFixed(1)} ms (latency minus Server-Timing stripe)`,
+        `  webhooks     inbox and mail outbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} events not processed`,
+        `  receipts     ${receipts} issued, ${mails - mailsBefore} e-mails received by the SMTP server`,
+        `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'redis', 'bench'] as const).map(perPayment).join(', ')}, total ${(
+          (1000 *
+            (['api', 'worker', 'postgres', 'redis', 'bench'] as const).reduce(
+              (sum, part) => sum + cpuAfter[part] - cpuBefore[part],
+              0,
+            )) /
+          Math.max(latencies.length, 1)
+        ).toFixed(1)} (bench = emulator + clients + SMTP server)`,
+        `  targets      ${scenario.targets.map(verdict).join('; ')}`,
+        '',
+      ].join('\n'),
+    );
+    if (TIMELINE) {
+      // Second by second: a stall shows as a second with few payments finished and a high max.
+      const seconds = new Map<number, number[]>();
+      for (const [at, ms] of finished) {
+        const second = Math.floor(at);
+        const list = seconds.get(second) ?? [];
+        list.push(ms);
+        seconds.set(second, list);
+      }
+      const lines = [...seconds].map(([second, mss]) => {
+        mss.sort((a, b) => a - b);
+        return `  ${String(second).padStart(3)} s  ${String(mss.length).padStart(4)} payments  p50 ${percentile(mss, 50).toFixed(0).padStart(5)} ms  p99 ${percentile(mss, 99).toFixed(0).padStart(5)} ms  max ${(mss[mss.length - 1] ?? 0).toFixed(0).padStart(5)} ms`;
+      });
+      process.stdout.write(
+        ['timeline (second of the measured load in which payments finished):', ...lines, ''].join('\n'),
+      );
+    }
   }
+  agent.destroy();
+  await inbox.end();
 } finally {
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
