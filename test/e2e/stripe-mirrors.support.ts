@@ -1,4 +1,3 @@
-import { freePort } from '../support/stripe-world.js';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
@@ -27,7 +26,7 @@ export function seeded(seed: number): () => number {
 /**
  * The emulator delivering real signed events to a running app: one `all` process, or an `api` plus
  * `workers` worker processes sharing one queue prefix (QUEUE_PREFIX). The emulator needs the webhook
- * URL before the app exists, so it delivers to a reserved port that a proxy forwards to the api.
+ * URL before the app exists, so it delivers to a proxy's port, which the proxy forwards to the api.
  */
 export interface MirrorStack {
   kit: TestEmulator;
@@ -43,7 +42,9 @@ export async function startMirrorStack(options: {
   chaos: Partial<ChaosSettings>;
   workers?: number;
 }): Promise<MirrorStack> {
-  const port = await freePort();
+  // The emulator delivers to the proxy's port; the proxy forwards to the api once it listens.
+  const proxy = new TcpProxy('127.0.0.1', 0);
+  const port = await proxy.start(0);
   const kit = await startTestEmulator({
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     webhookSecret: SECRET,
@@ -60,7 +61,6 @@ export async function startMirrorStack(options: {
     WEBHOOK_BACKOFF_MS: '100',
   };
   const apps: TestApp[] = [];
-  let proxy: TcpProxy | undefined;
   try {
     const workerCount = options.workers ?? 0;
     const api = await startTestApp({ role: workerCount > 0 ? 'api' : 'all', env });
@@ -71,9 +71,7 @@ export async function startMirrorStack(options: {
       apps.push(worker);
       workers.push(worker);
     }
-    proxy = new TcpProxy('127.0.0.1', Number(new URL(api.url).port));
-    await proxy.start(port);
-    const openProxy = proxy;
+    proxy.forwardTo('127.0.0.1', Number(new URL(api.url).port));
     return {
       kit,
       stripe: kit.client({ key }).stripe,
@@ -82,12 +80,12 @@ export async function startMirrorStack(options: {
       db: api.db,
       close: async () => {
         await kit.close();
-        await openProxy.stop();
+        await proxy.stop();
         for (const app of apps.reverse()) await app.close();
       },
     };
   } catch (e) {
-    await proxy?.stop().catch(() => undefined);
+    await proxy.stop().catch(() => undefined);
     for (const app of apps) await app.close().catch(() => undefined);
     await kit.close();
     throw e;

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { NotificationsFacade } from '../../apps/billing-api/src/modules/notifications/notifications.facade.js';
 import { signUnsubscribeToken } from '../../apps/billing-api/src/modules/notifications/unsubscribe/unsubscribe-token.js';
-import { freePort } from '../support/stripe-world.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
@@ -26,16 +25,16 @@ describe('notifications: one-click unsubscribe and preferences (R-NOT-3)', () =>
 
   beforeAll(async () => {
     // The links in the mails point at PUBLIC_BASE_URL, known before the app's random port: a proxy on a
-    // free port forwards to the app, so the link from the mail is fetched as it is.
-    const port = await freePort();
+    // port of its own forwards to the app, so the link from the mail is fetched as it is.
+    proxy = new TcpProxy('127.0.0.1', 0);
+    const port = await proxy.start(0);
     publicBaseUrl = `http://127.0.0.1:${port}`;
     s = await startPaymentsStack({
       EMAIL_FROM: 'Billing <billing@example.com>',
       PUBLIC_BASE_URL: publicBaseUrl,
       NOTIFICATIONS_UNSUBSCRIBE_SECRET: UNSUBSCRIBE_SECRET,
     });
-    proxy = new TcpProxy('127.0.0.1', Number(new URL(s.t.url).port));
-    await proxy.start(port);
+    proxy.forwardTo('127.0.0.1', Number(new URL(s.t.url).port));
   });
   afterAll(async () => {
     await proxy?.stop();

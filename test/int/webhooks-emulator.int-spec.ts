@@ -1,4 +1,3 @@
-import { freePort } from '../support/stripe-world.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
@@ -16,8 +15,9 @@ describe('customer mirror fed by the emulator (real signed deliveries, duplicate
 
   beforeAll(async () => {
     // The emulator needs the webhook URL before the app (which needs the emulator's URL) exists: it
-    // delivers to a reserved port that a proxy then forwards to the app.
-    const port = await freePort();
+    // delivers to a proxy's port, and the proxy forwards to the app once it listens.
+    proxy = new TcpProxy('127.0.0.1', 0);
+    const port = await proxy.start(0);
     kit = await startTestEmulator({
       webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
       webhookSecret: SECRET,
@@ -27,8 +27,7 @@ describe('customer mirror fed by the emulator (real signed deliveries, duplicate
       role: 'all',
       env: { STRIPE_API_BASE: kit.emulator.url, STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRETS: SECRET },
     });
-    proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
-    await proxy.start(port);
+    proxy.forwardTo('127.0.0.1', Number(new URL(t.url).port));
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -28,8 +28,8 @@ export interface StripeWorld {
 }
 
 /**
- * Starts the emulator delivering to a port that is only known once the app listens: the emulator gets
- * a free port up front, and a TCP proxy on it forwards to the app's random port.
+ * Starts the emulator delivering to a port that is only known once the app listens: a TCP proxy listens
+ * on a port of its own up front, the emulator delivers to it, and it forwards to the app's random port.
  */
 export async function startStripeWorld(
   options: {
@@ -40,7 +40,9 @@ export async function startStripeWorld(
   } = {},
 ): Promise<StripeWorld> {
   const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
-  const port = await freePort();
+  // The emulator delivers to the proxy's port; the proxy forwards to the app once it listens.
+  const proxy = new TcpProxy('127.0.0.1', 0);
+  const port = await proxy.start(0);
   const key = `sk_test_${randomUUID().replace(/-/g, '')}`;
   const url = `http://127.0.0.1:${port}/webhooks/stripe`;
   const kit = await startTestEmulator(
@@ -57,8 +59,7 @@ export async function startStripeWorld(
       ...options.env,
     },
   });
-  const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
-  await proxy.start(port);
+  proxy.forwardTo('127.0.0.1', Number(new URL(t.url).port));
   return {
     kit,
     t,

@@ -9,13 +9,32 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
+  /**
+   * `targetPort` 0: no target yet (see {@link forwardTo}); a connection that arrives before one is set
+   * is closed, as if nothing listened.
+   */
   constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetHost: string,
+    private targetPort: number,
   ) {}
+
+  /**
+   * Forwards the connections accepted from now on to another service. A test that must hand out a URL
+   * before its app listens starts the proxy on a port of its own first (`start(0)`, a port that is then
+   * held, unlike a free port looked up and closed again, which another connection's ephemeral port can
+   * take in between) and points it at the app once the app listens.
+   */
+  forwardTo(host: string, port: number): void {
+    this.targetHost = host;
+    this.targetPort = port;
+  }
 
   async start(port = this.port): Promise<number> {
     const server = net.createServer((client) => {
+      if (this.targetPort === 0) {
+        client.destroy();
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
