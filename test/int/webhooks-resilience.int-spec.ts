@@ -1,4 +1,3 @@
-import { freePort } from '../support/stripe-world.js';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -234,12 +233,14 @@ describeBuilt('a worker killed while applying an event (compiled service, child 
     expect((await inboxRow(api.db, event.id))?.status).toBe('processing');
     expect((await accountMirror(api.db, accountId))?.stripe_balance).toBe('0');
 
-    const metricsPort = await freePort();
+    // Any free port (0), which the worker names in its log: a port looked up here and closed again could
+    // be taken by another connection's ephemeral port before the worker listens on it.
     const second = startWorker({
       QUEUE_PREFIX: prefix,
       WEBHOOK_SWEEP_INTERVAL_MS: '500',
       WEBHOOK_SWEEP_AFTER_MS: '1000',
-      METRICS_PORT: String(metricsPort),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
     });
     const row = await until(statusIs(api.db, event.id, ['processed']), 'processed after restart', 40_000);
     expect(row).toMatchObject({ outcome: 'applied', attempts: 2 });
@@ -250,6 +251,10 @@ describeBuilt('a worker killed while applying an event (compiled service, child 
     // The worker has no HTTP API but serves its own metrics (processing lag) on METRICS_PORT. The lag is
     // observed just after the commit the test saw, so wait for the scrape to show it.
     const lagLine = /billing_webhook_processing_lag_seconds_count\{outcome="applied"\} 1/;
+    const metricsPort = await until(
+      async () => /worker metrics on port (\d+)/.exec(second.output())?.[1] ?? null,
+      'the worker to name its metrics port',
+    );
     const scraped = await until(async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       return lagLine.test(text) ? text : null;

@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import type Stripe from 'stripe';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { startTestApp, tokenFor, type TestApp } from './test-app.js';
-
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The secret the emulator signs its webhooks with in these worlds. */
 export const WORLD_WEBHOOK_SECRET = 'whsec_test_world_secret';

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsRegistry } from './metrics.registry.js';
 
@@ -35,7 +36,8 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       server.listen(port, this.config.http.host, () => resolve());
     });
     this.server = server;
-    this.logger.log(`worker metrics on port ${port}`);
+    // The port bound: METRICS_PORT=0 takes any free one (tests), named here.
+    this.logger.log(`worker metrics on port ${(server.address() as AddressInfo).port}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
