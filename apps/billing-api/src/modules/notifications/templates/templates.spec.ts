@@ -87,6 +87,14 @@ describe('e-mail templates', () => {
     const bare = mail.subject.replace(/[\u2068\u2069]/gu, '');
     expect(runs(bare).find(([text]) => String(text).includes(':'))?.[1]).toBe(true);
 
+    // A description with an override and a PDI of its own cannot reach out of its isolate.
+    const spoofed = renderTemplate(
+      'payment_succeeded',
+      { ...receipt, description: 'Order 42\u2069\u202e2.99 USD' },
+      ctx,
+    );
+    expect(spoofed.text).toContain(`\nFor: ${FSI}Order 422.99 USD${PDI}\n`);
+
     const en = renderTemplate('payment_succeeded', receipt, { ...ctx, locale: 'en-US', timeZone: 'UTC' });
     expect(`${en.subject}\n${en.text}`).not.toMatch(/[\u2068\u2069]/u);
     const reminder = renderTemplate(
