@@ -84,11 +84,50 @@ describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks deliver
       { from_status: null, to_status: 'pending' },
       { from_status: 'pending', to_status: 'succeeded' },
     ]);
-    const audit = await w.t.db.query<{ action: string }[]>(
-      `SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id`,
+    const audit = await w.t.db.query<{ action: string; after: unknown }[]>(
+      `SELECT action, after FROM audit_log WHERE entity_id = $1 ORDER BY id`,
       [res.body.id],
     );
     expect(audit.map((x) => x.action)).toEqual(['payment.created', 'payment.status_changed']);
+    // The method's Stripe id comes from its row, read by the statement that writes the payment.
+    expect(audit[0]?.after).toEqual({
+      status: 'pending',
+      amount: 2500,
+      currency: 'usd',
+      orderReference: 'ORD-1',
+      paymentMethod: visa,
+    });
+    expect(await row(res.body.id)).toMatchObject({
+      stripe_customer_id: a.customerId,
+      stripe_payment_method_id: visa,
+      card_brand: 'visa',
+      card_last4: '4242',
+    });
+  }, 30_000);
+
+  it('a method mirrored without its customer pays with the account’s customer', async () => {
+    const pm = await attachMethod(w, a, 'pm_card_mastercard');
+    await w.t.db.query(
+      `UPDATE payment_methods SET stripe_customer_id = NULL WHERE stripe_payment_method_id = $1`,
+      [pm],
+    );
+    const res = await pay(a.owner, { amount: 700, currency: 'usd', paymentMethodId: pm });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'succeeded', paymentMethod: { brand: 'mastercard' } });
+    expect(await row(res.body.id)).toMatchObject({
+      stripe_customer_id: a.customerId,
+      stripe_payment_method_id: pm,
+    });
+    const pi = await w.stripe.paymentIntents.retrieve(res.body.stripePaymentIntentId ?? '');
+    expect(pi.customer).toBe(a.customerId);
+    // One payment row, one first history line, one creation record: the first statement wrote nothing.
+    const written = await w.t.db.query<{ n: number }[]>(
+      `SELECT ((SELECT count(*) FROM payments WHERE stripe_payment_method_id = $1)
+             + (SELECT count(*) FROM audit_log a JOIN payments p ON a.entity_id = p.id::text
+                 WHERE p.stripe_payment_method_id = $1 AND a.action = 'payment.created'))::int AS n`,
+      [pm],
+    );
+    expect(written[0]?.n).toBe(2);
   }, 30_000);
 
   // [card, our code, Stripe's decline_code]: every emulated decline has one, and it must reach the client.

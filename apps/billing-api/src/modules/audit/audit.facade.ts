@@ -27,8 +27,10 @@ export class AuditFacade {
   /**
    * The audit record as a SQL fragment, for a use case that writes its change and the record in one
    * statement (see platform/database/row-sql.ts); `onlyWith` names the CTE whose row the record describes.
+   * `afterSql`: the `after` document as a jsonb expression of the statement, for values only the
+   * statement knows (e.g. `entry.after` merged with a column of one of its CTEs).
    */
-  recordSql(manager: EntityManager, entry: AuditEntryInput, onlyWith?: string): Sql {
+  recordSql(manager: EntityManager, entry: AuditEntryInput, onlyWith?: string, afterSql?: Sql): Sql {
     const actor = entry.actor ?? RequestContext.actor();
     return insertRowSql(
       manager,
@@ -47,6 +49,7 @@ export class AuditFacade {
         correlationId: RequestContext.current()?.correlationId ?? null,
       },
       onlyWith,
+      afterSql ? { after: afterSql } : undefined,
     );
   }
 

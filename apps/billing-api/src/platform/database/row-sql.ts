@@ -20,17 +20,30 @@ export { sql, join, raw, type Sql };
  * and jsonb serialization).
  * `sql-template-tag` numbers the parameters of nested fragments.
  */
+/**
+ * Columns whose value is an SQL expression of the statement instead of a parameter, e.g. a column of the
+ * CTE the row is selected from (`insertRowSql`'s `onlyWith`); they take precedence over `values`.
+ */
+export type RowExpressions<T> = { [K in keyof T]?: Sql };
+
 function columnsOf<T extends ObjectLiteral>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   values: Partial<T>,
   skipPrimary = false,
+  expressions: RowExpressions<T> = {},
 ): { names: Sql[]; values: unknown[] } {
   const metadata = manager.connection.getMetadata(entity);
   const driver = manager.connection.driver;
   const names: Sql[] = [];
   const prepared: unknown[] = [];
   for (const column of metadata.columns) {
+    const expression = expressions[column.propertyName as keyof T];
+    if (expression) {
+      names.push(raw(driver.escape(column.databaseName)));
+      prepared.push(expression);
+      continue;
+    }
     if (!(column.propertyName in values) || (skipPrimary && column.isPrimary)) continue;
     names.push(raw(driver.escape(column.databaseName)));
     prepared.push(driver.preparePersistentValue(column.getEntityValue(values), column));
@@ -46,14 +59,17 @@ function tableOf(manager: EntityManager, entity: EntityTarget<ObjectLiteral>): S
 /**
  * `INSERT INTO <table> (<columns>) SELECT <values> [FROM <onlyWith>]`: with `onlyWith`, the row is written
  * once per row of that CTE of the same statement, i.e. only when the step it describes happened.
+ * `expressions`: columns whose values come from the statement (e.g. `sql\`m.card_brand\`` with
+ * `onlyWith` naming the CTE `m`).
  */
 export function insertRowSql<T extends ObjectLiteral>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   values: Partial<T>,
   onlyWith?: string,
+  expressions?: RowExpressions<T>,
 ): Sql {
-  const { names, values: prepared } = columnsOf(manager, entity, values);
+  const { names, values: prepared } = columnsOf(manager, entity, values, false, expressions);
   const from = onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``;
   return sql`INSERT INTO ${tableOf(manager, entity)} (${join(names)}) SELECT ${join(prepared)}${from}`;
 }

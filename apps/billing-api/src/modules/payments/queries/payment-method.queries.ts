@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { findRows, sql } from '../../../platform/database/row-sql.js';
+import { findRows, sql, type Sql } from '../../../platform/database/row-sql.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -21,6 +21,19 @@ export function toPaymentMethodDto(row: PaymentMethodOrmEntity, defaultId: strin
     isDefault: row.status === 'attached' && row.stripePaymentMethodId === defaultId,
     status: row.status,
   };
+}
+
+/**
+ * The condition on `payment_methods` that finds an attached method of this account by our id or Stripe's;
+ * null when `id` is neither (nothing can match).
+ */
+export function attachedMethodWhere(accountId: string, id: string): Sql | null {
+  const byId = uuidOrNull(id)
+    ? sql`id = ${id}::uuid`
+    : /^pm_[A-Za-z0-9_]{1,200}$/.test(id)
+      ? sql`stripe_payment_method_id = ${id}`
+      : null;
+  return byId ? sql`${byId} AND account_id = ${accountId}::uuid AND status = 'attached'` : null;
 }
 
 /** Read side of saved payment methods (R-PAY-2), from the webhook mirror. */
@@ -51,19 +64,9 @@ export class PaymentMethodQueries {
     id: string,
     manager: EntityManager = this.db.manager,
   ): Promise<PaymentMethodOrmEntity> {
-    // Read on every payment: a prepared statement (findRows) rather than TypeORM's planned-anew findOne.
-    const byId = uuidOrNull(id)
-      ? sql`id = ${id}::uuid`
-      : /^pm_[A-Za-z0-9_]{1,200}$/.test(id)
-        ? sql`stripe_payment_method_id = ${id}`
-        : null;
-    const [row] = byId
-      ? await findRows(
-          manager,
-          PaymentMethodOrmEntity,
-          sql`${byId} AND account_id = ${accountId}::uuid AND status = 'attached'`,
-        )
-      : [];
+    // A prepared statement (findRows) rather than TypeORM's planned-anew findOne.
+    const where = attachedMethodWhere(accountId, id);
+    const [row] = where ? await findRows(manager, PaymentMethodOrmEntity, where) : [];
     if (!row) throw new ApiError('not_found', 'The payment method was not found.', { param: 'id' });
     return row;
   }

@@ -33,7 +33,7 @@ import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
 import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
-import { PaymentMethodQueries } from '../../queries/payment-method.queries.js';
+import { attachedMethodWhere } from '../../queries/payment-method.queries.js';
 import {
   paymentInputForStatus,
   transformStripePaymentIntent,
@@ -57,6 +57,21 @@ export interface CreatePaymentCommand {
   orderReference?: string | undefined;
   metadata?: Record<string, string> | undefined;
 }
+
+/** The columns of an attached payment method that a payment copies (`insertPayment`). */
+interface AttachedMethodColumns {
+  stripe_payment_method_id: string;
+  stripe_customer_id: string | null;
+  type: string;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_exp_month: number | null;
+  card_exp_year: number | null;
+  card_funding: string | null;
+}
+
+const methodNotFound = (): ApiError =>
+  new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
 
 /** The payment, and whether its outcome is still unknown (answered 202). */
 export interface CreatePaymentResult {
@@ -82,7 +97,6 @@ export class CreatePaymentHandler {
     private readonly config: AppConfig,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
-    private readonly methods: PaymentMethodQueries,
     private readonly statusChange: RecordStatusChangeHandler,
   ) {}
 
@@ -98,24 +112,16 @@ export class CreatePaymentHandler {
     const checked = checkChargeAmount(parsed.value, this.config.payments.maxAmount);
     if (!checked.ok) throw ApiError.fromRejection(checked.error, 'amount');
     const amount = checked.value;
-    const method = await this.methods
-      .attachedOf(command.accountId, command.paymentMethodId)
-      .catch((error: unknown) => {
-        if (error instanceof ApiError && error.code === 'not_found') {
-          throw new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
-        }
-        throw error;
-      });
-    // A saved method is attached to the account's customer, which the PaymentIntent must name: its row
-    // says which (one read saved); a method mirrored without it falls back to the account's.
-    const customer = method.stripeCustomerId ?? (await this.accounts.ensureStripeCustomer(command.accountId));
+    const where = attachedMethodWhere(command.accountId, command.paymentMethodId);
+    if (!where) throw methodNotFound();
     const now = this.clock.now();
     const metadata = { ...(command.metadata ?? {}) };
+    // The method's columns are filled in from its row, read by the statement that writes the payment.
     const row: PaymentOrmEntity = {
       id: randomUUID(),
       accountId: command.accountId,
       stripePaymentIntentId: null,
-      stripeCustomerId: customer,
+      stripeCustomerId: null,
       amount: amount.amountMinor,
       currency: amount.currency.toLowerCase(),
       status: 'pending',
@@ -124,13 +130,13 @@ export class CreatePaymentHandler {
       description: command.description ?? null,
       orderReference: command.orderReference ?? null,
       metadata,
-      stripePaymentMethodId: method.stripePaymentMethodId,
-      paymentMethodType: method.type,
-      cardBrand: method.cardBrand,
-      cardLast4: method.cardLast4,
-      cardExpMonth: method.cardExpMonth,
-      cardExpYear: method.cardExpYear,
-      cardFunding: method.cardFunding,
+      stripePaymentMethodId: null,
+      paymentMethodType: null,
+      cardBrand: null,
+      cardLast4: null,
+      cardExpMonth: null,
+      cardExpYear: null,
+      cardFunding: null,
       failureCode: null,
       declineCode: null,
       failureMessage: null,
@@ -144,11 +150,64 @@ export class CreatePaymentHandler {
       createdAt: now,
       updatedAt: now,
     };
-    // The row, its first status history line and its audit record: one statement, all or nothing.
+    // A saved method is attached to the account's customer, which the PaymentIntent must name: its row
+    // says which. A method mirrored without it falls back to the account's customer (created at Stripe
+    // when the account has none yet), and the statement runs again with it.
+    let customer: string | null = null;
+    let found = await this.insertPayment(row, where, customer);
+    if (found && !found.inserted) {
+      customer = await this.accounts.ensureStripeCustomer(command.accountId);
+      found = await this.insertPayment(row, where, customer);
+    }
+    if (!found?.inserted) throw methodNotFound();
+    Object.assign(row, {
+      stripeCustomerId: customer ?? found.stripe_customer_id,
+      stripePaymentMethodId: found.stripe_payment_method_id,
+      paymentMethodType: found.type,
+      cardBrand: found.card_brand,
+      cardLast4: found.card_last4,
+      cardExpMonth: found.card_exp_month,
+      cardExpYear: found.card_exp_year,
+      cardFunding: found.card_funding,
+    } satisfies Partial<PaymentOrmEntity>);
+    return this.attempt(row.id, row);
+  }
+
+  /**
+   * One statement, all or nothing, and the payment's only round trip before Stripe: reads the attached
+   * payment method (`where`), and when it is there writes the payment with the method's columns, its
+   * first status history line and its audit record. `customer` null: the method's customer, and nothing
+   * is written when the method has none (`inserted` false). Returns the method's columns, or null when
+   * no such method is attached to the account.
+   */
+  private async insertPayment(
+    row: PaymentOrmEntity,
+    where: Sql,
+    customer: string | null,
+  ): Promise<(AttachedMethodColumns & { inserted: boolean }) | null> {
     const manager = this.db.manager;
-    await queryRows(
+    const [found] = await queryRows<AttachedMethodColumns & { inserted: boolean }>(
       manager,
-      sql`WITH payment AS (${insertRowSql(manager, PaymentOrmEntity, row)} RETURNING id),
+      sql`WITH m AS (
+          SELECT stripe_payment_method_id, stripe_customer_id, type, card_brand, card_last4, card_exp_month,
+                 card_exp_year, card_funding
+            FROM payment_methods WHERE ${where}),
+        payment AS (${insertRowSql(
+          manager,
+          PaymentOrmEntity,
+          { ...row, stripeCustomerId: customer },
+          customer === null ? 'm WHERE m.stripe_customer_id IS NOT NULL' : 'm',
+          {
+            ...(customer === null ? { stripeCustomerId: sql`m.stripe_customer_id` } : {}),
+            stripePaymentMethodId: sql`m.stripe_payment_method_id`,
+            paymentMethodType: sql`m.type`,
+            cardBrand: sql`m.card_brand`,
+            cardLast4: sql`m.card_last4`,
+            cardExpMonth: sql`m.card_exp_month`,
+            cardExpYear: sql`m.card_exp_year`,
+            cardFunding: sql`m.card_funding`,
+          },
+        )} RETURNING id),
         history AS (${this.historySql(manager, row.id, null, 'pending', null, 'payment')}),
         audit AS (${this.audit.recordSql(
           manager,
@@ -157,19 +216,20 @@ export class CreatePaymentHandler {
             action: 'payment.created',
             entityType: 'payment',
             entityId: row.id,
-            after: {
-              status: row.status,
-              amount: row.amount,
-              currency: row.currency,
-              paymentMethod: row.stripePaymentMethodId,
-              orderReference: row.orderReference,
-            },
           },
-          'payment',
+          'payment, m',
+          sql`${JSON.stringify({
+            status: row.status,
+            amount: row.amount,
+            currency: row.currency,
+            orderReference: row.orderReference,
+          })}::jsonb || jsonb_build_object('paymentMethod', m.stripe_payment_method_id)`,
         )})
-      SELECT id FROM payment`,
+      SELECT stripe_payment_method_id, stripe_customer_id, type, card_brand, card_last4, card_exp_month,
+             card_exp_year, card_funding, EXISTS (SELECT 1 FROM payment) AS inserted
+        FROM m`,
     );
-    return this.attempt(row.id, row);
+    return found ?? null;
   }
 
   /**
