@@ -111,3 +111,13 @@ export class PaymentOrmEntity {
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }
+
+/** A payment row's method details before they are known (filled in from the method's row or its charge). */
+export const NO_CARD_DETAILS = {
+  paymentMethodType: null,
+  cardBrand: null,
+  cardLast4: null,
+  cardExpMonth: null,
+  cardExpYear: null,
+  cardFunding: null,
+} as const satisfies Partial<PaymentOrmEntity>;

@@ -27,7 +27,7 @@ import {
   RecordStatusChangeHandler,
 } from '../commands/record-status-change/record-status-change.handler.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
-import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
+import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
 import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
 import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
@@ -260,12 +260,7 @@ export class PaymentMirror {
       orderReference: values.orderReference,
       metadata: values.metadata,
       stripePaymentMethodId: values.stripePaymentMethodId,
-      paymentMethodType: null,
-      cardBrand: null,
-      cardLast4: null,
-      cardExpMonth: null,
-      cardExpYear: null,
-      cardFunding: null,
+      ...NO_CARD_DETAILS,
       failureCode: values.failureCode,
       declineCode: values.declineCode,
       failureMessage: values.failureMessage,

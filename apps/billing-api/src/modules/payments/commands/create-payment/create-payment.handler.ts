@@ -29,7 +29,7 @@ import { AuditFacade } from '../../../audit/audit.facade.js';
 import type { AuditEntryInput } from '../../../audit/contracts/audit-entry.js';
 import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
-import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+import { NO_CARD_DETAILS, PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
 import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
@@ -131,12 +131,7 @@ export class CreatePaymentHandler {
       orderReference: command.orderReference ?? null,
       metadata,
       stripePaymentMethodId: null,
-      paymentMethodType: null,
-      cardBrand: null,
-      cardLast4: null,
-      cardExpMonth: null,
-      cardExpYear: null,
-      cardFunding: null,
+      ...NO_CARD_DETAILS,
       failureCode: null,
       declineCode: null,
       failureMessage: null,
