@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
 import { raw, sql, type StatementPart } from '../../platform/database/row-sql.js';
-import { AfterCommit } from '../notifications/after-commit.js';
+import { AfterCommit } from '../../platform/database/after-commit.js';
 import type { RecordIntegrationEvent } from './contracts/integration-event.js';
 
 /** What other modules may ask of outbound integrations. */

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { NotificationsModule } from '../notifications/notifications.module.js';
 import { DeliverIntegrationEvent } from './commands/deliver-integration-event.js';
 import { SweepIntegrationDeliveries } from './commands/sweep-integration-deliveries.js';
 import { AdminIntegrationEndpointsController } from './http/admin-integration-endpoints.controller.js';
@@ -14,7 +13,6 @@ import {
  * change, delivered as signed POSTs to the configured endpoints with retries and a delivery log.
  */
 @Module({
-  imports: [NotificationsModule],
   controllers: [AdminIntegrationEndpointsController],
   providers: [IntegrationsFacade, DeliverIntegrationEvent, SweepIntegrationDeliveries],
   exports: [IntegrationsFacade, DeliverIntegrationEvent, SweepIntegrationDeliveries],

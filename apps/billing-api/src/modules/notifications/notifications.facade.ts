@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
 import { raw, runStatement, sql, type Sql, type StatementPart } from '../../platform/database/row-sql.js';
-import { AfterCommit } from './after-commit.js';
+import { AfterCommit } from '../../platform/database/after-commit.js';
 import type { TemplateName, TemplatePayloads } from './templates/templates.js';
 
 export interface EnqueueNotification<N extends TemplateName> {

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
-import { AfterCommit } from './after-commit.js';
 import { NotificationMetrics } from './notification.metrics.js';
 import { ResendNotificationHandler } from './commands/resend-notification/resend-notification.handler.js';
 import { AdminNotificationsController } from './http/admin-notifications.controller.js';
@@ -25,7 +24,6 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
   imports: [AccountsModule],
   controllers: [UnsubscribeController, NotificationPreferencesController, AdminNotificationsController],
   providers: [
-    AfterCommit,
     NotificationsFacade,
     Mailer,
     SendNotificationHandler,
@@ -37,7 +35,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     NotificationQueries,
     ResendNotificationHandler,
   ],
-  exports: [NotificationsFacade, AfterCommit, SendNotificationHandler, SweepNotifications],
+  exports: [NotificationsFacade, SendNotificationHandler, SweepNotifications],
 })
 export class NotificationsModule {}
 

@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
-import { NotificationsModule } from '../notifications/notifications.module.js';
 import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
@@ -27,7 +26,6 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     AccountsModule,
     ReceiptsModule,
     IntegrationsModule,
-    NotificationsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
   controllers: [PaymentMethodsController, PaymentsController],

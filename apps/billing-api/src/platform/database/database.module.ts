@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { AfterCommit } from './after-commit.js';
 import { dataSourceOptions, runMigrationsLocked } from './data-source.js';
 import { withoutPreparedStatements } from './row-sql.js';
 
@@ -9,7 +10,9 @@ import { withoutPreparedStatements } from './row-sql.js';
  * PostgreSQL through TypeORM. Entities are registered by their modules (`TypeOrmModule.forFeature`);
  * when `DB_MIGRATE` is on, migrations run under an advisory lock before anything can use the connection.
  * `DB_PREPARED_STATEMENTS=false` runs the raw statements unnamed (see row-sql.ts `rows`).
+ * {@link AfterCommit} (work that waits for the caller's transaction to commit) is available everywhere.
  */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -30,6 +33,8 @@ import { withoutPreparedStatements } from './row-sql.js';
       },
     }),
   ],
+  providers: [AfterCommit],
+  exports: [AfterCommit],
 })
 export class DatabaseModule {
   constructor(db: DataSource, config: AppConfig) {

@@ -5,7 +5,7 @@ import { raw, runStatement, sql, type StatementPart } from '../../../../platform
 import { Clock } from '../../../../platform/clock/clock.js';
 import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
-import { AfterCommit } from '../../../notifications/after-commit.js';
+import { AfterCommit } from '../../../../platform/database/after-commit.js';
 import { ReceiptsFacade } from '../../../receipts/receipts.facade.js';
 import { PaymentMetrics } from '../../payment.metrics.js';
 import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
@@ -86,10 +86,7 @@ export class RecordStatusChangeHandler {
 
   /** The change counts in the payments-by-outcome metric once its transaction has committed. */
   private count(manager: EntityManager, status: PaymentStatus): void {
-    this.afterCommit.run(manager, () => {
-      this.metrics.statusChanged(status);
-      return Promise.resolve();
-    });
+    this.afterCommit.run(manager, () => this.metrics.statusChanged(status));
   }
 
   /** The integration event and, on a first capture, the receipt with its e-mail. */

@@ -4,7 +4,7 @@ import { runStatement, type StatementPart } from '../../../../platform/database/
 import { Clock } from '../../../../platform/clock/clock.js';
 import type { IntegrationEventType } from '../../../integrations/contracts/integration-event.js';
 import { IntegrationsFacade } from '../../../integrations/integrations.facade.js';
-import { AfterCommit } from '../../../notifications/after-commit.js';
+import { AfterCommit } from '../../../../platform/database/after-commit.js';
 import { NotificationsFacade } from '../../../notifications/notifications.facade.js';
 import { RefundMetrics } from '../../refund.metrics.js';
 import type { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
@@ -86,9 +86,6 @@ export class RecordRefundStatusChangeHandler {
     if (parts.length > 0) await runStatement(manager, parts);
     // Counted in the refunds-by-outcome metric once the caller's transaction has committed.
     const status = row.status;
-    this.afterCommit.run(manager, () => {
-      this.metrics.statusChanged(status);
-      return Promise.resolve();
-    });
+    this.afterCommit.run(manager, () => this.metrics.statusChanged(status));
   }
 }

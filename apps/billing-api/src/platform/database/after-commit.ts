@@ -9,7 +9,8 @@ import type {
   TransactionRollbackEvent,
 } from 'typeorm';
 
-type Callback = () => Promise<unknown>;
+/** Sync or async; a thrown error or a rejection is logged, never raised. */
+type Callback = () => unknown;
 
 /**
  * Runs callbacks after the caller's transaction commits (never when it rolls back), e.g. enqueueing the
@@ -52,7 +53,8 @@ export class AfterCommit implements EntitySubscriberInterface {
 
   private detach(callbacks: Callback[]): void {
     for (const callback of callbacks) {
-      callback().catch((error: unknown) =>
+      // The executor runs the callback at once and turns a throw into a rejection.
+      new Promise((resolve) => resolve(callback())).catch((error: unknown) =>
         this.logger.warn({
           msg: 'after-commit callback failed; the sweeper will catch up',
           error: error instanceof Error ? error.message : String(error),
