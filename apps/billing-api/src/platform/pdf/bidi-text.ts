@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Bidi } from 'bidi-js';
-import { RIGHT_TO_LEFT_SCRIPT } from '../text/bidi-isolation.js';
+import { EXPLICIT_CONTROL_RANGES, RIGHT_TO_LEFT_SCRIPT } from '../text/bidi-isolation.js';
 
 /**
  * Bidirectional text for PDFs. pdfkit draws the glyphs of a line left to right and has no
@@ -25,7 +25,7 @@ const bidi = bidiFactory();
  * Explicit directional formatting characters (ALM, LRM, RLM, embeddings, overrides, isolates): they
  * steer the algorithm and have no glyph. Intl puts RLM and ALM into Hebrew and Arabic amounts.
  */
-const FORMATTING = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+const FORMATTING = `\\u061c\\u200e\\u200f${EXPLICIT_CONTROL_RANGES}`;
 const FORMATTING_ALL = new RegExp(`[${FORMATTING}]`, 'gu');
 const FORMATTING_ONE = new RegExp(`^[${FORMATTING}]$`, 'u');
 

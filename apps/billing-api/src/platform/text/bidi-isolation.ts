@@ -17,8 +17,9 @@ const RIGHT_TO_LEFT = new RegExp(`${RIGHT_TO_LEFT_SCRIPT.source.slice(0, -1)}\\u
  * the isolate around it early, and an override after that would reverse the rest of the line (a
  * description or a name is text from users; the marks LRM, RLM and ALM open nothing and stay).
  */
-const EXPLICIT_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
-const EXPLICIT_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
+export const EXPLICIT_CONTROL_RANGES = '\\u202a-\\u202e\\u2066-\\u2069';
+const EXPLICIT_CONTROL = new RegExp(`[${EXPLICIT_CONTROL_RANGES}]`, 'u');
+const EXPLICIT_CONTROLS = new RegExp(`[${EXPLICIT_CONTROL_RANGES}]`, 'gu');
 
 /**
  * `value` isolated from the text around it, with its direction taken from its first strong character

@@ -207,19 +207,15 @@ export class ProcessStripeEvent {
   ): Promise<{ status: 'processed' | 'ignored'; outcome: StripeEventOutcome; processedAt: Date }> {
     const status = outcome === 'ignored' ? 'ignored' : 'processed';
     const processedAt = this.clock.now();
+    const [asyncCommit, fromAsyncCommit] = options.asyncCommit
+      ? [`WITH ${ASYNC_COMMIT_CTE} `, 'FROM async_commit ']
+      : ['', ''];
     const marked = await rows(
       manager,
-      options.asyncCommit
-        ? `WITH ${ASYNC_COMMIT_CTE}
-           UPDATE webhook_events
-              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-             FROM async_commit
-            WHERE id = $1 AND status = 'processing' AND attempts = $5
-            RETURNING id`
-        : `UPDATE webhook_events
-              SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-            WHERE id = $1 AND status = 'processing' AND attempts = $5
-            RETURNING id`,
+      `${asyncCommit}UPDATE webhook_events
+          SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
+         ${fromAsyncCommit}WHERE id = $1 AND status = 'processing' AND attempts = $5
+        RETURNING id`,
       [eventId, status, outcome, processedAt, attempts],
     );
     if (marked.length === 0) throw new ClaimSuperseded();

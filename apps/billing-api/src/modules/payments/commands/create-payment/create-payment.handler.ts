@@ -14,6 +14,7 @@ import { Clock } from '../../../../platform/clock/clock.js';
 import {
   insertRowSql,
   queryRows,
+  raw,
   runStatement,
   sql,
   type Sql,
@@ -69,6 +70,10 @@ interface AttachedMethodColumns {
   card_exp_year: number | null;
   card_funding: string | null;
 }
+
+const METHOD_COLUMNS = raw(
+  'stripe_payment_method_id, stripe_customer_id, type, card_brand, card_last4, card_exp_month, card_exp_year, card_funding',
+);
 
 const methodNotFound = (): ApiError =>
   new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
@@ -183,10 +188,7 @@ export class CreatePaymentHandler {
     const manager = this.db.manager;
     const [found] = await queryRows<AttachedMethodColumns & { inserted: boolean }>(
       manager,
-      sql`WITH m AS (
-          SELECT stripe_payment_method_id, stripe_customer_id, type, card_brand, card_last4, card_exp_month,
-                 card_exp_year, card_funding
-            FROM payment_methods WHERE ${where}),
+      sql`WITH m AS (SELECT ${METHOD_COLUMNS} FROM payment_methods WHERE ${where}),
         payment AS (${insertRowSql(
           manager,
           PaymentOrmEntity,
@@ -220,9 +222,7 @@ export class CreatePaymentHandler {
             orderReference: row.orderReference,
           })}::jsonb || jsonb_build_object('paymentMethod', m.stripe_payment_method_id)`,
         )})
-      SELECT stripe_payment_method_id, stripe_customer_id, type, card_brand, card_last4, card_exp_month,
-             card_exp_year, card_funding, EXISTS (SELECT 1 FROM payment) AS inserted
-        FROM m`,
+      SELECT ${METHOD_COLUMNS}, EXISTS (SELECT 1 FROM payment) AS inserted FROM m`,
     );
     return found ?? null;
   }
