@@ -11,23 +11,7 @@ const common = {
   },
   transform: {
     '^.+\\.ts$': tsJest,
-    // ESM-only dependencies that CommonJS packages require() (e.g. @fastify/static -> content-disposition):
-    // Node 20 allows require(esm), Jest's module runtime does not, so Jest gets them compiled to CommonJS.
-    '/node_modules/(content-disposition)/.+\\.js$': [
-      'ts-jest',
-      {
-        useESM: false,
-        tsconfig: {
-          allowJs: true,
-          module: 'commonjs',
-          moduleResolution: 'node10',
-          isolatedModules: true,
-          ignoreDeprecations: '6.0',
-        },
-      },
-    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   rootDir: '.',
 };
 
