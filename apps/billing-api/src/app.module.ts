@@ -4,7 +4,6 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { IntegrationsJobsModule } from './modules/integrations/integrations.module.js';
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
-import { ReceiptsHttpModule } from './modules/receipts/receipts-http.module.js';
 import { ReceiptsModule } from './modules/receipts/receipts.module.js';
 import { PaymentsJobsModule, PaymentsModule } from './modules/payments/payments.module.js';
 import { RefundsJobsModule, RefundsModule } from './modules/refunds/refunds.module.js';
@@ -14,6 +13,7 @@ import { ClockModule } from './platform/clock/clock.module.js';
 import { ConfigModule } from './platform/config/config.module.js';
 import type { AppRole } from './platform/config/environment.js';
 import { DatabaseModule } from './platform/database/database.module.js';
+import { EventsModule } from './platform/events/events.module.js';
 import { HealthModule } from './platform/health/health.module.js';
 import { HttpPlatformModule } from './platform/http/http.module.js';
 import { MetricsModule } from './platform/metrics/metrics.module.js';
@@ -40,6 +40,7 @@ export class AppModule {
         ConfigModule.forRoot({ ...(options.env ?? {}), APP_ROLE: options.role }),
         ClockModule,
         DatabaseModule,
+        EventsModule,
         RedisModule,
         StripeModule,
         QueueModule,
@@ -53,7 +54,6 @@ export class AppModule {
         NotificationsJobsModule.register({ worker }),
         IntegrationsJobsModule.register({ worker }),
         ReceiptsModule,
-        ReceiptsHttpModule,
         PaymentsModule,
         PaymentsJobsModule.register({ worker }),
         RefundsModule,

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { DomainInvariantError } from '../shared/errors.js';
 import { money } from '../money/money.js';
 import {
+  capturesFirstTime,
+  isCaptured,
   classifyPaymentAttempt,
   inputForOutcome,
   mapStripePaymentIntentStatus,
@@ -181,5 +183,24 @@ describe('paymentStatusFromAmounts', () => {
     expect(() => paymentStatusFromAmounts(usd(100), usd(101))).toThrow(DomainInvariantError);
     expect(() => paymentStatusFromAmounts(usd(100), usd(-1))).toThrow(DomainInvariantError);
     expect(() => paymentStatusFromAmounts(usd(100), money(1, 'eur'))).toThrow(DomainInvariantError);
+  });
+});
+
+describe('capturesFirstTime', () => {
+  it('is true only when a payment not captured before becomes captured', () => {
+    expect(capturesFirstTime(null, 'succeeded')).toBe(true);
+    expect(capturesFirstTime('requires_action', 'succeeded')).toBe(true);
+    expect(capturesFirstTime(null, 'partially_refunded')).toBe(true);
+    expect(capturesFirstTime('succeeded', 'partially_refunded')).toBe(false);
+    expect(capturesFirstTime('pending', 'failed')).toBe(false);
+    expect(capturesFirstTime(null, 'failed')).toBe(false);
+  });
+
+  it('agrees with isCaptured for every pair of statuses', () => {
+    for (const from of PAYMENT_STATUSES) {
+      for (const to of PAYMENT_STATUSES) {
+        expect(capturesFirstTime(from, to)).toBe(isCaptured(to) && !isCaptured(from));
+      }
+    }
   });
 });

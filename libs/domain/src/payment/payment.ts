@@ -122,6 +122,23 @@ export interface PaymentTransition {
   readonly events: PaymentEvent[];
 }
 
+/** Statuses of a captured payment: the refunded total decides among them. */
+export const CAPTURED_PAYMENT_STATUSES = [
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+] as const satisfies readonly PaymentStatus[];
+
+/** True for a status in which the payment's money has been captured. */
+export function isCaptured(status: PaymentStatus): boolean {
+  return (CAPTURED_PAYMENT_STATUSES as readonly PaymentStatus[]).includes(status);
+}
+
+/** True when a move from `from` (null: a payment seen for the first time) captures it for the first time. */
+export function capturesFirstTime(from: PaymentStatus | null, to: PaymentStatus): boolean {
+  return isCaptured(to) && (from === null || !isCaptured(from));
+}
+
 /** succeeded / partially_refunded / refunded from the captured amount and the succeeded refund total. */
 export function paymentStatusFromAmounts(
   captured: Money,

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
-import { raw, sql, type StatementPart } from '../../platform/database/row-sql.js';
+import type { EntityManager } from 'typeorm';
+import { raw, runStatement, sql, type StatementPart } from '../../platform/database/row-sql.js';
 import { AfterCommit } from '../../platform/database/after-commit.js';
 import type { RecordIntegrationEvent } from './contracts/integration-event.js';
 
@@ -14,6 +15,11 @@ export class IntegrationsFacade {
     private readonly jobs: JobQueue,
     private readonly afterCommit: AfterCommit,
   ) {}
+
+  /** Records an integration event in the caller's transaction: {@link recordPart} as its own statement. */
+  async record(manager: EntityManager, input: RecordIntegrationEvent): Promise<void> {
+    await runStatement(manager, [this.recordPart(input)]);
+  }
 
   /**
    * An integration event and one pending delivery per configured endpoint, as part of the caller's

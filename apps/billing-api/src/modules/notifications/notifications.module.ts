@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
+import { RefundIssuedEmailListener } from './listeners/refund-issued-email.listener.js';
 import { NotificationMetrics } from './notification.metrics.js';
 import { ResendNotificationHandler } from './commands/resend-notification/resend-notification.handler.js';
 import { AdminNotificationsController } from './http/admin-notifications.controller.js';
@@ -34,6 +35,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     NotificationMetrics,
     NotificationQueries,
     ResendNotificationHandler,
+    RefundIssuedEmailListener,
   ],
   exports: [NotificationsFacade, SendNotificationHandler, SweepNotifications],
 })

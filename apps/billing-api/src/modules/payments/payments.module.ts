@@ -1,7 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
-import { IntegrationsModule } from '../integrations/integrations.module.js';
-import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { RecordStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
@@ -9,6 +7,7 @@ import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsJanitor, PaymentsJanitorProcessor } from './jobs/payments-janitor.processor.js';
+import { CountPaymentStatusListener } from './listeners/count-payment-status.listener.js';
 import { PaymentMetrics } from './payment.metrics.js';
 import { PaymentsFacade } from './payments.facade.js';
 import { PaymentMethodQueries } from './queries/payment-method.queries.js';
@@ -24,8 +23,6 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
 @Module({
   imports: [
     AccountsModule,
-    ReceiptsModule,
-    IntegrationsModule,
     TypeOrmModule.forFeature([PaymentOrmEntity, PaymentStatusHistoryOrmEntity, PaymentMethodOrmEntity]),
   ],
   controllers: [PaymentMethodsController, PaymentsController],
@@ -41,6 +38,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentsJanitor,
     PaymentQueries,
     PaymentMetrics,
+    CountPaymentStatusListener,
   ],
   exports: [PaymentsFacade, PaymentsJanitor],
 })

@@ -1,16 +1,21 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
+import { PaymentsModule } from '../payments/payments.module.js';
+import { RefundsModule } from '../refunds/refunds.module.js';
 import { IssueReceiptHandler } from './commands/issue-receipt/issue-receipt.handler.js';
+import { ReceiptsController } from './http/receipts.controller.js';
+import { IssueReceiptOnCaptureListener } from './listeners/issue-receipt-on-capture.listener.js';
 import { ReceiptsFacade } from './receipts.facade.js';
 
 /**
- * Receipts (R-PAY-4), issued in the transaction that captures a payment: the payments module imports
- * this one. The HTTP part, which reads payments and refunds, is `ReceiptsHttpModule` in its own file,
- * so that neither the modules nor their files form a cycle.
+ * Receipts (R-PAY-4): issued by a listener of `payment.status_changed` in the transaction that captures
+ * a payment, and `GET /v1/payments/{id}/receipt` and `/receipt.pdf`, which read payments and refunds.
  */
 @Module({
-  imports: [NotificationsModule],
-  providers: [ReceiptsFacade, IssueReceiptHandler],
+  imports: [NotificationsModule, AccountsModule, PaymentsModule, RefundsModule],
+  controllers: [ReceiptsController],
+  providers: [ReceiptsFacade, IssueReceiptHandler, IssueReceiptOnCaptureListener],
   exports: [ReceiptsFacade],
 })
 export class ReceiptsModule {}

@@ -1,7 +1,5 @@
 import { type DynamicModule, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IntegrationsModule } from '../integrations/integrations.module.js';
-import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PaymentsFacade } from '../payments/payments.facade.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
@@ -10,18 +8,14 @@ import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
 import { RecordRefundStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
+import { CountRefundStatusListener } from './listeners/count-refund-status.listener.js';
 import { RefundMetrics } from './refund.metrics.js';
 import { RefundsFacade } from './refunds.facade.js';
 import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
 
 /** Refunds of payments: the mirror of Stripe refunds (issue 4). */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([RefundOrmEntity]),
-    PaymentsModule,
-    NotificationsModule,
-    IntegrationsModule,
-  ],
+  imports: [TypeOrmModule.forFeature([RefundOrmEntity]), PaymentsModule],
   controllers: [RefundsController],
   providers: [
     RefundEventsHandler,
@@ -31,6 +25,7 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     RefundQueries,
     RefundsJanitor,
     RefundMetrics,
+    CountRefundStatusListener,
   ],
   exports: [RefundsFacade, RefundsJanitor],
 })

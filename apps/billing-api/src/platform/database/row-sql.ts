@@ -226,8 +226,15 @@ export async function runStatement(
   manager: EntityManager,
   parts: readonly StatementPart[],
 ): Promise<Record<string, unknown>> {
-  const statement = sql`WITH ${join(parts.flatMap((p) => p.ctes))} SELECT ${join(parts.flatMap((p) => p.outputs))}`;
-  const [result] = await queryRows<Record<string, unknown>>(manager, statement);
+  const ctes = parts.flatMap((p) => p.ctes);
+  const outputs = parts.flatMap((p) => p.outputs);
+  let result: Record<string, unknown> | undefined = {};
+  // Parts that only react to having been written cost no round trip.
+  if (ctes.length > 0 || outputs.length > 0) {
+    const select = sql`SELECT ${outputs.length > 0 ? join(outputs) : sql`1`}`;
+    const statement = ctes.length > 0 ? sql`WITH ${join(ctes)} ${select}` : select;
+    [result] = await queryRows<Record<string, unknown>>(manager, statement);
+  }
   if (!result) throw new Error('a composed statement returned no row');
   for (const part of parts) part.written?.(manager, result);
   return result;

@@ -1,5 +1,7 @@
 import {
+  capturesFirstTime,
   decideStaleness,
+  isCaptured,
   money,
   paymentStatusAfterRefunds,
   transitionPayment,
@@ -20,12 +22,9 @@ import {
   type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
-import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
-import {
-  CAPTURED,
-  capturesFirstTime,
-  RecordStatusChangeHandler,
-} from '../commands/record-status-change/record-status-change.handler.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
+import { RecordStatusChangeHandler } from '../commands/record-status-change/record-status-change.handler.js';
+import { paymentMethodIdentified } from '../contracts/payment.events.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
@@ -54,8 +53,8 @@ export class PaymentMirror {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
-    private readonly receipts: ReceiptsFacade,
     private readonly statusChange: RecordStatusChangeHandler,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -208,9 +207,17 @@ export class PaymentMirror {
     if (JSON.stringify(row) === unchanged) return 'applied';
     row.updatedAt = this.clock.now();
     await updatePaymentRow(ctx.manager, row);
-    // A receipt issued before the card was known gets it now (one issued with it is complete).
-    if (`${row.cardBrand}/${row.cardLast4}` !== method)
-      await this.receipts.completeMethod(ctx.manager, row.id, row.cardBrand, row.cardLast4);
+    // Listeners complete what was issued before the card was known (the receipt).
+    if (`${row.cardBrand}/${row.cardLast4}` !== method) {
+      await this.events.publish(ctx.manager, [
+        paymentMethodIdentified({
+          paymentId: row.id,
+          accountId: row.accountId,
+          cardBrand: row.cardBrand,
+          cardLast4: row.cardLast4,
+        }),
+      ]);
+    }
     return 'applied';
   }
 
@@ -406,7 +413,7 @@ export class PaymentMirror {
     ctx: StripeEventContext,
     refunds?: readonly RefundLine[],
   ): Promise<boolean> {
-    if (!CAPTURED.includes(row.status)) return false;
+    if (!isCaptured(row.status)) return false;
     const captured = money(row.amountReceived, row.currency);
     if (row.amountRefunded > captured.amountMinor) {
       throw new PermanentEventError(

@@ -15,7 +15,6 @@ import {
   insertRowSql,
   queryRows,
   raw,
-  runStatement,
   sql,
   type Sql,
   type StatementPart,
@@ -446,8 +445,9 @@ export class CreatePaymentHandler {
 
   /**
    * ONE statement: the change, conditioned on the row's `version`, and when the status moved, its
-   * history line, its audit record, its integration event and, on capture, the receipt with its e-mail.
-   * All of it is written only when `moved` returned the row; false when the version no longer matched.
+   * history line, its audit record and its `payment.status_changed` with what its listeners write (the
+   * integration event and, on capture, the receipt with its e-mail). All of it is written only when
+   * `moved` returned the row; false when the version no longer matched.
    */
   private async write(manager: EntityManager, step: Step, version: number): Promise<boolean> {
     const change: StatementPart = {
@@ -466,8 +466,13 @@ export class CreatePaymentHandler {
       ],
       outputs: [sql`(SELECT id FROM moved) AS moved`],
     };
-    const follows = step.changed ? this.statusChange.parts(step.row, step.before, 'moved') : [];
-    return (await runStatement(manager, [change, ...follows])).moved !== null;
+    const result = await this.statusChange.executeWith(
+      manager,
+      [change],
+      'moved',
+      step.changed ? { row: step.row, from: step.before } : null,
+    );
+    return result.moved !== null;
   }
 
   /** The row after Stripe's answer (a copy), and whether the status moved. */

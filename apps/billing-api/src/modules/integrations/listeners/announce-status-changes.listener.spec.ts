@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { PAYMENT_STATUSES } from '@billing/domain';
-import { INTEGRATION_EVENT_TYPES } from '../../../integrations/contracts/integration-event.js';
-import { integrationDedupeKey } from '../../../integrations/integrations.facade.js';
-import { capturesFirstTime, PAYMENT_EVENT_TYPES } from './record-status-change.handler.js';
+import { PAYMENT_STATUSES, REFUND_TRANSITIONS, type RefundStatus } from '@billing/domain';
+import { INTEGRATION_EVENT_TYPES } from '../contracts/integration-event.js';
+import { integrationDedupeKey } from '../integrations.facade.js';
+import { PAYMENT_EVENT_TYPES, REFUND_EVENT_TYPES } from './announce-status-changes.listener.js';
 
 describe('the integration event of a payment status', () => {
   it('is the status under payment.*, except pending and unknown (internal)', () => {
@@ -27,11 +27,16 @@ describe('the integration event of a payment status', () => {
   });
 });
 
-describe('capturesFirstTime', () => {
-  it('is true only when a payment not captured before becomes captured', () => {
-    expect(capturesFirstTime(null, 'succeeded')).toBe(true);
-    expect(capturesFirstTime('requires_action', 'succeeded')).toBe(true);
-    expect(capturesFirstTime('succeeded', 'partially_refunded')).toBe(false);
-    expect(capturesFirstTime('pending', 'failed')).toBe(false);
+describe('the integration event of a refund status', () => {
+  it('is the status under refund.*, except pending (where a refund starts)', () => {
+    for (const status of Object.keys(REFUND_TRANSITIONS) as RefundStatus[]) {
+      expect(REFUND_EVENT_TYPES[status]).toBe(status === 'pending' ? null : `refund.${status}`);
+    }
+  });
+
+  it('covers every refund.* type of the contract, and nothing outside it', () => {
+    const produced = Object.values(REFUND_EVENT_TYPES).filter((t) => t !== null);
+    const listed = INTEGRATION_EVENT_TYPES.filter((t) => t.startsWith('refund.'));
+    expect([...produced].sort()).toEqual([...listed].sort());
   });
 });
