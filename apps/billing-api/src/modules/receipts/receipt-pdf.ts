@@ -3,7 +3,7 @@ import PDFDocument from 'pdfkit';
 import { writeBidiLine } from '../../platform/pdf/bidi-text.js';
 import { isolate } from '../../platform/text/bidi-isolation.js';
 import type { PdfFont } from '../../platform/pdf/pdf-font.js';
-import { formatDateTime } from '../notifications/templates/templates.js';
+import { formatDateTime } from '../../platform/text/format-date-time.js';
 import type { ReceiptView } from './contracts/receipt.view.js';
 
 export interface ReceiptDocument {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { visualRuns } from '../../../platform/pdf/bidi-text.js';
 import { verifyUnsubscribeToken } from '../unsubscribe/unsubscribe-token.js';
+import { formatDateTime } from '../../../platform/text/format-date-time.js';
 import {
-  formatDateTime,
   isTemplateName,
   REMINDER_TEMPLATES,
   renderTemplate,
