@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { EntityManager } from 'typeorm';
 import {
   OnDomainEvent,
@@ -89,6 +90,26 @@ describe('domain events', () => {
         }),
       ).rejects.toThrow('the change fails');
       expect(await written(refundId)).toEqual({ mine: 0, integration: 0, email: 0 });
+    });
+
+    it('are catalogued in docs/architecture.md as the code has them', () => {
+      const names = (list: string[]) =>
+        list
+          .filter((n) => !n.startsWith('WritingListener.'))
+          .map((n) => `\`${n}\``)
+          .join(', ');
+      const rows = t.app
+        .get(DomainEvents)
+        .catalogue()
+        .map(
+          (l) =>
+            `| \`${l.type}\` | ${l.publisher} | ${names(l.listeners)} | ${names(l.statementListeners)} |`,
+        );
+      const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+      const block = /<!-- event-catalogue:start -->([^]*?)<!-- event-catalogue:end -->/.exec(doc)?.[1] ?? '';
+      const documented = block.split('\n').filter((line) => line.startsWith('| `'));
+      const spaced = (r: string) => r.replace(/ +\|/g, ' |');
+      expect(documented.map(spaced)).toEqual(rows.map(spaced));
     });
 
     it('list every declared type with its publisher and listeners', () => {
