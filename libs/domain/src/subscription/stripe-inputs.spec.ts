@@ -1,0 +1,237 @@
+import { describe, expect, it } from '@jest/globals';
+import { transition } from './subscription.machine.js';
+import { inputsForStripeReport, stateInputPath, type StripeSubscriptionReport } from './stripe-inputs.js';
+import {
+  initialSubscription,
+  SUBSCRIPTION_STATES,
+  type SubscriptionInput,
+  type SubscriptionSnapshot,
+  type SubscriptionState,
+} from './subscription.types.js';
+
+const DAY = 86_400_000;
+const NOW = new Date('2026-03-15T12:00:00.000Z');
+const at = (days: number): Date => new Date(NOW.getTime() + days * DAY);
+
+const freeTier = (state: 'free' | 'expired' | 'canceled_immediately'): SubscriptionSnapshot => ({
+  ...initialSubscription(),
+  state,
+  version: 4,
+});
+const live = {
+  planId: 'pro',
+  interval: 'year',
+  seats: 1,
+  trialUsed: true,
+  failedAttempts: 0,
+  version: 4,
+} as const;
+const SNAPSHOTS: Record<SubscriptionState, SubscriptionSnapshot> = {
+  free: freeTier('free'),
+  expired: freeTier('expired'),
+  canceled_immediately: freeTier('canceled_immediately'),
+  trialing: { ...live, state: 'trialing', seats: 0, trialEnd: at(10), currentPeriodEnd: at(10) },
+  active: { ...live, state: 'active', currentPeriodEnd: at(20) },
+  past_due: { ...live, state: 'past_due', currentPeriodEnd: at(20), pastDueSince: at(-8), failedAttempts: 3 },
+  suspended: {
+    ...live,
+    state: 'suspended',
+    currentPeriodEnd: at(20),
+    pastDueSince: at(-8),
+    failedAttempts: 3,
+  },
+  canceled_pending: { ...live, state: 'canceled_pending', currentPeriodEnd: at(20) },
+};
+
+/** What Stripe would report of a subscription in `state` on the snapshots' plan. */
+function report(
+  state: SubscriptionState,
+  overrides: Partial<StripeSubscriptionReport> = {},
+): StripeSubscriptionReport {
+  const free = state === 'free' || state === 'expired' || state === 'canceled_immediately';
+  return {
+    state,
+    planId: free ? null : 'pro',
+    interval: free ? null : 'year',
+    seats: state === 'trialing' || free ? 0 : 1,
+    currentPeriodEnd: free ? null : at(20),
+    trialEnd: state === 'trialing' ? at(10) : null,
+    ...overrides,
+  };
+}
+
+/** Applies inputs one by one through the machine; the state reached, or the first rejection's code. */
+function run(
+  snapshot: SubscriptionSnapshot,
+  inputs: SubscriptionInput[],
+  now = NOW,
+): SubscriptionSnapshot | string {
+  let s = snapshot;
+  for (const input of inputs) {
+    const result = transition(s, input, now);
+    if (!result.ok) return `${input.type}: ${result.error.code}`;
+    s = result.value.snapshot;
+  }
+  return s;
+}
+
+/** Applies a report's path then its changes, as the mirror does; the state reached or the refusal. */
+function apply(
+  snapshot: SubscriptionSnapshot,
+  r: StripeSubscriptionReport,
+  now = NOW,
+): SubscriptionSnapshot | string {
+  const inputs = inputsForStripeReport(snapshot, r);
+  if (!inputs.ok) return inputs.error.code;
+  const after = run(snapshot, inputs.value.path, now);
+  if (typeof after === 'string') return after;
+  // The path is all or nothing: a machine that ends elsewhere than Stripe reports refused it.
+  if (inputs.value.path.length > 0 && after.state !== r.state) return 'reached_elsewhere';
+  return inputs.value.changes.reduce<SubscriptionSnapshot>((s, input) => {
+    const result = transition(s, input, now);
+    return result.ok ? result.value.snapshot : s;
+  }, after);
+}
+
+const FREE_TIER: readonly SubscriptionState[] = ['free', 'expired', 'canceled_immediately'];
+
+/**
+ * Reports the machine refuses: no transition leads there (a paid subscription reported as never paid,
+ * a trial after the one trial was used) or the dunning policy does not allow it yet (suspended before
+ * the grace period is over). Every other move, even one that takes several steps because events were
+ * missed, reaches exactly the state Stripe reports.
+ */
+const REFUSED: [SubscriptionState, SubscriptionState][] = [
+  ...(['trialing', 'active', 'past_due', 'suspended', 'canceled_pending'] as const).map(
+    (from) => [from, 'free'] as [SubscriptionState, SubscriptionState],
+  ),
+  ...(['active', 'past_due', 'suspended', 'canceled_pending'] as const).map(
+    (from) => [from, 'trialing'] as [SubscriptionState, SubscriptionState],
+  ),
+  ...(['free', 'trialing', 'active', 'canceled_pending', 'expired', 'canceled_immediately'] as const).map(
+    (from) => [from, 'suspended'] as [SubscriptionState, SubscriptionState],
+  ),
+];
+
+describe('a Stripe report applied through the machine', () => {
+  const pairs = SUBSCRIPTION_STATES.flatMap((from) => SUBSCRIPTION_STATES.map((to) => [from, to] as const));
+  const reportFrom = (from: SubscriptionState, to: SubscriptionState) =>
+    report(to, FREE_TIER.includes(to) ? {} : { seats: SNAPSHOTS[from].seats });
+
+  it.each(pairs)('%s -> %s reaches what Stripe reports, keeps a free tier, or is refused', (from, to) => {
+    const reached = apply(SNAPSHOTS[from], reportFrom(from, to), at(1));
+    const outcome = typeof reached === 'string' ? 'refused' : reached.state;
+    const bothFree = FREE_TIER.includes(from) && FREE_TIER.includes(to);
+    const expected = REFUSED.some(([f, t]) => f === from && t === to) ? 'refused' : bothFree ? from : to;
+    expect(outcome).toBe(expected);
+  });
+});
+
+describe('stateInputPath', () => {
+  it('is empty for the same state and the shortest way otherwise', () => {
+    expect(stateInputPath('active', 'active')).toEqual([]);
+    expect(stateInputPath('free', 'active')).toEqual(['checkout_completed']);
+    expect(stateInputPath('active', 'expired')).toEqual(['cancel_at_period_end', 'period_ended']);
+    expect(stateInputPath('active', 'free')).toBeNull();
+    expect(stateInputPath('expired', 'suspended')).toEqual([
+      'checkout_completed',
+      'payment_failed',
+      'grace_exhausted',
+    ]);
+  });
+});
+
+describe('inputsForStripeReport', () => {
+  it('refuses a state no transition reaches, naming both', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.active, report('free'));
+    expect(result).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'invalid_transition', details: { from: 'active', to: 'free' } }),
+    });
+  });
+
+  it('refuses a checkout whose plan Stripe does not name (no price of the catalogue)', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.free, report('active', { planId: null, interval: null }));
+    expect(result.ok ? null : result.error.details).toEqual({ input: 'checkout_completed', missing: 'plan' });
+  });
+
+  it('refuses a trial without its end, and a conversion without a period end', () => {
+    const trial = inputsForStripeReport(SNAPSHOTS.free, report('trialing', { trialEnd: null }));
+    expect(trial.ok ? null : trial.error.details).toEqual({ input: 'start_trial', missing: 'trial end' });
+    const paid = inputsForStripeReport(SNAPSHOTS.trialing, report('active', { currentPeriodEnd: null }));
+    expect(paid.ok ? null : paid.error.details).toEqual({ input: 'trial_ended_paid', missing: 'period end' });
+    const checkout = inputsForStripeReport(SNAPSHOTS.free, report('active', { currentPeriodEnd: null }));
+    expect(checkout.ok ? null : checkout.error.details).toEqual({
+      input: 'checkout_completed',
+      missing: 'period end',
+    });
+  });
+
+  it('carries the plan, seats and period of a checkout into the machine', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.free, report('active', { planId: 'business', seats: 3 }));
+    expect(result.ok && result.value.path).toEqual([
+      {
+        type: 'checkout_completed',
+        planId: 'business',
+        interval: 'year',
+        seats: 3,
+        currentPeriodEnd: at(20),
+      },
+    ]);
+  });
+
+  it('asks for an upgrade and a seat change Stripe already billed, without the member rule', () => {
+    const result = inputsForStripeReport(
+      SNAPSHOTS.active,
+      report('active', { planId: 'business', seats: 4 }),
+    );
+    expect(result.ok && result.value).toEqual({
+      path: [],
+      changes: [
+        { type: 'change_plan', planId: 'business', interval: 'year', memberCount: 0 },
+        { type: 'change_seats', seats: 4, memberCount: 0 },
+      ],
+    });
+    const after = run(SNAPSHOTS.active, result.ok ? result.value.changes : []);
+    expect(typeof after === 'string' ? after : [after.planId, after.seats]).toEqual(['business', 4]);
+  });
+
+  it('asks for a downgrade once: a change already scheduled is not asked again', () => {
+    const first = inputsForStripeReport(
+      SNAPSHOTS.active,
+      report('active', { planId: 'pro', interval: 'month' }),
+    );
+    const scheduled = run(SNAPSHOTS.active, first.ok ? first.value.changes : []);
+    if (typeof scheduled === 'string') throw new Error(scheduled);
+    expect([scheduled.planId, scheduled.interval, scheduled.pendingPlanChange?.interval]).toEqual([
+      'pro',
+      'year',
+      'month',
+    ]);
+    const again = inputsForStripeReport(scheduled, report('active', { planId: 'pro', interval: 'month' }));
+    expect(again.ok && again.value).toEqual({ path: [], changes: [] });
+  });
+
+  it('renews an active subscription whose period end moved on', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.active, report('active', { currentPeriodEnd: at(385) }));
+    expect(result.ok && result.value).toEqual({
+      path: [],
+      changes: [{ type: 'payment_succeeded', currentPeriodEnd: at(385) }],
+    });
+    const same = inputsForStripeReport(SNAPSHOTS.active, report('active'));
+    expect(same.ok && same.value).toEqual({ path: [], changes: [] });
+  });
+
+  it('reactivates a past_due subscription once, with its new period end', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.past_due, report('active', { currentPeriodEnd: at(50) }));
+    expect(result.ok && result.value).toEqual({
+      path: [{ type: 'payment_succeeded', currentPeriodEnd: at(50) }],
+      changes: [],
+    });
+  });
+
+  it('leaves a free-tier report without plan or seat inputs', () => {
+    const result = inputsForStripeReport(SNAPSHOTS.canceled_pending, report('expired'));
+    expect(result.ok && result.value).toEqual({ path: [{ type: 'period_ended' }], changes: [] });
+  });
+});
