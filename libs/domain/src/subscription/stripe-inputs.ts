@@ -138,7 +138,13 @@ export function inputsForStripeReport(
       case 'payment_succeeded':
         inputs.push(report.currentPeriodEnd ? { type, currentPeriodEnd: report.currentPeriodEnd } : { type });
         break;
-      default:
+      case 'trial_ended_without_payment_method':
+      case 'payment_failed':
+      case 'grace_exhausted':
+      case 'cancel_at_period_end':
+      case 'resume':
+      case 'period_ended':
+      case 'cancel_immediately':
         inputs.push({ type });
     }
   }
