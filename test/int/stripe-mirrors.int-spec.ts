@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { CustomerMirrorHandler } from '../../apps/billing-api/src/modules/accounts/webhook-handlers/customer-mirror.handler.js';
@@ -14,6 +15,7 @@ import {
   PermanentEventError,
   type StripeEventOutcome,
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import { OnDomainEvent, type DomainEvent } from '../../apps/billing-api/src/platform/events/domain-event.js';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import {
@@ -26,6 +28,31 @@ import {
   only,
 } from './stripe-mirrors.support.js';
 import { createAccount, SECRET, until } from './webhooks.support.js';
+
+/** Keeps every subscription event the machine publishes, to look at what a handler announced. */
+@Injectable()
+class SubscriptionEventLog {
+  readonly heard: DomainEvent[] = [];
+
+  @OnDomainEvent(
+    'subscription.activated',
+    'subscription.cancellation_scheduled',
+    'subscription.canceled',
+    'subscription.plan_changed',
+    'subscription.plan_change_scheduled',
+    'subscription.seats_changed',
+    'subscription.renewed',
+  )
+  heardOf(event: DomainEvent): void {
+    this.heard.push(event);
+  }
+
+  about(subscriptionId: string): { type: string; payload: Record<string, unknown> }[] {
+    return this.heard
+      .map((e) => ({ type: e.type, payload: e.payload as unknown as Record<string, unknown> }))
+      .filter((e) => e.payload.stripeSubscriptionId === subscriptionId);
+  }
+}
 
 // The mirror handlers called directly, each inside a real transaction, on events the emulator really
 // produced; `refetch` goes through the app's real Stripe gateway to the same emulator.
@@ -56,6 +83,7 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
     t = await startTestApp({
       role: 'all',
       env: { STRIPE_API_BASE: kit.emulator.url, STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRETS: SECRET },
+      providers: [SubscriptionEventLog],
     });
     stripe = kit.client({ key }).stripe;
     run = new HandlerRunner(t);
@@ -223,6 +251,123 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
         before: expect.objectContaining({ state: 'free', stripeStatus: 'incomplete' }),
         after: expect.objectContaining({ state: 'active', stripeStatus: 'active' }),
       });
+    });
+
+    it('moves the app state only through the machine, and publishes what it did', async () => {
+      const { customer } = await linkedCustomer();
+      const sub = await subscribe(customer.id, [
+        { price: prices.proMonth },
+        { price: prices.proMonthSeat, quantity: 2 },
+      ]);
+      const events = about(await eventsOf(stripe), sub.id);
+      const base = oneOfType(events, 'customer.subscription.created').created;
+      await onSub(oneOfType(events, 'customer.subscription.created'), base);
+      await onSub(oneOfType(events, 'customer.subscription.updated'), base + 1);
+      const row = (await subscriptionRow(sub.id))[0]!;
+      const log = t.app.get(SubscriptionEventLog);
+      expect(log.about(sub.id)).toEqual([
+        {
+          type: 'subscription.activated',
+          payload: expect.objectContaining({
+            subscriptionId: row.id,
+            fromState: 'free',
+            toState: 'active',
+            planId: 'pro',
+            interval: 'month',
+            seats: 2,
+          }),
+        },
+      ]);
+
+      await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+      const scheduled = about(await eventsOf(stripe), sub.id).filter(
+        (e) => e.type === 'customer.subscription.updated',
+      )[1]!;
+      await onSub(scheduled, base + 2);
+      expect(log.about(sub.id).map((e) => e.type)).toEqual([
+        'subscription.activated',
+        'subscription.cancellation_scheduled',
+      ]);
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({ state: 'canceled_pending', version: 3 });
+    });
+
+    it('refuses a state no transition reaches: recorded and left for reconciliation, not applied', async () => {
+      const { customer } = await linkedCustomer();
+      const sub = await subscribe(customer.id);
+      const events = about(await eventsOf(stripe), sub.id);
+      const active = oneOfType(events, 'customer.subscription.updated');
+      await onSub(oneOfType(events, 'customer.subscription.created'), active.created);
+      await onSub(active, active.created + 1);
+      const id = String((await subscriptionRow(sub.id))[0]!.id);
+      // An active subscription reported as never paid: no transition leads from active to Free.
+      const impossible = structuredClone(active);
+      (impossible.data.object as { status: string }).status = 'incomplete_expired';
+      expect(await onSub(impossible, active.created + 5)).toBe('applied');
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        state: 'active',
+        plan_id: 'pro',
+        stripe_status: 'incomplete_expired',
+      });
+      const audit = await t.db.query<{ action: string; before: unknown; after: unknown; reason: string }[]>(
+        `SELECT action, before, after, reason FROM audit_log WHERE entity_id = $1 ORDER BY id`,
+        [id],
+      );
+      expect(audit.at(-2)).toMatchObject({ action: 'subscription.updated' });
+      expect(audit.at(-1)).toEqual({
+        action: 'subscription.transition_refused',
+        before: { state: 'active' },
+        after: { state: 'free', input: null },
+        reason: "invalid_transition: Stripe reports 'free', which no transition reaches from 'active'",
+      });
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /billing_subscription_transitions_refused_total\{from="active",to="free"\} [1-9]/,
+      );
+    });
+
+    it('keeps the tier of a downgrade Stripe made until the period ends, and applies it at the renewal', async () => {
+      const { customer } = await linkedCustomer();
+      const sub = await subscribe(customer.id, [{ price: prices.businessYear }]);
+      const events = about(await eventsOf(stripe), sub.id);
+      const active = oneOfType(events, 'customer.subscription.updated');
+      await onSub(oneOfType(events, 'customer.subscription.created'), active.created);
+      await onSub(active, active.created + 1);
+      const periodEnd = (await subscriptionRow(sub.id))[0]!.current_period_end as Date;
+      // The Stripe subscription now bills Pro monthly (a downgrade made in Stripe's dashboard).
+      const downgraded = structuredClone(active);
+      const item = (downgraded.data.object as Stripe.Subscription).items.data[0]!;
+      item.price = { ...item.price, id: prices.proMonth, lookup_key: 'pro_month_base' };
+      await onSub(downgraded, active.created + 2);
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        state: 'active',
+        plan_id: 'business',
+        billing_interval: 'year',
+        pending_plan_id: 'pro',
+        pending_interval: 'month',
+        pending_effective_at: periodEnd,
+      });
+      // The renewal: a later period end, reported active. The scheduled plan takes over.
+      const renewed = structuredClone(downgraded);
+      const renewedItem = (renewed.data.object as Stripe.Subscription).items.data[0]!;
+      renewedItem.current_period_end = Math.floor(periodEnd.getTime() / 1000) + 30 * 86_400;
+      await onSub(renewed, Math.floor(periodEnd.getTime() / 1000) + 60);
+      expect((await subscriptionRow(sub.id))[0]).toMatchObject({
+        state: 'active',
+        plan_id: 'pro',
+        billing_interval: 'month',
+        pending_plan_id: null,
+      });
+      expect(
+        t.app
+          .get(SubscriptionEventLog)
+          .about(sub.id)
+          .map((e) => e.type),
+      ).toEqual([
+        'subscription.activated',
+        'subscription.plan_change_scheduled',
+        'subscription.renewed',
+        'subscription.plan_changed',
+      ]);
     });
 
     it('skips an older event, re-reads on a same-second tie, and a duplicate changes nothing', async () => {

@@ -121,6 +121,7 @@ describe('a Stripe report applied through the machine', () => {
   it.each(pairs)('%s -> %s reaches what Stripe reports, keeps a free tier, or is refused', (from, to) => {
     const reached = apply(SNAPSHOTS[from], reportFrom(from, to), at(1));
     const outcome = typeof reached === 'string' ? 'refused' : reached.state;
+    // A free-tier report without a plan keeps the state (with one, see 'first seen ended' below).
     const bothFree = FREE_TIER.includes(from) && FREE_TIER.includes(to);
     const expected = REFUSED.some(([f, t]) => f === from && t === to) ? 'refused' : bothFree ? from : to;
     expect(outcome).toBe(expected);
@@ -156,8 +157,9 @@ describe('inputsForStripeReport', () => {
   });
 
   it('refuses a trial without its end, and a conversion without a period end', () => {
-    const trial = inputsForStripeReport(SNAPSHOTS.free, report('trialing', { trialEnd: null }));
-    expect(trial.ok ? null : trial.error.details).toEqual({ input: 'start_trial', missing: 'trial end' });
+    // Without a trial end no trial can be started; the only other way (resuming into a trial) does
+    // not reach it either.
+    expect(apply(SNAPSHOTS.free, report('trialing', { trialEnd: null }))).toBe('reached_elsewhere');
     const paid = inputsForStripeReport(SNAPSHOTS.trialing, report('active', { currentPeriodEnd: null }));
     expect(paid.ok ? null : paid.error.details).toEqual({ input: 'trial_ended_paid', missing: 'period end' });
     const checkout = inputsForStripeReport(SNAPSHOTS.free, report('active', { currentPeriodEnd: null }));
@@ -228,6 +230,31 @@ describe('inputsForStripeReport', () => {
       path: [{ type: 'payment_succeeded', currentPeriodEnd: at(50) }],
       changes: [],
     });
+  });
+
+  it('takes a subscription first seen ended through the live state it missed', () => {
+    const result = inputsForStripeReport(
+      SNAPSHOTS.free,
+      report('canceled_immediately', { planId: 'pro', interval: 'month', currentPeriodEnd: at(20) }),
+    );
+    expect(result.ok && result.value.path.map((i) => i.type)).toEqual([
+      'checkout_completed',
+      'cancel_immediately',
+    ]);
+    const expired = inputsForStripeReport(
+      SNAPSHOTS.free,
+      report('expired', { planId: 'pro', interval: 'month', currentPeriodEnd: at(20) }),
+    );
+    expect(expired.ok && expired.value.path.map((i) => i.type)).toEqual([
+      'checkout_completed',
+      'cancel_at_period_end',
+      'period_ended',
+    ]);
+    const relabel = inputsForStripeReport(
+      SNAPSHOTS.expired,
+      report('canceled_immediately', { planId: 'pro', interval: 'month' }),
+    );
+    expect(relabel.ok && relabel.value).toEqual({ path: [], changes: [] });
   });
 
   it('leaves a free-tier report without plan or seat inputs', () => {

@@ -46,7 +46,11 @@ type StateInput = (typeof STATE_INPUTS)[number];
  * table (a missed event, e.g. active seen again as canceled_pending after the cancel's own event was
  * lost, takes more than one); null when the table allows no way (e.g. active -> free).
  */
-export function stateInputPath(from: SubscriptionState, to: SubscriptionState): StateInput[] | null {
+export function stateInputPath(
+  from: SubscriptionState,
+  to: SubscriptionState,
+  usable: (input: StateInput) => boolean = () => true,
+): StateInput[] | null {
   if (from === to) return [];
   const seen = new Set<SubscriptionState>([from]);
   let frontier: { state: SubscriptionState; path: StateInput[] }[] = [{ state: from, path: [] }];
@@ -55,7 +59,7 @@ export function stateInputPath(from: SubscriptionState, to: SubscriptionState): 
     for (const { state, path } of frontier) {
       const row: Partial<Record<SubscriptionInputType, readonly SubscriptionState[]>> =
         SUBSCRIPTION_TRANSITIONS[state];
-      for (const input of STATE_INPUTS) {
+      for (const input of STATE_INPUTS.filter(usable)) {
         for (const target of row[input] ?? []) {
           if (seen.has(target)) continue;
           if (target === to) return [...path, input];
@@ -90,7 +94,9 @@ export interface StripeReportInputs {
  * live subscription, the plan and the seats Stripe bills (a Stripe change was already made and billed,
  * so the seat rule's member count is not the machine's to check here: 0), then a renewal (a later
  * period end while active). One free-tier state reported for another (an ended subscription seen
- * again) changes nothing: the app's tier is Free either way. A rejection when the table allows no way
+ * again) changes nothing: the app's tier is Free either way; but a subscription the app knows only as
+ * not started (`free`) that Stripe reports ended was live in between, and goes through it. The path
+ * uses only inputs the report can carry (no trial without a trial end). A rejection when the table allows no way
  * or the report lacks what an input carries; the caller records it and leaves the subscription for
  * reconciliation.
  */
@@ -98,8 +104,13 @@ export function inputsForStripeReport(
   snapshot: SubscriptionSnapshot,
   report: StripeSubscriptionReport,
 ): Result<StripeReportInputs, DomainRejection> {
-  if (!isLiveState(snapshot.state) && !isLiveState(report.state)) return ok({ path: [], changes: [] });
-  const path = stateInputPath(snapshot.state, report.state);
+  const endedUnseen = snapshot.state === 'free' && report.state !== 'free' && report.planId !== null;
+  if (!isLiveState(snapshot.state) && !isLiveState(report.state) && !endedUnseen) {
+    return ok({ path: [], changes: [] });
+  }
+  const path = stateInputPath(snapshot.state, report.state, (input) =>
+    input === 'start_trial' ? report.trialEnd !== null : true,
+  );
   if (path === null) {
     return err(
       rejection(

@@ -191,8 +191,8 @@ const EXPECTED: Record<SubscriptionState, Record<InputName, Expected>> = {
     period_ended: go('expired', 'expired'),
     upgrade: X,
     downgrade: X,
-    seats_up: X,
-    seats_down: X,
+    seats_up: go('canceled_pending', 'seats_changed'),
+    seats_down: go('canceled_pending', 'seats_changed'),
   },
 };
 // In trialing the canonical snapshot has 0 add-on seats, so "seats_down" to 0 is accepted as a no-op.

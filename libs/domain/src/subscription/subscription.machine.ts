@@ -37,7 +37,9 @@ const FROM_FREE_TIER = { start_trial: ['trialing'], checkout_completed: ['active
  * - a renewal paid while active is a self-loop that moves the period (and applies a due downgrade);
  * - trialing -> past_due when the first invoice after the trial fails (what Stripe does);
  * - resuming a cancellation scheduled during a trial returns to trialing (the inverse of
- *   trialing -> canceled_pending), before the trial ends.
+ *   trialing -> canceled_pending), before the trial ends;
+ * - seats may change while a cancellation is pending: the subscription is billed until its period
+ *   ends, and its members keep their seats until then (a plan change would be pointless: refused).
  */
 export const SUBSCRIPTION_TRANSITIONS = {
   free: FROM_FREE_TIER,
@@ -77,6 +79,7 @@ export const SUBSCRIPTION_TRANSITIONS = {
     resume: ['active', 'trialing'],
     period_ended: ['expired'],
     cancel_immediately: ['canceled_immediately'],
+    change_seats: ['canceled_pending'],
   },
 } as const satisfies TransitionTable;
 

@@ -3,13 +3,15 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
+import { SubscriptionTransitions } from './machine/subscription-transitions.js';
+import { SubscriptionMetrics } from './subscription.metrics.js';
 import { SubscriptionsFacade } from './subscriptions.facade.js';
 import { SubscriptionEventsHandler } from './webhooks/subscription-events.handler.js';
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
   imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule],
-  providers: [SubscriptionEventsHandler, SubscriptionsFacade],
+  providers: [SubscriptionEventsHandler, SubscriptionsFacade, SubscriptionTransitions, SubscriptionMetrics],
   exports: [SubscriptionsFacade],
 })
 export class SubscriptionsModule {}

@@ -40,8 +40,17 @@ export function auditedFields(row: SubscriptionOrmEntity): Record<string, unknow
     interval: row.interval,
     seats: row.seats,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    pendingPlanId: row.pendingPlanId,
+    pendingInterval: row.pendingInterval,
+    failedAttempts: row.failedAttempts,
+    pastDueSince: iso(row.pastDueSince),
     currentPeriodEnd: iso(row.currentPeriodEnd),
     trialEnd: iso(row.trialEnd),
     endedAt: iso(row.endedAt),
   };
+}
+
+/** The names of the audited fields whose values differ (compared one by one, dates as ISO strings). */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return Object.keys(after).filter((key) => before[key] !== after[key]);
 }

@@ -2,7 +2,11 @@ import type { BillingInterval, PlanId, SubscriptionState } from '@billing/domain
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintTransformer } from '../../../platform/database/bigint.transformer.js';
 
-/** The mirror of one Stripe subscription with the app state derived from it (R-SM-2, R-SUB-2). */
+/**
+ * One Stripe subscription: what Stripe reports of it (status, prices, periods, cancellation) and the
+ * app's side, which only the subscription machine changes (state, plan, interval, seats, dunning
+ * clock, scheduled downgrade; R-SM, R-SUB-2).
+ */
 @Entity('subscriptions')
 export class SubscriptionOrmEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -69,9 +73,23 @@ export class SubscriptionOrmEntity {
   @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
   endedAt!: Date | null;
 
-  /** The app's dunning clock: when the mirror first saw the subscription past_due. */
+  /** The app's dunning clock (the machine's): when the payment that made it past_due failed. */
   @Column({ name: 'past_due_since', type: 'timestamptz', nullable: true })
   pastDueSince!: Date | null;
+
+  /** Failed payment attempts since it became past_due (the machine's; 0 outside dunning). */
+  @Column({ name: 'failed_attempts', type: 'integer' })
+  failedAttempts!: number;
+
+  /** A downgrade the machine scheduled for the period end (R-SUB-4): plan, interval, when. */
+  @Column({ name: 'pending_plan_id', type: 'text', nullable: true })
+  pendingPlanId!: PlanId | null;
+
+  @Column({ name: 'pending_interval', type: 'text', nullable: true })
+  pendingInterval!: BillingInterval | null;
+
+  @Column({ name: 'pending_effective_at', type: 'timestamptz', nullable: true })
+  pendingEffectiveAt!: Date | null;
 
   @Column({ name: 'latest_invoice_id', type: 'text', nullable: true })
   latestInvoiceId!: string | null;

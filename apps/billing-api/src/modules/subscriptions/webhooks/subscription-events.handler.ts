@@ -1,4 +1,10 @@
-import { decideStaleness } from '@billing/domain';
+import {
+  decideStaleness,
+  initialSubscription,
+  isLiveState,
+  inputsForStripeReport,
+  type StalenessDecision,
+} from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
@@ -12,7 +18,9 @@ import {
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
-import { auditedFields } from '../persistence/subscription.mapper.js';
+import { SubscriptionTransitions, type TransitionOutcome } from '../machine/subscription-transitions.js';
+import { auditedFields, changedFields } from '../persistence/subscription.mapper.js';
+import { applySnapshot, toSnapshot } from '../persistence/subscription.snapshot.js';
 import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
 import { transformStripeCheckoutSession } from './transform-stripe-checkout-session.js';
 import {
@@ -29,9 +37,10 @@ interface ApplyOptions {
 }
 
 /**
- * Mirrors Stripe subscriptions into `subscriptions` with the app state from the domain's
- * `mapStripeSubscription` (R-SM-2), under the ordering rule (R-SM-3, `decideStaleness`): an older event
- * is skipped, a same-second one re-reads the subscription from Stripe. The Checkout callback and the
+ * Mirrors Stripe subscriptions into `subscriptions` under the ordering rule (R-SM-3, `decideStaleness`):
+ * an older event is skipped, a same-second one re-reads the subscription from Stripe. What Stripe
+ * reports becomes machine inputs (`inputsForStripeReport`, R-SM-2); the app state changes only through
+ * the subscription machine, which may refuse (recorded, left for reconciliation). The Checkout callback and the
  * `checkout.session.completed` webhook converge on one row (upsert by Stripe id, R-SUB-2). Every change
  * of state, plan, seats or cancellation is audited with the Stripe event as actor.
  */
@@ -42,6 +51,7 @@ export class SubscriptionEventsHandler {
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
     private readonly accounts: AccountsFacade,
+    private readonly transitions: SubscriptionTransitions,
   ) {}
 
   @HandlesStripeEvents(
@@ -93,10 +103,13 @@ export class SubscriptionEventsHandler {
   ): Promise<StripeEventOutcome> {
     const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
     const lock = { mode: 'pessimistic_write' as const };
+    const actor = { type: 'stripe_event' as const, id: ctx.event.id };
     let row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
+    let values = incoming;
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
+      // First seen: mirrored on the Free tier, then brought to what Stripe reports through the machine.
       const created = this.newRow(incoming, accountId, ctx);
       const inserted = await ctx.manager
         .createQueryBuilder()
@@ -106,6 +119,8 @@ export class SubscriptionEventsHandler {
         .orIgnore()
         .returning('id')
         .execute();
+      row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
+      if (!row) throw new Error(`subscription ${incoming.stripeSubscriptionId} neither inserted nor found`);
       if ((inserted.raw as unknown[]).length > 0) {
         await this.audit.record(
           {
@@ -115,35 +130,41 @@ export class SubscriptionEventsHandler {
             entityId: created.id,
             before: null,
             after: { stripeSubscriptionId: created.stripeSubscriptionId, ...auditedFields(created) },
-            actor: { type: 'stripe_event', id: ctx.event.id },
+            actor,
           },
           ctx.manager,
         );
-        return 'applied';
+      } else {
+        // Another worker inserted it meanwhile: this event is ordered against its committed row.
+        const decision = this.staleness(row, ctx);
+        if (decision === 'skip_stale') return 'skipped_stale';
+        if (decision === 'refetch' && !options.fresh) {
+          const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
+          if (!fresh) return 'ignored';
+          values = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+        }
       }
-      // Another worker inserted it meanwhile: continue as an update of its committed row.
-      row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
-      if (!row) throw new Error(`subscription ${incoming.stripeSubscriptionId} neither inserted nor found`);
-    }
-
-    let values = incoming;
-    const decision = decideStaleness({
-      lastApplied: { eventCreated: row.lastEventCreated },
-      incoming: { eventCreated: ctx.event.created },
-    });
-    if (decision === 'skip_stale') return 'skipped_stale';
-    if (decision === 'refetch' && !options.fresh) {
-      const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
-      if (!fresh) return 'ignored';
-      values = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+    } else {
+      const decision = this.staleness(row, ctx);
+      if (decision === 'skip_stale') return 'skipped_stale';
+      if (decision === 'refetch' && !options.fresh) {
+        const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
+        if (!fresh) return 'ignored';
+        values = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+      }
     }
 
     const before = auditedFields(row);
-    this.assign(row, values, ctx);
+    const fromState = row.state;
+    const version = row.version;
+    // The machine starts from the row as it was (its periods too), then Stripe's facts are written.
+    const outcome = this.moveToReported(row, values, ctx);
+    this.assignStripeFacts(row, values);
     row.lastEventCreated = Math.max(row.lastEventCreated, ctx.event.created);
     const after = auditedFields(row);
-    const changed = JSON.stringify(before) !== JSON.stringify(after);
-    if (changed) row.version += 1;
+    const changed = changedFields(before, after).length > 0;
+    // Stripe's own facts (status, cancellation, periods) count as a change of the row too.
+    if (changed && row.version === version) row.version += 1;
     row.updatedAt = this.clock.now();
     await repo.save(row);
     if (changed) {
@@ -155,12 +176,47 @@ export class SubscriptionEventsHandler {
           entityId: row.id,
           before,
           after,
-          actor: { type: 'stripe_event', id: ctx.event.id },
+          actor,
         },
         ctx.manager,
       );
     }
+    await this.transitions.record(ctx.manager, row, outcome, fromState, actor);
     return 'applied';
+  }
+
+  private staleness(row: SubscriptionOrmEntity, ctx: StripeEventContext): StalenessDecision {
+    return decideStaleness({
+      lastApplied: { eventCreated: row.lastEventCreated },
+      incoming: { eventCreated: ctx.event.created },
+    });
+  }
+
+  /**
+   * Turns what Stripe reports into machine inputs (R-SM-2) and applies them: the app state is the
+   * machine's, never set from the mapping alone. The machine's clock is the event's time (Day 0 of a
+   * failed payment is when it failed, not when the worker got to it).
+   */
+  private moveToReported(
+    row: SubscriptionOrmEntity,
+    values: SubscriptionValues,
+    ctx: StripeEventContext,
+  ): TransitionOutcome {
+    const eventTime = new Date(ctx.event.created * 1000);
+    const report = {
+      // Suspension is the app's dunning decision (grace_exhausted), not a number of days seen here.
+      state: subscriptionStateOf(values, { pastDueSince: null, now: eventTime }),
+      planId: values.planId,
+      interval: values.interval,
+      seats: values.seats,
+      currentPeriodEnd: values.currentPeriodEnd,
+      trialEnd: values.trialEnd,
+    };
+    const inputs = inputsForStripeReport(toSnapshot(row), report);
+    if (!inputs.ok) {
+      return { events: [], refused: [{ to: report.state, input: null, rejection: inputs.error }] };
+    }
+    return this.transitions.apply(row, { ...inputs.value, reach: report.state }, eventTime);
   }
 
   /** The customer's account, else the account the app named (checkout reference or metadata). */
@@ -188,30 +244,30 @@ export class SubscriptionEventsHandler {
       id: randomUUID(),
       accountId,
       stripeSubscriptionId: values.stripeSubscriptionId,
-      pastDueSince: null,
       lastEventCreated: ctx.event.created,
-      version: 1,
       createdAt: now,
       updatedAt: now,
     } as SubscriptionOrmEntity;
-    this.assign(row, values, ctx);
+    applySnapshot(row, { ...initialSubscription(), version: 1 });
+    this.assignStripeFacts(row, values);
     return row;
   }
 
-  private assign(row: SubscriptionOrmEntity, values: SubscriptionValues, ctx: StripeEventContext): void {
-    // The dunning clock starts when the mirror first sees past_due (the failed invoice's event time).
-    row.pastDueSince =
-      values.stripeStatus === 'past_due' || values.stripeStatus === 'unpaid'
-        ? (row.pastDueSince ?? new Date(ctx.event.created * 1000))
-        : null;
-    row.state = subscriptionStateOf(values, { pastDueSince: row.pastDueSince, now: this.clock.now() });
+  /**
+   * What Stripe reports, onto the row; the app's side (state, plan, seats, dunning) is the machine's.
+   * On the Free tier (not started, or ended) the row keeps the plan and seats Stripe bills or billed,
+   * for the record: the machine reads a free-tier subscription as the Free plan whatever they say.
+   */
+  private assignStripeFacts(row: SubscriptionOrmEntity, values: SubscriptionValues): void {
+    if (!isLiveState(row.state)) {
+      row.planId = values.planId;
+      row.interval = values.interval;
+      row.seats = values.seats;
+    }
     row.stripeCustomerId = values.stripeCustomerId;
     row.stripeStatus = values.stripeStatus;
-    row.planId = values.planId;
-    row.interval = values.interval;
     row.basePriceId = values.basePriceId;
     row.seatPriceId = values.seatPriceId;
-    row.seats = values.seats;
     row.currency = values.currency;
     row.cancelAtPeriodEnd = values.cancelAtPeriodEnd;
     row.cancelAt = values.cancelAt;

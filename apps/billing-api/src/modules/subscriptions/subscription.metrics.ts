@@ -1,0 +1,23 @@
+import { Injectable } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import { MetricsRegistry } from '../../platform/metrics/metrics.registry.js';
+
+/** Subscription transitions (R-SM, R-OPS-3), on the process's registry. */
+@Injectable()
+export class SubscriptionMetrics {
+  private readonly refused: Counter<'from' | 'to'>;
+
+  constructor(metrics: MetricsRegistry) {
+    this.refused = metrics.counter({
+      name: 'billing_subscription_transitions_refused_total',
+      help:
+        'Subscription changes the state machine refused (e.g. Stripe reports a state no transition reaches); ' +
+        'each is audited as subscription.transition_refused and left for reconciliation.',
+      labelNames: ['from', 'to'] as const,
+    });
+  }
+
+  transitionRefused(from: string, to: string): void {
+    this.refused.inc({ from, to });
+  }
+}
