@@ -7,11 +7,11 @@ import type { PdfFont } from './pdf-font.js';
 export interface PdfWriter {
   readonly pdf: PDFKit.PDFDocument;
   /** The text as the font can show it; a character it lacks becomes `?` and is reported once. */
-  show(text: string): string;
+  readonly show: (text: string) => string;
   /** A value shown and isolated from its (English) label, so that right-to-left text keeps its own order. */
-  value(text: string): string;
+  readonly value: (text: string) => string;
   /** One line through the bidirectional layout (UAX #9, platform/pdf/bidi-text.ts). */
-  line(text: string, direction?: 'ltr' | 'auto'): void;
+  readonly line: (text: string, direction?: 'ltr' | 'auto') => void;
 }
 
 export interface RenderedPdf {
