@@ -283,7 +283,9 @@ describe('invoices: list, detail, PDF, receipts of paid subscription invoices', 
         Array(3).fill(['paid', 2900, a.accountId, 'mirror']),
       );
       expect(all.map((i) => plain(i.formattedTotal))).toEqual(Array(3).fill('29,00 $'));
-      // Each paid by card has its receipt, numbered in the order they were paid (newest: highest).
+      // Each paid by card has its receipt, numbered in the order they were paid (newest: highest). Not
+      // 1..3: the invoice's PaymentIntent is also mirrored as a payment and gets a payment receipt today
+      // (the payments mirror does not yet tell an invoice's PaymentIntent from a one-time payment's).
       const numbers = all.map((i) => i.receipt?.number ?? 0);
       expect(numbers.every((n) => n > 0)).toBe(true);
       expect([...numbers].sort((x, y) => y - x)).toEqual(numbers);
