@@ -130,4 +130,30 @@ describe('Swagger document: error responses of every /v1 operation', () => {
       );
     }
   });
+  it('the invoice routes: the page limit, the PDF content type, the Stripe read failures', () => {
+    const list = doc.paths['/v1/invoices']?.get;
+    if (!list) throw new Error('GET /v1/invoices is not documented');
+    const parameters = (list.parameters ?? []) as {
+      name: string;
+      schema?: { minimum?: number; maximum?: number };
+    }[];
+    expect(parameters.find((p) => p.name === 'limit')?.schema).toMatchObject({ minimum: 1, maximum: 100 });
+    expect(parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['cursor', 'status', 'createdFrom', 'createdTo', 'accountId']),
+    );
+    const pdf = doc.paths['/v1/invoices/{id}.pdf']?.get;
+    if (!pdf) throw new Error('GET /v1/invoices/{id}.pdf is not documented');
+    expect(Object.keys(pdf.responses['200']?.content ?? {})).toEqual(['application/pdf']);
+    for (const op of [pdf, doc.paths['/v1/invoices/{id}']?.get]) {
+      if (!op) throw new Error('GET /v1/invoices/{id} is not documented');
+      expect(codesOf(op).get(404)).toEqual(['not_found']);
+      expect([...codesOf(op).values()].flat()).toEqual(
+        expect.arrayContaining([
+          'forbidden',
+          'payment_provider_unavailable',
+          'payment_provider_rate_limited',
+        ]),
+      );
+    }
+  });
 });

@@ -34,6 +34,25 @@ export class AccountsFacade {
     return rows[0]?.pm ?? null;
   }
 
+  /**
+   * The Stripe customer's balance as last mirrored from `customer.*` events (minor units of the
+   * customer's currency; negative is credit that Stripe applies to the next invoices), and when it was
+   * mirrored (null: no customer event seen yet, the balance is 0). Null when no such account.
+   */
+  async stripeCustomerBalance(
+    accountId: string,
+  ): Promise<{ balance: number; syncedAt: string | null } | null> {
+    const rows: { balance: string; synced_at: Date | null }[] = await this.db.query(
+      `SELECT stripe_balance::text AS balance, stripe_customer_synced_at AS synced_at FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const balance = Number(row.balance);
+    if (!Number.isSafeInteger(balance)) throw new Error(`accounts.stripe_balance: ${row.balance}`);
+    return { balance, syncedAt: row.synced_at ? new Date(row.synced_at).toISOString() : null };
+  }
+
   getAccount(accountId: string): Promise<AccountView> {
     return this.queries.get(accountId);
   }

@@ -1,15 +1,27 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { InvoicesController } from './http/invoices.controller.js';
 import { InvoicesFacade } from './invoices.facade.js';
+import { InvoiceQueries } from './queries/invoice.queries.js';
 import { InvoiceOrmEntity } from './persistence/invoice.orm-entity.js';
 import { InvoiceEventsHandler } from './webhooks/invoice-events.handler.js';
 
-/** Invoices: the mirror of Stripe invoices (issue 4); receipts and the in-app list build on it. */
+/**
+ * Invoices: the mirror of Stripe invoices (issue 4), the in-app list, detail and PDF (R-SUB-7), and the
+ * receipt of a paid subscription invoice (through the receipts facade).
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([InvoiceOrmEntity]), SubscriptionsModule, AccountsModule],
-  providers: [InvoiceEventsHandler, InvoicesFacade],
+  imports: [
+    TypeOrmModule.forFeature([InvoiceOrmEntity]),
+    SubscriptionsModule,
+    AccountsModule,
+    ReceiptsModule,
+  ],
+  controllers: [InvoicesController],
+  providers: [InvoiceEventsHandler, InvoicesFacade, InvoiceQueries],
   exports: [InvoicesFacade],
 })
 export class InvoicesModule {}

@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import {
   HandlesStripeEvents,
@@ -13,11 +14,16 @@ import {
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { InvoiceOrmEntity } from '../persistence/invoice.orm-entity.js';
-import { transformStripeInvoice, type InvoiceValues } from './transform-stripe-invoice.js';
+import {
+  transformStripeInvoice,
+  type InvoiceStatus,
+  type InvoiceValues,
+} from './transform-stripe-invoice.js';
 
 /**
  * Mirrors invoices (R-SUB-7) under the ordering rule (R-SM-3): older events are skipped, a same-second
  * event re-reads the invoice. Status changes are audited. `invoice.upcoming` has no invoice yet: ignored.
+ * A subscription invoice seen paid for the first time gets its receipt in the same transaction.
  */
 @Injectable()
 export class InvoiceEventsHandler {
@@ -26,6 +32,7 @@ export class InvoiceEventsHandler {
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
     private readonly subscriptions: SubscriptionsFacade,
+    private readonly receipts: ReceiptsFacade,
   ) {}
 
   @HandlesStripeEvents(
@@ -69,6 +76,7 @@ export class InvoiceEventsHandler {
         .execute();
       if ((inserted.raw as unknown[]).length > 0) {
         await this.recordAudit(created, null, ctx);
+        await this.receiptWhenFirstPaid(null, created, ctx);
         return 'applied';
       }
       row = await repo.findOne({ where: { stripeInvoiceId: incoming.stripeInvoiceId }, lock });
@@ -96,7 +104,33 @@ export class InvoiceEventsHandler {
     if (beforeStatus !== row.status || beforeAmounts.amountPaid !== row.amountPaid) {
       await this.recordAudit(row, { status: beforeStatus, ...beforeAmounts }, ctx);
     }
+    await this.receiptWhenFirstPaid(beforeStatus, row, ctx);
     return 'applied';
+  }
+
+  /**
+   * A subscription invoice seen paid for the first time gets its receipt (R-PAY-4), in this transaction
+   * under the invoice's row lock: numbered in the account's receipt sequence and e-mailed once. An
+   * invoice that collected nothing (a trial's) has no receipt. The one place the mirror issues receipts
+   * (to become a listener of an "invoice paid" domain event).
+   */
+  private async receiptWhenFirstPaid(
+    before: InvoiceStatus | null,
+    row: InvoiceOrmEntity,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    if (before === 'paid' || row.status !== 'paid') return;
+    if (!row.stripeSubscriptionId || row.amountPaid <= 0) return;
+    await this.receipts.issueForInvoice(ctx.manager, {
+      invoiceId: row.id,
+      accountId: row.accountId,
+      invoiceNumber: row.number,
+      amount: row.amountPaid,
+      currency: row.currency,
+      paidAt: row.paidAt ?? new Date(ctx.event.created * 1000),
+      periodStart: row.periodStart,
+      periodEnd: row.periodEnd,
+    });
   }
 
   /** The customer's account, else the account of the mirrored subscription the invoice belongs to. */

@@ -64,6 +64,15 @@ describe('transformStripeInvoice', () => {
     expect(transformStripeInvoice(upcoming)).toBeNull();
   });
 
+  it('returns null for a preview with its upcoming_in_ id (create_preview, invoice.upcoming)', () => {
+    const preview = {
+      ...objectOf<Stripe.Invoice>(events.created),
+      id: 'upcoming_in_Cpi8MCbmgWZxY7Zspixdtze5',
+      billing_reason: 'upcoming',
+    } as Stripe.Invoice;
+    expect(transformStripeInvoice(preview)).toBeNull();
+  });
+
   it('has no subscription for a one-off invoice', () => {
     const invoice = { ...objectOf<Stripe.Invoice>(events.created), parent: null } as Stripe.Invoice;
     expect(transformStripeInvoice(invoice)?.stripeSubscriptionId).toBeNull();

@@ -50,11 +50,13 @@ function minor(value: unknown, field: string): number {
 }
 
 /**
- * `invoice.*` payload (or a re-read invoice) -> mirror values; null for an invoice without an id
- * (`invoice.upcoming` describes a future invoice that does not exist yet).
+ * `invoice.*` payload (or a re-read invoice) -> mirror values; null for an invoice without an id or
+ * with a preview's (`upcoming_in_…`): `invoice.upcoming` describes a future invoice that does not exist
+ * yet, and mirroring it would list a draft that never becomes an invoice.
  */
 export function transformStripeInvoice(invoice: Stripe.Invoice): InvoiceValues | null {
   if (typeof invoice.id !== 'string' || invoice.id.length === 0) return null;
+  if (invoice.id.startsWith('upcoming_')) return null;
   const status = INVOICE_STATUSES.find((s) => s === invoice.status);
   if (!status) {
     throw new PermanentEventError(

@@ -149,8 +149,34 @@ describe('e-mail templates', () => {
   it('receipts and refunds are transactional (no unsubscribe header)', () => {
     expect(TEMPLATES.payment_succeeded.kind).toBe('transactional');
     expect(TEMPLATES.refund_issued.kind).toBe('transactional');
+    expect(TEMPLATES.invoice_paid.kind).toBe('transactional');
     expect(isTemplateName('payment_succeeded')).toBe(true);
     expect(isTemplateName('toString')).toBe(false);
     expect(plain(formatDateTime('2026-01-01T00:00:00Z', 'en-GB', 'UTC'))).toContain('1 January 2026');
+  });
+
+  it("an invoice's receipt: its number, the merchant on it, the invoice number and period in the zone", () => {
+    const mail = renderTemplate(
+      'invoice_paid',
+      {
+        invoiceId: 'inv-1',
+        invoiceNumber: '1A2B3C4D-0002',
+        receiptNumber: 8,
+        amount: 2900,
+        currency: 'usd',
+        paidAt: '2026-11-21T23:30:00.000Z',
+        periodStart: '2026-11-21T23:30:00.000Z',
+        periodEnd: '2026-12-21T23:30:00.000Z',
+        merchant: { name: 'Acme', address: [] },
+      },
+      { locale: 'de-DE', timeZone: 'Europe/Berlin', accountName: 'Customer Ltd', merchant: 'Renamed Ltd' },
+    );
+    expect(plain(mail.subject)).toBe('Receipt #8 from Acme: 29,00 $');
+    expect(plain(mail.text)).toContain('Thank you for your payment of 29,00 $ to Acme.');
+    expect(mail.text).toContain('Receipt number: 8');
+    expect(mail.text).toContain('Invoice: 1A2B3C4D-0002');
+    expect(plain(mail.text)).toContain(
+      'Period: 22. November 2026 um 00:30 MEZ – 22. Dezember 2026 um 00:30 MEZ',
+    );
   });
 });

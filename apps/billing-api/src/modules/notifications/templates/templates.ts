@@ -51,6 +51,20 @@ export interface PaymentSucceededPayload {
   merchant?: { name: string; address: string[] };
 }
 
+/** The receipt of a paid subscription invoice (R-PAY-4): numbered in the account's receipt sequence. */
+export interface InvoicePaidPayload {
+  invoiceId: string;
+  /** Stripe's invoice number (e.g. `1A2B3C4D-0001`); null when Stripe gave none. */
+  invoiceNumber: string | null;
+  receiptNumber: number;
+  amount: number;
+  currency: string;
+  paidAt: string;
+  periodStart: string | null;
+  periodEnd: string | null;
+  merchant: { name: string; address: string[] };
+}
+
 export interface RefundIssuedPayload {
   paymentId: string;
   refundId: string;
@@ -70,6 +84,7 @@ export interface CardExpiringPayload {
 /** Templates and the payload each one takes. */
 export interface TemplatePayloads {
   payment_succeeded: PaymentSucceededPayload;
+  invoice_paid: InvoicePaidPayload;
   refund_issued: RefundIssuedPayload;
   card_expiring: CardExpiringPayload;
 }
@@ -97,6 +112,25 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
           ...(paidWith ? [`Paid with: ${v(paidWith)}`] : []),
           ...(p.description ? [`For: ${v(p.description)}`] : []),
           `Payment: ${p.paymentId}`,
+        ].join('\n'),
+      };
+    },
+  },
+  invoice_paid: {
+    kind: 'transactional',
+    render(p, ctx) {
+      const amount = v(formatMoney(money(p.amount, p.currency), ctx.locale));
+      const merchant = v(p.merchant.name);
+      const date = (iso: string): string => v(formatDateTime(iso, ctx.locale, ctx.timeZone));
+      return {
+        subject: `Receipt #${p.receiptNumber} from ${merchant}: ${amount}`,
+        text: [
+          `Thank you for your payment of ${amount} to ${merchant}.`,
+          '',
+          `Receipt number: ${p.receiptNumber}`,
+          `Date: ${date(p.paidAt)}`,
+          `Invoice: ${p.invoiceNumber ?? p.invoiceId}`,
+          ...(p.periodStart && p.periodEnd ? [`Period: ${date(p.periodStart)} – ${date(p.periodEnd)}`] : []),
         ].join('\n'),
       };
     },

@@ -34,3 +34,30 @@ export interface CapturedPaymentFacts {
   methodLast4: string | null;
   description: string | null;
 }
+
+/** What the receipts module needs of a paid invoice to issue its receipt (R-PAY-4). */
+export interface PaidInvoiceFacts {
+  /** The invoice mirror's id (not Stripe's). */
+  invoiceId: string;
+  accountId: string;
+  /** Stripe's invoice number, for the e-mail; null when Stripe gave none. */
+  invoiceNumber: string | null;
+  /** What the invoice collected (amount_paid), minor units. */
+  amount: number;
+  currency: string;
+  paidAt: Date;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+}
+
+/** A paid invoice's receipt: a number of the same per-account sequence as payments' receipts. */
+export interface InvoiceReceiptView {
+  id: string;
+  accountId: string;
+  invoiceId: string;
+  number: number;
+  amount: number;
+  currency: string;
+  issuedAt: string;
+  merchant: ReceiptMerchant;
+}

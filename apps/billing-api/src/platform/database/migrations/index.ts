@@ -10,6 +10,7 @@ import { RefundNote1763880000000 } from './1763880000000-refund-note.js';
 import { ReceiptMerchant1763890700000 } from './1763890700000-receipt-merchant.js';
 import { AccountBillingEmailIndex1763891000000 } from './1763891000000-account-billing-email-index.js';
 import { NotificationFailedIndex1763900000000 } from './1763900000000-notification-failed-index.js';
+import { InvoiceReceipts1763910000000 } from './1763910000000-invoice-receipts.js';
 import { SubscriptionMachine1764000000000 } from './1764000000000-subscription-machine.js';
 
 /**
@@ -29,5 +30,6 @@ export const MIGRATIONS = [
   ReceiptMerchant1763890700000,
   AccountBillingEmailIndex1763891000000,
   NotificationFailedIndex1763900000000,
+  InvoiceReceipts1763910000000,
   SubscriptionMachine1764000000000,
 ];
