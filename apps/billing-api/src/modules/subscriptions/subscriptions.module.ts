@@ -6,12 +6,25 @@ import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js'
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
 import { SubscriptionMetrics } from './subscription.metrics.js';
 import { SubscriptionsFacade } from './subscriptions.facade.js';
+import { ChangeCancellationHandler } from './commands/change-cancellation/change-cancellation.handler.js';
+import { OpenBillingPortalHandler } from './commands/open-billing-portal/open-billing-portal.handler.js';
+import { SubscriptionController } from './http/subscription.controller.js';
+import { SubscriptionViewQueries } from './queries/subscription-view.queries.js';
 import { SubscriptionEventsHandler } from './webhooks/subscription-events.handler.js';
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
   imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule],
-  providers: [SubscriptionEventsHandler, SubscriptionsFacade, SubscriptionTransitions, SubscriptionMetrics],
+  controllers: [SubscriptionController],
+  providers: [
+    SubscriptionEventsHandler,
+    SubscriptionsFacade,
+    SubscriptionTransitions,
+    SubscriptionMetrics,
+    SubscriptionViewQueries,
+    ChangeCancellationHandler,
+    OpenBillingPortalHandler,
+  ],
   exports: [SubscriptionsFacade],
 })
 export class SubscriptionsModule {}

@@ -22,6 +22,10 @@ export interface SubscriptionView {
   trialEnd: string | null;
   endedAt: string | null;
   pastDueSince: string | null;
+  /** Failed payment attempts of the open dunning (0 outside it). */
+  failedAttempts: number;
+  /** A downgrade scheduled for the period end (R-SUB-4). */
+  pendingPlanChange: { planId: string; interval: BillingInterval; effectiveAt: string } | null;
   latestInvoiceId: string | null;
   version: number;
   updatedAt: string;

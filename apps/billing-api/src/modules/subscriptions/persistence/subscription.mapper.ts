@@ -25,6 +25,15 @@ export function toSubscriptionView(row: SubscriptionOrmEntity): SubscriptionView
     trialEnd: iso(row.trialEnd),
     endedAt: iso(row.endedAt),
     pastDueSince: iso(row.pastDueSince),
+    failedAttempts: row.failedAttempts,
+    pendingPlanChange:
+      row.pendingPlanId && row.pendingInterval && row.pendingEffectiveAt
+        ? {
+            planId: row.pendingPlanId,
+            interval: row.pendingInterval,
+            effectiveAt: row.pendingEffectiveAt.toISOString(),
+          }
+        : null,
     latestInvoiceId: row.latestInvoiceId,
     version: row.version,
     updatedAt: row.updatedAt.toISOString(),

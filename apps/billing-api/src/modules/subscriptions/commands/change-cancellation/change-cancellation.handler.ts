@@ -1,0 +1,106 @@
+import { isLiveState, transition, type SubscriptionInput, type SubscriptionState } from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import { RequestContext } from '../../../../platform/context/request-context.js';
+import { ApiError } from '../../../../platform/http/api-error.js';
+import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
+import { AuditFacade } from '../../../audit/audit.facade.js';
+import type { SubscriptionView } from '../../contracts/subscription.view.js';
+import { SubscriptionTransitions } from '../../machine/subscription-transitions.js';
+import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
+import { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
+import { toSnapshot } from '../../persistence/subscription.snapshot.js';
+
+/** What the owner asks of the account's subscription (R-SUB-5). */
+export type CancellationChange = 'cancel_at_period_end' | 'cancel_immediately' | 'resume';
+
+/**
+ * Cancels the account's live subscription at the period end (access until then, then Free) or at
+ * once (Free now, no refund), or resumes a cancellation before the period ends (R-SUB-5).
+ *
+ * The machine is asked first, on the subscription as it is: a change it refuses (resume after the
+ * period ended, cancel a subscription already canceled) is a 409 that calls Stripe for nothing.
+ * Stripe acts next, with an idempotency key of this subscription's version, so a retry never acts
+ * twice; then the change goes through the machine on the locked row and its events are published.
+ * When Stripe acted but the row moved meanwhile (a webhook), the webhook's report brings the state.
+ */
+@Injectable()
+export class ChangeCancellationHandler {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly gateway: StripeGateway,
+    private readonly clock: Clock,
+    private readonly audit: AuditFacade,
+    private readonly transitions: SubscriptionTransitions,
+  ) {}
+
+  async execute(accountId: string, change: CancellationChange): Promise<SubscriptionView> {
+    const current = await this.liveSubscription(accountId);
+    const input: SubscriptionInput = { type: change };
+    const now = this.clock.now();
+    const asked = transition(toSnapshot(current), input, now);
+    if (!asked.ok) throw ApiError.fromRejection(asked.error);
+    const target = asked.value.snapshot.state;
+    const id = current.stripeSubscriptionId;
+    const key = StripeGateway.idempotencyKey(`subscription.${change}`, current.id, current.version);
+    await this.gateway.call(`subscription.${change}`, (stripe) =>
+      change === 'cancel_immediately'
+        ? stripe.subscriptions.cancel(id, { invoice_now: false, prorate: false }, { idempotencyKey: key })
+        : stripe.subscriptions.update(
+            id,
+            { cancel_at_period_end: change === 'cancel_at_period_end' },
+            { idempotencyKey: key },
+          ),
+    );
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(SubscriptionOrmEntity);
+      const row = await repo.findOneOrFail({
+        where: { id: current.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (row.state === target) return toSubscriptionView(row);
+      const before = auditedFields(row);
+      const from = row.state;
+      const outcome = this.transitions.apply(row, { path: [input], changes: [], reach: target }, now);
+      if (outcome.refused.length > 0) {
+        // The row moved since it was read (a webhook got there first): Stripe's report will settle it.
+        return toSubscriptionView(await repo.findOneOrFail({ where: { id: row.id } }));
+      }
+      row.cancelAtPeriodEnd = change === 'cancel_at_period_end';
+      row.updatedAt = now;
+      await repo.save(row);
+      await this.audit.record(
+        {
+          accountId: row.accountId,
+          action: 'subscription.state_changed',
+          entityType: 'subscription',
+          entityId: row.id,
+          before,
+          after: auditedFields(row),
+          reason: change,
+        },
+        manager,
+      );
+      await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
+      return toSubscriptionView(row);
+    });
+  }
+
+  /** The account's live subscription, locked for nothing (read to ask the machine); 409 without one. */
+  private async liveSubscription(accountId: string): Promise<SubscriptionOrmEntity> {
+    const rows = await this.db.getRepository(SubscriptionOrmEntity).find({
+      where: { accountId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+    const live = rows.find((r) => isLiveState(r.state));
+    if (!live) {
+      const state: SubscriptionState = rows[0]?.state ?? 'free';
+      throw new ApiError('invalid_transition', `The account has no live subscription (it is ${state}).`, {
+        details: { state },
+      });
+    }
+    return live;
+  }
+}

@@ -1,0 +1,160 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { isInternal, type Principal } from '../../../platform/auth/principal.js';
+import { ApiError } from '../../../platform/http/api-error.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { ChangeCancellationHandler } from '../commands/change-cancellation/change-cancellation.handler.js';
+import { OpenBillingPortalHandler } from '../commands/open-billing-portal/open-billing-portal.handler.js';
+import { SubscriptionViewQueries } from '../queries/subscription-view.queries.js';
+import {
+  BillingPortalDto,
+  CancellationResultDto,
+  CancelSubscriptionDto,
+  InternalSubscriptionDto,
+  MemberSubscriptionDto,
+  OwnerSubscriptionDto,
+  SubscriptionQueryDto,
+} from './dto/subscription-view.dto.js';
+
+/** The account of an owner's or member's token. */
+function ownAccount(principal: Principal): string {
+  if (!principal.accountId) throw new ApiError('forbidden', 'The token names no account.');
+  return principal.accountId;
+}
+
+const STRIPE_ERRORS = [
+  'payment_provider_unavailable',
+  'payment_provider_rate_limited',
+  'payment_provider_error',
+] as const;
+
+@ApiTags('subscriptions')
+@ApiBearerAuth()
+@Controller('v1')
+export class SubscriptionController {
+  constructor(
+    private readonly views: SubscriptionViewQueries,
+    private readonly cancellation: ChangeCancellationHandler,
+    private readonly portal: OpenBillingPortalHandler,
+  ) {}
+
+  @Get('subscription')
+  @Roles('owner', 'member', 'finance', 'support', 'admin')
+  @ApiOperation({
+    summary:
+      "The account's subscription as the caller's role may see it (R-SUB-8): owners everything (card as brand and last 4), members the tier and renewal date, finance/support/admin the billing status (pass `accountId`).",
+  })
+  @ApiExtraModels(OwnerSubscriptionDto, MemberSubscriptionDto, InternalSubscriptionDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(OwnerSubscriptionDto) },
+        { $ref: getSchemaPath(MemberSubscriptionDto) },
+        { $ref: getSchemaPath(InternalSubscriptionDto) },
+      ],
+    },
+  })
+  @ApiErrors('validation_failed', 'forbidden', 'not_found')
+  async view(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SubscriptionQueryDto,
+  ): Promise<OwnerSubscriptionDto | MemberSubscriptionDto | InternalSubscriptionDto> {
+    if (isInternal(principal)) {
+      if (!query.accountId) {
+        throw new ApiError('validation_failed', 'accountId is required for internal roles', {
+          param: 'accountId',
+        });
+      }
+      return this.views.forInternal(query.accountId);
+    }
+    const accountId = ownAccount(principal);
+    if (query.accountId && query.accountId !== accountId)
+      throw new ApiError('not_found', 'The resource was not found.');
+    return principal.role === 'owner' ? this.views.forOwner(accountId) : this.views.forMember(accountId);
+  }
+
+  @Post('subscription/cancel')
+  @HttpCode(200)
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      'Cancel at the period end (access until then, then Free; can be resumed before it) or now (Free at once; nothing is refunded, as the answer says) (R-SUB-5). 409 `invalid_transition` when there is no live subscription or it is already canceled that way.',
+  })
+  @ApiOkResponse({ type: CancellationResultDto })
+  @ApiErrors(
+    'validation_failed',
+    'forbidden',
+    'invalid_transition',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+    ...STRIPE_ERRORS,
+  )
+  async cancel(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CancelSubscriptionDto,
+  ): Promise<CancellationResultDto> {
+    const accountId = ownAccount(principal);
+    await this.cancellation.execute(
+      accountId,
+      body.when === 'now' ? 'cancel_immediately' : 'cancel_at_period_end',
+    );
+    const subscription = await this.views.forOwner(accountId);
+    return {
+      subscription,
+      refunded: 0,
+      message:
+        body.when === 'now'
+          ? 'Canceled now: the account is on the Free plan. Nothing is refunded for the rest of the period.'
+          : `Cancels at the end of the period${subscription.endsAt ? ` (${subscription.endsAt})` : ''}: access continues until then. Nothing is refunded.`,
+    };
+  }
+
+  @Post('subscription/resume')
+  @HttpCode(200)
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      'Resume a subscription canceled at the period end, before the period ends (R-SUB-5). After the end: 409 `invalid_transition`; subscribe again through checkout (no trial).',
+  })
+  @ApiOkResponse({ type: OwnerSubscriptionDto })
+  @ApiErrors(
+    'forbidden',
+    'invalid_transition',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+    ...STRIPE_ERRORS,
+  )
+  async resume(@CurrentPrincipal() principal: Principal): Promise<OwnerSubscriptionDto> {
+    const accountId = ownAccount(principal);
+    await this.cancellation.execute(accountId, 'resume');
+    return this.views.forOwner(accountId);
+  }
+
+  @Post('billing-portal')
+  @HttpCode(200)
+  @Roles('owner')
+  @ApiOperation({
+    summary:
+      "A Stripe Customer Portal session for the account's payment methods and invoices (R-SUB-6); open its URL in the browser. It returns to PUBLIC_BASE_URL.",
+  })
+  @ApiOkResponse({ type: BillingPortalDto })
+  @ApiErrors('forbidden', ...STRIPE_ERRORS)
+  async openPortal(@CurrentPrincipal() principal: Principal): Promise<BillingPortalDto> {
+    return { url: await this.portal.execute(ownAccount(principal)) };
+  }
+}

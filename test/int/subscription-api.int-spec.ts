@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { http, tokenFor } from '../support/test-app.js';
+import {
+  accountWithCustomer,
+  attachMethod,
+  startPaymentsWorld,
+  type PaymentsWorld,
+  type TestAccount,
+} from './payments-support.js';
+import { createCatalogue } from './stripe-mirrors.support.js';
+import { until } from './webhooks.support.js';
+
+interface OwnerView {
+  view: 'owner';
+  plan: { id: string; name: string };
+  state: string;
+  renewsAt: string | null;
+  endsAt: string | null;
+  seats: { used: number; included: number; purchased: number; total: number };
+  card: { brand: string | null; last4: string | null } | null;
+  creditBalance: number;
+  banners: { kind: string }[];
+}
+
+// R-SUB-5/6/8 through the real API, the real emulator and its signed webhooks: the role views, cancel at
+// the period end, resume, cancel now, and the Customer Portal.
+describe('subscription API: views by role, cancel and resume, portal', () => {
+  let w: PaymentsWorld;
+  let prices: Awaited<ReturnType<typeof createCatalogue>>;
+
+  beforeAll(async () => {
+    w = await startPaymentsWorld();
+    prices = await createCatalogue(w.stripe);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  /** An account subscribed to Pro monthly with one add-on seat, paid by its default card, mirrored. */
+  async function subscribed(): Promise<TestAccount & { subscriptionId: string }> {
+    const a = await accountWithCustomer(w);
+    const pm = await attachMethod(w, a, 'pm_card_visa');
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: pm } });
+    const sub = await w.stripe.subscriptions.create({
+      customer: a.customerId,
+      items: [{ price: prices.proMonth }, { price: prices.proMonthSeat, quantity: 1 }],
+    });
+    await until(async () => (await ownerView(a)).state === 'active', 'the subscription mirrored active');
+    await until(async () => (await ownerView(a)).card !== null, 'the default card mirrored');
+    return { ...a, subscriptionId: sub.id };
+  }
+
+  async function ownerView(a: TestAccount): Promise<OwnerView> {
+    const res = await http<OwnerView>(w.t.url, 'GET', '/v1/subscription', { token: a.owner });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  const post = (a: TestAccount, path: string, body?: unknown, key = randomUUID()) =>
+    http<
+      {
+        subscription?: OwnerView;
+        refunded?: number;
+        message?: string;
+        error?: { code: string };
+      } & Partial<OwnerView>
+    >(w.t.url, 'POST', path, {
+      token: a.owner,
+      headers: { 'idempotency-key': key },
+      ...(body ? { body } : {}),
+    });
+
+  it('shows each role what it may see', async () => {
+    const a = await subscribed();
+    const owner = await ownerView(a);
+    expect(owner).toMatchObject({
+      view: 'owner',
+      plan: { id: 'pro', name: 'Pro' },
+      state: 'active',
+      seats: { used: 1, included: 5, purchased: 1, total: 6 },
+      card: { brand: 'visa', last4: '4242' },
+      creditBalance: 0,
+      banners: [],
+    });
+    expect(owner.renewsAt).not.toBeNull();
+
+    const member = await http(w.t.url, 'GET', '/v1/subscription', { token: a.member });
+    expect(member).toMatchObject({
+      status: 200,
+      body: { view: 'member', plan: { id: 'pro', name: 'Pro' }, renewsAt: owner.renewsAt },
+    });
+    expect(Object.keys(member.body as object).sort()).toEqual(['plan', 'renewsAt', 'view']);
+
+    const finance = await tokenFor({ sub: 'finance-1', role: 'finance' });
+    expect((await http(w.t.url, 'GET', '/v1/subscription', { token: finance })).status).toBe(400);
+    const internal = await http<Record<string, unknown>>(
+      w.t.url,
+      'GET',
+      `/v1/subscription?accountId=${a.accountId}`,
+      { token: finance },
+    );
+    expect(internal).toMatchObject({
+      status: 200,
+      body: {
+        view: 'internal',
+        accountId: a.accountId,
+        state: 'active',
+        stripeSubscriptionId: a.subscriptionId,
+      },
+    });
+    expect(JSON.stringify(internal.body)).not.toMatch(/4242|visa|card/);
+
+    // Another account's owner asking for this account: 404, never its data.
+    const other = await accountWithCustomer(w);
+    expect(
+      (await http(w.t.url, 'GET', `/v1/subscription?accountId=${a.accountId}`, { token: other.owner }))
+        .status,
+    ).toBe(404);
+  });
+
+  it('cancels at the period end, resumes, then cancels now without a refund; Stripe agrees each time', async () => {
+    const a = await subscribed();
+    const key = randomUUID();
+    const scheduled = await post(a, '/v1/subscription/cancel', { when: 'period_end' }, key);
+    expect(scheduled.status).toBe(200);
+    expect(scheduled.body).toMatchObject({
+      subscription: {
+        state: 'canceled_pending',
+        renewsAt: null,
+        banners: [{ kind: 'cancels_at_period_end' }],
+      },
+      refunded: 0,
+    });
+    expect(scheduled.body.subscription?.endsAt).not.toBeNull();
+    expect((await w.stripe.subscriptions.retrieve(a.subscriptionId)).cancel_at_period_end).toBe(true);
+    // The same key replays the answer; nothing runs twice.
+    const again = await post(a, '/v1/subscription/cancel', { when: 'period_end' }, key);
+    expect(again.body).toEqual(scheduled.body);
+    // Asked a second time under a new key: the machine refuses, Stripe is not called.
+    expect((await post(a, '/v1/subscription/cancel', { when: 'period_end' })).body.error?.code).toBe(
+      'invalid_transition',
+    );
+
+    const resumed = await post(a, '/v1/subscription/resume');
+    expect(resumed).toMatchObject({ status: 200, body: { state: 'active', endsAt: null } });
+    expect((await w.stripe.subscriptions.retrieve(a.subscriptionId)).cancel_at_period_end).toBe(false);
+
+    const now = await post(a, '/v1/subscription/cancel', { when: 'now' });
+    expect(now).toMatchObject({
+      status: 200,
+      body: { subscription: { state: 'canceled_immediately', plan: { id: 'free' } }, refunded: 0 },
+    });
+    expect(now.body.message).toMatch(/Nothing is refunded/);
+    expect((await w.stripe.subscriptions.retrieve(a.subscriptionId)).status).toBe('canceled');
+    // Stripe's own events about these changes arrive and change nothing more.
+    await until(async () => {
+      const rows = await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE type = 'customer.subscription.deleted'
+           AND payload->'data'->'object'->>'id' = $1 AND status IN ('processed', 'ignored')`,
+        [a.subscriptionId],
+      );
+      return rows[0]?.n === 1;
+    }, 'the deletion webhook applied');
+    expect((await ownerView(a)).state).toBe('canceled_immediately');
+
+    // Each change is audited with the owner as actor, and the machine's refusals are not.
+    const audit = await w.t.db.query<{ action: string; actor_type: string; reason: string | null }[]>(
+      `SELECT action, actor_type, reason FROM audit_log
+        WHERE entity_type = 'subscription' AND actor_type = 'user' AND account_id = $1 ORDER BY id`,
+      [a.accountId],
+    );
+    expect(audit.map((r) => r.reason)).toEqual(['cancel_at_period_end', 'resume', 'cancel_immediately']);
+
+    // After the end there is nothing to resume: subscribe again through checkout.
+    const late = await post(a, '/v1/subscription/resume');
+    expect(late).toMatchObject({ status: 409, body: { error: { code: 'invalid_transition' } } });
+  });
+
+  it('refuses a member the owner actions, changing nothing', async () => {
+    const a = await subscribed();
+    const res = await http(w.t.url, 'POST', '/v1/subscription/cancel', {
+      token: a.member,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { when: 'now' },
+    });
+    expect(res.status).toBe(403);
+    expect((await ownerView(a)).state).toBe('active');
+  });
+
+  it('opens a Customer Portal session for the account', async () => {
+    const a = await subscribed();
+    const res = await http<{ url: string }>(w.t.url, 'POST', '/v1/billing-portal', { token: a.owner });
+    expect(res.status).toBe(200);
+    expect(res.body.url).toMatch(/^https?:\/\//);
+    const sessions = await w.stripe.billingPortal.sessions.create({ customer: a.customerId });
+    expect(new URL(res.body.url).host).toBe(new URL(sessions.url).host);
+  });
+});
