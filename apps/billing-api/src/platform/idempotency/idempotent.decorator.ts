@@ -1,10 +1,17 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import type { IdempotentOutcomeType } from './idempotent-outcome.js';
 
 export const IDEMPOTENT = 'billing:idempotent';
 export interface IdempotentOptions {
   /** Refuse the request (400 `idempotency_key_required`) when the header is missing. */
   required: boolean;
+  /**
+   * The route links what it writes to the key (`linkKeySql`) and this provider tells the outcome from it
+   * when the answer was lost (issue 16). Without it, a key whose request did not finish is answered 409
+   * `idempotency_key_in_use` until it expires.
+   */
+  outcome?: IdempotentOutcomeType;
 }
 
 /**
