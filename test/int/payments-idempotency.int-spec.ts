@@ -1,11 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { PaymentsJanitor } from '../../apps/billing-api/src/modules/payments/jobs/payments-janitor.processor.js';
+import { RefundsJanitor } from '../../apps/billing-api/src/modules/refunds/jobs/refunds-janitor.processor.js';
+import { tokenFor } from '../support/test-app.js';
 import { requestFingerprint } from '../../apps/billing-api/src/platform/idempotency/canonical-json.js';
 import {
   accountWithCustomer,
   attachMethod,
   http,
   randomUUID,
+  paySucceeded,
   savedDeclineCard,
   startPaymentsWorld,
   type PaymentsWorld,
@@ -60,6 +63,17 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     await w.t.db.query(`DROP TRIGGER IF EXISTS inject_apply_fault ON payments`);
     await w.t.db.query(`CREATE TRIGGER inject_apply_fault BEFORE UPDATE ON payments
       FOR EACH ROW EXECUTE FUNCTION inject_apply_fault()`);
+    await w.t.db.query(`
+      CREATE OR REPLACE FUNCTION inject_refund_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.note LIKE 'fault-refund-%' AND OLD.stripe_refund_id IS NULL AND NEW.stripe_refund_id IS NOT NULL THEN
+          IF nextval('fault_once') % 2 = 1 THEN RAISE EXCEPTION 'injected: refund answer not applied'; END IF;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await w.t.db.query(`DROP TRIGGER IF EXISTS inject_refund_fault ON refunds`);
+    await w.t.db.query(`CREATE TRIGGER inject_refund_fault BEFORE UPDATE ON refunds
+      FOR EACH ROW EXECUTE FUNCTION inject_refund_fault()`);
   }, 60_000);
   afterEach(async () => {
     w.t.clock.set(started);
@@ -69,6 +83,7 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
   afterAll(async () => {
     await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_store_fault ON idempotency_keys`);
     await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_apply_fault ON payments`);
+    await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_refund_fault ON refunds`);
     await w?.close();
   });
 
@@ -245,5 +260,43 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     expect(retry.body).toEqual(first.body);
     expect(await paymentsOf(a)).toHaveLength(1);
     expect(await intentsOf(a)).toHaveLength(1);
+  }, 60_000);
+
+  it('a refund whose handler fails after Stripe refunded: answered from the refund, never refunded twice', async () => {
+    const { a, visa } = await freshAccount();
+    const paid = await paySucceeded(w, a, visa, 5000);
+    const finance = await tokenFor({ sub: `finance-${randomUUID()}`, role: 'finance' });
+    const key = randomUUID();
+    const body = { amount: 1000, reason: 'requested_by_customer', note: `fault-refund-${key}` };
+    const refund = () =>
+      http<{ id: string; status: string; stripeRefundId: string | null } & ErrorBody>(
+        w.t.url,
+        'POST',
+        `/v1/payments/${paid.id}/refunds`,
+        { token: finance, body, headers: { 'idempotency-key': key } },
+      );
+    const first = await refund();
+    expect(first.status).toBe(500);
+    const stripeRefunds = async () => (await w.stripe.refunds.list({ payment_intent: paid.intentId })).data;
+    expect(await stripeRefunds()).toHaveLength(1);
+    // The refunds janitor resubmits a refund left without its Stripe id this long, by the same Stripe key.
+    w.t.clock.advance(3 * 60_000);
+    const refundsJanitor = w.t.app.get(RefundsJanitor, { strict: false });
+    const interim: string[] = [];
+    const settled = await until(async () => {
+      const retry = await refund();
+      if (retry.status === 201) return retry;
+      interim.push(`${retry.status} ${retry.body.error?.code}`);
+      await refundsJanitor.run();
+      return null;
+    }, 'the retry answered from the refund');
+    expect(interim.every((x) => x === '409 idempotency_key_in_use')).toBe(true);
+    expect(settled.headers.get('idempotent-replayed')).toBe('true');
+    expect(settled.body.stripeRefundId).toBe((await stripeRefunds())[0]?.id);
+    const rows = await w.t.db.query<{ id: string }[]>(`SELECT id FROM refunds WHERE payment_id = $1`, [
+      paid.id,
+    ]);
+    expect(rows).toEqual([{ id: settled.body.id }]);
+    expect(await stripeRefunds()).toHaveLength(1);
   }, 60_000);
 });
