@@ -152,6 +152,41 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
     expect(await countAccounts(`Crashed ${key}`)).toBe(0);
   });
 
+  it('an answer that cannot be stored after the request executed: never run again (409 idempotency_key_in_use)', async () => {
+    await t.db.query(`CREATE SEQUENCE IF NOT EXISTS store_fault_once`);
+    await t.db.query(`
+      CREATE OR REPLACE FUNCTION inject_store_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'completed' AND NEW.key LIKE 'fault-store-%' THEN
+          IF nextval('store_fault_once') = 1 THEN RAISE EXCEPTION 'injected: answer not stored'; END IF;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`CREATE OR REPLACE TRIGGER inject_store_fault BEFORE UPDATE ON idempotency_keys
+      FOR EACH ROW EXECUTE FUNCTION inject_store_fault()`);
+    const started = t.clock.now();
+    try {
+      const key = `fault-store-${randomUUID()}`;
+      const name = `Unanswered ${key}`;
+      const body = createBody(name);
+      const send = () =>
+        http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+          token: admin,
+          body,
+          headers: { 'idempotency-key': key },
+        });
+      expect((await send()).status).toBe(500);
+      expect(await countAccounts(name)).toBe(1);
+      t.clock.advance(61_000);
+      const retry = await send();
+      expect([retry.status, retry.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
+      expect(await countAccounts(name)).toBe(1);
+    } finally {
+      t.clock.set(started);
+      await t.db.query(`DROP TRIGGER IF EXISTS inject_store_fault ON idempotency_keys`);
+    }
+  });
+
   it('stores an answer jsonb cannot hold as is (U+0000, a lone surrogate), replaced, and completes the key', async () => {
     const store = t.app.get(IdempotencyStore);
     const ref = { scope: `store-${randomUUID()}`, key: 'k' };

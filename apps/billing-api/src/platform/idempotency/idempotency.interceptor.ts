@@ -120,9 +120,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
     } catch (error) {
       const rendered = renderError(error, String(request.id));
-      if (executed(error, rendered.status)) await this.store.complete(ref, rendered.status, rendered.body);
-      else if (rendered.status < 500) await this.store.release(ref, lockedAt);
-      else await this.store.abandon(ref, lockedAt);
+      const done = executed(error, rendered.status);
+      try {
+        if (done) await this.store.complete(ref, rendered.status, rendered.body);
+        else if (rendered.status < 500) await this.store.release(ref, lockedAt);
+        else await this.store.abandon(ref, lockedAt, { forgetUnlinked: true });
+      } catch {
+        // The key could not be updated (the database is failing too): the request's own error is the
+        // answer; a retry is answered from a linked key's resource, never runs an executed one again.
+        await this.store.abandon(ref, lockedAt, { forgetUnlinked: !done }).catch(() => undefined);
+      }
       throw error;
     }
     // A status the handler set on the reply itself (e.g. 202 for an outcome still unknown) wins; Fastify's
@@ -137,8 +144,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     try {
       return await this.store.complete(ref, status, body);
     } catch (error) {
-      // The answer could not be stored: a linked key is answered from its resource by the next retry.
-      await this.store.abandon(ref, lockedAt).catch(() => undefined);
+      // The answer could not be stored, and the request executed: a linked key is answered from its
+      // resource by the next retry; an unlinked one is never run again (409 idempotency_key_in_use).
+      await this.store.abandon(ref, lockedAt, { forgetUnlinked: false }).catch(() => undefined);
       throw error;
     }
   }

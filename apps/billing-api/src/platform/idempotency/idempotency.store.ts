@@ -36,11 +36,15 @@ export interface KeyRef {
  * Idempotency keys in PostgreSQL (R-API-5). The primary key (scope, key) makes "exactly one executes"
  * a database fact: the first insert wins, later requests wait for its stored response or replay it.
  *
- * A key whose request ended without a stored answer (it failed after its resource was written, or its
- * process died) is never executed again (issue 16). When the route links its resource to the key in the
- * statement that writes it (`linkKeySql`), a retry is answered from that resource (`resolve`); a claim
- * left without a link there proves nothing was written, and is taken over after the lock timeout. A route
- * without that link cannot tell, and answers 409 `idempotency_key_in_use` until the key expires.
+ * A key whose request may have executed is never executed again (issue 16). A use case whose effects
+ * outlive a failed request (a charge, a refund) links its resource to the key in the statement or
+ * transaction that writes it (`linkKeySql`); a retry of such a key whose answer was lost (the request
+ * failed after the write, its answer could not be stored, its process died) is answered from the
+ * resource (`resolve`, by the route's `IdempotentOutcome`), or 409 `idempotency_key_in_use` while the
+ * outcome is not known yet. On such a route an unlinked claim proves nothing was written: it is taken
+ * over after the lock timeout. On other routes a claim whose process died cannot be told apart from one
+ * that executed: 409 `idempotency_key_in_use` until the key expires. A refusal before executing is
+ * forgotten (`release`), a 5xx of an unlinked use case too (its transaction rolled back: `abandon`).
  */
 @Injectable()
 export class IdempotencyStore {
@@ -148,17 +152,27 @@ export class IdempotencyStore {
   }
 
   /**
-   * After a failure (5xx) without an answer to store: an unlinked claim is forgotten (a retry runs, as
-   * nothing was written that a retry could repeat); a linked one is marked ended (`locked_at`
-   * the epoch) so that the next retry is answered from its resource at once instead of after the lock
-   * timeout.
+   * After a request that ended without an answer stored. A linked claim is marked ended (`locked_at` the
+   * epoch), so that the next retry is answered from its resource at once rather than after the lock
+   * timeout. An unlinked claim is forgotten with `forgetUnlinked` (a 5xx from a use case: its
+   * transaction rolled back, and a use case whose effects outlive it links its resource), so that a
+   * retry runs; otherwise (the request executed and only its answer was lost) it is left claimed, and
+   * is never run again.
    */
-  async abandon(ref: KeyRef, lockedAt: Date): Promise<void> {
+  async abandon(ref: KeyRef, lockedAt: Date, options: { forgetUnlinked: boolean }): Promise<void> {
+    if (options.forgetUnlinked) {
+      await this.db.query(
+        `WITH forgotten AS (
+           DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'
+             AND locked_at = $3 AND resource_id IS NULL)
+         UPDATE idempotency_keys SET locked_at = 'epoch'
+          WHERE scope = $1 AND key = $2 AND status = 'in_progress' AND locked_at = $3 AND resource_id IS NOT NULL`,
+        [ref.scope, ref.key, lockedAt],
+      );
+      return;
+    }
     await this.db.query(
-      `WITH forgotten AS (
-         DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'
-           AND locked_at = $3 AND resource_id IS NULL)
-       UPDATE idempotency_keys SET locked_at = 'epoch'
+      `UPDATE idempotency_keys SET locked_at = 'epoch'
         WHERE scope = $1 AND key = $2 AND status = 'in_progress' AND locked_at = $3 AND resource_id IS NOT NULL`,
       [ref.scope, ref.key, lockedAt],
     );
