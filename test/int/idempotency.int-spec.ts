@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { requestFingerprint } from '../../apps/billing-api/src/platform/idempotency/canonical-json.js';
+import { IdempotencyStore } from '../../apps/billing-api/src/platform/idempotency/idempotency.store.js';
 import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 
@@ -101,7 +103,7 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
     expect(response.body.error.code).toBe('idempotency_key_invalid');
   });
 
-  it('replays a stored validation error instead of re-running it', async () => {
+  it('keeps no refusal made before executing: a 400 is not replayed, and the corrected request runs with the same key', async () => {
     const key = randomUUID();
     const bad = { name: '', billingEmail: 'not-an-email', owner: { userId: 'u', email: 'u@example.test' } };
     const first = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
@@ -109,15 +111,95 @@ describe('Idempotency-Key on mutating routes (R-API-5)', () => {
       body: bad,
       headers: { 'idempotency-key': key },
     });
+    expect(first.status).toBe(400);
     const again = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
       token: admin,
       body: bad,
       headers: { 'idempotency-key': key },
     });
-    expect(first.status).toBe(400);
     expect(again.status).toBe(400);
-    expect(again.body).toEqual(first.body);
-    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    const name = `Corrected ${key}`;
+    const fixed = await http<AccountBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body: createBody(name),
+      headers: { 'idempotency-key': key },
+    });
+    expect(fixed.status).toBe(201);
+    expect(await countAccounts(name)).toBe(1);
+  });
+
+  it('never runs a request again whose claim a crash left: 409 idempotency_key_in_use after the lock timeout', async () => {
+    const key = randomUUID();
+    const body = createBody(`Crashed ${key}`);
+    const now = t.clock.now();
+    await t.db.query(
+      `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, locked_at, created_at, expires_at)
+       VALUES ('user:admin-1', $1, 'POST', '/v1/admin/accounts', $2, 'in_progress', $3, $3, $4)`,
+      [
+        key,
+        requestFingerprint('POST', '/v1/admin/accounts', body),
+        new Date(now.getTime() - 61_000),
+        new Date(now.getTime() + HOUR),
+      ],
+    );
+    const retry = await http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+      token: admin,
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    expect([retry.status, retry.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
+    expect(await countAccounts(`Crashed ${key}`)).toBe(0);
+  });
+
+  it('an answer that cannot be stored after the request executed: never run again (409 idempotency_key_in_use)', async () => {
+    await t.db.query(`CREATE SEQUENCE IF NOT EXISTS store_fault_once`);
+    await t.db.query(`
+      CREATE OR REPLACE FUNCTION inject_store_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'completed' AND NEW.key LIKE 'fault-store-%' THEN
+          IF nextval('store_fault_once') = 1 THEN RAISE EXCEPTION 'injected: answer not stored'; END IF;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`CREATE OR REPLACE TRIGGER inject_store_fault BEFORE UPDATE ON idempotency_keys
+      FOR EACH ROW EXECUTE FUNCTION inject_store_fault()`);
+    const started = t.clock.now();
+    try {
+      const key = `fault-store-${randomUUID()}`;
+      const name = `Unanswered ${key}`;
+      const body = createBody(name);
+      const send = () =>
+        http<ErrorBody>(t.url, 'POST', '/v1/admin/accounts', {
+          token: admin,
+          body,
+          headers: { 'idempotency-key': key },
+        });
+      expect((await send()).status).toBe(500);
+      expect(await countAccounts(name)).toBe(1);
+      t.clock.advance(61_000);
+      const retry = await send();
+      expect([retry.status, retry.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
+      expect(await countAccounts(name)).toBe(1);
+    } finally {
+      t.clock.set(started);
+      await t.db.query(`DROP TRIGGER IF EXISTS inject_store_fault ON idempotency_keys`);
+    }
+  });
+
+  it('stores an answer jsonb cannot hold as is (U+0000, a lone surrogate), replaced, and completes the key', async () => {
+    const store = t.app.get(IdempotencyStore);
+    const ref = { scope: `store-${randomUUID()}`, key: 'k' };
+    const begun = await store.begin(ref, { method: 'POST', path: '/v1/x', hash: 'h', resolvable: false });
+    expect(begun.kind).toBe('execute');
+    const sent = await store.complete(ref, 202, {
+      description: 'cut \ud800',
+      note: 'a\u0000b',
+      ok: 'ü \ud83d\ude00',
+    });
+    expect(sent).toEqual({ description: 'cut \ufffd', note: 'a\ufffdb', ok: 'ü \ud83d\ude00' });
+    const replay = await store.begin(ref, { method: 'POST', path: '/v1/x', hash: 'h', resolvable: false });
+    expect(replay).toEqual({ kind: 'replay', status: 202, body: sent });
   });
 
   it('scopes keys to the account: the same key in two accounts is two operations', async () => {

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
+import { CreatePaymentOutcome } from './commands/create-payment/create-payment.outcome.js';
 import { RecordStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
@@ -34,6 +35,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentMethodQueries,
     ManagePaymentMethodsHandler,
     CreatePaymentHandler,
+    CreatePaymentOutcome,
     RecordStatusChangeHandler,
     PaymentsJanitor,
     PaymentQueries,

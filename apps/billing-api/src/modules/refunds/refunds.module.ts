@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsFacade } from '../payments/payments.facade.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
+import { CreateRefundOutcome } from './commands/create-refund/create-refund.outcome.js';
 import { RefundsController } from './http/refunds.controller.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundQueries } from './queries/refund.queries.js';
@@ -21,6 +22,7 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     RefundEventsHandler,
     RefundsFacade,
     CreateRefundHandler,
+    CreateRefundOutcome,
     RecordRefundStatusChangeHandler,
     RefundQueries,
     RefundsJanitor,

@@ -18,7 +18,7 @@ export class AppConfig {
     publicBaseUrl: string;
   };
   readonly database: { url: string; poolSize: number; migrate: boolean; preparedStatements: boolean };
-  readonly redis: { url: string; queuePrefix: string };
+  readonly redis: { url: string; queuePrefix: string; scheduleCheckIntervalMs: number };
   readonly stripe: {
     secretKey: string;
     apiBase: URL | null;
@@ -75,7 +75,11 @@ export class AppConfig {
       migrate: e.DB_MIGRATE,
       preparedStatements: e.DB_PREPARED_STATEMENTS,
     };
-    this.redis = { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX };
+    this.redis = {
+      url: e.REDIS_URL,
+      queuePrefix: e.QUEUE_PREFIX,
+      scheduleCheckIntervalMs: e.SCHEDULE_CHECK_INTERVAL_MS,
+    };
     this.stripe = {
       secretKey: e.STRIPE_SECRET_KEY,
       apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : null,

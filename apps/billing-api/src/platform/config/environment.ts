@@ -166,6 +166,13 @@ export class EnvironmentVariables {
   @Min(1000)
   IDEMPOTENCY_LOCK_TIMEOUT_MS = 60000;
 
+  /** How often workers re-assert every repeatable job's schedule (besides on each Redis reconnect). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(3_600_000)
+  SCHEDULE_CHECK_INTERVAL_MS = 30_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

@@ -9,7 +9,15 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly options: { param?: string; details?: Record<string, unknown> } = {},
+    readonly options: {
+      param?: string;
+      details?: Record<string, unknown>;
+      /**
+       * The request executed before this outcome (e.g. a charge that a card declined): its Idempotency-Key
+       * keeps it. Refusals before executing (the default for a 4xx other than 402) are not kept.
+       */
+      executed?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'ApiError';

@@ -13,6 +13,7 @@ export const PLATFORM_ERROR_CODES = [
   'idempotency_key_invalid',
   'idempotency_key_reused',
   'idempotency_request_in_progress',
+  'idempotency_key_in_use',
   'unauthenticated',
   'forbidden',
   'not_found',
@@ -40,6 +41,9 @@ export const API_ERROR_STATUS = {
   idempotency_key_invalid: HttpStatus.BAD_REQUEST,
   idempotency_key_reused: HttpStatus.CONFLICT,
   idempotency_request_in_progress: HttpStatus.CONFLICT,
+  // The key's first request ended without an answer after it may have executed (issue 16): never run
+  // again; answered from its resource once the outcome is known.
+  idempotency_key_in_use: HttpStatus.CONFLICT,
   unauthenticated: HttpStatus.UNAUTHORIZED,
   forbidden: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,

@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators.js';
@@ -8,14 +8,23 @@ import { ApiError, ReplayedErrorResponse } from '../http/api-error.js';
 import { renderError } from '../http/error-response.js';
 import { requestFingerprint } from './canonical-json.js';
 import { IDEMPOTENT, type IdempotentOptions } from './idempotent.decorator.js';
+import { IdempotencyClaims } from './idempotency-claim.js';
+import type { IdempotentOutcome } from './idempotent-outcome.js';
 import { IdempotencyStore, type KeyRef } from './idempotency.store.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 
-/** Which outcomes are remembered: successes and the caller's own mistakes, not transient faults. */
-function isStorable(status: number): boolean {
-  return status < 500 && status !== 409 && status !== 429 && status !== 401;
+/**
+ * Whether a failed request executed (its outcome is kept) or was refused before executing (its key is
+ * forgotten, so the caller may fix the request and retry with the same key, as Stripe allows). By the
+ * house rule a 4xx changes nothing (validation, not found, a business refusal before any write): refused
+ * before executing. A 402 is a card's answer to a charge that was attempted (a decline): executed, as is
+ * any error its thrower marks `executed`. A 5xx is neither: see `IdempotencyStore.abandon`.
+ */
+function executed(error: unknown, status: number): boolean {
+  if (status === 402) return true;
+  return error instanceof ApiError && error.options.executed === true;
 }
 
 /**
@@ -28,6 +37,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly store: IdempotencyStore,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -54,7 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         },
       );
     }
-    return from(this.run(context, next, request, key));
+    return from(this.run(context, next, request, key, options));
   }
 
   private async run(
@@ -62,6 +72,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     next: CallHandler,
     request: AuthenticatedRequest,
     key: string,
+    options: IdempotentOptions | undefined,
   ): Promise<unknown> {
     const principal = request.principal;
     const ref: KeyRef = {
@@ -70,30 +81,55 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
     const path = request.url;
     const hash = requestFingerprint(request.method, path, request.body ?? null);
-    const outcome = await this.store.begin(ref, { method: request.method, path, hash });
+    const resolver = options?.outcome
+      ? this.moduleRef.get<IdempotentOutcome>(options.outcome, { strict: false })
+      : undefined;
+    const outcome = await this.store.begin(ref, {
+      method: request.method,
+      path,
+      hash,
+      resolvable: resolver !== undefined,
+    });
     const reply = context.switchToHttp().getResponse<FastifyReply>();
 
-    if (outcome.kind === 'mismatch') {
-      throw new ApiError(
-        'idempotency_key_reused',
-        'This Idempotency-Key was already used with a different request; use a new key for a new operation.',
-        { param: 'Idempotency-Key' },
-      );
-    }
-    if (outcome.kind === 'replay') {
-      void reply.header('idempotent-replayed', 'true');
-      if (outcome.status >= 400) throw new ReplayedErrorResponse(outcome.status, outcome.body);
-      void reply.status(outcome.status);
-      return outcome.body;
+    switch (outcome.kind) {
+      case 'mismatch':
+        throw new ApiError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key for a new operation.',
+          { param: 'Idempotency-Key' },
+        );
+      case 'in_use':
+        throw keyInUse(false);
+      case 'replay':
+        void reply.header('idempotent-replayed', 'true');
+        if (outcome.status >= 400) throw new ReplayedErrorResponse(outcome.status, outcome.body);
+        void reply.status(outcome.status);
+        return outcome.body;
+      case 'resolve':
+        return this.resolve(ref, outcome.resourceId, resolver, request, reply);
+      case 'execute':
+        break;
     }
 
+    const lockedAt = outcome.lockedAt;
     let result: unknown;
     try {
-      result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      result = await IdempotencyClaims.run({ ...ref, lockedAt }, () =>
+        lastValueFrom(next.handle(), { defaultValue: undefined }),
+      );
     } catch (error) {
       const rendered = renderError(error, String(request.id));
-      if (isStorable(rendered.status)) await this.store.complete(ref, rendered.status, rendered.body);
-      else await this.store.release(ref);
+      const done = executed(error, rendered.status);
+      try {
+        if (done) await this.store.complete(ref, rendered.status, rendered.body);
+        else if (rendered.status < 500) await this.store.release(ref, lockedAt);
+        else await this.store.abandon(ref, lockedAt, { forgetUnlinked: true });
+      } catch {
+        // The key could not be updated (the database is failing too): the request's own error is the
+        // answer; a retry is answered from a linked key's resource, never runs an executed one again.
+        await this.store.abandon(ref, lockedAt, { forgetUnlinked: !done }).catch(() => undefined);
+      }
       throw error;
     }
     // A status the handler set on the reply itself (e.g. 202 for an outcome still unknown) wins; Fastify's
@@ -103,9 +139,55 @@ export class IdempotencyInterceptor implements NestInterceptor {
       explicit ??
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);
-    // Stored as the client will see it: plain JSON.
+    // Stored as the client will see it: plain JSON (made storable when it must be).
     const body: unknown = result === undefined ? null : JSON.parse(JSON.stringify(result));
-    await this.store.complete(ref, status, body);
+    try {
+      return await this.store.complete(ref, status, body);
+    } catch (error) {
+      // The answer could not be stored, and the request executed: a linked key is answered from its
+      // resource by the next retry; an unlinked one is never run again (409 idempotency_key_in_use).
+      await this.store.abandon(ref, lockedAt, { forgetUnlinked: false }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The answer for a key whose request wrote its resource and then lost its answer: the route's outcome
+   * resolver tells it from the resource (stored, then sent as a replay); 409 `idempotency_key_in_use`
+   * while the outcome is not known yet. The operation never runs again.
+   */
+  private async resolve(
+    ref: KeyRef,
+    resourceId: string,
+    resolver: IdempotentOutcome | undefined,
+    request: AuthenticatedRequest,
+    reply: FastifyReply,
+  ): Promise<unknown> {
+    if (!resolver) throw keyInUse(false);
+    let resolved: { status: number; body: unknown } | null;
+    try {
+      resolved = await resolver.resolve(resourceId);
+    } catch (error) {
+      const rendered = renderError(error, String(request.id));
+      if (!executed(error, rendered.status)) throw error;
+      const body = await this.store.complete(ref, rendered.status, rendered.body);
+      void reply.header('idempotent-replayed', 'true');
+      throw new ReplayedErrorResponse(rendered.status, body);
+    }
+    if (!resolved) throw keyInUse(true);
+    const body = await this.store.complete(ref, resolved.status, JSON.parse(JSON.stringify(resolved.body)));
+    void reply.header('idempotent-replayed', 'true');
+    void reply.status(resolved.status);
     return body;
   }
 }
+
+/** 409: the key's first request did not finish; `pending` when its outcome will be known later. */
+const keyInUse = (pending: boolean): ApiError =>
+  new ApiError(
+    'idempotency_key_in_use',
+    pending
+      ? 'The first request with this Idempotency-Key did not finish and its outcome is not known yet; retry later with the same key to get it.'
+      : 'The first request with this Idempotency-Key did not finish and may have taken effect; it is not run again. Check its effect, and use a new key for a new attempt.',
+    { param: 'Idempotency-Key' },
+  );

@@ -3,12 +3,12 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/app-config.js';
 import { JOB_HANDLER } from './handles-job.decorator.js';
 import { checkJobHandlers } from './job-handler-check.js';
-import { JobQueue } from './job-queue.js';
-import { JOBS, type JobName } from './queue.registry.js';
+import { QueueSchedules } from './queue-schedules.js';
 
 /**
  * In worker processes: refuses to start when a declared job has no handler or two, then schedules the
- * repeatable jobs (idempotent across workers: Bull keys a schedule by name and interval).
+ * repeatable jobs (idempotent across workers: Bull keys a schedule by name and interval) and keeps them
+ * scheduled through Redis restarts (`QueueSchedules`).
  */
 @Injectable()
 export class QueueBootstrap implements OnApplicationBootstrap {
@@ -19,7 +19,7 @@ export class QueueBootstrap implements OnApplicationBootstrap {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly jobs: JobQueue,
+    private readonly schedules: QueueSchedules,
   ) {}
 
   handlerNames(): string[] {
@@ -43,18 +43,7 @@ export class QueueBootstrap implements OnApplicationBootstrap {
     if (!this.config.runsWorkers) return;
     const problems = checkJobHandlers(this.handlerNames());
     if (problems.length > 0) throw new Error(`Job handlers are inconsistent: ${problems.join('; ')}`);
-    for (const [name, def] of Object.entries(JOBS) as [JobName, (typeof JOBS)[JobName]][]) {
-      if (!('repeat' in def)) continue;
-      await this.jobs.queueFor(name).add(
-        name,
-        { correlationId: `schedule:${name}`, payload: {} },
-        {
-          ...def.options,
-          repeat: def.repeat,
-          jobId: `repeat:${name}`,
-        },
-      );
-      this.logger.log(`scheduled ${name} every ${def.repeat.every} ms`);
-    }
+    for (const [name, every] of this.schedules.registryDefaults()) await this.schedules.keep(name, every);
+    this.schedules.watch();
   }
 }

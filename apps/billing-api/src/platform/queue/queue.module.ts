@@ -4,6 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config/app-config.js';
 import { JobQueue } from './job-queue.js';
 import { QueueBootstrap } from './queue-bootstrap.js';
+import { QueueSchedules } from './queue-schedules.js';
 import { QUEUES } from './queue.registry.js';
 
 const queues = Object.values(QUEUES).map((name) => ({ name }));
@@ -22,7 +23,7 @@ const queues = Object.values(QUEUES).map((name) => ({ name }));
     }),
     BullModule.registerQueue(...queues),
   ],
-  providers: [JobQueue, QueueBootstrap],
-  exports: [JobQueue, BullModule],
+  providers: [JobQueue, QueueBootstrap, QueueSchedules],
+  exports: [JobQueue, QueueSchedules, BullModule],
 })
 export class QueueModule {}

@@ -30,6 +30,7 @@ export class AdminAccountsController {
     'idempotency_key_invalid',
     'idempotency_key_reused',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   create(@Body() body: CreateAccountDto): Promise<AccountDto> {
     return this.createAccount.execute(body);

@@ -57,6 +57,7 @@ export class NotificationPreferencesController {
     'idempotency_key_reused',
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   async update(
     @CurrentPrincipal() principal: Principal,

@@ -36,6 +36,7 @@ export class PaymentMethodsController {
     'idempotency_key_reused',
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   createSetupIntent(
     @CurrentPrincipal() principal: Principal,
@@ -66,6 +67,7 @@ export class PaymentMethodsController {
     'idempotency_key_reused',
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   setDefault(
     @CurrentPrincipal() principal: Principal,
@@ -90,6 +92,7 @@ export class PaymentMethodsController {
     'idempotency_key_reused',
     'idempotency_key_invalid',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   detach(
     @CurrentPrincipal() principal: Principal,

@@ -14,6 +14,7 @@ import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
+import { CreatePaymentOutcome } from '../commands/create-payment/create-payment.outcome.js';
 import { PaymentQueries } from '../queries/payment.queries.js';
 import { ListPaymentsQueryDto, PaymentDetailDto, PaymentListDto } from './dto/payment-query.dto.js';
 import { CreatePaymentDto, PaymentDto } from './dto/payment.dto.js';
@@ -70,7 +71,7 @@ export class PaymentsController {
 
   @Post()
   @Roles('owner')
-  @Idempotent({ required: true })
+  @Idempotent({ required: true, outcome: CreatePaymentOutcome })
   @ApiOperation({
     summary:
       'Charge a saved payment method once. 201 with the payment (succeeded, processing, or requires_action with `nextAction` for 3-D Secure); 402 for a decline (the payment is kept as failed, its id in `details.payment_id`); 202 when the provider did not answer (status `unknown`, settled automatically).',
@@ -102,6 +103,7 @@ export class PaymentsController {
     'idempotency_key_invalid',
     'idempotency_key_reused',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   async createPayment(
     @CurrentPrincipal() principal: Principal,

@@ -4,6 +4,7 @@ import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreateRefundHandler } from '../commands/create-refund/create-refund.handler.js';
+import { CreateRefundOutcome } from '../commands/create-refund/create-refund.outcome.js';
 import { RefundQueries } from '../queries/refund.queries.js';
 import { CreateRefundDto, ListRefundsQueryDto, RefundDto, RefundListDto } from './dto/refund.dto.js';
 
@@ -18,7 +19,7 @@ export class RefundsController {
   ) {}
 
   @Post('payments/:id/refunds')
-  @Idempotent({ required: true })
+  @Idempotent({ required: true, outcome: CreateRefundOutcome })
   @ApiOperation({
     summary:
       'Refund a payment, in part or (amount omitted) everything still refundable. Finance, support and admin only. The refund is pending until Stripe settles it by webhook. 409 `refund_exceeds_remaining` also when Stripe has less left to refund (e.g. refunded in its dashboard, webhook not yet seen); the refund is then kept as failed.',
@@ -37,6 +38,7 @@ export class RefundsController {
     'idempotency_key_invalid',
     'idempotency_key_reused',
     'idempotency_request_in_progress',
+    'idempotency_key_in_use',
   )
   refund(@Param('id') paymentId: string, @Body() body: CreateRefundDto): Promise<RefundDto> {
     return this.create.execute({ paymentId, ...body });

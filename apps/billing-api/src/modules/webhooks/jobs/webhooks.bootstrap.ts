@@ -1,21 +1,21 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../../platform/config/app-config.js';
 import { JobQueue } from '../../../platform/queue/job-queue.js';
-import { JOBS } from '../../../platform/queue/queue.registry.js';
+import { QueueSchedules } from '../../../platform/queue/queue-schedules.js';
 
 const SWEEP = 'maintenance.sweep-webhook-inbox';
 
 /**
  * In worker processes: schedules the inbox sweep every WEBHOOK_SWEEP_INTERVAL_MS (configurable, unlike
- * the fixed schedules of the registry) and removes schedules left by another interval.
+ * the fixed schedules of the registry) and removes schedules left by another interval. Kept by
+ * `QueueSchedules`, so that it comes back by itself after Redis lost it.
  */
 @Injectable()
 export class WebhooksBootstrap implements OnApplicationBootstrap {
-  private readonly logger = new Logger('WebhooksBootstrap');
-
   constructor(
     private readonly config: AppConfig,
     private readonly jobs: JobQueue,
+    private readonly schedules: QueueSchedules,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -27,11 +27,6 @@ export class WebhooksBootstrap implements OnApplicationBootstrap {
         await queue.removeRepeatableByKey(repeatable.key);
       }
     }
-    await queue.add(
-      SWEEP,
-      { correlationId: `schedule:${SWEEP}`, payload: {} },
-      { ...JOBS[SWEEP].options, repeat: { every }, jobId: `repeat:${SWEEP}` },
-    );
-    this.logger.log(`scheduled ${SWEEP} every ${every} ms`);
+    await this.schedules.keep(SWEEP, every);
   }
 }

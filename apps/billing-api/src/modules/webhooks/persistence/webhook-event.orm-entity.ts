@@ -34,6 +34,10 @@ export class WebhookEventOrmEntity {
   @Column({ type: 'jsonb' })
   payload!: Record<string, unknown>;
 
+  /** The exact verified body, kept only when it could not be stored as is (issue 16). */
+  @Column({ name: 'raw_body', type: 'bytea', nullable: true })
+  rawBody!: Buffer | null;
+
   @Column({ type: 'text' })
   status!: WebhookEventStatus;
 

@@ -12,6 +12,8 @@ import { AccountBillingEmailIndex1763891000000 } from './1763891000000-account-b
 import { NotificationFailedIndex1763900000000 } from './1763900000000-notification-failed-index.js';
 import { InvoiceReceipts1763910000000 } from './1763910000000-invoice-receipts.js';
 import { SubscriptionMachine1764000000000 } from './1764000000000-subscription-machine.js';
+import { IdempotencyResource1764100000000 } from './1764100000000-idempotency-resource.js';
+import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -32,4 +34,6 @@ export const MIGRATIONS = [
   NotificationFailedIndex1763900000000,
   InvoiceReceipts1763910000000,
   SubscriptionMachine1764000000000,
+  IdempotencyResource1764100000000,
+  WebhookRawBody1764100001000,
 ];

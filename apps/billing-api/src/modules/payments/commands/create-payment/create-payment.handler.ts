@@ -22,6 +22,11 @@ import {
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
+import {
+  claimHeldSql,
+  IdempotencyClaims,
+  linkKeySql,
+} from '../../../../platform/idempotency/idempotency-claim.js';
 import { STRIPE_ERROR_CODES, StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
@@ -154,6 +159,14 @@ export class CreatePaymentHandler {
     // when the account has none yet), and the statement runs again with it.
     let customer: string | null = null;
     let found = await this.insertPayment(row, where, customer);
+    if (found && !found.claimHeld) {
+      // This request's Idempotency-Key was taken over by a retry meanwhile: that one runs, not this one.
+      throw new ApiError(
+        'idempotency_key_in_use',
+        'A retry with this Idempotency-Key took the request over; its answer is the one to use.',
+        { param: 'Idempotency-Key' },
+      );
+    }
     if (found && !found.inserted) {
       customer = await this.accounts.ensureStripeCustomer(command.accountId);
       found = await this.insertPayment(row, where, customer);
@@ -178,21 +191,30 @@ export class CreatePaymentHandler {
    * first status history line and its audit record. `customer` null: the method's customer, and nothing
    * is written when the method has none (`inserted` false). Returns the method's columns, or null when
    * no such method is attached to the account.
+   *
+   * Under an Idempotency-Key (issue 16) the same statement links the payment to the key
+   * (`linkKeySql`), and writes the payment only when it could: a retry of a request that failed or died
+   * after this statement is answered from the payment (`CreatePaymentOutcome`) and never creates a
+   * second one; `claimHeld` false when a retry had taken the key over (nothing written). No extra round
+   * trip.
    */
   private async insertPayment(
     row: PaymentOrmEntity,
     where: Sql,
     customer: string | null,
-  ): Promise<(AttachedMethodColumns & { inserted: boolean }) | null> {
+  ): Promise<(AttachedMethodColumns & { inserted: boolean; claimHeld: boolean }) | null> {
     const manager = this.db.manager;
-    const [found] = await queryRows<AttachedMethodColumns & { inserted: boolean }>(
+    const claim = IdempotencyClaims.current();
+    const condition = customer === null ? 'm.stripe_customer_id IS NOT NULL' : 'true';
+    const [found] = await queryRows<AttachedMethodColumns & { inserted: boolean; claimHeld: boolean }>(
       manager,
       sql`WITH m AS (SELECT ${METHOD_COLUMNS} FROM payment_methods WHERE ${where}),
+        ${claim ? sql`k AS (${linkKeySql(claim, row.id, sql`EXISTS (SELECT 1 FROM m WHERE ${raw(condition)})`)}),` : sql``}
         payment AS (${insertRowSql(
           manager,
           PaymentOrmEntity,
           { ...row, stripeCustomerId: customer },
-          customer === null ? 'm WHERE m.stripe_customer_id IS NOT NULL' : 'm',
+          `${claim ? 'm, k' : 'm'} WHERE ${condition}`,
           {
             ...(customer === null ? { stripeCustomerId: sql`m.stripe_customer_id` } : {}),
             stripePaymentMethodId: sql`m.stripe_payment_method_id`,
@@ -221,7 +243,8 @@ export class CreatePaymentHandler {
             orderReference: row.orderReference,
           })}::jsonb || jsonb_build_object('paymentMethod', m.stripe_payment_method_id)`,
         )})
-      SELECT ${METHOD_COLUMNS}, EXISTS (SELECT 1 FROM payment) AS inserted FROM m`,
+      SELECT ${METHOD_COLUMNS}, EXISTS (SELECT 1 FROM payment) AS inserted,
+        ${claim ? claimHeldSql(claim) : sql`true`} AS "claimHeld" FROM m`,
     );
     return found ?? null;
   }
@@ -278,6 +301,7 @@ export class CreatePaymentHandler {
       const mapped = ApiError.fromStripe(error);
       throw new ApiError(mapped.code, mapped.message, {
         details: { ...(mapped.options.details ?? {}), payment_id: paymentId },
+        executed: true,
       });
     }
     const values = transformStripePaymentIntent(pi);
@@ -297,16 +321,7 @@ export class CreatePaymentHandler {
     );
     const nextAction = toNextAction(pi);
     if (payment.status === 'failed') {
-      const code = STRIPE_ERROR_CODES.find((c) => c === values.declineCode || c === values.failureCode);
-      const failure = new StripeCallError('payment.create', 'card', code ?? 'card_declined', {
-        ...(values.declineCode ? { declineCode: values.declineCode } : {}),
-      });
-      throw new ApiError(failure.code, failure.friendlyMessage, {
-        details: {
-          payment_id: paymentId,
-          ...(values.declineCode ? { decline_code: values.declineCode } : {}),
-        },
-      });
+      throw paymentFailedError(paymentId, values.failureCode ?? null, values.declineCode ?? null);
     }
     return {
       payment: { ...payment, ...(payment.status === 'requires_action' && nextAction ? { nextAction } : {}) },
@@ -566,7 +581,26 @@ interface StripeAnswer {
   failureMessage?: string | null;
 }
 
-function toNextAction(pi: Stripe.PaymentIntent): NextActionDto | null {
+/**
+ * The answer to a payment the card declined (402, its id in `details.payment_id`): an executed outcome,
+ * which its Idempotency-Key keeps and replays.
+ */
+export function paymentFailedError(
+  paymentId: string,
+  failureCode: string | null,
+  declineCode: string | null,
+): ApiError {
+  const code = STRIPE_ERROR_CODES.find((c) => c === declineCode || c === failureCode);
+  const failure = new StripeCallError('payment.create', 'card', code ?? 'card_declined', {
+    ...(declineCode ? { declineCode } : {}),
+  });
+  return new ApiError(failure.code, failure.friendlyMessage, {
+    details: { payment_id: paymentId, ...(declineCode ? { decline_code: declineCode } : {}) },
+    executed: true,
+  });
+}
+
+export function toNextAction(pi: Stripe.PaymentIntent): NextActionDto | null {
   if (!pi.next_action || !pi.client_secret) return null;
   const sdk = pi.next_action.use_stripe_sdk as { stripe_js?: unknown } | undefined;
   return {

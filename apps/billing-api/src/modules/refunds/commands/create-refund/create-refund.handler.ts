@@ -6,7 +6,9 @@ import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
+import { queryRows } from '../../../../platform/database/row-sql.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
+import { IdempotencyClaims, linkKeySql } from '../../../../platform/idempotency/idempotency-claim.js';
 import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { uuidOrNull } from '../../../../platform/validation/uuid.js';
@@ -108,6 +110,17 @@ export class CreateRefundHandler {
         updatedAt: now,
       };
       await manager.getRepository(RefundOrmEntity).insert(refund);
+      // Linked to its Idempotency-Key in the same transaction (issue 16): a retry of a request that
+      // failed or died after this commit is answered from the refund (`CreateRefundOutcome`), never
+      // refunded again; a request whose key a retry took over writes nothing.
+      const claim = IdempotencyClaims.current();
+      if (claim && (await queryRows(manager, linkKeySql(claim, refund.id))).length === 0) {
+        throw new ApiError(
+          'idempotency_key_in_use',
+          'A retry with this Idempotency-Key took the request over; its answer is the one to use.',
+          { param: 'Idempotency-Key' },
+        );
+      }
       await this.audit.record(
         {
           accountId: payment.accountId,
@@ -184,9 +197,12 @@ export class CreateRefundHandler {
           // Refunded outside the app (e.g. the dashboard) and not yet seen here: the client's conflict.
           throw new ApiError('refund_exceeds_remaining', 'Stripe has less left to refund on this payment.', {
             details: { refund_id: row.id },
+            executed: true,
           });
         }
-        throw ApiError.fromStripe(error);
+        // Executed (the refund is kept as failed): its Idempotency-Key keeps this answer.
+        const mapped = ApiError.fromStripe(error);
+        throw new ApiError(mapped.code, mapped.message, { ...mapped.options, executed: true });
       }
       // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook or the
       // janitor settles it.
