@@ -12,6 +12,7 @@ import { AccountBillingEmailIndex1763891000000 } from './1763891000000-account-b
 import { NotificationFailedIndex1763900000000 } from './1763900000000-notification-failed-index.js';
 import { InvoiceReceipts1763910000000 } from './1763910000000-invoice-receipts.js';
 import { SubscriptionMachine1764000000000 } from './1764000000000-subscription-machine.js';
+import { CatalogPrices1764010000000 } from './1764010000000-catalog-prices.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   NotificationFailedIndex1763900000000,
   InvoiceReceipts1763910000000,
   SubscriptionMachine1764000000000,
+  CatalogPrices1764010000000,
 ];
