@@ -16,11 +16,17 @@ import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '../apps/billing-api/src/modules/audit/audit.module.js';
 import { CatalogModule } from '../apps/billing-api/src/modules/catalog/catalog.module.js';
 import { SyncCatalogHandler } from '../apps/billing-api/src/modules/catalog/commands/sync-catalog/sync-catalog.handler.js';
-import { InvalidCatalogError } from '../apps/billing-api/src/modules/catalog/config/catalog.config.js';
+import {
+  InvalidCatalogError,
+  loadCatalogFile,
+} from '../apps/billing-api/src/modules/catalog/config/catalog.config.js';
 import { RequestContext } from '../apps/billing-api/src/platform/context/request-context.js';
 import { ClockModule } from '../apps/billing-api/src/platform/clock/clock.module.js';
 import { ConfigModule } from '../apps/billing-api/src/platform/config/config.module.js';
-import { InvalidEnvironmentError } from '../apps/billing-api/src/platform/config/environment.js';
+import {
+  InvalidEnvironmentError,
+  validateEnvironment,
+} from '../apps/billing-api/src/platform/config/environment.js';
 import { DatabaseModule } from '../apps/billing-api/src/platform/database/database.module.js';
 import { StripeModule } from '../apps/billing-api/src/platform/stripe/stripe.module.js';
 
@@ -64,6 +70,8 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 class CatalogSyncModule {}
 
 try {
+  // Environment and catalogue first, so that a bad field is reported plainly before anything connects.
+  loadCatalogFile(validateEnvironment(process.env).CATALOG_PATH);
   const app = await NestFactory.createApplicationContext(CatalogSyncModule, { logger: ['error', 'warn'] });
   try {
     // Audit records name the script as the actor and share one correlation id.
