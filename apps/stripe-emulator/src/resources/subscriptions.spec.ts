@@ -743,6 +743,30 @@ describe('API 2026-10-28.endive behaviours', () => {
     expect(types.filter((t) => t === 'invoice.paid')).toHaveLength(1);
   });
 
+  it('default_incomplete on an invoiced upgrade leaves its PaymentIntent to the client', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, T0 + 10 * DAY);
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]!.id, price: w.pro.id }],
+      proration_behavior: 'always_invoice',
+      payment_behavior: 'default_incomplete',
+      expand: ['latest_invoice.confirmation_secret', 'latest_invoice.payments'],
+    });
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({ status: 'open', billing_reason: 'subscription_update', amount_due: 643 });
+    expect(invoice.confirmation_secret?.type).toBe('payment_intent');
+    const piId = invoice.payments?.data[0]?.payment.payment_intent as string;
+    expect(await w.stripe.paymentIntents.retrieve(piId)).toMatchObject({
+      status: 'requires_confirmation',
+      amount: 643,
+    });
+    await w.stripe.paymentIntents.confirm(piId);
+    expect(await w.stripe.invoices.retrieve(invoice.id)).toMatchObject({ status: 'paid', amount_paid: 643 });
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
+  });
+
   it('default_incomplete with a default card prepares the PaymentIntent without charging it', async () => {
     const w = await makeWorld(kit);
     const c = await customerOnClock(w, 'pm_card_visa');

@@ -985,7 +985,10 @@ export function updateSubscription(
       if (paymentBehavior === 'error_if_incomplete') {
         const result = attemptPayment(account, invoiceNow, { offSession: false, automatic: false, prepaid });
         if (!result.ok) throw result.error;
-      } else if (paymentBehavior !== 'default_incomplete') {
+      } else if (paymentBehavior === 'default_incomplete') {
+        // As on create: the PaymentIntent waits for the client (latest_invoice.confirmation_secret).
+        openInvoicePayment(account, invoiceNow);
+      } else {
         const result = attemptPayment(account, invoiceNow, {
           offSession: false,
           automatic: paymentBehavior !== 'pending_if_incomplete',

@@ -157,7 +157,15 @@ export class SyncCatalogHandler {
     const action = current ? 'updated' : 'created';
     report.changes.push({ object: 'product', id, action });
     if (report.dryRun) return;
-    const key = StripeGateway.idempotencyKey(`catalog.product.${action}`, id, name, plan.id, kind);
+    // The key names the state changed from, too: the same change from another state is another request.
+    const key = StripeGateway.idempotencyKey(
+      `catalog.product.${action}`,
+      id,
+      name,
+      plan.id,
+      kind,
+      current ? `${current.name}|${String(current.active)}` : 'none',
+    );
     if (current) {
       await this.stripe.call('catalog.product.update', (s) =>
         s.products.update(id, { name, active: true, metadata }, { idempotencyKey: key }),
@@ -216,7 +224,14 @@ export class SyncCatalogHandler {
             s.prices.update(
               current.id,
               { active: true, nickname, metadata },
-              { idempotencyKey: StripeGateway.idempotencyKey('catalog.price.update', current.id, nickname) },
+              {
+                idempotencyKey: StripeGateway.idempotencyKey(
+                  'catalog.price.update',
+                  current.id,
+                  nickname,
+                  `${current.nickname ?? ''}|${String(current.active)}`,
+                ),
+              },
             ),
           );
         }
