@@ -19,7 +19,8 @@ export class PlansController {
       'add-on seat prices and features. Any authenticated role.',
   })
   @ApiOkResponse({ type: PlanListDto })
-  @ApiErrors('forbidden')
+  // Every role may read it: only the common errors (unauthenticated, rate_limited, internal_error).
+  @ApiErrors()
   list(): PlanListDto {
     return this.queries.plans();
   }
