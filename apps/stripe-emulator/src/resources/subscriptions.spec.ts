@@ -722,7 +722,12 @@ describe('API 2026-10-28.endive behaviours', () => {
       w.stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa_chargeDeclined' }),
     ).rejects.toMatchObject({ statusCode: 402 });
     expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('incomplete');
-    expect((await w.stripe.invoices.retrieve(invoice.id)).status).toBe('open');
+    expect(await w.stripe.invoices.retrieve(invoice.id)).toMatchObject({
+      status: 'open',
+      attempt_count: 1,
+      attempted: true,
+    });
+    expect((await allEvents(w)).filter((e) => e.type === 'invoice.payment_failed')).toHaveLength(1);
 
     // The client confirms: the invoice is paid, the subscription active, the card its default.
     const confirmed = await w.stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' });

@@ -20,7 +20,7 @@ import {
 } from '../../resources/payment-intents.js';
 import { RetryPolicyError, parseRetryPolicy } from '../dunning.js';
 import { catchUpRealTime } from './clock.js';
-import { settleInvoicePaymentIntent } from './invoicing.js';
+import { recordFailedInvoicePaymentIntent, settleInvoicePaymentIntent } from './invoicing.js';
 import { type ChargeResult, type PaymentsPort, setPaymentsPort } from './payments.js';
 import { getRetryPolicy, installRuntime, setRetryPolicy } from './runtime.js';
 import { createSucceededSetupIntent } from './setup-adapter.js';
@@ -127,10 +127,13 @@ export function installBilling(ctx: EmulatorContext): void {
   ctx.onClose(() => clearInterval(ticker));
   // An invoice's PaymentIntent that succeeds outside a billing attempt (confirmed by the client after
   // default_incomplete, or 3-D Secure completed on the page) pays its invoice, as at Stripe.
+  // A declined client confirmation counts as a failed attempt of the invoice.
   const unsubscribe = ctx.state.onEvent((account, event) => {
-    if (event.type !== 'payment_intent.succeeded') return;
+    if (event.type !== 'payment_intent.succeeded' && event.type !== 'payment_intent.payment_failed') return;
+    const id = (event.data.object as { id: string }).id;
     try {
-      settleInvoicePaymentIntent(account, (event.data.object as { id: string }).id);
+      if (event.type === 'payment_intent.succeeded') settleInvoicePaymentIntent(account, id);
+      else recordFailedInvoicePaymentIntent(account, id);
     } catch (err) {
       process.stderr.write(`[stripe-emulator] settling an invoice payment failed: ${String(err)}\n`);
     }

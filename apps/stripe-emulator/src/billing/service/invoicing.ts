@@ -448,6 +448,22 @@ export function settleInvoicePaymentIntent(account: Account, paymentIntentId: st
   markPaid(account, invoice, now);
 }
 
+/**
+ * A PaymentIntent of an open invoice failed outside a billing attempt (the client's confirmation was
+ * declined): the attempt is counted and `invoice.payment_failed` emitted, as at Stripe. The invoice stays
+ * open and its PaymentIntent may be confirmed again with another method; no retry is scheduled.
+ */
+export function recordFailedInvoicePaymentIntent(account: Account, paymentIntentId: string): void {
+  const invoiceId = payments().invoiceOf(account, paymentIntentId);
+  const invoice = invoiceId ? account.invoices.get(invoiceId) : undefined;
+  if (!invoice || invoice.status !== 'open') return;
+  const record = invoice.payments?.data.find((p) => p.payment.payment_intent === paymentIntentId);
+  if (!record || record.status !== 'open') return;
+  invoice.attempt_count += 1;
+  invoice.attempted = true;
+  emitEvent(account, { type: 'invoice.payment_failed', object: invoice });
+}
+
 /** The `confirmation_secret` of an invoice (includable): its current PaymentIntent's client secret. */
 export function confirmationSecretOf(
   account: Account,
