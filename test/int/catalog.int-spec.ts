@@ -130,6 +130,8 @@ describe('catalogue: sync to Stripe by lookup key (R-PLAN-2) and GET /v1/plans (
     });
     expect(await facade.priceById(seat!.id)).toMatchObject({ planId: 'pro', interval: 'year', kind: 'seat' });
     expect(await facade.priceById('price_unknown')).toBeNull();
+    expect(await facade.unsyncedLookupKeys()).toEqual([]);
+    expect(await facadeFor(withProMonthly(3100)).unsyncedLookupKeys()).toEqual(['pro_month_base']);
     expect(await facade.resolvePrices('free', 'month')).toMatchObject({
       ok: false,
       error: { code: 'plan_not_found' },

@@ -1,4 +1,5 @@
 import {
+  catalogueLookupKeys,
   err,
   findPlan,
   isBillingInterval,
@@ -112,6 +113,21 @@ export class CatalogFacade {
       base: pick('base', basePrice.amountMinor),
       seat: seatPrice && seatPrice.amountMinor > 0 ? pick('seat', seatPrice.amountMinor) : null,
     });
+  }
+
+  /**
+   * The lookup keys of the catalogue that catalogue sync has not made as the file says (no current
+   * price, or another amount or currency): empty when every plan can be sold. Start-up warns with it.
+   */
+  async unsyncedLookupKeys(manager: EntityManager = this.db.manager): Promise<string[]> {
+    const rows = await manager.getRepository(CatalogPriceOrmEntity).find({ where: { isCurrent: true } });
+    const current = new Map(rows.map((r) => [r.lookupKey, r]));
+    return catalogueLookupKeys(this.configured)
+      .filter((e) => {
+        const row = current.get(e.lookupKey);
+        return !row || row.unitAmount !== e.unitAmount.amountMinor || row.currency !== e.unitAmount.currency;
+      })
+      .map((e) => e.lookupKey);
   }
 
   /** What a Stripe price id sells (also an old, replaced price), or null when it is not the catalogue's. */

@@ -36,6 +36,7 @@ export class CatalogModule implements OnApplicationBootstrap {
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     private readonly sync: SyncCatalogHandler,
+    private readonly facade: CatalogFacade,
   ) {}
 
   /**
@@ -44,11 +45,21 @@ export class CatalogModule implements OnApplicationBootstrap {
    * file is refused at checkout (`CatalogFacade.resolvePrices`) rather than billed at the old amount.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.catalog.syncOnStart) return;
-    try {
-      await this.sync.execute();
-    } catch (error) {
-      this.logger.error({ err: error }, 'catalogue sync at start-up failed; run npm run catalog:sync');
+    if (this.config.catalog.syncOnStart) {
+      try {
+        await this.sync.execute();
+        return;
+      } catch (error) {
+        this.logger.error({ err: error }, 'catalogue sync at start-up failed; run npm run catalog:sync');
+      }
+    }
+    // Say so at start-up when some plans cannot be sold yet, rather than at the first checkout.
+    const unsynced = await this.facade.unsyncedLookupKeys();
+    if (unsynced.length > 0) {
+      this.logger.warn(
+        { lookupKeys: unsynced },
+        `${unsynced.length} catalogue price(s) are not in Stripe as ${this.config.catalog.path} says: run npm run catalog:sync (or set CATALOG_SYNC_ON_START=true)`,
+      );
     }
   }
 }
