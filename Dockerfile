@@ -16,6 +16,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/config ./config
 COPY --from=build /app/libs/domain/package.json ./libs/domain/package.json
 COPY --from=build /app/libs/domain/dist ./libs/domain/dist
 USER node

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { CatalogModule } from './modules/catalog/catalog.module.js';
 import { IntegrationsJobsModule } from './modules/integrations/integrations.module.js';
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
@@ -51,6 +52,7 @@ export class AppModule {
         MetricsModule,
         AuditModule,
         AccountsModule,
+        CatalogModule,
         NotificationsJobsModule.register({ worker }),
         IntegrationsJobsModule.register({ worker }),
         ReceiptsModule,

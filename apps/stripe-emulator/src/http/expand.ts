@@ -6,6 +6,20 @@ export type Expander = (account: Account, id: string, parent: Record<string, unk
 
 const registry = new Map<string, Map<string, Expander>>();
 
+/** Computes an includable field (absent from the object unless named in `expand[]`). */
+export type Includer = (account: Account, parent: Record<string, unknown>) => unknown;
+
+const includables = new Map<string, Includer>();
+
+/**
+ * Registers an includable field: Stripe leaves some fields out of an object unless they are asked for
+ * with `expand[]` (e.g. `invoice.confirmation_secret`). The stored object never holds it; the
+ * includer computes it when a path names it.
+ */
+export function registerIncludable(objectType: string, field: string, includer: Includer): void {
+  includables.set(`${objectType}.${field}`, includer);
+}
+
 /**
  * Registers how to expand `field` on objects whose `object` is `objectType` (e.g. 'subscription',
  * 'latest_invoice'). Fields inside plain sub-objects use a dotted name
@@ -84,6 +98,8 @@ function expandAt(
     if (!expander) throw cannotExpand(fullPath);
     const expanded = expander(account, current, value);
     if (expanded !== undefined) next = expanded;
+  } else if (current === undefined && includables.has(`${type}.${fieldName}`)) {
+    next = includables.get(`${type}.${fieldName}`)!(account, value);
   } else if (current === null || current === undefined) {
     if (!expander && current === undefined && index === segments.length - 1) throw cannotExpand(fullPath);
     return value;

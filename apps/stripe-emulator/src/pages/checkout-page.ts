@@ -24,17 +24,40 @@ function findSession(
   return { account: owner.account, session: owner.object };
 }
 
+/** `month`, `year`, `3 months`: how often a recurring price bills. */
+export function intervalOf(price: Stripe.Price): string | null {
+  const r = price.recurring;
+  if (!r) return null;
+  return r.interval_count === 1 ? r.interval : `${r.interval_count} ${r.interval}s`;
+}
+
 export function renderCheckout(account: Account, session: Stripe.Checkout.Session, error?: string): string {
-  const items = lineItemsOf(account, session)
-    .map(
-      (l) =>
-        `<tr><td>${escapeHtml(l.description)} × ${escapeHtml(l.quantity)}</td><td class="amount">${escapeHtml(formatAmount(l.amount_total, l.currency))}</td></tr>`,
-    )
+  const lines = lineItemsOf(account, session);
+  const items = lines
+    .map((l) => {
+      const interval = l.price ? intervalOf(l.price) : null;
+      const per = interval ? ` <span class="interval">per ${escapeHtml(interval)}</span>` : '';
+      return `<tr><td>${escapeHtml(l.description)} × ${escapeHtml(l.quantity)}</td><td class="amount">${escapeHtml(formatAmount(l.amount_total, l.currency))}${per}</td></tr>`;
+    })
     .join('\n');
   const total =
     session.amount_total === null
       ? ''
       : `<p>Total due today: <strong id="total">${escapeHtml(formatAmount(session.amount_total, session.currency ?? 'usd'))}</strong></p>`;
+  // Subscription mode: what the subscription bills and how often (one interval per subscription).
+  const recurring = lines.filter((l) => l.price?.recurring);
+  const interval = recurring[0]?.price ? intervalOf(recurring[0].price) : null;
+  const billed =
+    session.mode === 'subscription' && interval
+      ? `<p id="recurring">Then <strong>${escapeHtml(
+          formatAmount(
+            recurring.reduce((sum, l) => sum + l.amount_total, 0),
+            session.currency ?? 'usd',
+          ),
+        )}</strong> per <span id="interval">${escapeHtml(interval)}</span>, billed ${escapeHtml(
+          interval === 'month' ? 'monthly' : interval === 'year' ? 'yearly' : `every ${interval}`,
+        )}.</p>`
+      : '';
   if (session.status !== 'open') {
     return page(
       'Checkout',
@@ -52,6 +75,7 @@ export function renderCheckout(account: Account, session: Stripe.Checkout.Sessio
 ${error ? `<p class="error" id="error">${escapeHtml(error)}</p>` : ''}
 <table><tbody>${items}</tbody></table>
 ${total}
+${billed}
 <form method="post" action="/_emulator/checkout/${escapeHtml(session.id)}">
 ${emailField}
 <fieldset><legend>Test card</legend>

@@ -53,9 +53,10 @@ export const TEST_CARD_CHOICES: readonly (readonly [string, string])[] = [
   ['pm_card_chargeCustomerFail', 'Visa 4000 0000 0000 0341 (attaches, later charges fail)'],
 ];
 
-export function cardChoices(name = 'payment_method'): string {
+/** Radio buttons of the test cards; `checked` is the index selected up front (null: none). */
+export function cardChoices(name = 'payment_method', checked: number | null = 0): string {
   return TEST_CARD_CHOICES.map(
     ([value, label], i) =>
-      `<label><input type="radio" name="${name}" value="${escapeHtml(value)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(label)}</label>`,
+      `<label><input type="radio" name="${name}" value="${escapeHtml(value)}"${i === checked ? ' checked' : ''}> ${escapeHtml(label)}</label>`,
   ).join('\n');
 }

@@ -39,12 +39,14 @@ export function renderPortal(
   const defaultPm = customer.invoice_settings.default_payment_method;
   const defaultId = typeof defaultPm === 'string' ? defaultPm : (defaultPm?.id ?? null);
   const methods = [...account.payment_methods.values()].filter((pm) => pm.customer === customer.id);
+  // The default card is marked and selected; a new test card is chosen only when the person picks one.
   const methodRows = methods
-    .map(
-      (pm) =>
-        `<label><input type="radio" name="payment_method" value="${escapeHtml(pm.id)}"${pm.id === defaultId ? ' checked' : ''}> ${escapeHtml(pm.card?.brand ?? pm.type)} •••• ${escapeHtml(pm.card?.last4 ?? '')}${pm.id === defaultId ? ' (default)' : ''}</label>`,
-    )
+    .map((pm) => {
+      const isDefault = pm.id === defaultId;
+      return `<label${isDefault ? ' class="default-method"' : ''}><input type="radio" name="payment_method" value="${escapeHtml(pm.id)}"${isDefault ? ' checked' : ''}> ${escapeHtml(pm.card?.brand ?? pm.type)} •••• ${escapeHtml(pm.card?.last4 ?? '')} exp. ${escapeHtml(String(pm.card?.exp_month ?? ''))}/${escapeHtml(String(pm.card?.exp_year ?? ''))}${isDefault ? ' <strong class="default-badge">Default</strong>' : ''}</label>`;
+    })
     .join('\n');
+  const hasDefault = methods.some((pm) => pm.id === defaultId);
   const subs = liveSubscriptions(account, customer.id)
     .map((s) => {
       const names = s.items.data
@@ -75,8 +77,7 @@ ${subs || '<p>No active subscriptions.</p>'}
 <form method="post" action="/_emulator/portal/${escapeHtml(session.id)}/payment-method">
 <fieldset><legend>Saved cards</legend>${methodRows || '<p>No saved cards.</p>'}</fieldset>
 <fieldset><legend>Or add a test card</legend>
-<label><input type="radio" name="payment_method" value=""${methods.length === 0 ? '' : ''}> (keep the selection above)</label>
-${cardChoices('new_payment_method')}
+${hasDefault ? '<label><input type="radio" name="new_payment_method" value="" checked> No new card (use the selection above)</label>\n' : ''}${cardChoices('new_payment_method', hasDefault ? null : 0)}
 </fieldset>
 <button type="submit">Set as default</button>
 </form>
@@ -112,7 +113,8 @@ export function registerPortalPages(ctx: EmulatorContext): void {
   ctx.pages.post('/_emulator/portal/:id/payment-method', (req) => {
     const { account, session } = findSession(ctx, req);
     return guard(account, session, () => {
-      const chosen = optNonEmpty(req.body, 'payment_method') ?? optNonEmpty(req.body, 'new_payment_method');
+      // A new test card wins when one is picked; otherwise the saved card selected (the default unless changed).
+      const chosen = optNonEmpty(req.body, 'new_payment_method') ?? optNonEmpty(req.body, 'payment_method');
       if (!chosen) throw invalidRequest('Choose a card.');
       const pm = payments().resolvePaymentMethod(account, chosen, session.customer, 'payment_method');
       updateCustomer(account, session.customer, { invoice_settings: { default_payment_method: pm.id } });

@@ -81,6 +81,55 @@ describe('billing portal sessions', () => {
     expect(after.invoice_settings.default_payment_method).toBe(pm.id);
   });
 
+  it('marks the default card and keeps the selection unless another card is chosen', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const visa = c.invoice_settings.default_payment_method as string;
+    const amex = await w.stripe.paymentMethods.attach('pm_card_amex', { customer: c.id });
+    const session = await w.stripe.billingPortal.sessions.create({ customer: c.id });
+    const html = await (await fetch(session.url)).text();
+    // The default card is selected and marked; the other saved card is neither; no new card is preselected.
+    expect(html).toContain(
+      `<label class="default-method"><input type="radio" name="payment_method" value="${visa}" checked>`,
+    );
+    expect(html).toMatch(/visa •••• 4242 exp\. \d+\/\d+ <strong class="default-badge">Default<\/strong>/);
+    expect(html).toContain(`<input type="radio" name="payment_method" value="${amex.id}"> amex`);
+    expect(html).toContain('<input type="radio" name="new_payment_method" value="" checked>');
+    expect(html.match(/name="new_payment_method" value="[^"]+" checked/)).toBeNull();
+
+    const defaultOf = async (): Promise<unknown> =>
+      ((await w.stripe.customers.retrieve(c.id)) as Stripe.Customer).invoice_settings.default_payment_method;
+    // Submitting the form as shown keeps the default.
+    expect(
+      (await post(`${session.url}/payment-method`, { payment_method: visa, new_payment_method: '' })).status,
+    ).toBe(303);
+    expect(await defaultOf()).toBe(visa);
+    // Selecting the other saved card makes it the default.
+    await post(`${session.url}/payment-method`, { payment_method: amex.id, new_payment_method: '' });
+    expect(await defaultOf()).toBe(amex.id);
+    // A new test card picked while a saved card is selected wins.
+    await post(`${session.url}/payment-method`, {
+      payment_method: amex.id,
+      new_payment_method: 'pm_card_mastercard',
+    });
+    const pm = await w.stripe.paymentMethods.retrieve((await defaultOf()) as string);
+    expect(pm).toMatchObject({ customer: c.id, card: { brand: 'mastercard' } });
+    const marked = await (await fetch(session.url)).text();
+    expect(marked).toContain(
+      `<label class="default-method"><input type="radio" name="payment_method" value="${pm.id}" checked>`,
+    );
+  });
+
+  it('preselects a test card when the customer has no default', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w);
+    const session = await w.stripe.billingPortal.sessions.create({ customer: c.id });
+    const html = await (await fetch(session.url)).text();
+    expect(html).toContain('No saved cards.');
+    expect(html).not.toContain('name="new_payment_method" value=""');
+    expect(html).toMatch(/name="new_payment_method" value="pm_card_visa" checked/);
+  });
+
   it('requires a known customer', async () => {
     const w = await makeWorld(kit);
     await expect(w.stripe.billingPortal.sessions.create({ customer: 'cus_missing' })).rejects.toMatchObject({

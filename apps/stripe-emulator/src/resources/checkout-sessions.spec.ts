@@ -128,6 +128,55 @@ describe('checkout sessions', () => {
     expect(again.status).toBe(400);
   });
 
+  it('the hosted page of a subscription shows its interval and what it bills', async () => {
+    const w = await makeWorld(kit);
+    const yearly = await w.stripe.prices.create({
+      product: w.product.id,
+      currency: 'usd',
+      unit_amount: 29000,
+      recurring: { interval: 'year' },
+    });
+    const seat = await w.stripe.prices.create({
+      product: w.product.id,
+      currency: 'usd',
+      unit_amount: 6000,
+      recurring: { interval: 'year' },
+    });
+    const annual = await w.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [
+        { price: yearly.id, quantity: 1 },
+        { price: seat.id, quantity: 2 },
+      ],
+      success_url: SUCCESS,
+    });
+    const html = await (await fetch(annual.url!)).text();
+    expect(html).toContain('290.00 USD <span class="interval">per year</span>');
+    expect(html).toContain('120.00 USD <span class="interval">per year</span>');
+    expect(html).toMatch(
+      /<p id="recurring">Then <strong>410\.00 USD<\/strong> per <span id="interval">year<\/span>, billed yearly\.<\/p>/,
+    );
+    const monthly = await w.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: w.basic.id, quantity: 1 }],
+      success_url: SUCCESS,
+    });
+    expect(await (await fetch(monthly.url!)).text()).toContain(
+      'per <span id="interval">month</span>, billed monthly.',
+    );
+    // A one-time payment has no interval.
+    const product = await w.stripe.products.create({ name: 'Credits pack' });
+    const once = await w.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 4900 });
+    const payment = await w.stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ price: once.id, quantity: 1 }],
+      success_url: SUCCESS,
+    });
+    const paymentHtml = await (await fetch(payment.url!)).text();
+    expect(paymentHtml).not.toContain('class="interval"');
+    expect(paymentHtml).not.toContain('id="recurring"');
+  });
+
   it('a trial through the hosted page needs no payment and starts trialing', async () => {
     const w = await makeWorld(kit);
     const customer = await w.stripe.customers.create({ email: 'trial@example.com' });

@@ -101,10 +101,11 @@ function applyCommonFields(
   customer.metadata = applyMetadata(customer.metadata, body);
 
   const paymentMethod = optNonEmpty(body, 'payment_method');
+  let attached: string | null = null;
   if (isCreate && paymentMethod) {
     if (!paymentHooks) throw invalidRequest('Payment methods are not available.', 'payment_method');
     // Stripe attaches it but does not make it the default (`invoice_settings.default_payment_method`).
-    paymentHooks.attach(account, customer.id, paymentMethod);
+    attached = paymentHooks.attach(account, customer.id, paymentMethod);
   }
   const invoiceSettings = optObject(body, 'invoice_settings');
   if (invoiceSettings) {
@@ -115,7 +116,11 @@ function applyCommonFields(
       'invoice_settings[default_payment_method]',
     );
     if (dpm === '') next.default_payment_method = null;
-    else if (dpm !== undefined) {
+    else if (dpm !== undefined && attached !== null && dpm === paymentMethod) {
+      // `payment_method=pm_card_visa` with `invoice_settings[default_payment_method]=pm_card_visa`: the
+      // shortcut names the method this request attached (each shortcut use otherwise makes a new one).
+      next.default_payment_method = attached;
+    } else if (dpm !== undefined) {
       const pm = account.payment_methods.get(dpm);
       const attachedTo = pm
         ? typeof pm.customer === 'string'

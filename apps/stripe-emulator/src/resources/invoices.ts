@@ -3,12 +3,13 @@ import type { EmulatorContext } from '../core/context.js';
 import { emitEvent } from '../core/events.js';
 import { nowFor } from '../core/time.js';
 import { invalidRequest, resourceMissing } from '../http/errors.js';
-import { registerExpander } from '../http/expand.js';
+import { registerExpander, registerIncludable } from '../http/expand.js';
 import { applyMetadata, optBool, optInt, optNonEmpty, optString, reqString } from '../http/form.js';
 import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
 import { installBilling } from '../billing/service/install.js';
 import {
+  confirmationSecretOf,
   createDraftInvoice,
   deleteDraft,
   finalizeInvoice,
@@ -42,6 +43,11 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
   );
   registerExpander('invoice', 'default_payment_method', (account, id) => account.payment_methods.get(id));
   registerExpander('invoice', 'test_clock', (account, id) => account.test_clocks.get(id));
+  // Includable: only in a response that asks for it (`expand[]=latest_invoice.confirmation_secret`).
+  registerIncludable('invoice', 'confirmation_secret', (account, parent) => {
+    const invoice = account.invoices.get(String(parent.id));
+    return invoice ? confirmationSecretOf(account, invoice) : null;
+  });
   registerExpander('invoice_payment', 'payment.payment_intent', (account, id) =>
     account.payment_intents.get(id),
   );

@@ -382,6 +382,41 @@ export function createAndConfirmPaymentIntent(
   });
 }
 
+/** The invoice a PaymentIntent pays (billing made it), or null. */
+export function invoiceIdOfPaymentIntent(account: Account, paymentIntentId: string): string | null {
+  return piInternal(account, paymentIntentId).invoiceId ?? null;
+}
+
+/**
+ * BILLING's unconfirmed PaymentIntent for an invoice (`payment_behavior=default_incomplete`): the
+ * client confirms it with the invoice's `confirmation_secret`; `setup_future_usage=off_session` saves
+ * the card for the renewals, as Stripe does for subscription invoices.
+ */
+export function createInvoicePaymentIntent(
+  account: Account,
+  input: {
+    amount: number;
+    currency: string;
+    customer: string;
+    payment_method: string | null;
+    description: string;
+    invoiceId: string;
+  },
+): Stripe.PaymentIntent {
+  const pi = createPaymentIntent(account, {
+    amount: input.amount,
+    currency: input.currency,
+    customer: input.customer,
+    payment_method: input.payment_method,
+    payment_method_types: ['card'],
+    description: input.description,
+    metadata: {},
+    setup_future_usage: 'off_session',
+  });
+  piInternal(account, pi.id).invoiceId = input.invoiceId;
+  return pi;
+}
+
 function createFromParams(account: Account, body: FormParams): Stripe.PaymentIntent {
   const amount = reqInt(body, 'amount');
   const currency = reqString(body, 'currency');

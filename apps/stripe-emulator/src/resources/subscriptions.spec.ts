@@ -679,3 +679,231 @@ describe('delivery and real time', () => {
     expect(await latestInvoice(w, sub.id)).toMatchObject({ status: 'paid', amount_paid: 1000 });
   });
 });
+
+describe('API 2026-10-28.endive behaviours', () => {
+  it("default_incomplete: the first invoice's PaymentIntent waits for the client's confirmation_secret", async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w);
+    const sub = await subscribe(w, c.id, {
+      payment_behavior: 'default_incomplete',
+      payment_settings: { save_default_payment_method: 'on_subscription' },
+      expand: ['latest_invoice.confirmation_secret', 'latest_invoice.payments'],
+    });
+    expectStripeShape('Subscription', sub);
+    expect(sub.status).toBe('incomplete');
+    expect(sub.payment_settings?.save_default_payment_method).toBe('on_subscription');
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expectStripeShape('Invoice', invoice);
+    expect(invoice).toMatchObject({ status: 'open', amount_due: 1000, amount_paid: 0, attempted: false });
+    const secret = invoice.confirmation_secret;
+    expect(secret).toEqual({
+      type: 'payment_intent',
+      client_secret: expect.stringMatching(/^pi_\w+_secret_\w+$/),
+    });
+    const piId = invoice.payments?.data[0]?.payment.payment_intent as string;
+    expect(invoice.payments?.data[0]).toMatchObject({ status: 'open', amount_requested: 1000 });
+    const pi = await w.stripe.paymentIntents.retrieve(piId);
+    expect(pi).toMatchObject({
+      status: 'requires_payment_method',
+      amount: 1000,
+      customer: c.id,
+      client_secret: secret?.client_secret,
+      setup_future_usage: 'off_session',
+      latest_charge: null,
+    });
+    // Includable: absent unless expanded.
+    const plain = await w.stripe.invoices.retrieve(invoice.id);
+    expect('confirmation_secret' in plain).toBe(false);
+    const expanded = await w.stripe.invoices.retrieve(invoice.id, { expand: ['confirmation_secret'] });
+    expect(expanded.confirmation_secret).toEqual(secret);
+
+    // A declined confirmation leaves everything as it was.
+    await expect(
+      w.stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa_chargeDeclined' }),
+    ).rejects.toMatchObject({ statusCode: 402 });
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('incomplete');
+    expect(await w.stripe.invoices.retrieve(invoice.id)).toMatchObject({
+      status: 'open',
+      attempt_count: 1,
+      attempted: true,
+    });
+    expect((await allEvents(w)).filter((e) => e.type === 'invoice.payment_failed')).toHaveLength(1);
+
+    // The client confirms: the invoice is paid, the subscription active, the card its default.
+    const confirmed = await w.stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' });
+    expect(confirmed.status).toBe('succeeded');
+    const after = await w.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice.payments'] });
+    expect(after.status).toBe('active');
+    expect(after.default_payment_method).toBe(confirmed.payment_method);
+    expect(after.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 1000 });
+    expect((after.latest_invoice as Stripe.Invoice).payments?.data[0]).toMatchObject({
+      status: 'paid',
+      amount_paid: 1000,
+    });
+    const types = (await allEvents(w)).map((e) => e.type);
+    const paidAt = types.indexOf('invoice.paid');
+    expect(paidAt).toBeGreaterThan(types.indexOf('payment_intent.succeeded'));
+    expect(types.slice(paidAt)).toContain('customer.subscription.updated');
+    // Confirmed once: another succeeded PaymentIntent of the customer does not touch the invoice.
+    expect(types.filter((t) => t === 'invoice.paid')).toHaveLength(1);
+  });
+
+  it('default_incomplete on an invoiced upgrade leaves its PaymentIntent to the client', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, T0 + 10 * DAY);
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]!.id, price: w.pro.id }],
+      proration_behavior: 'always_invoice',
+      payment_behavior: 'default_incomplete',
+      expand: ['latest_invoice.confirmation_secret', 'latest_invoice.payments'],
+    });
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({ status: 'open', billing_reason: 'subscription_update', amount_due: 643 });
+    expect(invoice.confirmation_secret?.type).toBe('payment_intent');
+    const piId = invoice.payments?.data[0]?.payment.payment_intent as string;
+    expect(await w.stripe.paymentIntents.retrieve(piId)).toMatchObject({
+      status: 'requires_confirmation',
+      amount: 643,
+    });
+    await w.stripe.paymentIntents.confirm(piId);
+    expect(await w.stripe.invoices.retrieve(invoice.id)).toMatchObject({ status: 'paid', amount_paid: 643 });
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
+  });
+
+  it('default_incomplete with a default card prepares the PaymentIntent without charging it', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, {
+      payment_behavior: 'default_incomplete',
+      expand: ['latest_invoice.payments.data.payment.payment_intent'],
+    });
+    expect(sub.status).toBe('incomplete');
+    const pi = (sub.latest_invoice as Stripe.Invoice).payments?.data[0]?.payment
+      .payment_intent as Stripe.PaymentIntent;
+    expect(pi).toMatchObject({
+      status: 'requires_confirmation',
+      payment_method: c.invoice_settings.default_payment_method,
+    });
+    expect((await w.stripe.charges.list({ customer: c.id })).data).toEqual([]);
+  });
+
+  it('3-D Secure completed on the first invoice pays it and activates the subscription', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_authenticationRequired');
+    const sub = await subscribe(w, c.id, { expand: ['latest_invoice.payments'] });
+    expect(sub.status).toBe('incomplete');
+    const piId = (sub.latest_invoice as Stripe.Invoice).payments?.data[0]?.payment.payment_intent as string;
+    expect((await w.stripe.paymentIntents.retrieve(piId)).status).toBe('requires_action');
+    const res = await fetch(`${kit.emulator.url}/_emulator/3ds/${piId}?result=succeed`, { method: 'POST' });
+    expect(res.status).toBeLessThan(400);
+    const after = await w.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+    expect(after.status).toBe('active');
+    expect(after.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 1000 });
+  });
+
+  it('subscriptions default to flexible billing mode; classic on request', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const flexible = await subscribe(w, c.id);
+    expectStripeShape('Subscription', flexible);
+    expect(flexible.billing_mode).toEqual({
+      type: 'flexible',
+      flexible: { proration_discounts: 'included' },
+      updated_at: T0,
+    });
+    const classic = await subscribe(w, c.id, { billing_mode: { type: 'classic' } });
+    expectStripeShape('Subscription', classic);
+    expect(classic.billing_mode).toEqual({ type: 'classic', flexible: null });
+    await expect(subscribe(w, c.id, { billing_mode: { type: 'modern' as 'classic' } })).rejects.toMatchObject(
+      { statusCode: 400, param: 'billing_mode[type]' },
+    );
+  });
+
+  it('accepts pm_card_* shortcuts for the customer default (created with it) and the subscription default', async () => {
+    const w = await makeWorld(kit);
+    const c = await w.stripe.customers.create({
+      test_clock: w.clock.id,
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const methods = await w.stripe.customers.listPaymentMethods(c.id);
+    expect(methods.data).toHaveLength(1);
+    expect(c.invoice_settings.default_payment_method).toBe(methods.data[0]!.id);
+    const sub = await subscribe(w, c.id, {
+      default_payment_method: 'pm_card_mastercard',
+      expand: ['default_payment_method', 'latest_invoice.payments.data.payment.payment_intent'],
+    });
+    expect(sub.status).toBe('active');
+    const pm = sub.default_payment_method as Stripe.PaymentMethod;
+    expect(pm).toMatchObject({
+      id: expect.stringMatching(/^pm_/),
+      customer: c.id,
+      card: { brand: 'mastercard' },
+    });
+    const pi = (sub.latest_invoice as Stripe.Invoice).payments?.data[0]?.payment
+      .payment_intent as Stripe.PaymentIntent;
+    expect(pi.payment_method).toBe(pm.id);
+    // A shortcut the request did not attach is still refused as a default (Stripe's rule).
+    await expect(
+      w.stripe.customers.update(c.id, { invoice_settings: { default_payment_method: 'pm_card_amex' } }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'invoice_settings[default_payment_method]' });
+  });
+
+  it('createPreview prorates to the second at the given proration_date, and the update matches it', async () => {
+    const w = await makeWorld(kit);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id, { items: [{ price: w.basic.id, quantity: 2 }] });
+    const start = T0;
+    const end = FEB_28;
+    const t = T0 + 9 * DAY + 12_345; // not on a day boundary
+    await advanceTo(w, t);
+    const item = sub.items.data[0]!;
+    const details = {
+      items: [{ id: item.id, price: w.pro.id, quantity: 3 }],
+      proration_behavior: 'create_prorations' as const,
+      proration_date: t,
+    };
+    const preview = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: details,
+    });
+    expectStripeShape('Invoice', preview);
+    const remaining = (end - t) / (end - start);
+    const credit = -Math.round(1000 * 2 * remaining);
+    const debit = Math.round(2000 * 3 * remaining);
+    const prorations = preview.lines.data.filter((l) => l.parent?.subscription_item_details?.proration);
+    expect(prorations.map((l) => l.amount)).toEqual([credit, debit]);
+    expect(preview.parent?.subscription_details?.subscription_proration_date).toBe(t);
+    // The next invoice: the prorations plus the new period at the new price.
+    expect(preview.amount_due).toBe(credit + debit + 6000);
+    // Another proration date is another amount (createPreview reads subscription_details[proration_date]).
+    const later = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: { ...details, proration_date: t - 86_400 },
+    });
+    expect(
+      later.lines.data.filter((l) => l.parent?.subscription_item_details?.proration).map((l) => l.amount),
+    ).not.toEqual([credit, debit]);
+    // Any second of the period: unit x quantity x (end - t) / (end - start), rounded once per line.
+    const oneSecond = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: { ...details, proration_date: t + 1 },
+    });
+    const exact = (unit: number, qty: number, at: number): number =>
+      Math.round((unit * qty * (end - at)) / (end - start));
+    expect(
+      oneSecond.lines.data.filter((l) => l.parent?.subscription_item_details?.proration).map((l) => l.amount),
+    ).toEqual([-exact(1000, 2, t + 1), exact(2000, 3, t + 1)]);
+    await expect(
+      w.stripe.invoices.createPreview({
+        subscription: sub.id,
+        subscription_details: { ...details, proration_date: FEB_28 + 1 },
+      }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'subscription_details[proration_date]' });
+    await w.stripe.subscriptions.update(sub.id, details);
+    const pending = await w.stripe.invoiceItems.list({ customer: c.id, pending: true });
+    expect(pending.data.map((i) => i.amount).sort((a, b) => a - b)).toEqual([credit, debit]);
+  });
+});

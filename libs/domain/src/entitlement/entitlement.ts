@@ -1,6 +1,7 @@
 import { DomainInvariantError } from '../shared/errors.js';
 import {
   allFeatures,
+  FREE_PLAN_ID,
   findPlan,
   topPlan,
   type Catalogue,
@@ -103,7 +104,7 @@ export function deriveEntitlements(input: EntitlementInput): Entitlements {
   if (!isSubscriptionState(state)) return everything(catalogue, 'fail_open', true);
 
   if (state === 'free' || state === 'expired' || state === 'canceled_immediately') {
-    const free = findPlan(catalogue, 'free');
+    const free = findPlan(catalogue, FREE_PLAN_ID);
     return free.ok ? ofPlan(free.value, 0, 'full', []) : everything(catalogue, 'fail_open', true);
   }
   const plan = findPlan(catalogue, input.planId);

@@ -77,7 +77,11 @@ describe('findPlan / guards', () => {
 
   it('recognises plan ids and intervals', () => {
     expect(isPlanId('pro')).toBe(true);
+    expect(isPlanId('team-plus2')).toBe(true);
     expect(isPlanId('PRO')).toBe(false);
+    expect(isPlanId('pro_max')).toBe(false);
+    expect(isPlanId('2pro')).toBe(false);
+    expect(isPlanId('a'.repeat(41))).toBe(false);
     expect(isPlanId(1)).toBe(false);
     expect(isBillingInterval('year')).toBe(true);
     expect(isBillingInterval('week')).toBe(false);
@@ -120,7 +124,6 @@ describe('Stripe lookup keys', () => {
     expect(
       catalogueLookupKeys(DEFAULT_CATALOGUE).map((e) => [e.lookupKey, e.unitAmount.amountMinor]),
     ).toEqual([
-      ['free_month_base', 0],
       ['pro_month_base', 2900],
       ['pro_month_seat', 600],
       ['pro_year_base', 29000],
@@ -132,12 +135,43 @@ describe('Stripe lookup keys', () => {
     ]);
   });
 
-  it.each(['pro_month', 'pro_month_base_x', 'gold_month_base', 'pro_week_base', 'pro_month_addon', ''])(
+  it.each(['pro_month', 'pro_month_base_x', 'Gold_month_base', 'pro_week_base', 'pro_month_addon', ''])(
     'rejects %p',
     (key) => {
       expect(parsePriceLookupKey(key)).toBeNull();
     },
   );
+
+  it("accepts any well-formed plan id, and only the catalogue's prices when given one", () => {
+    expect(parsePriceLookupKey('gold_month_base')).toEqual({
+      planId: 'gold',
+      interval: 'month',
+      kind: 'base',
+    });
+    expect(parsePriceLookupKey('gold_month_base', DEFAULT_CATALOGUE)).toBeNull();
+    expect(parsePriceLookupKey('free_month_seat', DEFAULT_CATALOGUE)).toBeNull();
+    expect(parsePriceLookupKey('pro_year_seat', DEFAULT_CATALOGUE)).toEqual({
+      planId: 'pro',
+      interval: 'year',
+      kind: 'seat',
+    });
+  });
+
+  it('sells plans the operator adds, and nothing that costs nothing', () => {
+    const gold: PlanDefinition = {
+      ...plan('business'),
+      id: 'gold',
+      name: 'Gold',
+      tier: 3,
+      prices: { month: money(19900, 'usd') },
+      seatAddOnPrices: {},
+    };
+    const catalogue: Catalogue = { plans: [...DEFAULT_CATALOGUE.plans, gold] };
+    expect(validateCatalogue(catalogue).ok).toBe(true);
+    const keys = catalogueLookupKeys(catalogue).map((e) => e.lookupKey);
+    expect(keys).toContain('gold_month_base');
+    expect(keys.some((k) => k.startsWith('free_'))).toBe(false);
+  });
 });
 
 describe('validateCatalogue', () => {
@@ -145,13 +179,14 @@ describe('validateCatalogue', () => {
     expect(issueCodes({ plans: [] })).toEqual(['empty_catalogue', 'missing_free_plan']);
   });
 
-  it('reports duplicates and unknown ids', () => {
+  it('reports duplicates and malformed ids and names', () => {
     const pro = plan('pro');
     expect(issueCodes({ plans: [...DEFAULT_CATALOGUE.plans, pro] })).toEqual(
       expect.arrayContaining(['duplicate_plan', 'duplicate_tier']),
     );
-    const gold = { ...pro, id: 'gold', tier: 7 } as unknown as PlanDefinition;
-    expect(issueCodes({ plans: [...DEFAULT_CATALOGUE.plans, gold] })).toContain('unknown_plan_id');
+    const gold = { ...pro, id: 'Gold_Plan', tier: 7, features: [...plan('business').features] };
+    expect(issueCodes({ plans: [...DEFAULT_CATALOGUE.plans, gold] })).toEqual(['invalid_plan_id']);
+    expect(issueCodes(withPlan('pro', { name: ' ' }))).toEqual(['invalid_name']);
   });
 
   it('reports bad prices, seats, trials and features', () => {
@@ -174,6 +209,12 @@ describe('validateCatalogue', () => {
     expect(issueCodes(withPlan('pro', { includedSeats: 0 }))).toEqual(['invalid_included_seats']);
     expect(issueCodes(withPlan('free', { trialEligible: true }))).toEqual(['free_plan_trial']);
     expect(issueCodes(withPlan('free', { prices: { month: money(100, 'usd') } }))).toEqual(['invalid_price']);
+    expect(issueCodes(withPlan('free', { seatAddOnPrices: { month: money(0, 'usd') } }))).toEqual([
+      'invalid_price',
+    ]);
+    expect(
+      issueCodes(withPlan('pro', { prices: { month: money(0, 'usd'), year: money(29000, 'usd') } })),
+    ).toEqual(['invalid_price']);
     expect(issueCodes(withPlan('pro', { features: [] }))).toEqual(
       expect.arrayContaining(['invalid_features', 'tier_features_not_inherited']),
     );

@@ -3,9 +3,22 @@ import { err, ok, type Result } from '../shared/result.js';
 import { isSupportedCurrency, normalizeCurrency } from '../money/currency.js';
 import { money, type Money } from '../money/money.js';
 
-/** The plans the product sells. */
-export const PLAN_IDS = ['free', 'pro', 'business'] as const;
-export type PlanId = (typeof PLAN_IDS)[number];
+/**
+ * A plan id: operator-defined data from the catalogue, not a fixed union. A lowercase slug (letters,
+ * digits and `-`, starting with a letter, at most 40 characters) so that it composes unambiguously into
+ * Stripe lookup keys (`<plan>_<interval>_<kind>`). Whether a plan exists is a question for the
+ * catalogue ({@link findPlan}); {@link isPlanId} only checks the form.
+ */
+export type PlanId = string;
+
+/** The pattern every plan id matches. */
+export const PLAN_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * The one plan id the domain knows by name: the Free tier every catalogue must have (tier 0, costs
+ * nothing). Accounts without a paid subscription are on it; every other plan is catalogue data.
+ */
+export const FREE_PLAN_ID = 'free';
 
 /** Billing intervals of a paid plan. */
 export const BILLING_INTERVALS = ['month', 'year'] as const;
@@ -39,7 +52,7 @@ const BUSINESS = [...PRO, 'sso', 'audit_export', 'priority_support', 'custom_rol
 export const DEFAULT_CATALOGUE: Catalogue = {
   plans: [
     {
-      id: 'free',
+      id: FREE_PLAN_ID,
       name: 'Free',
       tier: 0,
       includedSeats: 1,
@@ -71,9 +84,9 @@ export const DEFAULT_CATALOGUE: Catalogue = {
   ],
 };
 
-/** True for a known plan id. */
+/** True for a well-formed plan id ({@link PLAN_ID_PATTERN}); membership is {@link findPlan}'s question. */
 export function isPlanId(value: unknown): value is PlanId {
-  return typeof value === 'string' && (PLAN_IDS as readonly string[]).includes(value);
+  return typeof value === 'string' && PLAN_ID_PATTERN.test(value);
 }
 
 /** True for 'month' or 'year'. */
@@ -112,27 +125,47 @@ export function priceLookupKey(planId: PlanId, interval: BillingInterval, kind: 
   return `${planId}_${interval}_${kind}`;
 }
 
-/** The inverse of priceLookupKey; null for any other key. */
+/**
+ * The inverse of priceLookupKey; null for any other key. Given a catalogue, also null when the key
+ * names a plan, interval or kind the catalogue does not sell.
+ */
 export function parsePriceLookupKey(
   key: string,
+  catalogue?: Catalogue,
 ): { planId: PlanId; interval: BillingInterval; kind: PriceKind } | null {
   const [planId, interval, kind, ...rest] = key.split('_');
   if (rest.length > 0 || !isPlanId(planId) || !isBillingInterval(interval)) return null;
   if (kind !== 'base' && kind !== 'seat') return null;
+  if (catalogue) {
+    const plan = catalogue.plans.find((p) => p.id === planId);
+    const price = kind === 'base' ? plan?.prices[interval] : plan?.seatAddOnPrices[interval];
+    if (!price) return null;
+  }
   return { planId, interval, kind };
 }
 
-/** Every lookup key the catalogue needs in Stripe (for catalogue sync, R-PLAN-2). */
-export function catalogueLookupKeys(
-  catalogue: Catalogue,
-): { lookupKey: string; planId: PlanId; interval: BillingInterval; kind: PriceKind; unitAmount: Money }[] {
+/** One price the catalogue sells through Stripe. */
+export interface CataloguePrice {
+  readonly lookupKey: string;
+  readonly planId: PlanId;
+  readonly interval: BillingInterval;
+  readonly kind: PriceKind;
+  readonly unitAmount: Money;
+}
+
+/**
+ * Every price the catalogue needs in Stripe (for catalogue sync, R-PLAN-2): the base price of each plan
+ * and interval and its add-on seat price. Prices of zero (the Free plan) are left out: nothing that
+ * costs nothing is sold through Stripe.
+ */
+export function catalogueLookupKeys(catalogue: Catalogue): CataloguePrice[] {
   return catalogue.plans.flatMap((plan) =>
     BILLING_INTERVALS.flatMap((interval) => {
       const base = plan.prices[interval];
       const seat = plan.seatAddOnPrices[interval];
       return [
-        ...(base ? [{ kind: 'base' as const, unitAmount: base }] : []),
-        ...(seat ? [{ kind: 'seat' as const, unitAmount: seat }] : []),
+        ...(base && base.amountMinor > 0 ? [{ kind: 'base' as const, unitAmount: base }] : []),
+        ...(seat && seat.amountMinor > 0 ? [{ kind: 'seat' as const, unitAmount: seat }] : []),
       ].map((p) => ({
         lookupKey: priceLookupKey(plan.id, interval, p.kind),
         planId: plan.id,
@@ -146,7 +179,8 @@ export function catalogueLookupKeys(
 /** What can be wrong with catalogue data. */
 export type CatalogueIssueCode =
   | 'empty_catalogue'
-  | 'unknown_plan_id'
+  | 'invalid_plan_id'
+  | 'invalid_name'
   | 'duplicate_plan'
   | 'duplicate_tier'
   | 'missing_free_plan'
@@ -177,9 +211,9 @@ function isValidPrice(m: Money | undefined): boolean {
 }
 
 /**
- * Checks catalogue data: known unique ids and tiers, a free plan at tier 0 with price 0, every paid
- * plan priced for at least one interval, valid non-negative prices in one currency, seat prices only
- * for priced intervals, included seats >= 1, no trial on Free, and each tier's features a superset of
+ * Checks catalogue data: well-formed unique ids, names and unique tiers, a free plan at tier 0 with
+ * price 0 and no add-on seats, every paid plan priced (above zero) for at least one interval, valid
+ * non-negative prices in one currency, seat prices only for priced intervals, included seats >= 1, no trial on Free, and each tier's features a superset of
  * the tiers below. Returns the catalogue or every issue found.
  */
 export function validateCatalogue(catalogue: Catalogue): Result<Catalogue, CatalogueIssue[]> {
@@ -194,7 +228,12 @@ export function validateCatalogue(catalogue: Catalogue): Result<Catalogue, Catal
   const tiers = new Set<number>();
   for (const plan of catalogue.plans) {
     const id = String(plan.id);
-    if (!isPlanId(plan.id)) add('unknown_plan_id', `unknown plan id '${id}'`, id);
+    if (!isPlanId(plan.id)) {
+      add('invalid_plan_id', `plan id '${id}' must be a lowercase slug (${String(PLAN_ID_PATTERN)})`, id);
+    }
+    if (typeof plan.name !== 'string' || plan.name.trim().length === 0 || plan.name.length > 100) {
+      add('invalid_name', `plan '${id}' needs a name of 1 to 100 characters`, id);
+    }
     if (ids.has(id)) add('duplicate_plan', `plan '${id}' appears twice`, id);
     ids.add(id);
     if (!Number.isSafeInteger(plan.tier) || tiers.has(plan.tier)) {
@@ -220,17 +259,22 @@ export function validateCatalogue(catalogue: Catalogue): Result<Catalogue, Catal
         );
       }
     }
-    if (plan.id === 'free') {
+    if (plan.id === FREE_PLAN_ID) {
       if (plan.trialEligible) add('free_plan_trial', 'the free plan cannot have a trial', id);
       const priced = BILLING_INTERVALS.map((i) => plan.prices[i]).filter((p) => p !== undefined);
       if (plan.tier !== 0 || priced.some((p) => p.amountMinor !== 0)) {
         add('invalid_price', 'the free plan must be tier 0 and cost nothing', id);
       }
+      if (BILLING_INTERVALS.some((i) => plan.seatAddOnPrices[i] !== undefined)) {
+        add('invalid_price', 'the free plan sells no add-on seats', id);
+      }
     } else if (!BILLING_INTERVALS.some((i) => plan.prices[i] !== undefined)) {
       add('missing_price', `paid plan '${id}' has no price`, id);
+    } else if (BILLING_INTERVALS.some((i) => plan.prices[i]?.amountMinor === 0)) {
+      add('invalid_price', `paid plan '${id}' has a price of zero`, id);
     }
   }
-  if (!ids.has('free')) add('missing_free_plan', 'the catalogue needs a free plan');
+  if (!ids.has(FREE_PLAN_ID)) add('missing_free_plan', `the catalogue needs a '${FREE_PLAN_ID}' plan`);
   if (currencies.size > 1)
     add('mixed_currencies', `prices use several currencies: ${[...currencies].join(', ')}`);
 

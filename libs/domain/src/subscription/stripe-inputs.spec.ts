@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_CATALOGUE } from '../plan/plan.js';
 import { transition } from './subscription.machine.js';
 import { inputsForStripeReport, stateInputPath, type StripeSubscriptionReport } from './stripe-inputs.js';
 import {
@@ -68,7 +69,7 @@ function run(
 ): SubscriptionSnapshot | string {
   let s = snapshot;
   for (const input of inputs) {
-    const result = transition(s, input, now);
+    const result = transition(s, input, now, DEFAULT_CATALOGUE);
     if (!result.ok) return `${input.type}: ${result.error.code}`;
     s = result.value.snapshot;
   }
@@ -88,7 +89,7 @@ function apply(
   // The path is all or nothing: a machine that ends elsewhere than Stripe reports refused it.
   if (inputs.value.path.length > 0 && after.state !== r.state) return 'reached_elsewhere';
   return inputs.value.changes.reduce<SubscriptionSnapshot>((s, input) => {
-    const result = transition(s, input, now);
+    const result = transition(s, input, now, DEFAULT_CATALOGUE);
     return result.ok ? result.value.snapshot : s;
   }, after);
 }

@@ -6,7 +6,7 @@ import {
   allowedTargets,
   checkSubscriptionInvariants,
   SUBSCRIPTION_TRANSITIONS,
-  transition,
+  transition as machineTransition,
 } from './subscription.machine.js';
 import {
   initialSubscription,
@@ -16,6 +16,14 @@ import {
   type SubscriptionSnapshot,
   type SubscriptionState,
 } from './subscription.types.js';
+
+/** The machine with the default catalogue unless a test passes another (the app always passes its own). */
+const transition = (
+  snapshot: Parameters<typeof machineTransition>[0],
+  input: Parameters<typeof machineTransition>[1],
+  now: Date,
+  catalogue: Catalogue = DEFAULT_CATALOGUE,
+): ReturnType<typeof machineTransition> => machineTransition(snapshot, input, now, catalogue);
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-03-15T12:00:00.000Z');

@@ -3,7 +3,7 @@ import { err, ok, type Result } from '../shared/result.js';
 import { isGraceExhausted, DEFAULT_GRACE_POLICY } from '../dunning/dunning.js';
 import {
   comparePlans,
-  DEFAULT_CATALOGUE,
+  FREE_PLAN_ID,
   findPlan,
   type BillingInterval,
   type Catalogue,
@@ -156,7 +156,7 @@ function toFreeTier(
 ): SubscriptionSnapshot {
   return {
     state,
-    planId: 'free',
+    planId: FREE_PLAN_ID,
     interval: null,
     seats: 0,
     trialUsed: s.trialUsed,
@@ -624,12 +624,13 @@ function step(
  * snapshot (version + 1) with the effects to carry out and the events to publish, or a rejection.
  * A forbidden (state, input) pair is `invalid_transition` with `from`, `to` and `input` in details.
  * An accepted input that changes nothing (same seat count) returns the snapshot unchanged, no events.
+ * `catalogue` is the operator's configured catalogue (plans are data, never a fixed list here).
  */
 export function transition(
   snapshot: SubscriptionSnapshot,
   input: SubscriptionInput,
   now: Date,
-  catalogue: Catalogue = DEFAULT_CATALOGUE,
+  catalogue: Catalogue,
 ): Result<SubscriptionTransition, DomainRejection> {
   const targets = allowedTargets(snapshot.state, input.type);
   if (!targets) return err(invalidTransition(snapshot, input));
@@ -662,7 +663,7 @@ export function checkSubscriptionInvariants(s: SubscriptionSnapshot): string[] {
   check(Number.isSafeInteger(s.version) && s.version >= 0, 'version must be >= 0');
   if (!isLiveState(s.state)) {
     check(
-      s.planId === 'free' && s.interval === null && s.seats === 0,
+      s.planId === FREE_PLAN_ID && s.interval === null && s.seats === 0,
       'a free-tier state must be on the free plan',
     );
     check(
@@ -675,7 +676,7 @@ export function checkSubscriptionInvariants(s: SubscriptionSnapshot): string[] {
     );
     return problems;
   }
-  check(s.planId !== 'free' && s.interval !== null, 'a live state must be on a paid plan');
+  check(s.planId !== FREE_PLAN_ID && s.interval !== null, 'a live state must be on a paid plan');
   check(s.currentPeriodEnd !== undefined, 'a live state must have a period end');
   if (s.state === 'trialing') check(s.trialEnd !== undefined && s.trialUsed, 'trialing needs a trial end');
   if (s.state === 'past_due' || s.state === 'suspended') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { isDomainErrorCode } from '../shared/errors.js';
-import { PLAN_IDS, BILLING_INTERVALS } from '../plan/plan.js';
+import { DEFAULT_CATALOGUE, BILLING_INTERVALS } from '../plan/plan.js';
 import { allowedTargets, checkSubscriptionInvariants, transition } from './subscription.machine.js';
 import { decideStaleness, type ObjectUpdateMarker } from './staleness.js';
 import { initialSubscription, SUBSCRIPTION_STATES, type SubscriptionInput } from './subscription.types.js';
@@ -9,7 +9,7 @@ import { initialSubscription, SUBSCRIPTION_STATES, type SubscriptionInput } from
 const DAY = 86_400_000;
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 
-const planId = fc.constantFrom(...PLAN_IDS);
+const planId = fc.constantFrom(...DEFAULT_CATALOGUE.plans.map((p) => p.id));
 const interval = fc.constantFrom(...BILLING_INTERVALS);
 const future = fc.integer({ min: 1, max: 40 });
 
@@ -69,7 +69,7 @@ describe('subscription machine properties (fast-check)', () => {
           now += gap;
           const input = draft(now);
           const before = snapshot;
-          const result = transition(snapshot, input, new Date(now));
+          const result = transition(snapshot, input, new Date(now), DEFAULT_CATALOGUE);
           if (!result.ok) {
             if (!isDomainErrorCode(result.error.code)) violations.push(result.error);
             continue;

@@ -1,5 +1,5 @@
 import type { GracePolicy } from '../dunning/dunning.js';
-import type { BillingInterval, PlanId } from '../plan/plan.js';
+import { FREE_PLAN_ID, type BillingInterval, type PlanId } from '../plan/plan.js';
 
 /** The app's subscription states (SPEC section 4). */
 export const SUBSCRIPTION_STATES = [
@@ -61,7 +61,7 @@ export interface SubscriptionSnapshot {
 export function initialSubscription(): SubscriptionSnapshot {
   return {
     state: 'free',
-    planId: 'free',
+    planId: FREE_PLAN_ID,
     interval: null,
     seats: 0,
     trialUsed: false,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
+import { CatalogModule } from '../catalog/catalog.module.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
 import { SubscriptionMetrics } from './subscription.metrics.js';
@@ -14,7 +15,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule],
+  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule, CatalogModule],
   controllers: [SubscriptionController],
   providers: [
     SubscriptionEventsHandler,

@@ -32,6 +32,8 @@ export class AppConfig {
     issuer: string | null;
     audience: string | null;
   };
+  /** The plan catalogue file and whether start-up syncs it to Stripe (R-PLAN-1/2). */
+  readonly catalog: { path: string; syncOnStart: boolean };
   /** One-time payments: the largest amount accepted, in minor units. */
   readonly payments: { maxAmount: number; refundWindowDays: number };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
@@ -93,6 +95,7 @@ export class AppConfig {
       issuer: e.JWT_ISSUER ?? null,
       audience: e.JWT_AUDIENCE ?? null,
     };
+    this.catalog = { path: e.CATALOG_PATH, syncOnStart: e.CATALOG_SYNC_ON_START };
     this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT, refundWindowDays: e.REFUND_WINDOW_DAYS };
     this.rateLimit = {
       ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,

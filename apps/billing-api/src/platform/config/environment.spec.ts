@@ -34,6 +34,21 @@ describe('environment validation (R-ARCH-6)', () => {
     expect(config.stripe.apiBase).toBeNull();
   });
 
+  it('reads the catalogue settings (R-PLAN-1/2) and names a malformed one', () => {
+    expect(new AppConfig(validateEnvironment({})).catalog).toEqual({
+      path: 'config/catalog.json',
+      syncOnStart: false,
+    });
+    expect(
+      new AppConfig(
+        validateEnvironment({ CATALOG_PATH: '/etc/billing/plans.json', CATALOG_SYNC_ON_START: 'yes' }),
+      ).catalog,
+    ).toEqual({ path: '/etc/billing/plans.json', syncOnStart: true });
+    expect(problemsOf({ CATALOG_SYNC_ON_START: 'sometimes' })).toEqual([
+      'CATALOG_SYNC_ON_START: CATALOG_SYNC_ON_START must be a boolean value',
+    ]);
+  });
+
   it('converts and groups typed values', () => {
     const config = new AppConfig(
       validateEnvironment({

@@ -106,6 +106,19 @@ export class EnvironmentVariables {
   @Max(120000)
   STRIPE_TIMEOUT_MS = 20000;
 
+  /**
+   * The plan catalogue file (R-PLAN-1): JSON the operator edits, read and checked at start-up (a bad
+   * field stops the process, named). Relative paths are from the working directory.
+   */
+  @IsString()
+  @MinLength(1)
+  CATALOG_PATH = 'config/catalog.json';
+
+  /** Create or update the catalogue's Stripe products and prices at start-up (R-PLAN-2), as `npm run catalog:sync` does. */
+  @Transform(toBool)
+  @IsBoolean()
+  CATALOG_SYNC_ON_START = false;
+
   /** The largest one-time payment the API accepts, in minor units of any currency (R-PAY-1). */
   @Transform(toInt)
   @IsInt()

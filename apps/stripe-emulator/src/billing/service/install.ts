@@ -13,11 +13,14 @@ import { attachPaymentMethod } from '../../resources/payment-methods.js';
 import {
   confirmPaymentIntent,
   createAndConfirmPaymentIntent,
+  createInvoicePaymentIntent,
   createPaymentIntent,
+  invoiceIdOfPaymentIntent,
   resolvePaymentMethod,
 } from '../../resources/payment-intents.js';
 import { RetryPolicyError, parseRetryPolicy } from '../dunning.js';
 import { catchUpRealTime } from './clock.js';
+import { recordFailedInvoicePaymentIntent, settleInvoicePaymentIntent } from './invoicing.js';
 import { type ChargeResult, type PaymentsPort, setPaymentsPort } from './payments.js';
 import { getRetryPolicy, installRuntime, setRetryPolicy } from './runtime.js';
 import { createSucceededSetupIntent } from './setup-adapter.js';
@@ -88,6 +91,17 @@ export const corePayments: PaymentsPort = {
     });
     return outcomeOf(confirmPaymentIntent(account, pi, { offSession: false, throwOnDecline: false }));
   },
+  openForInvoice(account, request) {
+    return createInvoicePaymentIntent(account, {
+      amount: request.amount,
+      currency: request.currency,
+      customer: request.customer,
+      payment_method: request.paymentMethod,
+      description: request.description,
+      invoiceId: request.invoiceId,
+    });
+  },
+  invoiceOf: invoiceIdOfPaymentIntent,
   createSucceededSetupIntent,
 };
 
@@ -111,6 +125,20 @@ export function installBilling(ctx: EmulatorContext): void {
   }, 1000);
   ticker.unref();
   ctx.onClose(() => clearInterval(ticker));
+  // An invoice's PaymentIntent that succeeds outside a billing attempt (confirmed by the client after
+  // default_incomplete, or 3-D Secure completed on the page) pays its invoice, as at Stripe.
+  // A declined client confirmation counts as a failed attempt of the invoice.
+  const unsubscribe = ctx.state.onEvent((account, event) => {
+    if (event.type !== 'payment_intent.succeeded' && event.type !== 'payment_intent.payment_failed') return;
+    const id = (event.data.object as { id: string }).id;
+    try {
+      if (event.type === 'payment_intent.succeeded') settleInvoicePaymentIntent(account, id);
+      else recordFailedInvoicePaymentIntent(account, id);
+    } catch (err) {
+      process.stderr.write(`[stripe-emulator] settling an invoice payment failed: ${String(err)}\n`);
+    }
+  });
+  ctx.onClose(unsubscribe);
   // Dunning knobs: GET shows them, POST sets `retry_days` ("0,3,5") and `final_status`
   // (past_due | unpaid | canceled), for every account or for one (`api_key`).
   ctx.pages.get('/_emulator/billing/settings', (req) => {

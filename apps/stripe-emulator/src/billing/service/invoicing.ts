@@ -402,6 +402,79 @@ function transitionInvoiceReason(invoice: Stripe.Invoice): string {
   return t.ok ? 'Invoice cannot be paid.' : t.reason;
 }
 
+/**
+ * `payment_behavior=default_incomplete`: the open invoice's PaymentIntent, created and not confirmed;
+ * the client confirms it with the invoice's `confirmation_secret`. Null when nothing is due.
+ */
+export function openInvoicePayment(account: Account, invoice: Stripe.Invoice): Stripe.PaymentIntent | null {
+  if (invoice.status !== 'open' || invoice.amount_remaining === 0) return null;
+  const customerId = customerIdOf(invoice);
+  const now = nowFor(account, customerId);
+  const pi = payments().openForInvoice(account, {
+    amount: invoice.amount_remaining,
+    currency: invoice.currency,
+    customer: customerId,
+    paymentMethod: defaultPaymentMethodFor(account, invoice),
+    description: describePayment(invoice),
+    invoiceId: invoice.id,
+  });
+  const list = invoice.payments ?? {
+    object: 'list',
+    data: [],
+    has_more: false,
+    url: `/v1/invoice_payments?invoice=${invoice.id}`,
+  };
+  invoice.payments = list;
+  list.data.unshift(buildInvoicePayment(invoice, pi.id, invoice.amount_remaining, now));
+  return pi;
+}
+
+/**
+ * A PaymentIntent of an open invoice succeeded outside a billing attempt (the client confirmed it, or
+ * 3-D Secure was completed): its invoice payment is paid, and the invoice with it. Anything else
+ * (not an invoice's, already settled) is left alone.
+ */
+export function settleInvoicePaymentIntent(account: Account, paymentIntentId: string): void {
+  const invoiceId = payments().invoiceOf(account, paymentIntentId);
+  const invoice = invoiceId ? account.invoices.get(invoiceId) : undefined;
+  const pi = account.payment_intents.get(paymentIntentId);
+  if (!invoice || !pi || invoice.status !== 'open') return;
+  const record = invoice.payments?.data.find((p) => p.payment.payment_intent === paymentIntentId);
+  if (!record || record.status !== 'open') return;
+  const now = nowFor(account, customerIdOf(invoice));
+  record.status = 'paid';
+  record.amount_paid = pi.amount_received;
+  record.status_transitions.paid_at = now;
+  markPaid(account, invoice, now);
+}
+
+/**
+ * A PaymentIntent of an open invoice failed outside a billing attempt (the client's confirmation was
+ * declined): the attempt is counted and `invoice.payment_failed` emitted, as at Stripe. The invoice stays
+ * open and its PaymentIntent may be confirmed again with another method; no retry is scheduled.
+ */
+export function recordFailedInvoicePaymentIntent(account: Account, paymentIntentId: string): void {
+  const invoiceId = payments().invoiceOf(account, paymentIntentId);
+  const invoice = invoiceId ? account.invoices.get(invoiceId) : undefined;
+  if (!invoice || invoice.status !== 'open') return;
+  const record = invoice.payments?.data.find((p) => p.payment.payment_intent === paymentIntentId);
+  if (!record || record.status !== 'open') return;
+  invoice.attempt_count += 1;
+  invoice.attempted = true;
+  emitEvent(account, { type: 'invoice.payment_failed', object: invoice });
+}
+
+/** The `confirmation_secret` of an invoice (includable): its current PaymentIntent's client secret. */
+export function confirmationSecretOf(
+  account: Account,
+  invoice: Stripe.Invoice,
+): Stripe.Invoice.ConfirmationSecret | null {
+  const record = invoice.payments?.data.find((p) => p.is_default) ?? invoice.payments?.data[0];
+  const piId = record?.payment.payment_intent;
+  const pi = typeof piId === 'string' ? account.payment_intents.get(piId) : piId;
+  return pi?.client_secret ? { client_secret: pi.client_secret, type: 'payment_intent' } : null;
+}
+
 /** `POST /v1/invoices/:id/pay`. A decline answers 402 as Stripe does. */
 export function payInvoice(
   account: Account,

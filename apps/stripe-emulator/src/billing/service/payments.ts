@@ -50,6 +50,23 @@ export interface PaymentsPort {
   ): Stripe.PaymentMethod;
   /** Creates and confirms a PaymentIntent for an invoice. */
   charge(account: Account, request: ChargeRequest): ChargeResult;
+  /**
+   * An unconfirmed PaymentIntent for an invoice (`default_incomplete`), with the payment method when one
+   * is known (`requires_confirmation`) or without (`requires_payment_method`).
+   */
+  openForInvoice(
+    account: Account,
+    request: {
+      amount: number;
+      currency: string;
+      customer: string;
+      paymentMethod: string | null;
+      description: string;
+      invoiceId: string;
+    },
+  ): Stripe.PaymentIntent;
+  /** The invoice a PaymentIntent was made for, or null. */
+  invoiceOf(account: Account, paymentIntentId: string): string | null;
   /** A succeeded SetupIntent for a method the customer just saved (checkout setup mode). */
   createSucceededSetupIntent(account: Account, customer: string, paymentMethod: string): Stripe.SetupIntent;
 }

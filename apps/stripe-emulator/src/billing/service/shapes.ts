@@ -87,6 +87,9 @@ export interface SubscriptionInput {
   testClock: string | null;
   collectionMethod: 'charge_automatically' | 'send_invoice';
   daysUntilDue: number | null;
+  /** `flexible` by default at this API version. */
+  billingMode?: 'classic' | 'flexible';
+  saveDefaultPaymentMethod?: 'off' | 'on_subscription';
 }
 
 export function buildSubscription(input: SubscriptionInput): Stripe.Subscription {
@@ -98,7 +101,10 @@ export function buildSubscription(input: SubscriptionInput): Stripe.Subscription
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: input.billingCycleAnchor,
     billing_cycle_anchor_config: null,
-    billing_mode: { flexible: null, type: 'classic' },
+    billing_mode:
+      input.billingMode === 'classic'
+        ? { flexible: null, type: 'classic' }
+        : { flexible: { proration_discounts: 'included' }, type: 'flexible', updated_at: input.created },
     billing_schedules: [],
     billing_thresholds: null,
     cancel_at: null,
@@ -140,7 +146,7 @@ export function buildSubscription(input: SubscriptionInput): Stripe.Subscription
     payment_settings: {
       payment_method_options: null,
       payment_method_types: null,
-      save_default_payment_method: 'off',
+      save_default_payment_method: input.saveDefaultPaymentMethod ?? 'off',
     },
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
@@ -197,7 +203,6 @@ export function buildInvoice(input: InvoiceInput): Stripe.Invoice {
     automatically_finalizes_at: null,
     billing_reason: input.billingReason,
     collection_method: input.collectionMethod,
-    confirmation_secret: null,
     created: input.created,
     currency: input.currency,
     custom_fields: null,

@@ -38,6 +38,7 @@ import {
   createDraftInvoice,
   finalizeInvoice,
   markUncollectible,
+  openInvoicePayment,
   previewInvoiceId,
   recomputeDraftTotals,
   subscriptionIdOf,
@@ -448,6 +449,36 @@ function cancelAtParam(
   return t;
 }
 
+/** `billing_mode[type]`: `flexible` unless asked otherwise (the default since API 2025-09-30). */
+function billingModeParam(params: FormParams): 'classic' | 'flexible' {
+  const mode = optObject(params, 'billing_mode');
+  const type = mode ? optNonEmpty(mode, 'type', 'billing_mode[type]') : undefined;
+  if (type === undefined) return 'flexible';
+  if (type !== 'classic' && type !== 'flexible') {
+    throw invalidRequest(
+      'Invalid billing_mode[type]: must be one of classic or flexible',
+      'billing_mode[type]',
+    );
+  }
+  return type;
+}
+
+/** `payment_settings[save_default_payment_method]`: `on_subscription` keeps the paying card as the subscription's default. */
+function saveDefaultPaymentMethodParam(params: FormParams): 'off' | 'on_subscription' {
+  const settings = optObject(params, 'payment_settings');
+  const v = settings
+    ? optNonEmpty(settings, 'save_default_payment_method', 'payment_settings[save_default_payment_method]')
+    : undefined;
+  if (v === undefined || v === 'off') return 'off';
+  if (v !== 'on_subscription') {
+    throw invalidRequest(
+      'Invalid payment_settings[save_default_payment_method]: must be one of off or on_subscription',
+      'payment_settings[save_default_payment_method]',
+    );
+  }
+  return v;
+}
+
 /** `POST /v1/subscriptions`. */
 export function createSubscription(account: Account, params: FormParams): Stripe.Subscription {
   const customerId = reqString(params, 'customer');
@@ -503,6 +534,8 @@ export function createSubscription(account: Account, params: FormParams): Stripe
     testClock: clockOf(customer),
     collectionMethod,
     daysUntilDue: collectionMethod === 'send_invoice' ? (optInt(params, 'days_until_due') ?? 30) : null,
+    billingMode: billingModeParam(params),
+    saveDefaultPaymentMethod: saveDefaultPaymentMethodParam(params),
   });
   const cancelAt = cancelAtParam(params, now, sub);
   if (cancelAt !== undefined) sub.cancel_at = cancelAt;
@@ -579,6 +612,8 @@ export function createSubscription(account: Account, params: FormParams): Stripe
       attemptPayment(account, invoice, { offSession: false, automatic: false, prepaid: prepaid.result });
     else if (paymentBehavior !== 'default_incomplete')
       attemptPayment(account, invoice, { offSession: false, automatic: false });
+    // default_incomplete: the PaymentIntent waits for the client (latest_invoice.confirmation_secret).
+    else openInvoicePayment(account, invoice);
   }
   if (collectionMethod === 'send_invoice' && sub.status === 'incomplete') {
     const before = snapshot(sub);
@@ -615,8 +650,19 @@ addInvoiceHooks({
       return;
     }
     if (sub.latest_invoice !== invoice.id) return;
+    const before = snapshot(sub);
+    if (
+      sub.payment_settings?.save_default_payment_method === 'on_subscription' &&
+      !sub.default_payment_method
+    ) {
+      const paid = invoice.payments?.data.find((p) => p.status === 'paid')?.payment.payment_intent;
+      const pi = typeof paid === 'string' ? account.payment_intents.get(paid) : paid;
+      const pm = pi?.payment_method;
+      if (pm) sub.default_payment_method = typeof pm === 'string' ? pm : pm.id;
+    }
     if (sub.status === 'incomplete' || sub.status === 'past_due' || sub.status === 'unpaid')
-      setStatus(account, sub, 'active');
+      sub.status = 'active';
+    emitUpdated(account, sub, before);
   },
   onPaymentFailed(account, invoice, outcome) {
     const subId = subscriptionIdOf(invoice);
@@ -730,17 +776,18 @@ export function planProrations(
   return { lines, prorationDate };
 }
 
+/** `proration_date` read from `params` (the request, or `subscription_details` of a preview); `param` names it in errors. */
 function prorationDateParam(
   params: FormParams,
   sub: Stripe.Subscription,
   now: number,
-  name = 'proration_date',
+  param = 'proration_date',
 ): number {
-  const t = optInt(params, name);
+  const t = optInt(params, 'proration_date', param);
   if (t === undefined) return now;
   const { start, end } = periodOf(sub);
   if (t < start || t > end) {
-    throw invalidRequest('The proration date must be within the current billing period.', name);
+    throw invalidRequest('The proration date must be within the current billing period.', param);
   }
   return t;
 }
@@ -938,7 +985,10 @@ export function updateSubscription(
       if (paymentBehavior === 'error_if_incomplete') {
         const result = attemptPayment(account, invoiceNow, { offSession: false, automatic: false, prepaid });
         if (!result.ok) throw result.error;
-      } else if (paymentBehavior !== 'default_incomplete') {
+      } else if (paymentBehavior === 'default_incomplete') {
+        // As on create: the PaymentIntent waits for the client (latest_invoice.confirmation_secret).
+        openInvoicePayment(account, invoiceNow);
+      } else {
         const result = attemptPayment(account, invoiceNow, {
           offSession: false,
           automatic: paymentBehavior !== 'pending_if_incomplete',

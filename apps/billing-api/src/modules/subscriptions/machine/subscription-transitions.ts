@@ -13,6 +13,7 @@ import { AfterCommit } from '../../../platform/database/after-commit.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import { DomainEvents } from '../../../platform/events/domain-events.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
+import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { subscriptionEvent } from '../contracts/subscription.events.js';
 import type { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
 import { applySnapshot, toSnapshot } from '../persistence/subscription.snapshot.js';
@@ -47,6 +48,7 @@ export class SubscriptionTransitions {
     private readonly events: DomainEvents,
     private readonly afterCommit: AfterCommit,
     private readonly metrics: SubscriptionMetrics,
+    private readonly catalog: CatalogFacade,
   ) {}
 
   /**
@@ -63,11 +65,13 @@ export class SubscriptionTransitions {
     now: Date,
   ): TransitionOutcome {
     const outcome: TransitionOutcome = { events: [], refused: [] };
+    // The operator's catalogue: plans, prices and seats are its data, never a list in code.
+    const catalogue = this.catalog.catalogue();
     let snapshot = toSnapshot(row);
     let tried = snapshot;
     const pathEvents: SubscriptionEvent[] = [];
     for (const input of inputs.path) {
-      const result = transition(tried, input, now);
+      const result = transition(tried, input, now, catalogue);
       if (!result.ok) {
         outcome.refused.push({ to: inputs.reach ?? tried.state, input: input.type, rejection: result.error });
         break;
@@ -91,7 +95,7 @@ export class SubscriptionTransitions {
       outcome.events.push(...pathEvents);
     }
     for (const input of inputs.changes) {
-      const result = transition(snapshot, input, now);
+      const result = transition(snapshot, input, now, catalogue);
       if (!result.ok) {
         outcome.refused.push({ to: snapshot.state, input: input.type, rejection: result.error });
         continue;

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_CATALOGUE,
   deriveEntitlements,
   findPlan,
   isLiveState,
@@ -10,6 +9,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import type { SubscriptionView } from '../contracts/subscription.view.js';
 import { SubscriptionsFacade } from '../subscriptions.facade.js';
@@ -63,8 +63,8 @@ export interface InternalSubscriptionView {
 }
 
 /**
- * The account's subscription as each role may see it (R-SUB-8). The plan catalogue is the domain's
- * default until the configurable catalogue lands here.
+ * The account's subscription as each role may see it (R-SUB-8), with plan names and included seats
+ * from the configured catalogue.
  */
 @Injectable()
 export class SubscriptionViewQueries {
@@ -73,6 +73,7 @@ export class SubscriptionViewQueries {
     private readonly subscriptions: SubscriptionsFacade,
     private readonly accounts: AccountsFacade,
     private readonly payments: PaymentsFacade,
+    private readonly catalog: CatalogFacade,
   ) {}
 
   async forOwner(accountId: string): Promise<OwnerSubscriptionView> {
@@ -86,7 +87,7 @@ export class SubscriptionViewQueries {
     const card = methods.find((m) => m.stripePaymentMethodId === methodId);
     const plan = this.planOf(sub);
     const purchased = sub && isLiveState(sub.state) ? sub.seats : 0;
-    const definition = findPlan(DEFAULT_CATALOGUE, plan.id);
+    const definition = findPlan(this.catalog.catalogue(), plan.id);
     const included = definition.ok ? seatTotal(definition.value, 0) : 1;
     return {
       view: 'owner',
@@ -138,7 +139,7 @@ export class SubscriptionViewQueries {
   /** The plan the account is entitled to: a free-tier subscription (or none) is the Free plan. */
   private planOf(sub: SubscriptionView | null): PlanRef {
     const id = sub && isLiveState(sub.state) && sub.planId ? sub.planId : 'free';
-    const found = findPlan(DEFAULT_CATALOGUE, id);
+    const found = findPlan(this.catalog.catalogue(), id);
     return { id, name: found.ok ? found.value.name : id };
   }
 
@@ -154,7 +155,7 @@ export class SubscriptionViewQueries {
     if (!sub) return [];
     const date = (iso: string | null) => (iso ? new Date(iso) : undefined);
     return deriveEntitlements({
-      catalogue: DEFAULT_CATALOGUE,
+      catalogue: this.catalog.catalogue(),
       planId: isLiveState(sub.state) && sub.planId ? sub.planId : 'free',
       state: sub.state,
       purchasedSeats: isLiveState(sub.state) ? sub.seats : 0,

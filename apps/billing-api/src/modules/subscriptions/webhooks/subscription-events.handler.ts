@@ -11,6 +11,7 @@ import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
   HandlesStripeEvents,
@@ -26,6 +27,7 @@ import { transformStripeCheckoutSession } from './transform-stripe-checkout-sess
 import {
   subscriptionStateOf,
   transformStripeSubscription,
+  withCatalogPlan,
   type SubscriptionValues,
 } from './transform-stripe-subscription.js';
 
@@ -52,6 +54,7 @@ export class SubscriptionEventsHandler {
     private readonly payments: PaymentsFacade,
     private readonly accounts: AccountsFacade,
     private readonly transitions: SubscriptionTransitions,
+    private readonly catalog: CatalogFacade,
   ) {}
 
   @HandlesStripeEvents(
@@ -96,11 +99,21 @@ export class SubscriptionEventsHandler {
     return 'ignored';
   }
 
+  /**
+   * Plan, interval, prices and seats as the catalogue reads the items' Stripe prices (the price ids
+   * catalogue sync recorded, so a price replaced after an amount change, which lost its lookup key,
+   * still maps to its plan), not from lookup keys alone.
+   */
+  private async planned(values: SubscriptionValues, ctx: StripeEventContext): Promise<SubscriptionValues> {
+    return withCatalogPlan(values, await this.catalog.describeItems(values.items, ctx.manager));
+  }
+
   private async apply(
-    incoming: SubscriptionValues,
+    raw: SubscriptionValues,
     ctx: StripeEventContext,
     options: ApplyOptions = {},
   ): Promise<StripeEventOutcome> {
+    const incoming = await this.planned(raw, ctx);
     const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
     const lock = { mode: 'pessimistic_write' as const };
     const actor = { type: 'stripe_event' as const, id: ctx.event.id };
@@ -141,7 +154,10 @@ export class SubscriptionEventsHandler {
         if (decision === 'refetch' && !options.fresh) {
           const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
           if (!fresh) return 'ignored';
-          values = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+          values = await this.planned(
+            transformStripeSubscription(fresh as unknown as Stripe.Subscription),
+            ctx,
+          );
         }
       }
     } else {
@@ -150,7 +166,10 @@ export class SubscriptionEventsHandler {
       if (decision === 'refetch' && !options.fresh) {
         const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
         if (!fresh) return 'ignored';
-        values = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+        values = await this.planned(
+          transformStripeSubscription(fresh as unknown as Stripe.Subscription),
+          ctx,
+        );
       }
     }
 

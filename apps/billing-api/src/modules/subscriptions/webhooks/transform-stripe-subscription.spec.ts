@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
 import { loadStripeEvents, objectOf } from '../../../../test-support/stripe-fixtures.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
-import { subscriptionStateOf, transformStripeSubscription } from './transform-stripe-subscription.js';
+import {
+  subscriptionStateOf,
+  transformStripeSubscription,
+  withCatalogPlan,
+} from './transform-stripe-subscription.js';
 
 /** Events the emulator delivered (API 2026-10-28.endive), captured as fixtures beside this spec. */
 const events = loadStripeEvents(new URL('./fixtures/stripe-events.json', import.meta.url));
@@ -96,6 +100,46 @@ describe('transformStripeSubscription', () => {
     expect(values).toMatchObject({ planId: null, interval: null, seats: 0, basePriceId: null });
     // The period still comes from an item.
     expect(values.currentPeriodEnd).not.toBeNull();
+  });
+
+  it('lists every item with its price id, quantity, lookup key and metadata for the catalogue', () => {
+    const sub = objectOf<Stripe.Subscription>(events.updated_active);
+    const values = transformStripeSubscription(sub);
+    expect(values.items).toEqual(
+      sub.items.data.map((i) => ({
+        priceId: i.price.id,
+        quantity: i.quantity,
+        lookupKey: i.price.lookup_key,
+        metadata: i.price.metadata,
+      })),
+    );
+    expect(values.items.map((i) => i.lookupKey).sort()).toEqual(['pro_month_base', 'pro_month_seat']);
+  });
+
+  it("takes plan, interval, prices and seats from the catalogue's reading, or none", () => {
+    const values = transformStripeSubscription(objectOf(events.updated_active));
+    const planned = withCatalogPlan(values, {
+      planId: 'business',
+      interval: 'year',
+      basePriceId: 'price_old_business',
+      seatPriceId: null,
+      seats: 0,
+    });
+    expect(planned).toMatchObject({
+      planId: 'business',
+      interval: 'year',
+      basePriceId: 'price_old_business',
+      seatPriceId: null,
+      seats: 0,
+      stripeStatus: 'active',
+    });
+    expect(withCatalogPlan(values, null)).toMatchObject({
+      planId: null,
+      interval: null,
+      basePriceId: null,
+      seatPriceId: null,
+      seats: 0,
+    });
   });
 
   it('refuses unknown statuses and a missing customer permanently', () => {

@@ -10,6 +10,7 @@ import {
 } from '@billing/domain';
 import type Stripe from 'stripe';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
+import type { SubscriptionItemsDescription } from '../../catalog/contracts/catalog-price.view.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 
 const CANCELLATION_REASONS: readonly string[] = [
@@ -23,7 +24,10 @@ export interface SubscriptionValues {
   stripeSubscriptionId: string;
   stripeCustomerId: string;
   stripeStatus: StripeSubscriptionStatus;
-  /** From the base price's lookup key (`pro_month_base`); null when no item carries a known key. */
+  /**
+   * Plan, interval, prices and seats: here the reading of the lookup keys (`pro_month_base`); the handler
+   * replaces them with the catalogue's reading of `items` ({@link withCatalogPlan}) before storing.
+   */
   planId: PlanId | null;
   interval: BillingInterval | null;
   basePriceId: string | null;
@@ -44,6 +48,16 @@ export interface SubscriptionValues {
   stripeCreatedAt: Date | null;
   /** `metadata.account_id` when the app set it (checkout). */
   metadataAccountId: string | null;
+  /** Every item's price and quantity, for the catalogue to read the plan and seats from (withCatalogPlan). */
+  items: SubscriptionItemValues[];
+}
+
+/** One subscription item as the catalogue reads it. */
+export interface SubscriptionItemValues {
+  priceId: string;
+  quantity: number;
+  lookupKey: string | null;
+  metadata: Record<string, string>;
 }
 
 function date(seconds: number | null | undefined): Date | null {
@@ -107,6 +121,33 @@ export function transformStripeSubscription(sub: Stripe.Subscription): Subscript
     latestInvoiceId: idOf(sub.latest_invoice),
     stripeCreatedAt: date(sub.created),
     metadataAccountId: uuidOrNull(sub.metadata?.account_id),
+    items: items
+      .filter((item) => typeof item.price?.id === 'string')
+      .map((item) => ({
+        priceId: item.price.id,
+        quantity: item.quantity ?? 1,
+        lookupKey: item.price.lookup_key ?? null,
+        metadata: { ...(item.price.metadata ?? {}) },
+      })),
+  };
+}
+
+/**
+ * The plan, interval, prices and seats as the catalogue reads the items (CatalogFacade.describeItems:
+ * the Stripe price ids catalogue sync recorded, so a price replaced after an amount change, which has
+ * lost its lookup key, still maps to its plan). Null (no base price of the catalogue): no plan, 0 seats.
+ */
+export function withCatalogPlan(
+  values: SubscriptionValues,
+  plan: SubscriptionItemsDescription | null,
+): SubscriptionValues {
+  return {
+    ...values,
+    planId: plan?.planId ?? null,
+    interval: plan?.interval ?? null,
+    basePriceId: plan?.basePriceId ?? null,
+    seatPriceId: plan?.seatPriceId ?? null,
+    seats: plan?.seats ?? 0,
   };
 }
 

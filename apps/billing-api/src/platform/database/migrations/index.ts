@@ -12,6 +12,7 @@ import { AccountBillingEmailIndex1763891000000 } from './1763891000000-account-b
 import { NotificationFailedIndex1763900000000 } from './1763900000000-notification-failed-index.js';
 import { InvoiceReceipts1763910000000 } from './1763910000000-invoice-receipts.js';
 import { SubscriptionMachine1764000000000 } from './1764000000000-subscription-machine.js';
+import { CatalogPrices1764010000000 } from './1764010000000-catalog-prices.js';
 import { IdempotencyResource1764100000000 } from './1764100000000-idempotency-resource.js';
 import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js';
 
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   NotificationFailedIndex1763900000000,
   InvoiceReceipts1763910000000,
   SubscriptionMachine1764000000000,
+  CatalogPrices1764010000000,
   IdempotencyResource1764100000000,
   WebhookRawBody1764100001000,
 ];

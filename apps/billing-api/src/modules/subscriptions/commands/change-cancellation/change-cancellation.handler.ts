@@ -7,6 +7,7 @@ import { RequestContext } from '../../../../platform/context/request-context.js'
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
+import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import type { SubscriptionView } from '../../contracts/subscription.view.js';
 import { SubscriptionTransitions } from '../../machine/subscription-transitions.js';
 import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
@@ -34,13 +35,14 @@ export class ChangeCancellationHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly transitions: SubscriptionTransitions,
+    private readonly catalog: CatalogFacade,
   ) {}
 
   async execute(accountId: string, change: CancellationChange): Promise<SubscriptionView> {
     const current = await this.liveSubscription(accountId);
     const input: SubscriptionInput = { type: change };
     const now = this.clock.now();
-    const asked = transition(toSnapshot(current), input, now);
+    const asked = transition(toSnapshot(current), input, now, this.catalog.catalogue());
     if (!asked.ok) throw ApiError.fromRejection(asked.error);
     const target = asked.value.snapshot.state;
     const id = current.stripeSubscriptionId;
