@@ -4,7 +4,6 @@ import {
   isLiveState,
   seatTotal,
   type EntitlementBanner,
-  type PlanId,
 } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock.js';
@@ -167,7 +166,7 @@ export class SubscriptionViewQueries {
       ...(sub.pendingPlanChange
         ? {
             pendingPlanChange: {
-              planId: sub.pendingPlanChange.planId as PlanId,
+              planId: sub.pendingPlanChange.planId,
               interval: sub.pendingPlanChange.interval,
               effectiveAt: new Date(sub.pendingPlanChange.effectiveAt),
             },
