@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import {
   subscriptionStateOf,
   transformStripeSubscription,
-} from '../../apps/billing-api/src/modules/subscriptions/webhooks/transform-stripe-subscription.js';
+} from '../../apps/billing-api/src/modules/subscriptions/stripe/transform-stripe-subscription.js';
 import type { ChaosSettings } from '../../apps/stripe-emulator/src/core/chaos.js';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { createAccount, SECRET, until } from '../int/webhooks.support.js';

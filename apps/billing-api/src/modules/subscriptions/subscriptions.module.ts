@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
+import { SubscriptionMirror } from './machine/subscription-mirror.js';
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
 import { SubscriptionMetrics } from './subscription.metrics.js';
 import { SubscriptionsFacade } from './subscriptions.facade.js';
@@ -21,6 +22,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     SubscriptionEventsHandler,
     SubscriptionsFacade,
     SubscriptionTransitions,
+    SubscriptionMirror,
     SubscriptionMetrics,
     SubscriptionViewQueries,
     ChangeCancellationHandler,

@@ -9,7 +9,7 @@ import {
 } from './transform-stripe-subscription.js';
 
 /** Events the emulator delivered (API 2026-10-28.endive), captured as fixtures beside this spec. */
-const events = loadStripeEvents(new URL('./fixtures/stripe-events.json', import.meta.url));
+const events = loadStripeEvents(new URL('../webhooks/fixtures/stripe-events.json', import.meta.url));
 const NOW = new Date('2026-11-22T12:00:00Z');
 const stateOf = (sub: Stripe.Subscription, pastDueSince: Date | null = null) =>
   subscriptionStateOf(transformStripeSubscription(sub), { pastDueSince, now: NOW });

@@ -1,0 +1,279 @@
+import {
+  decideStaleness,
+  initialSubscription,
+  isLiveState,
+  inputsForStripeReport,
+  type StalenessDecision,
+} from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock.js';
+import type { Actor } from '../../../platform/context/request-context.js';
+import { AuditFacade } from '../../audit/audit.facade.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { CatalogFacade } from '../../catalog/catalog.facade.js';
+import { auditedFields, changedFields } from '../persistence/subscription.mapper.js';
+import { applySnapshot, toSnapshot } from '../persistence/subscription.snapshot.js';
+import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
+import {
+  subscriptionStateOf,
+  transformStripeSubscription,
+  withCatalogPlan,
+  type SubscriptionValues,
+} from '../stripe/transform-stripe-subscription.js';
+import { SubscriptionTransitions, type TransitionOutcome } from './subscription-transitions.js';
+
+/** What the mirror is told of the report it applies: when it was made, by whom, and how to re-read. */
+export interface MirrorContext {
+  /** The transaction every write goes through. */
+  manager: EntityManager;
+  /** The report's time (a Stripe event's `created`, Unix seconds) and id, for ordering and auditing. */
+  event: { id: string; created: number };
+  /** Who made the change: the Stripe event by default; the user when an API command reports it. */
+  actor?: Actor;
+  /** Re-reads a Stripe object (null when Stripe has no such object). */
+  refetch(objectId: string): Promise<Record<string, unknown> | null>;
+}
+
+export type MirrorOutcome = 'applied' | 'skipped_stale' | 'ignored';
+
+export interface ApplyOptions {
+  /** The account to file a new subscription under when its customer is not linked (checkout). */
+  accountId?: string | null;
+  /** The values were just re-read from Stripe: a same-second tie needs no second re-read. */
+  fresh?: boolean;
+}
+
+/**
+ * Applies what Stripe reports of a subscription to `subscriptions`, for the webhooks and for the API
+ * commands that just asked Stripe (checkout callback, trial): under the ordering rule (R-SM-3,
+ * `decideStaleness`), an older report is skipped and a same-second one re-reads the subscription. What
+ * Stripe reports becomes machine inputs (`inputsForStripeReport`, R-SM-2); the app state changes only
+ * through the subscription machine, which may refuse (recorded, left for reconciliation). Reports of
+ * one subscription converge on one row (upsert by Stripe id, R-SUB-2). Every change of state, plan,
+ * seats or cancellation is audited.
+ */
+@Injectable()
+export class SubscriptionMirror {
+  constructor(
+    private readonly clock: Clock,
+    private readonly audit: AuditFacade,
+    private readonly accounts: AccountsFacade,
+    private readonly transitions: SubscriptionTransitions,
+    private readonly catalog: CatalogFacade,
+  ) {}
+
+  /** Re-reads the subscription from Stripe and applies it (a fresh report needs no tie re-read). */
+  async applyFresh(
+    stripeSubscriptionId: string,
+    ctx: MirrorContext,
+    options: ApplyOptions = {},
+  ): Promise<MirrorOutcome> {
+    const fresh = await ctx.refetch(stripeSubscriptionId);
+    if (!fresh) return 'ignored';
+    return this.apply(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx, {
+      ...options,
+      fresh: true,
+    });
+  }
+
+  /**
+   * Plan, interval, prices and seats as the catalogue reads the items' Stripe prices (the price ids
+   * catalogue sync recorded, so a price replaced after an amount change, which lost its lookup key,
+   * still maps to its plan), not from lookup keys alone.
+   */
+  private async planned(values: SubscriptionValues, ctx: MirrorContext): Promise<SubscriptionValues> {
+    return withCatalogPlan(values, await this.catalog.describeItems(values.items, ctx.manager));
+  }
+
+  async apply(
+    raw: SubscriptionValues,
+    ctx: MirrorContext,
+    options: ApplyOptions = {},
+  ): Promise<MirrorOutcome> {
+    const incoming = await this.planned(raw, ctx);
+    const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
+    const lock = { mode: 'pessimistic_write' as const };
+    const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
+    let row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
+    let values = incoming;
+    if (!row) {
+      const accountId = await this.accountFor(incoming, ctx, options);
+      if (!accountId) return 'ignored';
+      // First seen: mirrored on the Free tier, then brought to what Stripe reports through the machine.
+      const created = this.newRow(incoming, accountId, ctx);
+      const inserted = await ctx.manager
+        .createQueryBuilder()
+        .insert()
+        .into(SubscriptionOrmEntity)
+        .values(created)
+        .orIgnore()
+        .returning('id')
+        .execute();
+      row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
+      if (!row) throw new Error(`subscription ${incoming.stripeSubscriptionId} neither inserted nor found`);
+      if ((inserted.raw as unknown[]).length > 0) {
+        await this.audit.record(
+          {
+            accountId,
+            action: 'subscription.mirrored',
+            entityType: 'subscription',
+            entityId: created.id,
+            before: null,
+            after: { stripeSubscriptionId: created.stripeSubscriptionId, ...auditedFields(created) },
+            actor,
+          },
+          ctx.manager,
+        );
+      } else {
+        // Another worker inserted it meanwhile: this event is ordered against its committed row.
+        const decision = this.staleness(row, ctx);
+        if (decision === 'skip_stale') return 'skipped_stale';
+        if (decision === 'refetch' && !options.fresh) {
+          const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
+          if (!fresh) return 'ignored';
+          values = await this.planned(
+            transformStripeSubscription(fresh as unknown as Stripe.Subscription),
+            ctx,
+          );
+        }
+      }
+    } else {
+      const decision = this.staleness(row, ctx);
+      if (decision === 'skip_stale') return 'skipped_stale';
+      if (decision === 'refetch' && !options.fresh) {
+        const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
+        if (!fresh) return 'ignored';
+        values = await this.planned(
+          transformStripeSubscription(fresh as unknown as Stripe.Subscription),
+          ctx,
+        );
+      }
+    }
+
+    const before = auditedFields(row);
+    const fromState = row.state;
+    const version = row.version;
+    // The machine starts from the row as it was (its periods too), then Stripe's facts are written.
+    const outcome = this.moveToReported(row, values, ctx);
+    this.assignStripeFacts(row, values);
+    row.lastEventCreated = Math.max(row.lastEventCreated, ctx.event.created);
+    const after = auditedFields(row);
+    const changed = changedFields(before, after).length > 0;
+    // Stripe's own facts (status, cancellation, periods) count as a change of the row too.
+    if (changed && row.version === version) row.version += 1;
+    row.updatedAt = this.clock.now();
+    await repo.save(row);
+    if (changed) {
+      await this.audit.record(
+        {
+          accountId: row.accountId,
+          action: before.state !== after.state ? 'subscription.state_changed' : 'subscription.updated',
+          entityType: 'subscription',
+          entityId: row.id,
+          before,
+          after,
+          actor,
+        },
+        ctx.manager,
+      );
+    }
+    await this.transitions.record(ctx.manager, row, outcome, fromState, actor);
+    return 'applied';
+  }
+
+  private staleness(row: SubscriptionOrmEntity, ctx: MirrorContext): StalenessDecision {
+    return decideStaleness({
+      lastApplied: { eventCreated: row.lastEventCreated },
+      incoming: { eventCreated: ctx.event.created },
+    });
+  }
+
+  /**
+   * Turns what Stripe reports into machine inputs (R-SM-2) and applies them: the app state is the
+   * machine's, never set from the mapping alone. The machine's clock is the event's time (Day 0 of a
+   * failed payment is when it failed, not when the worker got to it).
+   */
+  private moveToReported(
+    row: SubscriptionOrmEntity,
+    values: SubscriptionValues,
+    ctx: MirrorContext,
+  ): TransitionOutcome {
+    const eventTime = new Date(ctx.event.created * 1000);
+    const report = {
+      // Suspension is the app's dunning decision (grace_exhausted), not a number of days seen here.
+      state: subscriptionStateOf(values, { pastDueSince: null, now: eventTime }),
+      planId: values.planId,
+      interval: values.interval,
+      seats: values.seats,
+      currentPeriodEnd: values.currentPeriodEnd,
+      trialEnd: values.trialEnd,
+    };
+    const inputs = inputsForStripeReport(toSnapshot(row), report);
+    if (!inputs.ok) {
+      return { events: [], refused: [{ to: report.state, input: null, rejection: inputs.error }] };
+    }
+    return this.transitions.apply(row, { ...inputs.value, reach: report.state }, eventTime);
+  }
+
+  /** The customer's account, else the account the app named (checkout reference or metadata). */
+  private async accountFor(
+    values: SubscriptionValues,
+    ctx: MirrorContext,
+    options: ApplyOptions,
+  ): Promise<string | null> {
+    if (options.accountId) {
+      return (
+        (await this.accounts.accountForStripeCustomer(ctx.manager, values.stripeCustomerId)) ??
+        options.accountId
+      );
+    }
+    return this.accounts.resolveStripeCustomerAccount(ctx, values.stripeCustomerId, values.metadataAccountId);
+  }
+
+  private newRow(values: SubscriptionValues, accountId: string, ctx: MirrorContext): SubscriptionOrmEntity {
+    const now = this.clock.now();
+    const row = {
+      id: randomUUID(),
+      accountId,
+      stripeSubscriptionId: values.stripeSubscriptionId,
+      lastEventCreated: ctx.event.created,
+      createdAt: now,
+      updatedAt: now,
+    } as SubscriptionOrmEntity;
+    applySnapshot(row, { ...initialSubscription(), version: 1 });
+    this.assignStripeFacts(row, values);
+    return row;
+  }
+
+  /**
+   * What Stripe reports, onto the row; the app's side (state, plan, seats, dunning) is the machine's.
+   * On the Free tier (not started, or ended) the row keeps the plan and seats Stripe bills or billed,
+   * for the record: the machine reads a free-tier subscription as the Free plan whatever they say.
+   */
+  private assignStripeFacts(row: SubscriptionOrmEntity, values: SubscriptionValues): void {
+    if (!isLiveState(row.state)) {
+      row.planId = values.planId;
+      row.interval = values.interval;
+      row.seats = values.seats;
+    }
+    row.stripeCustomerId = values.stripeCustomerId;
+    row.stripeStatus = values.stripeStatus;
+    row.basePriceId = values.basePriceId;
+    row.seatPriceId = values.seatPriceId;
+    row.currency = values.currency;
+    row.cancelAtPeriodEnd = values.cancelAtPeriodEnd;
+    row.cancelAt = values.cancelAt;
+    row.canceledAt = values.canceledAt;
+    row.cancellationReason = values.cancellationReason;
+    row.currentPeriodStart = values.currentPeriodStart;
+    row.currentPeriodEnd = values.currentPeriodEnd;
+    row.trialStart = values.trialStart;
+    row.trialEnd = values.trialEnd;
+    row.endedAt = values.endedAt;
+    row.latestInvoiceId = values.latestInvoiceId;
+    row.stripeCreatedAt = values.stripeCreatedAt;
+  }
+}
