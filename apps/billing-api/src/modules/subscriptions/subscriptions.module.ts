@@ -11,6 +11,10 @@ import { SubscriptionsFacade } from './subscriptions.facade.js';
 import { ChangeCancellationHandler } from './commands/change-cancellation/change-cancellation.handler.js';
 import { OpenBillingPortalHandler } from './commands/open-billing-portal/open-billing-portal.handler.js';
 import { SubscriptionController } from './http/subscription.controller.js';
+import { CompleteCheckoutHandler } from './commands/start-checkout/complete-checkout.handler.js';
+import { StartCheckoutHandler } from './commands/start-checkout/start-checkout.handler.js';
+import { StartTrialHandler } from './commands/start-trial/start-trial.handler.js';
+import { StripeReader } from './stripe/stripe-reader.js';
 import { SubscriptionViewQueries } from './queries/subscription-view.queries.js';
 import { SubscriptionEventsHandler } from './webhooks/subscription-events.handler.js';
 
@@ -27,6 +31,10 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     SubscriptionViewQueries,
     ChangeCancellationHandler,
     OpenBillingPortalHandler,
+    StartCheckoutHandler,
+    CompleteCheckoutHandler,
+    StartTrialHandler,
+    StripeReader,
   ],
   exports: [SubscriptionsFacade],
 })

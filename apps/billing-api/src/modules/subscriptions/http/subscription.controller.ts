@@ -7,13 +7,16 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { CurrentPrincipal, Public, Roles } from '../../../platform/auth/auth.decorators.js';
 import { isInternal, type Principal } from '../../../platform/auth/principal.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { ChangeCancellationHandler } from '../commands/change-cancellation/change-cancellation.handler.js';
 import { OpenBillingPortalHandler } from '../commands/open-billing-portal/open-billing-portal.handler.js';
+import { CompleteCheckoutHandler } from '../commands/start-checkout/complete-checkout.handler.js';
+import { StartCheckoutHandler } from '../commands/start-checkout/start-checkout.handler.js';
+import { StartTrialHandler } from '../commands/start-trial/start-trial.handler.js';
 import { SubscriptionViewQueries } from '../queries/subscription-view.queries.js';
 import {
   BillingPortalDto,
@@ -24,6 +27,13 @@ import {
   OwnerSubscriptionDto,
   SubscriptionQueryDto,
 } from './dto/subscription-view.dto.js';
+import {
+  CheckoutCompleteQueryDto,
+  CheckoutCompletionDto,
+  CheckoutSessionDto,
+  StartCheckoutDto,
+  StartTrialDto,
+} from './dto/start-subscription.dto.js';
 
 /** The account of an owner's or member's token. */
 function ownAccount(principal: Principal): string {
@@ -45,7 +55,88 @@ export class SubscriptionController {
     private readonly views: SubscriptionViewQueries,
     private readonly cancellation: ChangeCancellationHandler,
     private readonly portal: OpenBillingPortalHandler,
+    private readonly checkout: StartCheckoutHandler,
+    private readonly completion: CompleteCheckoutHandler,
+    private readonly trial: StartTrialHandler,
   ) {}
+
+  @Post('subscription/checkout')
+  @HttpCode(200)
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      "Start a paid subscription on Stripe's hosted Checkout (R-SUB-1/2): returns the session's URL. The same account, plan and seats while a session is open get the same session (double-click safe). No trial (a resubscription after a cancellation goes here too). 409 `invalid_transition` while a live subscription exists.",
+  })
+  @ApiOkResponse({ type: CheckoutSessionDto })
+  @ApiErrors(
+    'validation_failed',
+    'forbidden',
+    'invalid_transition',
+    'plan_not_found',
+    'seat_addon_unavailable',
+    'service_unavailable',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+    ...STRIPE_ERRORS,
+  )
+  startCheckout(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: StartCheckoutDto,
+  ): Promise<CheckoutSessionDto> {
+    return this.checkout.execute({
+      accountId: ownAccount(principal),
+      planId: body.plan,
+      interval: body.interval,
+      seats: body.seats ?? 0,
+    });
+  }
+
+  @Get('subscription/checkout/complete')
+  @Public()
+  @ApiOperation({
+    summary:
+      "Checkout's success callback (Stripe sends the browser here with `session_id`): reads the session and its subscription from Stripe and applies them like the `checkout.session.completed` webhook; whichever comes first, both converge on one subscription (R-SUB-2). No token needed: it only reads what Stripe says. A session the app did not open: 404.",
+  })
+  @ApiOkResponse({ type: CheckoutCompletionDto })
+  @ApiErrors('validation_failed', 'not_found', ...STRIPE_ERRORS)
+  completeCheckout(@Query() query: CheckoutCompleteQueryDto): Promise<CheckoutCompletionDto> {
+    return this.completion.execute(query.session_id);
+  }
+
+  @Post('subscription/trial')
+  @HttpCode(200)
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      "Start the account's one trial (R-SUB-1): 14 days of a trial-eligible plan, monthly, without a payment method; a trial that ends without one returns the account to Free with nothing deleted. 409 `trial_already_used` once any subscription of the account had a trial, `invalid_transition` while one is live; 422 `trial_not_available` for a plan without trials.",
+  })
+  @ApiOkResponse({ type: OwnerSubscriptionDto })
+  @ApiErrors(
+    'validation_failed',
+    'forbidden',
+    'invalid_transition',
+    'trial_already_used',
+    'trial_not_available',
+    'plan_not_found',
+    'service_unavailable',
+    'idempotency_key_required',
+    'idempotency_key_invalid',
+    'idempotency_key_reused',
+    'idempotency_request_in_progress',
+    ...STRIPE_ERRORS,
+  )
+  async startTrial(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: StartTrialDto,
+  ): Promise<OwnerSubscriptionDto> {
+    const accountId = ownAccount(principal);
+    await this.trial.execute(accountId, body.plan);
+    return this.views.forOwner(accountId);
+  }
 
   @Get('subscription')
   @Roles('owner', 'member', 'finance', 'support', 'admin')

@@ -15,7 +15,9 @@ export function toSnapshot(row: SubscriptionOrmEntity): SubscriptionSnapshot {
     planId: live && row.planId ? row.planId : 'free',
     interval: live ? row.interval : null,
     seats: live ? row.seats : 0,
-    trialUsed: row.trialStart !== null,
+    // A trial Stripe reports counts once the machine has seen the subscription start (a row still on
+    // its initial Free state is about to enter that very trial).
+    trialUsed: row.trialStart !== null && row.state !== 'free',
     ...(live && row.currentPeriodEnd ? { currentPeriodEnd: row.currentPeriodEnd } : {}),
     ...(inTrial && row.trialEnd ? { trialEnd: row.trialEnd } : {}),
     ...(row.pastDueSince ? { pastDueSince: row.pastDueSince } : {}),

@@ -9,6 +9,7 @@ import {
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { SubscriptionMirror } from '../machine/subscription-mirror.js';
+import { markCheckoutComplete } from '../persistence/subscription-checkouts.js';
 import { transformStripeSubscription } from '../stripe/transform-stripe-subscription.js';
 import { transformStripeCheckoutSession } from './transform-stripe-checkout-session.js';
 
@@ -52,7 +53,9 @@ export class SubscriptionEventsHandler {
       ? session.accountId
       : null;
     if (session.mode === 'subscription' && session.stripeSubscriptionId) {
-      return this.mirror.applyFresh(session.stripeSubscriptionId, ctx, { accountId });
+      const outcome = await this.mirror.applyFresh(session.stripeSubscriptionId, ctx, { accountId });
+      await markCheckoutComplete(ctx.manager, session.checkoutSessionId, session.stripeSubscriptionId);
+      return outcome;
     }
     if (session.mode === 'payment' && session.stripePaymentIntentId && accountId) {
       return this.payments.mirrorCheckoutPayment(

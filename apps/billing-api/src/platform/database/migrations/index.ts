@@ -15,6 +15,7 @@ import { SubscriptionMachine1764000000000 } from './1764000000000-subscription-m
 import { CatalogPrices1764010000000 } from './1764010000000-catalog-prices.js';
 import { IdempotencyResource1764100000000 } from './1764100000000-idempotency-resource.js';
 import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js';
+import { SubscriptionCheckouts1764200000000 } from './1764200000000-subscription-checkouts.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -38,4 +39,5 @@ export const MIGRATIONS = [
   CatalogPrices1764010000000,
   IdempotencyResource1764100000000,
   WebhookRawBody1764100001000,
+  SubscriptionCheckouts1764200000000,
 ];
