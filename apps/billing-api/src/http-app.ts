@@ -40,6 +40,11 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
     const stripeMs = RequestContext.current()?.stripeMs;
     if (stripeMs !== undefined) void reply.header('server-timing', `stripe;dur=${stripeMs.toFixed(1)}`);
   });
+  // Helmet's headers, with a policy that lets Swagger UI (/docs) and Bull Board (/admin/queues) run:
+  // their own scripts and styles (some inline) and data: images. Without `upgrade-insecure-requests`:
+  // it makes browsers fetch every asset over https, so over plain HTTP on any host but localhost (a LAN
+  // address, a container's name) both pages stayed blank. Terminate TLS in front of the service in
+  // production; HSTS (helmet's default) then keeps browsers on https.
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -47,6 +52,7 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'", "'unsafe-inline'"],
+        upgradeInsecureRequests: null,
       },
     },
   });

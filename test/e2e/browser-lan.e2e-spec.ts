@@ -1,0 +1,66 @@
+// Swagger UI (/docs) and Bull Board (/admin/queues) in a real browser, reached over plain HTTP on this
+// machine's LAN address, as an operator on another machine would open them. A security header that makes
+// the browser upgrade the pages' assets to https (helmet's default `upgrade-insecure-requests`) leaves
+// both pages blank there, though they work on localhost.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
+import { lanAddress, launchBrowser, type Browser } from '../support/browser.js';
+import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+let browser: Browser;
+let base: string;
+let adminToken: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ host: '0.0.0.0' });
+  base = `http://${lanAddress()}:${new URL(t.url).port}`;
+  adminToken = await tokenFor({ sub: 'ops', role: 'admin' });
+  browser = await launchBrowser({ httpCredentials: { username: 'admin', password: adminToken } });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe('over plain HTTP on a LAN address', () => {
+  it('the security headers do not ask the browser to upgrade requests to https', async () => {
+    const res = await fetch(`${base}/docs`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+  });
+
+  it('Swagger UI lists the operations', async () => {
+    const page = await browser.context.newPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (r) => failed.push(r.url()));
+    await page.goto(`${base}/docs`);
+    const operations = page.locator('.opblock-summary-path');
+    await operations.first().waitFor({ timeout: 30_000 });
+    const paths = await operations.allTextContents();
+    expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(
+      expect.arrayContaining(['/v1/payments', '/health']),
+    );
+    expect(failed).toEqual([]);
+    await page.close();
+  });
+
+  it('Bull Board shows the queues to an admin (the token as the Basic password)', async () => {
+    const names = t.app
+      .get(JobQueue)
+      .all()
+      .map((q) => q.name);
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/admin/queues`);
+    await page
+      .getByText(names[0] as string, { exact: true })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    const text = await page.locator('body').innerText();
+    for (const name of names) expect(text).toContain(name);
+    await page.close();
+  });
+});
