@@ -11,7 +11,18 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { validateEnvironment } from '../apps/billing-api/src/platform/config/environment.js';
+import { exitWithHelpIfAsked } from './lib/help.js';
 
+exitWithHelpIfAsked(`
+Usage: npm run seed            (builds, then node dist/scripts/seed.js)
+
+Makes sample accounts through the running service's API (npm start first): three accounts with their
+owners, each with a card saved at Stripe (the emulator's test cards) and a few payments, one of them
+partly refunded. Every request has a fixed Idempotency-Key: running it again changes nothing.
+  SEED_API_URL   the service (default http://127.0.0.1:$PORT)
+  JWT_SECRET     signs the seed's admin token (from the environment or .env; development default)
+  -h, --help     this text
+`);
 if (existsSync('.env')) process.loadEnvFile('.env');
 const env = validateEnvironment(process.env);
 const api = process.env.SEED_API_URL ?? `http://127.0.0.1:${env.PORT}`;
