@@ -48,6 +48,46 @@ describe('over plain HTTP on a LAN address', () => {
     await page.close();
   });
 
+  it('Try it out on GET /v1/payments starts with every filter blank (examples are in the descriptions)', async () => {
+    const doc = (await (await fetch(`${base}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<Record<string, unknown>> }>>;
+    };
+    const withExample = Object.entries(doc.paths).flatMap(([p, item]) =>
+      Object.entries(item).flatMap(([verb, op]) =>
+        (op.parameters ?? [])
+          .filter((q) => q['in'] === 'query')
+          .filter(
+            (q) =>
+              q['example'] !== undefined ||
+              (q['schema'] as Record<string, unknown>)?.['example'] !== undefined,
+          )
+          .map((q) => `${verb} ${p} ${String(q['name'])}`),
+      ),
+    );
+    expect(withExample).toEqual([]);
+    const currency = doc.paths['/v1/payments']?.['get']?.parameters?.find((q) => q['name'] === 'currency');
+    expect(currency?.['description']).toContain('e.g. `usd`');
+
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/docs#/`);
+    const operation = page.locator('.opblock-get', {
+      has: page.locator('.opblock-summary-path', { hasText: /^\/v1\/payments$/ }),
+    });
+    await operation.locator('.opblock-summary').first().click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    const inputs = operation.locator('.parameters input[type=text]');
+    await inputs.first().waitFor();
+    expect(await inputs.count()).toBeGreaterThan(3);
+    const filled: Record<string, string> = {};
+    for (const input of await inputs.all()) {
+      const value = await input.inputValue();
+      if (value !== '') filled[(await input.getAttribute('placeholder')) ?? '?'] = value;
+    }
+    // only the page size, at the server's own default
+    expect(filled).toEqual({ limit: '20' });
+    await page.close();
+  });
+
   it('Bull Board shows the queues to an admin (the token as the Basic password)', async () => {
     const names = t.app
       .get(JobQueue)

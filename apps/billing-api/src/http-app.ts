@@ -85,8 +85,35 @@ export function setupSwagger(app: INestApplication): void {
     { extraModels: [ErrorResponseDto] },
   );
   documentStripeWebhook(document);
+  withoutQueryExamples(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+type OpenApiDocument = ReturnType<typeof SwaggerModule.createDocument>;
+
+/**
+ * Swagger UI's "Try it out" fills every parameter with its example, so a list's optional filters went out
+ * set (`status=succeeded,refunded&currency=usd&...`) and the list came back empty. Query parameters keep
+ * their examples in the description ("e.g. ...") instead, and the fields start blank.
+ */
+export function withoutQueryExamples(document: OpenApiDocument): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
+      for (const parameter of operation?.parameters ?? []) {
+        if (!('in' in parameter) || parameter.in !== 'query') continue;
+        const schema = parameter.schema && !('$ref' in parameter.schema) ? parameter.schema : undefined;
+        const example: unknown = parameter.example ?? schema?.example;
+        delete parameter.example;
+        delete parameter.examples;
+        if (schema) delete schema.example;
+        if (example !== undefined && example !== null) {
+          const shown = typeof example === 'string' ? example : JSON.stringify(example);
+          parameter.description = [parameter.description, `e.g. \`${shown}\``].filter(Boolean).join(' ');
+        }
+      }
+    }
+  }
 }
