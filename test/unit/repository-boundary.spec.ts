@@ -20,9 +20,14 @@ const SKIP_FILES = new Set([
 
 /**
  * The team's shelf beside the repository (its requirements, style guide and Stripe data): never named,
- * however it is reached. A relative `../shared/...` inside the repository (libs/domain/src/shared) is fine.
+ * however it is reached.
  */
-const FORBIDDEN = [/\/work\/shared\b/, /\bshared\/(SPEC|STYLE)\.md\b/, /\bshared\/stripe\b/];
+const FORBIDDEN = [
+  /\.\.\/shared\b/,
+  /\/work\/shared\b/,
+  /\bshared\/(SPEC|STYLE)\.md\b/,
+  /\bshared\/stripe\b/,
+];
 
 interface Escape {
   file: string;
