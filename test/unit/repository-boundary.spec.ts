@@ -35,9 +35,27 @@ interface Escape {
   text: string;
 }
 
+const REL = String.raw`((?:\.\.\/)+[^'"\x60)\s]*)`;
+/**
+ * Where code names a path: an import or export at the start of a line, import() and require(), new URL(),
+ * the fs and path calls. A relative path elsewhere in code (a string given to a test's own helper, a
+ * planted import inside a template literal) is data, not a path this file reads.
+ */
+const CODE_PATHS = [
+  new RegExp(String.raw`^\s*(?:import|export)\b[^'"]*?['"]` + REL + `['"]`),
+  new RegExp(String.raw`\b(?:import|require)\(\s*['"\x60]` + REL),
+  new RegExp(String.raw`\bnew URL\(\s*['"\x60]` + REL),
+  new RegExp(
+    String.raw`\b(?:readFileSync|readFile|readdirSync|existsSync|statSync|createReadStream|loadEnvFile|resolve|join)\(\s*['"\x60]` +
+      REL,
+  ),
+];
+const CODE = /\.(ts|mts|cts|js|mjs|cjs)$/;
+
 /**
  * Every place in `text` (the contents of `file`, relative to `root`) that refers to a path above `root`:
- * a quoted or linked relative path with `..` segments that resolves outside it, `'..'` taken from the
+ * a relative path with `..` segments that resolves outside it (in code: where code names a path, see
+ * CODE_PATHS; in documents, configuration and shell: any quoted or linked one), `'..'` taken from the
  * working directory (the root when the scripts and tests run), or one of the team's shelf paths.
  */
 function escapesIn(file: string, text: string, root = ROOT): Escape[] {
@@ -47,14 +65,21 @@ function escapesIn(file: string, text: string, root = ROOT): Escape[] {
     const rel = path.relative(root, target);
     return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
   };
+  // a glob ('../../apps/*' in the lint rules) is a pattern of import specifiers, not a path
+  const leaves = (target: string): boolean => !target.includes('*') && outside(path.resolve(dir, target));
+  const code = CODE.test(file);
   text.split('\n').forEach((content, i) => {
     const hit = (): void => void found.push({ file, line: i + 1, text: content.trim() });
     if (FORBIDDEN.some((re) => re.test(content))) return hit();
-    // '../x' in quotes or backticks, and Markdown links (../x); a glob ('../../apps/*' in the lint
-    // rules) is a pattern of import specifiers, not a path
-    for (const m of content.matchAll(/['"`(]((?:\.\.\/)+[^'"`)\s]*)/g)) {
-      const target = m[1] as string;
-      if (!target.includes('*') && outside(path.resolve(dir, target))) return hit();
+    if (code) {
+      for (const re of CODE_PATHS) {
+        const m = re.exec(content);
+        if (m && leaves(m[1] as string)) return hit();
+      }
+    } else {
+      // '../x' in quotes or backticks, and Markdown links (../x)
+      for (const m of content.matchAll(/['"`(]((?:\.\.\/)+[^'"`)\s]*)/g))
+        if (leaves(m[1] as string)) return hit();
     }
     // path.resolve(process.cwd(), '..', ...) and friends: the working directory is the root
     if (/cwd\(\)\s*,\s*['"]\.\.['"]/.test(content)) return hit();
@@ -96,6 +121,15 @@ describe('the repository stands alone', () => {
       expect(escapesIn('docs/a.md', 'see [spec](../../SPEC.md)', '/repo')).toHaveLength(1);
       expect(escapesIn('docs/a.md', 'see [ops](../README.md)', '/repo')).toEqual([]);
       expect(escapesIn('a.ts', "new URL('../x.json', import.meta.url)", '/repo')).toHaveLength(1);
+      expect(escapesIn('t/a.ts', "const x = await import('../../x.js');", '/repo')).toHaveLength(1);
+      expect(escapesIn('t/a.ts', "fs.readFileSync('../../x.json')", '/repo')).toHaveLength(1);
+      expect(escapesIn('.ci/run', 'cp "../../secrets" .', '/repo')).toHaveLength(1);
+    });
+
+    it('leaves relative paths that are data in code alone (a planted import, a helper argument)', () => {
+      const planted =
+        "  { text: `import { x } from '../../../../apps/x.js';` },\n  target('a/b.ts', '../../../x.js');";
+      expect(escapesIn('scripts/a.spec.ts', planted, '/repo')).toEqual([]);
     });
 
     it("flags '..' from the working directory or from the file's folder past the root", () => {
