@@ -4,6 +4,7 @@
 // both pages blank there, though they work on localhost.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
+import { DROP_URL_CREDENTIALS } from '../../apps/billing-api/src/platform/queue/queue-board.js';
 import { lanAddress, launchBrowser, type Browser } from '../support/browser.js';
 import { startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 
@@ -102,5 +103,24 @@ describe('over plain HTTP on a LAN address', () => {
     const text = await page.locator('body').innerText();
     for (const name of names) expect(text).toContain(name);
     await page.close();
+  });
+
+  it('Bull Board loads with the token in the URL (http://admin:<token>@host/admin/queues)', async () => {
+    const name = t.app.get(JobQueue).all()[0]?.name as string;
+    const own = await launchBrowser(); // no stored credentials: only the URL's
+    try {
+      const page = await own.context.newPage();
+      const { host } = new URL(base);
+      await page.goto(`http://admin:${adminToken}@${host}/admin/queues`);
+      await page.getByText(name, { exact: true }).first().waitFor({ timeout: 30_000 });
+      // the page runs without the credentials in its own address (fetch() refuses URLs that hold them)
+      expect(new URL(String(await page.evaluate('location.href'))).password).toBe('');
+      const html = await (
+        await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })
+      ).text();
+      expect(html).toContain(`<script>${DROP_URL_CREDENTIALS}</script>`);
+    } finally {
+      await own.close();
+    }
   });
 });
