@@ -1,6 +1,7 @@
 // Every command-line script answers --help with its usage and exits 0, before it reads .env, connects to
 // anything or builds: the compiled ones from dist/ (npm test builds first; a missing build fails here).
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { requireBuild } from '../support/built-service.js';
@@ -12,6 +13,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/token.js', ['--role', '--account', '--ttl']],
   ['dist/scripts/migrate.js', ['run', 'revert', 'show', 'generate']],
   ['dist/scripts/seed.js', ['SEED_API_URL', 'JWT_SECRET']],
+  ['dist/scripts/catalog-sync.js', ['--dry-run', 'CATALOG_PATH']],
   ['dist/scripts/bench/index.js', ['BENCH_CONCURRENCY']],
   ['dist/scripts/bench/webhooks.js', ['BENCH_EVENTS']],
   ['dist/scripts/bench/payments.js', ['BENCH_CLIENTS']],
@@ -33,6 +35,17 @@ function run(script: string, args: string[]) {
 }
 
 describe('--help of every command-line script', () => {
+  it('covers every script in scripts/ (a new one answers --help too: add it above)', () => {
+    const sources = [
+      ...readdirSync(path.join(ROOT, 'scripts'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(ts|mjs)$/.test(f) && !/\.spec\.ts$|\.d\.mts$/.test(f))
+        .filter((f) => !f.startsWith(`lib${path.sep}`) && !f.endsWith(`service-node-args.ts`))
+        .map((f) => path.join('scripts', f)),
+    ];
+    const covered = CLIS.map(([script]) => script.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+    expect(sources.filter((f) => !covered.includes(f)).sort()).toEqual([]);
+  });
+
   it.each(CLIS)('%s', (script, names) => {
     if (script.startsWith('dist/')) requireBuild(path.join(ROOT, script));
     for (const flag of ['--help', '-h']) {
