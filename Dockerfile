@@ -1,5 +1,5 @@
 # One image for every role (api, worker) and for the Stripe emulator.
-FROM node:20-bookworm-slim AS build
+FROM node:24.11.1-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/domain/package.json libs/domain/package.json
@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24.11.1-bookworm-slim
 ENV NODE_ENV=production
 # A larger young generation: with V8's default (16 MiB) the service scavenged so often under load that it
 # cost about a tenth of its CPU per payment (npm run bench:payments; scripts/bench/service-node-args.ts).

@@ -30,7 +30,7 @@ import {
 import { DatabaseModule } from '../apps/billing-api/src/platform/database/database.module.js';
 import { StripeModule } from '../apps/billing-api/src/platform/stripe/stripe.module.js';
 
-const USAGE = `usage: npm run catalog:sync [-- --dry-run] [--json]
+const USAGE = `Usage: npm run catalog:sync [-- --dry-run] [--json]
 
 Creates or updates the Stripe products and prices of the plan catalogue (CATALOG_PATH, default
 config/catalog.json) by lookup key, through STRIPE_SECRET_KEY / STRIPE_API_BASE, and records the price
@@ -47,7 +47,7 @@ const { values } = parseArgs({
   options: {
     'dry-run': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {

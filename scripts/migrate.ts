@@ -14,9 +14,26 @@ import {
 } from '../apps/billing-api/src/platform/database/data-source.js';
 import { validateEnvironment } from '../apps/billing-api/src/platform/config/environment.js';
 
+const USAGE = `Usage: node dist/scripts/migrate.js <command>   (npm run migration:<command>, which builds first)
+
+Schema changes of the database of DATABASE_URL (from the environment or .env):
+  run               apply the pending migrations (under the advisory lock the service takes)
+  revert            undo the last applied migration
+  show              say whether migrations are pending
+  generate <Name>   write a migration for the difference between the entities and the database
+  -h, --help        this text`;
+
+const [command = 'run', name] = process.argv.slice(2);
+if (['-h', '--help', 'help'].includes(command)) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (!['run', 'revert', 'show', 'generate'].includes(command)) {
+  process.stderr.write(`unknown command ${command}\n\n${USAGE}\n`);
+  process.exit(2);
+}
 if (existsSync('.env')) process.loadEnvFile('.env');
 const env = validateEnvironment(process.env);
-const [command = 'run', name] = process.argv.slice(2);
 
 const ds = new DataSource({
   ...dataSourceOptions(env.DATABASE_URL, 2),

@@ -4,6 +4,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { ensureDatabase } from './lib/databases.mjs';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm run test:smoke   (builds, then node scripts/smoke.mjs)
+
+Starts the compiled service as operators do (node dist/...) against PostgreSQL (database billing_smoke
+beside TEST_DATABASE_URL) and Redis (TEST_REDIS_URL, default db 2): a malformed variable stops it naming
+the variable; each role boots; readiness and Swagger answer; SIGTERM stops it cleanly.`);
+  process.exit(0);
+}
 const MAIN = 'dist/apps/billing-api/src/main.js';
 const DATABASE_URL = process.env.TEST_DATABASE_URL
   ? process.env.TEST_DATABASE_URL.replace(/\/[^/]+$/, '/billing_smoke')

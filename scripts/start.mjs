@@ -5,8 +5,19 @@
 import { execSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureDatabase } from './lib/databases.mjs';
-import { ensureServices, reachable, waitFor } from './lib/services.mjs';
+import { startEmulatorIfWanted } from './lib/emulator.mjs';
+import { ensureServices } from './lib/services.mjs';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm start   (node scripts/start.mjs)
+
+Runs the service on this machine: installs the dependencies when node_modules is missing, makes
+PostgreSQL and Redis answer (docker-compose.dev.yml with a Docker engine, else the machine's own
+PostgreSQL cluster and redis-server), builds, starts the Stripe emulator on STRIPE_EMULATOR_PORT (12111)
+unless a real Stripe key is configured, and runs the api and the worker in one process (APP_ROLE=all)
+on PORT (3000). Settings come from the environment and .env (see .env.example). Ctrl-C stops it all.`);
+  process.exit(0);
+}
 const log = (m) => console.log(`[start] ${m}`);
 if (!existsSync('node_modules')) {
   log('installing dependencies ...');
@@ -35,36 +46,12 @@ log('building ...');
 execSync('npm run --silent build', { stdio: 'inherit' });
 
 const children = [];
-const realStripe =
-  /^(sk|rk)_(live|test)_/.test(env.STRIPE_SECRET_KEY ?? '') &&
-  !env.STRIPE_SECRET_KEY.startsWith('sk_test_emulator');
-const emulatorMain = 'dist/apps/stripe-emulator/src/main.js';
-if (!realStripe && !env.STRIPE_API_BASE && existsSync(emulatorMain)) {
-  const port = Number(env.STRIPE_EMULATOR_PORT ?? 12111);
-  const appPort = Number(env.PORT ?? 3000);
-  const webhookSecret = (env.STRIPE_WEBHOOK_SECRETS ?? 'whsec_dev_emulator_secret').split(',')[0].trim();
-  log(`no real Stripe key configured: starting the Stripe emulator on port ${port}`);
-  const emulator = spawn(process.execPath, [emulatorMain], {
-    stdio: 'inherit',
-    env: {
-      ...env,
-      STRIPE_EMULATOR_PORT: String(port),
-      STRIPE_EMULATOR_WEBHOOK_URL:
-        env.STRIPE_EMULATOR_WEBHOOK_URL ?? `http://127.0.0.1:${appPort}/webhooks/stripe`,
-      STRIPE_EMULATOR_WEBHOOK_SECRET: webhookSecret,
-    },
-  });
-  children.push(emulator);
-  if (!(await waitFor(() => reachable('127.0.0.1', port), { timeoutMs: 10000 }))) {
-    console.error('[start] the Stripe emulator did not start');
-    emulator.kill();
-    process.exit(1);
-  }
-  env.STRIPE_API_BASE = `http://127.0.0.1:${port}`;
-  env.STRIPE_SECRET_KEY ??= 'sk_test_emulator_dev';
-  env.STRIPE_WEBHOOK_SECRETS ??= webhookSecret;
-} else if (realStripe) {
-  log('using the Stripe account of STRIPE_SECRET_KEY');
+try {
+  const emulator = await startEmulatorIfWanted(env, log);
+  if (emulator) children.push(emulator);
+} catch (error) {
+  console.error(`[start] ${error.message}`);
+  process.exit(1);
 }
 
 // The V8 flags of the Dockerfile's NODE_OPTIONS (scripts/bench/service-node-args.ts says why).

@@ -10,15 +10,43 @@ import { SignJWT } from 'jose';
 import { ROLES, type Role } from '../apps/billing-api/src/platform/auth/principal.js';
 import { validateEnvironment } from '../apps/billing-api/src/platform/config/environment.js';
 
+const USAGE = `Usage: npm run token -- [--role <role>] [--account <account id>] [--user <id>] [--ttl <duration>]
+       node dist/scripts/token.js ...
+
+Prints a bearer JWT signed with JWT_SECRET (from the environment or .env), as the service verifies it.
+  --role <role>      ${ROLES.join(' | ')} (default owner)
+  --account <id>     the account's id; required for owner and member tokens
+  --user <id>        the subject (default dev-<role>)
+  --ttl <duration>   lifetime, e.g. 30m, 12h, 7d (default 12h)
+  -h, --help         this text
+
+  npm run token -- --role admin
+  npm run token -- --role owner --account 6f1c... --user alice`;
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    options: {
+      account: { type: 'string' },
+      role: { type: 'string', default: 'owner' },
+      user: { type: 'string' },
+      ttl: { type: 'string', default: '12h' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 if (existsSync('.env')) process.loadEnvFile('.env');
-const { values } = parseArgs({
-  options: {
-    account: { type: 'string' },
-    role: { type: 'string', default: 'owner' },
-    user: { type: 'string' },
-    ttl: { type: 'string', default: '12h' },
-  },
-});
 const role = values.role as Role;
 if (!(ROLES as readonly string[]).includes(role)) {
   process.stderr.write(`--role must be one of ${ROLES.join(', ')}\n`);

@@ -13,7 +13,18 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import { exitWithHelpIfAsked } from '../lib/help.js';
 
+exitWithHelpIfAsked(`
+Usage: npm run bench           (builds, then node dist/scripts/bench/index.js)
+
+The platform's own overhead on this machine (not a test): the compiled service against the local
+PostgreSQL and Redis; liveness, an authenticated read and an idempotent write at fixed concurrency.
+  BENCH_DATABASE_URL   default postgres://postgres@127.0.0.1:5432/billing_bench
+  BENCH_CONCURRENCY    concurrent clients (default 50)
+  BENCH_REQUESTS       requests per scenario (default 5000)
+  -h, --help           this text
+`);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench';
 const SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);

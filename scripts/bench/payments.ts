@@ -35,7 +35,21 @@ import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import { exitWithHelpIfAsked } from '../lib/help.js';
 
+exitWithHelpIfAsked(`
+Usage: npm run bench:payments  (builds, then node dist/scripts/bench/payments.js)
+
+One-time payments end to end on this machine (not a test): api and worker processes, the Stripe
+emulator, receipts and their e-mails; prints each target's verdict. See docs/benchmarks.md.
+  BENCH_CLIENTS                   closed-loop clients (default 100)
+  BENCH_RATE                      payments per second, open loop (default 0: closed loop)
+  BENCH_SECONDS                   measured seconds per scenario (default 30)
+  BENCH_STRIPE_LATENCY_MS         one scenario with this Stripe latency ...
+  BENCH_STRIPE_LATENCY_SPREAD_MS  ... plus or minus this
+  BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ACCOUNTS, BENCH_WARMUP, BENCH_NODE_ARGS, BENCH_TIMELINE
+  -h, --help                      this text
+`);
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_payments';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';

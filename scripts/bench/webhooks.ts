@@ -21,7 +21,18 @@ import { performance } from 'node:perf_hooks';
 import Bull from 'bull';
 import pg from 'pg';
 import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import { exitWithHelpIfAsked } from '../lib/help.js';
 
+exitWithHelpIfAsked(`
+Usage: npm run bench:webhooks  (builds, then node dist/scripts/bench/webhooks.js)
+
+Webhook intake against a bare node:http floor, end-to-end lag and backlog drain (not a test).
+  BENCH_DATABASE_URL   default postgres://postgres@127.0.0.1:5432/billing_bench
+  BENCH_REDIS_URL      default redis://127.0.0.1:6379/3
+  BENCH_EVENTS         events per level (default 3000)
+  BENCH_CONCURRENCY    connection levels (default 10,50,100)
+  -h, --help           this text
+`);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const SECRET = 'whsec_bench_webhooks_0123456789';

@@ -56,7 +56,7 @@ export async function ensureServices({ databaseUrl, redisUrl, log = console.log 
   const local = ['127.0.0.1', '::1'].includes(pg.host) && ['127.0.0.1', '::1'].includes(redis.host);
   if (local && commandWorks('docker info')) {
     log('starting postgres and redis with docker compose ...');
-    execSync('docker compose up -d postgres redis', { stdio: 'inherit' });
+    execSync('docker compose -f docker-compose.dev.yml up -d --wait', { stdio: 'inherit' });
   } else if (local) {
     if (!state.pg && commandWorks('command -v pg_ctlcluster')) {
       log('starting the local PostgreSQL cluster ...');
@@ -79,11 +79,11 @@ export async function ensureServices({ databaseUrl, redisUrl, log = console.log 
   const problems = [];
   if (!state.pg)
     problems.push(
-      `PostgreSQL does not answer at ${pg.host}:${pg.port}. Start it (docker compose up -d postgres, or your own server) or set DATABASE_URL.`,
+      `PostgreSQL does not answer at ${pg.host}:${pg.port}. Start it (docker compose -f docker-compose.dev.yml up -d, or your own server) or set DATABASE_URL.`,
     );
   if (!state.redis)
     problems.push(
-      `Redis does not answer at ${redis.host}:${redis.port}. Start it (docker compose up -d redis, or redis-server) or set REDIS_URL.`,
+      `Redis does not answer at ${redis.host}:${redis.port}. Start it (docker compose -f docker-compose.dev.yml up -d, or redis-server) or set REDIS_URL.`,
     );
   return problems;
 }

@@ -301,7 +301,18 @@ function compareDirs(fresh, committed) {
   });
 }
 
+const USAGE = `Usage: npm run stripe:schemas [-- --check]   (node scripts/stripe-schemas/generate.mjs)
+
+Generates apps/stripe-emulator/schemas/*.json (JSON Schema of every object the emulator returns) from
+the installed stripe package's type declarations, for the shape checks of the tests.
+  --check      regenerate into a temporary folder and fail when the committed schemas differ
+  -h, --help   this text`;
+
 function main() {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const check = process.argv.includes('--check');
   const versions = readVersions();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-schemas-'));

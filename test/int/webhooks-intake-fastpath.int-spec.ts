@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../support/test-env.js';
 import { customer, deliver, randomUUID, SECRET, sign, stripeEvent, until } from './webhooks.support.js';
+import { BUILT_MAIN, requireBuild } from '../support/built-service.js';
 
 /**
  * `POST /webhooks/stripe` is served by Fastify directly, outside Nest's guards, interceptors and pipes
@@ -183,10 +183,10 @@ describe('webhook intake fast path (in process)', () => {
 // PostgreSQL unreachable at intake (503 in the standard shape, stored once it is back):
 // webhooks-resilience.int-spec.ts.
 
-const MAIN = 'dist/apps/billing-api/src/main.js';
-const describeBuilt = existsSync(MAIN) ? describe : describe.skip;
+const MAIN = BUILT_MAIN;
+describe('webhook intake fast path in the compiled service (APP_ROLE=api)', () => {
+  beforeAll(() => requireBuild(MAIN));
 
-describeBuilt('webhook intake fast path in the compiled service (APP_ROLE=api)', () => {
   it('has the raw body, and logs a refused signature with the source address but no payload or signature', async () => {
     const child: ChildProcess = spawn(process.execPath, [MAIN], {
       env: {

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ManualClock } from '../../apps/billing-api/src/platform/clock/clock.js';
@@ -20,8 +19,9 @@ import {
   stripeEvent,
   until,
 } from './webhooks.support.js';
+import { BUILT_MAIN, requireBuild } from '../support/built-service.js';
 
-const MAIN = 'dist/apps/billing-api/src/main.js';
+const MAIN = BUILT_MAIN;
 
 const started: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -183,9 +183,9 @@ function startWorker(env: Record<string, string>): Child {
   return { process: child, output: () => out, exited };
 }
 
-const describeBuilt = existsSync(MAIN) ? describe : describe.skip;
+describe('a worker killed while applying an event (compiled service, child processes)', () => {
+  beforeAll(() => requireBuild(MAIN));
 
-describeBuilt('a worker killed while applying an event (compiled service, child processes)', () => {
   it('applies the event exactly once after another worker starts', async () => {
     const prefix = `wh-crash-${randomUUID().slice(0, 8)}`;
     const api = await app({ role: 'api', env: { QUEUE_PREFIX: prefix, STRIPE_WEBHOOK_SECRETS: SECRET } });

@@ -29,6 +29,8 @@ export interface TestAppOptions {
   providers?: Provider[];
   /** Extra changes to the module before it compiles. */
   customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** The address to listen on (default 127.0.0.1; 0.0.0.0 to be reached on the machine's LAN address). */
+  host?: string;
 }
 
 /** Boots the real application (real PostgreSQL, Redis, HTTP on a random port) with a controllable clock. */
@@ -50,12 +52,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   try {
     await configureHttpApp(app, app.get(AppConfig));
-    await app.listen(0, '127.0.0.1');
+    await app.listen(0, options.host ?? '127.0.0.1');
   } catch (e) {
     await app.close().catch(() => undefined);
     throw e;
   }
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
   return { app, url, clock, db: app.get(DataSource), close: () => app.close() };
 }
 

@@ -40,6 +40,11 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
     const stripeMs = RequestContext.current()?.stripeMs;
     if (stripeMs !== undefined) void reply.header('server-timing', `stripe;dur=${stripeMs.toFixed(1)}`);
   });
+  // Helmet's headers, with a policy that lets Swagger UI (/docs) and Bull Board (/admin/queues) run:
+  // their own scripts and styles (some inline) and data: images. Without `upgrade-insecure-requests`:
+  // it makes browsers fetch every asset over https, so over plain HTTP on any host but localhost (a LAN
+  // address, a container's name) both pages stayed blank. Terminate TLS in front of the service in
+  // production; HSTS (helmet's default) then keeps browsers on https.
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -47,6 +52,7 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'", "'unsafe-inline'"],
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -79,8 +85,35 @@ export function setupSwagger(app: INestApplication): void {
     { extraModels: [ErrorResponseDto] },
   );
   documentStripeWebhook(document);
+  withoutQueryExamples(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+type OpenApiDocument = ReturnType<typeof SwaggerModule.createDocument>;
+
+/**
+ * Swagger UI's "Try it out" fills every parameter with its example, so a list's optional filters went out
+ * set (`status=succeeded,refunded&currency=usd&...`) and the list came back empty. Query parameters keep
+ * their examples in the description ("e.g. ...") instead, and the fields start blank.
+ */
+export function withoutQueryExamples(document: OpenApiDocument): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
+      for (const parameter of operation?.parameters ?? []) {
+        if (!('in' in parameter) || parameter.in !== 'query') continue;
+        const schema = parameter.schema && !('$ref' in parameter.schema) ? parameter.schema : undefined;
+        const example: unknown = parameter.example ?? schema?.example;
+        delete parameter.example;
+        delete parameter.examples;
+        if (schema) delete schema.example;
+        if (example !== undefined && example !== null) {
+          const shown = typeof example === 'string' ? example : JSON.stringify(example);
+          parameter.description = [parameter.description, `e.g. \`${shown}\``].filter(Boolean).join(' ');
+        }
+      }
+    }
+  }
 }

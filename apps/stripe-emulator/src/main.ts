@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { optionsFromEnv, startEmulator } from './server.js';
+
+// `npm run emulator` reads .env as the service does (STRIPE_EMULATOR_*; what is already set wins).
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 /** Standalone entry: `npm run emulator`. */
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import {
   OPENAPI_2024_COMPONENTS,
@@ -9,11 +9,11 @@ import {
   expectOpenApi2024Shape,
   expectStripeListShape,
   expectStripeShape,
-  isOpenApi2024SpecAvailable,
   openApi2024SpecPath,
   openApiToJsonSchema,
-  sharedStripeDir,
+  stripeFixtures,
   stripeSchemaIndex,
+  vendoredOpenApiDir,
   validateOpenApi2024Shape,
   validateStripeListShape,
   validateStripeShape,
@@ -22,14 +22,10 @@ import {
   type StripeSchemaIndex,
 } from './stripe-shapes.js';
 
-// Stripe's example objects (`{ resources: { name: object } }`), from the shared folder beside the repository.
-// No conditional skip: in a normal checkout (and in CI) shared/ is there, and a missing file must fail here.
+// Stripe's example objects (`{ resources: { name: object } }`), the subset vendored in
+// apps/stripe-emulator/openapi/ (part of the repository: a missing file fails here).
 type Json = Record<string, unknown>;
-const fixtures = (
-  JSON.parse(fs.readFileSync(path.join(sharedStripeDir(), 'fixtures3.json'), 'utf8')) as {
-    resources: Record<string, Json>;
-  }
-).resources;
+const fixtures = stripeFixtures();
 
 function fixture(name: string): Json {
   const f = fixtures[name];
@@ -359,10 +355,12 @@ describe('events and lists', () => {
   });
 });
 
-describe('expectOpenApi2024Shape (the 2024-04-10 OpenAPI spec beside the repository)', () => {
-  it('finds the spec in ../shared/stripe (a normal checkout has it: its absence must fail here)', () => {
-    expect(openApi2024SpecPath()).toMatch(/shared[\\/]stripe[\\/]spec3\.2024-04-10\.json$/);
-    expect(isOpenApi2024SpecAvailable()).toBe(true);
+describe('expectOpenApi2024Shape (the 2024-04-10 OpenAPI spec vendored in the repository)', () => {
+  it('finds the spec in apps/stripe-emulator/openapi (part of the repository: its absence must fail here)', () => {
+    expect(path.relative(process.cwd(), openApi2024SpecPath())).toBe(
+      path.join('apps', 'stripe-emulator', 'openapi', 'spec3.subset.json'),
+    );
+    expect(fs.existsSync(openApi2024SpecPath())).toBe(true);
   });
 
   // The customer fixture's `discount` has the newer shape (`source.coupon` instead of `coupon`).
@@ -408,20 +406,14 @@ describe('expectOpenApi2024Shape (the 2024-04-10 OpenAPI spec beside the reposit
     ]);
   });
 
-  it('skips with a clear warning, instead of failing, where the spec is not there', () => {
+  it('fails loudly, naming the file, where the spec is not there', () => {
     const before = process.env['STRIPE_OPENAPI_2024_SPEC'];
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      process.env['STRIPE_OPENAPI_2024_SPEC'] = path.join(sharedStripeDir(), 'no-such-spec.json');
-      expect(isOpenApi2024SpecAvailable()).toBe(false);
-      expect(validateOpenApi2024Shape('customer', { object: 'not a customer' })).toEqual([]);
-      expect(() => expectOpenApi2024Shape('product', 42)).not.toThrow();
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]?.[0])).toMatch(
-        /SKIPPING the OpenAPI 2024-04-10 shape checks: .*no-such-spec\.json/,
+      process.env['STRIPE_OPENAPI_2024_SPEC'] = path.join(vendoredOpenApiDir(), 'no-such-spec.json');
+      expect(() => validateOpenApi2024Shape('customer', { object: 'not a customer' })).toThrow(
+        /OpenAPI 2024-04-10 spec is missing at .*no-such-spec\.json/,
       );
     } finally {
-      warn.mockRestore();
       if (before === undefined) delete process.env['STRIPE_OPENAPI_2024_SPEC'];
       else process.env['STRIPE_OPENAPI_2024_SPEC'] = before;
     }

@@ -2,8 +2,8 @@
 // the installed `stripe` package pins? Two sources of truth:
 //   1. apps/stripe-emulator/schemas/*.json, generated from the SDK's own type declarations
 //      (scripts/stripe-schemas/generate.mjs): expectStripeShape('Customer', value).
-//   2. Stripe's public OpenAPI spec at 2024-04-10 in ../shared/stripe/ beside the repository, for the
-//      objects that have not changed since: expectOpenApi2024Shape('customer', value).
+//   2. Stripe's public OpenAPI spec at 2024-04-10, the subset vendored in apps/stripe-emulator/openapi/
+//      (refresh.mjs there), for the objects that have not changed since: expectOpenApi2024Shape('customer', value).
 // Both throw an Error listing every violation with its JSON path; validate* return the list instead.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -104,24 +104,33 @@ export function stripeSchemasDir(): string {
   return dir;
 }
 
-/** `<repo>/../shared/stripe`, with `<repo>` = process.cwd(): the shared data folder CI clones beside the repo. */
-export function sharedStripeDir(): string {
-  return path.resolve(process.cwd(), '..', 'shared', 'stripe');
+/** The vendored subset of Stripe's OpenAPI spec and example objects: `apps/stripe-emulator/openapi`. */
+export function vendoredOpenApiDir(): string {
+  const here = moduleDir();
+  const candidates = [
+    ...(here ? [path.resolve(here, '..', 'openapi')] : []),
+    path.resolve(process.cwd(), 'apps', 'stripe-emulator', 'openapi'),
+  ];
+  return (
+    candidates.find((c) => fs.existsSync(path.join(c, 'spec3.subset.json'))) ?? (candidates[0] as string)
+  );
 }
 
 /**
- * Where the 2024-04-10 OpenAPI spec should be: `STRIPE_OPENAPI_2024_SPEC` if set, else
- * `<repo>/../shared/stripe/spec3.2024-04-10.json` with `<repo>` = process.cwd() (jest runs at the root;
- * CI clones the repository with shared/ beside it).
+ * The 2024-04-10 OpenAPI spec (the subset in the repository): `STRIPE_OPENAPI_2024_SPEC` if set (a full
+ * spec3.json works too), else `apps/stripe-emulator/openapi/spec3.subset.json`.
  */
 export function openApi2024SpecPath(): string {
   const fromEnv = process.env['STRIPE_OPENAPI_2024_SPEC'];
   if (fromEnv) return path.resolve(fromEnv);
-  return path.join(sharedStripeDir(), 'spec3.2024-04-10.json');
+  return path.join(vendoredOpenApiDir(), 'spec3.subset.json');
 }
 
-export function isOpenApi2024SpecAvailable(): boolean {
-  return fs.existsSync(openApi2024SpecPath());
+/** Stripe's example objects (`{ resources: { name: object } }`) of the types the emulator returns. */
+export function stripeFixtures(): Record<string, Record<string, unknown>> {
+  const file = path.join(vendoredOpenApiDir(), 'fixtures3.subset.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { resources: Record<string, Record<string, unknown>> })
+    .resources;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -427,9 +436,9 @@ export function expectStripeListShape(
 // The 2024-04-10 OpenAPI spec
 
 const OPENAPI_ID = 'https://stripe-shapes.invalid/openapi-2024-04-10.json';
-let openApiAjv: AjvInstance | undefined;
+// By spec file (STRIPE_OPENAPI_2024_SPEC may name another one), and by `<file>#<component>`.
+const openApiAjvs = new Map<string, AjvInstance>();
 const openApiValidators = new Map<string, ValidateFunction>();
-let warnedMissingSpec = false;
 
 const componentRef = (ref: string): string => {
   const m = /^#\/components\/schemas\/(.+)$/.exec(ref);
@@ -487,11 +496,18 @@ export function openApiToJsonSchema(node: unknown): unknown {
   return out;
 }
 
-function openApiInstance(): AjvInstance {
+function openApiInstance(file: string): AjvInstance {
+  let openApiAjv = openApiAjvs.get(file);
   if (!openApiAjv) {
-    const spec = readJson(openApi2024SpecPath()) as { components?: { schemas?: JsonObject } };
+    if (!fs.existsSync(file)) {
+      throw new Error(
+        `stripe-shapes: the OpenAPI 2024-04-10 spec is missing at ${file}; it is part of the repository ` +
+          '(apps/stripe-emulator/openapi/spec3.subset.json, made by refresh.mjs there).',
+      );
+    }
+    const spec = readJson(file) as { components?: { schemas?: JsonObject } };
     const components = spec.components?.schemas;
-    if (!components) throw new Error(`stripe-shapes: ${openApi2024SpecPath()} has no components.schemas`);
+    if (!components) throw new Error(`stripe-shapes: ${file} has no components.schemas`);
     const definitions: JsonObject = {};
     for (const [name, schema] of Object.entries(components)) definitions[name] = openApiToJsonSchema(schema);
     const ajv = new Ajv({ allErrors: true, strict: false, inlineRefs: false });
@@ -500,43 +516,31 @@ function openApiInstance(): AjvInstance {
     ajv.addFormat('decimal', /^-?[0-9]+(\.[0-9]+)?$/);
     ajv.addSchema({ $id: OPENAPI_ID, definitions });
     openApiAjv = ajv;
+    openApiAjvs.set(file, ajv);
   }
   return openApiAjv;
 }
 
 function openApiValidator(component: OpenApi2024ComponentName): ValidateFunction {
-  let validate = openApiValidators.get(component);
+  const file = openApi2024SpecPath();
+  let validate = openApiValidators.get(`${file}#${component}`);
   if (!validate) {
     if (!(OPENAPI_2024_COMPONENTS as readonly string[]).includes(component)) {
       throw new Error(
         `stripe-shapes: ${String(component)} is not one of the 2024 components checked (${OPENAPI_2024_COMPONENTS.join(', ')})`,
       );
     }
-    validate = openApiInstance().compile({ $ref: `${OPENAPI_ID}#/definitions/${component}` });
-    openApiValidators.set(component, validate);
+    validate = openApiInstance(file).compile({ $ref: `${OPENAPI_ID}#/definitions/${component}` });
+    openApiValidators.set(`${file}#${component}`, validate);
   }
   return validate;
 }
 
-function specMissing(): boolean {
-  if (isOpenApi2024SpecAvailable()) return false;
-  if (!warnedMissingSpec) {
-    warnedMissingSpec = true;
-    console.warn(
-      `stripe-shapes: SKIPPING the OpenAPI 2024-04-10 shape checks: ${openApi2024SpecPath()} not found. ` +
-        'Clone the repository with shared/ beside it (../shared/stripe/) or set STRIPE_OPENAPI_2024_SPEC.',
-    );
-  }
-  return true;
-}
-
 /**
- * The violations of `value` against the 2024-04-10 OpenAPI component (empty when it matches, and when the
- * spec is not there: then a warning says the check was skipped). Extra properties are allowed: the
- * pinned version is newer than the spec.
+ * The violations of `value` against the 2024-04-10 OpenAPI component (empty when it matches; a missing
+ * spec throws). Extra properties are allowed: the pinned version is newer than the spec.
  */
 export function validateOpenApi2024Shape(component: OpenApi2024ComponentName, value: unknown): string[] {
-  if (specMissing()) return [];
   return runValidator(openApiValidator(component), value);
 }
 

@@ -2,9 +2,9 @@
  * @billing/domain: the pure billing domain (R-ARCH-1). No framework, no clock, no ids, no floats in
  * money: `now` and ids are arguments, money is integer minor units.
  */
-export * from './shared/result.js';
-export * from './shared/errors.js';
-export * from './shared/events.js';
+export * from './kernel/result.js';
+export * from './kernel/errors.js';
+export * from './kernel/events.js';
 
 export * from './money/currency.js';
 export * from './money/money.js';

@@ -1,5 +1,5 @@
-import { DomainInvariantError } from '../shared/errors.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { DomainInvariantError } from '../kernel/errors.js';
+import { err, ok, type Result } from '../kernel/result.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import { allFeatures, DEFAULT_CATALOGUE, type Catalogue } from '../plan/plan.js';
 import { SUBSCRIPTION_STATES, type SubscriptionState } from '../subscription/subscription.types.js';
 import { deriveEntitlements, isInRollout, rolloutBucket, type EntitlementInput } from './entitlement.js';

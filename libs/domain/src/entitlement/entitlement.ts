@@ -1,4 +1,4 @@
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import {
   allFeatures,
   FREE_PLAN_ID,

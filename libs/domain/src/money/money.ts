@@ -1,5 +1,5 @@
-import { DomainInvariantError, rejection, type DomainRejection } from '../shared/errors.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { DomainInvariantError, rejection, type DomainRejection } from '../kernel/errors.js';
+import { err, ok, type Result } from '../kernel/result.js';
 import { currencyExponent, isSupportedCurrency, normalizeCurrency } from './currency.js';
 
 /** An amount of money in integer minor units (cents) of a lower-case ISO 4217 currency. Immutable. */

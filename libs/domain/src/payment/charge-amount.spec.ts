@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { CURRENCY_EXPONENTS, THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES } from '../money/currency.js';
 import { money } from '../money/money.js';
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import {
   chargeAmountStep,
   checkChargeAmount,

@@ -1,6 +1,6 @@
-import { DomainInvariantError, rejection, type DomainRejection } from '../shared/errors.js';
-import type { DomainEventBase } from '../shared/events.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { DomainInvariantError, rejection, type DomainRejection } from '../kernel/errors.js';
+import type { DomainEventBase } from '../kernel/events.js';
+import { err, ok, type Result } from '../kernel/result.js';
 import { compare, isZero, type Money } from '../money/money.js';
 
 /** The statuses of a one-time payment (R-PAY-1) plus `unknown` (outcome not known yet). */

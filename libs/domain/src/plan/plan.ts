@@ -1,5 +1,5 @@
-import { rejection, type DomainRejection } from '../shared/errors.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { rejection, type DomainRejection } from '../kernel/errors.js';
+import { err, ok, type Result } from '../kernel/result.js';
 import { isSupportedCurrency, normalizeCurrency } from '../money/currency.js';
 import { money, type Money } from '../money/money.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import { DEFAULT_CATALOGUE, type PlanDefinition } from '../plan/plan.js';
 import {
   addOnSeatsNeeded,

@@ -1,4 +1,4 @@
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 
 /** What the app knows about a Stripe object update: the event's `created` (unix seconds). */
 export interface ObjectUpdateMarker {

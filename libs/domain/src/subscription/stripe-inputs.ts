@@ -1,5 +1,5 @@
-import { rejection, type DomainRejection } from '../shared/errors.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { rejection, type DomainRejection } from '../kernel/errors.js';
+import { err, ok, type Result } from '../kernel/result.js';
 import type { BillingInterval, PlanId } from '../plan/plan.js';
 import { SUBSCRIPTION_TRANSITIONS } from './subscription.machine.js';
 import {

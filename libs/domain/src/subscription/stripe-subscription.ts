@@ -1,4 +1,4 @@
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import { DEFAULT_GRACE_POLICY, isGraceExhausted, type GracePolicy } from '../dunning/dunning.js';
 import type { SubscriptionState } from './subscription.types.js';
 

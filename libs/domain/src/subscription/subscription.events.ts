@@ -1,4 +1,4 @@
-import type { DomainEventBase } from '../shared/events.js';
+import type { DomainEventBase } from '../kernel/events.js';
 import type { SubscriptionState } from './subscription.types.js';
 
 interface Base<T extends string> extends DomainEventBase<T> {

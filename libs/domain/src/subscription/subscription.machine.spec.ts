@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainInvariantError } from '../shared/errors.js';
+import { DomainInvariantError } from '../kernel/errors.js';
 import { DEFAULT_CATALOGUE, type Catalogue } from '../plan/plan.js';
 import {
   allowedInputs,

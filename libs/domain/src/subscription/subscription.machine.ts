@@ -1,5 +1,5 @@
-import { DomainInvariantError, rejection, type DomainRejection } from '../shared/errors.js';
-import { err, ok, type Result } from '../shared/result.js';
+import { DomainInvariantError, rejection, type DomainRejection } from '../kernel/errors.js';
+import { err, ok, type Result } from '../kernel/result.js';
 import { isGraceExhausted, DEFAULT_GRACE_POLICY } from '../dunning/dunning.js';
 import {
   comparePlans,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isDomainErrorCode } from '../shared/errors.js';
+import { isDomainErrorCode } from '../kernel/errors.js';
 import { DEFAULT_CATALOGUE, BILLING_INTERVALS } from '../plan/plan.js';
 import { allowedTargets, checkSubscriptionInvariants, transition } from './subscription.machine.js';
 import { decideStaleness, type ObjectUpdateMarker } from './staleness.js';

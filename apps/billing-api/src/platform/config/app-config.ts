@@ -1,4 +1,10 @@
-import { type AppRole, DEV_UNSUBSCRIBE_SECRET, type EnvironmentVariables } from './environment.js';
+import {
+  type AppRole,
+  DEV_UNSUBSCRIBE_SECRET,
+  EMULATOR_API_BASE,
+  type EnvironmentVariables,
+  isEmulatorKey,
+} from './environment.js';
 import { DEFAULT_PDF_FONT_PATH } from '../pdf/pdf-font.js';
 
 /**
@@ -84,7 +90,11 @@ export class AppConfig {
     };
     this.stripe = {
       secretKey: e.STRIPE_SECRET_KEY,
-      apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : null,
+      apiBase: e.STRIPE_API_BASE
+        ? new URL(e.STRIPE_API_BASE)
+        : isEmulatorKey(e.STRIPE_SECRET_KEY)
+          ? new URL(EMULATOR_API_BASE)
+          : null,
       webhookSecrets: list(e.STRIPE_WEBHOOK_SECRETS),
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
       timeoutMs: e.STRIPE_TIMEOUT_MS,

@@ -31,7 +31,15 @@ describe('environment validation (R-ARCH-6)', () => {
     });
     const config = new AppConfig(env);
     expect(config.runsHttp && config.runsWorkers).toBe(true);
-    expect(config.stripe.apiBase).toBeNull();
+    // the emulator's key goes to the local emulator, not to api.stripe.com
+    expect(config.stripe.apiBase?.href).toBe('http://127.0.0.1:12111/');
+  });
+
+  it('sends a real key to api.stripe.com unless STRIPE_API_BASE says otherwise', () => {
+    const real = (extra: Record<string, string> = {}) =>
+      new AppConfig(validateEnvironment({ STRIPE_SECRET_KEY: 'sk_test_51abc', ...extra })).stripe.apiBase;
+    expect(real()).toBeNull();
+    expect(real({ STRIPE_API_BASE: 'http://127.0.0.1:12112' })?.port).toBe('12112');
   });
 
   it('reads the catalogue settings (R-PLAN-1/2) and names a malformed one', () => {

@@ -32,6 +32,12 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 /** Development defaults: a fresh clone runs against local services and the emulator with no .env. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 export const DEV_STRIPE_SECRET_KEY = 'sk_test_emulator_dev';
+/**
+ * Where an emulator key (`sk_test_emulator…`) goes when STRIPE_API_BASE is unset: the local emulator
+ * (`npm run emulator`, `npm start`), never api.stripe.com, which could only refuse it.
+ */
+export const EMULATOR_API_BASE = 'http://127.0.0.1:12111';
+export const isEmulatorKey = (key: string): boolean => key.startsWith('sk_test_emulator');
 export const DEV_WEBHOOK_SECRET = 'whsec_dev_emulator_secret';
 export const DEV_UNSUBSCRIBE_SECRET = 'dev-only-unsubscribe-secret-change-me-0123456789';
 

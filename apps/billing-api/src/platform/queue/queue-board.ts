@@ -13,10 +13,15 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
 
 const CHALLENGE = 'Basic realm="Billing queues", charset="UTF-8"';
 
+/** Reloads the board's page without the user name and password of its URL (see mountQueueBoard). */
+export const DROP_URL_CREDENTIALS =
+  'if(location.username||location.password)location.replace(location.protocol+"//"+location.host+location.pathname+location.search+location.hash);';
+
 /**
  * The admin JWT of a request to the board: `Authorization: Bearer <jwt>` for tools, or HTTP Basic
  * with the JWT as the password (any user name) so that a browser can open the page: it asks once and
- * sends it with every request of the page. No cookie and no token in the URL, where logs would keep it.
+ * sends it with every request of the page; `http://any:<jwt>@host/admin/queues` works too (the browser
+ * sends it as Basic). No cookie, and the token never travels in the path or query, where logs keep them.
  */
 export function boardToken(authorization: string | undefined): string | null {
   if (!authorization) return null;
@@ -72,6 +77,16 @@ export async function mountQueueBoard(app: NestFastifyApplication): Promise<void
           return refuse(request, reply, 'unauthenticated', 'The token is not valid.');
         throw error;
       }
+    });
+    // A browser opened on http://user:<token>@host/admin/queues sends the token, but the board's page then
+    // builds its API URLs from its own address, credentials included, and fetch() refuses such URLs: the
+    // page stayed on "Loading". The page reloads itself without them first; the browser keeps sending the
+    // credentials it already used for this site.
+    scope.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const type = reply.getHeader('content-type');
+      if (typeof payload !== 'string' || typeof type !== 'string' || !type.startsWith('text/html'))
+        return payload;
+      return payload.replace('<head>', `<head><script>${DROP_URL_CREDENTIALS}</script>`);
     });
     await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
   });
