@@ -42,7 +42,10 @@ export type MirrorOutcome = 'applied' | 'skipped_stale' | 'ignored';
 export interface ApplyOptions {
   /** The account to file a new subscription under when its customer is not linked (checkout). */
   accountId?: string | null;
-  /** The values were just re-read from Stripe: a same-second tie needs no second re-read. */
+  /**
+   * The values were read from Stripe after this transaction locked the row (or the row did not exist):
+   * they are what Stripe says now and are applied whatever events came before.
+   */
   fresh?: boolean;
 }
 
@@ -65,12 +68,18 @@ export class SubscriptionMirror {
     private readonly catalog: CatalogFacade,
   ) {}
 
-  /** Re-reads the subscription from Stripe and applies it (a fresh report needs no tie re-read). */
+  /**
+   * Re-reads the subscription from Stripe and applies it as what Stripe says now. The row is locked
+   * before the read, so nothing applied meanwhile can be newer than what the read returns.
+   */
   async applyFresh(
     stripeSubscriptionId: string,
     ctx: MirrorContext,
     options: ApplyOptions = {},
   ): Promise<MirrorOutcome> {
+    await ctx.manager
+      .getRepository(SubscriptionOrmEntity)
+      .findOne({ where: { stripeSubscriptionId }, lock: { mode: 'pessimistic_write' } });
     const fresh = await ctx.refetch(stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.apply(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx, {
@@ -98,7 +107,7 @@ export class SubscriptionMirror {
     const lock = { mode: 'pessimistic_write' as const };
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
     let row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
-    let values = incoming;
+    const values = incoming;
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
@@ -127,32 +136,45 @@ export class SubscriptionMirror {
           },
           ctx.manager,
         );
-      } else {
-        // Another worker inserted it meanwhile: this event is ordered against its committed row.
-        const decision = this.staleness(row, ctx);
-        if (decision === 'skip_stale') return 'skipped_stale';
-        if (decision === 'refetch' && !options.fresh) {
-          const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
-          if (!fresh) return 'ignored';
-          values = await this.planned(
-            transformStripeSubscription(fresh as unknown as Stripe.Subscription),
-            ctx,
-          );
-        }
+        return this.applyToRow(row, values, ctx, actor);
       }
-    } else {
-      const decision = this.staleness(row, ctx);
-      if (decision === 'skip_stale') return 'skipped_stale';
-      if (decision === 'refetch' && !options.fresh) {
-        const fresh = await ctx.refetch(incoming.stripeSubscriptionId);
-        if (!fresh) return 'ignored';
-        values = await this.planned(
-          transformStripeSubscription(fresh as unknown as Stripe.Subscription),
-          ctx,
-        );
-      }
+      // Another worker inserted it meanwhile: this report is ordered against its committed row (a read
+      // made before that row was locked is no fresher than it).
+      options = { ...options, fresh: false };
     }
+    const ordered = await this.ordered(row, values, ctx, options);
+    if (typeof ordered === 'string') return ordered;
+    return this.applyToRow(row, ordered, ctx, actor);
+  }
 
+  /**
+   * The values to apply under the ordering rule (R-SM-3): a read made under the row's lock is what
+   * Stripe says now, newer than anything applied; an older event is skipped; a same-second one cannot be
+   * ordered, so the subscription is re-read.
+   */
+  private async ordered(
+    row: SubscriptionOrmEntity,
+    values: SubscriptionValues,
+    ctx: MirrorContext,
+    options: ApplyOptions,
+  ): Promise<SubscriptionValues | 'skipped_stale' | 'ignored'> {
+    if (options.fresh) return values;
+    const decision = this.staleness(row, ctx);
+    if (decision === 'skip_stale') return 'skipped_stale';
+    if (decision === 'apply') return values;
+    const fresh = await ctx.refetch(values.stripeSubscriptionId);
+    if (!fresh) return 'ignored';
+    return this.planned(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx);
+  }
+
+  /** Brings the locked row to what Stripe reports, through the machine, and audits the change. */
+  private async applyToRow(
+    row: SubscriptionOrmEntity,
+    values: SubscriptionValues,
+    ctx: MirrorContext,
+    actor: Actor,
+  ): Promise<MirrorOutcome> {
+    const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
     const before = auditedFields(row);
     const fromState = row.state;
     const version = row.version;
