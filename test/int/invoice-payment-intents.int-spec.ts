@@ -313,6 +313,46 @@ describe("PaymentIntents that pay invoices are the invoices', not payments", () 
     ]);
   }, 60_000);
 
+  it('a payment-mode Checkout payment is filed under the session account without asking about invoices', async () => {
+    const billingEmail = `guest-${randomUUID().slice(0, 8)}@example.test`;
+    const accountId = await createAccountWith(s.t.url, s.admin, {
+      locale: 'en-US',
+      timeZone: 'UTC',
+      billingEmail,
+    });
+    accountIds.push(accountId);
+    const owner = await tokenFor({ sub: `owner-${randomUUID()}`, role: 'owner', accountId });
+    // A customer of no account yet: only the session's client_reference_id names the account.
+    const guest = await s.stripe.customers.create({ email: billingEmail });
+    const product = await s.stripe.products.create({ name: 'One-off' });
+    const oneOff = await s.stripe.prices.create({ product: product.id, unit_amount: 1234, currency: 'usd' });
+    const session = await s.stripe.checkout.sessions.create({
+      mode: 'payment',
+      customer: guest.id,
+      client_reference_id: accountId,
+      line_items: [{ price: oneOff.id, quantity: 1 }],
+      success_url: 'https://app.test/ok',
+      cancel_url: 'https://app.test/cancel',
+    });
+    const done = await fetch(`${s.kit.emulator.url}/_emulator/checkout/${session.id}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payment_method=pm_card_visa',
+    });
+    expect(done.status).toBeLessThan(400);
+    const pi = (await s.stripe.checkout.sessions.retrieve(session.id)).payment_intent as string;
+    const events = await eventsAbout([pi, session.id]);
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['payment_intent.succeeded', 'checkout.session.completed']),
+    );
+    const rows = await settled(events);
+    expect(rows.find((r) => r.type === 'checkout.session.completed')?.status).toBe('processed');
+    expect(await listPayments(owner)).toEqual([
+      expect.objectContaining({ stripePaymentIntentId: pi, status: 'succeeded', amount: 1234 }),
+    ]);
+    expect(invoiceLookups(pi)).toBe(0);
+  }, 60_000);
+
   it('when Stripe cannot say whether a PaymentIntent pays an invoice, the event is retried, never guessed', async () => {
     const a = await customer();
     proxy.failWhen = (r) => r.path.startsWith('/v1/invoice_payments');
