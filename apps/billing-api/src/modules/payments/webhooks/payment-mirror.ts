@@ -262,7 +262,8 @@ export class PaymentMirror {
         );
     if (!accountId) return null;
     // Made by our API (metadata.payment_id) or Checkout's payment mode: not an invoice's, no question
-    // asked. Anything else is asked about once, before its first row is written.
+    // asked. Anything else is asked about once, before its first row is written (a payment already
+    // mirrored stays one, even if it is attached to an invoice later: the row exists, nothing is asked).
     if (!values.appPaymentId && !options.checkoutSessionId) {
       if (await this.paysAnInvoice(values.stripePaymentIntentId)) return null;
     }
