@@ -15,7 +15,7 @@ afterAll(async () => {
 // At the pinned API version a PaymentIntent has no `invoice` field: the InvoicePayment is the only link
 // from a PaymentIntent to the invoice it pays, found with `payment[type]` + `payment[payment_intent]`.
 describe('invoice payments: every PaymentIntent that pays an invoice is found by its id', () => {
-  it('links the first invoice, a renewal, an immediately invoiced change, a prepaid first invoice and each attempt of a retried invoice; a one-time payment has none', async () => {
+  it('links the first invoice, a renewal, an immediately invoiced change, a prepaid first invoice, a client-confirmed one and each attempt of a retried invoice; a one-time payment has none', async () => {
     const w = await makeWorld(kit);
     const c = await customerOnClock(w, 'pm_card_visa');
     // The first invoice, charged at creation.
@@ -39,6 +39,17 @@ describe('invoice payments: every PaymentIntent that pays an invoice is found by
       payment_behavior: 'error_if_incomplete',
     });
     const prepaid = prepaidSub.latest_invoice as string;
+    // default_incomplete: the invoice's PaymentIntent is made open, and the client confirms it.
+    const incompleteSub = await w.stripe.subscriptions.create({
+      customer: c.id,
+      items: [{ price: w.basic.id }],
+      payment_behavior: 'default_incomplete',
+    });
+    const incomplete = incompleteSub.latest_invoice as string;
+    const [opened] = (await w.stripe.invoicePayments.list({ invoice: incomplete })).data;
+    await w.stripe.paymentIntents.confirm(opened!.payment.payment_intent as string, {
+      payment_method: 'pm_card_visa',
+    });
     // A manual invoice declined once, then paid with another card: two PaymentIntents, two links.
     const draft = await w.stripe.invoices.create({ customer: c.id });
     await w.stripe.invoiceItems.create({ customer: c.id, invoice: draft.id, amount: 700, currency: 'usd' });
@@ -58,7 +69,7 @@ describe('invoice payments: every PaymentIntent that pays an invoice is found by
     });
 
     const intents = (await w.stripe.paymentIntents.list({ customer: c.id, limit: 100 })).data;
-    expect(intents).toHaveLength(7);
+    expect(intents).toHaveLength(8);
     const links = new Map<string, Stripe.InvoicePayment[]>();
     for (const pi of intents) {
       const found = await w.stripe.invoicePayments.list({
@@ -88,6 +99,7 @@ describe('invoice payments: every PaymentIntent that pays an invoice is found by
       [change]: [{ status: 'paid', amount: proRated }],
       [renewal]: [{ status: 'paid', amount: 2000 }],
       [prepaid]: [{ status: 'paid', amount: 1000 }],
+      [incomplete]: [{ status: 'paid', amount: 1000 }],
       // Newest first: the paying attempt, then the declined one (canceled when the next one began).
       [draft.id]: [
         { status: 'paid', amount: 700 },
