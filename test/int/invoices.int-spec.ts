@@ -248,11 +248,14 @@ describe('invoices: list, detail, PDF, receipts of paid subscription invoices', 
       a = await customer({ clock: clock.id, locale: 'de-DE', timeZone: 'Europe/Berlin' });
       stranger = await customer();
       const sub = await s.stripe.subscriptions.create({ customer: a.customer, items: [{ price }] });
-      // Each renewal: the draft a month on, finalized and charged an hour later.
+      // Each renewal: the draft a month on, finalized and charged an hour later. Webhooks come in any
+      // order: each invoice is seen paid before the next is made, so their receipts follow the paid order.
+      await paidInvoice(sub.latest_invoice as string);
       for (const month of [1, 2]) {
         await s.stripe.testHelpers.testClocks.advance(clock.id, {
           frozen_time: Math.floor(Date.UTC(2031, month, 15, 14) / 1000),
         });
+        await paidInvoice((await s.stripe.subscriptions.retrieve(sub.id)).latest_invoice as string);
       }
       const stripeInvoices = (await s.stripe.invoices.list({ subscription: sub.id, limit: 10 })).data;
       if (stripeInvoices.length !== 3) throw new Error(`${stripeInvoices.length} invoices, not 3`);
