@@ -63,7 +63,19 @@ describe('mirrors with two workers on one queue: ~1,000 events across 50 subscri
     const accounts = await pool(Array.from({ length: SUBSCRIPTIONS }), PARALLEL, () =>
       accountWithCustomer(stack),
     );
+    // A one-time payment made outside the app for every fifth account: mirrored as a payment.
+    const oneTime: string[] = [];
     const subscriptions = await pool(accounts, PARALLEL, async ({ customerId }, i) => {
+      if (i % 5 === 1) {
+        const pi = await stripe.paymentIntents.create({
+          amount: 1500 + i,
+          currency: 'usd',
+          customer: customerId,
+          payment_method: 'pm_card_visa',
+          confirm: true,
+        });
+        oneTime.push(pi.id);
+      }
       const sub = await stripe.subscriptions.create({
         customer: customerId,
         items: [{ price: prices.base }, { price: prices.seat, quantity: 1 }],
@@ -123,34 +135,45 @@ describe('mirrors with two workers on one queue: ~1,000 events across 50 subscri
       }
     }
 
-    // The payments of the subscription invoices: one row and one creation record per PaymentIntent,
-    // and a status history without a repeated change.
-    const paymentIntents = (await allEvents(stripe))
-      .filter((e) => e.type === 'payment_intent.succeeded')
-      .map((e) => (e.data.object as { id: string }).id);
-    expect(paymentIntents.length).toBeGreaterThanOrEqual(SUBSCRIPTIONS);
+    // The one-time payments: one row and one creation record per PaymentIntent, and a status history
+    // without a repeated change.
+    expect(oneTime).toHaveLength(SUBSCRIPTIONS / 5);
     const payments = await db.query<{ n: number; mirrored: number; succeeded: number }[]>(
       `SELECT count(*)::int AS n,
               (SELECT count(*)::int FROM audit_log a JOIN payments p ON p.id::text = a.entity_id
                 WHERE a.action = 'payment.mirrored' AND p.stripe_payment_intent_id = ANY($1)) AS mirrored,
               count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
          FROM payments WHERE stripe_payment_intent_id = ANY($1)`,
-      [paymentIntents],
+      [oneTime],
     );
-    expect(payments[0]).toEqual({
-      n: paymentIntents.length,
-      mirrored: paymentIntents.length,
-      succeeded: paymentIntents.length,
-    });
+    expect(payments[0]).toEqual({ n: oneTime.length, mirrored: oneTime.length, succeeded: oneTime.length });
     const repeated = await db.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM (
          SELECT h.payment_id, h.from_status, h.to_status FROM payment_status_history h
            JOIN payments p ON p.id = h.payment_id
           WHERE p.stripe_payment_intent_id = ANY($1)
           GROUP BY 1, 2, 3 HAVING count(*) > 1) d`,
-      [paymentIntents],
+      [oneTime],
     );
     expect(repeated[0]?.n).toBe(0);
+    // The PaymentIntents that paid the subscription invoices are the invoices' (the invoice has the
+    // receipt): no payment row, and every event about them ignored.
+    const invoiceIntents = (await allEvents(stripe))
+      .filter((e) => e.type === 'payment_intent.succeeded')
+      .map((e) => (e.data.object as { id: string }).id)
+      .filter((id) => !oneTime.includes(id));
+    expect(invoiceIntents.length).toBeGreaterThanOrEqual(SUBSCRIPTIONS);
+    const invoicePayments = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM payments WHERE stripe_payment_intent_id = ANY($1)`,
+      [invoiceIntents],
+    );
+    expect(invoicePayments[0]?.n).toBe(0);
+    const intentEvents = await db.query<{ status: string }[]>(
+      `SELECT DISTINCT status FROM webhook_events
+        WHERE id = ANY($1) AND type LIKE 'payment_intent.%' AND payload->'data'->'object'->>'id' = ANY($2)`,
+      [ids, invoiceIntents],
+    );
+    expect(intentEvents).toEqual([{ status: 'ignored' }]);
     const invoices = await db.query<{ n: number; mirrored: number }[]>(
       `SELECT count(*)::int AS n,
               (SELECT count(*)::int FROM audit_log a JOIN invoices i ON i.id::text = a.entity_id

@@ -4,7 +4,16 @@ import { emitEvent } from '../core/events.js';
 import { nowFor } from '../core/time.js';
 import { invalidRequest, resourceMissing } from '../http/errors.js';
 import { registerExpander, registerIncludable } from '../http/expand.js';
-import { applyMetadata, optBool, optInt, optNonEmpty, optString, reqString } from '../http/form.js';
+import {
+  type FormParams,
+  applyMetadata,
+  optBool,
+  optInt,
+  optNonEmpty,
+  optObject,
+  optString,
+  reqString,
+} from '../http/form.js';
 import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
 import { installBilling } from '../billing/service/install.js';
@@ -32,6 +41,33 @@ function allPayments(account: ApiRequest['account']): Stripe.InvoicePayment[] {
   const out: Stripe.InvoicePayment[] = [];
   for (const inv of account.invoices.values()) out.push(...(inv.payments?.data ?? []));
   return out;
+}
+
+const INVOICE_PAYMENT_STATUSES: readonly string[] = ['canceled', 'open', 'paid'];
+const PAYMENT_TYPES: readonly string[] = ['payment_intent', 'payment_record'];
+
+/**
+ * `payment[type]` with `payment[payment_intent]` or `payment[payment_record]`: the invoice payments of
+ * one payment (how Stripe answers "which invoice does this PaymentIntent pay?" now that a PaymentIntent
+ * has no `invoice` field). `payment[type]` is required whenever `payment` is given.
+ */
+function paymentFilter(query: FormParams): (p: Stripe.InvoicePayment) => boolean {
+  const payment = optObject(query, 'payment');
+  if (!payment) return () => true;
+  const type = reqString(payment, 'type', 'payment[type]');
+  if (!PAYMENT_TYPES.includes(type)) {
+    throw invalidRequest(
+      'Invalid payment[type]: must be one of payment_intent or payment_record',
+      'payment[type]',
+    );
+  }
+  const intent = optNonEmpty(payment, 'payment_intent', 'payment[payment_intent]');
+  const record = optNonEmpty(payment, 'payment_record', 'payment[payment_record]');
+  return (p) =>
+    p.payment.type === type &&
+    // Stored invoice payments hold ids (expansion works on the response).
+    (intent === undefined || p.payment.payment_intent === intent) &&
+    (record === undefined || p.payment.payment_record === record);
 }
 
 export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void {
@@ -182,9 +218,20 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
   });
 
   router.get('/v1/invoice_payments', (req) => {
-    const inv = optNonEmpty(req.query, 'invoice');
-    const data = allPayments(req.account).filter((p) => inv === undefined || p.invoice === inv);
-    return paginate(data, req.query, '/v1/invoice_payments', {});
+    const q = req.query;
+    const inv = optNonEmpty(q, 'invoice');
+    const status = optNonEmpty(q, 'status');
+    if (status !== undefined && !INVOICE_PAYMENT_STATUSES.includes(status)) {
+      throw invalidRequest('Invalid status: must be one of canceled, open, or paid', 'status');
+    }
+    const byPayment = paymentFilter(q);
+    const data = allPayments(req.account).filter(
+      (p) =>
+        (inv === undefined || p.invoice === inv) &&
+        (status === undefined || p.status === status) &&
+        byPayment(p),
+    );
+    return paginate(data, q, '/v1/invoice_payments', {});
   });
   router.get('/v1/invoice_payments/:id', (req) => {
     const id = req.params.id ?? '';

@@ -22,7 +22,10 @@ const PAYMENT_INTENT_EVENTS = [
   'payment_intent.amount_capturable_updated',
 ];
 
-/** Mirrors PaymentIntents and their charges into `payments` (R-PAY-1, R-PAY-6, R-WH-6). */
+/**
+ * Mirrors PaymentIntents and their charges into `payments` (R-PAY-1, R-PAY-6, R-WH-6); a PaymentIntent
+ * that pays an invoice is the invoice's and is ignored (PaymentMirror).
+ */
 @Injectable()
 export class PaymentEventsHandler {
   constructor(private readonly mirror: PaymentMirror) {}

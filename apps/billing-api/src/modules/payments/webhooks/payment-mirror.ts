@@ -13,6 +13,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
+import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import {
@@ -29,6 +30,7 @@ import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
 import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
+import { idOf } from './stripe-payload.js';
 import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
 import {
   paymentInputForStatus,
@@ -46,6 +48,11 @@ export interface MirrorOptions {
  * Keeps the `payments` mirror in step with Stripe's PaymentIntents, inside the webhook transaction:
  * lock the row, apply the ordering rule, move the status through the payment machine, record each
  * change in the status history (R-PAY-6) and the audit log.
+ *
+ * A PaymentIntent that pays an invoice (a subscription's, or any invoice charged by Stripe) is not a
+ * payment of the account: the invoices module mirrors the invoice and issues its receipt. Such a
+ * PaymentIntent gets no row (see {@link paysAnInvoice}), so its events, its charges' and its refunds'
+ * find no payment and are ignored.
  */
 @Injectable()
 export class PaymentMirror {
@@ -55,6 +62,7 @@ export class PaymentMirror {
     private readonly accounts: AccountsFacade,
     private readonly statusChange: RecordStatusChangeHandler,
     private readonly events: DomainEvents,
+    private readonly gateway: StripeGateway,
   ) {}
 
   /** Applies a PaymentIntent from an event (or a re-read one) to its payment row. */
@@ -135,7 +143,8 @@ export class PaymentMirror {
   /**
    * Locks the payment of a PaymentIntent for a refund; when it is not mirrored yet (the refund's event
    * came first, or the payment was made outside the app), re-reads the PaymentIntent from Stripe and
-   * mirrors it. Null when the customer is not one of our accounts.
+   * mirrors it. Null when the customer is not one of our accounts or the PaymentIntent pays an invoice
+   * (its refunds are the invoice's, not a payment's).
    */
   async lockForRefund(
     stripePaymentIntentId: string,
@@ -252,6 +261,12 @@ export class PaymentMirror {
           values.metadataAccountId,
         );
     if (!accountId) return null;
+    // Made by our API (metadata.payment_id) or Checkout's payment mode: not an invoice's, no question
+    // asked. Anything else is asked about once, before its first row is written (a payment already
+    // mirrored stays one, even if it is attached to an invoice later: the row exists, nothing is asked).
+    if (!values.appPaymentId && !options.checkoutSessionId) {
+      if (await this.paysAnInvoice(values.stripePaymentIntentId)) return null;
+    }
     const now = this.clock.now();
     const row: PaymentOrmEntity = {
       id: randomUUID(),
@@ -317,6 +332,35 @@ export class PaymentMirror {
     );
     await this.statusChanged(row, null, ctx);
     return { row, created: true };
+  }
+
+  /**
+   * Whether the PaymentIntent pays an invoice. At the pinned API version a PaymentIntent has no
+   * `invoice` field: the InvoicePayment is the link (Stripe makes one for every PaymentIntent an
+   * invoice creates, and for one attached to an invoice), listed by
+   * `payment[type]=payment_intent&payment[payment_intent]=…`. Any status counts: an attempt that was
+   * canceled or failed was still the invoice's, never a one-time payment.
+   *
+   * One read through the gateway. When it cannot be answered (Stripe unreachable or rate limited after
+   * the SDK's own retries, or an answer about another PaymentIntent) the error propagates: the event
+   * fails as a transient error, is retried with backoff and, once its attempts are spent,
+   * dead-lettered with the reason. Nothing is written on a guess either way: mirroring an invoice's
+   * PaymentIntent would issue a second receipt and e-mail, ignoring a one-time payment would lose it.
+   */
+  private async paysAnInvoice(stripePaymentIntentId: string): Promise<boolean> {
+    const links = await this.gateway.call('invoice_payment.list', (stripe) =>
+      stripe.invoicePayments.list({
+        payment: { type: 'payment_intent', payment_intent: stripePaymentIntentId },
+        limit: 1,
+      }),
+    );
+    const other = links.data.find((link) => idOf(link.payment.payment_intent) !== stripePaymentIntentId);
+    if (other) {
+      throw new Error(
+        `invoice payments of ${stripePaymentIntentId} answered with ${other.id} of another payment`,
+      );
+    }
+    return links.data.length > 0;
   }
 
   private async update(
