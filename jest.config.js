@@ -36,7 +36,7 @@ export default {
       globalSetup: '<rootDir>/test/setup/global-setup.mjs',
     },
   ],
-  collectCoverageFrom: ['libs/domain/src/**/*.ts', '!**/*.spec.ts', '!**/index.ts'],
+  collectCoverageFrom: ['libs/domain/src/**/*.ts', '!**/*.spec.ts', '!**/*.fixtures.ts', '!**/index.ts'],
   coverageReporters: ['text-summary', 'lcov'],
   coverageThreshold: {
     './libs/domain/src/': { lines: 95, statements: 95, functions: 95, branches: 85 },

@@ -1,48 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
+import { at, NOW, SNAPSHOTS } from './subscription.fixtures.js';
 import { DEFAULT_CATALOGUE } from '../plan/plan.js';
 import { transition } from './subscription.machine.js';
 import { inputsForStripeReport, stateInputPath, type StripeSubscriptionReport } from './stripe-inputs.js';
 import {
-  initialSubscription,
   SUBSCRIPTION_STATES,
   type SubscriptionInput,
   type SubscriptionSnapshot,
   type SubscriptionState,
 } from './subscription.types.js';
-
-const DAY = 86_400_000;
-const NOW = new Date('2026-03-15T12:00:00.000Z');
-const at = (days: number): Date => new Date(NOW.getTime() + days * DAY);
-
-const freeTier = (state: 'free' | 'expired' | 'canceled_immediately'): SubscriptionSnapshot => ({
-  ...initialSubscription(),
-  state,
-  version: 4,
-});
-const live = {
-  planId: 'pro',
-  interval: 'year',
-  seats: 1,
-  trialUsed: true,
-  failedAttempts: 0,
-  version: 4,
-} as const;
-const SNAPSHOTS: Record<SubscriptionState, SubscriptionSnapshot> = {
-  free: freeTier('free'),
-  expired: freeTier('expired'),
-  canceled_immediately: freeTier('canceled_immediately'),
-  trialing: { ...live, state: 'trialing', seats: 0, trialEnd: at(10), currentPeriodEnd: at(10) },
-  active: { ...live, state: 'active', currentPeriodEnd: at(20) },
-  past_due: { ...live, state: 'past_due', currentPeriodEnd: at(20), pastDueSince: at(-8), failedAttempts: 3 },
-  suspended: {
-    ...live,
-    state: 'suspended',
-    currentPeriodEnd: at(20),
-    pastDueSince: at(-8),
-    failedAttempts: 3,
-  },
-  canceled_pending: { ...live, state: 'canceled_pending', currentPeriodEnd: at(20) },
-};
 
 /** What Stripe would report of a subscription in `state` on the snapshots' plan. */
 function report(

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
 import { runStatement, type StatementPart } from '../database/row-sql.js';
+import { decoratedMethods } from '../discovery/decorated-methods.js';
 import {
   declaredDomainEvents,
   DOMAIN_EVENT_LISTENER,
@@ -73,30 +74,19 @@ export class DomainEvents implements OnApplicationBootstrap {
       if (!listeners) table.set(type, (listeners = { plain: [], statement: [] }));
       return listeners;
     };
-    for (const wrapper of this.discovery.getProviders()) {
-      if (!wrapper.isDependencyTreeStatic()) continue;
-      const instance = wrapper.instance as Record<string, unknown> | null | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object | null;
-      if (!prototype) continue;
-      const className = (instance.constructor as { name?: string }).name ?? 'provider';
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const fn = (prototype as Record<string, unknown>)[method];
-        if (typeof fn !== 'function') continue;
-        const name = `${className}.${method}`;
-        const plain = this.reflector.get<string[] | undefined>(DOMAIN_EVENT_LISTENER, fn as () => unknown);
-        for (const type of new Set(plain ?? [])) {
-          found.push({ type, name });
-          entry(type).plain.push({ name, fn: (fn as DomainEventListenerFn).bind(instance) });
-        }
-        const inStatement = this.reflector.get<string[] | undefined>(
-          DOMAIN_EVENT_STATEMENT_LISTENER,
-          fn as () => unknown,
-        );
-        for (const type of new Set(inStatement ?? [])) {
-          found.push({ type, name });
-          entry(type).statement.push({ name, fn: (fn as DomainEventStatementListenerFn).bind(instance) });
-        }
+    const find = <F>(key: string) => decoratedMethods<F>(this.discovery, this.scanner, this.reflector, key);
+    for (const { name, fn, values } of find<DomainEventListenerFn>(DOMAIN_EVENT_LISTENER)) {
+      for (const type of values) {
+        found.push({ type, name });
+        entry(type).plain.push({ name, fn });
+      }
+    }
+    for (const { name, fn, values } of find<DomainEventStatementListenerFn>(
+      DOMAIN_EVENT_STATEMENT_LISTENER,
+    )) {
+      for (const type of values) {
+        found.push({ type, name });
+        entry(type).statement.push({ name, fn });
       }
     }
     const conflicts = undeclaredListeners(found, declaredDomainEvents());

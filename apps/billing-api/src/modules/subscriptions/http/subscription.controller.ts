@@ -41,6 +41,15 @@ function ownAccount(principal: Principal): string {
   return principal.accountId;
 }
 
+/** What a route that requires an Idempotency-Key may answer about it. */
+const IDEMPOTENCY_ERRORS = [
+  'idempotency_key_required',
+  'idempotency_key_invalid',
+  'idempotency_key_reused',
+  'idempotency_request_in_progress',
+  'idempotency_key_in_use',
+] as const;
+
 const STRIPE_ERRORS = [
   'payment_provider_unavailable',
   'payment_provider_rate_limited',
@@ -76,10 +85,7 @@ export class SubscriptionController {
     'plan_not_found',
     'seat_addon_unavailable',
     'service_unavailable',
-    'idempotency_key_required',
-    'idempotency_key_invalid',
-    'idempotency_key_reused',
-    'idempotency_request_in_progress',
+    ...IDEMPOTENCY_ERRORS,
     ...STRIPE_ERRORS,
   )
   startCheckout(
@@ -123,10 +129,7 @@ export class SubscriptionController {
     'trial_not_available',
     'plan_not_found',
     'service_unavailable',
-    'idempotency_key_required',
-    'idempotency_key_invalid',
-    'idempotency_key_reused',
-    'idempotency_request_in_progress',
+    ...IDEMPOTENCY_ERRORS,
     ...STRIPE_ERRORS,
   )
   async startTrial(
@@ -182,16 +185,7 @@ export class SubscriptionController {
       'Cancel at the period end (access until then, then Free; can be resumed before it) or now (Free at once; nothing is refunded, as the answer says) (R-SUB-5). 409 `invalid_transition` when there is no live subscription or it is already canceled that way.',
   })
   @ApiOkResponse({ type: CancellationResultDto })
-  @ApiErrors(
-    'validation_failed',
-    'forbidden',
-    'invalid_transition',
-    'idempotency_key_required',
-    'idempotency_key_invalid',
-    'idempotency_key_reused',
-    'idempotency_request_in_progress',
-    ...STRIPE_ERRORS,
-  )
+  @ApiErrors('validation_failed', 'forbidden', 'invalid_transition', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERRORS)
   async cancel(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CancelSubscriptionDto,
@@ -221,15 +215,7 @@ export class SubscriptionController {
       'Resume a subscription canceled at the period end, before the period ends (R-SUB-5). After the end: 409 `invalid_transition`; subscribe again through checkout (no trial).',
   })
   @ApiOkResponse({ type: OwnerSubscriptionDto })
-  @ApiErrors(
-    'forbidden',
-    'invalid_transition',
-    'idempotency_key_required',
-    'idempotency_key_invalid',
-    'idempotency_key_reused',
-    'idempotency_request_in_progress',
-    ...STRIPE_ERRORS,
-  )
+  @ApiErrors('forbidden', 'invalid_transition', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERRORS)
   async resume(@CurrentPrincipal() principal: Principal): Promise<OwnerSubscriptionDto> {
     const accountId = ownAccount(principal);
     await this.cancellation.execute(accountId, 'resume');

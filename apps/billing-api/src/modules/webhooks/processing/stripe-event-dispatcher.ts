@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { decoratedMethods } from '../../../platform/discovery/decorated-methods.js';
 import {
   STRIPE_EVENT_HANDLER,
   STRIPE_EVENT_UNCHANGED_CHECK,
@@ -82,31 +83,12 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
   discover(): void {
     const found: { type: string; handler: RegisteredHandler }[] = [];
     const checks: { type: string; check: RegisteredCheck }[] = [];
-    for (const wrapper of this.discovery.getProviders()) {
-      if (!wrapper.isDependencyTreeStatic()) continue;
-      const instance = wrapper.instance as Record<string, unknown> | null | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object | null;
-      if (!prototype) continue;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const fn = (prototype as Record<string, unknown>)[method];
-        if (typeof fn !== 'function') continue;
-        const className = (instance.constructor as { name?: string }).name ?? 'provider';
-        const name = `${className}.${method}`;
-        const types = this.reflector.get<string[] | undefined>(STRIPE_EVENT_HANDLER, fn as () => unknown);
-        if (types) {
-          const handler: RegisteredHandler = { name, fn: (fn as StripeEventHandlerFn).bind(instance) };
-          for (const type of new Set(types)) found.push({ type, handler });
-        }
-        const checked = this.reflector.get<string[] | undefined>(
-          STRIPE_EVENT_UNCHANGED_CHECK,
-          fn as () => unknown,
-        );
-        if (checked) {
-          const check: RegisteredCheck = { name, fn: (fn as StripeEventUnchangedCheckFn).bind(instance) };
-          for (const type of new Set(checked)) checks.push({ type, check });
-        }
-      }
+    const find = <F>(key: string) => decoratedMethods<F>(this.discovery, this.scanner, this.reflector, key);
+    for (const { name, fn, values } of find<StripeEventHandlerFn>(STRIPE_EVENT_HANDLER)) {
+      for (const type of values) found.push({ type, handler: { name, fn } });
+    }
+    for (const { name, fn, values } of find<StripeEventUnchangedCheckFn>(STRIPE_EVENT_UNCHANGED_CHECK)) {
+      for (const type of values) checks.push({ type, check: { name, fn } });
     }
     const { table, conflicts } = buildDispatchTable(found, checks);
     if (conflicts.length > 0) {

@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_STATES } from '@billing/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 
@@ -64,16 +65,7 @@ export class PendingDowngradeDto {
   effectiveAt!: string;
 }
 
-const STATES = [
-  'free',
-  'trialing',
-  'active',
-  'past_due',
-  'suspended',
-  'canceled_pending',
-  'expired',
-  'canceled_immediately',
-];
+const STATES = SUBSCRIPTION_STATES;
 
 /** The owner's view (R-SUB-8): everything, the card as brand and last 4 only. */
 export class OwnerSubscriptionDto {
