@@ -206,4 +206,53 @@ describe('starting a subscription: checkout, callback and webhook, trial', () =>
         ?.trial_period_days ?? null,
     ).toBeNull();
   });
+
+  it('a trial that ends without a payment method returns the account to Free, nothing deleted (R-EDGE-14)', async () => {
+    const start = Math.floor(Date.UTC(2031, 4, 1, 9) / 1000);
+    const clock = await w.stripe.testHelpers.testClocks.create({ frozen_time: start });
+    const a = await accountWithCustomer(w);
+    // The account's customer on a test clock (as Stripe's test mode allows), linked by its metadata.
+    const onClock = await w.stripe.customers.create({
+      test_clock: clock.id,
+      metadata: { account_id: a.accountId },
+    });
+    await w.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [
+      a.accountId,
+      onClock.id,
+    ]);
+    const trial = await post<{ state: string }>(a, '/v1/subscription/trial', { plan: 'pro' });
+    expect(trial).toMatchObject({ status: 200, body: { state: 'trialing' } });
+    const [row] = await rows(a.accountId);
+    const before = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM account_members WHERE account_id = $1`,
+      [a.accountId],
+    );
+
+    await w.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 15 * 86_400 });
+    expect((await w.stripe.subscriptions.retrieve(row!.stripe_subscription_id)).status).toBe('canceled');
+    const ended = await until(async () => {
+      const [now] = await rows(a.accountId);
+      return now?.state === 'expired' ? now : null;
+    }, 'the trial ended without a card');
+    expect(ended.id).toBe(row!.id);
+    const view = await http<{ plan: { id: string }; state: string }>(w.t.url, 'GET', '/v1/subscription', {
+      token: a.owner,
+    });
+    expect(view.body).toMatchObject({ plan: { id: 'free' }, state: 'expired' });
+    // The account, its members and its subscription history are all still there.
+    expect(
+      await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM account_members WHERE account_id = $1`,
+        [a.accountId],
+      ),
+    ).toEqual(before);
+    const audit = await w.t.db.query<{ before: { state: string }; after: { state: string } }[]>(
+      `SELECT before, after FROM audit_log WHERE entity_id = $1 AND action = 'subscription.state_changed' ORDER BY id`,
+      [row!.id],
+    );
+    expect(audit.map((r) => `${r.before.state}->${r.after.state}`)).toEqual([
+      'free->trialing',
+      'trialing->expired',
+    ]);
+  });
 });
