@@ -25,3 +25,27 @@ export function assertAccountAccess(principal: Principal, accountId: string): vo
   if (isInternal(principal)) return;
   if (principal.accountId !== accountId) throw new ApiError('not_found', 'The resource was not found.');
 }
+
+/** The account of an owner's or member's token; 404 for a token that names none. */
+export function ownAccountOf(principal: Principal): string {
+  if (!principal.accountId) throw new ApiError('not_found', 'The resource was not found.');
+  return principal.accountId;
+}
+
+/**
+ * The account a request is about: internal roles name it (`accountId`, 400 without it); owners and
+ * members get their own, and naming another is a 404.
+ */
+export function accountInScope(principal: Principal, requested: string | undefined): string {
+  if (isInternal(principal)) {
+    if (!requested) {
+      throw new ApiError('validation_failed', 'accountId is required for internal roles', {
+        param: 'accountId',
+      });
+    }
+    return requested;
+  }
+  const own = ownAccountOf(principal);
+  if (requested && requested !== own) throw new ApiError('not_found', 'The resource was not found.');
+  return own;
+}

@@ -1,9 +1,8 @@
 import { Controller, Get, Header, Logger, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
-import { isInternal, type Principal } from '../../../platform/auth/principal.js';
+import { accountInScope, type Principal } from '../../../platform/auth/principal.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
-import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { PdfFont } from '../../../platform/pdf/pdf-font.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -52,7 +51,7 @@ export class InvoicesController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListInvoicesQueryDto,
   ): Promise<InvoiceListDto> {
-    const accountId = accountOf(principal, query.accountId);
+    const accountId = accountInScope(principal, query.accountId);
     const account = await this.accounts.getAccount(accountId);
     const [page, balance, currency] = await Promise.all([
       this.queries.list(accountId, query),
@@ -155,21 +154,4 @@ export class InvoicesController {
     if (!invoice.id) return null;
     return (await this.receipts.forInvoices([invoice.id])).get(invoice.id) ?? null;
   }
-}
-
-/** The account a list is of: the owner's own; internal roles name it (as GET /v1/payments). */
-function accountOf(principal: Principal, requested: string | undefined): string {
-  if (isInternal(principal)) {
-    if (!requested) {
-      throw new ApiError('validation_failed', 'accountId is required for internal roles', {
-        param: 'accountId',
-      });
-    }
-    return requested;
-  }
-  if (!principal.accountId) throw new ApiError('not_found', 'The resource was not found.');
-  if (requested && requested !== principal.accountId) {
-    throw new ApiError('not_found', 'The resource was not found.');
-  }
-  return principal.accountId;
 }

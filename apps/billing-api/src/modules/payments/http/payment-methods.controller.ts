@@ -1,8 +1,7 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../../platform/auth/principal.js';
-import { ApiError } from '../../../platform/http/api-error.js';
+import { ownAccountOf, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { ManagePaymentMethodsHandler } from '../commands/manage-payment-methods/manage-payment-methods.handler.js';
@@ -42,7 +41,7 @@ export class PaymentMethodsController {
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') key: string | string[] | undefined,
   ): Promise<SetupIntentDto> {
-    return this.commands.createSetupIntent(accountOf(principal), requestKeyOf(key));
+    return this.commands.createSetupIntent(ownAccountOf(principal), requestKeyOf(key));
   }
 
   @Get()
@@ -50,7 +49,7 @@ export class PaymentMethodsController {
   @ApiOkResponse({ type: PaymentMethodListDto })
   @ApiErrors('forbidden')
   async list(@CurrentPrincipal() principal: Principal): Promise<PaymentMethodListDto> {
-    return { data: await this.queries.list(accountOf(principal)) };
+    return { data: await this.queries.list(ownAccountOf(principal)) };
   }
 
   @Post(':id/default')
@@ -74,7 +73,7 @@ export class PaymentMethodsController {
     @Param('id') id: string,
     @Headers('idempotency-key') key: string | string[] | undefined,
   ): Promise<PaymentMethodDto> {
-    return this.commands.setDefault(accountOf(principal), id, requestKeyOf(key));
+    return this.commands.setDefault(ownAccountOf(principal), id, requestKeyOf(key));
   }
 
   @Delete(':id')
@@ -99,7 +98,7 @@ export class PaymentMethodsController {
     @Param('id') id: string,
     @Headers('idempotency-key') key: string | string[] | undefined,
   ): Promise<PaymentMethodDto> {
-    return this.commands.detach(accountOf(principal), id, requestKeyOf(key));
+    return this.commands.detach(ownAccountOf(principal), id, requestKeyOf(key));
   }
 }
 
@@ -110,7 +109,3 @@ function requestKeyOf(header: string | string[] | undefined): string | undefined
 }
 
 /** An owner's token always names an account; one that does not cannot see any. */
-export function accountOf(principal: Principal): string {
-  if (!principal.accountId) throw new ApiError('not_found', 'The resource was not found.');
-  return principal.accountId;
-}

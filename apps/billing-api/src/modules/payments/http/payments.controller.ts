@@ -9,8 +9,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
-import { isInternal, type Principal } from '../../../platform/auth/principal.js';
-import { ApiError } from '../../../platform/http/api-error.js';
+import {
+  accountInScope,
+  isInternal,
+  ownAccountOf,
+  type Principal,
+} from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
@@ -18,7 +22,6 @@ import { CreatePaymentOutcome } from '../commands/create-payment/create-payment.
 import { PaymentQueries } from '../queries/payment.queries.js';
 import { ListPaymentsQueryDto, PaymentDetailDto, PaymentListDto } from './dto/payment-query.dto.js';
 import { CreatePaymentDto, PaymentDto } from './dto/payment.dto.js';
-import { accountOf } from './payment-methods.controller.js';
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -41,20 +44,7 @@ export class PaymentsController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListPaymentsQueryDto,
   ): Promise<PaymentListDto> {
-    let accountId: string;
-    if (isInternal(principal)) {
-      if (!query.accountId) {
-        throw new ApiError('validation_failed', 'accountId is required for internal roles', {
-          param: 'accountId',
-        });
-      }
-      accountId = query.accountId;
-    } else {
-      accountId = accountOf(principal);
-      if (query.accountId && query.accountId !== accountId) {
-        throw new ApiError('not_found', 'The resource was not found.');
-      }
-    }
+    const accountId = accountInScope(principal, query.accountId);
     return this.queries.list(accountId, query);
   }
 
@@ -66,7 +56,7 @@ export class PaymentsController {
   @ApiOkResponse({ type: PaymentDetailDto })
   @ApiErrors('forbidden', 'not_found')
   detail(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentDetailDto> {
-    return this.queries.detail(id, isInternal(principal) ? null : accountOf(principal));
+    return this.queries.detail(id, isInternal(principal) ? null : ownAccountOf(principal));
   }
 
   @Post()
@@ -110,7 +100,7 @@ export class PaymentsController {
     @Body() body: CreatePaymentDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentDto> {
-    const result = await this.create.execute({ accountId: accountOf(principal), ...body });
+    const result = await this.create.execute({ accountId: ownAccountOf(principal), ...body });
     if (result.outcomeUnknown) void reply.status(202);
     return result.payment;
   }

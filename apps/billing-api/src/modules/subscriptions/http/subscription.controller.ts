@@ -8,8 +8,12 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, Roles } from '../../../platform/auth/auth.decorators.js';
-import { isInternal, type Principal } from '../../../platform/auth/principal.js';
-import { ApiError } from '../../../platform/http/api-error.js';
+import {
+  accountInScope,
+  isInternal,
+  ownAccountOf,
+  type Principal,
+} from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { ChangeCancellationHandler } from '../commands/change-cancellation/change-cancellation.handler.js';
@@ -34,12 +38,6 @@ import {
   StartCheckoutDto,
   StartTrialDto,
 } from './dto/start-subscription.dto.js';
-
-/** The account of an owner's or member's token. */
-function ownAccount(principal: Principal): string {
-  if (!principal.accountId) throw new ApiError('forbidden', 'The token names no account.');
-  return principal.accountId;
-}
 
 /** What a route that requires an Idempotency-Key may answer about it. */
 const IDEMPOTENCY_ERRORS = [
@@ -93,7 +91,7 @@ export class SubscriptionController {
     @Body() body: StartCheckoutDto,
   ): Promise<CheckoutSessionDto> {
     return this.checkout.execute({
-      accountId: ownAccount(principal),
+      accountId: ownAccountOf(principal),
       planId: body.plan,
       interval: body.interval,
       seats: body.seats ?? 0,
@@ -136,7 +134,7 @@ export class SubscriptionController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: StartTrialDto,
   ): Promise<OwnerSubscriptionDto> {
-    const accountId = ownAccount(principal);
+    const accountId = ownAccountOf(principal);
     await this.trial.execute(accountId, body.plan);
     return this.views.forOwner(accountId);
   }
@@ -162,17 +160,8 @@ export class SubscriptionController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: SubscriptionQueryDto,
   ): Promise<OwnerSubscriptionDto | MemberSubscriptionDto | InternalSubscriptionDto> {
-    if (isInternal(principal)) {
-      if (!query.accountId) {
-        throw new ApiError('validation_failed', 'accountId is required for internal roles', {
-          param: 'accountId',
-        });
-      }
-      return this.views.forInternal(query.accountId);
-    }
-    const accountId = ownAccount(principal);
-    if (query.accountId && query.accountId !== accountId)
-      throw new ApiError('not_found', 'The resource was not found.');
+    const accountId = accountInScope(principal, query.accountId);
+    if (isInternal(principal)) return this.views.forInternal(accountId);
     return principal.role === 'owner' ? this.views.forOwner(accountId) : this.views.forMember(accountId);
   }
 
@@ -190,7 +179,7 @@ export class SubscriptionController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: CancelSubscriptionDto,
   ): Promise<CancellationResultDto> {
-    const accountId = ownAccount(principal);
+    const accountId = ownAccountOf(principal);
     await this.cancellation.execute(
       accountId,
       body.when === 'now' ? 'cancel_immediately' : 'cancel_at_period_end',
@@ -217,7 +206,7 @@ export class SubscriptionController {
   @ApiOkResponse({ type: OwnerSubscriptionDto })
   @ApiErrors('forbidden', 'invalid_transition', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERRORS)
   async resume(@CurrentPrincipal() principal: Principal): Promise<OwnerSubscriptionDto> {
-    const accountId = ownAccount(principal);
+    const accountId = ownAccountOf(principal);
     await this.cancellation.execute(accountId, 'resume');
     return this.views.forOwner(accountId);
   }
@@ -232,6 +221,6 @@ export class SubscriptionController {
   @ApiOkResponse({ type: BillingPortalDto })
   @ApiErrors('forbidden', ...STRIPE_ERRORS)
   async openPortal(@CurrentPrincipal() principal: Principal): Promise<BillingPortalDto> {
-    return { url: await this.portal.execute(ownAccount(principal)) };
+    return { url: await this.portal.execute(ownAccountOf(principal)) };
   }
 }
