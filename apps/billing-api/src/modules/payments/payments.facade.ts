@@ -17,7 +17,7 @@ import { toPaymentView, toSavedPaymentMethodView, toStatusChangeView } from './p
 import { PaymentMirror } from './webhooks/payment-mirror.js';
 import { PaymentQueries } from './queries/payment.queries.js';
 import type { PaymentRefundLines } from './contracts/payment-refund-lines.js';
-import { transformStripePaymentIntent } from './webhooks/transform-stripe-payment-intent.js';
+import { transformStripePaymentIntent } from './stripe/transform-stripe-payment-intent.js';
 
 /** What other modules may ask of payments: reads, and the mirror steps refunds and checkout need. */
 @Injectable()

@@ -3,7 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { CreatePaymentOutcome } from './commands/create-payment/create-payment.outcome.js';
-import { RecordStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
+import { PaymentStatusPublisher } from './persistence/payment-status.publisher.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
@@ -36,7 +36,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     ManagePaymentMethodsHandler,
     CreatePaymentHandler,
     CreatePaymentOutcome,
-    RecordStatusChangeHandler,
+    PaymentStatusPublisher,
     PaymentsJanitor,
     PaymentQueries,
     PaymentMetrics,

@@ -8,7 +8,7 @@ import { RefundsController } from './http/refunds.controller.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
-import { RecordRefundStatusChangeHandler } from './commands/record-status-change/record-status-change.handler.js';
+import { RefundStatusPublisher } from './persistence/refund-status.publisher.js';
 import { CountRefundStatusListener } from './listeners/count-refund-status.listener.js';
 import { RefundMetrics } from './refund.metrics.js';
 import { RefundsFacade } from './refunds.facade.js';
@@ -23,7 +23,7 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     RefundsFacade,
     CreateRefundHandler,
     CreateRefundOutcome,
-    RecordRefundStatusChangeHandler,
+    RefundStatusPublisher,
     RefundQueries,
     RefundsJanitor,
     RefundMetrics,

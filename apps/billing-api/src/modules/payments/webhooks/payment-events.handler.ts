@@ -9,8 +9,8 @@ import {
   type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { PaymentMirror } from './payment-mirror.js';
-import { transformStripeCharge } from './transform-stripe-charge.js';
-import { transformStripePaymentIntent } from './transform-stripe-payment-intent.js';
+import { transformStripeCharge } from '../stripe/transform-stripe-charge.js';
+import { transformStripePaymentIntent } from '../stripe/transform-stripe-payment-intent.js';
 
 const PAYMENT_INTENT_EVENTS = [
   'payment_intent.created',

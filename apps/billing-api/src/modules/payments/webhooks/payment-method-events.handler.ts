@@ -12,7 +12,10 @@ import {
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentMethodOrmEntity } from '../persistence/payment-method.orm-entity.js';
-import { transformStripePaymentMethod, type PaymentMethodValues } from './transform-stripe-payment-method.js';
+import {
+  transformStripePaymentMethod,
+  type PaymentMethodValues,
+} from '../stripe/transform-stripe-payment-method.js';
 
 /** Mirrors a customer's saved payment methods (R-PAY-2): attached, detached, card details updated. */
 @Injectable()

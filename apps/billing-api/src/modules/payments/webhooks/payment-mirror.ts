@@ -24,19 +24,19 @@ import {
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { DomainEvents } from '../../../platform/events/domain-events.js';
-import { RecordStatusChangeHandler } from '../commands/record-status-change/record-status-change.handler.js';
+import { PaymentStatusPublisher } from '../persistence/payment-status.publisher.js';
 import { paymentMethodIdentified } from '../contracts/payment.events.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
 import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
 import { idOf } from './stripe-payload.js';
-import { transformStripeCharge, type ChargeValues } from './transform-stripe-charge.js';
+import { transformStripeCharge, type ChargeValues } from '../stripe/transform-stripe-charge.js';
 import {
   paymentInputForStatus,
   transformStripePaymentIntent,
   type PaymentIntentValues,
-} from './transform-stripe-payment-intent.js';
+} from '../stripe/transform-stripe-payment-intent.js';
 
 export interface MirrorOptions {
   /** The account to file a payment under when its customer is not linked (checkout's client_reference_id). */
@@ -60,7 +60,7 @@ export class PaymentMirror {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
-    private readonly statusChange: RecordStatusChangeHandler,
+    private readonly statusChange: PaymentStatusPublisher,
     private readonly events: DomainEvents,
     private readonly gateway: StripeGateway,
   ) {}

@@ -13,7 +13,7 @@ import {
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
-import { RecordRefundStatusChangeHandler } from '../commands/record-status-change/record-status-change.handler.js';
+import { RefundStatusPublisher } from '../persistence/refund-status.publisher.js';
 import { toRefundLine } from '../persistence/refund.mapper.js';
 import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
 import { transformStripeRefund, type RefundValues } from './transform-stripe-refund.js';
@@ -29,7 +29,7 @@ export class RefundEventsHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
-    private readonly statusChange: RecordRefundStatusChangeHandler,
+    private readonly statusChange: RefundStatusPublisher,
   ) {}
 
   @HandlesStripeEvents('refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated')

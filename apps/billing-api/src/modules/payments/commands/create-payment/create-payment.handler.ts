@@ -36,13 +36,13 @@ import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
 import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
-import { RecordStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
+import { PaymentStatusPublisher } from '../../persistence/payment-status.publisher.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { attachedMethodWhere } from '../../queries/payment-method.queries.js';
 import {
   paymentInputForStatus,
   transformStripePaymentIntent,
-} from '../../webhooks/transform-stripe-payment-intent.js';
+} from '../../stripe/transform-stripe-payment-intent.js';
 
 /**
  * How long after a payment's creation repeating its PaymentIntent create is surely safe: Stripe keeps
@@ -106,7 +106,7 @@ export class CreatePaymentHandler {
     private readonly config: AppConfig,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
-    private readonly statusChange: RecordStatusChangeHandler,
+    private readonly statusChange: PaymentStatusPublisher,
   ) {}
 
   async execute(command: CreatePaymentCommand): Promise<CreatePaymentResult> {

@@ -16,7 +16,7 @@ import { AuditFacade } from '../../../audit/audit.facade.js';
 import { PaymentsFacade } from '../../../payments/payments.facade.js';
 import type { RefundDto, RefundReason } from '../../http/dto/refund.dto.js';
 import { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
-import { RecordRefundStatusChangeHandler } from '../record-status-change/record-status-change.handler.js';
+import { RefundStatusPublisher } from '../../persistence/refund-status.publisher.js';
 
 export interface CreateRefundCommand {
   paymentId: string;
@@ -68,7 +68,7 @@ export class CreateRefundHandler {
     private readonly config: AppConfig,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
-    private readonly statusChange: RecordRefundStatusChangeHandler,
+    private readonly statusChange: RefundStatusPublisher,
   ) {}
 
   async execute(command: CreateRefundCommand): Promise<RefundDto> {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { idOf, requiredString } from './stripe-payload.js';
+import { idOf, requiredString } from '../webhooks/stripe-payload.js';
 
 /** The card (or other method) summary the app may keep: never the number, only brand and last 4. */
 export interface PaymentMethodSummary {

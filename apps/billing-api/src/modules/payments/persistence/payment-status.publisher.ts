@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { PaymentStatus } from '@billing/domain';
 import type { EntityManager } from 'typeorm';
-import type { StatementPart } from '../../../../platform/database/row-sql.js';
-import { Clock } from '../../../../platform/clock/clock.js';
-import type { DomainEvent } from '../../../../platform/events/domain-event.js';
-import { DomainEvents } from '../../../../platform/events/domain-events.js';
-import { paymentStatusChanged } from '../../contracts/payment.events.js';
-import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+import type { StatementPart } from '../../../platform/database/row-sql.js';
+import { Clock } from '../../../platform/clock/clock.js';
+import type { DomainEvent } from '../../../platform/events/domain-event.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
+import { paymentStatusChanged } from '../contracts/payment.events.js';
+import type { PaymentOrmEntity } from './payment.orm-entity.js';
 
 /**
  * Announces a payment's status change (`payment.status_changed`), in the transaction that made it and
@@ -15,7 +15,7 @@ import type { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
  * integration events, the payments metric) live in the modules that own them.
  */
 @Injectable()
-export class RecordStatusChangeHandler {
+export class PaymentStatusPublisher {
   constructor(
     private readonly clock: Clock,
     private readonly events: DomainEvents,

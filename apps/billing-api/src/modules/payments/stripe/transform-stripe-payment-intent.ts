@@ -15,7 +15,7 @@ import {
   minorUnits,
   requiredString,
   stringMetadata,
-} from './stripe-payload.js';
+} from '../webhooks/stripe-payload.js';
 import { summarizePaymentMethod, type PaymentMethodSummary } from './transform-stripe-payment-method.js';
 
 const PI_STATUSES: readonly string[] = [

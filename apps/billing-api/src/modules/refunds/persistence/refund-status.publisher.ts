@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock } from '../../../../platform/clock/clock.js';
-import { DomainEvents } from '../../../../platform/events/domain-events.js';
-import { refundStatusChanged } from '../../contracts/refund.events.js';
-import type { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
+import { Clock } from '../../../platform/clock/clock.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
+import { refundStatusChanged } from '../contracts/refund.events.js';
+import type { RefundOrmEntity } from './refund.orm-entity.js';
 
 /**
  * Announces a refund's status change (`refund.status_changed`) in the transaction that made it,
@@ -12,7 +12,7 @@ import type { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
  * metric (refunds).
  */
 @Injectable()
-export class RecordRefundStatusChangeHandler {
+export class RefundStatusPublisher {
   constructor(
     private readonly clock: Clock,
     private readonly events: DomainEvents,

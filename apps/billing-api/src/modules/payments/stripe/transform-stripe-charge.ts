@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { idOf, minorUnits, requiredString } from './stripe-payload.js';
+import { idOf, minorUnits, requiredString } from '../webhooks/stripe-payload.js';
 import type { PaymentMethodSummary } from './transform-stripe-payment-method.js';
 
 /** `charge.succeeded` / `charge.failed` / `charge.refunded`: what the payment mirror takes from a charge. */
