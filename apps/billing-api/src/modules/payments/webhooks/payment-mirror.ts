@@ -28,7 +28,12 @@ import { PaymentStatusPublisher } from '../persistence/payment-status.publisher.
 import { paymentMethodIdentified } from '../contracts/payment.events.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
-import { statusHistorySql, updatePaymentRow } from '../persistence/payment-writes.js';
+import {
+  changedPaymentFields,
+  paymentSnapshot,
+  statusHistorySql,
+  updatePaymentRow,
+} from '../persistence/payment-writes.js';
 import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
 import { idOf } from './stripe-payload.js';
 import { transformStripeCharge, type ChargeValues } from '../stripe/transform-stripe-charge.js';
@@ -207,13 +212,13 @@ export class PaymentMirror {
     if (!row) return 'ignored';
     // An older attempt's charge must not overwrite the summary of the latest one.
     if (row.latestChargeId && row.latestChargeId !== charge.stripeChargeId) return 'skipped_stale';
-    const unchanged = JSON.stringify(row);
+    const unchanged = paymentSnapshot(row);
     const method = `${row.cardBrand}/${row.cardLast4}`;
     row.latestChargeId = charge.stripeChargeId;
     if (charge.stripePaymentMethodId) row.stripePaymentMethodId = charge.stripePaymentMethodId;
     if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
     // Usually the API or the PaymentIntent event knew all this already: then nothing is written.
-    if (JSON.stringify(row) === unchanged) return 'applied';
+    if (changedPaymentFields(unchanged, row).length === 0) return 'applied';
     row.updatedAt = this.clock.now();
     await updatePaymentRow(ctx.manager, row);
     // Listeners complete what was issued before the card was known (the receipt).
@@ -370,7 +375,7 @@ export class PaymentMirror {
     options: MirrorOptions,
   ): Promise<void> {
     const before = row.status;
-    const unchanged = JSON.stringify(row);
+    const unchanged = paymentSnapshot(row);
     const input = paymentInputForStatus(values.status, values.declineCode);
     if (input) await this.move(row, input, ctx);
     this.mergeFields(row, values, options, before);
@@ -379,7 +384,7 @@ export class PaymentMirror {
     row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
     // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
     // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
-    if (JSON.stringify(row) === unchanged) return;
+    if (changedPaymentFields(unchanged, row).length === 0) return;
     row.updatedAt = this.clock.now();
     row.version += 1;
     await updatePaymentRow(ctx.manager, row);
@@ -424,9 +429,9 @@ export class PaymentMirror {
       const moved = transitionPayment(row.status, input, this.clock.now());
       if (!moved.ok || moved.value.changed) return true;
     }
-    const copy: PaymentOrmEntity = { ...row, metadata: { ...row.metadata } };
+    const copy = paymentSnapshot(row);
     this.mergeFields(copy, values, options, row.status);
-    return JSON.stringify(copy) !== JSON.stringify(row);
+    return changedPaymentFields(row, copy).length > 0;
   }
 
   /**
