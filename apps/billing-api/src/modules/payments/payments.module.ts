@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
+import { SettlePaymentHandler } from './commands/settle-payment/settle-payment.handler.js';
 import { CreatePaymentOutcome } from './commands/create-payment/create-payment.outcome.js';
 import { PaymentStatusPublisher } from './persistence/payment-status.publisher.js';
 import { PaymentsController } from './http/payments.controller.js';
@@ -35,6 +36,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentMethodQueries,
     ManagePaymentMethodsHandler,
     CreatePaymentHandler,
+    SettlePaymentHandler,
     CreatePaymentOutcome,
     PaymentStatusPublisher,
     PaymentsJanitor,

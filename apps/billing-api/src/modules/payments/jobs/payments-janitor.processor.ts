@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { HandlesJob } from '../../../platform/queue/handles-job.decorator.js';
 import { QUEUES } from '../../../platform/queue/queue.registry.js';
-import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
+import { SettlePaymentHandler } from '../commands/settle-payment/settle-payment.handler.js';
 
 /** A payment created through the API that is still `pending` after this long lost its answer. */
 export const STALE_PENDING_MS = 2 * 60 * 1000;
@@ -24,7 +24,7 @@ export class PaymentsJanitor {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
-    private readonly payments: CreatePaymentHandler,
+    private readonly settle: SettlePaymentHandler,
   ) {}
 
   async run(): Promise<{ checked: number; settled: number; errors: number }> {
@@ -39,7 +39,7 @@ export class PaymentsJanitor {
     let errors = 0;
     for (const { id } of rows) {
       try {
-        const status = await this.payments.settle(id);
+        const status = await this.settle.execute(id);
         if (status !== 'unknown' && status !== 'pending') settled += 1;
       } catch (error) {
         errors += 1;

@@ -44,15 +44,6 @@ import {
   transformStripePaymentIntent,
 } from '../../stripe/transform-stripe-payment-intent.js';
 
-/**
- * How long after a payment's creation repeating its PaymentIntent create is surely safe: Stripe keeps
- * idempotency keys for at least 24 hours; an hour is kept in hand for clocks and a slow janitor.
- */
-export const STRIPE_KEY_SAFE_MS = 23 * 60 * 60 * 1000;
-
-/** How many of a customer's PaymentIntents the janitor looks through for one payment's. */
-const FIND_INTENT_LIMIT = 2000;
-
 export interface CreatePaymentCommand {
   accountId: string;
   amount: number;
@@ -285,10 +276,10 @@ export class CreatePaymentHandler {
       if (error.outcomeUnknown || error.kind === 'rate_limited' || error.kind === 'idempotency') {
         // The money may have moved, Stripe refused to look, or an earlier attempt with our key is still
         // in flight: settled later (janitor, webhooks), never failed.
-        const payment = await this.apply(paymentId, { status: 'unknown' }, loaded);
+        const payment = await this.applyAnswer(paymentId, { status: 'unknown' }, loaded);
         return { payment, outcomeUnknown: true };
       }
-      await this.apply(
+      await this.applyAnswer(
         paymentId,
         {
           status: 'failed',
@@ -305,7 +296,7 @@ export class CreatePaymentHandler {
       });
     }
     const values = transformStripePaymentIntent(pi);
-    const payment = await this.apply(
+    const payment = await this.applyAnswer(
       paymentId,
       {
         status: values.status,
@@ -330,83 +321,6 @@ export class CreatePaymentHandler {
   }
 
   /**
-   * Settles a payment whose outcome is unknown (or that stayed pending): re-reads its PaymentIntent when
-   * its id is known, else repeats the create by the same idempotent path. Returns the status after.
-   *
-   * Stripe keeps an idempotency key for at least 24 hours, no longer: past {@link STRIPE_KEY_SAFE_MS}
-   * a repeated create could make a second PaymentIntent when the first request did reach Stripe. So
-   * an older payment without a known PaymentIntent is looked up among its customer's PaymentIntents by
-   * `metadata.payment_id`; found, it is applied like a re-read; not found, Stripe never charged it, and
-   * the payment is canceled rather than charged a day or more after it was asked for.
-   */
-  async settle(paymentId: string): Promise<PaymentStatus> {
-    const row = await this.db.getRepository(PaymentOrmEntity).findOneOrFail({ where: { id: paymentId } });
-    if (row.status !== 'unknown' && row.status !== 'pending') return row.status;
-    const keyMayBeGone = this.clock.now().getTime() - row.createdAt.getTime() >= STRIPE_KEY_SAFE_MS;
-    const intentId = row.stripePaymentIntentId;
-    const pi = intentId
-      ? await this.gateway.call('payment.retrieve', (stripe) => stripe.paymentIntents.retrieve(intentId))
-      : keyMayBeGone
-        ? await this.findIntentOf(row)
-        : null;
-    if (pi === 'undecided') {
-      // It cannot be told whether Stripe made a PaymentIntent: neither charge nor cancel; an operator looks.
-      this.logger.error({
-        msg: 'payment left unknown: its PaymentIntent cannot be looked up',
-        alert: 'payment_unsettled',
-        paymentId,
-        createdAt: row.createdAt.toISOString(),
-      });
-      return row.status;
-    }
-    if (pi) {
-      const values = transformStripePaymentIntent(pi);
-      return (
-        await this.apply(paymentId, { ...values, stripePaymentIntentId: pi.id, stripeCreated: pi.created })
-      ).status;
-    }
-    if (keyMayBeGone) {
-      // Conditioned on the row as read: a webhook that linked a PaymentIntent meanwhile keeps its state.
-      const payment = await this.apply(paymentId, { status: 'canceled' }, row);
-      if (payment.status === 'canceled') {
-        this.logger.warn({
-          msg: 'payment canceled: Stripe has no PaymentIntent for it and its idempotency key may have expired',
-          alert: 'payment_abandoned',
-          paymentId,
-          createdAt: row.createdAt.toISOString(),
-        });
-      }
-      return payment.status;
-    }
-    try {
-      return (await this.attempt(paymentId)).payment.status;
-    } catch (error) {
-      // A decline replayed from Stripe is a result: the payment is now failed.
-      if (error instanceof ApiError) return 'failed';
-      throw error;
-    }
-  }
-
-  /**
-   * The PaymentIntent Stripe made for this payment, found among its customer's since shortly before the
-   * payment was created (newest first; a list, unlike search, is never behind); null when there is none;
-   * `undecided` without a customer to look under, or past {@link FIND_INTENT_LIMIT} of them.
-   */
-  private async findIntentOf(row: PaymentOrmEntity): Promise<Stripe.PaymentIntent | null | 'undecided'> {
-    const customer = row.stripeCustomerId;
-    if (!customer) return 'undecided';
-    const since = Math.floor(row.createdAt.getTime() / 1000) - 300;
-    return this.gateway.call('payment.find', async (stripe) => {
-      let seen = 0;
-      for await (const pi of stripe.paymentIntents.list({ customer, created: { gte: since }, limit: 100 })) {
-        if (pi.metadata?.payment_id === row.id) return pi;
-        if (++seen >= FIND_INTENT_LIMIT) return 'undecided';
-      }
-      return null;
-    });
-  }
-
-  /**
    * Applies Stripe's answer through the payment machine. With the row as this request wrote it
    * (`expected`), the change, its history line and its audit record are one conditional statement
    * (`version` unchanged). When another writer got there first (a webhook, the janitor), it may have
@@ -416,7 +330,7 @@ export class CreatePaymentHandler {
    * otherwise, or without one to re-read, the row keeps what the webhooks gave it. Without `expected` (the janitor, whose answer is fresh), the row is locked and the
    * answer applied to what it holds now.
    */
-  private async apply(
+  async applyAnswer(
     paymentId: string,
     answer: StripeAnswer,
     expected?: PaymentOrmEntity,
@@ -569,7 +483,7 @@ interface Step {
 }
 
 /** What Stripe (or its silence) said about a payment. */
-interface StripeAnswer {
+export interface StripeAnswer {
   status: PaymentStatus;
   stripePaymentIntentId?: string;
   /** The PaymentIntent's `created` (Unix seconds), when Stripe answered with it. */
