@@ -3,7 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { SettlePaymentHandler } from './commands/settle-payment/settle-payment.handler.js';
-import { CreatePaymentOutcome } from './commands/create-payment/create-payment.outcome.js';
+import { CreatePaymentOutcome } from './http/create-payment.outcome.js';
 import { PaymentStatusPublisher } from './persistence/payment-status.publisher.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';

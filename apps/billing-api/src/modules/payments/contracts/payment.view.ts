@@ -36,6 +36,15 @@ export interface PaymentView {
   updatedAt: string;
 }
 
+/** What the client needs to run a 3-D Secure challenge (a payment in `requires_action`). */
+export interface NextActionView {
+  /** Stripe's next_action type. */
+  type: string;
+  clientSecret: string;
+  /** The challenge page, for redirect flows. */
+  redirectUrl: string | null;
+}
+
 export interface PaymentStatusChangeView {
   fromStatus: PaymentStatus | null;
   toStatus: PaymentStatus;

@@ -18,10 +18,11 @@ import {
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreatePaymentHandler } from '../commands/create-payment/create-payment.handler.js';
-import { CreatePaymentOutcome } from '../commands/create-payment/create-payment.outcome.js';
+import { CreatePaymentOutcome } from './create-payment.outcome.js';
 import { PaymentQueries } from '../queries/payment.queries.js';
 import { ListPaymentsQueryDto, PaymentDetailDto, PaymentListDto } from './dto/payment-query.dto.js';
 import { CreatePaymentDto, PaymentDto } from './dto/payment.dto.js';
+import { toPaymentDto } from './dto/payment.mapper.js';
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -102,6 +103,7 @@ export class PaymentsController {
   ): Promise<PaymentDto> {
     const result = await this.create.execute({ accountId: ownAccountOf(principal), ...body });
     if (result.outcomeUnknown) void reply.status(202);
-    return result.payment;
+    const payment = toPaymentDto(result.payment);
+    return result.nextAction ? { ...payment, nextAction: result.nextAction } : payment;
   }
 }

@@ -1,3 +1,4 @@
+import type { NextActionView } from '../contracts/payment.view.js';
 import {
   mapStripePaymentIntentStatus,
   type PaymentInput,
@@ -132,4 +133,16 @@ export function paymentInputForStatus(
 
 function withoutKeys(metadata: Record<string, string>, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(metadata).filter(([key]) => !keys.includes(key)));
+}
+
+/** What the client needs to run the PaymentIntent's 3-D Secure challenge; null when it needs none. */
+export function toNextAction(pi: Stripe.PaymentIntent): NextActionView | null {
+  if (!pi.next_action || !pi.client_secret) return null;
+  const sdk = pi.next_action.use_stripe_sdk as { stripe_js?: unknown } | undefined;
+  return {
+    type: pi.next_action.type,
+    clientSecret: pi.client_secret,
+    redirectUrl:
+      pi.next_action.redirect_to_url?.url ?? (typeof sdk?.stripe_js === 'string' ? sdk.stripe_js : null),
+  };
 }

@@ -32,15 +32,15 @@ import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
 import type { AuditEntryInput } from '../../../audit/contracts/audit-entry.js';
-import type { NextActionDto, PaymentDto } from '../../http/dto/payment.dto.js';
-import { toPaymentDto } from '../../http/dto/payment.mapper.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { statusHistorySql, updatePaymentSql } from '../../persistence/payment-writes.js';
 import { PaymentStatusPublisher } from '../../persistence/payment-status.publisher.js';
+import type { NextActionView, PaymentView } from '../../contracts/payment.view.js';
 import { toPaymentView } from '../../persistence/payment.mapper.js';
 import { attachedMethodWhere } from '../../queries/payment-method.queries.js';
 import {
   paymentInputForStatus,
+  toNextAction,
   transformStripePaymentIntent,
 } from '../../stripe/transform-stripe-payment-intent.js';
 
@@ -73,9 +73,11 @@ const METHOD_COLUMNS = raw(
 const methodNotFound = (): ApiError =>
   new ApiError('not_found', 'The payment method was not found.', { param: 'paymentMethodId' });
 
-/** The payment, and whether its outcome is still unknown (answered 202). */
+/** The payment, what a 3-D Secure challenge needs, and whether its outcome is still unknown (answered 202). */
 export interface CreatePaymentResult {
-  payment: PaymentDto;
+  payment: PaymentView;
+  /** Present while the payment requires action. */
+  nextAction: NextActionView | null;
   outcomeUnknown: boolean;
 }
 
@@ -277,7 +279,7 @@ export class CreatePaymentHandler {
         // The money may have moved, Stripe refused to look, or an earlier attempt with our key is still
         // in flight: settled later (janitor, webhooks), never failed.
         const payment = await this.applyAnswer(paymentId, { status: 'unknown' }, loaded);
-        return { payment, outcomeUnknown: true };
+        return { payment, nextAction: null, outcomeUnknown: true };
       }
       await this.applyAnswer(
         paymentId,
@@ -315,7 +317,8 @@ export class CreatePaymentHandler {
       throw paymentFailedError(paymentId, values.failureCode ?? null, values.declineCode ?? null);
     }
     return {
-      payment: { ...payment, ...(payment.status === 'requires_action' && nextAction ? { nextAction } : {}) },
+      payment,
+      nextAction: payment.status === 'requires_action' ? nextAction : null,
       outcomeUnknown: payment.status === 'unknown',
     };
   }
@@ -334,17 +337,17 @@ export class CreatePaymentHandler {
     paymentId: string,
     answer: StripeAnswer,
     expected?: PaymentOrmEntity,
-  ): Promise<PaymentDto> {
+  ): Promise<PaymentView> {
     let toApply = answer;
     if (expected) {
       const step = this.decide(expected, answer);
       if (await this.write(this.db.manager, step, expected.version)) {
-        return toPaymentDto(toPaymentView(step.row));
+        return toPaymentView(step.row);
       }
       // Only an answer that would move the row as it is now needs Stripe's word on it.
       const now = await this.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: paymentId });
       const fresh = this.decide(now, answer).changed ? await this.reread(answer) : null;
-      if (!fresh) return toPaymentDto(toPaymentView(now));
+      if (!fresh) return toPaymentView(now);
       toApply = fresh;
     }
     return this.db.transaction(async (manager) => {
@@ -353,7 +356,7 @@ export class CreatePaymentHandler {
         .findOneOrFail({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
       const step = this.decide(row, toApply);
       await this.write(manager, step, row.version);
-      return toPaymentDto(toPaymentView(step.row));
+      return toPaymentView(step.row);
     });
   }
 
@@ -512,15 +515,4 @@ export function paymentFailedError(
     details: { payment_id: paymentId, ...(declineCode ? { decline_code: declineCode } : {}) },
     executed: true,
   });
-}
-
-export function toNextAction(pi: Stripe.PaymentIntent): NextActionDto | null {
-  if (!pi.next_action || !pi.client_secret) return null;
-  const sdk = pi.next_action.use_stripe_sdk as { stripe_js?: unknown } | undefined;
-  return {
-    type: pi.next_action.type,
-    clientSecret: pi.client_secret,
-    redirectUrl:
-      pi.next_action.redirect_to_url?.url ?? (typeof sdk?.stripe_js === 'string' ? sdk.stripe_js : null),
-  };
 }

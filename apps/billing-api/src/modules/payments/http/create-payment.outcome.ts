@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type {
-  IdempotentOutcome,
-  ResolvedOutcome,
-} from '../../../../platform/idempotency/idempotent-outcome.js';
-import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
-import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
-import { toPaymentDto } from '../../http/dto/payment.mapper.js';
-import { toPaymentView } from '../../persistence/payment.mapper.js';
-import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
-import { paymentFailedError, toNextAction } from './create-payment.handler.js';
+import type { IdempotentOutcome, ResolvedOutcome } from '../../../platform/idempotency/idempotent-outcome.js';
+import { StripeCallError } from '../../../platform/stripe/stripe-errors.js';
+import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
+import { toPaymentDto } from './dto/payment.mapper.js';
+import { toPaymentView } from '../persistence/payment.mapper.js';
+import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
+import { paymentFailedError } from '../commands/create-payment/create-payment.handler.js';
+import { toNextAction } from '../stripe/transform-stripe-payment-intent.js';
 
 /**
  * The answer of `POST /v1/payments` told from its payment, for a retry whose first request wrote the
