@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsFacade } from '../payments/payments.facade.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
-import { CreateRefundOutcome } from './commands/create-refund/create-refund.outcome.js';
+import { CreateRefundOutcome } from './http/create-refund.outcome.js';
 import { RefundsController } from './http/refunds.controller.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundQueries } from './queries/refund.queries.js';

@@ -4,9 +4,10 @@ import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { CreateRefundHandler } from '../commands/create-refund/create-refund.handler.js';
-import { CreateRefundOutcome } from '../commands/create-refund/create-refund.outcome.js';
+import { CreateRefundOutcome } from './create-refund.outcome.js';
 import { RefundQueries } from '../queries/refund.queries.js';
 import { CreateRefundDto, ListRefundsQueryDto, RefundDto, RefundListDto } from './dto/refund.dto.js';
+import { toRefundDto } from './dto/refund.mapper.js';
 
 @ApiTags('refunds')
 @ApiBearerAuth()
@@ -40,8 +41,8 @@ export class RefundsController {
     'idempotency_request_in_progress',
     'idempotency_key_in_use',
   )
-  refund(@Param('id') paymentId: string, @Body() body: CreateRefundDto): Promise<RefundDto> {
-    return this.create.execute({ paymentId, ...body });
+  async refund(@Param('id') paymentId: string, @Body() body: CreateRefundDto): Promise<RefundDto> {
+    return toRefundDto(await this.create.execute({ paymentId, ...body }));
   }
 
   @Get('refunds')
@@ -50,7 +51,8 @@ export class RefundsController {
   })
   @ApiOkResponse({ type: RefundListDto })
   @ApiErrors('validation_failed', 'forbidden')
-  list(@Query() query: ListRefundsQueryDto): Promise<RefundListDto> {
-    return this.queries.list(query);
+  async list(@Query() query: ListRefundsQueryDto): Promise<RefundListDto> {
+    const page = await this.queries.list(query);
+    return { ...page, data: page.data.map(toRefundDto) };
   }
 }

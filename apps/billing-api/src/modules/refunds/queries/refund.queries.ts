@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
-import { toRefundDto } from '../commands/create-refund/create-refund.handler.js';
-import type { ListRefundsQueryDto, RefundDto } from '../http/dto/refund.dto.js';
+import type { RefundView } from '../contracts/refund.view.js';
+import type { ListRefundsQueryDto } from '../http/dto/refund.dto.js';
+import { toRefundView } from '../persistence/refund.mapper.js';
 import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
 
 /** Read side of refunds for finance (R-REF): newest first, cursor pages in a stable order. */
@@ -11,7 +12,7 @@ import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
 export class RefundQueries {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async list(q: ListRefundsQueryDto): Promise<Page<RefundDto>> {
+  async list(q: ListRefundsQueryDto): Promise<Page<RefundView>> {
     const limit = q.limit ?? 20;
     const qb = this.db
       .getRepository(RefundOrmEntity)
@@ -28,6 +29,6 @@ export class RefundQueries {
     }
     const rows = await qb.getMany();
     const page = toPage(rows, limit, (r) => ({ value: r.createdAt.toISOString(), id: r.id }));
-    return { ...page, data: page.data.map(toRefundDto) };
+    return { ...page, data: page.data.map(toRefundView) };
   }
 }

@@ -14,7 +14,9 @@ import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { uuidOrNull } from '../../../../platform/validation/uuid.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
 import { PaymentsFacade } from '../../../payments/payments.facade.js';
-import type { RefundDto, RefundReason } from '../../http/dto/refund.dto.js';
+import type { RefundReason } from '../../http/dto/refund.dto.js';
+import type { RefundView } from '../../contracts/refund.view.js';
+import { toRefundView } from '../../persistence/refund.mapper.js';
 import { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
 import { RefundStatusPublisher } from '../../persistence/refund-status.publisher.js';
 
@@ -31,23 +33,6 @@ const STRIPE_REASON: Record<RefundReason, Stripe.RefundCreateParams.Reason | nul
   requested_by_customer: 'requested_by_customer',
   other: null,
 };
-
-export function toRefundDto(row: RefundOrmEntity): RefundDto {
-  return {
-    id: row.id,
-    paymentId: row.paymentId,
-    accountId: row.accountId,
-    amount: row.amount,
-    currency: row.currency,
-    status: row.status,
-    reason: row.reason,
-    note: row.note,
-    stripeRefundId: row.stripeRefundId,
-    failureReason: row.failureReason,
-    origin: row.origin,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
 
 /**
  * Issues a refund (R-REF). In one transaction: lock the payment, check eligibility with the domain
@@ -71,7 +56,7 @@ export class CreateRefundHandler {
     private readonly statusChange: RefundStatusPublisher,
   ) {}
 
-  async execute(command: CreateRefundCommand): Promise<RefundDto> {
+  async execute(command: CreateRefundCommand): Promise<RefundView> {
     if (!uuidOrNull(command.paymentId)) throw new ApiError('not_found', 'The payment was not found.');
     const { row, paymentIntentId } = await this.db.transaction(async (manager) => {
       const payment = await this.payments.lockForApiRefund(command.paymentId, manager);
@@ -148,7 +133,7 @@ export class CreateRefundHandler {
    * Re-sends a refund whose Stripe call got no answer (janitor): same parameters, same idempotency key,
    * so Stripe replays its first answer or makes the refund once. Null when there is nothing to do.
    */
-  async resubmit(refundId: string): Promise<RefundDto | null> {
+  async resubmit(refundId: string): Promise<RefundView | null> {
     const row = await this.db.getRepository(RefundOrmEntity).findOne({ where: { id: refundId } });
     if (!row || row.origin !== 'api' || row.status !== 'pending' || row.stripeRefundId !== null) return null;
     const payment = await this.payments.getPayment(row.paymentId);
@@ -162,7 +147,7 @@ export class CreateRefundHandler {
   }
 
   /** The Stripe call, with parameters derived only from the stored row (a resubmission must match). */
-  private async submit(row: RefundOrmEntity, paymentIntentId: string): Promise<RefundDto> {
+  private async submit(row: RefundOrmEntity, paymentIntentId: string): Promise<RefundView> {
     const reason = (row.reason ?? 'other') as RefundReason;
     const stripeReason = STRIPE_REASON[reason] ?? null;
     let answer: Stripe.Refund;
@@ -206,7 +191,7 @@ export class CreateRefundHandler {
       }
       // Unknown outcome: the refund stays pending (and keeps holding its amount) until a webhook or the
       // janitor settles it.
-      return toRefundDto(row);
+      return toRefundView(row);
     }
     // The status (and the payment's partially_refunded / refunded) follows from the refund webhooks.
     return this.settle(row.id, answer.id, 'pending', null);
@@ -218,7 +203,7 @@ export class CreateRefundHandler {
     stripeRefundId: string | null,
     status: RefundStatus,
     failureReason: string | null,
-  ): Promise<RefundDto> {
+  ): Promise<RefundView> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(RefundOrmEntity);
       const row = await repo.findOneOrFail({ where: { id: refundId }, lock: { mode: 'pessimistic_write' } });
@@ -241,7 +226,7 @@ export class CreateRefundHandler {
       }
       row.updatedAt = this.clock.now();
       await repo.save(row);
-      return toRefundDto(row);
+      return toRefundView(row);
     });
   }
 }

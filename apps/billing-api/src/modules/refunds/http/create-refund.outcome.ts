@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type {
-  IdempotentOutcome,
-  ResolvedOutcome,
-} from '../../../../platform/idempotency/idempotent-outcome.js';
-import { RefundOrmEntity } from '../../persistence/refund.orm-entity.js';
-import { toRefundDto } from './create-refund.handler.js';
+import type { IdempotentOutcome, ResolvedOutcome } from '../../../platform/idempotency/idempotent-outcome.js';
+import { toRefundView } from '../persistence/refund.mapper.js';
+import { RefundOrmEntity } from '../persistence/refund.orm-entity.js';
+import { toRefundDto } from './dto/refund.mapper.js';
 
 /**
  * The answer of `POST /v1/payments/{id}/refunds` told from its refund, for a retry whose first request
@@ -22,6 +20,6 @@ export class CreateRefundOutcome implements IdempotentOutcome {
   async resolve(refundId: string): Promise<ResolvedOutcome | null> {
     const row = await this.db.getRepository(RefundOrmEntity).findOneBy({ id: refundId });
     if (!row || (row.status === 'pending' && row.stripeRefundId === null)) return null;
-    return { status: 201, body: toRefundDto(row) };
+    return { status: 201, body: toRefundDto(toRefundView(row)) };
   }
 }
