@@ -76,3 +76,15 @@ export interface LockedPaymentRef {
   status: PaymentStatus;
   amountReceived: number;
 }
+
+/** An account's saved method as its owner sees it: with whether it is the customer's default. */
+export interface AccountPaymentMethodView extends SavedPaymentMethodView {
+  isDefault: boolean;
+}
+
+/** A SetupIntent for saving a card with Stripe Elements (R-PAY-2). */
+export interface SetupIntentView {
+  id: string;
+  clientSecret: string;
+  status: string;
+}

@@ -7,6 +7,7 @@ import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.j
 import { ManagePaymentMethodsHandler } from '../commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodQueries } from '../queries/payment-method.queries.js';
 import { PaymentMethodDto, PaymentMethodListDto, SetupIntentDto } from './dto/payment-method.dto.js';
+import { toPaymentMethodDto } from './dto/payment-method.mapper.js';
 
 /** The account owner's saved payment methods (R-PAY-2). The account comes from the token. */
 @ApiTags('payment methods')
@@ -49,7 +50,7 @@ export class PaymentMethodsController {
   @ApiOkResponse({ type: PaymentMethodListDto })
   @ApiErrors('forbidden')
   async list(@CurrentPrincipal() principal: Principal): Promise<PaymentMethodListDto> {
-    return { data: await this.queries.list(ownAccountOf(principal)) };
+    return { data: (await this.queries.list(ownAccountOf(principal))).map(toPaymentMethodDto) };
   }
 
   @Post(':id/default')
@@ -68,12 +69,12 @@ export class PaymentMethodsController {
     'idempotency_request_in_progress',
     'idempotency_key_in_use',
   )
-  setDefault(
+  async setDefault(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Headers('idempotency-key') key: string | string[] | undefined,
   ): Promise<PaymentMethodDto> {
-    return this.commands.setDefault(ownAccountOf(principal), id, requestKeyOf(key));
+    return toPaymentMethodDto(await this.commands.setDefault(ownAccountOf(principal), id, requestKeyOf(key)));
   }
 
   @Delete(':id')
@@ -93,12 +94,12 @@ export class PaymentMethodsController {
     'idempotency_request_in_progress',
     'idempotency_key_in_use',
   )
-  detach(
+  async detach(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Headers('idempotency-key') key: string | string[] | undefined,
   ): Promise<PaymentMethodDto> {
-    return this.commands.detach(ownAccountOf(principal), id, requestKeyOf(key));
+    return toPaymentMethodDto(await this.commands.detach(ownAccountOf(principal), id, requestKeyOf(key)));
   }
 }
 

@@ -5,21 +5,18 @@ import { findRows, sql, type Sql } from '../../../platform/database/row-sql.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
-import type { PaymentMethodDto } from '../http/dto/payment-method.dto.js';
+import type { AccountPaymentMethodView } from '../contracts/payment.view.js';
+import { toSavedPaymentMethodView } from '../persistence/payment.mapper.js';
 import { PaymentMethodOrmEntity } from '../persistence/payment-method.orm-entity.js';
 
-export function toPaymentMethodDto(row: PaymentMethodOrmEntity, defaultId: string | null): PaymentMethodDto {
+/** The owner's view of a saved method: the default one is the customer's default and attached. */
+export function toAccountPaymentMethodView(
+  row: PaymentMethodOrmEntity,
+  defaultId: string | null,
+): AccountPaymentMethodView {
   return {
-    id: row.id,
-    stripePaymentMethodId: row.stripePaymentMethodId,
-    type: row.type,
-    brand: row.cardBrand,
-    last4: row.cardLast4,
-    expMonth: row.cardExpMonth,
-    expYear: row.cardExpYear,
-    funding: row.cardFunding,
+    ...toSavedPaymentMethodView(row),
     isDefault: row.status === 'attached' && row.stripePaymentMethodId === defaultId,
-    status: row.status,
   };
 }
 
@@ -44,7 +41,7 @@ export class PaymentMethodQueries {
     private readonly accounts: AccountsFacade,
   ) {}
 
-  async list(accountId: string): Promise<PaymentMethodDto[]> {
+  async list(accountId: string): Promise<AccountPaymentMethodView[]> {
     const [rows, defaultId] = await Promise.all([
       this.db.getRepository(PaymentMethodOrmEntity).find({
         where: { accountId, status: 'attached' },
@@ -52,7 +49,7 @@ export class PaymentMethodQueries {
       }),
       this.accounts.defaultPaymentMethodId(accountId),
     ]);
-    return rows.map((row) => toPaymentMethodDto(row, defaultId));
+    return rows.map((row) => toAccountPaymentMethodView(row, defaultId));
   }
 
   /**

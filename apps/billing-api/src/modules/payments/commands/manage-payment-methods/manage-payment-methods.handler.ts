@@ -5,8 +5,8 @@ import { DataSource } from 'typeorm';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
-import type { PaymentMethodDto, SetupIntentDto } from '../../http/dto/payment-method.dto.js';
-import { PaymentMethodQueries, toPaymentMethodDto } from '../../queries/payment-method.queries.js';
+import type { AccountPaymentMethodView, SetupIntentView } from '../../contracts/payment.view.js';
+import { PaymentMethodQueries, toAccountPaymentMethodView } from '../../queries/payment-method.queries.js';
 
 /**
  * Saving, choosing and removing payment methods (R-PAY-2). Stripe is the source of truth: these calls
@@ -27,7 +27,7 @@ export class ManagePaymentMethodsHandler {
    * A SetupIntent for the browser (Stripe Elements) to save a card on the account's customer.
    * `requestKey` is the request's `Idempotency-Key`, when it has one (see {@link stripeKey}).
    */
-  async createSetupIntent(accountId: string, requestKey?: string): Promise<SetupIntentDto> {
+  async createSetupIntent(accountId: string, requestKey?: string): Promise<SetupIntentView> {
     const customer = await this.accounts.ensureStripeCustomer(accountId);
     const intent = await this.gateway.call('setup_intent.create', (stripe) =>
       stripe.setupIntents.create(
@@ -43,7 +43,7 @@ export class ManagePaymentMethodsHandler {
     return { id: intent.id, clientSecret: intent.client_secret, status: intent.status };
   }
 
-  async setDefault(accountId: string, id: string, requestKey?: string): Promise<PaymentMethodDto> {
+  async setDefault(accountId: string, id: string, requestKey?: string): Promise<AccountPaymentMethodView> {
     const row = await this.queries.attachedOf(accountId, id);
     const customer = await this.accounts.ensureStripeCustomer(accountId);
     const before = await this.accounts.defaultPaymentMethodId(accountId);
@@ -74,10 +74,10 @@ export class ManagePaymentMethodsHandler {
       },
       this.db.manager,
     );
-    return toPaymentMethodDto(row, defaultId);
+    return toAccountPaymentMethodView(row, defaultId);
   }
 
-  async detach(accountId: string, id: string, requestKey?: string): Promise<PaymentMethodDto> {
+  async detach(accountId: string, id: string, requestKey?: string): Promise<AccountPaymentMethodView> {
     const row = await this.queries.attachedOf(accountId, id);
     // Keyed by the request like the others: a key from the method alone would make Stripe replay a
     // stored 5xx to every retry for 24 hours.
@@ -107,7 +107,7 @@ export class ManagePaymentMethodsHandler {
       this.db.manager,
     );
     return {
-      ...toPaymentMethodDto(row, null),
+      ...toAccountPaymentMethodView(row, null),
       status: detached.customer ? 'attached' : 'detached',
       isDefault: false,
     };
