@@ -1,4 +1,5 @@
 import type { PaymentStatus } from '@billing/domain';
+import type { PaymentRefundLine } from './payment-refund-lines.js';
 
 /** A card or other method summary: brand and last 4 only, never card data (R-CORE-6). */
 export interface PaymentMethodSummaryView {
@@ -87,4 +88,21 @@ export interface SetupIntentView {
   id: string;
   clientSecret: string;
   status: string;
+}
+
+/** One line of a payment's status history as its detail shows it (R-PAY-6). */
+export interface PaymentHistoryLineView {
+  fromStatus: PaymentStatus | null;
+  toStatus: PaymentStatus;
+  causeType: string;
+  causeId: string | null;
+  declineCode: string | null;
+  at: string;
+}
+
+/** A payment in full: its status history (oldest first) and its refunds. */
+export interface PaymentDetailView {
+  payment: PaymentView;
+  statusHistory: PaymentHistoryLineView[];
+  refunds: PaymentRefundLine[];
 }

@@ -41,12 +41,13 @@ export class PaymentsController {
   })
   @ApiOkResponse({ type: PaymentListDto })
   @ApiErrors('validation_failed', 'forbidden', 'not_found')
-  list(
+  async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListPaymentsQueryDto,
   ): Promise<PaymentListDto> {
     const accountId = accountInScope(principal, query.accountId);
-    return this.queries.list(accountId, query);
+    const page = await this.queries.list(accountId, query);
+    return { ...page, data: page.data.map(toPaymentDto) };
   }
 
   @Get(':id')
@@ -56,8 +57,12 @@ export class PaymentsController {
   })
   @ApiOkResponse({ type: PaymentDetailDto })
   @ApiErrors('forbidden', 'not_found')
-  detail(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentDetailDto> {
-    return this.queries.detail(id, isInternal(principal) ? null : ownAccountOf(principal));
+  async detail(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PaymentDetailDto> {
+    const { payment, statusHistory, refunds } = await this.queries.detail(
+      id,
+      isInternal(principal) ? null : ownAccountOf(principal),
+    );
+    return { ...toPaymentDto(payment), statusHistory, refunds };
   }
 
   @Post()

@@ -6,12 +6,25 @@ import { toInstant } from '../../../platform/validation/instant.js';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import type { PaymentRefundLines } from '../contracts/payment-refund-lines.js';
-import type { PaymentDto } from '../http/dto/payment.dto.js';
-import { toPaymentDto } from '../http/dto/payment.mapper.js';
-import type { ListPaymentsQueryDto, PaymentDetailDto } from '../http/dto/payment-query.dto.js';
+import type { PaymentDetailView, PaymentView } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { toPaymentView } from '../persistence/payment.mapper.js';
+
+/** The filters, sort and page of a payment list (the API's query, validated by its DTO). */
+export interface PaymentListFilter {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  sort?: 'created' | 'amount' | undefined;
+  direction?: 'asc' | 'desc' | undefined;
+  status?: string[] | undefined;
+  createdFrom?: string | undefined;
+  createdTo?: string | undefined;
+  amountMin?: number | undefined;
+  amountMax?: number | undefined;
+  orderReference?: string | undefined;
+  currency?: string | undefined;
+}
 
 /** Read side of payments (R-PAY-3): filtered, sorted, cursor-paged history and one payment in full. */
 @Injectable()
@@ -25,7 +38,7 @@ export class PaymentQueries {
     this.refundLines = source;
   }
 
-  async list(accountId: string, q: ListPaymentsQueryDto): Promise<Page<PaymentDto>> {
+  async list(accountId: string, q: PaymentListFilter): Promise<Page<PaymentView>> {
     const limit = q.limit ?? 20;
     const column = q.sort === 'amount' ? 'p.amount' : 'p.created_at';
     const direction = q.direction === 'asc' ? 'ASC' : 'DESC';
@@ -54,11 +67,11 @@ export class PaymentQueries {
       value: q.sort === 'amount' ? r.amount : r.createdAt.toISOString(),
       id: r.id,
     }));
-    return { ...page, data: page.data.map((r) => toPaymentDto(toPaymentView(r))) };
+    return { ...page, data: page.data.map(toPaymentView) };
   }
 
   /** One payment with its status history and refunds; 404 when it is not this account's (or any). */
-  async detail(paymentId: string, accountId: string | null): Promise<PaymentDetailDto> {
+  async detail(paymentId: string, accountId: string | null): Promise<PaymentDetailView> {
     const row = uuidOrNull(paymentId)
       ? await this.db.getRepository(PaymentOrmEntity).findOne({ where: { id: paymentId } })
       : null;
@@ -71,7 +84,7 @@ export class PaymentQueries {
     if (!this.refundLines) throw new Error('payment details need the refunds module (RefundsModule)');
     const refunds = await this.refundLines(row.id);
     return {
-      ...toPaymentDto(toPaymentView(row)),
+      payment: toPaymentView(row),
       statusHistory: history.map((h) => ({
         fromStatus: h.fromStatus,
         toStatus: h.toStatus,
