@@ -16,7 +16,6 @@ import { PaymentOrmEntity } from './persistence/payment.orm-entity.js';
 import { toPaymentView, toSavedPaymentMethodView, toStatusChangeView } from './persistence/payment.mapper.js';
 import { PaymentMirror } from './webhooks/payment-mirror.js';
 import { PaymentQueries } from './queries/payment.queries.js';
-import type { PaymentRefundLines } from './contracts/payment-refund-lines.js';
 import { transformStripePaymentIntent } from './stripe/transform-stripe-payment-intent.js';
 
 /** What other modules may ask of payments: reads, and the mirror steps refunds and checkout need. */
@@ -27,11 +26,6 @@ export class PaymentsFacade {
     private readonly mirror: PaymentMirror,
     private readonly queries: PaymentQueries,
   ) {}
-
-  /** Called once by the refunds module: the source of the refunds a payment's detail lists. */
-  provideRefundLines(source: PaymentRefundLines): void {
-    this.queries.useRefundLines(source);
-  }
 
   async getPayment(paymentId: string, manager: EntityManager = this.db.manager): Promise<PaymentView | null> {
     const row = await manager.getRepository(PaymentOrmEntity).findOne({ where: { id: paymentId } });

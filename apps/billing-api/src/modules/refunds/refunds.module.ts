@@ -1,11 +1,12 @@
-import { type DynamicModule, Module, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PaymentsFacade } from '../payments/payments.facade.js';
+import { PAYMENT_REFUND_LINES } from '../payments/contracts/payment-refund-lines.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
 import { CreateRefundOutcome } from './http/create-refund.outcome.js';
 import { RefundsController } from './http/refunds.controller.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
+import { RefundLinesForPayments } from './queries/refund-lines-for-payments.queries.js';
 import { RefundQueries } from './queries/refund.queries.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
 import { RefundStatusPublisher } from './persistence/refund-status.publisher.js';
@@ -25,33 +26,15 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     CreateRefundOutcome,
     RefundStatusPublisher,
     RefundQueries,
+    RefundLinesForPayments,
+    { provide: PAYMENT_REFUND_LINES, useExisting: RefundLinesForPayments },
     RefundsJanitor,
     RefundMetrics,
     CountRefundStatusListener,
   ],
   exports: [RefundsFacade, RefundsJanitor],
 })
-export class RefundsModule implements OnModuleInit {
-  constructor(
-    private readonly payments: PaymentsFacade,
-    private readonly refunds: RefundsFacade,
-  ) {}
-
-  /** A payment's detail lists its refunds: payments asks for them through its own contract. */
-  onModuleInit(): void {
-    this.payments.provideRefundLines(async (paymentId) =>
-      (await this.refunds.listForPayment(paymentId)).map((r) => ({
-        id: r.id,
-        amount: r.amount,
-        currency: r.currency,
-        status: r.status,
-        reason: r.reason,
-        note: r.note,
-        createdAt: r.createdAt,
-      })),
-    );
-  }
-}
+export class RefundsModule {}
 
 /** The refunds janitor's queue consumer: a provider only in worker processes. */
 @Module({})

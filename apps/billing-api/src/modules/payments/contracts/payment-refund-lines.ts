@@ -11,8 +11,14 @@ export interface PaymentRefundLine {
 }
 
 /**
- * Lists a payment's refunds, oldest first, for the payment's detail. The refunds module provides it at
- * start-up (`PaymentsFacade.provideRefundLines`): refunds depends on payments, so payments cannot
- * import refunds, and the module graph stays acyclic.
+ * The query contract through which a payment's detail lists its refunds, oldest first. Payments
+ * declares it; the refunds module provides it under {@link PAYMENT_REFUND_LINES} (refunds depends on
+ * payments, so payments cannot import refunds). Payments resolves it by this token from the whole
+ * application at start-up, and refuses to start without it.
  */
-export type PaymentRefundLines = (paymentId: string) => Promise<PaymentRefundLine[]>;
+export interface PaymentRefundLines {
+  forPayment(paymentId: string): Promise<PaymentRefundLine[]>;
+}
+
+/** The injection token of {@link PaymentRefundLines}. */
+export const PAYMENT_REFUND_LINES = 'billing:payment-refund-lines';

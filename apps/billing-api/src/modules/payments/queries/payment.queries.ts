@@ -1,11 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { toInstant } from '../../../platform/validation/instant.js';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
-import type { PaymentRefundLines } from '../contracts/payment-refund-lines.js';
+import { PAYMENT_REFUND_LINES, type PaymentRefundLines } from '../contracts/payment-refund-lines.js';
 import type { PaymentDetailView, PaymentView } from '../contracts/payment.view.js';
 import { PaymentStatusHistoryOrmEntity } from '../persistence/payment-status-history.orm-entity.js';
 import { PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
@@ -28,14 +29,17 @@ export interface PaymentListFilter {
 
 /** Read side of payments (R-PAY-3): filtered, sorted, cursor-paged history and one payment in full. */
 @Injectable()
-export class PaymentQueries {
+export class PaymentQueries implements OnApplicationBootstrap {
   private refundLines: PaymentRefundLines | null = null;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
-  /** Where the detail's refunds come from (the refunds module, at start-up). */
-  useRefundLines(source: PaymentRefundLines): void {
-    this.refundLines = source;
+  /** The refunds module's query contract, resolved once the application is built (it fails without). */
+  onApplicationBootstrap(): void {
+    this.refundLines = this.moduleRef.get<PaymentRefundLines>(PAYMENT_REFUND_LINES, { strict: false });
   }
 
   async list(accountId: string, q: PaymentListFilter): Promise<Page<PaymentView>> {
@@ -82,7 +86,7 @@ export class PaymentQueries {
       .getRepository(PaymentStatusHistoryOrmEntity)
       .find({ where: { paymentId: row.id }, order: { id: 'ASC' } });
     if (!this.refundLines) throw new Error('payment details need the refunds module (RefundsModule)');
-    const refunds = await this.refundLines(row.id);
+    const refunds = await this.refundLines.forPayment(row.id);
     return {
       payment: toPaymentView(row),
       statusHistory: history.map((h) => ({
