@@ -1,0 +1,535 @@
+/**
+ * `npm run bench:subscriptions`: the subscription mirror and its read on this machine, not a test
+ * (issue 17's benchmark). Starts the compiled service as two processes (APP_ROLE=api on a random port,
+ * APP_ROLE=worker) against the local PostgreSQL and Redis (a fresh database billing_bench_subscriptions,
+ * Redis db 12, a fresh queue prefix) and the Stripe emulator in this process (STRIPE_API_BASE: nothing
+ * the service does here should call Stripe, but were it to re-read a subscription, the call stays on
+ * loopback). BENCH_ACCOUNTS accounts (default twice BENCH_RATE) are created through the admin API and
+ * linked to a Stripe customer each (accounts.stripe_customer_id, in SQL: the bench owns its database);
+ * each gets a Pro monthly subscription through a first signed `customer.subscription.updated` event
+ * (status active, the period on the items, API 2026-10-28), and every one must be applied. Then:
+ * 1. webhook to read: signed `customer.subscription.updated` events, open loop at BENCH_RATE/s (default
+ *    200) for BENCH_SECONDS (default 30), round robin over the accounts, each toggling
+ *    `cancel_at_period_end` (the state moves between active and canceled_pending) with a `created`
+ *    later than the subscription's last one (so the ordering rule applies it; never the same second,
+ *    which would re-read from Stripe). For every event: the time from sending it to its inbox row's
+ *    `processed_at` (set in the worker's transaction). For 1 in BENCH_SAMPLE (default 20): the time
+ *    from sending it until `GET /v1/subscription`, polled every BENCH_POLL_MS (default 20) ms with the
+ *    owner's token, shows the new state; target p99 < 1 s on that one. Every event must end `applied`.
+ * 2. read: `GET /v1/subscription` as the owners of BENCH_READERS accounts (default 10), 50 closed-loop
+ *    connections (BENCH_CONNECTIONS) for BENCH_SECONDS; req/s, p50, p99, errors; target p99 < 50 ms.
+ * Each phase is preceded by BENCH_WARMUP seconds (default 5) of the same load, not counted. The CPU per
+ * operation (Linux /proc) of the api, the worker, the PostgreSQL backends of the bench database, the
+ * Redis server (shared with other users of the machine: counted whole) and this process (clients,
+ * signing, emulator); for phase 1 up to when every event is processed.
+ * Bounded in time (every phase has a deadline); loopback traffic only. `--help` prints the knobs.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+import {
+  cpuMeter,
+  cpuPerOperation,
+  freePort,
+  percentile,
+  recreateDatabase,
+  spawnService,
+  stop,
+  stripeSignature,
+  waitUntil,
+  type RunningService,
+} from './bench-kit.js';
+
+const HELP = `npm run bench:subscriptions [-- --help]
+Issue 17's benchmark: a customer.subscription.updated webhook reflected in GET /v1/subscription
+(p99 < 1 s at 200 events/s), and GET /v1/subscription at 50 connections (p99 < 50 ms), with the CPU
+per operation of the api, the worker, the bench database's PostgreSQL backends and Redis.
+Environment (defaults in brackets):
+  BENCH_DATABASE_URL  [postgres://postgres@127.0.0.1:5432/billing_bench_subscriptions] dropped and recreated
+  BENCH_REDIS_URL     [redis://127.0.0.1:6379/12]
+  BENCH_RATE          [200] events/s offered (open loop)
+  BENCH_SECONDS       [30] seconds of each measured phase
+  BENCH_WARMUP        [5] seconds of the same load before each phase, not counted
+  BENCH_ACCOUNTS      [2 x BENCH_RATE] subscriptions the events go round (each sees one every ACCOUNTS/RATE s)
+  BENCH_SAMPLE        [20] 1 event in SAMPLE is confirmed by polling GET /v1/subscription
+  BENCH_POLL_MS       [20] the poll interval of that confirmation
+  BENCH_CONNECTIONS   [50] closed-loop connections of the read phase
+  BENCH_READERS       [10] accounts whose owners read in the read phase
+  BENCH_NODE_ARGS     extra node flags for the service processes (e.g. --cpu-prof)
+`;
+
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_subscriptions';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? 2 * RATE));
+const SAMPLE = Math.max(1, Number(process.env.BENCH_SAMPLE ?? 20));
+const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 20));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const READERS = Math.max(1, Math.min(ACCOUNTS, Number(process.env.BENCH_READERS ?? 10)));
+/** Issue 17's targets. */
+const TARGET_VISIBLE_P99_MS = 1000;
+const TARGET_READ_P99_MS = 50;
+/** How long the worker may take to finish the events of a phase after the last one was sent. */
+const DRAIN_DEADLINE_MS = 120_000;
+/** How long a sampled event may take to show in GET /v1/subscription before it counts as not seen. */
+const VISIBLE_DEADLINE_MS = 30_000;
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
+const WEBHOOK_SECRET = 'whsec_bench_subscriptions_0123456789';
+const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
+const DAY = 86_400;
+
+interface BenchAccount {
+  id: string;
+  customer: string;
+  subscription: string;
+  item: string;
+  /** The owner's `Authorization` header. */
+  authorization: string;
+  /** Whether the last event sent for it asked for cancellation at period end. */
+  cancel: boolean;
+  /** The `created` of the last event sent for it (unix seconds): each next one is later. */
+  lastCreated: number;
+}
+
+const line = (s: string): boolean => process.stdout.write(`${s}\n`);
+
+/** One request over a kept-alive connection of `agent` (`node:http`: `fetch` costs far more CPU per request). */
+function call(
+  agent: Agent,
+  base: URL,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A `customer.subscription.updated` event of the account's Pro monthly subscription (API 2026-10-28). */
+function subscriptionEvent(account: BenchAccount, cancel: boolean, created: number, period: number): string {
+  const periodEnd = period + 30 * DAY;
+  const price = {
+    id: 'price_bench_pro_month_base',
+    object: 'price',
+    active: true,
+    billing_scheme: 'per_unit',
+    created: period,
+    currency: 'usd',
+    livemode: false,
+    lookup_key: 'pro_month_base',
+    metadata: {},
+    nickname: null,
+    product: 'prod_bench_pro',
+    recurring: { interval: 'month', interval_count: 1, meter: null, usage_type: 'licensed' },
+    tax_behavior: 'unspecified',
+    type: 'recurring',
+    unit_amount: 2900,
+    unit_amount_decimal: '2900',
+  };
+  return JSON.stringify({
+    id: `evt_bench_${randomUUID().replace(/-/g, '')}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created,
+    livemode: false,
+    type: 'customer.subscription.updated',
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: {
+      object: {
+        id: account.subscription,
+        object: 'subscription',
+        billing_cycle_anchor: period,
+        cancel_at: cancel ? periodEnd : null,
+        cancel_at_period_end: cancel,
+        canceled_at: cancel ? created : null,
+        cancellation_details: {
+          comment: null,
+          feedback: null,
+          reason: cancel ? 'cancellation_requested' : null,
+        },
+        collection_method: 'charge_automatically',
+        created: period,
+        currency: 'usd',
+        customer: account.customer,
+        default_payment_method: null,
+        ended_at: null,
+        items: {
+          object: 'list',
+          data: [
+            {
+              id: account.item,
+              object: 'subscription_item',
+              created: period,
+              current_period_start: period,
+              current_period_end: periodEnd,
+              metadata: {},
+              price,
+              quantity: 1,
+              subscription: account.subscription,
+            },
+          ],
+          has_more: false,
+          url: `/v1/subscription_items?subscription=${account.subscription}`,
+        },
+        latest_invoice: null,
+        livemode: false,
+        metadata: {},
+        start_date: period,
+        status: 'active',
+        trial_end: null,
+        trial_start: null,
+      },
+      previous_attributes: { cancel_at_period_end: !cancel },
+    },
+  });
+}
+
+async function bench(): Promise<void> {
+  await recreateDatabase(DATABASE_URL);
+  const apiPort = await freePort();
+  const base = new URL(`http://127.0.0.1:${apiPort}`);
+  // No webhook endpoint: the bench sends the events itself. The emulator only keeps any Stripe call local.
+  const emulator = await startEmulator({ port: 0 });
+  const env = {
+    NODE_ENV: 'test',
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    DATABASE_URL,
+    DB_MIGRATE: 'true',
+    REDIS_URL,
+    QUEUE_PREFIX: `bench-subs-${randomUUID().slice(0, 8)}`,
+    JWT_SECRET,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_IP_PER_MINUTE: '100000000',
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
+    STRIPE_API_BASE: emulator.url,
+    STRIPE_SECRET_KEY: STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+    WEBHOOK_SWEEP_AFTER_MS: '3600000',
+  };
+  let api: RunningService | undefined;
+  let worker: RunningService | undefined;
+  const db = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  const agents: Agent[] = [];
+  const agent = (maxSockets: number): Agent => {
+    const made = new Agent({ keepAlive: true, maxSockets });
+    agents.push(made);
+    return made;
+  };
+  try {
+    api = await spawnService('api', env); // migrates the bench database
+    worker = await spawnService('worker', { ...env, PORT: '0' });
+    const processes = { api: api.child.pid, worker: worker.child.pid };
+    const cpu = await cpuMeter(DATABASE_URL, REDIS_URL, () => processes);
+    const token = (claims: Record<string, string>, sub: string) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setExpirationTime('2h')
+        .sign(new TextEncoder().encode(JWT_SECRET));
+    const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
+    const setupAgent = agent(10);
+    const run = randomUUID().slice(0, 8);
+    const makeAccount = async (n: number): Promise<BenchAccount> => {
+      const created = await call(
+        setupAgent,
+        base,
+        'POST',
+        '/v1/admin/accounts',
+        { authorization: admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        JSON.stringify({
+          name: `Bench subscriptions ${n}`,
+          billingEmail: `b${n}@bench.test`,
+          owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
+        }),
+      );
+      if (created.status !== 201) throw new Error(`account ${n}: ${created.status} ${created.body}`);
+      const id = (JSON.parse(created.body) as { id: string }).id;
+      const customer = `cus_bench${run}${n}`;
+      await db.query('UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1', [id, customer]);
+      return {
+        id,
+        customer,
+        subscription: `sub_bench${run}${n}`,
+        item: `si_bench${run}${n}`,
+        authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
+        cancel: false,
+        lastCreated: 0,
+      };
+    };
+    const accounts: BenchAccount[] = [];
+    for (let n = 0; n < ACCOUNTS; n += 10) {
+      accounts.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, ACCOUNTS - n) }, (_, i) => makeAccount(n + i)),
+        )),
+      );
+    }
+    const period = Math.floor(Date.now() / 1000) - DAY;
+    const hookAgent = agent(100);
+    /** Sends the account's next event (cancel as given); resolves with its id and when it was sent. */
+    const send = async (account: BenchAccount, cancel: boolean) => {
+      const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
+      account.lastCreated = created;
+      account.cancel = cancel;
+      const body = subscriptionEvent(account, cancel, created, period);
+      const sentAt = Date.now();
+      const t0 = performance.now();
+      const res = await call(
+        hookAgent,
+        base,
+        'POST',
+        '/webhooks/stripe',
+        { 'content-type': 'application/json', 'stripe-signature': stripeSignature(WEBHOOK_SECRET, body) },
+        body,
+      );
+      return {
+        id: (JSON.parse(body) as { id: string }).id,
+        sentAt,
+        t0,
+        ok: res.status === 200,
+        status: res.status,
+      };
+    };
+    /** Waits until none of the inbox is left to process; true when that happened before the deadline. */
+    const drain = () =>
+      waitUntil(
+        async () =>
+          Number(
+            (
+              await db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
+              )
+            ).rows[0]?.n ?? 0,
+          ) === 0,
+        DRAIN_DEADLINE_MS,
+      );
+    const outcomes = async (ids: string[]) =>
+      (
+        await db.query<{ id: string; status: string; outcome: string | null; processed_ms: number | null }>(
+          `SELECT id, status, outcome, extract(epoch FROM processed_at) * 1000 AS processed_ms
+             FROM webhook_events WHERE id = ANY($1)`,
+          [ids],
+        )
+      ).rows;
+    const stateOf = async (account: BenchAccount, readAgent: Agent): Promise<string | null> => {
+      const res = await call(readAgent, base, 'GET', '/v1/subscription', {
+        authorization: account.authorization,
+      });
+      return res.status === 200 ? (JSON.parse(res.body) as { state: string }).state : null;
+    };
+
+    // The subscriptions: a first event each, active on Pro monthly; every one must be applied.
+    const firsts = await Promise.all(accounts.map((account) => send(account, false)));
+    if (firsts.some((f) => !f.ok))
+      throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
+    if (!(await drain())) throw new Error('the first events were not processed in time');
+    const firstOutcomes = await outcomes(firsts.map((f) => f.id));
+    const notApplied = firstOutcomes.filter((o) => o.outcome !== 'applied');
+    if (firstOutcomes.length !== accounts.length || notApplied.length > 0) {
+      throw new Error(
+        `first events not applied: ${notApplied.map((o) => `${o.id} ${o.status}/${o.outcome}`).join(', ')}`,
+      );
+    }
+    const pollAgent = agent(20);
+    const firstState = await stateOf(accounts[0] as BenchAccount, pollAgent);
+    if (firstState !== 'active') throw new Error(`GET /v1/subscription shows ${firstState}, not active`);
+
+    line(
+      `bench:subscriptions against ${base.origin} (api + worker processes), Stripe emulator in this process`,
+    );
+    line(
+      `machine: ${(await import('node:os')).cpus().length} cores, shared; loopback only; ${accounts.length} accounts, each with an active Pro monthly subscription\n`,
+    );
+
+    // 1. webhook to read, open loop.
+    /**
+     * Offers RATE events/s for `seconds`; returns each event's send time and, for 1 in SAMPLE, the ms
+     * until GET /v1/subscription showed its state (null: not seen within VISIBLE_DEADLINE_MS).
+     */
+    const offer = async (seconds: number) => {
+      const sent: { id: string; sentAt: number }[] = [];
+      const visible: (number | null)[] = [];
+      let refused = 0;
+      const pending: Promise<void>[] = [];
+      const total = Math.round(RATE * seconds);
+      const started = performance.now();
+      for (let i = 0; i < total; i++) {
+        const due = started + (i * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const account = accounts[i % accounts.length] as BenchAccount;
+        const cancel = !account.cancel;
+        const expected = cancel ? 'canceled_pending' : 'active';
+        const sampled = i % SAMPLE === 0;
+        pending.push(
+          send(account, cancel).then(
+            async (s) => {
+              if (!s.ok) {
+                refused++;
+                return;
+              }
+              sent.push({ id: s.id, sentAt: s.sentAt });
+              if (!sampled) return;
+              const deadline = s.t0 + VISIBLE_DEADLINE_MS;
+              for (;;) {
+                const state = await stateOf(account, pollAgent).catch(() => null);
+                if (state === expected) {
+                  visible.push(performance.now() - s.t0);
+                  return;
+                }
+                if (performance.now() > deadline) {
+                  visible.push(null);
+                  return;
+                }
+                await new Promise((r) => setTimeout(r, POLL_MS));
+              }
+            },
+            () => {
+              refused++;
+            },
+          ),
+        );
+      }
+      const offeredSeconds = (performance.now() - started) / 1000;
+      await Promise.all(pending);
+      return { sent, visible, refused, total, offeredSeconds };
+    };
+
+    if (WARMUP > 0) {
+      const warm = await offer(WARMUP);
+      await drain();
+      line(`warm-up: ${warm.total} events in ${WARMUP} s, not counted`);
+    }
+    const cpu1 = await cpu();
+    const t1 = performance.now();
+    const phase1 = await offer(SECONDS);
+    const drained = await drain();
+    const drainSeconds = (performance.now() - t1) / 1000 - phase1.offeredSeconds;
+    const cpu1After = await cpu();
+    const rows = await outcomes(phase1.sent.map((s) => s.id));
+    const sentAt = new Map(phase1.sent.map((s) => [s.id, s.sentAt]));
+    const lags = rows
+      .filter((r) => r.processed_ms !== null)
+      .map((r) => Number(r.processed_ms) - (sentAt.get(r.id) ?? 0))
+      .sort((a, b) => a - b);
+    const byOutcome = new Map<string, number>();
+    for (const r of rows) {
+      const key = r.outcome ?? r.status;
+      byOutcome.set(key, (byOutcome.get(key) ?? 0) + 1);
+    }
+    const applied = byOutcome.get('applied') ?? 0;
+    const seen = phase1.visible.filter((v): v is number => v !== null).sort((a, b) => a - b);
+    const unseen = phase1.visible.length - seen.length;
+    const visibleP99 = percentile(seen, 99);
+    const met1 =
+      drained &&
+      unseen === 0 &&
+      phase1.refused === 0 &&
+      applied === phase1.total &&
+      visibleP99 < TARGET_VISIBLE_P99_MS;
+    line(
+      [
+        `webhook -> GET /v1/subscription, open loop at ${RATE}/s for ${SECONDS} s over ${accounts.length} subscriptions`,
+        `  events       ${phase1.total} offered in ${phase1.offeredSeconds.toFixed(1)} s (${(phase1.total / phase1.offeredSeconds).toFixed(0)}/s), ${phase1.refused} refused; inbox drained ${Math.max(0, drainSeconds).toFixed(1)} s after the last was sent${drained ? '' : ' — DEADLINE HIT'}`,
+        `  outcomes     ${[...byOutcome].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${rows.length < phase1.sent.length ? `, ${phase1.sent.length - rows.length} not in the inbox` : ''}`,
+        `  to processed_at (every event, ${lags.length}):   p50 ${percentile(lags, 50).toFixed(0)} ms, p99 ${percentile(lags, 99).toFixed(0)} ms, max ${(lags[lags.length - 1] ?? 0).toFixed(0)} ms`,
+        `  to visible in GET (1 in ${SAMPLE}, ${seen.length}, polled every ${POLL_MS} ms): p50 ${percentile(seen, 50).toFixed(0)} ms, p99 ${visibleP99.toFixed(0)} ms, max ${(seen[seen.length - 1] ?? 0).toFixed(0)} ms${unseen > 0 ? `; ${unseen} NOT seen within ${VISIBLE_DEADLINE_MS / 1000} s` : ''}`,
+        `  CPU ms per event: ${cpuPerOperation(cpu1, cpu1After, phase1.total)} (bench = clients, signing, the polls of the sample, emulator)`,
+        `  target       every event applied and visible in GET /v1/subscription with p99 < ${TARGET_VISIBLE_P99_MS} ms (${visibleP99.toFixed(0)} ms): ${met1 ? 'met' : 'NOT met'}`,
+        '',
+      ].join('\n'),
+    );
+
+    // 2. GET /v1/subscription, closed loop.
+    const readers = accounts.slice(0, READERS);
+    const readAgent = agent(CONNECTIONS);
+    const expectedStates = new Map(readers.map((r) => [r.id, r.cancel ? 'canceled_pending' : 'active']));
+    const read = async (seconds: number) => {
+      const latencies: number[] = [];
+      const errors = new Map<string, number>();
+      const started = performance.now();
+      const deadline = started + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async (_, c) => {
+          const reader = readers[c % readers.length] as BenchAccount;
+          while (performance.now() < deadline) {
+            const t0 = performance.now();
+            let outcome: string;
+            try {
+              const res = await call(readAgent, base, 'GET', '/v1/subscription', {
+                authorization: reader.authorization,
+              });
+              outcome =
+                res.status !== 200
+                  ? String(res.status)
+                  : (JSON.parse(res.body) as { state: string }).state === expectedStates.get(reader.id)
+                    ? 'ok'
+                    : 'wrong_state';
+            } catch (error) {
+              outcome = `network_error(${(error as { code?: string }).code ?? 'unknown'})`;
+            }
+            latencies.push(performance.now() - t0);
+            if (outcome !== 'ok') errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
+          }
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+    };
+    if (WARMUP > 0) {
+      const warm = await read(WARMUP);
+      line(`warm-up: ${warm.latencies.length} reads in ${WARMUP} s, not counted`);
+    }
+    const cpu2 = await cpu();
+    const phase2 = await read(SECONDS);
+    const cpu2After = await cpu();
+    const readP99 = percentile(phase2.latencies, 99);
+    const readErrors = [...phase2.errors.values()].reduce((sum, n) => sum + n, 0);
+    const met2 = readErrors === 0 && readP99 < TARGET_READ_P99_MS;
+    line(
+      [
+        `GET /v1/subscription, ${CONNECTIONS} connections (closed loop) for ${SECONDS} s, owners of ${readers.length} accounts`,
+        `  requests     ${phase2.latencies.length} (${(phase2.latencies.length / phase2.seconds).toFixed(0)}/s)`,
+        `  latency      p50 ${percentile(phase2.latencies, 50).toFixed(1)} ms, p99 ${readP99.toFixed(1)} ms, max ${(phase2.latencies[phase2.latencies.length - 1] ?? 0).toFixed(1)} ms`,
+        `  errors       ${[...phase2.errors].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
+        `  CPU ms per request: ${cpuPerOperation(cpu2, cpu2After, phase2.latencies.length)} (bench = clients)`,
+        `  target       no errors, p99 < ${TARGET_READ_P99_MS} ms (${readP99.toFixed(1)} ms): ${met2 ? 'met' : 'NOT met'}`,
+      ].join('\n'),
+    );
+  } finally {
+    for (const a of agents) a.destroy();
+    await db.end();
+    await Promise.all([api && stop(api.child), worker && stop(worker.child)]);
+    await emulator.close();
+  }
+}
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) process.stdout.write(HELP);
+else await bench();
