@@ -22,19 +22,15 @@
  * latency counted from when each was due (so a queue at the client counts too).
  * Bounded in time; loopback traffic only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
-import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import { cpuMeter, freePort, percentile, recreateDatabase, spawnService } from './bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -119,30 +115,6 @@ const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_payments_0123456789';
 const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
 
-/** A fresh bench database for every run: events left by an earlier run must not count in this one. */
-async function recreateDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.query(`CREATE DATABASE "${name}"`);
-  await client.end();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 /**
  * One POST over a kept-alive connection of `agent`: the clients use `node:http` rather than `fetch`
  * because the load generator shares the two cores with what it measures, and `fetch` costs several
@@ -175,40 +147,6 @@ function post(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-function spawnService(role: 'api' | 'worker', env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to both service processes, after
-  // the flags the service runs with in production (a later flag wins).
-  const nodeArgs = [...SERVICE_NODE_ARGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/billing-api/src/main.js'], {
-    env: { ...process.env, ...env, APP_ROLE: role },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = role === 'api' ? /listening on (http:\/\/\S+)/ : /billing-worker started/;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${role} did not start in 60 s`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
-
-/** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 const token = (claims: Record<string, string>, sub: string) =>
@@ -263,8 +201,8 @@ const env = {
   STRIPE_SECRET_KEY: STRIPE_KEY,
   STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
 };
-const api = await spawnService('api', env);
-const worker = await spawnService('worker', { ...env, PORT: '0' });
+const api = (await spawnService('api', env)).child;
+const worker = (await spawnService('worker', { ...env, PORT: '0' })).child;
 try {
   const admin = await token({ role: 'admin' }, 'bench-admin');
   const db = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
@@ -325,29 +263,8 @@ try {
   }
   await db.end();
 
-  const backends = async (): Promise<number[]> => {
-    const probe = new pg.Client({ connectionString: DATABASE_URL });
-    await probe.connect();
-    const pids = (
-      await probe.query<{ pid: number }>(
-        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-      )
-    ).rows.map((r) => r.pid);
-    await probe.end();
-    return pids;
-  };
   // Redis is shared with other users of the machine; its CPU counts whole (the queues are most of it).
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
-  await redis.connect();
-  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
-  await redis.quit();
-  const cpu = async () => ({
-    api: cpuSeconds(api.pid),
-    worker: cpuSeconds(worker.pid),
-    postgres: (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-    redis: cpuSeconds(redisPid),
-    bench: cpuSeconds(process.pid),
-  });
+  const cpu = await cpuMeter(DATABASE_URL, REDIS_URL, () => ({ api: api.pid, worker: worker.pid }));
 
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const paymentsUrl = new URL(`${base}/v1/payments`);

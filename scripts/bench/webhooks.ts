@@ -20,7 +20,15 @@ import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Bull from 'bull';
 import pg from 'pg';
-import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import {
+  ensureDatabase,
+  percentile,
+  spawnService as startService,
+  stop,
+  stripeSignature,
+  waitUntil,
+  type RunningService,
+} from './bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -98,10 +106,6 @@ async function runFloor(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // The bench.
 // ---------------------------------------------------------------------------------------------------
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 function signedEvent(): { body: string; signature: string } {
   const id = `evt_bench_${randomBytes(10).toString('hex')}`;
   const now = Math.floor(Date.now() / 1000);
@@ -130,8 +134,7 @@ function signedEvent(): { body: string; signature: string } {
       previous_attributes: { balance: 100 },
     },
   });
-  const v1 = createHmac('sha256', SECRET).update(`${now}.${body}`).digest('hex');
-  return { body, signature: `t=${now},v1=${v1}` };
+  return { body, signature: stripeSignature(SECRET, body, now) };
 }
 
 function post(url: string): Promise<Response> {
@@ -198,61 +201,18 @@ function spawnService(
   });
 }
 
-function service(role: 'api' | 'worker', prefix: string): Promise<{ child: ChildProcess; match: string }> {
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, 'dist/apps/billing-api/src/main.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      APP_ROLE: role,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      STRIPE_WEBHOOK_SECRETS: SECRET,
-      WEBHOOK_SWEEP_AFTER_MS: '3600000',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function service(role: 'api' | 'worker', prefix: string): Promise<RunningService> {
+  return startService(role, {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    STRIPE_WEBHOOK_SECRETS: SECRET,
+    WEBHOOK_SWEEP_AFTER_MS: '3600000',
+    LOG_LEVEL: 'warn',
   });
-  const ready = role === 'api' ? /listening on (http:\/\/\S+)/ : /billing-worker started/;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m[1] ?? m[0] });
-    });
-    child.on('exit', (code) => reject(new Error(`${role} exited with ${code}: ${out}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-async function ensureDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
-  await client.end();
-}
-
-async function waitUntil(probe: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
-  const deadline = performance.now() + deadlineMs;
-  while (performance.now() < deadline) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 const line = (s: string): boolean => process.stdout.write(`${s}\n`);
