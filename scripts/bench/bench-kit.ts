@@ -140,7 +140,7 @@ export type CpuReading = Record<CpuPart, number>;
 
 /**
  * Reads the CPU seconds used so far by the api, the worker, the PostgreSQL backends connected to the
- * database of `databaseUrl` (those alive at the time of reading: the service's pools keep theirs), the
+ * database of `databaseUrl` (every one seen at a reading, those that have exited since included), the
  * Redis server of `redisUrl` (shared with other users of the machine: it counts whole) and this process.
  */
 export async function cpuMeter(
@@ -152,25 +152,34 @@ export async function cpuMeter(
   await redis.connect();
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
   await redis.quit();
-  const backends = async (): Promise<number[]> => {
+  /**
+   * Every backend seen so far, by pid and start time, with the CPU it had used when last seen: a
+   * backend that exits between two readings (a pool shrinking when idle) keeps what it used, so the
+   * difference of two readings is never negative (it misses only what one used after its last reading).
+   */
+  const seen = new Map<string, number>();
+  const postgres = async (): Promise<number> => {
     const probe = new pg.Client({ connectionString: databaseUrl });
     await probe.connect();
     try {
-      return (
-        await probe.query<{ pid: number }>(
-          'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      const rows = (
+        await probe.query<{ pid: number; started: string }>(
+          `SELECT pid, backend_start::text AS started FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()`,
         )
-      ).rows.map((r) => r.pid);
+      ).rows;
+      for (const r of rows) seen.set(`${r.pid}@${r.started}`, cpuSeconds(r.pid));
     } finally {
       await probe.end();
     }
+    return [...seen.values()].reduce((sum, seconds) => sum + seconds, 0);
   };
   return async () => {
     const { api, worker } = processes();
     return {
       api: cpuSeconds(api),
       worker: cpuSeconds(worker),
-      postgres: (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      postgres: await postgres(),
       redis: cpuSeconds(redisPid),
       bench: cpuSeconds(process.pid),
     };

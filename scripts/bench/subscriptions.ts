@@ -10,12 +10,15 @@
  * (status active, the period on the items, API 2026-10-28), and every one must be applied. Then:
  * 1. webhook to read: signed `customer.subscription.updated` events, open loop at BENCH_RATE/s (default
  *    200) for BENCH_SECONDS (default 30), round robin over the accounts, each toggling
- *    `cancel_at_period_end` (the state moves between active and canceled_pending) with a `created`
- *    later than the subscription's last one (so the ordering rule applies it; never the same second,
- *    which would re-read from Stripe). For every event: the time from sending it to its inbox row's
- *    `processed_at` (set in the worker's transaction). For 1 in BENCH_SAMPLE (default 20): the time
- *    from sending it until `GET /v1/subscription`, polled every BENCH_POLL_MS (default 20) ms with the
- *    owner's token, shows the new state; target p99 < 1 s on that one. Every event must end `applied`.
+ *    `cancel_at_period_end` (the state moves between active and canceled_pending) and adding one seat
+ *    (the quantity of a `pro_month_seat` item), so that what GET shows, state and purchased seats,
+ *    is never the same twice for a subscription (an older event of the same toggle cannot pass for
+ *    a newer one), with a `created` later than the subscription's last one (so the ordering rule
+ *    applies it; never the same second, which would re-read from Stripe). For every event: the time
+ *    from sending it to its inbox row's `processed_at` (set in the worker's transaction). For 1 in
+ *    BENCH_SAMPLE (default 20): the time from sending it until `GET /v1/subscription`, polled every
+ *    BENCH_POLL_MS (default 20) ms with the owner's token, shows its state and seats; target p99 < 1 s
+ *    on that one. Every event must end `applied`.
  * 2. read: `GET /v1/subscription` as the owners of BENCH_READERS accounts (default 10), 50 closed-loop
  *    connections (BENCH_CONNECTIONS) for BENCH_SECONDS; req/s, p50, p99, errors; target p99 < 50 ms.
  * Each phase is preceded by BENCH_WARMUP seconds (default 5) of the same load, not counted. The CPU per
@@ -93,6 +96,8 @@ interface BenchAccount {
   authorization: string;
   /** Whether the last event sent for it asked for cancellation at period end. */
   cancel: boolean;
+  /** Add-on seats of the last event sent for it: one more with every event, so that each shows apart. */
+  seats: number;
   /** The `created` of the last event sent for it (unix seconds): each next one is later. */
   lastCreated: number;
 }
@@ -131,26 +136,38 @@ function call(
 }
 
 /** A `customer.subscription.updated` event of the account's Pro monthly subscription (API 2026-10-28). */
-function subscriptionEvent(account: BenchAccount, cancel: boolean, created: number, period: number): string {
+function subscriptionEvent(account: BenchAccount, created: number, period: number): string {
+  const { cancel, seats } = account;
   const periodEnd = period + 30 * DAY;
-  const price = {
-    id: 'price_bench_pro_month_base',
+  const price = (kind: 'base' | 'seat', amount: number) => ({
+    id: `price_bench_pro_month_${kind}`,
     object: 'price',
     active: true,
     billing_scheme: 'per_unit',
     created: period,
     currency: 'usd',
     livemode: false,
-    lookup_key: 'pro_month_base',
+    lookup_key: `pro_month_${kind}`,
     metadata: {},
     nickname: null,
     product: 'prod_bench_pro',
     recurring: { interval: 'month', interval_count: 1, meter: null, usage_type: 'licensed' },
     tax_behavior: 'unspecified',
     type: 'recurring',
-    unit_amount: 2900,
-    unit_amount_decimal: '2900',
-  };
+    unit_amount: amount,
+    unit_amount_decimal: String(amount),
+  });
+  const item = (kind: 'base' | 'seat', amount: number, quantity: number) => ({
+    id: `${account.item}${kind}`,
+    object: 'subscription_item',
+    created: period,
+    current_period_start: period,
+    current_period_end: periodEnd,
+    metadata: {},
+    price: price(kind, amount),
+    quantity,
+    subscription: account.subscription,
+  });
   return JSON.stringify({
     id: `evt_bench_${randomUUID().replace(/-/g, '')}`,
     object: 'event',
@@ -181,19 +198,7 @@ function subscriptionEvent(account: BenchAccount, cancel: boolean, created: numb
         ended_at: null,
         items: {
           object: 'list',
-          data: [
-            {
-              id: account.item,
-              object: 'subscription_item',
-              created: period,
-              current_period_start: period,
-              current_period_end: periodEnd,
-              metadata: {},
-              price,
-              quantity: 1,
-              subscription: account.subscription,
-            },
-          ],
+          data: [item('base', 2900, 1), ...(seats > 0 ? [item('seat', 600, seats)] : [])],
           has_more: false,
           url: `/v1/subscription_items?subscription=${account.subscription}`,
         },
@@ -280,6 +285,7 @@ async function bench(): Promise<void> {
         item: `si_bench${run}${n}`,
         authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
         cancel: false,
+        seats: 0,
         lastCreated: 0,
       };
     };
@@ -293,12 +299,19 @@ async function bench(): Promise<void> {
     }
     const period = Math.floor(Date.now() / 1000) - DAY;
     const hookAgent = agent(100);
-    /** Sends the account's next event (cancel as given); resolves with its id and when it was sent. */
-    const send = async (account: BenchAccount, cancel: boolean) => {
+    /**
+     * Sends the account's next event: the first one active with no add-on seats, every later one
+     * toggling the cancellation at period end and with one add-on seat more (what GET then shows:
+     * `state` and `seats.purchased`, never the same pair twice). Resolves with its id and when it was sent.
+     */
+    const send = async (account: BenchAccount, first = false) => {
       const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
       account.lastCreated = created;
-      account.cancel = cancel;
-      const body = subscriptionEvent(account, cancel, created, period);
+      if (!first) {
+        account.cancel = !account.cancel;
+        account.seats += 1;
+      }
+      const body = subscriptionEvent(account, created, period);
       const sentAt = Date.now();
       const t0 = performance.now();
       const res = await call(
@@ -338,15 +351,20 @@ async function bench(): Promise<void> {
           [ids],
         )
       ).rows;
-    const stateOf = async (account: BenchAccount, readAgent: Agent): Promise<string | null> => {
+    /** What GET /v1/subscription shows the owner, as `state/purchased seats` (null: not answered 200). */
+    const shown = async (account: BenchAccount, readAgent: Agent): Promise<string | null> => {
       const res = await call(readAgent, base, 'GET', '/v1/subscription', {
         authorization: account.authorization,
       });
-      return res.status === 200 ? (JSON.parse(res.body) as { state: string }).state : null;
+      if (res.status !== 200) return null;
+      const view = JSON.parse(res.body) as { state: string; seats: { purchased: number } };
+      return `${view.state}/${view.seats.purchased}`;
     };
+    const expectedOf = (account: BenchAccount) =>
+      `${account.cancel ? 'canceled_pending' : 'active'}/${account.seats}`;
 
     // The subscriptions: a first event each, active on Pro monthly; every one must be applied.
-    const firsts = await Promise.all(accounts.map((account) => send(account, false)));
+    const firsts = await Promise.all(accounts.map((account) => send(account, true)));
     if (firsts.some((f) => !f.ok))
       throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
     if (!(await drain())) throw new Error('the first events were not processed in time');
@@ -358,8 +376,8 @@ async function bench(): Promise<void> {
       );
     }
     const pollAgent = agent(20);
-    const firstState = await stateOf(accounts[0] as BenchAccount, pollAgent);
-    if (firstState !== 'active') throw new Error(`GET /v1/subscription shows ${firstState}, not active`);
+    const firstShown = await shown(accounts[0] as BenchAccount, pollAgent);
+    if (firstShown !== 'active/0') throw new Error(`GET /v1/subscription shows ${firstShown}, not active/0`);
 
     line(
       `bench:subscriptions against ${base.origin} (api + worker processes), Stripe emulator in this process`,
@@ -385,11 +403,11 @@ async function bench(): Promise<void> {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const account = accounts[i % accounts.length] as BenchAccount;
-        const cancel = !account.cancel;
-        const expected = cancel ? 'canceled_pending' : 'active';
         const sampled = i % SAMPLE === 0;
+        const sending = send(account);
+        const expected = expectedOf(account);
         pending.push(
-          send(account, cancel).then(
+          sending.then(
             async (s) => {
               if (!s.ok) {
                 refused++;
@@ -399,8 +417,8 @@ async function bench(): Promise<void> {
               if (!sampled) return;
               const deadline = s.t0 + VISIBLE_DEADLINE_MS;
               for (;;) {
-                const state = await stateOf(account, pollAgent).catch(() => null);
-                if (state === expected) {
+                const now = await shown(account, pollAgent).catch(() => null);
+                if (now === expected) {
                   visible.push(performance.now() - s.t0);
                   return;
                 }
@@ -470,7 +488,7 @@ async function bench(): Promise<void> {
     // 2. GET /v1/subscription, closed loop.
     const readers = accounts.slice(0, READERS);
     const readAgent = agent(CONNECTIONS);
-    const expectedStates = new Map(readers.map((r) => [r.id, r.cancel ? 'canceled_pending' : 'active']));
+    const expectedViews = new Map(readers.map((r) => [r.id, expectedOf(r)]));
     const read = async (seconds: number) => {
       const latencies: number[] = [];
       const errors = new Map<string, number>();
@@ -486,12 +504,15 @@ async function bench(): Promise<void> {
               const res = await call(readAgent, base, 'GET', '/v1/subscription', {
                 authorization: reader.authorization,
               });
-              outcome =
-                res.status !== 200
-                  ? String(res.status)
-                  : (JSON.parse(res.body) as { state: string }).state === expectedStates.get(reader.id)
-                    ? 'ok'
-                    : 'wrong_state';
+              const view =
+                res.status === 200
+                  ? (JSON.parse(res.body) as { state: string; seats: { purchased: number } })
+                  : null;
+              outcome = !view
+                ? String(res.status)
+                : `${view.state}/${view.seats.purchased}` === expectedViews.get(reader.id)
+                  ? 'ok'
+                  : 'wrong_view';
             } catch (error) {
               outcome = `network_error(${(error as { code?: string }).code ?? 'unknown'})`;
             }
