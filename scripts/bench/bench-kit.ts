@@ -137,17 +137,22 @@ export function cpuSeconds(pid: number | undefined): number {
 
 export type CpuPart = 'api' | 'worker' | 'postgres' | 'redis' | 'bench';
 export type CpuReading = Record<CpuPart, number>;
+/** Reads the CPU used so far; `close` stops the refreshing of the backends' readings (if any). */
+export type CpuMeter = (() => Promise<CpuReading>) & { close: () => void };
 
 /**
  * Reads the CPU seconds used so far by the api, the worker, the PostgreSQL backends connected to the
  * database of `databaseUrl` (every one seen at a reading, those that have exited since included), the
  * Redis server of `redisUrl` (shared with other users of the machine: it counts whole) and this process.
+ * `refreshMs`: the backends are also read every so many ms in between (their pids are found in
+ * pg_stat_activity), so that one that starts and exits between two readings is counted too.
  */
 export async function cpuMeter(
   databaseUrl: string,
   redisUrl: string,
   processes: () => { api?: number; worker?: number },
-): Promise<() => Promise<CpuReading>> {
+  options: { refreshMs?: number } = {},
+): Promise<CpuMeter> {
   const redis = new Redis(redisUrl, { lazyConnect: true });
   await redis.connect();
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
@@ -174,7 +179,22 @@ export async function cpuMeter(
     }
     return [...seen.values()].reduce((sum, seconds) => sum + seconds, 0);
   };
-  return async () => {
+  // Refreshing the backends' readings between two readings of the caller catches the backends that
+  // live and exit between them (pools open and close connections under load).
+  let refreshing = false;
+  const timer =
+    options.refreshMs && options.refreshMs > 0
+      ? setInterval(() => {
+          if (refreshing) return;
+          refreshing = true;
+          void postgres()
+            .catch(() => 0)
+            .finally(() => {
+              refreshing = false;
+            });
+        }, options.refreshMs)
+      : undefined;
+  const read = async (): Promise<CpuReading> => {
     const { api, worker } = processes();
     return {
       api: cpuSeconds(api),
@@ -184,6 +204,7 @@ export async function cpuMeter(
       bench: cpuSeconds(process.pid),
     };
   };
+  return Object.assign(read, { close: () => clearInterval(timer) });
 }
 
 /** "api 1.2, worker 3.4, …, total 9.9": CPU ms per operation between two readings. */
