@@ -30,7 +30,7 @@ import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
-import { cpuMeter, freePort, percentile, recreateDatabase, spawnService } from './bench-kit.js';
+import { cpuMeter, freePort, percentile, recreateDatabase, spawnService } from '../lib/bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`

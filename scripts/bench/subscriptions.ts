@@ -49,25 +49,29 @@ import {
   waitUntil,
   type CpuMeter,
   type RunningService,
-} from './bench-kit.js';
+} from '../lib/bench-kit.js';
+import { exitWithHelpIfAsked } from '../lib/help.js';
 
-const HELP = `npm run bench:subscriptions [-- --help]
-Issue 17's benchmark: a customer.subscription.updated webhook reflected in GET /v1/subscription
-(p99 < 1 s at 200 events/s), and GET /v1/subscription at 50 connections (p99 < 50 ms), with the CPU
-per operation of the api, the worker, the bench database's PostgreSQL backends and Redis.
-Environment (defaults in brackets):
+exitWithHelpIfAsked(`
+Usage: npm run bench:subscriptions  (builds, then node dist/scripts/bench/subscriptions.js)
+
+Issue 17's benchmark (not a test): a customer.subscription.updated webhook reflected in GET
+/v1/subscription (p99 < 1 s at 200 events/s), and GET /v1/subscription at 50 connections (p99 < 50 ms),
+with the CPU per operation of the api, the worker, the bench database's PostgreSQL backends and Redis;
+prints each target's verdict. See docs/benchmarks.md. Environment (defaults in brackets):
   BENCH_DATABASE_URL  [postgres://postgres@127.0.0.1:5432/billing_bench_subscriptions] dropped and recreated
   BENCH_REDIS_URL     [redis://127.0.0.1:6379/12]
   BENCH_RATE          [200] events/s offered (open loop)
   BENCH_SECONDS       [30] seconds of each measured phase
   BENCH_WARMUP        [5] seconds of the same load before each phase, not counted
-  BENCH_ACCOUNTS      [2 x BENCH_RATE] subscriptions the events go round (each sees one every ACCOUNTS/RATE s)
+  BENCH_ACCOUNTS      [2 x BENCH_RATE] subscriptions the events go round (one event every ACCOUNTS/RATE s each)
   BENCH_SAMPLE        [20] 1 event in SAMPLE is confirmed by polling GET /v1/subscription
   BENCH_POLL_MS       [20] the poll interval of that confirmation (past 1 s: a quarter of the time elapsed)
   BENCH_CONNECTIONS   [50] closed-loop connections of the read phase
   BENCH_READERS       [10] accounts whose owners read in the read phase
   BENCH_NODE_ARGS     extra node flags for the service processes (e.g. --cpu-prof)
-`;
+  -h, --help          this text
+`);
 
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_subscriptions';
@@ -570,5 +574,4 @@ async function bench(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) process.stdout.write(HELP);
-else await bench();
+await bench();

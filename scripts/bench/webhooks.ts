@@ -28,7 +28,7 @@ import {
   stripeSignature,
   waitUntil,
   type RunningService,
-} from './bench-kit.js';
+} from '../lib/bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`

@@ -17,6 +17,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/bench/index.js', ['BENCH_CONCURRENCY']],
   ['dist/scripts/bench/webhooks.js', ['BENCH_EVENTS']],
   ['dist/scripts/bench/payments.js', ['BENCH_CLIENTS']],
+  ['dist/scripts/bench/subscriptions.js', ['BENCH_RATE', 'BENCH_SECONDS', 'BENCH_ACCOUNTS']],
   ['scripts/start.mjs', ['PostgreSQL', 'emulator']],
   ['scripts/dev.mjs', ['--watch', 'emulator']],
   ['scripts/smoke.mjs', ['billing_smoke']],

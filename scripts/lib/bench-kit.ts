@@ -11,7 +11,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { SERVICE_NODE_ARGS } from './service-node-args.js';
+import { SERVICE_NODE_ARGS } from '../bench/service-node-args.js';
 
 /** The value at percentile `p` (0..100) of an ascending array (nearest rank, floor); 0 when empty. */
 export function percentile(sorted: number[], p: number): number {
