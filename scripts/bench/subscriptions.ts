@@ -29,6 +29,7 @@
  * Redis server (shared with other users of the machine: counted whole) and this process (clients,
  * signing, emulator); for phase 1 up to when every event is processed. The backends are read every
  * 500 ms as well, so that one the pools open and close within a phase is counted.
+ * BENCH_TIMELINE=1 also prints phase 1 second by second (by the second each event was sent).
  * Bounded in time (every phase has a deadline); loopback traffic only. `--help` prints the knobs.
  */
 import { randomUUID } from 'node:crypto';
@@ -70,6 +71,7 @@ prints each target's verdict. See docs/benchmarks.md. Environment (defaults in b
   BENCH_CONNECTIONS   [50] closed-loop connections of the read phase
   BENCH_READERS       [10] accounts whose owners read in the read phase
   BENCH_NODE_ARGS     extra node flags for the service processes (e.g. --cpu-prof)
+  BENCH_TIMELINE=1    also prints phase 1 second by second (events sent, lag to processed_at p50/p99/max)
   -h, --help          this text
 `);
 
@@ -84,6 +86,8 @@ const SAMPLE = Math.max(1, Number(process.env.BENCH_SAMPLE ?? 20));
 const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 20));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const READERS = Math.max(1, Math.min(ACCOUNTS, Number(process.env.BENCH_READERS ?? 10)));
+/** BENCH_TIMELINE=1: phase 1 second by second, by the second each event was sent (a stall shows there). */
+const TIMELINE = process.env.BENCH_TIMELINE === '1';
 /** Issue 17's targets. */
 const TARGET_VISIBLE_P99_MS = 1000;
 const TARGET_READ_P99_MS = 50;
@@ -505,6 +509,26 @@ async function bench(): Promise<void> {
         '',
       ].join('\n'),
     );
+    if (TIMELINE) {
+      const first = Math.min(...phase1.sent.map((e) => e.sentAt));
+      const seconds = new Map<number, number[]>();
+      for (const r of rows) {
+        if (r.processed_ms === null) continue;
+        const sent = sentAt.get(r.id) ?? 0;
+        const second = Math.floor((sent - first) / 1000);
+        const list = seconds.get(second) ?? [];
+        list.push(Number(r.processed_ms) - sent);
+        seconds.set(second, list);
+      }
+      line('timeline (second of phase 1 in which events were sent: lag to processed_at):');
+      for (const [second, mss] of [...seconds].sort((a, b) => a[0] - b[0])) {
+        mss.sort((a, b) => a - b);
+        line(
+          `  ${String(second).padStart(3)} s  ${String(mss.length).padStart(4)} events  p50 ${percentile(mss, 50).toFixed(0).padStart(6)} ms  p99 ${percentile(mss, 99).toFixed(0).padStart(6)} ms  max ${(mss[mss.length - 1] ?? 0).toFixed(0).padStart(6)} ms`,
+        );
+      }
+      line('');
+    }
 
     // 2. GET /v1/subscription, closed loop.
     const readers = accounts.slice(0, READERS);
