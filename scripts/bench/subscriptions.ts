@@ -95,6 +95,8 @@ const TARGET_READ_P99_MS = 50;
 const DRAIN_DEADLINE_MS = 120_000;
 /** How long a sampled event may take to show in GET /v1/subscription before it counts as not seen. */
 const VISIBLE_DEADLINE_MS = 30_000;
+/** How long one HTTP request of the bench may take. */
+const REQUEST_TIMEOUT_MS = 30_000;
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_subscriptions_0123456789';
 const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
@@ -143,6 +145,8 @@ function call(
         res.on('error', reject);
       },
     );
+    // Bounded: an answer that does not come within REQUEST_TIMEOUT_MS is an error, not a hang.
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(body);
   });
