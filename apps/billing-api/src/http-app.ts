@@ -6,6 +6,10 @@ import type { Logger as Pino } from 'pino';
 import { documentStripeWebhook } from './modules/webhooks/http/stripe-webhook.openapi.js';
 import type { AppConfig } from './platform/config/app-config.js';
 import { ErrorResponseDto } from './platform/http/api-errors.decorator.js';
+import { sendError } from './platform/http/http-exception.filter.js';
+import { createJsonBodyParser, registerRequestScreens } from './platform/http/request-screen.js';
+import { routeTable } from './platform/http/route-table.js';
+import { documentApiConventions } from './platform/http/openapi-conventions.js';
 import { correlationIdFrom, RequestContext } from './platform/context/request-context.js';
 import { mountQueueBoard } from './platform/queue/queue-board.js';
 
@@ -34,6 +38,14 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   fastify.addHook('onRequest', (request, _reply, done) => {
     RequestContext.run({ correlationId: String(request.id), actor: { type: 'system', id: null } }, done);
   });
+  // Card numbers in the path or headers, empty and unstorable query values, 405s (R-CORE-6, R-CORE-10).
+  routeTable.watch(fastify);
+  registerRequestScreens(fastify, (error, request, reply) => sendError(error, request, reply));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: fastify.initialConfig.bodyLimit },
+    createJsonBodyParser(fastify),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
     // Time spent waiting on Stripe, so that clients and benchmarks can tell it from our own (seed 001).
@@ -86,6 +98,7 @@ export function setupSwagger(app: INestApplication): void {
   );
   documentStripeWebhook(document);
   withoutQueryExamples(document);
+  documentApiConventions(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

@@ -33,6 +33,25 @@ export function containsCardNumber(text: string): boolean {
   return false;
 }
 
+/** The text with every card-like number replaced by `[card]` (for log lines written before a refusal). */
+export function redactCardNumbers(text: string): string {
+  if (!/\d{4}/.test(text)) return text;
+  let out = text;
+  for (const pattern of [CONTIGUOUS, GROUPED]) {
+    out = out.replace(pattern, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? '[card]' : match));
+  }
+  // Percent-encoded separators (`4242%204242…`) as a path carries them.
+  if (out.includes('%')) {
+    try {
+      const decoded = decodeURIComponent(out);
+      if (decoded !== out && containsCardNumber(decoded)) return redactCardNumbers(decoded);
+    } catch {
+      // not percent-encoding: keep as is
+    }
+  }
+  return out;
+}
+
 /**
  * Walks a decoded body or query and returns the path of the first value that looks like a card
  * number, or null. Keys are checked too: a card number is never a legitimate metadata key.

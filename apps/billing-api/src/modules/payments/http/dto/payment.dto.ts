@@ -3,9 +3,9 @@ import {
   IsInt,
   IsNotEmpty,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   Validate,
@@ -21,6 +21,7 @@ import {
   STRIPE_METADATA_MAX_KEYS,
   type PaymentStatus,
 } from '@billing/domain';
+import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 /** Why a payment's metadata is refused, or null when it is fine. */
 function metadataProblem(value: unknown): string | null {
@@ -68,6 +69,8 @@ export class CreatePaymentDto {
   })
   @IsInt()
   @Min(1)
+  // Past 2^53 a JSON number is no longer the integer it reads as; PostgreSQL's bigint ends soon after.
+  @Max(Number.MAX_SAFE_INTEGER)
   amount!: number;
 
   @ApiProperty({ example: 'usd', description: 'ISO 4217 currency code; its minor-unit exponent applies.' })
@@ -82,13 +85,13 @@ export class CreatePaymentDto {
   paymentMethodId!: string;
 
   @ApiPropertyOptional({ example: 'Order #1042' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ example: 'ORD-1042', description: "The integrator's order reference." })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -101,7 +104,7 @@ export class CreatePaymentDto {
     maxProperties: MAX_PAYMENT_METADATA_KEYS,
     description: `At most ${MAX_PAYMENT_METADATA_KEYS} string values, keys of 1-40 characters. Stripe allows ${STRIPE_METADATA_MAX_KEYS} keys and the service sets ${RESERVED_PAYMENT_METADATA_KEYS.join(', ')} on the PaymentIntent itself, so these keys are reserved.`,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   @Validate(StringMapConstraint)
   metadata?: Record<string, string>;
