@@ -13,6 +13,12 @@ export const IDEMPOTENCY_KEY_SCHEMA = {
 const IDEMPOTENCY_KEY_DESCRIPTION =
   'A unique key per logical operation (1-255 printable ASCII characters). Retrying with the same key and body replays the first response; the same key with another body is a 409 idempotency_key_reused. Keys are kept for 24 hours.';
 
+const ERROR_SCHEMA_REF = '#/components/schemas/ErrorResponseDto';
+
+interface Response {
+  content?: Record<string, { schema?: { $ref?: string } }>;
+}
+
 interface Parameter {
   name: string;
   in: string;
@@ -22,12 +28,20 @@ interface Parameter {
 }
 
 /**
- * What holds for every operation, written into the document once (R-API-1): every mutating `/v1` route
- * honours `Idempotency-Key` (the interceptor takes it on any POST/PUT/PATCH/DELETE), with its format,
- * required where the route says so.
+ * What holds for every operation, written into the document once (R-API-1): errors are JSON in the one
+ * shape whatever a route produces when it succeeds (a PDF, an HTML page: `@ApiProduces` would otherwise
+ * list the error schema under its media type); every mutating `/v1` route honours `Idempotency-Key` (the
+ * interceptor takes it on any POST/PUT/PATCH/DELETE), with its format, required where the route says so.
  */
 export function documentApiConventions(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
+    for (const operation of Object.values(item as Record<string, { responses?: Record<string, Response> }>)) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        if (Number(status) < 400 || !response.content) continue;
+        const isError = Object.values(response.content).some((c) => c.schema?.$ref === ERROR_SCHEMA_REF);
+        if (isError) response.content = { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } };
+      }
+    }
     if (!path.startsWith('/v1/')) continue;
     for (const [method, operation] of Object.entries(item as Record<string, { parameters?: Parameter[] }>)) {
       if (!MUTATING.has(method)) continue;
