@@ -20,7 +20,7 @@ export function sendError(
   if (exception instanceof NotFoundException && request.routeOptions?.url === undefined) {
     // No route matched: a path served with other methods is a 405 naming them (RFC 9110), not a 404.
     const allowed = routeTable.allowedMethods(request.url);
-    if (allowed.length > 0) {
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       void reply.header('allow', allowed.join(', '));
       exception = new ApiError(
         'method_not_allowed',

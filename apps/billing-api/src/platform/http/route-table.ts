@@ -22,7 +22,7 @@ export class RouteTable {
         `^${route.url
           .split('/')
           .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-          .join('/')}/?$`,
+          .join('/')}$`,
       );
       for (const method of methods) {
         const key = `${method.toUpperCase()} ${route.url}`;

@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiTags,
   ApiParam,
+  ApiNoContentResponse,
 } from '@nestjs/swagger';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -110,6 +111,7 @@ export class AdminIntegrationEndpointsController {
   @ApiOperation({
     summary: 'Remove an endpoint (admin): it receives nothing more; its delivery log is kept.',
   })
+  @ApiNoContentResponse({ description: 'Removed.' })
   @ApiErrors('unauthenticated', 'forbidden', 'not_found', 'validation_failed')
   async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     const now = this.clock.now();
