@@ -5,7 +5,6 @@ import {
   IsObject,
   IsString,
   Matches,
-  Max,
   MaxLength,
   Min,
   Validate,
@@ -69,8 +68,6 @@ export class CreatePaymentDto {
   })
   @IsInt()
   @Min(1)
-  // Past 2^53 a JSON number is no longer the integer it reads as; PostgreSQL's bigint ends soon after.
-  @Max(Number.MAX_SAFE_INTEGER)
   amount!: number;
 
   @ApiProperty({ example: 'usd', description: 'ISO 4217 currency code; its minor-unit exponent applies.' })
