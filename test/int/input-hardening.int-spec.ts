@@ -46,7 +46,11 @@ function rawPost(
   });
 }
 
-/** Every row of every table of ours, as one text: compared before and after a refused request. */
+/**
+ * Every row of every table of ours, as one text: compared before and after a refused request. The keys
+ * of the setup's own requests are still settled in the background here (the fuzz test, which waits for
+ * quiet, checks `idempotency_keys` too).
+ */
 async function snapshot(w: PaymentsWorld): Promise<string> {
   const tables = await w.t.db.query<{ table_name: string }[]>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'

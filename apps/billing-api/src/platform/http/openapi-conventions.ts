@@ -39,8 +39,14 @@ function documentRequestScreens(
   const codes: ApiErrorCode[] = ['validation_failed', 'card_data_forbidden'];
   if (operation.requestBody) codes.push('invalid_encoding', 'body_too_deep');
   // The idempotency interceptor takes a key on every mutating route (see documentApiConventions).
-  if (MUTATING.has(method))
-    codes.push('idempotency_key_invalid', 'idempotency_key_reused', 'idempotency_request_in_progress');
+  if (MUTATING.has(method)) {
+    codes.push(
+      'idempotency_key_invalid',
+      'idempotency_key_reused',
+      'idempotency_request_in_progress',
+      'idempotency_key_in_use',
+    );
+  }
   // A path whose parameter is empty names no route.
   if (hasPathParameters) codes.push('not_found');
   for (const code of codes) documentCode(operation, code);
