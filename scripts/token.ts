@@ -63,12 +63,14 @@ if (!env.JWT_SECRET) {
   );
   process.exit(2);
 }
-const token = await new SignJWT({ role, ...(values.account ? { account_id: values.account } : {}) })
+// Issuer and audience only as the service is configured to check them: it refuses a token that carries
+// a claim it was not told to expect (platform/auth/token-verifier.ts).
+const jwt = new SignJWT({ role, ...(values.account ? { account_id: values.account } : {}) })
   .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
   .setSubject(values.user ?? `dev-${role}`)
   .setIssuedAt()
-  .setExpirationTime(values.ttl)
-  .setIssuer(env.JWT_ISSUER ?? 'billing-dev')
-  .setAudience(env.JWT_AUDIENCE ?? 'billing-api')
-  .sign(new TextEncoder().encode(env.JWT_SECRET));
+  .setExpirationTime(values.ttl);
+if (env.JWT_ISSUER) jwt.setIssuer(env.JWT_ISSUER);
+if (env.JWT_AUDIENCE) jwt.setAudience(env.JWT_AUDIENCE);
+const token = await jwt.sign(new TextEncoder().encode(env.JWT_SECRET));
 process.stdout.write(`${token}\n`);

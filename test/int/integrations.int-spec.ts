@@ -67,7 +67,8 @@ describe('outbound integration events: signed POSTs to configured endpoints, ret
   let flaky: Awaited<ReturnType<typeof receiver>>;
 
   beforeAll(async () => {
-    s = await startPaymentsStack();
+    // The receivers listen on 127.0.0.1: the operator setting that allows private targets is on.
+    s = await startPaymentsStack({ INTEGRATIONS_ALLOW_PRIVATE_TARGETS: 'true' });
     good = await receiver();
     flaky = await receiver(2);
   });

@@ -8,7 +8,7 @@ interface Response {
 }
 interface Operation {
   operationId?: string;
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
   responses: Record<string, Response>;
 }
 interface Document {
@@ -155,5 +155,70 @@ describe('Swagger document: error responses of every /v1 operation', () => {
         ]),
       );
     }
+  });
+
+  // Issue 16 (8): the document says what the service does.
+  it('documents the UUID path ids as UUIDs', () => {
+    for (const [path, method, name] of [
+      ['/v1/accounts/{accountId}', 'get', 'accountId'],
+      ['/v1/accounts/{accountId}', 'patch', 'accountId'],
+      ['/v1/accounts/{accountId}/members', 'get', 'accountId'],
+      ['/v1/accounts/{accountId}/audit-log', 'get', 'accountId'],
+      ['/v1/accounts/{accountId}/notification-preferences', 'get', 'accountId'],
+      ['/v1/payments/{paymentId}/receipt', 'get', 'paymentId'],
+      ['/v1/payments/{paymentId}/receipt.pdf', 'get', 'paymentId'],
+      ['/v1/admin/integration-endpoints/{id}', 'delete', 'id'],
+      ['/v1/admin/integration-endpoints/{id}/deliveries', 'get', 'id'],
+    ] as const) {
+      const param = doc.paths[path]?.[method]?.parameters?.find((p) => p.in === 'path' && p.name === name);
+      expect({ path, method, schema: param?.schema }).toEqual({
+        path,
+        method,
+        schema: expect.objectContaining({ type: 'string', format: 'uuid' }),
+      });
+    }
+  });
+
+  it('documents Idempotency-Key with its format on every mutating route, required where money moves', () => {
+    const required = new Set([
+      'POST /v1/payments',
+      'POST /v1/payments/{id}/refunds',
+      'POST /v1/admin/accounts',
+    ]);
+    const wrong: string[] = [];
+    for (const [name, op] of operations) {
+      if (name.startsWith('GET ')) continue;
+      const key = op.parameters?.find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+      if (!key) wrong.push(`${name}: no Idempotency-Key`);
+      else {
+        // The routes that move money require the key (the service answers 400 idempotency_key_required).
+        if (required.has(name) && key.required !== true) wrong.push(`${name}: documented optional`);
+        if (key.schema?.maxLength !== 255 || typeof key.schema.pattern !== 'string')
+          wrong.push(`${name}: no format`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('documents errors as JSON, also where the success is a PDF or an HTML page', () => {
+    for (const [path, method] of [
+      ['/v1/payments/{paymentId}/receipt.pdf', 'get'],
+      ['/v1/notifications/unsubscribe', 'get'],
+      ['/v1/notifications/unsubscribe', 'post'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      if (!op) throw new Error(`${method} ${path} is not documented`);
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 400) continue;
+        expect({ path, status, media: Object.keys(response.content ?? {}) }).toEqual({
+          path,
+          status,
+          media: ['application/json'],
+        });
+      }
+    }
+    expect(
+      Object.keys(doc.paths['/v1/notifications/unsubscribe']?.post?.responses['200']?.content ?? {}),
+    ).toEqual(['application/json', 'text/html']);
   });
 });

@@ -159,7 +159,7 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       expect(await count(event.id)).toBe(1);
     });
 
-    it('refuses a changed body, a wrong secret, a stale timestamp and a missing header; stores nothing; counts each', async () => {
+    it('refuses a changed body, a wrong secret, a stale or future timestamp and a missing header; stores nothing; counts each', async () => {
       const before = await metricValue(t.url, 'billing_webhooks_signature_failures_total');
       const cases: { event: ReturnType<typeof stripeEvent>; body?: string; signature: string }[] = [];
       const changed = stripeEvent('customer.updated', customer('cus_tampered', { balance: 100 }));
@@ -178,6 +178,14 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       });
       const unsigned = stripeEvent('customer.updated', customer('cus_unsigned'));
       cases.push({ event: unsigned, signature: '' });
+      // Issue 16 (9): the tolerance holds both ways; a timestamp from the future is no fresher.
+      for (const ahead of [301, 365 * 24 * 3600]) {
+        const future = stripeEvent('customer.updated', customer(`cus_future_${ahead}`));
+        cases.push({
+          event: future,
+          signature: sign(JSON.stringify(future), SECRET, Math.floor(Date.now() / 1000) + ahead),
+        });
+      }
 
       for (const c of cases) {
         const body = c.body ?? JSON.stringify(c.event);
@@ -201,6 +209,14 @@ describe('Stripe webhooks: intake, processing, customer mirror, admin API, metri
       const event = stripeEvent('test.unknown_type', { id: 'obj_3' });
       const response = await deliver(t.url, event, {
         signature: sign(JSON.stringify(event), SECRET, Math.floor(Date.now() / 1000) - 280),
+      });
+      expect(response.status).toBe(200);
+    });
+
+    it('accepts a timestamp just inside the tolerance on the future side (clock skew)', async () => {
+      const event = stripeEvent('test.unknown_type', { id: 'obj_3b' });
+      const response = await deliver(t.url, event, {
+        signature: sign(JSON.stringify(event), SECRET, Math.floor(Date.now() / 1000) + 280),
       });
       expect(response.status).toBe(200);
     });

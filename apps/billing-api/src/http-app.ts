@@ -2,10 +2,16 @@ import helmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { documentStripeWebhook } from './modules/webhooks/http/stripe-webhook.openapi.js';
 import type { AppConfig } from './platform/config/app-config.js';
 import { ErrorResponseDto } from './platform/http/api-errors.decorator.js';
+import { ApiError } from './platform/http/api-error.js';
+import { sendError } from './platform/http/http-exception.filter.js';
+import { createJsonBodyParser, registerRequestScreens } from './platform/http/request-screen.js';
+import { routeTable } from './platform/http/route-table.js';
+import { documentApiConventions } from './platform/http/openapi-conventions.js';
 import { correlationIdFrom, RequestContext } from './platform/context/request-context.js';
 import { mountQueueBoard } from './platform/queue/queue-board.js';
 
@@ -15,7 +21,29 @@ import { mountQueueBoard } from './platform/queue/queue-board.js';
  */
 /** `trustProxy`: take the client address from X-Forwarded-For (behind a load balancer; rate limits per IP). */
 export function createHttpAdapter(logger: Pino, trustProxy = false): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter: FastifyAdapter = new FastifyAdapter({
+    // The router refuses a URL it cannot decode (400) or a parameter over its length limit (414) before
+    // any hook runs. Nest's own handler sends Fastify's error shape; this one sends ours, after the
+    // security headers Nest's handler adds (its `securityHook`).
+    frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        (adapter as unknown as { securityHook?: (req: unknown, res: unknown) => void }).securityHook?.(
+          request,
+          reply.raw,
+        );
+      } catch {
+        // the request is refused either way
+      }
+      void sendError(
+        new ApiError(
+          'validation_failed',
+          'The URL could not be read: a malformed percent-escape, or a path parameter longer than allowed.',
+          { param: '(path)' },
+        ),
+        request,
+        reply,
+      );
+    },
     loggerInstance: logger,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       correlationIdFrom(req.headers['x-request-id']),
@@ -23,6 +51,7 @@ export function createHttpAdapter(logger: Pino, trustProxy = false): FastifyAdap
     bodyLimit: 1024 * 1024,
     trustProxy,
   });
+  return adapter;
 }
 
 /** Everything the HTTP process needs beyond the modules: context, headers, CORS, docs. */
@@ -34,6 +63,14 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   fastify.addHook('onRequest', (request, _reply, done) => {
     RequestContext.run({ correlationId: String(request.id), actor: { type: 'system', id: null } }, done);
   });
+  // Card numbers in the path or headers, empty and unstorable query values, 405s (R-CORE-6, R-CORE-10).
+  routeTable.watch(fastify);
+  registerRequestScreens(fastify, (error, request, reply) => sendError(error, request, reply));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: fastify.initialConfig.bodyLimit },
+    createJsonBodyParser(fastify),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
     // Time spent waiting on Stripe, so that clients and benchmarks can tell it from our own (seed 001).
@@ -80,12 +117,14 @@ export function setupSwagger(app: INestApplication): void {
         'Payments, subscriptions, refunds and billing administration on Stripe. Amounts are integer minor units (`amount: 5000` is $50.00). Mutating requests accept `Idempotency-Key`. Errors have one shape: `{ "error": { "code", "message", "param", "request_id" } }`. A response that waited on Stripe carries `Server-Timing: stripe;dur=<ms>`.',
       )
       .setVersion('1')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
     { extraModels: [ErrorResponseDto] },
   );
   documentStripeWebhook(document);
   withoutQueryExamples(document);
+  documentApiConventions(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

@@ -49,4 +49,40 @@ describe('TokenVerifier (R-API-2) and its cache of verified tokens', () => {
     await expect(v.verify(`${header}.${elevated}.${signature}`)).rejects.toBeInstanceOf(InvalidTokenError);
     await expect(v.verify(await sign({ role: 'admin' }, exp))).resolves.toMatchObject({ role: 'admin' });
   });
+
+  // Issue 16 (9): issuer and audience are checked when configured, and a token that names them is not
+  // accepted by a service that was told neither.
+  it('checks issuer and audience: when configured, and when the token carries them', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const signed = (iss?: string, aud?: string): Promise<string> => {
+      const jwt = new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('u')
+        .setExpirationTime(exp);
+      if (iss) jwt.setIssuer(iss);
+      if (aud) jwt.setAudience(aud);
+      return jwt.sign(new TextEncoder().encode(SECRET));
+    };
+    const plain = verifier();
+    await expect(plain.verify(await signed())).resolves.toMatchObject({ role: 'admin' });
+    await expect(plain.verify(await signed(undefined, 'another-service'))).rejects.toThrow(/JWT_AUDIENCE/);
+    await expect(plain.verify(await signed('https://idp.test'))).rejects.toThrow(/JWT_ISSUER/);
+
+    const configured = new TokenVerifier(
+      new AppConfig(
+        validateEnvironment({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'billing' }),
+      ),
+    );
+    await expect(configured.verify(await signed('https://idp.test', 'billing'))).resolves.toMatchObject({
+      role: 'admin',
+    });
+    for (const [iss, aud] of [
+      ['https://idp.test', 'another-service'],
+      ['https://evil.test', 'billing'],
+      [undefined, 'billing'],
+      ['https://idp.test', undefined],
+    ] as const) {
+      await expect(configured.verify(await signed(iss, aud))).rejects.toBeInstanceOf(InvalidTokenError);
+    }
+  });
 });

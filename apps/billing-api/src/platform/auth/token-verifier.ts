@@ -59,6 +59,13 @@ export class TokenVerifier {
     } catch (e) {
       throw new InvalidTokenError(e instanceof Error ? e.message : 'invalid token');
     }
+    // A token issued for a named audience or by a named issuer is only accepted by a service told to
+    // expect that name (JWT_AUDIENCE, JWT_ISSUER; jose checks them when set): otherwise a token another
+    // service's audience received from the same identity provider would open this API too.
+    if (payload.aud !== undefined && !this.config.auth.audience)
+      throw new InvalidTokenError('the token names an audience; set JWT_AUDIENCE to accept it');
+    if (payload.iss !== undefined && !this.config.auth.issuer)
+      throw new InvalidTokenError('the token names an issuer; set JWT_ISSUER to accept it');
     const {
       sub,
       account_id: accountId,

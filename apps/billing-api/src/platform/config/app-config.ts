@@ -54,6 +54,8 @@ export class AppConfig {
   };
   /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
   readonly metrics: { workerPort: number | null };
+  /** Integration endpoints: whether private, loopback and link-local targets are allowed. */
+  readonly integrations: { allowPrivateTargets: boolean };
   /** Outgoing e-mail: the SMTP transport, the sender (R-NOT-1) and the unsubscribe-link key (R-NOT-3). */
   readonly notifications: { smtpUrl: string; emailFrom: string; unsubscribeSecret: string };
   /** The business named on receipts and their e-mails (R-PAY-4): its name and postal address lines. */
@@ -125,6 +127,7 @@ export class AppConfig {
       sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
     };
     this.metrics = { workerPort: e.METRICS_PORT ?? null };
+    this.integrations = { allowPrivateTargets: e.INTEGRATIONS_ALLOW_PRIVATE_TARGETS };
     this.notifications = {
       smtpUrl: e.SMTP_URL,
       emailFrom: e.EMAIL_FROM,

@@ -159,6 +159,14 @@ export class EnvironmentVariables {
   @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Integration endpoints may point at private, loopback and link-local addresses (for receivers on the
+   * same host or network). Off: such URLs are refused, at creation and again at each delivery (SSRF).
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  INTEGRATIONS_ALLOW_PRIVATE_TARGETS = false;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

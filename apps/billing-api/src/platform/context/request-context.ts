@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { containsCardNumber } from '../http/card-data.js';
 
 /** Who is acting, as the audit log records it (R-CORE-7). */
 export type ActorType = 'user' | 'system' | 'stripe_event' | 'reconciliation';
@@ -48,8 +49,13 @@ export const RequestContext = {
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Accepts a caller's `x-request-id` when it is well formed; otherwise makes a new one. */
+/**
+ * Accepts a caller's `x-request-id` when it is well formed; otherwise makes a new one. A card-like id is
+ * never taken (it would be in every log line of the request, which is then refused: request-screen.ts).
+ */
 export function correlationIdFrom(header: unknown): string {
   const value: unknown = Array.isArray(header) ? (header as unknown[])[0] : header;
-  return typeof value === 'string' && CORRELATION_ID.test(value) ? value : randomUUID();
+  return typeof value === 'string' && CORRELATION_ID.test(value) && !containsCardNumber(value)
+    ? value
+    : randomUUID();
 }

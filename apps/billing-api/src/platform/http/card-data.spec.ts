@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { containsCardNumber, findCardNumber, luhnValid } from './card-data.js';
+import { containsCardNumber, findCardNumber, luhnValid, redactCardNumbers } from './card-data.js';
 
 describe('card number detection (R-CORE-6)', () => {
   it.each([
@@ -66,5 +66,14 @@ describe('card number detection (R-CORE-6)', () => {
     expect(findCardNumber({ items: ['ok', { n: 4242424242424242 }] })).toBe('items[1].n');
     expect(findCardNumber({ metadata: { '4242424242424242': 'v' } })).toBe('metadata.4242424242424242');
     expect(findCardNumber({ amount: 5000, currency: 'usd' })).toBeNull();
+  });
+
+  it('redacts card numbers for log lines written before the request is refused (issue 16)', () => {
+    expect(redactCardNumbers('/v1/payments/4242424242424242')).toBe('/v1/payments/[card]');
+    expect(redactCardNumbers('/v1/x/4242%204242%204242%204242')).toBe('/v1/x/[card]');
+    expect(redactCardNumbers('/v1/payments/0b6f2d1e-4b1a-4c1e-9a55-0d2f4c1e9a55')).toBe(
+      '/v1/payments/0b6f2d1e-4b1a-4c1e-9a55-0d2f4c1e9a55',
+    );
+    expect(redactCardNumbers('/v1/orders/4242424242424241')).toBe('/v1/orders/4242424242424241');
   });
 });

@@ -23,14 +23,40 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/**
+ * Every form above holds eight digits with at most one separator after the first four: a cheap test
+ * that lets most text (ids, tokens, headers on every request) skip the two scans below.
+ */
+const NECESSARY = /\d{4}[ -]?\d{4}/;
+
 /** True when the text holds something that looks like a card number (R-CORE-6). */
 export function containsCardNumber(text: string): boolean {
+  if (!NECESSARY.test(text)) return false;
   for (const pattern of [CONTIGUOUS, GROUPED]) {
     for (const match of text.matchAll(pattern)) {
       if (luhnValid(match[0].replace(/[ -]/g, ''))) return true;
     }
   }
   return false;
+}
+
+/** The text with every card-like number replaced by `[card]` (for log lines written before a refusal). */
+export function redactCardNumbers(text: string): string {
+  if (!/\d{4}/.test(text)) return text;
+  let out = text;
+  for (const pattern of [CONTIGUOUS, GROUPED]) {
+    out = out.replace(pattern, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? '[card]' : match));
+  }
+  // Percent-encoded separators (`4242%204242…`) as a path carries them.
+  if (out.includes('%')) {
+    try {
+      const decoded = decodeURIComponent(out);
+      if (decoded !== out && containsCardNumber(decoded)) return redactCardNumbers(decoded);
+    } catch {
+      // not percent-encoding: keep as is
+    }
+  }
+  return out;
 }
 
 /**

@@ -28,6 +28,10 @@ export const PLATFORM_ERROR_CODES = [
   'invalid_unsubscribe_token',
   'template_not_unsubscribable',
   'notification_not_failed',
+  'invalid_encoding',
+  'body_too_deep',
+  'method_not_allowed',
+  'integration_target_forbidden',
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
@@ -60,6 +64,13 @@ export const API_ERROR_STATUS = {
   invalid_unsubscribe_token: HttpStatus.BAD_REQUEST,
   template_not_unsubscribable: HttpStatus.UNPROCESSABLE_ENTITY,
   notification_not_failed: HttpStatus.CONFLICT,
+  // Bodies the parser refuses before anything reads them: bytes that are not UTF-8 or strings that
+  // cannot be stored as UTF-8 (lone surrogates); JSON nested deeper than any of our schemas.
+  invalid_encoding: HttpStatus.BAD_REQUEST,
+  body_too_deep: HttpStatus.BAD_REQUEST,
+  method_not_allowed: HttpStatus.METHOD_NOT_ALLOWED,
+  // An integration endpoint URL that resolves to a private, loopback or link-local address (SSRF).
+  integration_target_forbidden: HttpStatus.UNPROCESSABLE_ENTITY,
   // Business refusals: 409 when the state of the account forbids it now, 422 when the request can never
   // succeed as asked, 400 for malformed amounts and currencies.
   invalid_transition: HttpStatus.CONFLICT,

@@ -1,6 +1,8 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './api-error.js';
 import { renderError } from './error-response.js';
+import { routeTable } from './route-table.js';
 
 const httpErrorLogger = new Logger('HttpError');
 
@@ -15,6 +17,17 @@ export function sendError(
   reply: FastifyReply,
   logger: Logger = httpErrorLogger,
 ): FastifyReply {
+  if (exception instanceof NotFoundException && request.routeOptions?.url === undefined) {
+    // No route matched: a path served with other methods is a 405 naming them (RFC 9110), not a 404.
+    const allowed = routeTable.allowedMethods(request.url);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      void reply.header('allow', allowed.join(', '));
+      exception = new ApiError(
+        'method_not_allowed',
+        `${request.method} is not allowed here; use ${allowed.join(', ')}.`,
+      );
+    }
+  }
   const rendered = renderError(exception, String(request.id));
   if (rendered.internal) {
     logger.error(

@@ -72,4 +72,16 @@ describe('logger (R-OPS-2)', () => {
     expect((error?.err as { stack?: string }).stack).toContain('boom');
     expect(warn).toMatchObject({ msg: 'slow', ms: 1200, context: 'Queue', level: 40 });
   });
+
+  it('never writes a card number of the request path (issue 16)', () => {
+    const out = capture();
+    const logger = createRootLogger('info', out.stream);
+    logger.info(
+      { req: { id: 1, method: 'GET', url: '/v1/payments/4242424242424242?x=1' } },
+      'incoming request',
+    );
+    const text = JSON.stringify(out.lines());
+    expect(text).not.toContain('4242424242424242');
+    expect(text).toContain('/v1/payments/[card]');
+  });
 });

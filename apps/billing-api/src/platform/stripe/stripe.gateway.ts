@@ -8,6 +8,9 @@ import { classifyStripeError } from './stripe-errors.js';
 /** The API version the installed SDK pins; every call and every webhook must agree with it. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
+/** How far a webhook's signed timestamp may be from now, either way (Stripe's default, 300 s). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
 export class InvalidWebhookSignatureError extends Error {
   constructor() {
     super('invalid Stripe webhook signature');
@@ -88,9 +91,15 @@ export class StripeGateway {
    */
   verifyWebhook(rawBody: Buffer | string, signature: string | undefined): Stripe.Event {
     if (!signature) throw new InvalidWebhookSignatureError();
+    // The SDK refuses timestamps older than the tolerance but takes any future one: a signature made
+    // with a clock set ahead (or a replay kept for later) is refused beyond the same tolerance.
+    const signedAt = Number(/(?:^|,)\s*t=(\d{1,15})(?:,|$)/.exec(signature)?.[1]);
+    if (Number.isFinite(signedAt) && signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+      throw new InvalidWebhookSignatureError();
+    }
     for (const secret of this.webhookSecrets) {
       try {
-        return this.stripe.webhooks.constructEvent(rawBody, signature, secret, 300);
+        return this.stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
       } catch (error) {
         if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) throw error;
       }

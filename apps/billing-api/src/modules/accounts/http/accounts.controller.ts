@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiParam } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
@@ -10,6 +10,11 @@ import { AccountDto, MemberListDto, UpdateAccountSettingsDto } from './dto/accou
 
 @ApiTags('accounts')
 @ApiBearerAuth()
+@ApiParam({
+  name: 'accountId',
+  format: 'uuid',
+  description: 'A UUID (anything else is a 400 validation_failed).',
+})
 @Controller('v1/accounts/:accountId')
 export class AccountsController {
   constructor(

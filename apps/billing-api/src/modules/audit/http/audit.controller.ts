@@ -1,5 +1,5 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiParam } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
@@ -9,6 +9,11 @@ import { AuditPageDto } from './dto/audit-entry.dto.js';
 
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiParam({
+  name: 'accountId',
+  format: 'uuid',
+  description: 'A UUID (anything else is a 400 validation_failed).',
+})
 @Controller('v1/accounts/:accountId/audit-log')
 export class AuditController {
   constructor(private readonly audit: AuditFacade) {}

@@ -2,7 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { AppConfig } from '../../../platform/config/app-config.js';
 import type { IntegrationEventBody, IntegrationEventType } from '../contracts/integration-event.js';
+import { forbiddenTargetReason } from '../integration-target.js';
 import { signPayload } from '../signature.js';
 
 export type DeliveryResult = 'delivered' | 'already_done' | 'missing' | 'failed';
@@ -33,6 +35,7 @@ export class DeliverIntegrationEvent {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   async execute(deliveryId: string, options: { lastAttempt: boolean }): Promise<DeliveryResult> {
@@ -60,6 +63,9 @@ export class DeliverIntegrationEvent {
     let error: string | null = null;
     const t0 = performance.now();
     try {
+      // Again at each delivery: the name may resolve to an internal address by now (DNS rebinding).
+      const refused = await forbiddenTargetReason(row.url, this.config.integrations.allowPrivateTargets);
+      if (refused !== null) throw new Error(`target refused: ${refused}`);
       const response = await fetch(row.url, {
         method: 'POST',
         headers: {

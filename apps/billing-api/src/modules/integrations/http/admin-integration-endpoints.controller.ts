@@ -1,13 +1,23 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiParam,
+  ApiNoContentResponse,
+} from '@nestjs/swagger';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { Clock } from '../../../platform/clock/clock.js';
+import { AppConfig } from '../../../platform/config/app-config.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { INTEGRATION_EVENT_TYPES } from '../contracts/integration-event.js';
+import { forbiddenTargetReason } from '../integration-target.js';
 import {
   CreatedIntegrationEndpointDto,
   CreateIntegrationEndpointDto,
@@ -55,6 +65,7 @@ export class AdminIntegrationEndpointsController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   @Post()
@@ -63,8 +74,16 @@ export class AdminIntegrationEndpointsController {
     description: ENDPOINT_CONTRACT,
   })
   @ApiCreatedResponse({ type: CreatedIntegrationEndpointDto })
-  @ApiErrors('unauthenticated', 'forbidden', 'validation_failed')
+  @ApiErrors('unauthenticated', 'forbidden', 'validation_failed', 'integration_target_forbidden')
   async create(@Body() body: CreateIntegrationEndpointDto): Promise<CreatedIntegrationEndpointDto> {
+    const refused = await forbiddenTargetReason(body.url, this.config.integrations.allowPrivateTargets);
+    if (refused !== null) {
+      throw new ApiError(
+        'integration_target_forbidden',
+        `The endpoint URL may not be used: ${refused}. Private targets need INTEGRATIONS_ALLOW_PRIVATE_TARGETS=true.`,
+        { param: 'url' },
+      );
+    }
     const secret = body.secret ?? `whsec_${randomBytes(24).toString('hex')}`;
     const [row] = await this.db.query<EndpointRow[]>(
       `INSERT INTO integration_endpoints (id, url, secret, description, created_at)
@@ -87,10 +106,12 @@ export class AdminIntegrationEndpointsController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'A UUID (anything else is a 400 validation_failed).' })
   @HttpCode(204)
   @ApiOperation({
     summary: 'Remove an endpoint (admin): it receives nothing more; its delivery log is kept.',
   })
+  @ApiNoContentResponse({ description: 'Removed.' })
   @ApiErrors('unauthenticated', 'forbidden', 'not_found', 'validation_failed')
   async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     const now = this.clock.now();
@@ -107,6 +128,7 @@ export class AdminIntegrationEndpointsController {
   }
 
   @Get(':id/deliveries')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'A UUID (anything else is a 400 validation_failed).' })
   @ApiOperation({ summary: "An endpoint's delivery log, newest first (admin; last 100)." })
   @ApiOkResponse({ type: IntegrationDeliveryListDto })
   @ApiErrors('unauthenticated', 'forbidden', 'validation_failed')

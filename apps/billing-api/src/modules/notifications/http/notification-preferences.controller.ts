@@ -19,6 +19,11 @@ import {
  */
 @ApiTags('notifications')
 @ApiBearerAuth()
+@ApiParam({
+  name: 'accountId',
+  format: 'uuid',
+  description: 'A UUID (anything else is a 400 validation_failed).',
+})
 @Controller('v1/accounts/:accountId/notification-preferences')
 export class NotificationPreferencesController {
   constructor(

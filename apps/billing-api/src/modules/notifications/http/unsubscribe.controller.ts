@@ -2,11 +2,13 @@ import { Controller, Get, Header, HttpCode, Post, Query, Req, Res } from '@nestj
 import {
   ApiBody,
   ApiConsumes,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../../platform/auth/auth.decorators.js';
@@ -86,9 +88,13 @@ export class UnsubscribeController {
     required: false,
     schema: { type: 'object', properties: { 'List-Unsubscribe': { type: 'string', example: 'One-Click' } } },
   })
+  @ApiExtraModels(UnsubscribeResultDto)
   @ApiOkResponse({
-    type: UnsubscribeResultDto,
     description: 'JSON, or an HTML confirmation when the caller (a browser) accepts HTML.',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(UnsubscribeResultDto) } },
+      'text/html': { schema: { type: 'string' } },
+    },
   })
   @ApiErrors('invalid_unsubscribe_token', 'not_found', 'validation_failed', 'card_data_forbidden')
   async unsubscribe(

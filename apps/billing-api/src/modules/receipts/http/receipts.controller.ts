@@ -1,6 +1,6 @@
 import { formatMoney, money } from '@billing/domain';
 import { Controller, Get, Header, Logger, Param, ParseUUIDPipe, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiParam } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
@@ -31,6 +31,11 @@ export class ReceiptsController {
   ) {}
 
   @Get('receipt')
+  @ApiParam({
+    name: 'paymentId',
+    format: 'uuid',
+    description: 'A UUID (anything else is a 400 validation_failed).',
+  })
   @Roles('owner', 'finance', 'support', 'admin')
   @ApiOperation({
     summary:
@@ -52,6 +57,11 @@ export class ReceiptsController {
   }
 
   @Get('receipt.pdf')
+  @ApiParam({
+    name: 'paymentId',
+    format: 'uuid',
+    description: 'A UUID (anything else is a 400 validation_failed).',
+  })
   @Roles('owner', 'finance', 'support', 'admin')
   @Header('content-type', 'application/pdf')
   @ApiOperation({

@@ -41,8 +41,12 @@ export class StripeWebhookRoute implements OnModuleInit {
     const fastify = adapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.post !== 'function') return; // worker: no HTTP server
     // No helmet headers: they guide browsers, and Stripe's servers are the only caller of this route.
-    fastify.post(STRIPE_WEBHOOK_PATH, { config: { helmet: { skipRoute: true } } }, (request, reply) =>
-      this.receive(request, reply),
+    // `verbatimBody`: the JSON parser's screens (strict UTF-8, depth, storable strings) leave this body to
+    // its signature, so that a verified event is never refused for what Stripe put in it.
+    fastify.post(
+      STRIPE_WEBHOOK_PATH,
+      { config: { helmet: { skipRoute: true }, verbatimBody: true } },
+      (request, reply) => this.receive(request, reply),
     );
   }
 

@@ -1,16 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { PageMetaDto } from '../../../../platform/http/pagination.js';
 import { IsLocale, IsTimeZone } from './locale-and-zone.validators.js';
+import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 export class OwnerInputDto {
   @ApiProperty({ example: 'user_123', description: "The owner's user id (the `sub` of their tokens)." })
@@ -39,12 +32,12 @@ export class CreateAccountDto {
   billingEmail!: string;
 
   @ApiPropertyOptional({ example: 'en-US', default: 'en-US' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsLocale()
   locale?: string;
 
   @ApiPropertyOptional({ example: 'America/New_York', default: 'UTC' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsTimeZone()
   timeZone?: string;
 
@@ -56,25 +49,25 @@ export class CreateAccountDto {
 
 export class UpdateAccountSettingsDto {
   @ApiPropertyOptional({ example: 'Acme Corporation' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ example: 'ap@acme.test' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsEmail()
   @MaxLength(254)
   billingEmail?: string;
 
   @ApiPropertyOptional({ example: 'de-DE' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsLocale()
   locale?: string;
 
   @ApiPropertyOptional({ example: 'Europe/Berlin' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsTimeZone()
   timeZone?: string;
 }

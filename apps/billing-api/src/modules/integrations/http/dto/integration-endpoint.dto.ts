@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
 import { INTEGRATION_EVENT_TYPES } from '../../contracts/integration-event.js';
+import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 export class CreateIntegrationEndpointDto {
   @ApiProperty({ example: 'https://orders.example.com/billing-events' })
@@ -9,14 +10,14 @@ export class CreateIntegrationEndpointDto {
   url!: string;
 
   @ApiPropertyOptional({ description: 'Signing secret (generated when omitted; returned only at creation).' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(16)
   @MaxLength(200)
   secret?: string;
 
   @ApiPropertyOptional({ example: 'Order service' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(200)
   description?: string;

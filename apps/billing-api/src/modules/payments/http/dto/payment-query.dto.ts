@@ -1,7 +1,7 @@
 import { PAYMENT_STATUSES, type PaymentStatus } from '@billing/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, Max, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
 import { PageMetaDto, PageQueryDto } from '../../../../platform/http/pagination.js';
 import { IsInstant } from '../../../../platform/validation/instant.js';
 import { PaymentDto } from './payment.dto.js';
@@ -44,6 +44,8 @@ export class ListPaymentsQueryDto extends PageQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Past 2^53 a JSON number is no longer the integer it reads as; PostgreSQL's bigint ends soon after.
+  @Max(Number.MAX_SAFE_INTEGER)
   amountMin?: number;
 
   @ApiPropertyOptional({ example: 100000, description: 'Minor units, inclusive.' })
@@ -51,6 +53,8 @@ export class ListPaymentsQueryDto extends PageQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Past 2^53 a JSON number is no longer the integer it reads as; PostgreSQL's bigint ends soon after.
+  @Max(Number.MAX_SAFE_INTEGER)
   amountMax?: number;
 
   @ApiPropertyOptional({ example: 'ORD-1042' })

@@ -3,7 +3,6 @@ import {
   IsInt,
   IsNotEmpty,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -21,6 +20,7 @@ import {
   STRIPE_METADATA_MAX_KEYS,
   type PaymentStatus,
 } from '@billing/domain';
+import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 /** Why a payment's metadata is refused, or null when it is fine. */
 function metadataProblem(value: unknown): string | null {
@@ -82,13 +82,13 @@ export class CreatePaymentDto {
   paymentMethodId!: string;
 
   @ApiPropertyOptional({ example: 'Order #1042' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ example: 'ORD-1042', description: "The integrator's order reference." })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -101,7 +101,7 @@ export class CreatePaymentDto {
     maxProperties: MAX_PAYMENT_METADATA_KEYS,
     description: `At most ${MAX_PAYMENT_METADATA_KEYS} string values, keys of 1-40 characters. Stripe allows ${STRIPE_METADATA_MAX_KEYS} keys and the service sets ${RESERVED_PAYMENT_METADATA_KEYS.join(', ')} on the PaymentIntent itself, so these keys are reserved.`,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   @Validate(StringMapConstraint)
   metadata?: Record<string, string>;

@@ -6,20 +6,24 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Max,
   MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
 import { PageMetaDto, PageQueryDto } from '../../../../platform/http/pagination.js';
+import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'other'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
 
 export class CreateRefundDto {
   @ApiPropertyOptional({ example: 500, description: 'Minor units; defaults to everything still refundable.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
+  // Past 2^53 a JSON number is no longer the integer it reads as; PostgreSQL's bigint ends soon after.
+  @Max(Number.MAX_SAFE_INTEGER)
   amount?: number;
 
   @ApiProperty({ enum: REFUND_REASONS, example: 'requested_by_customer' })
