@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import { AuditFacade } from '../../../audit/audit.facade.js';
+import { BillingSettingsRepository } from '../../persistence/billing-settings.repository.js';
+import { AnnounceVerdictHandler } from '../announce-verdict/announce-verdict.handler.js';
+
+export interface BillingRolloutResult {
+  percent: number;
+  previousPercent: number;
+}
+
+/**
+ * Sets the global rollout percentage of billing (R-PLAN-5): an account whose flag is on is billed when
+ * its stable bucket (`rolloutBucket`) is below it, so raising the percentage only ever adds accounts.
+ * Audited (an operator-wide entry, no account); every cached verdict is invalidated after the commit.
+ */
+@Injectable()
+export class SetBillingRolloutHandler {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly settings: BillingSettingsRepository,
+    private readonly audit: AuditFacade,
+    private readonly announce: AnnounceVerdictHandler,
+    private readonly clock: Clock,
+  ) {}
+
+  execute(percent: number): Promise<BillingRolloutResult> {
+    return this.db.transaction(async (manager) => {
+      const previousPercent = await this.settings.setRolloutPercent(manager, percent, this.clock.now());
+      if (previousPercent !== percent) {
+        await this.audit.record(
+          {
+            accountId: null,
+            action: 'billing.rollout_changed',
+            entityType: 'billing_settings',
+            entityId: 'rollout',
+            before: { percent: previousPercent },
+            after: { percent },
+          },
+          manager,
+        );
+        this.announce.invalidateAll(manager);
+      }
+      return { percent, previousPercent };
+    });
+  }
+}
