@@ -1,0 +1,359 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  deriveEntitlements,
+  rolloutBucket,
+  SUBSCRIPTION_STATES,
+  type SubscriptionState,
+} from '@billing/domain';
+import { randomUUID } from 'node:crypto';
+import { CatalogFacade } from '../../apps/billing-api/src/modules/catalog/catalog.facade.js';
+import { VerdictCache } from '../../apps/billing-api/src/modules/entitlements/persistence/verdict.cache.js';
+import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import {
+  insertCompletedCheckout,
+  insertSubscription,
+  type EntitlementVerdictBody,
+} from './entitlements.support.js';
+import { auditCount, createAccount } from './webhooks.support.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+// R-SM-4, R-PLAN-4/5, R-CORE-5 through the real app: the verdict for every state x flag x seats as the
+// domain derives it, the cache with its generations and ETag, the billing flag and the rollout.
+describe('entitlements: the verdict API, its cache, the billing flag and rollout', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ role: 'api' });
+    admin = await tokenFor({ sub: 'admin-1', role: 'admin' });
+    await t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
+  });
+  afterAll(async () => {
+    await t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
+    await t.close();
+  });
+
+  const verdict = (accountId: string, token: string, headers: Record<string, string> = {}) =>
+    http<EntitlementVerdictBody>(t.url, 'GET', `/v1/accounts/${accountId}/entitlements`, { token, headers });
+
+  const setFlag = (accountId: string, billingEnabled: boolean, key: string | null = randomUUID()) =>
+    http<Record<string, unknown>>(t.url, 'PATCH', `/v1/admin/accounts/${accountId}/billing`, {
+      token: admin,
+      body: { billingEnabled },
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+
+  const setRollout = (percent: unknown, key: string | null = randomUUID(), token = admin) =>
+    http<Record<string, unknown>>(t.url, 'PUT', '/v1/admin/billing-rollout', {
+      token,
+      body: { percent },
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+
+  async function account(): Promise<{ id: string; owner: string; member: string }> {
+    const id = await createAccount(t.url, admin);
+    return {
+      id,
+      owner: await tokenFor({ sub: `owner-${randomUUID()}`, role: 'owner', accountId: id }),
+      member: await tokenFor({ sub: `member-${randomUUID()}`, role: 'member', accountId: id }),
+    };
+  }
+
+  describe('the verdict of every state x flag x seats is the domain’s', () => {
+    const cases = SUBSCRIPTION_STATES.flatMap((state) =>
+      [true, false].flatMap((billingEnabled) => [0, 3].map((seats) => ({ state, billingEnabled, seats }))),
+    );
+
+    it.each(cases)('$state, billing $billingEnabled, $seats extra seats', async ({ state, billingEnabled, seats }) => {
+      const a = await account();
+      if (!billingEnabled) expect((await setFlag(a.id, false)).status).toBe(200);
+      const now = t.clock.now();
+      const dates = {
+        currentPeriodEnd: new Date(now.getTime() + 20 * DAY),
+        trialEnd: state === 'trialing' ? new Date(now.getTime() + 10 * DAY) : null,
+        pastDueSince: state === 'past_due' || state === 'suspended' ? new Date(now.getTime() - 2 * DAY) : null,
+      };
+      await insertSubscription(t.db, a.id, {
+        state,
+        seats,
+        cancelAtPeriodEnd: state === 'canceled_pending',
+        ...dates,
+      });
+      const expected = deriveEntitlements({
+        catalogue: t.app.get(CatalogFacade).catalogue(),
+        planId: 'pro',
+        state: state as SubscriptionState,
+        purchasedSeats: seats,
+        flags: { billingEnabled },
+        now,
+        currentPeriodEnd: dates.currentPeriodEnd,
+        ...(dates.trialEnd ? { trialEnd: dates.trialEnd } : {}),
+        ...(dates.pastDueSince ? { pastDueSince: dates.pastDueSince } : {}),
+      });
+      const res = await verdict(a.id, a.owner);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        accountId: a.id,
+        tier: expected.tier,
+        features: [...expected.features].sort(),
+        limits: { seats: { total: expected.seatLimit, used: 1 } },
+        accessMode: expected.accessMode,
+        banners: expected.banners,
+        basis: expected.basis,
+        reason: billingEnabled ? 'subscription_state' : 'billing_flag_off',
+        state,
+        billing: { enabled: billingEnabled, accountFlag: billingEnabled, rolloutPercent: 100 },
+        dunningStage: null,
+      });
+      const next =
+        !billingEnabled
+          ? null
+          : state === 'trialing'
+            ? { kind: 'trial_end', at: dates.trialEnd?.toISOString(), planId: null }
+            : state === 'canceled_pending'
+              ? { kind: 'cancellation', at: dates.currentPeriodEnd.toISOString(), planId: 'free' }
+              : null;
+      expect(res.body.nextChange).toEqual(next);
+    });
+
+    it('an account that never subscribed is on Free; a scheduled downgrade is the next change', async () => {
+      const a = await account();
+      expect((await verdict(a.id, a.member)).body).toMatchObject({
+        tier: 'free',
+        features: ['core'],
+        limits: { seats: { total: 1, used: 1 } },
+        basis: 'subscription',
+        reason: 'no_subscription',
+        state: null,
+        nextChange: null,
+      });
+
+      const b = await account();
+      const at = new Date(t.clock.now().getTime() + 5 * DAY);
+      await insertSubscription(t.db, b.id, {
+        state: 'active',
+        planId: 'business',
+        currentPeriodEnd: at,
+        pending: { planId: 'pro', effectiveAt: at },
+      });
+      expect((await verdict(b.id, b.owner)).body).toMatchObject({
+        tier: 'business',
+        banners: [{ kind: 'downgrade_scheduled', planId: 'pro', at: at.toISOString() }],
+        nextChange: { kind: 'downgrade', at: at.toISOString(), planId: 'pro' },
+      });
+    });
+  });
+
+  it('answers owners and members of the account and staff of any; another account’s: 404', async () => {
+    const a = await account();
+    const other = await account();
+    expect((await verdict(a.id, a.owner)).status).toBe(200);
+    expect((await verdict(a.id, a.member)).status).toBe(200);
+    for (const role of ['finance', 'support', 'admin'] as const) {
+      expect((await verdict(a.id, await tokenFor({ sub: `${role}-1`, role }))).status).toBe(200);
+    }
+    expect((await verdict(a.id, other.owner)).status).toBe(404);
+    expect((await verdict(a.id, other.member)).status).toBe(404);
+    expect((await verdict(randomUUID(), admin)).status).toBe(404);
+    expect((await verdict('not-a-uuid', admin)).status).toBe(400);
+    expect((await http(t.url, 'GET', `/v1/accounts/${a.id}/entitlements`)).status).toBe(401);
+  });
+
+  it('serves from the cache with an ETag; If-None-Match gives 304', async () => {
+    const a = await account();
+    const first = await verdict(a.id, a.owner);
+    expect(first.headers.get('x-entitlements-cache')).toBe('miss');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const second = await verdict(a.id, a.member);
+    expect(second.headers.get('x-entitlements-cache')).toBe('hit');
+    expect(second.headers.get('etag')).toBe(etag);
+    expect(second.body).toEqual(first.body);
+
+    const notModified = await verdict(a.id, a.owner, { 'if-none-match': etag ?? '' });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body).toBeNull();
+    expect(notModified.headers.get('etag')).toBe(etag);
+    expect((await verdict(a.id, a.owner, { 'if-none-match': `W/${etag}, "other"` })).status).toBe(304);
+    expect((await verdict(a.id, a.owner, { 'if-none-match': '"other"' })).status).toBe(200);
+  });
+
+  it('never serves a verdict computed before an invalidation, even one cached after it (generations)', async () => {
+    const a = await account();
+    await insertSubscription(t.db, a.id, { state: 'active', currentPeriodEnd: new Date(Date.now() + DAY) });
+    const cache = t.app.get(VerdictCache);
+    const old = await verdict(a.id, a.owner);
+    expect(old.body.accessMode).toBe('full');
+
+    // A slow reader saw the generations, then read the database before the change committed...
+    const seen = (await cache.read(a.id)).generations;
+    const stale = { etag: '"stale"', verdict: old.body as never };
+    // ...the change commits and is invalidated...
+    await t.db.query(`UPDATE subscriptions SET state = 'suspended' WHERE account_id = $1`, [a.id]);
+    await cache.invalidate(a.id);
+    // ...and only then the slow reader caches what it computed from the old state.
+    await cache.store(a.id, seen, stale);
+    const after = await verdict(a.id, a.owner);
+    expect(after.headers.get('x-entitlements-cache')).toBe('miss');
+    expect(after.headers.get('etag')).not.toBe('"stale"');
+    expect(after.body).toMatchObject({ accessMode: 'read_only', state: 'suspended' });
+
+    // Control: an entry stored under the current generations is served as it is.
+    await cache.store(a.id, (await cache.read(a.id)).generations, stale);
+    const served = await verdict(a.id, a.owner);
+    expect(served.headers.get('etag')).toBe('"stale"');
+  });
+
+  it('fails open while a completed Checkout has no mirrored subscription yet, and says why', async () => {
+    const a = await account();
+    const stripeSubscriptionId = `sub_${randomUUID().slice(0, 12)}`;
+    await insertCompletedCheckout(t.db, a.id, stripeSubscriptionId);
+    const uncertain = await verdict(a.id, a.owner);
+    expect(uncertain.status).toBe(200);
+    expect(uncertain.body).toMatchObject({
+      tier: 'business',
+      accessMode: 'full',
+      basis: 'fail_open',
+      reason: 'checkout_not_mirrored',
+      limits: { seats: { total: null, used: 1 } },
+    });
+    // Not cached: the mirror's arrival shows at once.
+    expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('miss');
+    await insertSubscription(t.db, a.id, {
+      state: 'active',
+      stripeSubscriptionId,
+      currentPeriodEnd: new Date(Date.now() + DAY),
+    });
+    expect((await verdict(a.id, a.owner)).body).toMatchObject({
+      tier: 'pro',
+      basis: 'subscription',
+      reason: 'subscription_state',
+    });
+  });
+
+  describe('the billing flag (R-PLAN-5)', () => {
+    it('turns billing off and on: audited, the verdict invalidated and announced', async () => {
+      const a = await account();
+      await insertSubscription(t.db, a.id, { state: 'suspended', pastDueSince: new Date(), currentPeriodEnd: new Date(Date.now() + DAY) });
+      expect((await verdict(a.id, a.owner)).body.accessMode).toBe('read_only');
+      expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
+
+      expect((await setFlag(a.id, false, null)).body).toMatchObject({
+        error: { code: 'idempotency_key_required' },
+      });
+      const key = randomUUID();
+      const off = await setFlag(a.id, false, key);
+      expect(off).toMatchObject({
+        status: 200,
+        body: { accountId: a.id, billingEnabled: false, rolloutPercent: 100, inRollout: true, billed: false },
+      });
+      // The same key replays; nothing is written twice.
+      expect((await setFlag(a.id, false, key)).body).toEqual(off.body);
+      expect(await auditCount(t.db, 'account.billing_disabled', a.id)).toBe(1);
+
+      const disabled = await verdict(a.id, a.owner);
+      expect(disabled.headers.get('x-entitlements-cache')).toBe('miss');
+      expect(disabled.body).toMatchObject({
+        tier: 'business',
+        accessMode: 'full',
+        basis: 'billing_disabled',
+        reason: 'billing_flag_off',
+        billing: { enabled: false, accountFlag: false },
+      });
+      const events = await t.db.query<{ payload: EntitlementVerdictBody }[]>(
+        `SELECT payload FROM integration_events WHERE account_id = $1 AND type = 'entitlements.updated'
+          ORDER BY created_at`,
+        [a.id],
+      );
+      expect(events.map((e) => e.payload)).toEqual([disabled.body]);
+
+      expect((await setFlag(a.id, true)).body).toMatchObject({ billingEnabled: true, billed: true });
+      expect(await auditCount(t.db, 'account.billing_enabled', a.id)).toBe(1);
+      expect((await verdict(a.id, a.owner)).body).toMatchObject({ accessMode: 'read_only', basis: 'subscription' });
+    });
+
+    it('refuses bad input, unknown accounts and non-admins', async () => {
+      const a = await account();
+      expect(
+        (
+          await http(t.url, 'PATCH', `/v1/admin/accounts/${a.id}/billing`, {
+            token: admin,
+            body: { billingEnabled: 'no' },
+            headers: { 'idempotency-key': randomUUID() },
+          })
+        ).body,
+      ).toMatchObject({ error: { code: 'validation_failed' } });
+      expect((await setFlag(randomUUID(), false)).status).toBe(404);
+      const finance = await tokenFor({ sub: 'finance-1', role: 'finance' });
+      expect(
+        (
+          await http(t.url, 'PATCH', `/v1/admin/accounts/${a.id}/billing`, {
+            token: finance,
+            body: { billingEnabled: false },
+            headers: { 'idempotency-key': randomUUID() },
+          })
+        ).status,
+      ).toBe(403);
+      expect((await verdict(a.id, a.owner)).body.billing.accountFlag).toBe(true);
+    });
+  });
+
+  describe('the rollout (R-PLAN-5)', () => {
+    it('validates the percentage and who may set it', async () => {
+      for (const bad of [101, -1, 30.5, '30', null]) {
+        const res = await setRollout(bad);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ error: { code: 'validation_failed' } });
+      }
+      expect((await setRollout(30, null)).body).toMatchObject({ error: { code: 'idempotency_key_required' } });
+      const support = await tokenFor({ sub: 'support-1', role: 'support' });
+      expect((await setRollout(30, randomUUID(), support)).status).toBe(403);
+      const [row] = await t.db.query<{ p: number }[]>(`SELECT rollout_percent AS p FROM billing_settings`);
+      expect(row?.p).toBe(100);
+    });
+
+    it('keeps an account in its bucket as the percentage grows; out of it, access is full', async () => {
+      // Accounts until one is in at 30% and one is out at 30% but in at 60%.
+      let inside: Awaited<ReturnType<typeof account>> | undefined;
+      let later: Awaited<ReturnType<typeof account>> | undefined;
+      for (let i = 0; i < 60 && !(inside && later); i++) {
+        const a = await account();
+        const bucket = rolloutBucket(a.id);
+        if (bucket < 30 && !inside) inside = a;
+        else if (bucket >= 30 && bucket < 60 && !later) later = a;
+      }
+      if (!inside || !later) throw new Error('no accounts in the wanted buckets');
+      for (const a of [inside, later]) {
+        await insertSubscription(t.db, a.id, { state: 'active', currentPeriodEnd: new Date(Date.now() + DAY) });
+        expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('miss');
+        expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
+      }
+
+      expect((await setRollout(30)).body).toEqual({ percent: 30, previousPercent: 100 });
+      expect(await auditCount(t.db, 'billing.rollout_changed', 'rollout')).toBeGreaterThanOrEqual(1);
+      // Every cached verdict is invalidated (a global generation).
+      const out = await verdict(later.id, later.owner);
+      expect(out.headers.get('x-entitlements-cache')).toBe('miss');
+      expect(out.body).toMatchObject({
+        tier: 'business',
+        basis: 'billing_disabled',
+        reason: 'outside_rollout',
+        billing: { enabled: false, accountFlag: true, rolloutPercent: 30 },
+      });
+
+      for (const percent of [30, 40, 60, 100]) {
+        if (percent !== 30) expect((await setRollout(percent)).status).toBe(200);
+        const res = await verdict(inside.id, inside.owner);
+        expect(res.headers.get('x-entitlements-cache')).toBe('miss');
+        expect(res.body).toMatchObject({
+          tier: 'pro',
+          basis: 'subscription',
+          billing: { enabled: true, rolloutPercent: percent },
+        });
+        const laterIn = (await verdict(later.id, later.owner)).body.billing.enabled;
+        expect(laterIn).toBe(percent >= 60);
+      }
+    });
+  });
+});
