@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { http } from '../support/test-app.js';
 import type { EntitlementVerdictBody } from './entitlements.support.js';
-import { accountWithCustomer, attachMethod, startPaymentsWorld, type PaymentsWorld } from './payments-support.js';
+import {
+  accountWithCustomer,
+  attachMethod,
+  startPaymentsWorld,
+  type PaymentsWorld,
+} from './payments-support.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
 import { until } from './webhooks.support.js';
 

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  deriveEntitlements,
-  rolloutBucket,
-  SUBSCRIPTION_STATES,
-  type SubscriptionState,
-} from '@billing/domain';
+import { deriveEntitlements, rolloutBucket, SUBSCRIPTION_STATES } from '@billing/domain';
 import { randomUUID } from 'node:crypto';
 import { CatalogFacade } from '../../apps/billing-api/src/modules/catalog/catalog.facade.js';
 import { VerdictCache } from '../../apps/billing-api/src/modules/entitlements/persistence/verdict.cache.js';
@@ -65,57 +60,61 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
       [true, false].flatMap((billingEnabled) => [0, 3].map((seats) => ({ state, billingEnabled, seats }))),
     );
 
-    it.each(cases)('$state, billing $billingEnabled, $seats extra seats', async ({ state, billingEnabled, seats }) => {
-      const a = await account();
-      if (!billingEnabled) expect((await setFlag(a.id, false)).status).toBe(200);
-      const now = t.clock.now();
-      const dates = {
-        currentPeriodEnd: new Date(now.getTime() + 20 * DAY),
-        trialEnd: state === 'trialing' ? new Date(now.getTime() + 10 * DAY) : null,
-        pastDueSince: state === 'past_due' || state === 'suspended' ? new Date(now.getTime() - 2 * DAY) : null,
-      };
-      await insertSubscription(t.db, a.id, {
-        state,
-        seats,
-        cancelAtPeriodEnd: state === 'canceled_pending',
-        ...dates,
-      });
-      const expected = deriveEntitlements({
-        catalogue: t.app.get(CatalogFacade).catalogue(),
-        planId: 'pro',
-        state: state as SubscriptionState,
-        purchasedSeats: seats,
-        flags: { billingEnabled },
-        now,
-        currentPeriodEnd: dates.currentPeriodEnd,
-        ...(dates.trialEnd ? { trialEnd: dates.trialEnd } : {}),
-        ...(dates.pastDueSince ? { pastDueSince: dates.pastDueSince } : {}),
-      });
-      const res = await verdict(a.id, a.owner);
-      expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({
-        accountId: a.id,
-        tier: expected.tier,
-        features: [...expected.features].sort(),
-        limits: { seats: { total: expected.seatLimit, used: 1 } },
-        accessMode: expected.accessMode,
-        banners: expected.banners,
-        basis: expected.basis,
-        reason: billingEnabled ? 'subscription_state' : 'billing_flag_off',
-        state,
-        billing: { enabled: billingEnabled, accountFlag: billingEnabled, rolloutPercent: 100 },
-        dunningStage: null,
-      });
-      const next =
-        !billingEnabled
+    it.each(cases)(
+      '$state, billing $billingEnabled, $seats extra seats',
+      async ({ state, billingEnabled, seats }) => {
+        const a = await account();
+        const flagged = billingEnabled ? 200 : (await setFlag(a.id, false)).status;
+        expect(flagged).toBe(200);
+        const now = t.clock.now();
+        const dates = {
+          currentPeriodEnd: new Date(now.getTime() + 20 * DAY),
+          trialEnd: state === 'trialing' ? new Date(now.getTime() + 10 * DAY) : null,
+          pastDueSince:
+            state === 'past_due' || state === 'suspended' ? new Date(now.getTime() - 2 * DAY) : null,
+        };
+        await insertSubscription(t.db, a.id, {
+          state,
+          seats,
+          cancelAtPeriodEnd: state === 'canceled_pending',
+          ...dates,
+        });
+        const expected = deriveEntitlements({
+          catalogue: t.app.get(CatalogFacade).catalogue(),
+          planId: 'pro',
+          state,
+          purchasedSeats: seats,
+          flags: { billingEnabled },
+          now,
+          currentPeriodEnd: dates.currentPeriodEnd,
+          ...(dates.trialEnd ? { trialEnd: dates.trialEnd } : {}),
+          ...(dates.pastDueSince ? { pastDueSince: dates.pastDueSince } : {}),
+        });
+        const res = await verdict(a.id, a.owner);
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({
+          accountId: a.id,
+          tier: expected.tier,
+          features: [...expected.features].sort(),
+          limits: { seats: { total: expected.seatLimit, used: 1 } },
+          accessMode: expected.accessMode,
+          banners: expected.banners,
+          basis: expected.basis,
+          reason: billingEnabled ? 'subscription_state' : 'billing_flag_off',
+          state,
+          billing: { enabled: billingEnabled, accountFlag: billingEnabled, rolloutPercent: 100 },
+          dunningStage: null,
+        });
+        const next = !billingEnabled
           ? null
           : state === 'trialing'
             ? { kind: 'trial_end', at: dates.trialEnd?.toISOString(), planId: null }
             : state === 'canceled_pending'
               ? { kind: 'cancellation', at: dates.currentPeriodEnd.toISOString(), planId: 'free' }
               : null;
-      expect(res.body.nextChange).toEqual(next);
-    });
+        expect(res.body.nextChange).toEqual(next);
+      },
+    );
 
     it('an account that never subscribed is on Free; a scheduled downgrade is the next change', async () => {
       const a = await account();
@@ -235,7 +234,11 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
   describe('the billing flag (R-PLAN-5)', () => {
     it('turns billing off and on: audited, the verdict invalidated and announced', async () => {
       const a = await account();
-      await insertSubscription(t.db, a.id, { state: 'suspended', pastDueSince: new Date(), currentPeriodEnd: new Date(Date.now() + DAY) });
+      await insertSubscription(t.db, a.id, {
+        state: 'suspended',
+        pastDueSince: new Date(),
+        currentPeriodEnd: new Date(Date.now() + DAY),
+      });
       expect((await verdict(a.id, a.owner)).body.accessMode).toBe('read_only');
       expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
 
@@ -270,7 +273,10 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
 
       expect((await setFlag(a.id, true)).body).toMatchObject({ billingEnabled: true, billed: true });
       expect(await auditCount(t.db, 'account.billing_enabled', a.id)).toBe(1);
-      expect((await verdict(a.id, a.owner)).body).toMatchObject({ accessMode: 'read_only', basis: 'subscription' });
+      expect((await verdict(a.id, a.owner)).body).toMatchObject({
+        accessMode: 'read_only',
+        basis: 'subscription',
+      });
     });
 
     it('refuses bad input, unknown accounts and non-admins', async () => {
@@ -306,7 +312,9 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({ error: { code: 'validation_failed' } });
       }
-      expect((await setRollout(30, null)).body).toMatchObject({ error: { code: 'idempotency_key_required' } });
+      expect((await setRollout(30, null)).body).toMatchObject({
+        error: { code: 'idempotency_key_required' },
+      });
       const support = await tokenFor({ sub: 'support-1', role: 'support' });
       expect((await setRollout(30, randomUUID(), support)).status).toBe(403);
       const [row] = await t.db.query<{ p: number }[]>(`SELECT rollout_percent AS p FROM billing_settings`);
@@ -325,7 +333,10 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
       }
       if (!inside || !later) throw new Error('no accounts in the wanted buckets');
       for (const a of [inside, later]) {
-        await insertSubscription(t.db, a.id, { state: 'active', currentPeriodEnd: new Date(Date.now() + DAY) });
+        await insertSubscription(t.db, a.id, {
+          state: 'active',
+          currentPeriodEnd: new Date(Date.now() + DAY),
+        });
         expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('miss');
         expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
       }
@@ -343,7 +354,8 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
       });
 
       for (const percent of [30, 40, 60, 100]) {
-        if (percent !== 30) expect((await setRollout(percent)).status).toBe(200);
+        const set = percent === 30 ? 200 : (await setRollout(percent)).status;
+        expect(set).toBe(200);
         const res = await verdict(inside.id, inside.owner);
         expect(res.headers.get('x-entitlements-cache')).toBe('miss');
         expect(res.body).toMatchObject({

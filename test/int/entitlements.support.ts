@@ -30,7 +30,11 @@ export interface SubscriptionRow {
 }
 
 /** A subscription mirror row as the subscriptions module writes it (for verdict tables). */
-export async function insertSubscription(db: DataSource, accountId: string, row: SubscriptionRow): Promise<string> {
+export async function insertSubscription(
+  db: DataSource,
+  accountId: string,
+  row: SubscriptionRow,
+): Promise<string> {
   const id = randomUUID();
   const now = row.createdAt ?? new Date();
   await db.query(

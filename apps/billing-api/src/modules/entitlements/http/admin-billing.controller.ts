@@ -5,7 +5,12 @@ import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { SetBillingFlagHandler } from '../commands/set-billing-flag/set-billing-flag.handler.js';
 import { SetBillingRolloutHandler } from '../commands/set-billing-rollout/set-billing-rollout.handler.js';
-import { BillingFlagDto, BillingRolloutDto, SetBillingFlagDto, SetBillingRolloutDto } from './dto/billing-flag.dto.js';
+import {
+  BillingFlagDto,
+  BillingRolloutDto,
+  SetBillingFlagDto,
+  SetBillingRolloutDto,
+} from './dto/billing-flag.dto.js';
 
 const IDEMPOTENCY_ERRORS = [
   'idempotency_key_required',
@@ -29,7 +34,7 @@ export class AdminBillingController {
   @Patch('accounts/:id/billing')
   @Idempotent({ required: true })
   @ApiOperation({
-    summary: "Turn billing on or off for one account (admin). Requires Idempotency-Key.",
+    summary: 'Turn billing on or off for one account (admin). Requires Idempotency-Key.',
     description:
       'An account is billed when its flag is on AND its stable bucket is inside the global rollout. Off: full access (every feature of the top plan, basis `billing_disabled`). Audited; the verdict is invalidated and an `entitlements.updated` event sent when the flag changes.',
   })
@@ -47,7 +52,7 @@ export class AdminBillingController {
   @ApiOperation({
     summary: 'Set the global rollout percentage of billing, 0-100 (admin). Requires Idempotency-Key.',
     description:
-      "Each account has a stable bucket (0-99, a hash of its id): it is inside the rollout when its bucket is below the percentage, so raising it only adds accounts. Audited; every cached verdict is invalidated.",
+      'Each account has a stable bucket (0-99, a hash of its id): it is inside the rollout when its bucket is below the percentage, so raising it only adds accounts. Audited; every cached verdict is invalidated.',
   })
   @ApiOkResponse({ type: BillingRolloutDto })
   @ApiErrors('validation_failed', 'unauthenticated', 'forbidden', ...IDEMPOTENCY_ERRORS)

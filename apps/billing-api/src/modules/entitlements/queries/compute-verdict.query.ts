@@ -33,7 +33,10 @@ export class ComputeVerdictQuery {
     private readonly clock: Clock,
   ) {}
 
-  async execute(accountId: string, manager: EntityManager = this.db.manager): Promise<EntitlementVerdict | null> {
+  async execute(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<EntitlementVerdict | null> {
     const flag = await this.accounts.billingFlag(accountId, manager);
     if (flag === null) return null;
     const [percent, subscription, awaitingMirror, used] = await Promise.all([
@@ -67,7 +70,6 @@ export class ComputeVerdictQuery {
     };
   }
 }
-
 
 function dates(s: SubscriptionView | null): {
   currentPeriodEnd?: Date;
@@ -126,7 +128,8 @@ function reasonOf(d: Entitlements, flag: boolean, s: SubscriptionView | null): V
 /** The next change the verdict will see: a trial's end, a scheduled downgrade, a scheduled cancellation. */
 function nextChange(s: SubscriptionView | null, now: Date): EntitlementVerdict['nextChange'] {
   if (!s) return null;
-  const future = (iso: string | null): iso is string => iso !== null && new Date(iso).getTime() > now.getTime();
+  const future = (iso: string | null): iso is string =>
+    iso !== null && new Date(iso).getTime() > now.getTime();
   const pending = s.pendingPlanChange;
   const cancelAt = s.cancelAt ?? (s.cancelAtPeriodEnd ? s.currentPeriodEnd : null);
   const candidates: NonNullable<EntitlementVerdict['nextChange']>[] = [];

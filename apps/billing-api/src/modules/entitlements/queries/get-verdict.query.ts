@@ -2,7 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import type { EntitlementVerdict } from '../contracts/entitlement-verdict.js';
-import { type CachedVerdict, type Generations, VerdictCache, verdictEtag } from '../persistence/verdict.cache.js';
+import {
+  type CachedVerdict,
+  type Generations,
+  VerdictCache,
+  verdictEtag,
+} from '../persistence/verdict.cache.js';
 import { ComputeVerdictQuery, failOpenVerdict } from './compute-verdict.query.js';
 
 /** Bounds a read of Redis or PostgreSQL: past it the state is uncertain and access is granted. */

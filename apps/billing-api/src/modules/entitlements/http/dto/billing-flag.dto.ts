@@ -25,7 +25,12 @@ export class BillingFlagDto {
 }
 
 export class SetBillingRolloutDto {
-  @ApiProperty({ minimum: 0, maximum: 100, example: 30, description: 'Integer percentage of accounts billed.' })
+  @ApiProperty({
+    minimum: 0,
+    maximum: 100,
+    example: 30,
+    description: 'Integer percentage of accounts billed.',
+  })
   @IsInt()
   @Min(0)
   @Max(100)

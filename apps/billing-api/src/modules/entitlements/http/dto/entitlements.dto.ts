@@ -8,7 +8,12 @@ import {
 } from '../../contracts/entitlement-verdict.js';
 
 export class SeatLimitDto {
-  @ApiProperty({ type: Number, nullable: true, example: 6, description: 'Seats the account may use; null: unlimited.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 6,
+    description: 'Seats the account may use; null: unlimited.',
+  })
   total!: number | null;
 
   @ApiProperty({
@@ -32,10 +37,18 @@ export class BannerDto {
   })
   kind!: string;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'When it happens (trial_ends, cancels_at_period_end, downgrade_scheduled).' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'When it happens (trial_ends, cancels_at_period_end, downgrade_scheduled).',
+  })
   at?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Since when the account is past due (past_due).' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Since when the account is past due (past_due).',
+  })
   since?: string | null;
 
   @ApiPropertyOptional({ description: 'The plan of the scheduled downgrade (downgrade_scheduled).' })
@@ -46,14 +59,24 @@ export class BillingStatusDto {
   @ApiProperty({
     type: Boolean,
     nullable: true,
-    description: 'Billing applies to the account: its flag is on and it is inside the rollout. Null when unknown.',
+    description:
+      'Billing applies to the account: its flag is on and it is inside the rollout. Null when unknown.',
   })
   enabled!: boolean | null;
 
-  @ApiProperty({ type: Boolean, nullable: true, description: "The account's own billing flag; null when unknown." })
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: "The account's own billing flag; null when unknown.",
+  })
   accountFlag!: boolean | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 100, description: 'The global rollout percentage; null when unknown.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 100,
+    description: 'The global rollout percentage; null when unknown.',
+  })
   rolloutPercent!: number | null;
 }
 
@@ -67,7 +90,8 @@ export class NextChangeDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'The plan the account moves to (downgrade: the new plan; cancellation: free; trial_end: null).',
+    description:
+      'The plan the account moves to (downgrade: the new plan; cancellation: free; trial_end: null).',
   })
   planId!: string | null;
 }
@@ -76,10 +100,18 @@ export class EntitlementVerdictDto {
   @ApiProperty({ format: 'uuid' })
   accountId!: string;
 
-  @ApiProperty({ example: 'pro', description: "The plan whose features apply (the catalogue's top plan when billing is off or access fails open)." })
+  @ApiProperty({
+    example: 'pro',
+    description:
+      "The plan whose features apply (the catalogue's top plan when billing is off or access fails open).",
+  })
   tier!: string;
 
-  @ApiProperty({ type: [String], example: ['api', 'sso'], description: 'Feature keys of the catalogue, sorted.' })
+  @ApiProperty({
+    type: [String],
+    example: ['api', 'sso'],
+    description: 'Feature keys of the catalogue, sorted.',
+  })
   features!: string[];
 
   @ApiProperty({ type: LimitsDto })
@@ -104,7 +136,11 @@ export class EntitlementVerdictDto {
   @ApiProperty({ enum: VERDICT_REASONS, description: 'Why: the detail of `basis`.' })
   reason!: VerdictReason;
 
-  @ApiProperty({ enum: SUBSCRIPTION_STATES, nullable: true, description: "The deciding subscription's state; null when none or unknown." })
+  @ApiProperty({
+    enum: SUBSCRIPTION_STATES,
+    nullable: true,
+    description: "The deciding subscription's state; null when none or unknown.",
+  })
   state!: string | null;
 
   @ApiProperty({ type: BillingStatusDto })
@@ -120,7 +156,8 @@ export class EntitlementVerdictDto {
   @ApiProperty({
     type: NextChangeDto,
     nullable: true,
-    description: 'The next scheduled change of the verdict (trial end, scheduled downgrade or cancellation), null when none.',
+    description:
+      'The next scheduled change of the verdict (trial end, scheduled downgrade or cancellation), null when none.',
   })
   nextChange!: NextChangeDto | null;
 }
