@@ -1,17 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deriveEntitlements, rolloutBucket, SUBSCRIPTION_STATES } from '@billing/domain';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { CatalogFacade } from '../../apps/billing-api/src/modules/catalog/catalog.facade.js';
 import { VerdictCache } from '../../apps/billing-api/src/modules/entitlements/persistence/verdict.cache.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env.js';
 import {
   insertCompletedCheckout,
   insertSubscription,
   type EntitlementVerdictBody,
 } from './entitlements.support.js';
-import { auditCount, createAccount } from './webhooks.support.js';
+import {
+  accountWithCustomer,
+  attachMethod,
+  startPaymentsWorld,
+  type PaymentsWorld,
+} from './payments-support.js';
+import { createCatalogue } from './stripe-mirrors.support.js';
+import { auditCount, createAccount, until } from './webhooks.support.js';
 
 const DAY = 24 * 60 * 60 * 1000;
+
+// One file, suites in sequence: the rollout percentage is global, and every suite here reads it.
 
 // R-SM-4, R-PLAN-4/5, R-CORE-5 through the real app: the verdict for every state x flag x seats as the
 // domain derives it, the cache with its generations and ETag, the billing flag and the rollout.
@@ -367,5 +379,172 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
         expect(laterIn).toBe(rolloutBucket(later.id) < percent);
       }
     });
+  });
+});
+
+// R-CORE-5: the verdict never fails for want of Redis or PostgreSQL. The app reaches both through TCP
+// proxies that the test stops (the shared servers are untouched).
+describe('entitlements: fail-safe without Redis or PostgreSQL', () => {
+  const db = new URL(TEST_DATABASE_URL);
+  const redis = new URL(TEST_REDIS_URL);
+  const pgProxy = new TcpProxy(db.hostname, Number(db.port || 5432));
+  const redisProxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
+  let t: TestApp;
+  let direct: DataSource;
+  let accountId: string;
+  let owner: string;
+
+  beforeAll(async () => {
+    await pgProxy.start();
+    await redisProxy.start();
+    const dbUrl = new URL(TEST_DATABASE_URL);
+    dbUrl.port = String(pgProxy.port);
+    const redisUrl = new URL(TEST_REDIS_URL);
+    redisUrl.port = String(redisProxy.port);
+    t = await startTestApp({
+      role: 'api',
+      env: { DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl.toString() },
+    });
+    // The test's own connection, not through the proxy.
+    direct = await new DataSource({ type: 'postgres', url: TEST_DATABASE_URL }).initialize();
+    await direct.query(`UPDATE billing_settings SET rollout_percent = 100`);
+    accountId = await createAccount(t.url, await tokenFor({ sub: 'admin-1', role: 'admin' }));
+    owner = await tokenFor({ sub: `owner-${randomUUID()}`, role: 'owner', accountId });
+    await insertSubscription(direct, accountId, {
+      state: 'suspended',
+      pastDueSince: new Date(),
+      currentPeriodEnd: new Date(Date.now() + 86_400_000),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await direct.destroy();
+    await pgProxy.stop();
+    await redisProxy.stop();
+  });
+
+  const verdict = () =>
+    http<EntitlementVerdictBody>(t.url, 'GET', `/v1/accounts/${accountId}/entitlements`, { token: owner });
+
+  it('without Redis: computed from PostgreSQL, the real verdict', async () => {
+    await redisProxy.stop();
+    try {
+      const res = await verdict();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-entitlements-cache')).toBe('miss');
+      expect(res.body).toMatchObject({ accessMode: 'read_only', basis: 'subscription', state: 'suspended' });
+    } finally {
+      await redisProxy.start();
+    }
+  });
+
+  it('without PostgreSQL (nothing cached): 200, access granted, and why', async () => {
+    await pgProxy.stop();
+    try {
+      const res = await verdict();
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        accountId,
+        accessMode: 'full',
+        basis: 'fail_open',
+        reason: 'state_unavailable',
+        tier: 'business',
+        billing: { enabled: null, accountFlag: null, rolloutPercent: null },
+        limits: { seats: { total: null, used: null } },
+      });
+    } finally {
+      await pgProxy.start();
+    }
+  });
+
+  it('without both: 200 fail-open; once they are back, the real verdict again', async () => {
+    await redisProxy.stop();
+    await pgProxy.stop();
+    try {
+      const res = await verdict();
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ accessMode: 'full', basis: 'fail_open', reason: 'state_unavailable' });
+    } finally {
+      await pgProxy.start();
+      await redisProxy.start();
+    }
+    let back: EntitlementVerdictBody | null = null;
+    for (let i = 0; i < 50 && back?.basis !== 'subscription'; i++) {
+      back = (await verdict()).body;
+      if (back.basis !== 'subscription') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back).toMatchObject({ accessMode: 'read_only', basis: 'subscription' });
+  });
+});
+
+// The verdict follows the subscription through the real paths (the emulator's signed webhooks, the
+// cancel command): the cached verdict is invalidated by the first request after the change commits,
+// and each change goes out as a signed `entitlements.updated` integration event with the new verdict.
+describe('entitlements: invalidated by subscription changes, announced to integrations', () => {
+  let w: PaymentsWorld;
+  let prices: Awaited<ReturnType<typeof createCatalogue>>;
+
+  beforeAll(async () => {
+    w = await startPaymentsWorld();
+    prices = await createCatalogue(w.stripe);
+    await w.t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  const verdict = (accountId: string, token: string) =>
+    http<EntitlementVerdictBody>(w.t.url, 'GET', `/v1/accounts/${accountId}/entitlements`, { token });
+
+  const announced = (accountId: string) =>
+    w.t.db.query<{ payload: EntitlementVerdictBody }[]>(
+      `SELECT payload FROM integration_events WHERE account_id = $1 AND type = 'entitlements.updated'
+        ORDER BY created_at`,
+      [accountId],
+    );
+
+  it('a webhook-mirrored subscription and a cancellation each invalidate the verdict and announce it', async () => {
+    const a = await accountWithCustomer(w);
+    const free = await verdict(a.accountId, a.owner);
+    expect(free.body).toMatchObject({ tier: 'free', reason: 'no_subscription' });
+    expect((await verdict(a.accountId, a.member)).headers.get('x-entitlements-cache')).toBe('hit');
+
+    const pm = await attachMethod(w, a, 'pm_card_visa');
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: pm } });
+    await w.stripe.subscriptions.create({
+      customer: a.customerId,
+      items: [{ price: prices.proMonth }, { price: prices.proMonthSeat, quantity: 2 }],
+    });
+    // The webhook's transaction activates the subscription; the first verdict after it is the new one.
+    const active = await until(async () => {
+      const res = await verdict(a.accountId, a.owner);
+      return res.body.state === 'active' ? res : null;
+    }, 'the verdict to show the active subscription');
+    expect(active.body).toMatchObject({
+      tier: 'pro',
+      limits: { seats: { total: 7, used: 1 } },
+      basis: 'subscription',
+      nextChange: null,
+    });
+    expect((await announced(a.accountId)).map((e) => e.payload.state)).toContain('active');
+    expect((await verdict(a.accountId, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
+
+    const cancel = await http(w.t.url, 'POST', '/v1/subscription/cancel', {
+      token: a.owner,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { when: 'period_end' },
+    });
+    expect(cancel.status).toBe(200);
+    // The very next request: a miss, and the new verdict (the invalidation ran after the commit).
+    const canceled = await verdict(a.accountId, a.owner);
+    expect(canceled.headers.get('x-entitlements-cache')).toBe('miss');
+    expect(canceled.headers.get('etag')).not.toBe(active.headers.get('etag'));
+    expect(canceled.body).toMatchObject({
+      tier: 'pro',
+      state: 'canceled_pending',
+      banners: [{ kind: 'cancels_at_period_end' }],
+      nextChange: { kind: 'cancellation', planId: 'free' },
+    });
+    expect((await announced(a.accountId)).map((e) => e.payload)).toContainEqual(canceled.body);
   });
 });
