@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deriveEntitlements, rolloutBucket, SUBSCRIPTION_STATES } from '@billing/domain';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { CatalogFacade } from '../../apps/billing-api/src/modules/catalog/catalog.facade.js';
 import { VerdictCache } from '../../apps/billing-api/src/modules/entitlements/persistence/verdict.cache.js';
+import { verifySignature } from '../../apps/billing-api/src/modules/integrations/signature.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { http, startTestApp, tokenFor, type TestApp } from '../support/test-app.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env.js';
@@ -483,14 +486,39 @@ describe('entitlements: fail-safe without Redis or PostgreSQL', () => {
 describe('entitlements: invalidated by subscription changes, announced to integrations', () => {
   let w: PaymentsWorld;
   let prices: Awaited<ReturnType<typeof createCatalogue>>;
+  /** A local receiver of the outbound events. */
+  const got: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(204).end();
+    });
+  });
+  let endpoint: { id: string; secret: string };
 
   beforeAll(async () => {
     w = await startPaymentsWorld();
     prices = await createCatalogue(w.stripe);
     await w.t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    const created = await http<{ id: string; secret: string }>(
+      w.t.url,
+      'POST',
+      '/v1/admin/integration-endpoints',
+      { token: w.admin, body: { url: `http://127.0.0.1:${port}/hooks`, description: 'entitlements' } },
+    );
+    if (created.status !== 201) throw new Error(`endpoint creation answered ${created.status}`);
+    endpoint = created.body;
   });
   afterAll(async () => {
+    if (endpoint) {
+      await http(w.t.url, 'DELETE', `/v1/admin/integration-endpoints/${endpoint.id}`, { token: w.admin });
+    }
     await w?.close();
+    await new Promise((resolve) => receiver.close(resolve));
   });
 
   const verdict = (accountId: string, token: string) =>
@@ -546,5 +574,30 @@ describe('entitlements: invalidated by subscription changes, announced to integr
       nextChange: { kind: 'cancellation', planId: 'free' },
     });
     expect((await announced(a.accountId)).map((e) => e.payload)).toContainEqual(canceled.body);
+
+    // Delivered signed, like the payment events, with the new verdict as its data.
+    const delivered = await until(
+      async () =>
+        got.find((r) => {
+          const body = JSON.parse(r.body) as {
+            type: string;
+            accountId: string;
+            data: EntitlementVerdictBody;
+          };
+          return (
+            body.type === 'entitlements.updated' &&
+            body.accountId === a.accountId &&
+            body.data.state === 'canceled_pending'
+          );
+        }),
+      'entitlements.updated at the receiver',
+    );
+    expect((JSON.parse(delivered.body) as { data: unknown }).data).toEqual(canceled.body);
+    const signature = String(delivered.headers['x-billing-signature']);
+    const now = Math.floor(Date.now() / 1000);
+    expect(verifySignature(endpoint.secret, delivered.body, signature, now)).toBe(true);
+    expect(
+      verifySignature(endpoint.secret, delivered.body.replace('canceled_pending', 'active'), signature, now),
+    ).toBe(false);
   });
 });
