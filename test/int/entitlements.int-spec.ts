@@ -356,7 +356,20 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
         expect((await verdict(a.id, a.owner)).headers.get('x-entitlements-cache')).toBe('hit');
       }
 
-      expect((await setRollout(30)).body).toEqual({ percent: 30, previousPercent: 100 });
+      const to30 = await setRollout(30);
+      expect(to30.body).toMatchObject({ percent: 30, previousPercent: 100 });
+      expect(to30.body.accountsMoved).toBeGreaterThanOrEqual(1);
+      // The account moved out is announced with its new verdict; the one that stays in is not.
+      const reasons = async (accountId: string) =>
+        (
+          await t.db.query<{ reason: string }[]>(
+            `SELECT payload->>'reason' AS reason FROM integration_events
+              WHERE account_id = $1 AND type = 'entitlements.updated' ORDER BY created_at`,
+            [accountId],
+          )
+        ).map((r) => r.reason);
+      expect(await reasons(later.id)).toEqual(['outside_rollout']);
+      expect(await reasons(inside.id)).toEqual([]);
       expect(await auditCount(t.db, 'billing.rollout_changed', 'rollout')).toBeGreaterThanOrEqual(1);
       // Every cached verdict is invalidated (a global generation).
       const out = await verdict(later.id, later.owner);
@@ -381,6 +394,9 @@ describe('entitlements: the verdict API, its cache, the billing flag and rollout
         const laterIn = (await verdict(later.id, later.owner)).body.billing.enabled;
         expect(laterIn).toBe(rolloutBucket(later.id) < percent);
       }
+      // Moved out at 30%, back in once the percentage passed its bucket (the test clock stands still).
+      expect((await reasons(later.id)).sort()).toEqual(['outside_rollout', 'subscription_state']);
+      expect(await reasons(inside.id)).toEqual([]);
     });
   });
 });

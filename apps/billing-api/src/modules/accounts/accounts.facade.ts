@@ -105,6 +105,14 @@ export class AccountsFacade {
     return row.enabled;
   }
 
+  /** Every account whose own billing flag is on, read in the caller's transaction (the rollout's moves). */
+  async billingFlaggedAccountIds(manager: EntityManager): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM accounts WHERE billing_enabled ORDER BY id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** How many members (owner included) the account has, read in the caller's transaction. */
   async countMembers(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
     const rows: { n: number }[] = await manager.query(

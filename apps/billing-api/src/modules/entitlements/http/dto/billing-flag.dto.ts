@@ -43,4 +43,10 @@ export class BillingRolloutDto {
 
   @ApiProperty({ minimum: 0, maximum: 100 })
   previousPercent!: number;
+
+  @ApiProperty({
+    description:
+      'Accounts whose flag is on that the change moved into or out of billing (each announced as entitlements.updated).',
+  })
+  accountsMoved!: number;
 }
