@@ -22,8 +22,16 @@ export class AnnounceVerdictHandler {
     private readonly afterCommit: AfterCommit,
   ) {}
 
-  /** `causeId` names the change (one integration event per account and change). */
-  async execute(manager: EntityManager, accountId: string, causeId: string): Promise<void> {
+  /**
+   * `causeId` names the change (one integration event per account and change). `invalidate: false`
+   * when the caller invalidates every verdict anyway ({@link invalidateAll}).
+   */
+  async execute(
+    manager: EntityManager,
+    accountId: string,
+    causeId: string,
+    options: { invalidate: boolean } = { invalidate: true },
+  ): Promise<void> {
     const verdict = await this.compute.execute(accountId, manager);
     if (verdict) {
       await this.integrations.record(manager, {
@@ -34,7 +42,7 @@ export class AnnounceVerdictHandler {
         data: { ...verdict },
       });
     }
-    this.afterCommit.run(manager, () => this.cache.invalidate(accountId));
+    if (options.invalidate) this.afterCommit.run(manager, () => this.cache.invalidate(accountId));
   }
 
   /** The rollout changed: every cached verdict is invalidated after the commit. */

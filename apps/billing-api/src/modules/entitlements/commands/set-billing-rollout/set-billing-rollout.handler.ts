@@ -57,7 +57,7 @@ export class SetBillingRolloutHandler {
         for (const accountId of await this.accounts.billingFlaggedAccountIds(manager)) {
           const bucket = rolloutBucket(accountId);
           if (bucket < low || bucket >= high) continue;
-          await this.announce.execute(manager, accountId, cause);
+          await this.announce.execute(manager, accountId, cause, { invalidate: false });
           accountsMoved++;
         }
       }
