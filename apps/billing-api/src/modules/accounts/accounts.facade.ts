@@ -67,6 +67,61 @@ export class AccountsFacade {
                   'timeZone', a.time_zone) FROM accounts a WHERE a.id = ${accountId})`;
   }
 
+  /**
+   * The account's own billing flag (R-PLAN-5; the global rollout is the entitlements module's), read in
+   * the caller's transaction; null when no such account.
+   */
+  async billingFlag(accountId: string, manager: EntityManager = this.db.manager): Promise<boolean | null> {
+    const rows: { enabled: boolean }[] = await manager.query(
+      `SELECT billing_enabled AS enabled FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return rows[0]?.enabled ?? null;
+  }
+
+  /**
+   * Sets the account's billing flag in the caller's transaction, the row locked first; returns the flag
+   * before the change, or null when no such account (nothing written).
+   */
+  async setBillingFlag(
+    manager: EntityManager,
+    accountId: string,
+    enabled: boolean,
+    now: Date,
+  ): Promise<boolean | null> {
+    const before: { enabled: boolean }[] = await manager.query(
+      `SELECT billing_enabled AS enabled FROM accounts WHERE id = $1 FOR UPDATE`,
+      [accountId],
+    );
+    const row = before[0];
+    if (!row) return null;
+    if (row.enabled !== enabled) {
+      await manager.query(`UPDATE accounts SET billing_enabled = $2, updated_at = $3 WHERE id = $1`, [
+        accountId,
+        enabled,
+        now,
+      ]);
+    }
+    return row.enabled;
+  }
+
+  /** Every account whose own billing flag is on, read in the caller's transaction (the rollout's moves). */
+  async billingFlaggedAccountIds(manager: EntityManager): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM accounts WHERE billing_enabled ORDER BY id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** How many members (owner included) the account has, read in the caller's transaction. */
+  async countMembers(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
+    const rows: { n: number }[] = await manager.query(
+      `SELECT count(*)::int AS n FROM account_members WHERE account_id = $1`,
+      [accountId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   listMembers(accountId: string): Promise<MemberView[]> {
     return this.queries.members(accountId);
   }

@@ -44,4 +44,26 @@ export class SubscriptionsFacade {
     const all = await this.listForAccount(accountId, manager);
     return all.find((s) => isLiveState(s.state)) ?? all[0] ?? null;
   }
+
+  /**
+   * True when a Checkout of the account completed but its subscription is not mirrored yet (the webhook
+   * or the callback has not applied it): the account's billing state is uncertain (R-CORE-5).
+   */
+  async checkoutAwaitingMirror(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM subscription_checkouts c
+        WHERE c.account_id = $1 AND c.status = 'complete'
+          AND NOT EXISTS (
+            SELECT 1 FROM subscriptions s
+             WHERE s.account_id = c.account_id
+               AND (s.stripe_subscription_id = c.stripe_subscription_id
+                    OR (c.stripe_subscription_id IS NULL AND s.created_at >= c.created_at)))
+        LIMIT 1`,
+      [accountId],
+    );
+    return rows.length > 0;
+  }
 }

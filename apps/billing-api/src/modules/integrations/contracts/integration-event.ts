@@ -17,13 +17,15 @@ export const INTEGRATION_EVENT_TYPES = [
   'refund.succeeded',
   'refund.failed',
   'refund.canceled',
+  /** An account's entitlement verdict may have changed; `data` is the new verdict (subject: the account). */
+  'entitlements.updated',
 ] as const;
 export type IntegrationEventType = (typeof INTEGRATION_EVENT_TYPES)[number];
 
 export interface RecordIntegrationEvent {
   accountId: string;
   type: IntegrationEventType;
-  /** The payment or refund the event is about. */
+  /** The payment, refund or account the event is about. */
   subjectId: string;
   /**
    * Which change of the subject it reports (e.g. `v7`, a payment's version after the change): one

@@ -16,6 +16,7 @@ import { CatalogPrices1764010000000 } from './1764010000000-catalog-prices.js';
 import { IdempotencyResource1764100000000 } from './1764100000000-idempotency-resource.js';
 import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js';
 import { SubscriptionCheckouts1764200000000 } from './1764200000000-subscription-checkouts.js';
+import { BillingSettings1764300000000 } from './1764300000000-billing-settings.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   IdempotencyResource1764100000000,
   WebhookRawBody1764100001000,
   SubscriptionCheckouts1764200000000,
+  BillingSettings1764300000000,
 ];

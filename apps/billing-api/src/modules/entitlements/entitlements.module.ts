@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
+import { CatalogModule } from '../catalog/catalog.module.js';
+import { IntegrationsModule } from '../integrations/integrations.module.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { AnnounceVerdictHandler } from './commands/announce-verdict/announce-verdict.handler.js';
+import { SetBillingFlagHandler } from './commands/set-billing-flag/set-billing-flag.handler.js';
+import { SetBillingRolloutHandler } from './commands/set-billing-rollout/set-billing-rollout.handler.js';
+import { EntitlementsFacade } from './entitlements.facade.js';
+import { AdminBillingController } from './http/admin-billing.controller.js';
+import { EntitlementsController } from './http/entitlements.controller.js';
+import { RefreshVerdictOnChangeListener } from './listeners/refresh-verdict-on-change.listener.js';
+import { BillingSettingsRepository } from './persistence/billing-settings.repository.js';
+import { VerdictCache } from './persistence/verdict.cache.js';
+import { ComputeVerdictQuery } from './queries/compute-verdict.query.js';
+import { GetVerdictQuery } from './queries/get-verdict.query.js';
+
+/**
+ * Entitlements (R-SM-4, R-PLAN-4/5, R-CORE-5): the verdict API (`GET /v1/accounts/{id}/entitlements`,
+ * cached in Redis with an ETag, fail-open), the billing flag and rollout (admin), and the
+ * `entitlements.updated` integration event. Listens to every `subscription.*` event; reads accounts,
+ * subscriptions and the catalogue through their facades. Nothing imports it but the app module.
+ */
+@Module({
+  imports: [AccountsModule, SubscriptionsModule, CatalogModule, IntegrationsModule],
+  controllers: [EntitlementsController, AdminBillingController],
+  providers: [
+    EntitlementsFacade,
+    ComputeVerdictQuery,
+    GetVerdictQuery,
+    VerdictCache,
+    BillingSettingsRepository,
+    AnnounceVerdictHandler,
+    SetBillingFlagHandler,
+    SetBillingRolloutHandler,
+    RefreshVerdictOnChangeListener,
+  ],
+  exports: [EntitlementsFacade],
+})
+export class EntitlementsModule {}

@@ -1,0 +1,163 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SUBSCRIPTION_STATES } from '@billing/domain';
+import {
+  NEXT_CHANGE_KINDS,
+  VERDICT_REASONS,
+  type NextChangeKind,
+  type VerdictReason,
+} from '../../contracts/entitlement-verdict.js';
+
+export class SeatLimitDto {
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 6,
+    description: 'Seats the account may use; null: unlimited.',
+  })
+  total!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 3,
+    description: 'Members of the account (owner included); null when the database could not be read.',
+  })
+  used!: number | null;
+}
+
+export class LimitsDto {
+  @ApiProperty({ type: SeatLimitDto })
+  seats!: SeatLimitDto;
+}
+
+export class BannerDto {
+  @ApiProperty({
+    enum: ['past_due', 'suspended', 'trial_ends', 'cancels_at_period_end', 'downgrade_scheduled'],
+    example: 'trial_ends',
+  })
+  kind!: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'When it happens (trial_ends, cancels_at_period_end, downgrade_scheduled).',
+  })
+  at?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Since when the account is past due (past_due).',
+  })
+  since?: string | null;
+
+  @ApiPropertyOptional({ description: 'The plan of the scheduled downgrade (downgrade_scheduled).' })
+  planId?: string;
+}
+
+export class BillingStatusDto {
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      'Billing applies to the account: its flag is on and it is inside the rollout. Null when unknown.',
+  })
+  enabled!: boolean | null;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: "The account's own billing flag; null when unknown.",
+  })
+  accountFlag!: boolean | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 100,
+    description: 'The global rollout percentage; null when unknown.',
+  })
+  rolloutPercent!: number | null;
+}
+
+export class NextChangeDto {
+  @ApiProperty({ enum: NEXT_CHANGE_KINDS, example: 'trial_end' })
+  kind!: NextChangeKind;
+
+  @ApiProperty({ example: '2026-12-21T00:00:00.000Z' })
+  at!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The plan the account moves to (downgrade: the new plan; cancellation: free; trial_end: null).',
+  })
+  planId!: string | null;
+}
+
+export class EntitlementVerdictDto {
+  @ApiProperty({ format: 'uuid' })
+  accountId!: string;
+
+  @ApiProperty({
+    example: 'pro',
+    description:
+      "The plan whose features apply (the catalogue's top plan when billing is off or access fails open).",
+  })
+  tier!: string;
+
+  @ApiProperty({
+    type: [String],
+    example: ['api', 'sso'],
+    description: 'Feature keys of the catalogue, sorted.',
+  })
+  features!: string[];
+
+  @ApiProperty({ type: LimitsDto })
+  limits!: LimitsDto;
+
+  @ApiProperty({
+    enum: ['full', 'read_only'],
+    description: '`read_only`: reads and exports pass, mutations are refused (a suspended account).',
+  })
+  accessMode!: 'full' | 'read_only';
+
+  @ApiProperty({ type: [BannerDto] })
+  banners!: BannerDto[];
+
+  @ApiProperty({
+    enum: ['subscription', 'billing_disabled', 'fail_open'],
+    description:
+      '`subscription`: decided by the subscription; `billing_disabled`: billing does not apply (flag off or outside the rollout): full access; `fail_open`: the state is uncertain and access is granted (R-CORE-5), see `reason`.',
+  })
+  basis!: 'subscription' | 'billing_disabled' | 'fail_open';
+
+  @ApiProperty({ enum: VERDICT_REASONS, description: 'Why: the detail of `basis`.' })
+  reason!: VerdictReason;
+
+  @ApiProperty({
+    enum: SUBSCRIPTION_STATES,
+    nullable: true,
+    description: "The deciding subscription's state; null when none or unknown.",
+  })
+  state!: string | null;
+
+  @ApiProperty({ type: BillingStatusDto })
+  billing!: BillingStatusDto;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The dunning stage. Always null for now: dunning does not exist yet.',
+  })
+  dunningStage!: null;
+
+  @ApiProperty({
+    type: NextChangeDto,
+    nullable: true,
+    description:
+      'The next scheduled change of the verdict (trial end, scheduled downgrade or cancellation), null when none.',
+  })
+  nextChange!: NextChangeDto | null;
+}

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { OnDomainEvent, type DomainEvent } from '../../../platform/events/domain-event.js';
+import { SUBSCRIPTION_EVENTS } from '../../subscriptions/contracts/subscription.events.js';
+import { AnnounceVerdictHandler } from '../commands/announce-verdict/announce-verdict.handler.js';
+
+type SubscriptionEventType = (typeof SUBSCRIPTION_EVENTS)[number];
+
+/** Every subscription event may change the account's verdict: announce it and drop the cached one. */
+@Injectable()
+export class RefreshVerdictOnChangeListener {
+  constructor(private readonly announce: AnnounceVerdictHandler) {}
+
+  @OnDomainEvent(...SUBSCRIPTION_EVENTS)
+  async subscriptionChanged(
+    event: DomainEvent<SubscriptionEventType>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const p = event.payload;
+    await this.announce.execute(manager, p.accountId, `${p.subscriptionId}:${p.type}:${p.occurredAt}`);
+  }
+}

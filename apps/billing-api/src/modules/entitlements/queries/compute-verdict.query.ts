@@ -1,0 +1,178 @@
+import {
+  deriveEntitlements,
+  isInRollout,
+  isLiveState,
+  type Catalogue,
+  type Entitlements,
+} from '@billing/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { CatalogFacade } from '../../catalog/catalog.facade.js';
+import type { SubscriptionView } from '../../subscriptions/contracts/subscription.view.js';
+import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
+import type { EntitlementVerdict, VerdictReason } from '../contracts/entitlement-verdict.js';
+import { BillingSettingsRepository } from '../persistence/billing-settings.repository.js';
+
+/**
+ * Computes an account's verdict from the database, with `deriveEntitlements` deciding: the account's
+ * flag and the rollout, its deciding subscription, a completed Checkout not mirrored yet, its seats.
+ * Pass the manager of a transaction to see its uncommitted changes (the listeners do). Null when no
+ * such account.
+ */
+@Injectable()
+export class ComputeVerdictQuery {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: AccountsFacade,
+    private readonly subscriptions: SubscriptionsFacade,
+    private readonly catalog: CatalogFacade,
+    private readonly settings: BillingSettingsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<EntitlementVerdict | null> {
+    const flag = await this.accounts.billingFlag(accountId, manager);
+    if (flag === null) return null;
+    const [percent, subscription, awaitingMirror, used] = await Promise.all([
+      this.settings.rolloutPercent(manager),
+      this.subscriptions.currentForAccount(accountId, manager),
+      this.subscriptions.checkoutAwaitingMirror(accountId, manager),
+      this.accounts.countMembers(accountId, manager),
+    ]);
+    const enabled = flag && isInRollout(accountId, percent);
+    const billing = { enabled, accountFlag: flag, rolloutPercent: percent };
+    const catalogue = this.catalog.catalogue();
+    const now = this.clock.now();
+    if (enabled && awaitingMirror && (subscription === null || !isLiveState(subscription.state))) {
+      return failOpenVerdict(catalogue, accountId, 'checkout_not_mirrored', { billing, used });
+    }
+    const derived = deriveEntitlements({
+      catalogue,
+      planId: subscription?.planId ?? 'free',
+      state: subscription ? subscription.state : 'free',
+      purchasedSeats: subscription?.seats ?? 0,
+      flags: { billingEnabled: enabled },
+      now,
+      ...dates(subscription),
+    });
+    return {
+      ...fromDerived(accountId, derived, used),
+      reason: reasonOf(derived, flag, subscription),
+      state: subscription?.state ?? null,
+      billing,
+      nextChange: derived.basis === 'subscription' ? nextChange(subscription, now) : null,
+    };
+  }
+}
+
+function dates(s: SubscriptionView | null): {
+  currentPeriodEnd?: Date;
+  trialEnd?: Date;
+  pastDueSince?: Date;
+  pendingPlanChange?: { planId: string; interval: 'month' | 'year'; effectiveAt: Date };
+} {
+  if (!s) return {};
+  return {
+    ...(s.currentPeriodEnd ? { currentPeriodEnd: new Date(s.currentPeriodEnd) } : {}),
+    ...(s.trialEnd ? { trialEnd: new Date(s.trialEnd) } : {}),
+    ...(s.pastDueSince ? { pastDueSince: new Date(s.pastDueSince) } : {}),
+    ...(s.pendingPlanChange
+      ? {
+          pendingPlanChange: {
+            planId: s.pendingPlanChange.planId,
+            interval: s.pendingPlanChange.interval,
+            effectiveAt: new Date(s.pendingPlanChange.effectiveAt),
+          },
+        }
+      : {}),
+  };
+}
+
+function fromDerived(
+  accountId: string,
+  d: Entitlements,
+  used: number | null,
+): Pick<
+  EntitlementVerdict,
+  'accountId' | 'tier' | 'features' | 'limits' | 'accessMode' | 'banners' | 'basis' | 'dunningStage'
+> {
+  return {
+    accountId,
+    tier: d.tier,
+    features: [...d.features].sort(),
+    limits: { seats: { total: d.seatLimit, used } },
+    accessMode: d.accessMode,
+    banners: d.banners,
+    basis: d.basis,
+    dunningStage: null,
+  };
+}
+
+function reasonOf(d: Entitlements, flag: boolean, s: SubscriptionView | null): VerdictReason {
+  switch (d.basis) {
+    case 'billing_disabled':
+      return flag ? 'outside_rollout' : 'billing_flag_off';
+    case 'fail_open':
+      return 'state_uncertain';
+    case 'subscription':
+      return s === null ? 'no_subscription' : 'subscription_state';
+  }
+}
+
+/** The next change the verdict will see: a trial's end, a scheduled downgrade, a scheduled cancellation. */
+function nextChange(s: SubscriptionView | null, now: Date): EntitlementVerdict['nextChange'] {
+  if (!s) return null;
+  const future = (iso: string | null): iso is string =>
+    iso !== null && new Date(iso).getTime() > now.getTime();
+  const pending = s.pendingPlanChange;
+  const cancelAt = s.cancelAt ?? (s.cancelAtPeriodEnd ? s.currentPeriodEnd : null);
+  const candidates: NonNullable<EntitlementVerdict['nextChange']>[] = [];
+  if (s.state === 'trialing' && future(s.trialEnd)) {
+    candidates.push({ kind: 'trial_end', at: new Date(s.trialEnd).toISOString(), planId: null });
+  }
+  if ((s.state === 'canceled_pending' || s.cancelAtPeriodEnd) && future(cancelAt)) {
+    candidates.push({ kind: 'cancellation', at: new Date(cancelAt).toISOString(), planId: 'free' });
+  }
+  if (pending && future(pending.effectiveAt)) {
+    candidates.push({
+      kind: 'downgrade',
+      at: new Date(pending.effectiveAt).toISOString(),
+      planId: pending.planId,
+    });
+  }
+  candidates.sort((a, b) => a.at.localeCompare(b.at));
+  return candidates[0] ?? null;
+}
+
+/**
+ * Access granted because the state is uncertain (R-CORE-5): what `deriveEntitlements` answers for an
+ * unknown state, with the reason.
+ */
+export function failOpenVerdict(
+  catalogue: Catalogue,
+  accountId: string,
+  reason: Extract<VerdictReason, 'checkout_not_mirrored' | 'state_unavailable'>,
+  known: { billing?: EntitlementVerdict['billing']; used?: number | null } = {},
+): EntitlementVerdict {
+  const derived = deriveEntitlements({
+    catalogue,
+    planId: 'free',
+    state: null,
+    purchasedSeats: 0,
+    flags: { billingEnabled: true },
+    now: new Date(0), // not read for an unknown state
+  });
+  return {
+    ...fromDerived(accountId, derived, known.used ?? null),
+    reason,
+    state: null,
+    billing: known.billing ?? { enabled: null, accountFlag: null, rolloutPercent: null },
+    nextChange: null,
+  };
+}
