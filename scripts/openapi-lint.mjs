@@ -6,6 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDatabase } from './lib/databases.mjs';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm run openapi:lint   (after npm run build)
+
+Starts the compiled api (database billing_openapi beside TEST_DATABASE_URL, Redis TEST_REDIS_URL), reads the
+API document it serves at /docs-json and lints it with Redocly (@redocly/cli) under redocly.yaml. Exits 1 on
+any error.`);
+  process.exit(0);
+}
+
 const MAIN = 'dist/apps/billing-api/src/main.js';
 const DATABASE_URL = process.env.TEST_DATABASE_URL
   ? process.env.TEST_DATABASE_URL.replace(/\/[^/]+$/, '/billing_openapi')

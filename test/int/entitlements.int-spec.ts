@@ -518,7 +518,8 @@ describe('entitlements: invalidated by subscription changes, announced to integr
   let endpoint: { id: string; secret: string };
 
   beforeAll(async () => {
-    w = await startPaymentsWorld();
+    // The receiver of the integration events listens on this machine: allowed for the test only.
+    w = await startPaymentsWorld({ INTEGRATIONS_ALLOW_PRIVATE_TARGETS: 'true' });
     prices = await createCatalogue(w.stripe);
     await w.t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));

@@ -21,6 +21,7 @@ const CLIS: Array<[string, string[]]> = [
   ['scripts/start.mjs', ['PostgreSQL', 'emulator']],
   ['scripts/dev.mjs', ['--watch', 'emulator']],
   ['scripts/smoke.mjs', ['billing_smoke']],
+  ['scripts/openapi-lint.mjs', ['Redocly', '/docs-json']],
   ['scripts/stripe-schemas/generate.mjs', ['--check']],
   ['apps/stripe-emulator/openapi/refresh.mjs', ['--spec', '--fixtures']],
 ];
