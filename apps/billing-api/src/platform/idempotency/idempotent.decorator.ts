@@ -3,6 +3,15 @@ import { ApiHeader } from '@nestjs/swagger';
 import type { IdempotentOutcomeType } from './idempotent-outcome.js';
 
 export const IDEMPOTENT = 'billing:idempotent';
+
+/** What a route that requires an Idempotency-Key may answer about it (for its `@ApiErrors`). */
+export const IDEMPOTENCY_ERRORS = [
+  'idempotency_key_required',
+  'idempotency_key_invalid',
+  'idempotency_key_reused',
+  'idempotency_request_in_progress',
+  'idempotency_key_in_use',
+] as const;
 export interface IdempotentOptions {
   /** Refuse the request (400 `idempotency_key_required`) when the header is missing. */
   required: boolean;

@@ -2,7 +2,7 @@ import { Body, Controller, Param, ParseUUIDPipe, Patch, Put } from '@nestjs/comm
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
-import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { IDEMPOTENCY_ERRORS, Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { SetBillingFlagHandler } from '../commands/set-billing-flag/set-billing-flag.handler.js';
 import { SetBillingRolloutHandler } from '../commands/set-billing-rollout/set-billing-rollout.handler.js';
 import {
@@ -11,14 +11,6 @@ import {
   SetBillingFlagDto,
   SetBillingRolloutDto,
 } from './dto/billing-flag.dto.js';
-
-const IDEMPOTENCY_ERRORS = [
-  'idempotency_key_required',
-  'idempotency_key_invalid',
-  'idempotency_key_reused',
-  'idempotency_request_in_progress',
-  'idempotency_key_in_use',
-] as const;
 
 /** The billing flag per account and the global rollout (R-PLAN-5). */
 @ApiTags('admin')

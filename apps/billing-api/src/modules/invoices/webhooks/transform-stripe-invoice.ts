@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 
 export const INVOICE_STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
@@ -29,14 +30,6 @@ export interface InvoiceValues {
 
 function date(seconds: number | null | undefined): Date | null {
   return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : null;
-}
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
-    return (value as { id: string }).id;
-  }
-  return null;
 }
 
 function minor(value: unknown, field: string): number {

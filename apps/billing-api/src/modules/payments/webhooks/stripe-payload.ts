@@ -2,14 +2,7 @@ import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handl
 
 /** Helpers shared by the transform functions: Stripe payload fields, checked, never guessed. */
 
-/** The id of an expandable field: `'pm_…'` or `{ id: 'pm_…' }`; null when absent. */
-export function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
-    return (value as { id: string }).id;
-  }
-  return null;
-}
+export { idOf } from '../../../platform/stripe/stripe-ids.js';
 
 /** A unix-seconds timestamp as a Date; null stays null. */
 export function dateOf(seconds: number | null | undefined): Date | null {

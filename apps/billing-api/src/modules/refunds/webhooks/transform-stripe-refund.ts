@@ -2,6 +2,7 @@ import type { RefundStatus } from '@billing/domain';
 import type Stripe from 'stripe';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 
 const REFUND_STATUSES: readonly RefundStatus[] = [
   'pending',
@@ -24,14 +25,6 @@ export interface RefundValues {
   /** Our refund id when the app issued it (`metadata.refund_id`). */
   appRefundId: string | null;
   stripeCreatedAt: Date | null;
-}
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
-    return (value as { id: string }).id;
-  }
-  return null;
 }
 
 /** `refund.*` / `charge.refund.updated` payload (or a re-read refund) -> mirror values. */

@@ -15,7 +15,7 @@ import {
   type Principal,
 } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
-import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { IDEMPOTENCY_ERRORS, Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { ChangeCancellationHandler } from '../commands/change-cancellation/change-cancellation.handler.js';
 import { OpenBillingPortalHandler } from '../commands/open-billing-portal/open-billing-portal.handler.js';
 import { CompleteCheckoutHandler } from '../commands/start-checkout/complete-checkout.handler.js';
@@ -38,15 +38,6 @@ import {
   StartCheckoutDto,
   StartTrialDto,
 } from './dto/start-subscription.dto.js';
-
-/** What a route that requires an Idempotency-Key may answer about it. */
-const IDEMPOTENCY_ERRORS = [
-  'idempotency_key_required',
-  'idempotency_key_invalid',
-  'idempotency_key_reused',
-  'idempotency_request_in_progress',
-  'idempotency_key_in_use',
-] as const;
 
 const STRIPE_ERRORS = [
   'payment_provider_unavailable',

@@ -12,6 +12,7 @@ import type Stripe from 'stripe';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import type { SubscriptionItemsDescription } from '../../catalog/contracts/catalog-price.view.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 
 const CANCELLATION_REASONS: readonly string[] = [
   'cancellation_requested',
@@ -62,14 +63,6 @@ export interface SubscriptionItemValues {
 
 function date(seconds: number | null | undefined): Date | null {
   return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : null;
-}
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
-    return (value as { id: string }).id;
-  }
-  return null;
 }
 
 /** `customer.subscription.*` payload (or a re-read subscription) -> mirror values. */

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 
 /** A completed Checkout Session as the mirrors need it (R-SUB-2). */
 export interface CheckoutSessionValues {
@@ -15,14 +16,6 @@ export interface CheckoutSessionValues {
 }
 
 const MODES = ['payment', 'subscription', 'setup'] as const;
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
-    return (value as { id: string }).id;
-  }
-  return null;
-}
 
 export function transformStripeCheckoutSession(session: Stripe.Checkout.Session): CheckoutSessionValues {
   if (typeof session.id !== 'string' || !session.id) {
