@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { createRootLogger } from '../../apps/billing-api/src/platform/logging/logger.js';
+import { TestSmtpServer } from './notifications.support.js';
+import { until } from './webhooks.support.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -73,14 +75,26 @@ describe('input hardening (issue 16)', () => {
   let a: TestAccount;
   let paymentId: string;
 
+  let smtp: TestSmtpServer;
+
   beforeAll(async () => {
-    w = await startPaymentsWorld();
+    // The setup payment's receipt e-mail is delivered (not retried against a missing SMTP server), so
+    // no background work changes a table while a refused request is compared.
+    smtp = new TestSmtpServer();
+    w = await startPaymentsWorld({ SMTP_URL: await smtp.start() });
     a = await accountWithCustomer(w);
     const method = await attachMethod(w, a, 'pm_card_visa');
     paymentId = (await paySucceeded(w, a, method, 5000)).id;
+    await until(async () => {
+      const [left] = await w.t.db.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM notifications WHERE status <> 'sent'`,
+      );
+      return left?.n === 0;
+    }, 'the setup e-mails sent');
   }, 60_000);
   afterAll(async () => {
     await w?.close();
+    await smtp?.close();
   });
 
   const expectRefused = async (
