@@ -138,9 +138,17 @@ export class SubscriptionMirror {
         );
         return this.applyToRow(row, values, ctx, actor);
       }
-      // Another worker inserted it meanwhile: this report is ordered against its committed row (a read
-      // made before that row was locked is no fresher than it).
-      options = { ...options, fresh: false };
+      // Another worker inserted it meanwhile. A read made before that row was locked is no fresher
+      // than it: a fresh report is read again, now under the row's lock; an event is ordered against it.
+      if (options.fresh) {
+        const again = await ctx.refetch(incoming.stripeSubscriptionId);
+        if (!again) return 'ignored';
+        const current = await this.planned(
+          transformStripeSubscription(again as unknown as Stripe.Subscription),
+          ctx,
+        );
+        return this.applyToRow(row, current, ctx, actor);
+      }
     }
     const ordered = await this.ordered(row, values, ctx, options);
     if (typeof ordered === 'string') return ordered;
