@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { QUEUES } from '../../apps/billing-api/src/platform/queue/queue.registry.js';
 import { RecordingProxy } from '../support/recording-proxy.js';
 import { http, tokenFor } from '../support/test-app.js';
 import { createAccountWith, plain, startPaymentsStack, type PaymentsStack } from './notifications.support.js';
-import { decodeHeader, mailsTo, payingAccount } from './receipts.support.js';
+import { decodeHeader, mailsTo, payingAccount, outboxSettled } from './receipts.support.js';
 import { eventsOf } from './stripe-mirrors.support.js';
 import { until } from './webhooks.support.js';
 
@@ -171,19 +168,6 @@ describe("PaymentIntents that pay invoices are the invoices', not payments", () 
     }, `invoice ${stripeInvoiceId} mirrored as paid`);
   }
 
-  /** Waits until the notification outbox has sent everything of this suite's accounts. */
-  async function outboxSettled(): Promise<void> {
-    const queue = s.t.app.get<Queue>(getQueueToken(QUEUES.notifications), { strict: false });
-    await until(async () => {
-      const counts = await queue.getJobCounts();
-      const pending = await s.t.db.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND account_id = ANY($1)`,
-        [accountIds],
-      );
-      return counts.waiting + counts.active + counts.delayed === 0 && pending[0]?.n === 0;
-    }, 'the notification outbox drained');
-  }
-
   async function listPayments(token: string): Promise<PaymentJson[]> {
     const res = await http<{ data: PaymentJson[] }>(s.t.url, 'GET', '/v1/payments?limit=100', { token });
     expect(res.status).toBe(200);
@@ -232,7 +216,7 @@ describe("PaymentIntents that pay invoices are the invoices', not payments", () 
     );
     // One e-mail per invoice.
     await mailsTo(s.smtp, a.billingEmail, 3);
-    await outboxSettled();
+    await outboxSettled(s.t, accountIds);
     const subjects = s.smtp.mails
       .filter((m) => m.to.includes(a.billingEmail))
       .map((m) => plain(decodeHeader(m.headers.subject ?? '')))

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { InvoiceEventsHandler } from '../../apps/billing-api/src/modules/invoices/webhooks/invoice-events.handler.js';
 import { ReceiptsFacade } from '../../apps/billing-api/src/modules/receipts/receipts.facade.js';
-import { QUEUES } from '../../apps/billing-api/src/platform/queue/queue.registry.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
@@ -16,7 +13,7 @@ import {
   startPaymentsStack,
   type PaymentsStack,
 } from './notifications.support.js';
-import { decodeHeader, mailsTo } from './receipts.support.js';
+import { decodeHeader, mailsTo, outboxSettled } from './receipts.support.js';
 import { about, eventsOf, HandlerRunner, only } from './stripe-mirrors.support.js';
 import { createAccount, deliver, SECRET, until } from './webhooks.support.js';
 
@@ -138,18 +135,6 @@ describe('invoices: list, detail, PDF, receipts of paid subscription invoices', 
     );
   }
 
-  async function outboxSettled(): Promise<void> {
-    const queue = s.t.app.get<Queue>(getQueueToken(QUEUES.notifications), { strict: false });
-    await until(async () => {
-      const counts = await queue.getJobCounts();
-      const pending = await s.t.db.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND account_id = ANY($1)`,
-        [accountIds],
-      );
-      return counts.waiting + counts.active + counts.delayed === 0 && pending[0]?.n === 0;
-    }, 'the notification outbox drained');
-  }
-
   async function pdfOf(
     path: string,
     token: string,
@@ -222,7 +207,7 @@ describe('invoices: list, detail, PDF, receipts of paid subscription invoices', 
       }),
     );
     expect(again.number).toBe(2);
-    await outboxSettled();
+    await outboxSettled(s.t, accountIds);
     const rows = await s.t.db.query<{ n: number; status: string }[]>(
       `SELECT count(*)::int AS n, min(status) AS status FROM notifications WHERE dedupe_key = $1`,
       [`receipt:invoice:${invoiceId}`],

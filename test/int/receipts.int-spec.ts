@@ -17,7 +17,7 @@ import {
   type PaymentsStack,
 } from './notifications.support.js';
 import { webhooksSettled } from './payments-support.js';
-import { decodeHeader, mailsTo, payingAccount } from './receipts.support.js';
+import { decodeHeader, mailsTo, payingAccount, outboxSettled } from './receipts.support.js';
 import { about, eventsOf, HandlerRunner, only } from './stripe-mirrors.support.js';
 import { deliver, until } from './webhooks.support.js';
 
@@ -76,18 +76,6 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
       );
       return rows[0]?.id;
     }, `receipt of ${intentId}`);
-  }
-
-  async function outboxSettled(): Promise<void> {
-    const queue = s.t.app.get<Queue>(getQueueToken(QUEUES.notifications), { strict: false });
-    await until(async () => {
-      const counts = await queue.getJobCounts();
-      const pending = await s.t.db.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND account_id = ANY($1)`,
-        [accountIds],
-      );
-      return counts.waiting + counts.active + counts.delayed === 0 && pending[0]?.n === 0;
-    }, 'the notification outbox drained');
   }
 
   /** Waits for the card on the receipt (the charge may tell it after the PaymentIntent event). */
@@ -194,7 +182,7 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
       }),
     );
     expect(again.number).toBe(1);
-    await outboxSettled();
+    await outboxSettled(s.t, accountIds);
     const rows = await s.t.db.query<{ n: number; status: string }[]>(
       `SELECT count(*)::int AS n, min(status) AS status FROM notifications WHERE dedupe_key = $1`,
       [`receipt:${id}`],
@@ -319,7 +307,7 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
 
     // One e-mail per receipt, carrying its number and payment, and no more once the outbox is drained.
     await mailsTo(s.smtp, a.billingEmail, 200, 45_000);
-    await outboxSettled();
+    await outboxSettled(s.t, accountIds);
     const mails = s.smtp.mails.filter((m) => m.to.includes(a.billingEmail));
     const mailed = mails
       .map((m) => [
@@ -356,7 +344,7 @@ describe('receipts: payment succeeded by webhook -> numbered receipt, PDF, e-mai
       [a.accountId],
     );
     expect(Number(counter[0]?.n)).toBe(200);
-    await outboxSettled();
+    await outboxSettled(s.t, accountIds);
     const sent = await s.t.db.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM notifications WHERE account_id = $1 AND status = 'sent' AND template = 'payment_succeeded'`,
       [a.accountId],

@@ -1,5 +1,8 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import { http, tokenFor } from '../support/test-app.js';
+import { QUEUES } from '../../apps/billing-api/src/platform/queue/queue.registry.js';
+import { http, tokenFor, type TestApp } from '../support/test-app.js';
 import {
   createAccountWith,
   type PaymentsStack,
@@ -7,6 +10,7 @@ import {
   type TestSmtpServer,
 } from './notifications.support.js';
 import { attachMethod } from './payments-support.js';
+import { until } from './webhooks.support.js';
 
 /** Helpers of the receipts suite. */
 
@@ -70,4 +74,17 @@ export async function mailsTo(
   const received = (): ReceivedMail[] => smtp.mails.filter((m) => m.to.includes(to));
   await smtp.waitFor(() => received().length >= count, `${count} mails to ${to}`, timeoutMs);
   return received();
+}
+
+/** Waits until the notification outbox has sent everything of these accounts (queue and rows alike). */
+export async function outboxSettled(t: TestApp, accountIds: readonly string[]): Promise<void> {
+  const queue = t.app.get<Queue>(getQueueToken(QUEUES.notifications), { strict: false });
+  await until(async () => {
+    const counts = await queue.getJobCounts();
+    const pending = await t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND account_id = ANY($1)`,
+      [accountIds],
+    );
+    return counts.waiting + counts.active + counts.delayed === 0 && pending[0]?.n === 0;
+  }, 'the notification outbox drained');
 }

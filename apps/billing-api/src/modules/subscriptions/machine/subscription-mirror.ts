@@ -107,7 +107,6 @@ export class SubscriptionMirror {
     const lock = { mode: 'pessimistic_write' as const };
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
     let row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
-    const values = incoming;
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
@@ -136,7 +135,7 @@ export class SubscriptionMirror {
           },
           ctx.manager,
         );
-        return this.applyToRow(row, values, ctx, actor);
+        return this.applyToRow(row, incoming, ctx, actor);
       }
       // Another worker inserted it meanwhile. A read made before that row was locked is no fresher
       // than it: a fresh report is read again, now under the row's lock; an event is ordered against it.
@@ -150,7 +149,7 @@ export class SubscriptionMirror {
         return this.applyToRow(row, current, ctx, actor);
       }
     }
-    const ordered = await this.ordered(row, values, ctx, options);
+    const ordered = await this.ordered(row, incoming, ctx, options);
     if (typeof ordered === 'string') return ordered;
     return this.applyToRow(row, ordered, ctx, actor);
   }
