@@ -44,6 +44,8 @@ export const DOMAIN_ERROR_CODES = [
   'payment_not_refundable',
   /** The refund currency differs from the payment currency. */
   'refund_currency_mismatch',
+  /** Billing is off for the account (its flag, or outside the rollout): nothing is asked of Stripe for it. */
+  'billing_disabled',
 ] as const;
 
 /** A stable, machine-readable code for a business refusal. */

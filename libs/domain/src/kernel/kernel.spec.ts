@@ -34,6 +34,7 @@ describe('domain errors', () => {
         'refund_window_expired',
         'payment_not_refundable',
         'refund_currency_mismatch',
+        'billing_disabled',
         'plan_not_found',
         'same_plan',
       ]),

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
@@ -7,6 +8,7 @@ import { AnnounceVerdictHandler } from './commands/announce-verdict/announce-ver
 import { SetBillingFlagHandler } from './commands/set-billing-flag/set-billing-flag.handler.js';
 import { SetBillingRolloutHandler } from './commands/set-billing-rollout/set-billing-rollout.handler.js';
 import { EntitlementsFacade } from './entitlements.facade.js';
+import { BillingCallsInterceptor } from './http/billing-calls.interceptor.js';
 import { AdminBillingController } from './http/admin-billing.controller.js';
 import { EntitlementsController } from './http/entitlements.controller.js';
 import { RefreshVerdictOnChangeListener } from './listeners/refresh-verdict-on-change.listener.js';
@@ -14,12 +16,14 @@ import { BillingSettingsRepository } from './persistence/billing-settings.reposi
 import { VerdictCache } from './persistence/verdict.cache.js';
 import { ComputeVerdictQuery } from './queries/compute-verdict.query.js';
 import { GetVerdictQuery } from './queries/get-verdict.query.js';
+import { IsBilledQuery } from './queries/is-billed.query.js';
 
 /**
  * Entitlements (R-SM-4, R-PLAN-4/5, R-CORE-5): the verdict API (`GET /v1/accounts/{id}/entitlements`,
  * cached in Redis with an ETag, fail-open), the billing flag and rollout (admin), and the
  * `entitlements.updated` integration event. Listens to every `subscription.*` event; reads accounts,
- * subscriptions and the catalogue through their facades. Nothing imports it but the app module.
+ * subscriptions and the catalogue through their facades. Refuses every `@BillingCall()` route of an
+ * account that is not billed (`BillingCallsInterceptor`). Nothing imports it but the app module.
  */
 @Module({
   imports: [AccountsModule, SubscriptionsModule, CatalogModule, IntegrationsModule],
@@ -34,6 +38,8 @@ import { GetVerdictQuery } from './queries/get-verdict.query.js';
     SetBillingFlagHandler,
     SetBillingRolloutHandler,
     RefreshVerdictOnChangeListener,
+    IsBilledQuery,
+    { provide: APP_INTERCEPTOR, useClass: BillingCallsInterceptor },
   ],
   exports: [EntitlementsFacade],
 })

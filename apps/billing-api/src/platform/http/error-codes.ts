@@ -92,6 +92,8 @@ export const API_ERROR_STATUS = {
   refund_window_expired: HttpStatus.UNPROCESSABLE_ENTITY,
   payment_not_refundable: HttpStatus.UNPROCESSABLE_ENTITY,
   refund_currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
+  // R-PLAN-5: an account that is not billed gets full access and no billing calls.
+  billing_disabled: HttpStatus.CONFLICT,
   // Stripe failures (R-PAY-5): card problems are 402 like Stripe's own; Stripe being unreachable or
   // throttling us is our dependency's trouble (503), a refused request is a bad gateway (502).
   card_declined: HttpStatus.PAYMENT_REQUIRED,

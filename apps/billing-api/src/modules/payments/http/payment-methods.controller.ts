@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { BillingCall } from '../../../platform/http/decorators.js';
 import { ownAccountOf, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
@@ -21,6 +22,7 @@ export class PaymentMethodsController {
   ) {}
 
   @Post('setup-intents')
+  @BillingCall()
   @Idempotent()
   @ApiOperation({
     summary:
@@ -28,6 +30,7 @@ export class PaymentMethodsController {
   })
   @ApiCreatedResponse({ type: SetupIntentDto })
   @ApiErrors(
+    'billing_disabled',
     'forbidden',
     'not_found',
     'payment_provider_unavailable',
@@ -54,11 +57,13 @@ export class PaymentMethodsController {
   }
 
   @Post(':id/default')
+  @BillingCall()
   @HttpCode(200)
   @Idempotent()
   @ApiOperation({ summary: 'Make a saved method the default (by our id or `pm_…`). Another account’s: 404.' })
   @ApiOkResponse({ type: PaymentMethodDto })
   @ApiErrors(
+    'billing_disabled',
     'forbidden',
     'not_found',
     'payment_provider_unavailable',

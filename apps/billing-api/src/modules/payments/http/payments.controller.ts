@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { BillingCall } from '../../../platform/http/decorators.js';
 import {
   accountInScope,
   isInternal,
@@ -66,6 +67,7 @@ export class PaymentsController {
   }
 
   @Post()
+  @BillingCall()
   @Roles('owner')
   @Idempotent({ required: true, outcome: CreatePaymentOutcome })
   @ApiOperation({
@@ -75,6 +77,7 @@ export class PaymentsController {
   @ApiCreatedResponse({ type: PaymentDto })
   @ApiAcceptedResponse({ type: PaymentDto, description: 'Outcome unknown; a janitor settles it.' })
   @ApiErrors(
+    'billing_disabled',
     'validation_failed',
     'invalid_amount',
     'amount_too_small',

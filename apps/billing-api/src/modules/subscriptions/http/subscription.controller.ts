@@ -8,6 +8,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, Roles } from '../../../platform/auth/auth.decorators.js';
+import { BillingCall } from '../../../platform/http/decorators.js';
 import {
   accountInScope,
   isInternal,
@@ -59,6 +60,7 @@ export class SubscriptionController {
   ) {}
 
   @Post('subscription/checkout')
+  @BillingCall()
   @HttpCode(200)
   @Roles('owner')
   @Idempotent({ required: true })
@@ -68,6 +70,7 @@ export class SubscriptionController {
   })
   @ApiOkResponse({ type: CheckoutSessionDto })
   @ApiErrors(
+    'billing_disabled',
     'validation_failed',
     'forbidden',
     'invalid_transition',
@@ -102,6 +105,7 @@ export class SubscriptionController {
   }
 
   @Post('subscription/trial')
+  @BillingCall()
   @HttpCode(200)
   @Roles('owner')
   @Idempotent({ required: true })
@@ -111,6 +115,7 @@ export class SubscriptionController {
   })
   @ApiOkResponse({ type: OwnerSubscriptionDto })
   @ApiErrors(
+    'billing_disabled',
     'validation_failed',
     'forbidden',
     'invalid_transition',
@@ -187,6 +192,7 @@ export class SubscriptionController {
   }
 
   @Post('subscription/resume')
+  @BillingCall()
   @HttpCode(200)
   @Roles('owner')
   @Idempotent({ required: true })
@@ -195,7 +201,7 @@ export class SubscriptionController {
       'Resume a subscription canceled at the period end, before the period ends (R-SUB-5). After the end: 409 `invalid_transition`; subscribe again through checkout (no trial).',
   })
   @ApiOkResponse({ type: OwnerSubscriptionDto })
-  @ApiErrors('forbidden', 'invalid_transition', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERRORS)
+  @ApiErrors('billing_disabled', 'forbidden', 'invalid_transition', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERRORS)
   async resume(@CurrentPrincipal() principal: Principal): Promise<OwnerSubscriptionDto> {
     const accountId = ownAccountOf(principal);
     await this.cancellation.execute(accountId, 'resume');
@@ -203,6 +209,7 @@ export class SubscriptionController {
   }
 
   @Post('billing-portal')
+  @BillingCall()
   @HttpCode(200)
   @Roles('owner')
   @ApiOperation({
@@ -210,7 +217,7 @@ export class SubscriptionController {
       "A Stripe Customer Portal session for the account's payment methods and invoices (R-SUB-6); open its URL in the browser. It returns to PUBLIC_BASE_URL.",
   })
   @ApiOkResponse({ type: BillingPortalDto })
-  @ApiErrors('forbidden', ...STRIPE_ERRORS)
+  @ApiErrors('billing_disabled', 'forbidden', ...STRIPE_ERRORS)
   async openPortal(@CurrentPrincipal() principal: Principal): Promise<BillingPortalDto> {
     return { url: await this.portal.execute(ownAccountOf(principal)) };
   }
