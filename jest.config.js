@@ -7,6 +7,8 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@billing/domain$': '<rootDir>/libs/domain/src/index.ts',
+    '^@billing/guard$': '<rootDir>/libs/billing-guard/src/index.ts',
+    '^@billing/guard/(nest|express|fastify)$': '<rootDir>/libs/billing-guard/src/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
