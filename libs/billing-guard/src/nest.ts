@@ -22,10 +22,11 @@ export const RequiresFeature = (...features: string[]): MethodDecorator & ClassD
 /** A mutating route a read-only (suspended) account may still call: an export, a download by POST. */
 export const AllowWhenReadOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ALLOW_READ_ONLY, true);
 
-/** The account a request acts for (from your session, token or path); null: nothing to check. */
-export type AccountIdOf = (
-  request: unknown,
-) => string | null | undefined | Promise<string | null | undefined>;
+/**
+ * The account a request acts for (from your session, token or path); null: nothing to check. It gets
+ * the platform's request (Fastify's or Express's), typed as you declare it.
+ */
+export type AccountIdOf = (request: never) => string | null | undefined | Promise<string | null | undefined>;
 
 /** The injection tokens: the `BillingGuard` instance and your `AccountIdOf`. */
 export const BILLING_GUARD = Symbol('BILLING_GUARD');
@@ -52,7 +53,8 @@ export class EntitlementsGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<{ method: string; [DECISION]?: Decision }>();
-    const decision = await this.billing.check(await this.accountIdOf(request), {
+    const accountIdOf = this.accountIdOf as (request: unknown) => ReturnType<AccountIdOf>;
+    const decision = await this.billing.check(await accountIdOf(request), {
       method: request.method,
       features: this.reflector.getAllAndOverride<string[] | undefined>(FEATURES, targets) ?? [],
       allowWhenReadOnly:
