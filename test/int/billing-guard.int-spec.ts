@@ -117,29 +117,27 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
     expect(res.status).toBe(200);
   };
 
-  const each = (title: string, fn: (s: Sample) => Promise<void>) =>
-    it.each(['nest', 'express', 'fastify'] as const)(`%s: ${title}`, (name) =>
-      fn(samples.find((s) => s.name === name)!),
-    );
+  describe.each(['nest', 'express', 'fastify'] as const)('the %s sample', (name) => {
+    const sample = (): Sample => samples.find((x) => x.name === name)!;
 
-  each('a suspended account: 403 account_suspended on a change, 200 on a read and an export', async (s) => {
-    expect((await verdict(suspendedAccount)).body).toMatchObject({
-      state: 'suspended',
-      accessMode: 'read_only',
+    it('a suspended account: 403 account_suspended on a change, 200 on a read and an export', async () => {
+      const s = sample();
+      expect((await verdict(suspendedAccount)).body).toMatchObject({
+        state: 'suspended',
+        accessMode: 'read_only',
+      });
+      const created = await call(s, 'POST', '/projects', suspendedAccount);
+      expect(created.status).toBe(403);
+      expect(created.body.error).toMatchObject({ code: 'account_suspended' });
+      expect(created.body.error?.message).toMatch(/read-only/);
+      const read = await call(s, 'GET', '/projects', suspendedAccount);
+      expect(read.status).toBe(200);
+      expect(read.headers.get('x-billing-decision')).toBe('entitled');
+      expect((await call(s, 'POST', '/exports', suspendedAccount)).status).toBe(201);
     });
-    const created = await call(s, 'POST', '/projects', suspendedAccount);
-    expect(created.status).toBe(403);
-    expect(created.body.error).toMatchObject({ code: 'account_suspended' });
-    expect(created.body.error?.message).toMatch(/read-only/);
-    const read = await call(s, 'GET', '/projects', suspendedAccount);
-    expect(read.status).toBe(200);
-    expect(read.headers.get('x-billing-decision')).toBe('entitled');
-    expect((await call(s, 'POST', '/exports', suspendedAccount)).status).toBe(201);
-  });
 
-  each(
-    'an account with full access may change things; a request without an account is not checked',
-    async (s) => {
+    it('an account with full access may change things; a request without an account is not checked', async () => {
+      const s = sample();
       const a = await createAccount(w.t.url, w.admin);
       const created = await call(s, 'POST', '/projects', a);
       expect(created.status).toBe(201);
@@ -147,12 +145,10 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
       const anonymous = await http(s.app.url, 'POST', '/projects', { body: {} });
       expect(anonymous).toMatchObject({ status: 201 });
       expect(anonymous.headers.get('x-billing-decision')).toBe('no_account');
-    },
-  );
+    });
 
-  each(
-    'the feature gate, and the signed entitlements.updated event clearing the local cache (a forged one does not)',
-    async (s) => {
+    it('the feature gate, and the signed entitlements.updated event clearing the local cache (a forged one does not)', async () => {
+      const s = sample();
       const a = await createAccount(w.t.url, w.admin);
       // Free: no sso. The sample keeps this verdict for ten minutes.
       const refused = await call(s, 'GET', '/sso', a);
@@ -198,23 +194,24 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
         return res.status === 200 ? res : null;
       }, 'the sample to see billing off after the signed event');
       expect(allowed.body).toEqual({ sso: true });
-    },
-  );
+    });
 
-  each('fail-open: the service unreachable grants access and says why; back, the rule again', async (s) => {
-    s.app.billing.invalidate(suspendedAccount);
-    await service.stop();
-    try {
-      const open = await call(s, 'POST', '/projects', suspendedAccount);
-      expect(open.status).toBe(201);
-      expect(open.headers.get('x-billing-decision')).toBe('service_unreachable');
-    } finally {
-      await service.start();
-    }
-    const back = await until(async () => {
-      const res = await call(s, 'POST', '/projects', suspendedAccount);
-      return res.status === 403 ? res : null;
-    }, 'the read-only rule once the service is back');
-    expect(back.body.error).toMatchObject({ code: 'account_suspended' });
+    it('fail-open: the service unreachable grants access and says why; back, the rule again', async () => {
+      const s = sample();
+      s.app.billing.invalidate(suspendedAccount);
+      await service.stop();
+      try {
+        const open = await call(s, 'POST', '/projects', suspendedAccount);
+        expect(open.status).toBe(201);
+        expect(open.headers.get('x-billing-decision')).toBe('service_unreachable');
+      } finally {
+        await service.start();
+      }
+      const back = await until(async () => {
+        const res = await call(s, 'POST', '/projects', suspendedAccount);
+        return res.status === 403 ? res : null;
+      }, 'the read-only rule once the service is back');
+      expect(back.body.error).toMatchObject({ code: 'account_suspended' });
+    });
   });
 });

@@ -26,7 +26,8 @@ export const AllowWhenReadOnly = (): MethodDecorator & ClassDecorator => SetMeta
  * The account a request acts for (from your session, token or path); null: nothing to check. It gets
  * the platform's request (Fastify's or Express's), typed as you declare it.
  */
-export type AccountIdOf = (request: never) => string | null | undefined | Promise<string | null | undefined>;
+type AccountId = string | null | undefined;
+export type AccountIdOf = (request: never) => AccountId | Promise<AccountId>;
 
 /** The injection tokens: the `BillingGuard` instance and your `AccountIdOf`. */
 export const BILLING_GUARD = Symbol('BILLING_GUARD');
@@ -53,7 +54,7 @@ export class EntitlementsGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<{ method: string; [DECISION]?: Decision }>();
-    const accountIdOf = this.accountIdOf as (request: unknown) => ReturnType<AccountIdOf>;
+    const accountIdOf = this.accountIdOf as (request: unknown) => AccountId | Promise<AccountId>;
     const decision = await this.billing.check(await accountIdOf(request), {
       method: request.method,
       features: this.reflector.getAllAndOverride<string[] | undefined>(FEATURES, targets) ?? [],
