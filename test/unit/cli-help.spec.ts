@@ -18,10 +18,12 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/bench/webhooks.js', ['BENCH_EVENTS']],
   ['dist/scripts/bench/payments.js', ['BENCH_CLIENTS']],
   ['dist/scripts/bench/subscriptions.js', ['BENCH_RATE', 'BENCH_SECONDS', 'BENCH_ACCOUNTS']],
+  ['dist/scripts/bench/entitlements.js', ['BENCH_CONNECTIONS', 'BENCH_CHECKS', 'BENCH_RATE']],
   ['scripts/start.mjs', ['PostgreSQL', 'emulator']],
   ['scripts/dev.mjs', ['--watch', 'emulator']],
   ['scripts/smoke.mjs', ['billing_smoke']],
   ['scripts/openapi-lint.mjs', ['Redocly', '/docs-json']],
+  ['scripts/guard-types.mjs', ['--check', 'openapi-typescript']],
   ['scripts/stripe-schemas/generate.mjs', ['--check']],
   ['apps/stripe-emulator/openapi/refresh.mjs', ['--spec', '--fixtures']],
 ];

@@ -1,0 +1,486 @@
+/**
+ * `npm run bench:entitlements`: the entitlement verdict on this machine, not a test (issue 19's
+ * benchmark). Starts the compiled service as two processes (APP_ROLE=api on a random port,
+ * APP_ROLE=worker) against the local PostgreSQL and Redis (a fresh database billing_bench_entitlements,
+ * Redis db 13, a fresh queue prefix), with the Stripe emulator in this process (nothing here should call
+ * Stripe). BENCH_ACCOUNTS accounts (default twice BENCH_RATE) are created through the admin API, each
+ * with a Pro monthly subscription through a first signed `customer.subscription.updated` event. Then:
+ * 1. verdict: `GET /v1/accounts/{id}/entitlements` as the owners of BENCH_READERS accounts (default 10),
+ *    BENCH_CONNECTIONS (50) closed-loop connections for BENCH_SECONDS (10) after BENCH_WARMUP (3) s;
+ *    requests/s, p50, p99. Targets: >= 3,000 verdicts/s, p99 < 50 ms.
+ * 2. floor: a bare Fastify route in a child process (`entitlements.js --floor`) doing what the endpoint
+ *    cannot avoid on a cache hit: the same JWT check (HS256 with jose, verified tokens remembered, as the
+ *    service does), the same Redis MGET (the entry and its two generations) and the entry's JSON out, under
+ *    the same load. Target: ours >= 0.5x the floor's requests/s.
+ * 3. guard: @billing/guard's cached check in this process (BENCH_CHECKS, default 1,000,000, round robin
+ *    over the readers' accounts, verdicts fetched once from the service). Target: >= 100,000 checks/s.
+ * 4. propagation: signed `customer.subscription.updated` events at BENCH_RATE/s (200) for
+ *    BENCH_PROP_SECONDS (10), round robin, each toggling `cancel_at_period_end` and adding a seat; for 1 in
+ *    BENCH_SAMPLE (10): the time from sending it until the verdict (polled every BENCH_POLL_MS, 20 ms)
+ *    shows its state and seat total (or more seats: a later event of the account applied). Target: p99 < 1 s.
+ * Bounded in time; loopback only. `--help` prints the knobs.
+ */
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { BillingGuard } from '@billing/guard';
+import { Redis } from 'ioredis';
+import { SignJWT, jwtVerify } from 'jose';
+import pg from 'pg';
+import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+import { call, subscriptionEvent, type BenchAccount } from '../lib/bench-subscription-events.js';
+import {
+  percentile,
+  recreateDatabase,
+  spawnService,
+  freePort,
+  stop,
+  stripeSignature,
+  waitUntil,
+  type RunningService,
+} from '../lib/bench-kit.js';
+import { exitWithHelpIfAsked } from '../lib/help.js';
+
+exitWithHelpIfAsked(`
+Usage: npm run bench:entitlements  (builds, then node dist/scripts/bench/entitlements.js)
+
+Issue 19's benchmark (not a test): GET /v1/accounts/{id}/entitlements at 50 connections against a floor
+(a bare Fastify route with the same JWT check and the same Redis read), @billing/guard's cached check in
+process, and webhook -> verdict propagation at 200 events/s. Targets: >= 0.5x the floor, >= 3,000
+verdicts/s, p99 < 50 ms; >= 100,000 checks/s; propagation p99 < 1 s.
+
+Environment:
+  BENCH_DATABASE_URL  [postgres://postgres@127.0.0.1:5432/billing_bench_entitlements] (dropped and recreated)
+  BENCH_REDIS_URL     [redis://127.0.0.1:6379/13]
+  BENCH_CONNECTIONS   [50] closed-loop connections of the verdict and floor phases
+  BENCH_SECONDS       [10] measured seconds of the verdict and floor phases
+  BENCH_WARMUP        [3] seconds of the same load before each, not counted
+  BENCH_READERS       [10] accounts whose owners read their verdicts
+  BENCH_CHECKS        [1000000] cached checks of the guard in process
+  BENCH_RATE          [200] events/s offered in the propagation phase (open loop)
+  BENCH_PROP_SECONDS  [10] seconds of events
+  BENCH_ACCOUNTS      [2 x BENCH_RATE] accounts, each with a subscription
+  BENCH_SAMPLE        [10] 1 event in this many is followed until the verdict shows it
+  BENCH_POLL_MS       [20] the poll interval of that
+  BENCH_NODE_ARGS     extra node flags for the api and worker (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+`);
+
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_entitlements';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const PROP_SECONDS = Number(process.env.BENCH_PROP_SECONDS ?? 10);
+const ACCOUNTS = Math.max(1, Number(process.env.BENCH_ACCOUNTS ?? 2 * RATE));
+const READERS = Math.max(1, Math.min(ACCOUNTS, Number(process.env.BENCH_READERS ?? 10)));
+const CHECKS = Number(process.env.BENCH_CHECKS ?? 1_000_000);
+const SAMPLE = Math.max(1, Number(process.env.BENCH_SAMPLE ?? 10));
+const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 20));
+
+const TARGET_RATIO = 0.5;
+const TARGET_RATE = 3000;
+const TARGET_P99_MS = 50;
+const TARGET_CHECKS = 100_000;
+const TARGET_PROPAGATION_P99_MS = 1000;
+const VISIBLE_DEADLINE_MS = 30_000;
+const DRAIN_DEADLINE_MS = 120_000;
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
+const WEBHOOK_SECRET = 'whsec_bench_entitlements_0123456789';
+const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
+const DAY = 86_400;
+
+const line = (s: string): boolean => process.stdout.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------------------------------
+// The floor (child process: `entitlements.js --floor`).
+// ---------------------------------------------------------------------------------------------------
+async function runFloor(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const redis = new Redis(REDIS_URL);
+  const secret = new TextEncoder().encode(JWT_SECRET);
+  // As the service's TokenVerifier: a token verified once is remembered until its exp or a minute.
+  const verified = new Map<string, { accountId: unknown; until: number }>();
+  const app = Fastify();
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id/entitlements', async (req, reply) => {
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    let known = verified.get(token);
+    if (!known || known.until < Date.now()) {
+      try {
+        const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
+        known = { accountId: payload.account_id, until: Date.now() + 60_000 };
+        verified.set(token, known);
+      } catch {
+        return reply.code(401).send({ error: { code: 'unauthenticated' } });
+      }
+    }
+    if (known.accountId !== req.params.id) return reply.code(404).send({ error: { code: 'not_found' } });
+    const [global, account, raw] = await redis.mget(
+      'entitlements:gen:global',
+      `entitlements:gen:${req.params.id}`,
+      `entitlements:verdict:${req.params.id}`,
+    );
+    if (!raw) return reply.code(404).send({ error: { code: 'not_found' } });
+    const entry = JSON.parse(raw) as { g: string; a: string; etag: string; verdict: unknown };
+    if (entry.g !== (global ?? '0') || entry.a !== (account ?? '0')) return reply.code(409).send({});
+    return reply.header('etag', entry.etag).send(entry.verdict);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  line(`floor listening on ${typeof address === 'object' && address ? address.port : 0}`);
+  process.on('SIGTERM', () => {
+    void app.close().finally(() => void redis.quit().finally(() => process.exit(0)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The bench.
+// ---------------------------------------------------------------------------------------------------
+
+interface LoopResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  count: number;
+}
+
+/** `connections` closed-loop clients for `seconds`; each `request` resolves true for a good answer. */
+async function closedLoop(
+  connections: number,
+  seconds: number,
+  request: (i: number) => Promise<boolean>,
+): Promise<LoopResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const ok = await request(next++).catch(() => false);
+        if (!ok) errors++;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    count: latencies.length,
+  };
+}
+
+const describe = (r: LoopResult): string =>
+  `${r.rate.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors of ${r.count}`;
+
+async function bench(): Promise<void> {
+  await recreateDatabase(DATABASE_URL);
+  // The bench's own Redis db: verdicts and generations of an earlier run must not count in this one.
+  const flush = new Redis(REDIS_URL);
+  await flush.flushdb();
+  await flush.quit();
+  const apiPort = await freePort();
+  const base = new URL(`http://127.0.0.1:${apiPort}`);
+  const emulator = await startEmulator({ port: 0 });
+  const env = {
+    NODE_ENV: 'test',
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    DATABASE_URL,
+    DB_MIGRATE: 'true',
+    REDIS_URL,
+    QUEUE_PREFIX: `bench-ent-${randomUUID().slice(0, 8)}`,
+    JWT_SECRET,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_IP_PER_MINUTE: '100000000',
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
+    STRIPE_API_BASE: emulator.url,
+    STRIPE_SECRET_KEY: STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+    WEBHOOK_SWEEP_AFTER_MS: '3600000',
+  };
+  let api: RunningService | undefined;
+  let worker: RunningService | undefined;
+  let floor: ReturnType<typeof spawn> | undefined;
+  const db = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  const agents: Agent[] = [];
+  const agent = (maxSockets: number): Agent => {
+    const made = new Agent({ keepAlive: true, maxSockets });
+    agents.push(made);
+    return made;
+  };
+  const verdicts: string[] = [];
+  try {
+    api = await spawnService('api', env);
+    worker = await spawnService('worker', { ...env, PORT: '0' });
+    const token = (claims: Record<string, string>, sub: string) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setExpirationTime('2h')
+        .sign(new TextEncoder().encode(JWT_SECRET));
+    const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
+    const setupAgent = agent(10);
+    const run = randomUUID().slice(0, 8);
+    const makeAccount = async (n: number): Promise<BenchAccount> => {
+      const created = await call(
+        setupAgent,
+        base,
+        'POST',
+        '/v1/admin/accounts',
+        { authorization: admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        JSON.stringify({
+          name: `Bench entitlements ${n}`,
+          billingEmail: `b${n}@bench.test`,
+          owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
+        }),
+      );
+      if (created.status !== 201) throw new Error(`account ${n}: ${created.status} ${created.body}`);
+      const id = (JSON.parse(created.body) as { id: string }).id;
+      const customer = `cus_bench${run}${n}`;
+      await db.query('UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1', [id, customer]);
+      return {
+        id,
+        customer,
+        subscription: `sub_bench${run}${n}`,
+        item: `si_bench${run}${n}`,
+        authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
+        cancel: false,
+        seats: 0,
+        lastCreated: 0,
+      };
+    };
+    const accounts: BenchAccount[] = [];
+    for (let n = 0; n < ACCOUNTS; n += 10) {
+      accounts.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, ACCOUNTS - n) }, (_, i) => makeAccount(n + i)),
+        )),
+      );
+    }
+    const period = Math.floor(Date.now() / 1000) - DAY;
+    const hookAgent = agent(100);
+    const send = async (account: BenchAccount, first = false) => {
+      const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
+      account.lastCreated = created;
+      if (!first) {
+        account.cancel = !account.cancel;
+        account.seats += 1;
+      }
+      const body = subscriptionEvent(account, created, period);
+      const t0 = performance.now();
+      const res = await call(
+        hookAgent,
+        base,
+        'POST',
+        '/webhooks/stripe',
+        { 'content-type': 'application/json', 'stripe-signature': stripeSignature(WEBHOOK_SECRET, body) },
+        body,
+      );
+      return { t0, ok: res.status === 200, status: res.status };
+    };
+    const drain = () =>
+      waitUntil(
+        async () =>
+          Number(
+            (
+              await db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
+              )
+            ).rows[0]?.n ?? 0,
+          ) === 0,
+        DRAIN_DEADLINE_MS,
+      );
+    const firsts = await Promise.all(accounts.map((account) => send(account, true)));
+    if (firsts.some((f) => !f.ok))
+      throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
+    if (!(await drain())) throw new Error('the first events were not processed in time');
+
+    const readAgent = agent(CONNECTIONS);
+    const readers = accounts.slice(0, READERS);
+    /** The verdict as the owner sees it: `state/seat total`, or null when not answered 200. */
+    const shown = async (account: BenchAccount, via: Agent): Promise<string | null> => {
+      const res = await call(via, base, 'GET', `/v1/accounts/${account.id}/entitlements`, {
+        authorization: account.authorization,
+      });
+      if (res.status !== 200) return null;
+      const v = JSON.parse(res.body) as { state: string; limits: { seats: { total: number } } };
+      return `${v.state}/${v.limits.seats.total}`;
+    };
+    const firstShown = await shown(accounts[0] as BenchAccount, readAgent);
+    if (firstShown !== 'active/5') throw new Error(`the verdict shows ${firstShown}, not active/5`);
+
+    line(
+      `bench:entitlements against ${base.origin} (api + worker processes), Stripe emulator in this process`,
+    );
+    line(
+      `machine: ${(await import('node:os')).cpus().length} cores, shared; loopback only; ${accounts.length} accounts with an active Pro subscription, ${READERS} readers\n`,
+    );
+
+    // 1. Our verdict endpoint.
+    const ours = (i: number) => {
+      const account = readers[i % readers.length] as BenchAccount;
+      return call(readAgent, base, 'GET', `/v1/accounts/${account.id}/entitlements`, {
+        authorization: account.authorization,
+      }).then((r) => r.status === 200);
+    };
+    if (WARMUP > 0) await closedLoop(CONNECTIONS, WARMUP, ours);
+    const endpoint = await closedLoop(CONNECTIONS, SECONDS, ours);
+
+    // 2. The floor, on the entries our endpoint just cached (they live 60 s: primed again first).
+    floor = spawn(process.execPath, [process.argv[1] ?? 'dist/scripts/bench/entitlements.js', '--floor'], {
+      env: { ...process.env, BENCH_REDIS_URL: REDIS_URL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const floorPort = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      floor?.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /floor listening on (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      floor?.on('exit', (code) => reject(new Error(`the floor exited with ${code}: ${out}`)));
+    });
+    const floorBase = new URL(`http://127.0.0.1:${floorPort}`);
+    const floorAgent = agent(CONNECTIONS);
+    await Promise.all(readers.map((account) => shown(account, readAgent)));
+    const bare = (i: number) => {
+      const account = readers[i % readers.length] as BenchAccount;
+      return call(floorAgent, floorBase, 'GET', `/v1/accounts/${account.id}/entitlements`, {
+        authorization: account.authorization,
+      }).then((r) => r.status === 200);
+    };
+    if (WARMUP > 0) await closedLoop(CONNECTIONS, WARMUP, bare);
+    const floorResult = await closedLoop(CONNECTIONS, SECONDS, bare);
+    await stop(floor);
+    floor = undefined;
+
+    const ratio = endpoint.rate / Math.max(floorResult.rate, 1);
+    const met1 =
+      endpoint.errors === 0 &&
+      ratio >= TARGET_RATIO &&
+      endpoint.rate >= TARGET_RATE &&
+      endpoint.p99 < TARGET_P99_MS;
+    line(`1. verdict endpoint, ${CONNECTIONS} connections, ${SECONDS} s`);
+    line(`  ours         ${describe(endpoint)}`);
+    line(`  floor        ${describe(floorResult)}`);
+    line(
+      `  target       >= ${TARGET_RATIO}x floor (${ratio.toFixed(2)}x), >= ${TARGET_RATE}/s, p99 < ${TARGET_P99_MS} ms: ${met1 ? 'met' : 'NOT met'}`,
+    );
+    verdicts.push(`verdict endpoint: ${met1 ? 'met' : 'NOT met'}`);
+
+    // 3. The guard's cached check, in this process.
+    const guard = new BillingGuard({
+      baseUrl: base.origin,
+      token: admin.replace('Bearer ', ''),
+      ttlMs: 600_000,
+    });
+    for (const account of readers) {
+      if (!(await guard.verdict(account.id))) throw new Error(`the guard got no verdict for ${account.id}`);
+    }
+    const ids = readers.map((a) => a.id);
+    let refusals = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < CHECKS; i++) {
+      const decision = await guard.check(ids[i % ids.length], { method: i % 2 ? 'GET' : 'POST' });
+      if (!decision.allowed) refusals++;
+    }
+    const checksPerSecond = CHECKS / ((performance.now() - t0) / 1000);
+    const met2 = checksPerSecond >= TARGET_CHECKS && refusals === 0;
+    line(`\n2. @billing/guard cached check, in process`);
+    line(
+      `  checks       ${CHECKS} in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${checksPerSecond.toFixed(0)}/s`,
+    );
+    line(`  target       >= ${TARGET_CHECKS}/s: ${met2 ? 'met' : 'NOT met'}`);
+    verdicts.push(`guard check: ${met2 ? 'met' : 'NOT met'}`);
+
+    // 4. Propagation: webhook -> verdict changed.
+    const pollAgent = agent(40);
+    const expectedSeats = (account: BenchAccount) => 5 + account.seats;
+    const expectedState = (account: BenchAccount) => (account.cancel ? 'canceled_pending' : 'active');
+    const visible: (number | null)[] = [];
+    let refused = 0;
+    let polls = 0;
+    const pending: Promise<void>[] = [];
+    const total = Math.round(RATE * PROP_SECONDS);
+    const started = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const account = accounts[i % accounts.length] as BenchAccount;
+      const sampled = i % SAMPLE === 0;
+      const sending = send(account);
+      const state = expectedState(account);
+      const seats = expectedSeats(account);
+      pending.push(
+        sending.then(
+          async (s) => {
+            if (!s.ok) {
+              refused++;
+              return;
+            }
+            if (!sampled) return;
+            for (;;) {
+              polls++;
+              const now = await shown(account, pollAgent).catch(() => null);
+              const [nowState, nowSeats] = (now ?? '/0').split('/');
+              if ((nowState === state && Number(nowSeats) === seats) || Number(nowSeats) > seats) {
+                visible.push(performance.now() - s.t0);
+                return;
+              }
+              if (performance.now() - s.t0 > VISIBLE_DEADLINE_MS) {
+                visible.push(null);
+                return;
+              }
+              await new Promise((r) => setTimeout(r, POLL_MS));
+            }
+          },
+          () => {
+            refused++;
+          },
+        ),
+      );
+    }
+    const offered = (performance.now() - started) / 1000;
+    await Promise.all(pending);
+    const drained = await drain();
+    const seen = visible.filter((v): v is number => v !== null).sort((a, b) => a - b);
+    const p99 = percentile(seen, 99);
+    const met3 =
+      refused === 0 && drained && seen.length === visible.length && p99 < TARGET_PROPAGATION_P99_MS;
+    line(`\n3. propagation: webhook -> verdict changed, ${RATE} events/s`);
+    line(
+      `  events       ${total} offered in ${offered.toFixed(1)} s (${(total / offered).toFixed(0)}/s), ${refused} refused; inbox ${drained ? 'drained' : 'NOT drained'}`,
+    );
+    line(
+      `  to verdict   (1 in ${SAMPLE}, ${seen.length}, polled every ${POLL_MS} ms, ${polls} GETs): p50 ${percentile(seen, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${(seen[seen.length - 1] ?? 0).toFixed(0)} ms${visible.length > seen.length ? `; ${visible.length - seen.length} NOT seen` : ''}`,
+    );
+    line(`  target       p99 < ${TARGET_PROPAGATION_P99_MS} ms: ${met3 ? 'met' : 'NOT met'}`);
+    verdicts.push(`propagation: ${met3 ? 'met' : 'NOT met'}`);
+    line(`\n${verdicts.join('; ')}`);
+  } finally {
+    if (floor) await stop(floor);
+    for (const a of agents) a.destroy();
+    if (api) await stop(api.child);
+    if (worker) await stop(worker.child);
+    await db.end();
+    await emulator.close();
+  }
+}
+
+if (process.argv.includes('--floor')) {
+  await runFloor();
+} else {
+  await bench();
+  process.exit(0);
+}
