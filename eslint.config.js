@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'libs/*/dist/**',
       'coverage/**',
       'node_modules/**',
       '**/*.mjs',
