@@ -20,26 +20,14 @@
  *    shows its state and seat total (or more seats: a later event of the account applied). Target: p99 < 1 s.
  * Bounded in time; loopback only. `--help` prints the knobs.
  */
-import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BillingGuard } from '@billing/guard';
 import { Redis } from 'ioredis';
-import { SignJWT, jwtVerify } from 'jose';
-import pg from 'pg';
-import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
-import { call, subscriptionEvent, type BenchAccount } from '../lib/bench-subscription-events.js';
-import {
-  percentile,
-  recreateDatabase,
-  spawnService,
-  freePort,
-  stop,
-  stripeSignature,
-  waitUntil,
-  type RunningService,
-} from '../lib/bench-kit.js';
+import { jwtVerify } from 'jose';
+import { percentile, stop } from '../lib/bench-kit.js';
+import { call, startSubscriptionsBench, type BenchAccount } from '../lib/bench-subscription-events.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -86,11 +74,8 @@ const TARGET_P99_MS = 50;
 const TARGET_CHECKS = 100_000;
 const TARGET_PROPAGATION_P99_MS = 1000;
 const VISIBLE_DEADLINE_MS = 30_000;
-const DRAIN_DEADLINE_MS = 120_000;
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_entitlements_0123456789';
-const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
-const DAY = 86_400;
 
 const line = (s: string): boolean => process.stdout.write(`${s}\n`);
 
@@ -183,128 +168,22 @@ const describe = (r: LoopResult): string =>
   `${r.rate.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors of ${r.count}`;
 
 async function bench(): Promise<void> {
-  await recreateDatabase(DATABASE_URL);
   // The bench's own Redis db: verdicts and generations of an earlier run must not count in this one.
   const flush = new Redis(REDIS_URL);
   await flush.flushdb();
   await flush.quit();
-  const apiPort = await freePort();
-  const base = new URL(`http://127.0.0.1:${apiPort}`);
-  const emulator = await startEmulator({ port: 0 });
-  const env = {
-    NODE_ENV: 'test',
-    PORT: String(apiPort),
-    HOST: '127.0.0.1',
-    DATABASE_URL,
-    DB_MIGRATE: 'true',
-    REDIS_URL,
-    QUEUE_PREFIX: `bench-ent-${randomUUID().slice(0, 8)}`,
-    JWT_SECRET,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_IP_PER_MINUTE: '100000000',
-    RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
-    STRIPE_API_BASE: emulator.url,
-    STRIPE_SECRET_KEY: STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
-    WEBHOOK_SWEEP_AFTER_MS: '3600000',
-  };
-  let api: RunningService | undefined;
-  let worker: RunningService | undefined;
+  const world = await startSubscriptionsBench({
+    databaseUrl: DATABASE_URL,
+    redisUrl: REDIS_URL,
+    accounts: ACCOUNTS,
+    name: 'ent',
+    jwtSecret: JWT_SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+  });
+  const { base, accounts, admin, agent, send, drain } = world;
   let floor: ReturnType<typeof spawn> | undefined;
-  const db = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
-  const agents: Agent[] = [];
-  const agent = (maxSockets: number): Agent => {
-    const made = new Agent({ keepAlive: true, maxSockets });
-    agents.push(made);
-    return made;
-  };
   const verdicts: string[] = [];
   try {
-    api = await spawnService('api', env);
-    worker = await spawnService('worker', { ...env, PORT: '0' });
-    const token = (claims: Record<string, string>, sub: string) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setExpirationTime('2h')
-        .sign(new TextEncoder().encode(JWT_SECRET));
-    const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
-    const setupAgent = agent(10);
-    const run = randomUUID().slice(0, 8);
-    const makeAccount = async (n: number): Promise<BenchAccount> => {
-      const created = await call(
-        setupAgent,
-        base,
-        'POST',
-        '/v1/admin/accounts',
-        { authorization: admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        JSON.stringify({
-          name: `Bench entitlements ${n}`,
-          billingEmail: `b${n}@bench.test`,
-          owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
-        }),
-      );
-      if (created.status !== 201) throw new Error(`account ${n}: ${created.status} ${created.body}`);
-      const id = (JSON.parse(created.body) as { id: string }).id;
-      const customer = `cus_bench${run}${n}`;
-      await db.query('UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1', [id, customer]);
-      return {
-        id,
-        customer,
-        subscription: `sub_bench${run}${n}`,
-        item: `si_bench${run}${n}`,
-        authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
-        cancel: false,
-        seats: 0,
-        lastCreated: 0,
-      };
-    };
-    const accounts: BenchAccount[] = [];
-    for (let n = 0; n < ACCOUNTS; n += 10) {
-      accounts.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(10, ACCOUNTS - n) }, (_, i) => makeAccount(n + i)),
-        )),
-      );
-    }
-    const period = Math.floor(Date.now() / 1000) - DAY;
-    const hookAgent = agent(100);
-    const send = async (account: BenchAccount, first = false) => {
-      const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
-      account.lastCreated = created;
-      if (!first) {
-        account.cancel = !account.cancel;
-        account.seats += 1;
-      }
-      const body = subscriptionEvent(account, created, period);
-      const t0 = performance.now();
-      const res = await call(
-        hookAgent,
-        base,
-        'POST',
-        '/webhooks/stripe',
-        { 'content-type': 'application/json', 'stripe-signature': stripeSignature(WEBHOOK_SECRET, body) },
-        body,
-      );
-      return { t0, ok: res.status === 200, status: res.status };
-    };
-    const drain = () =>
-      waitUntil(
-        async () =>
-          Number(
-            (
-              await db.query<{ n: number }>(
-                `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
-              )
-            ).rows[0]?.n ?? 0,
-          ) === 0,
-        DRAIN_DEADLINE_MS,
-      );
-    const firsts = await Promise.all(accounts.map((account) => send(account, true)));
-    if (firsts.some((f) => !f.ok))
-      throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
-    if (!(await drain())) throw new Error('the first events were not processed in time');
-
     const readAgent = agent(CONNECTIONS);
     const readers = accounts.slice(0, READERS);
     /** The verdict as the owner sees it: `state/seat total`, or null when not answered 200. */
@@ -470,11 +349,7 @@ async function bench(): Promise<void> {
     line(`\n${verdicts.join('; ')}`);
   } finally {
     if (floor) await stop(floor);
-    for (const a of agents) a.destroy();
-    if (api) await stop(api.child);
-    if (worker) await stop(worker.child);
-    await db.end();
-    await emulator.close();
+    await world.close();
   }
 }
 

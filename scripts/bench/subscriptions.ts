@@ -32,26 +32,10 @@
  * BENCH_TIMELINE=1 also prints phase 1 second by second (by the second each event was sent).
  * Bounded in time (every phase has a deadline); loopback traffic only. `--help` prints the knobs.
  */
-import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
-import pg from 'pg';
-import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
-import {
-  cpuMeter,
-  cpuPerOperation,
-  freePort,
-  percentile,
-  recreateDatabase,
-  spawnService,
-  stop,
-  stripeSignature,
-  waitUntil,
-  type CpuMeter,
-  type RunningService,
-} from '../lib/bench-kit.js';
-import { call, subscriptionEvent, type BenchAccount } from '../lib/bench-subscription-events.js';
+import { cpuMeter, cpuPerOperation, percentile, type CpuMeter } from '../lib/bench-kit.js';
+import { call, startSubscriptionsBench, type BenchAccount } from '../lib/bench-subscription-events.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -92,146 +76,27 @@ const TIMELINE = process.env.BENCH_TIMELINE === '1';
 /** Issue 17's targets. */
 const TARGET_VISIBLE_P99_MS = 1000;
 const TARGET_READ_P99_MS = 50;
-/** How long the worker may take to finish the events of a phase after the last one was sent. */
-const DRAIN_DEADLINE_MS = 120_000;
 /** How long a sampled event may take to show in GET /v1/subscription before it counts as not seen. */
 const VISIBLE_DEADLINE_MS = 30_000;
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 const WEBHOOK_SECRET = 'whsec_bench_subscriptions_0123456789';
-const STRIPE_KEY = `sk_test_bench${randomUUID().replace(/-/g, '')}`;
-const DAY = 86_400;
 
 const line = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 async function bench(): Promise<void> {
-  await recreateDatabase(DATABASE_URL);
-  const apiPort = await freePort();
-  const base = new URL(`http://127.0.0.1:${apiPort}`);
-  // No webhook endpoint: the bench sends the events itself. The emulator only keeps any Stripe call local.
-  const emulator = await startEmulator({ port: 0 });
-  const env = {
-    NODE_ENV: 'test',
-    PORT: String(apiPort),
-    HOST: '127.0.0.1',
-    DATABASE_URL,
-    DB_MIGRATE: 'true',
-    REDIS_URL,
-    QUEUE_PREFIX: `bench-subs-${randomUUID().slice(0, 8)}`,
-    JWT_SECRET,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_IP_PER_MINUTE: '100000000',
-    RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
-    STRIPE_API_BASE: emulator.url,
-    STRIPE_SECRET_KEY: STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
-    WEBHOOK_SWEEP_AFTER_MS: '3600000',
-  };
-  let api: RunningService | undefined;
-  let worker: RunningService | undefined;
+  const world = await startSubscriptionsBench({
+    databaseUrl: DATABASE_URL,
+    redisUrl: REDIS_URL,
+    accounts: ACCOUNTS,
+    name: 'subs',
+    jwtSecret: JWT_SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+  });
+  const { base, db, accounts, agent, send, drain } = world;
   let cpu: CpuMeter | undefined;
-  const db = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
-  const agents: Agent[] = [];
-  const agent = (maxSockets: number): Agent => {
-    const made = new Agent({ keepAlive: true, maxSockets });
-    agents.push(made);
-    return made;
-  };
   try {
-    api = await spawnService('api', env); // migrates the bench database
-    worker = await spawnService('worker', { ...env, PORT: '0' });
-    const processes = { api: api.child.pid, worker: worker.child.pid };
+    const processes = { api: world.api.child.pid, worker: world.worker.child.pid };
     cpu = await cpuMeter(DATABASE_URL, REDIS_URL, () => processes, { refreshMs: 500 });
-    const token = (claims: Record<string, string>, sub: string) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setExpirationTime('2h')
-        .sign(new TextEncoder().encode(JWT_SECRET));
-    const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
-    const setupAgent = agent(10);
-    const run = randomUUID().slice(0, 8);
-    const makeAccount = async (n: number): Promise<BenchAccount> => {
-      const created = await call(
-        setupAgent,
-        base,
-        'POST',
-        '/v1/admin/accounts',
-        { authorization: admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        JSON.stringify({
-          name: `Bench subscriptions ${n}`,
-          billingEmail: `b${n}@bench.test`,
-          owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
-        }),
-      );
-      if (created.status !== 201) throw new Error(`account ${n}: ${created.status} ${created.body}`);
-      const id = (JSON.parse(created.body) as { id: string }).id;
-      const customer = `cus_bench${run}${n}`;
-      await db.query('UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1', [id, customer]);
-      return {
-        id,
-        customer,
-        subscription: `sub_bench${run}${n}`,
-        item: `si_bench${run}${n}`,
-        authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
-        cancel: false,
-        seats: 0,
-        lastCreated: 0,
-      };
-    };
-    const accounts: BenchAccount[] = [];
-    for (let n = 0; n < ACCOUNTS; n += 10) {
-      accounts.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(10, ACCOUNTS - n) }, (_, i) => makeAccount(n + i)),
-        )),
-      );
-    }
-    const period = Math.floor(Date.now() / 1000) - DAY;
-    const hookAgent = agent(100);
-    /**
-     * Sends the account's next event: the first one active with no add-on seats, every later one
-     * toggling the cancellation at period end and with one add-on seat more (what GET then shows:
-     * `state` and `seats.purchased`, never the same pair twice). Resolves with its id and when it was sent.
-     */
-    const send = async (account: BenchAccount, first = false) => {
-      const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
-      account.lastCreated = created;
-      if (!first) {
-        account.cancel = !account.cancel;
-        account.seats += 1;
-      }
-      const body = subscriptionEvent(account, created, period);
-      const sentAt = Date.now();
-      const t0 = performance.now();
-      const res = await call(
-        hookAgent,
-        base,
-        'POST',
-        '/webhooks/stripe',
-        { 'content-type': 'application/json', 'stripe-signature': stripeSignature(WEBHOOK_SECRET, body) },
-        body,
-      );
-      return {
-        id: (JSON.parse(body) as { id: string }).id,
-        sentAt,
-        t0,
-        ok: res.status === 200,
-        status: res.status,
-      };
-    };
-    /** Waits until none of the inbox is left to process; true when that happened before the deadline. */
-    const drain = () =>
-      waitUntil(
-        async () =>
-          Number(
-            (
-              await db.query<{ n: number }>(
-                `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
-              )
-            ).rows[0]?.n ?? 0,
-          ) === 0,
-        DRAIN_DEADLINE_MS,
-      );
     const outcomes = async (ids: string[]) =>
       (
         await db.query<{ id: string; status: string; outcome: string | null; processed_ms: number | null }>(
@@ -258,18 +123,6 @@ async function bench(): Promise<void> {
       return Number(view.split('/')[1]) > Number(expected.split('/')[1]);
     };
 
-    // The subscriptions: a first event each, active on Pro monthly; every one must be applied.
-    const firsts = await Promise.all(accounts.map((account) => send(account, true)));
-    if (firsts.some((f) => !f.ok))
-      throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
-    if (!(await drain())) throw new Error('the first events were not processed in time');
-    const firstOutcomes = await outcomes(firsts.map((f) => f.id));
-    const notApplied = firstOutcomes.filter((o) => o.outcome !== 'applied');
-    if (firstOutcomes.length !== accounts.length || notApplied.length > 0) {
-      throw new Error(
-        `first events not applied: ${notApplied.map((o) => `${o.id} ${o.status}/${o.outcome}`).join(', ')}`,
-      );
-    }
     const pollAgent = agent(20);
     const firstShown = await shown(accounts[0] as BenchAccount, pollAgent);
     if (firstShown !== 'active/0') throw new Error(`GET /v1/subscription shows ${firstShown}, not active/0`);
@@ -466,10 +319,7 @@ async function bench(): Promise<void> {
     );
   } finally {
     cpu?.close();
-    for (const a of agents) a.destroy();
-    await db.end();
-    await Promise.all([api && stop(api.child), worker && stop(worker.child)]);
-    await emulator.close();
+    await world.close();
   }
 }
 

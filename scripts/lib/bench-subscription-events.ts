@@ -1,11 +1,26 @@
 // Shared by the benches that drive subscriptions through signed webhooks (bench:subscriptions,
-// bench:entitlements): the bench account, a kept-alive HTTP call, and the `customer.subscription.updated`
-// event of a Pro monthly subscription (API 2026-10-28).
+// bench:entitlements): the service with its accounts and subscriptions, a kept-alive HTTP call, and the
+// `customer.subscription.updated` event of a Pro monthly subscription (API 2026-10-28).
 import { randomUUID } from 'node:crypto';
-import { type Agent, request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+import {
+  freePort,
+  recreateDatabase,
+  spawnService,
+  stop,
+  stripeSignature,
+  waitUntil,
+  type RunningService,
+} from './bench-kit.js';
 
 /** Past it, an answer is an error, not a hang. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How long the inbox may take to drain. */
+const DRAIN_DEADLINE_MS = 120_000;
 const DAY = 86_400;
 
 export interface BenchAccount {
@@ -134,4 +149,197 @@ export function subscriptionEvent(account: BenchAccount, created: number, period
       previous_attributes: { cancel_at_period_end: !cancel },
     },
   });
+}
+
+export interface SubscriptionsBenchOptions {
+  /** The bench's own database (dropped and recreated) and Redis. */
+  databaseUrl: string;
+  redisUrl: string;
+  /** How many accounts, each with a Pro monthly subscription from a first signed event. */
+  accounts: number;
+  /** Names the accounts and the queue prefix (`subs`, `ent`). */
+  name: string;
+  jwtSecret: string;
+  webhookSecret: string;
+}
+
+/** The running service with its accounts, for the benches that drive subscriptions by webhook. */
+export interface SubscriptionsBench {
+  base: URL;
+  api: RunningService;
+  worker: RunningService;
+  db: pg.Pool;
+  accounts: BenchAccount[];
+  /** An admin's `Authorization` header. */
+  admin: string;
+  /** A kept-alive agent, destroyed at close. */
+  agent: (maxSockets: number) => Agent;
+  /**
+   * Sends the account's next event: the first one active with no add-on seats, every later one
+   * toggling the cancellation at period end and with one add-on seat more (never the same state and
+   * seats twice). Resolves with its id and when it was sent.
+   */
+  send: (
+    account: BenchAccount,
+    first?: boolean,
+  ) => Promise<{ id: string; sentAt: number; t0: number; ok: boolean; status: number }>;
+  /** Waits until none of the inbox is left to process; true when that happened within 120 s. */
+  drain: () => Promise<boolean>;
+  close: () => Promise<void>;
+}
+
+/**
+ * Starts the compiled service as two processes (APP_ROLE=api on a free port, APP_ROLE=worker) on a fresh
+ * database, with the Stripe emulator in this process (no webhook endpoint: the bench sends the events
+ * itself; the emulator only keeps any Stripe call local), creates the accounts through the admin API,
+ * links each to a Stripe customer (in SQL: the bench owns its database), and sends each a first
+ * `customer.subscription.updated` (active Pro monthly); resolves once the inbox has drained.
+ */
+export async function startSubscriptionsBench(
+  options: SubscriptionsBenchOptions,
+): Promise<SubscriptionsBench> {
+  await recreateDatabase(options.databaseUrl);
+  const apiPort = await freePort();
+  const base = new URL(`http://127.0.0.1:${apiPort}`);
+  const emulator = await startEmulator({ port: 0 });
+  const env = {
+    NODE_ENV: 'test',
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl,
+    DB_MIGRATE: 'true',
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: `bench-${options.name}-${randomUUID().slice(0, 8)}`,
+    JWT_SECRET: options.jwtSecret,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_IP_PER_MINUTE: '100000000',
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
+    STRIPE_API_BASE: emulator.url,
+    STRIPE_SECRET_KEY: `sk_test_bench${randomUUID().replace(/-/g, '')}`,
+    STRIPE_WEBHOOK_SECRETS: options.webhookSecret,
+    WEBHOOK_SWEEP_AFTER_MS: '3600000',
+  };
+  const db = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
+  const agents: Agent[] = [];
+  const agent = (maxSockets: number): Agent => {
+    const made = new Agent({ keepAlive: true, maxSockets });
+    agents.push(made);
+    return made;
+  };
+  let api: RunningService | undefined;
+  let worker: RunningService | undefined;
+  const close = async (): Promise<void> => {
+    for (const a of agents) a.destroy();
+    await db.end();
+    await Promise.all([api && stop(api.child), worker && stop(worker.child)]);
+    await emulator.close();
+  };
+  try {
+    api = await spawnService('api', env); // migrates the bench database
+    worker = await spawnService('worker', { ...env, PORT: '0' });
+    const token = (claims: Record<string, string>, sub: string) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setExpirationTime('2h')
+        .sign(new TextEncoder().encode(options.jwtSecret));
+    const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
+    const setupAgent = agent(10);
+    const run = randomUUID().slice(0, 8);
+    const makeAccount = async (n: number): Promise<BenchAccount> => {
+      const created = await call(
+        setupAgent,
+        base,
+        'POST',
+        '/v1/admin/accounts',
+        { authorization: admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        JSON.stringify({
+          name: `Bench ${options.name} ${n}`,
+          billingEmail: `b${n}@bench.test`,
+          owner: { userId: `bench-owner-${n}`, email: `o${n}@bench.test` },
+        }),
+      );
+      if (created.status !== 201) throw new Error(`account ${n}: ${created.status} ${created.body}`);
+      const id = (JSON.parse(created.body) as { id: string }).id;
+      const customer = `cus_bench${run}${n}`;
+      await db.query('UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1', [id, customer]);
+      return {
+        id,
+        customer,
+        subscription: `sub_bench${run}${n}`,
+        item: `si_bench${run}${n}`,
+        authorization: `Bearer ${await token({ role: 'owner', account_id: id }, `bench-owner-${n}`)}`,
+        cancel: false,
+        seats: 0,
+        lastCreated: 0,
+      };
+    };
+    const accounts: BenchAccount[] = [];
+    for (let n = 0; n < options.accounts; n += 10) {
+      accounts.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, options.accounts - n) }, (_, i) => makeAccount(n + i)),
+        )),
+      );
+    }
+    const period = Math.floor(Date.now() / 1000) - DAY;
+    const hookAgent = agent(100);
+    const send: SubscriptionsBench['send'] = async (account, first = false) => {
+      const created = Math.max(Math.floor(Date.now() / 1000), account.lastCreated + 1);
+      account.lastCreated = created;
+      if (!first) {
+        account.cancel = !account.cancel;
+        account.seats += 1;
+      }
+      const body = subscriptionEvent(account, created, period);
+      const sentAt = Date.now();
+      const t0 = performance.now();
+      const res = await call(
+        hookAgent,
+        base,
+        'POST',
+        '/webhooks/stripe',
+        {
+          'content-type': 'application/json',
+          'stripe-signature': stripeSignature(options.webhookSecret, body),
+        },
+        body,
+      );
+      return {
+        id: (JSON.parse(body) as { id: string }).id,
+        sentAt,
+        t0,
+        ok: res.status === 200,
+        status: res.status,
+      };
+    };
+    const drain = () =>
+      waitUntil(
+        async () =>
+          Number(
+            (
+              await db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('pending', 'processing', 'failed')`,
+              )
+            ).rows[0]?.n ?? 0,
+          ) === 0,
+        DRAIN_DEADLINE_MS,
+      );
+    // The subscriptions: a first event each, active on Pro monthly.
+    const firsts = await Promise.all(accounts.map((account) => send(account, true)));
+    if (firsts.some((f) => !f.ok))
+      throw new Error(`first events refused: ${firsts.find((f) => !f.ok)?.status}`);
+    if (!(await drain())) throw new Error('the first events were not processed in time');
+    const outcomes = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_events WHERE id = ANY($1) AND outcome = 'applied'`,
+      [firsts.map((f) => f.id)],
+    );
+    if (outcomes.rows[0]?.n !== accounts.length) {
+      throw new Error(`first events not all applied: ${outcomes.rows[0]?.n ?? 0} of ${accounts.length}`);
+    }
+    return { base, api, worker, db, accounts, admin, agent, send, drain, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
