@@ -27,7 +27,12 @@ import { BillingGuard } from '@billing/guard';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
 import { percentile, stop } from '../lib/bench-kit.js';
-import { call, startSubscriptionsBench, type BenchAccount } from '../lib/bench-subscription-events.js';
+import {
+  call,
+  offerEvents,
+  startSubscriptionsBench,
+  type BenchAccount,
+} from '../lib/bench-subscription-events.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -180,7 +185,7 @@ async function bench(): Promise<void> {
     jwtSecret: JWT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
   });
-  const { base, accounts, admin, agent, send, drain } = world;
+  const { base, accounts, admin, agent, drain } = world;
   let floor: ReturnType<typeof spawn> | undefined;
   const verdicts: string[] = [];
   try {
@@ -284,54 +289,23 @@ async function bench(): Promise<void> {
 
     // 4. Propagation: webhook -> verdict changed.
     const pollAgent = agent(40);
-    const expectedSeats = (account: BenchAccount) => 5 + account.seats;
-    const expectedState = (account: BenchAccount) => (account.cancel ? 'canceled_pending' : 'active');
-    const visible: (number | null)[] = [];
-    let refused = 0;
-    let polls = 0;
-    const pending: Promise<void>[] = [];
-    const total = Math.round(RATE * PROP_SECONDS);
-    const started = performance.now();
-    for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const account = accounts[i % accounts.length] as BenchAccount;
-      const sampled = i % SAMPLE === 0;
-      const sending = send(account);
-      const state = expectedState(account);
-      const seats = expectedSeats(account);
-      pending.push(
-        sending.then(
-          async (s) => {
-            if (!s.ok) {
-              refused++;
-              return;
-            }
-            if (!sampled) return;
-            for (;;) {
-              polls++;
-              const now = await shown(account, pollAgent).catch(() => null);
-              const [nowState, nowSeats] = (now ?? '/0').split('/');
-              if ((nowState === state && Number(nowSeats) === seats) || Number(nowSeats) > seats) {
-                visible.push(performance.now() - s.t0);
-                return;
-              }
-              if (performance.now() - s.t0 > VISIBLE_DEADLINE_MS) {
-                visible.push(null);
-                return;
-              }
-              await new Promise((r) => setTimeout(r, POLL_MS));
-            }
-          },
-          () => {
-            refused++;
-          },
-        ),
-      );
-    }
-    const offered = (performance.now() - started) / 1000;
-    await Promise.all(pending);
+    const {
+      visible,
+      refused,
+      total,
+      offeredSeconds: offered,
+      polls,
+    } = await offerEvents(world, {
+      rate: RATE,
+      seconds: PROP_SECONDS,
+      sample: SAMPLE,
+      pollMs: POLL_MS,
+      deadlineMs: VISIBLE_DEADLINE_MS,
+      backOffAfterMs: TARGET_PROPAGATION_P99_MS,
+      // The verdict's state and seat total (Pro includes 5).
+      expected: (account) => `${account.cancel ? 'canceled_pending' : 'active'}/${5 + account.seats}`,
+      shown: (account) => shown(account, pollAgent),
+    });
     const drained = await drain();
     const seen = visible.filter((v): v is number => v !== null).sort((a, b) => a - b);
     const p99 = percentile(seen, 99);

@@ -35,7 +35,12 @@
 import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { cpuMeter, cpuPerOperation, percentile, type CpuMeter } from '../lib/bench-kit.js';
-import { call, startSubscriptionsBench, type BenchAccount } from '../lib/bench-subscription-events.js';
+import {
+  call,
+  offerEvents,
+  startSubscriptionsBench,
+  type BenchAccount,
+} from '../lib/bench-subscription-events.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -92,7 +97,7 @@ async function bench(): Promise<void> {
     jwtSecret: JWT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
   });
-  const { base, db, accounts, agent, send, drain } = world;
+  const { base, db, accounts, agent, drain } = world;
   let cpu: CpuMeter | undefined;
   try {
     const processes = { api: world.api.child.pid, worker: world.worker.child.pid };
@@ -116,13 +121,6 @@ async function bench(): Promise<void> {
     };
     const expectedOf = (account: BenchAccount) =>
       `${account.cancel ? 'canceled_pending' : 'active'}/${account.seats}`;
-    /** The view shows this event's change or a later one's (seats only grow, one per event). */
-    const reached = (view: string | null, expected: string): boolean => {
-      if (!view) return false;
-      if (view === expected) return true;
-      return Number(view.split('/')[1]) > Number(expected.split('/')[1]);
-    };
-
     const pollAgent = agent(20);
     const firstShown = await shown(accounts[0] as BenchAccount, pollAgent);
     if (firstShown !== 'active/0') throw new Error(`GET /v1/subscription shows ${firstShown}, not active/0`);
@@ -135,63 +133,17 @@ async function bench(): Promise<void> {
     );
 
     // 1. webhook to read, open loop.
-    /**
-     * Offers RATE events/s for `seconds`; returns each event's send time and, for 1 in SAMPLE, the ms
-     * until GET /v1/subscription showed its state (null: not seen within VISIBLE_DEADLINE_MS).
-     */
-    const offer = async (seconds: number) => {
-      const sent: { id: string; sentAt: number }[] = [];
-      const visible: (number | null)[] = [];
-      let refused = 0;
-      let polls = 0;
-      const pending: Promise<void>[] = [];
-      const total = Math.round(RATE * seconds);
-      const started = performance.now();
-      for (let i = 0; i < total; i++) {
-        const due = started + (i * 1000) / RATE;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const account = accounts[i % accounts.length] as BenchAccount;
-        const sampled = i % SAMPLE === 0;
-        const sending = send(account);
-        const expected = expectedOf(account);
-        pending.push(
-          sending.then(
-            async (s) => {
-              if (!s.ok) {
-                refused++;
-                return;
-              }
-              sent.push({ id: s.id, sentAt: s.sentAt });
-              if (!sampled) return;
-              const deadline = s.t0 + VISIBLE_DEADLINE_MS;
-              for (;;) {
-                polls++;
-                const now = await shown(account, pollAgent).catch(() => null);
-                if (reached(now, expected)) {
-                  visible.push(performance.now() - s.t0);
-                  return;
-                }
-                if (performance.now() > deadline) {
-                  visible.push(null);
-                  return;
-                }
-                const elapsed = performance.now() - s.t0;
-                await new Promise((r) =>
-                  setTimeout(r, elapsed < TARGET_VISIBLE_P99_MS ? POLL_MS : Math.max(POLL_MS, elapsed / 4)),
-                );
-              }
-            },
-            () => {
-              refused++;
-            },
-          ),
-        );
-      }
-      const offeredSeconds = (performance.now() - started) / 1000;
-      await Promise.all(pending);
-      return { sent, visible, refused, total, offeredSeconds, polls };
-    };
+    const offer = (seconds: number) =>
+      offerEvents(world, {
+        rate: RATE,
+        seconds,
+        sample: SAMPLE,
+        pollMs: POLL_MS,
+        deadlineMs: VISIBLE_DEADLINE_MS,
+        backOffAfterMs: TARGET_VISIBLE_P99_MS,
+        expected: expectedOf,
+        shown: (account) => shown(account, pollAgent),
+      });
 
     if (WARMUP > 0) {
       const warm = await offer(WARMUP);

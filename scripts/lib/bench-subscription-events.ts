@@ -343,3 +343,85 @@ export async function startSubscriptionsBench(
     throw e;
   }
 }
+
+/** A read's `state/seats` shows this event's change or a later one's (seats only grow, one per event). */
+export function reached(view: string | null, expected: string): boolean {
+  if (!view) return false;
+  if (view === expected) return true;
+  return Number(view.split('/')[1]) > Number(expected.split('/')[1]);
+}
+
+export interface OfferOptions {
+  /** Events per second (open loop) and for how long. */
+  rate: number;
+  seconds: number;
+  /** 1 event in this many is followed until the read shows it. */
+  sample: number;
+  pollMs: number;
+  /** Past it a followed event counts as not seen. */
+  deadlineMs: number;
+  /** Past it the polls back off to a quarter of the time elapsed (they load the same api). */
+  backOffAfterMs: number;
+  /** What the read should show once the account's last event is applied, as `state/seats`. */
+  expected: (account: BenchAccount) => string;
+  /** What the read shows now, as `state/seats` (null: not answered 200). */
+  shown: (account: BenchAccount) => Promise<string | null>;
+}
+
+/**
+ * Offers `rate` events/s for `seconds`, round robin over the accounts; returns each event's send time and,
+ * for 1 in `sample`, the ms until the read showed its change (null: not seen within the deadline).
+ */
+export async function offerEvents(world: SubscriptionsBench, o: OfferOptions) {
+  const sent: { id: string; sentAt: number }[] = [];
+  const visible: (number | null)[] = [];
+  let refused = 0;
+  let polls = 0;
+  const pending: Promise<void>[] = [];
+  const total = Math.round(o.rate * o.seconds);
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const account = world.accounts[i % world.accounts.length] as BenchAccount;
+    const sampled = i % o.sample === 0;
+    const sending = world.send(account);
+    const expected = o.expected(account);
+    pending.push(
+      sending.then(
+        async (s) => {
+          if (!s.ok) {
+            refused++;
+            return;
+          }
+          sent.push({ id: s.id, sentAt: s.sentAt });
+          if (!sampled) return;
+          const deadline = s.t0 + o.deadlineMs;
+          for (;;) {
+            polls++;
+            const now = await o.shown(account).catch(() => null);
+            if (reached(now, expected)) {
+              visible.push(performance.now() - s.t0);
+              return;
+            }
+            if (performance.now() > deadline) {
+              visible.push(null);
+              return;
+            }
+            const elapsed = performance.now() - s.t0;
+            await new Promise((r) =>
+              setTimeout(r, elapsed < o.backOffAfterMs ? o.pollMs : Math.max(o.pollMs, elapsed / 4)),
+            );
+          }
+        },
+        () => {
+          refused++;
+        },
+      ),
+    );
+  }
+  const offeredSeconds = (performance.now() - started) / 1000;
+  await Promise.all(pending);
+  return { sent, visible, refused, total, offeredSeconds, polls };
+}
