@@ -21,6 +21,14 @@ export const DOMAIN_ERROR_CODES = [
   'same_plan',
   /** No such plan in the catalogue. */
   'plan_not_found',
+  /** A plan-change quote applied after its expiry: ask for a new quote. */
+  'quote_expired',
+  /** The subscription changed (or is billed differently) since the quote was made: ask for a new quote. */
+  'quote_stale',
+  /** The quote was already applied (by another request): one quote makes one change. */
+  'quote_already_applied',
+  /** Nothing to pay: the subscription has no open invoice. */
+  'no_outstanding_invoice',
   /** Suspension requested before the grace period (days and attempts) is exhausted. */
   'grace_period_active',
   /** Two amounts in different currencies where one currency is required. */

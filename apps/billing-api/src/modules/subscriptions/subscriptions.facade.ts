@@ -2,6 +2,12 @@ import { isLiveState } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import {
+  ApplyPlanChangeHandler,
+  type AppliedPlanChange,
+} from './commands/apply-plan-change/apply-plan-change.handler.js';
+import { QuotePlanChangeHandler } from './commands/quote-plan-change/quote-plan-change.handler.js';
+import type { PlanQuoteTarget, PlanQuoteView } from './contracts/plan-quote.view.js';
 import type { SubscriptionView } from './contracts/subscription.view.js';
 import { toSubscriptionView } from './persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
@@ -9,7 +15,26 @@ import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js'
 /** What other modules may ask of subscriptions (entitlements, dunning, reconciliation build on these). */
 @Injectable()
 export class SubscriptionsFacade {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly quoting: QuotePlanChangeHandler,
+    private readonly applying: ApplyPlanChangeHandler,
+  ) {}
+
+  /**
+   * Prices a change of the account's live subscription to `target` (plan, interval, purchased seats)
+   * with Stripe's preview and stores it as a quote (R-SUB-3). A seat-only change is a quote of the
+   * current plan with another seat count: more seats are charged pro rata at once, fewer credited to
+   * the next invoice. Throws the API's refusals (ApiError).
+   */
+  quotePlanChange(accountId: string, target: PlanQuoteTarget): Promise<PlanQuoteView> {
+    return this.quoting.execute(accountId, target);
+  }
+
+  /** Applies exactly a quote of the account, once (see ApplyPlanChangeHandler). */
+  applyPlanChange(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
+    return this.applying.execute(accountId, quoteId);
+  }
 
   async findByStripeId(
     stripeSubscriptionId: string,

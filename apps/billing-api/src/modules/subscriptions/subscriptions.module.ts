@@ -4,6 +4,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
+import { SubscriptionQuoteOrmEntity } from './persistence/subscription-quote.orm-entity.js';
+import { ApplyPlanChangeHandler } from './commands/apply-plan-change/apply-plan-change.handler.js';
+import { QuotePlanChangeHandler } from './commands/quote-plan-change/quote-plan-change.handler.js';
+import { PlanChangeController } from './http/plan-change.controller.js';
+import { PlanQuoteQueries } from './queries/plan-quote.queries.js';
+import { PayNowAction } from './stripe/pay-now.action.js';
+import { SubscriptionBillingReader } from './stripe/subscription-billing.reader.js';
 import { SubscriptionMirror } from './machine/subscription-mirror.js';
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
 import { SubscriptionMetrics } from './subscription.metrics.js';
@@ -20,8 +27,8 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity]), PaymentsModule, AccountsModule, CatalogModule],
-  controllers: [SubscriptionController],
+  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity, SubscriptionQuoteOrmEntity]), PaymentsModule, AccountsModule, CatalogModule],
+  controllers: [SubscriptionController, PlanChangeController],
   providers: [
     SubscriptionEventsHandler,
     SubscriptionsFacade,
@@ -35,6 +42,11 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     CompleteCheckoutHandler,
     StartTrialHandler,
     StripeReader,
+    QuotePlanChangeHandler,
+    ApplyPlanChangeHandler,
+    PlanQuoteQueries,
+    PayNowAction,
+    SubscriptionBillingReader,
   ],
   exports: [SubscriptionsFacade],
 })

@@ -42,6 +42,8 @@ export class AppConfig {
   readonly catalog: { path: string; syncOnStart: boolean };
   /** One-time payments: the largest amount accepted, in minor units. */
   readonly payments: { maxAmount: number; refundWindowDays: number };
+  /** Plan-change quotes (R-SUB-3): minutes a quote may be applied after it was priced. */
+  readonly quotes: { ttlMinutes: number };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
   readonly idempotency: { ttlHours: number; waitMs: number; lockTimeoutMs: number };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
@@ -109,6 +111,7 @@ export class AppConfig {
     };
     this.catalog = { path: e.CATALOG_PATH, syncOnStart: e.CATALOG_SYNC_ON_START };
     this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT, refundWindowDays: e.REFUND_WINDOW_DAYS };
+    this.quotes = { ttlMinutes: e.QUOTE_TTL_MINUTES };
     this.rateLimit = {
       ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
       accountPerMinute: e.RATE_LIMIT_ACCOUNT_PER_MINUTE,

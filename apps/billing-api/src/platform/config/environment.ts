@@ -132,6 +132,13 @@ export class EnvironmentVariables {
   @Max(99999999)
   PAYMENT_MAX_AMOUNT = 99999999;
 
+  /** How long a plan-change quote (R-SUB-3) may be applied after Stripe priced it, in minutes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  QUOTE_TTL_MINUTES = 15;
+
   /** How many days after a payment succeeded it may still be refunded (R-REF-1). */
   @Transform(toInt)
   @IsInt()

@@ -1,4 +1,4 @@
-import { isLiveState, transition, type SubscriptionInput, type SubscriptionState } from '@billing/domain';
+import { transition, type SubscriptionInput } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -13,6 +13,7 @@ import { SubscriptionTransitions } from '../../machine/subscription-transitions.
 import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
 import { toSnapshot } from '../../persistence/subscription.snapshot.js';
+import { liveSubscriptionOf } from '../../persistence/live-subscription.js';
 
 /** What the owner asks of the account's subscription (R-SUB-5). */
 export type CancellationChange = 'cancel_at_period_end' | 'cancel_immediately' | 'resume';
@@ -39,7 +40,7 @@ export class ChangeCancellationHandler {
   ) {}
 
   async execute(accountId: string, change: CancellationChange): Promise<SubscriptionView> {
-    const current = await this.liveSubscription(accountId);
+    const current = await liveSubscriptionOf(this.db.manager, accountId);
     const input: SubscriptionInput = { type: change };
     const now = this.clock.now();
     const asked = transition(toSnapshot(current), input, now, this.catalog.catalogue());
@@ -88,21 +89,5 @@ export class ChangeCancellationHandler {
       await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
       return toSubscriptionView(row);
     });
-  }
-
-  /** The account's live subscription, locked for nothing (read to ask the machine); 409 without one. */
-  private async liveSubscription(accountId: string): Promise<SubscriptionOrmEntity> {
-    const rows = await this.db.getRepository(SubscriptionOrmEntity).find({
-      where: { accountId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-    });
-    const live = rows.find((r) => isLiveState(r.state));
-    if (!live) {
-      const state: SubscriptionState = rows[0]?.state ?? 'free';
-      throw new ApiError('invalid_transition', `The account has no live subscription (it is ${state}).`, {
-        details: { state },
-      });
-    }
-    return live;
   }
 }

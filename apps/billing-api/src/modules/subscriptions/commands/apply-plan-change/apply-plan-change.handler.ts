@@ -1,0 +1,236 @@
+import {
+  checkPlanQuote,
+  planChangeInputs,
+  planQuoteBilling,
+  transition,
+  type DomainRejection,
+  type SubscriptionInput,
+} from '@billing/domain';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../../../platform/clock/clock.js';
+import { RequestContext } from '../../../../platform/context/request-context.js';
+import { ApiError } from '../../../../platform/http/api-error.js';
+import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
+import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
+import { AccountsFacade } from '../../../accounts/accounts.facade.js';
+import { AuditFacade } from '../../../audit/audit.facade.js';
+import { CatalogFacade } from '../../../catalog/catalog.facade.js';
+import type { PlanQuoteView } from '../../contracts/plan-quote.view.js';
+import type { SubscriptionView } from '../../contracts/subscription.view.js';
+import { SubscriptionTransitions } from '../../machine/subscription-transitions.js';
+import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
+import { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
+import { toPlanQuoteView } from '../../persistence/subscription-quote.mapper.js';
+import { SubscriptionQuoteOrmEntity } from '../../persistence/subscription-quote.orm-entity.js';
+import { toSnapshot } from '../../persistence/subscription.snapshot.js';
+import { PayNowAction } from '../../stripe/pay-now.action.js';
+import { planChangeItems, SubscriptionBillingReader } from '../../stripe/subscription-billing.reader.js';
+
+/** A claim older than this is taken to be from a request that died mid-way: it may be taken over. */
+const CLAIM_TIMEOUT_MS = 120_000;
+
+/** What applying a quote did: the subscription afterwards and the quote, now applied. */
+export interface AppliedPlanChange {
+  subscription: SubscriptionView;
+  quote: PlanQuoteView;
+}
+
+/**
+ * Applies exactly a quote (R-SUB-3/4): one change per quote, at the quote's proration instant, or a
+ * refusal that changes nothing.
+ *
+ * 1. The quote is claimed by one request (a conditional update: concurrent requests with the same
+ *    quote get `quote_already_applied`); a claim left by a request that died is taken over after
+ *    two minutes, with the same Stripe idempotency key, so Stripe never acts twice.
+ * 2. The subscription is read from Stripe; a quote that expired, or whose subscription's version or
+ *    Stripe billing (items, period, credit balance) changed, is refused (`quote_expired`,
+ *    `quote_stale`), and the machine is asked again (`outstanding_balance` while past_due,
+ *    `downgrade_blocked_by_seats` with the members to remove).
+ * 3. Stripe changes the items at the quote's `proration_date`. Upgrades and added seats use
+ *    `always_invoice` with `payment_behavior: error_if_incomplete`: Stripe charges first and changes
+ *    nothing when the card is declined (402, the quote stays open for another attempt). Downgrades and
+ *    removed seats use `create_prorations`: the unused time is a credit on the next invoice.
+ * 4. The machine applies the change on the locked row (an upgrade at once; a downgrade is scheduled
+ *    for the period end, the current tier kept until then) with its events, audited before/after.
+ */
+@Injectable()
+export class ApplyPlanChangeHandler {
+  private readonly logger = new Logger('Subscriptions');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly gateway: StripeGateway,
+    private readonly clock: Clock,
+    private readonly audit: AuditFacade,
+    private readonly transitions: SubscriptionTransitions,
+    private readonly catalog: CatalogFacade,
+    private readonly accounts: AccountsFacade,
+    private readonly billing: SubscriptionBillingReader,
+    private readonly payNow: PayNowAction,
+  ) {}
+
+  async execute(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
+    const quotes = this.db.getRepository(SubscriptionQuoteOrmEntity);
+    const quote = await quotes.findOne({ where: { id: quoteId, accountId } });
+    if (!quote) throw new ApiError('not_found', 'No such quote for this account.');
+    const row = await this.db
+      .getRepository(SubscriptionOrmEntity)
+      .findOneOrFail({ where: { id: quote.subscriptionId } });
+    // Refusals that need no Stripe call come first.
+    this.check(quote, row.version, quote.fingerprint);
+    const attempt = await this.claim(quote);
+    try {
+      const billing = await this.billing.read(quote.stripeSubscriptionId);
+      const fresh = await this.db
+        .getRepository(SubscriptionOrmEntity)
+        .findOneOrFail({ where: { id: quote.subscriptionId } });
+      this.check(quote, fresh.version, billing.fingerprint);
+      const inputs = await this.askMachine(quote, fresh);
+      const invoiceNow = planQuoteBilling(quote.kind) === 'invoice_now';
+      const items = planChangeItems(billing, quote);
+      const key = StripeGateway.idempotencyKey('subscription.apply_quote', quote.id, attempt);
+      const updated = await this.gateway.call('subscription.apply_quote', (s) =>
+        s.subscriptions.update(
+          quote.stripeSubscriptionId,
+          {
+            items,
+            proration_date: quote.prorationDate,
+            proration_behavior: invoiceNow ? 'always_invoice' : 'create_prorations',
+            ...(invoiceNow ? { payment_behavior: 'error_if_incomplete' as const } : {}),
+          },
+          { idempotencyKey: key },
+        ),
+      );
+      const invoiceId = invoiceNow && typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
+      return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId));
+    } catch (error) {
+      await this.release(quote, attempt, error);
+      throw error;
+    }
+  }
+
+  private check(quote: SubscriptionQuoteOrmEntity, version: number, fingerprint: string): void {
+    const verdict = checkPlanQuote(quote, { version, fingerprint }, this.clock.now());
+    if (!verdict.ok) throw ApiError.fromRejection(verdict.error);
+  }
+
+  /** Claims the quote for this request; the number of the Stripe attempt it makes. */
+  private async claim(quote: SubscriptionQuoteOrmEntity): Promise<number> {
+    const now = this.clock.now();
+    const result: unknown = await this.db.query(
+      `UPDATE subscription_quotes SET status = 'applying', claimed_at = $2
+        WHERE id = $1 AND (status = 'open' OR (status = 'applying' AND claimed_at < $3))
+        RETURNING attempts`,
+      [quote.id, now, new Date(now.getTime() - CLAIM_TIMEOUT_MS)],
+    );
+    // TypeORM answers an UPDATE ... RETURNING on PostgreSQL with [rows, affected].
+    const returned = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as {
+      attempts: number;
+    }[];
+    const claimed = returned[0];
+    if (!claimed) {
+      throw new ApiError('quote_already_applied', 'This quote is applied, or being applied, by another request.', {
+        details: { quoteId: quote.id },
+      });
+    }
+    return claimed.attempts;
+  }
+
+  /**
+   * Gives the quote back after a failure that changed nothing at Stripe (a refusal, a declined card:
+   * the next attempt gets a new Stripe key). When the outcome is unknown (Stripe unreachable), the
+   * claim stays: a later request takes it over with the same key and learns what Stripe did.
+   */
+  private async release(quote: SubscriptionQuoteOrmEntity, attempt: number, error: unknown): Promise<void> {
+    if (error instanceof StripeCallError && error.outcomeUnknown) return;
+    const charged = error instanceof StripeCallError;
+    await this.db.query(
+      `UPDATE subscription_quotes SET status = 'open', claimed_at = NULL, attempts = $3
+        WHERE id = $1 AND status = 'applying' AND attempts = $2`,
+      [quote.id, attempt, charged ? attempt + 1 : attempt],
+    );
+  }
+
+  /** The machine's inputs for the quote, refused as the API says when the machine says no. */
+  private async askMachine(
+    quote: SubscriptionQuoteOrmEntity,
+    row: SubscriptionOrmEntity,
+  ): Promise<SubscriptionInput[]> {
+    const memberCount = await this.accounts.countMembers(quote.accountId);
+    const inputs = planChangeInputs(
+      { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats },
+      { planId: quote.planId, interval: quote.interval, seats: quote.seats },
+      memberCount,
+    );
+    let snapshot = toSnapshot(row);
+    for (const input of inputs) {
+      const result = transition(snapshot, input, this.clock.now(), this.catalog.catalogue());
+      if (!result.ok) throw await this.refusal(result.error, row);
+      snapshot = result.value.snapshot;
+    }
+    return inputs;
+  }
+
+  private refusal(rejection: DomainRejection, row: SubscriptionOrmEntity): Promise<ApiError> | ApiError {
+    return rejection.code === 'outstanding_balance'
+      ? this.payNow.outstandingBalance(rejection, row.latestInvoiceId)
+      : ApiError.fromRejection(rejection);
+  }
+
+  /** The machine applies the change on the locked row; the quote is marked applied in the same transaction. */
+  private async record(
+    manager: EntityManager,
+    quote: SubscriptionQuoteOrmEntity,
+    inputs: SubscriptionInput[],
+    invoiceId: string | null,
+  ): Promise<AppliedPlanChange> {
+    const now = this.clock.now();
+    const repo = manager.getRepository(SubscriptionOrmEntity);
+    const row = await repo.findOneOrFail({ where: { id: quote.subscriptionId }, lock: { mode: 'pessimistic_write' } });
+    const before = auditedFields(row);
+    const from = row.state;
+    // Stripe's own report of this change (a webhook) may have been applied first: then only what is
+    // left to do is applied (nothing, when the row already shows the change).
+    const reached =
+      (row.planId === quote.planId && row.interval === quote.interval) ||
+      (row.pendingPlanId === quote.planId && row.pendingInterval === quote.interval);
+    const left = inputs.filter((i) =>
+      i.type === 'change_plan' ? !reached : i.type === 'change_seats' ? row.seats !== i.seats : true,
+    );
+    const outcome = this.transitions.apply(row, { path: [], changes: left }, now);
+    row.updatedAt = now;
+    await repo.save(row);
+    await this.audit.record(
+      {
+        accountId: row.accountId,
+        action: 'subscription.plan_change_applied',
+        entityType: 'subscription',
+        entityId: row.id,
+        before: { ...before, quoteId: quote.id },
+        after: {
+          ...auditedFields(row),
+          quoteId: quote.id,
+          kind: quote.kind,
+          amountDueNow: quote.amountDueNow,
+          stripeInvoiceId: invoiceId,
+        },
+        reason: quote.kind,
+      },
+      manager,
+    );
+    await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
+    quote.status = 'applied';
+    quote.appliedAt = now;
+    quote.stripeInvoiceId = invoiceId;
+    await manager.getRepository(SubscriptionQuoteOrmEntity).update(
+      { id: quote.id },
+      { status: 'applied', appliedAt: now, stripeInvoiceId: invoiceId, claimedAt: null },
+    );
+    if (outcome.refused.length > 0) {
+      this.logger.warn({ msg: 'plan change applied at Stripe, machine refused part', quoteId: quote.id });
+    }
+    return { subscription: toSubscriptionView(row), quote: toPlanQuoteView(quote) };
+  }
+}
