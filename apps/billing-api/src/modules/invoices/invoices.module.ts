@@ -3,7 +3,9 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ReceiptsModule } from '../receipts/receipts.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { PayOutstandingHandler } from './commands/pay-outstanding/pay-outstanding.handler.js';
 import { InvoicesController } from './http/invoices.controller.js';
+import { PayOutstandingController } from './http/pay-outstanding.controller.js';
 import { InvoicesFacade } from './invoices.facade.js';
 import { InvoiceQueries } from './queries/invoice.queries.js';
 import { InvoiceOrmEntity } from './persistence/invoice.orm-entity.js';
@@ -20,8 +22,8 @@ import { InvoiceEventsHandler } from './webhooks/invoice-events.handler.js';
     AccountsModule,
     ReceiptsModule,
   ],
-  controllers: [InvoicesController],
-  providers: [InvoiceEventsHandler, InvoicesFacade, InvoiceQueries],
+  controllers: [InvoicesController, PayOutstandingController],
+  providers: [InvoiceEventsHandler, InvoicesFacade, InvoiceQueries, PayOutstandingHandler],
   exports: [InvoicesFacade],
 })
 export class InvoicesModule {}

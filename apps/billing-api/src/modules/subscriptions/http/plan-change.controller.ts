@@ -4,6 +4,7 @@ import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.
 import { accountInScope, ownAccountOf, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { IDEMPOTENCY_ERRORS, Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { STRIPE_ERROR_CODES } from '../../../platform/stripe/stripe-errors.js';
 import { ApplyPlanChangeHandler } from '../commands/apply-plan-change/apply-plan-change.handler.js';
 import { QuotePlanChangeHandler } from '../commands/quote-plan-change/quote-plan-change.handler.js';
 import { PlanQuoteQueries } from '../queries/plan-quote.queries.js';
@@ -17,21 +18,6 @@ import {
 } from './dto/plan-change.dto.js';
 import { SubscriptionQueryDto } from './dto/subscription-view.dto.js';
 
-const STRIPE_ERRORS = [
-  'payment_provider_unavailable',
-  'payment_provider_rate_limited',
-  'payment_provider_error',
-] as const;
-
-const CARD_ERRORS = [
-  'card_declined',
-  'insufficient_funds',
-  'expired_card',
-  'incorrect_cvc',
-  'incorrect_number',
-  'processing_error',
-  'authentication_required',
-] as const;
 
 /**
  * Plan and seat changes through locked quotes (R-SUB-3/4/10, R-PLAN-3): Stripe prices the change, the
@@ -68,7 +54,7 @@ export class PlanChangeController {
     'seat_addon_unavailable',
     'service_unavailable',
     ...IDEMPOTENCY_ERRORS,
-    ...STRIPE_ERRORS,
+    ...STRIPE_ERROR_CODES,
   )
   createQuote(@CurrentPrincipal() principal: Principal, @Body() body: CreateQuoteDto): Promise<PlanQuoteDto> {
     return this.quoting.execute(ownAccountOf(principal), {
@@ -116,9 +102,8 @@ export class PlanChangeController {
     'same_plan',
     'plan_not_found',
     'seat_addon_unavailable',
-    ...CARD_ERRORS,
     ...IDEMPOTENCY_ERRORS,
-    ...STRIPE_ERRORS,
+    ...STRIPE_ERROR_CODES,
   )
   async change(
     @CurrentPrincipal() principal: Principal,
