@@ -1,0 +1,301 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
+import { http, tokenFor } from '../support/test-app.js';
+import {
+  addMembers,
+  advanceDays,
+  allWebhooksSettled,
+  applyQuote,
+  quote,
+  stripeItems,
+  subscribedOnClock,
+  subscriptionRow,
+  type ClockedAccount,
+} from './plan-change.support.js';
+import { until } from './webhooks.support.js';
+
+// R-SUB-3/4, R-EDGE-7/15: plan changes through locked quotes, end to end on test clocks against the
+// emulator (catalogue synced at start-up) and its signed webhooks.
+describe('plan changes: quotes priced by Stripe, applied exactly', () => {
+  let w: StripeWorld;
+
+  beforeAll(async () => {
+    w = await startStripeWorld({ env: { CATALOG_SYNC_ON_START: 'true', QUOTE_TTL_MINUTES: '15' } });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  /** The Stripe invoice a change was charged on, checked against its quote to the cent. */
+  async function expectChargedExactly(q: { stripeInvoiceId: string | null; amountDueNow: number }) {
+    expect(q.stripeInvoiceId).toMatch(/^in_/);
+    const invoice = await w.stripe.invoices.retrieve(q.stripeInvoiceId!);
+    expect(invoice.status).toBe('paid');
+    expect(invoice.amount_paid).toBe(q.amountDueNow);
+    return invoice;
+  }
+
+  it.each([
+    { interval: 'month' as const, balance: 0 },
+    { interval: 'month' as const, balance: -1500 },
+    { interval: 'year' as const, balance: 0 },
+    { interval: 'year' as const, balance: -20000 },
+  ])(
+    'upgrades Pro to Business mid-cycle ($interval, credit balance $balance), charging exactly the quote',
+    async ({ interval, balance }) => {
+      const a = await subscribedOnClock(w, { plan: 'pro', interval, seats: 1, balance });
+      await advanceDays(w, a, interval === 'month' ? 10 : 100);
+      const q = await quote(w, a, { plan: 'business', interval, seats: 1 });
+      expect(q.status).toBe(201);
+      expect(q.body).toMatchObject({ kind: 'upgrade', status: 'open', to: { planId: 'business', seats: 1 } });
+      expect(q.body.credit).toBeGreaterThan(0);
+      expect(q.body.amountDueNow).toBeGreaterThan(0);
+      // The credit balance covers what it can of the proration invoice.
+      expect(q.body.creditBalanceApplied).toBe(
+        Math.min(Math.abs(balance), q.body.amountDueNow + q.body.creditBalanceApplied),
+      );
+      if (balance !== 0) expect(q.body.creditBalanceApplied).toBeGreaterThan(0);
+      // Nothing changed yet.
+      expect((await subscriptionRow(w, a.subscriptionId)).plan_id).toBe('pro');
+
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      expect(changed.body.subscription.plan.id).toBe('business');
+      expect(changed.body.quote).toMatchObject({ id: q.body.id, status: 'applied' });
+      const invoice = await expectChargedExactly(changed.body.quote);
+      // The invoice carries the credit the quote showed and used the credit balance it said.
+      const credited = invoice.lines.data.filter((l) => l.amount < 0).reduce((s, l) => s - l.amount, 0);
+      expect(credited).toBe(q.body.credit);
+      expect((invoice.ending_balance ?? 0) - (invoice.starting_balance ?? 0)).toBe(q.body.creditBalanceApplied);
+      expect(invoice.total).toBe(q.body.amountDueNow + q.body.creditBalanceApplied);
+      expect(await stripeItems(w, a.subscriptionId)).toEqual(
+        [`business_${interval}_basex1`, `business_${interval}_seatx1`].sort(),
+      );
+      // Features at once: the app's row is on Business, audited before/after, event published.
+      await allWebhooksSettled(w);
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', state: 'active' });
+      const audit = await w.t.db.query<{ before: { planId: string }; after: { planId: string; quoteId: string } }[]>(
+        `SELECT before, after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
+        [a.accountId],
+      );
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ before: { planId: 'pro' }, after: { planId: 'business', quoteId: q.body.id } });
+      const view = await http<{ plan: { id: string } }>(w.t.url, 'GET', '/v1/subscription', { token: a.owner });
+      expect(view.body.plan.id).toBe('business');
+    },
+  );
+
+  it('a downgrade keeps the tier until the period ends, then switches, the credit on the next invoice (R-SUB-4, R-EDGE-7)', async () => {
+    const a = await subscribedOnClock(w, { plan: 'business', interval: 'month' });
+    await advanceDays(w, a, 12);
+    const q = await quote(w, a, { plan: 'pro', interval: 'month' });
+    expect(q.status).toBe(201);
+    expect(q.body).toMatchObject({ kind: 'downgrade', amountDueNow: 0 });
+    expect(q.body.credit).toBeGreaterThan(0);
+
+    const changed = await applyQuote(w, a, q.body.id);
+    expect(changed.status).toBe(200);
+    expect(changed.body.subscription.plan.id).toBe('business');
+    expect(changed.body.subscription.pendingDowngrade).toMatchObject({ planId: 'pro', interval: 'month' });
+    expect(changed.body.quote.stripeInvoiceId).toBeNull();
+    // Stripe bills Pro from now on; nothing was charged now.
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1']);
+    await allWebhooksSettled(w);
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', pending_plan_id: 'pro' });
+
+    await advanceDays(w, a, 32);
+    const renewal = await until(async () => {
+      const list = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
+      return list.data.find((i) => i.billing_reason === 'subscription_cycle' && i.status === 'paid');
+    }, 'the renewal invoice paid');
+    expect(renewal.total).toBe(q.body.nextInvoice.amount);
+    const credited = renewal.lines.data.filter((l) => l.amount < 0).reduce((s, l) => s - l.amount, 0);
+    expect(credited).toBe(q.body.credit);
+    expect(new Date(q.body.nextInvoice.at).getTime()).toBeLessThanOrEqual((a.start + 32 * 86_400) * 1000);
+    const row = await until(async () => {
+      const r = await subscriptionRow(w, a.subscriptionId);
+      return r.plan_id === 'pro' ? r : null;
+    }, 'the downgrade applied at the period end');
+    expect(row).toMatchObject({ state: 'active', pending_plan_id: null });
+    // The switch at the period end is audited as the machine made it.
+    const switched = await w.t.db.query<{ action: string }[]>(
+      `SELECT action FROM audit_log WHERE account_id = $1 AND entity_type = 'subscription'
+          AND before->>'planId' = 'business' AND after->>'planId' = 'pro'`,
+      [a.accountId],
+    );
+    expect(switched.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a downgrade whose seats do not cover the members, naming how many to remove (R-EDGE-15)', async () => {
+    const a = await subscribedOnClock(w, { plan: 'business', interval: 'month' });
+    const members = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM account_members WHERE account_id = $1`,
+      [a.accountId],
+    );
+    await addMembers(w, a.accountId, 8 - (members[0]?.n ?? 0));
+    const refused = await quote(w, a, { plan: 'pro', interval: 'month' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'downgrade_blocked_by_seats',
+      details: { membersToRemove: 3, memberCount: 8, seatTotal: 5 },
+    });
+    // With three add-on seats everyone keeps a seat.
+    const ok = await quote(w, a, { plan: 'pro', interval: 'month', seats: 3 });
+    expect(ok.status).toBe(201);
+    // A member added after the quote: applying it is refused too, and nothing changes.
+    await addMembers(w, a.accountId, 1);
+    const late = await applyQuote(w, a, ok.body.id);
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatchObject({ code: 'downgrade_blocked_by_seats', details: { membersToRemove: 1 } });
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['business_month_basex1']);
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', pending_plan_id: null });
+  });
+
+  it('refuses an expired quote and a stale one, changing nothing', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    const expiring = await quote(w, a, { plan: 'business', interval: 'month' });
+    expect(expiring.status).toBe(201);
+    w.t.clock.advance(16 * 60_000);
+    try {
+      const expired = await applyQuote(w, a, expiring.body.id);
+      expect(expired.status).toBe(409);
+      expect(expired.body.error?.code).toBe('quote_expired');
+    } finally {
+      w.t.clock.advance(-16 * 60_000);
+    }
+
+    // The subscription changes at Stripe (a seat bought elsewhere): the quote no longer says the truth.
+    const stale = await quote(w, a, { plan: 'business', interval: 'month' });
+    const seatPrice = await w.t.db.query<{ id: string }[]>(
+      `SELECT stripe_price_id AS id FROM catalog_prices WHERE lookup_key = 'pro_month_seat' AND is_current`,
+    );
+    await w.stripe.subscriptionItems.create({
+      subscription: a.subscriptionId,
+      price: seatPrice[0]!.id,
+      quantity: 1,
+      proration_behavior: 'none',
+    });
+    const refused = await applyQuote(w, a, stale.body.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.code).toBe('quote_stale');
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx1']);
+    expect((await subscriptionRow(w, a.subscriptionId)).plan_id).toBe('pro');
+    const invoices = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
+    expect(invoices.data.filter((i) => i.billing_reason === 'subscription_update')).toHaveLength(0);
+  });
+
+  it('a declined upgrade charge leaves the plan as it was; the quote can be applied with a good card', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    await advanceDays(w, a, 5);
+    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: a.customerId });
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: failing.id } });
+    await allWebhooksSettled(w);
+    const q = await quote(w, a, { plan: 'business', interval: 'month' });
+    expect(q.status).toBe(201);
+    const declined = await applyQuote(w, a, q.body.id);
+    expect(declined.status).toBe(402);
+    expect(declined.body.error?.code).toBe('card_declined');
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1']);
+    await allWebhooksSettled(w);
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'pro', state: 'active' });
+    const open = await http<{ status: string }>(w.t.url, 'GET', `/v1/subscription/quotes/${q.body.id}`, {
+      token: a.owner,
+    });
+    expect(open.body.status).toBe('open');
+  });
+
+  it('ten concurrent change requests with one quote make one change', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    await advanceDays(w, a, 3);
+    const q = await quote(w, a, { plan: 'business', interval: 'month' });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => applyQuote(w, a, q.body.id)));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, ...Array(9).fill(409)]);
+    for (const r of answers.filter((x) => x.status === 409)) {
+      expect(r.body.error?.code).toBe('quote_already_applied');
+    }
+    const invoices = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 20 });
+    expect(invoices.data.filter((i) => i.billing_reason === 'subscription_update')).toHaveLength(1);
+    await allWebhooksSettled(w);
+    const audit = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
+      [a.accountId],
+    );
+    expect(audit[0]?.n).toBe(1);
+    // The same Idempotency-Key replays the first answer instead of refusing.
+    const key = randomUUID();
+    const second = await quote(w, a, { plan: 'business', interval: 'month', seats: 2 });
+    const first = await applyQuote(w, a, second.body.id, key);
+    expect(first.status).toBe(200);
+    expect((await applyQuote(w, a, second.body.id, key)).body).toEqual(first.body);
+  });
+
+  it('upgrade during past_due is refused with the pay-now action; pay-outstanding settles it (R-EDGE-2)', async () => {
+    const a: ClockedAccount = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: a.customerId });
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: failing.id } });
+    await advanceDays(w, a, 31.5);
+    await until(async () => (await subscriptionRow(w, a.subscriptionId)).state === 'past_due', 'past_due');
+
+    const refused = await quote(w, a, { plan: 'business', interval: 'month' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'outstanding_balance',
+      details: { payNow: { method: 'POST', path: '/v1/subscription/pay-outstanding' } },
+    });
+    const hosted = (refused.body.error?.details?.payNow as { hostedInvoiceUrl: string | null }).hostedInvoiceUrl;
+    expect(hosted).toMatch(/^https?:\/\//);
+
+    // Paying needs an Idempotency-Key; a declined retry is 402 and leaves the invoice open.
+    const noKey = await http(w.t.url, 'POST', '/v1/subscription/pay-outstanding', { token: a.owner });
+    expect(noKey.status).toBe(400);
+    const pay = (key = randomUUID()) =>
+      http<{ invoices: { status: string; amountPaid: number }[] } & { error?: { code: string } }>(
+        w.t.url,
+        'POST',
+        '/v1/subscription/pay-outstanding',
+        { token: a.owner, headers: { 'idempotency-key': key } },
+      );
+    expect((await pay()).status).toBe(402);
+
+    const visa = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: a.customerId });
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: visa.id } });
+    await allWebhooksSettled(w);
+    const paid = await pay();
+    expect(paid.status).toBe(200);
+    expect(paid.body.invoices).toEqual([expect.objectContaining({ status: 'paid', amountPaid: 2900 })]);
+    await until(async () => (await subscriptionRow(w, a.subscriptionId)).state === 'active', 'active again');
+    expect((await pay()).body.error?.code).toBe('no_outstanding_invoice');
+    await allWebhooksSettled(w);
+    expect((await quote(w, a, { plan: 'business', interval: 'month' })).status).toBe(201);
+  });
+
+  it('lets only the owner quote and change; finance and support read quotes', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    const forbidden = await http(w.t.url, 'POST', '/v1/subscription/quotes', {
+      token: a.member,
+      body: { plan: 'business', interval: 'month' },
+    });
+    expect(forbidden.status).toBe(403);
+    const q = await quote(w, a, { plan: 'business', interval: 'month' });
+    const finance = await tokenFor({ sub: 'finance-1', role: 'finance' });
+    const read = await http<{ id: string }>(
+      w.t.url,
+      'GET',
+      `/v1/subscription/quotes/${q.body.id}?accountId=${a.accountId}`,
+      { token: finance },
+    );
+    expect(read).toMatchObject({ status: 200, body: { id: q.body.id } });
+    const change = await http(w.t.url, 'POST', '/v1/subscription/change', {
+      token: finance,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { quoteId: q.body.id },
+    });
+    expect(change.status).toBe(403);
+    const other = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    expect(
+      (await http(w.t.url, 'GET', `/v1/subscription/quotes/${q.body.id}`, { token: other.owner })).status,
+    ).toBe(404);
+  });
+});
