@@ -203,6 +203,15 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       token: a.owner,
     });
     expect(open.body.status).toBe('open');
+
+    const visa = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: a.customerId });
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: visa.id } });
+    await allWebhooksSettled(w);
+    const retried = await applyQuote(w, a, q.body.id);
+    expect(retried.status).toBe(200);
+    await expectChargedExactly(retried.body.quote);
+    expect(retried.body.quote.stripeInvoiceId).not.toBeNull();
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['business_month_basex1']);
   });
 
   it('ten concurrent change requests with one quote make one change', async () => {

@@ -14,6 +14,9 @@ export interface RequestContextData {
   actor: Actor;
   /** Milliseconds this request or job spent waiting on Stripe (reported in `Server-Timing`). */
   stripeMs?: number;
+  /** Stripe calls of this request under way now, and since when at least one has been. */
+  stripeInFlight?: number;
+  stripeSince?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContextData>();
@@ -35,10 +38,24 @@ export const RequestContext = {
   actor(): Actor {
     return storage.getStore()?.actor ?? { type: 'system', id: null };
   },
-  /** Adds the duration of one Stripe call to the current request's total. */
-  addStripeTime(ms: number): void {
+  /**
+   * Marks a Stripe call as started; the returned function marks it ended. The request's `stripeMs` is
+   * the wall time during which at least one call was waiting, so calls made in parallel count once.
+   */
+  startStripeCall(now: () => number = () => performance.now()): () => void {
     const store = storage.getStore();
-    if (store) store.stripeMs = (store.stripeMs ?? 0) + ms;
+    if (!store) return () => undefined;
+    if ((store.stripeInFlight ?? 0) === 0) store.stripeSince = now();
+    store.stripeInFlight = (store.stripeInFlight ?? 0) + 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      store.stripeInFlight = (store.stripeInFlight ?? 1) - 1;
+      if (store.stripeInFlight === 0) {
+        store.stripeMs = (store.stripeMs ?? 0) + (now() - (store.stripeSince ?? now()));
+      }
+    };
   },
   /** Marks the current context's actor once the request is authenticated. */
   setActor(actor: Actor): void {

@@ -64,7 +64,7 @@ export class StripeGateway {
    * and errors, which carry the correlation id of the current request or job.
    */
   async call<T>(operation: string, fn: (stripe: Stripe) => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const ended = RequestContext.startStripeCall();
     try {
       return await fn(this.stripe);
     } catch (error) {
@@ -81,7 +81,7 @@ export class StripeGateway {
       );
       throw failure;
     } finally {
-      RequestContext.addStripeTime(performance.now() - started);
+      ended();
     }
   }
 
