@@ -173,7 +173,9 @@ try {
   const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
 
   /** An account with a Visa and a Pro monthly subscription, mirrored active. */
-  const subscribed = async (n: number): Promise<{ authorization: string; subscription: string }> => {
+  const subscribed = async (
+    n: number,
+  ): Promise<{ authorization: string; subscription: string; seats: number }> => {
     const created = await call(
       agent,
       base,
@@ -195,6 +197,7 @@ try {
     return {
       authorization: `Bearer ${await token({ role: 'owner', account_id: accountId }, `bench-owner-${n}`)}`,
       subscription: sub.id,
+      seats: 0,
     };
   };
   const accounts: Awaited<ReturnType<typeof subscribed>>[] = [];
@@ -214,6 +217,15 @@ try {
     refreshMs: 500,
   });
   emulator.chaos.update({ latencyMs: LATENCY_MS, latencySpreadMs: SPREAD_MS });
+
+  const purchasedSeats = async (subscription: string): Promise<number> =>
+    Number(
+      (
+        await db.query<{ seats: number }>(`SELECT seats FROM subscriptions WHERE stripe_subscription_id = $1`, [
+          subscription,
+        ])
+      ).rows[0]?.seats ?? 0,
+    );
 
   /** One load phase: every client quotes and applies +1 seat, then -1 seat, until the deadline. */
   const load = async (seconds: number) => {
@@ -243,27 +255,31 @@ try {
         phase.errors.set(key, (phase.errors.get(key) ?? 0) + 1);
         return null;
       }
-      return JSON.parse(answer.body) as { id: string };
+      return JSON.parse(answer.body) as { id: string; to: { seats: number } };
     };
     await Promise.all(
       accounts.map(async (account) => {
-        let seats = 0;
         while (performance.now() < deadline) {
-          const target = seats === 0 ? 1 : 0;
+          const target = account.seats === 0 ? 1 : 0;
           const quote = await timed(
             'quote',
             '/v1/subscription/quotes',
             { authorization: account.authorization },
             { plan: 'pro', interval: 'month', seats: target },
           );
-          if (!quote) continue;
+          if (!quote) {
+            // Out of step with the subscription (e.g. a change whose answer was lost): read it again.
+            account.seats = await purchasedSeats(account.subscription);
+            continue;
+          }
           const applied = await timed(
             'change',
             '/v1/subscription/change',
             { authorization: account.authorization, 'idempotency-key': randomUUID() },
             { quoteId: quote.id },
           );
-          if (applied) seats = target;
+          if (applied) account.seats = target;
+          else account.seats = await purchasedSeats(account.subscription);
         }
       }),
     );
