@@ -79,7 +79,13 @@ interface Answer {
 }
 
 /** One request over a kept-alive connection (`node:http`: `fetch` costs far more CPU per request). */
-function call(agent: Agent, base: URL, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
+function call(
+  agent: Agent,
+  base: URL,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -88,7 +94,11 @@ function call(agent: Agent, base: URL, path: string, headers: Record<string, str
         port: base.port,
         path,
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -97,7 +107,9 @@ function call(agent: Agent, base: URL, path: string, headers: Record<string, str
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString(),
-            stripeMs: Number(/stripe;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''))?.[1] ?? 0),
+            stripeMs: Number(
+              /stripe;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''))?.[1] ?? 0,
+            ),
           }),
         );
         res.on('error', reject);
@@ -121,7 +133,11 @@ const line = (s: string): boolean => process.stdout.write(`${s}\n`);
 await recreateDatabase(DATABASE_URL);
 const apiPort = await freePort();
 const base = new URL(`http://127.0.0.1:${apiPort}`);
-const emulator = await startEmulator({ port: 0, webhookUrl: `${base.origin}/webhooks/stripe`, webhookSecret: WEBHOOK_SECRET });
+const emulator = await startEmulator({
+  port: 0,
+  webhookUrl: `${base.origin}/webhooks/stripe`,
+  webhookSecret: WEBHOOK_SECRET,
+});
 const emulatorUrl = new URL(emulator.url);
 const stripe = new Stripe(STRIPE_KEY, {
   host: emulatorUrl.hostname,
@@ -152,7 +168,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
 const api = await spawnService('api', env);
 const worker = await spawnService('worker', { ...env, PORT: '0', CATALOG_SYNC_ON_START: 'false' });
 try {
-  const count = async (sql: string): Promise<number> => Number((await db.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
+  const count = async (sql: string): Promise<number> =>
+    Number((await db.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
   const drain = () =>
     waitUntil(
       async () =>
@@ -213,17 +230,23 @@ try {
   );
   if (!mirrored || !(await drain())) throw new Error('the subscriptions were not mirrored in time');
 
-  const cpu = await cpuMeter(DATABASE_URL, REDIS_URL, () => ({ api: api.child.pid, worker: worker.child.pid }), {
-    refreshMs: 500,
-  });
+  const cpu = await cpuMeter(
+    DATABASE_URL,
+    REDIS_URL,
+    () => ({ api: api.child.pid, worker: worker.child.pid }),
+    {
+      refreshMs: 500,
+    },
+  );
   emulator.chaos.update({ latencyMs: LATENCY_MS, latencySpreadMs: SPREAD_MS });
 
   const purchasedSeats = async (subscription: string): Promise<number> =>
     Number(
       (
-        await db.query<{ seats: number }>(`SELECT seats FROM subscriptions WHERE stripe_subscription_id = $1`, [
-          subscription,
-        ])
+        await db.query<{ seats: number }>(
+          `SELECT seats FROM subscriptions WHERE stripe_subscription_id = $1`,
+          [subscription],
+        )
       ).rows[0]?.seats ?? 0,
     );
 
@@ -237,7 +260,7 @@ try {
     const deadline = performance.now() + seconds * 1000;
     const timed = async (op: Operation, path: string, headers: Record<string, string>, body: unknown) => {
       const t0 = performance.now();
-      let answer: Answer | null = null;
+      let answer: Answer;
       try {
         answer = await call(agent, base, path, headers, JSON.stringify(body));
       } catch (error) {
@@ -289,7 +312,9 @@ try {
   if (WARMUP > 0) {
     const warm = await load(WARMUP);
     await drain();
-    line(`warm-up ${WARMUP} s, not counted: ${warm.latencies.quote.length} quotes, ${warm.latencies.change.length} changes`);
+    line(
+      `warm-up ${WARMUP} s, not counted: ${warm.latencies.quote.length} quotes, ${warm.latencies.change.length} changes`,
+    );
   }
   const before = await cpu();
   const started = performance.now();

@@ -91,7 +91,10 @@ export async function subscribedOnClock(
   }
   const sub = await w.stripe.subscriptions.create({ customer: customer.id, items });
   if (options.balance) {
-    await w.stripe.customers.createBalanceTransaction(customer.id, { amount: options.balance, currency: 'usd' });
+    await w.stripe.customers.createBalanceTransaction(customer.id, {
+      amount: options.balance,
+      currency: 'usd',
+    });
   }
   await until(async () => {
     const rows = await w.t.db.query<{ state: string }[]>(
@@ -132,24 +135,32 @@ export async function quote(
 }
 
 export async function applyQuote(w: StripeWorld, a: { owner: string }, quoteId: string, key = randomUUID()) {
-  return http<{ subscription: { plan: { id: string }; pendingDowngrade: unknown }; quote: QuoteBody } & ErrorBody>(
-    w.t.url,
-    'POST',
-    '/v1/subscription/change',
-    { token: a.owner, headers: { 'idempotency-key': key }, body: { quoteId } },
-  );
+  return http<
+    { subscription: { plan: { id: string }; pendingDowngrade: unknown }; quote: QuoteBody } & ErrorBody
+  >(w.t.url, 'POST', '/v1/subscription/change', {
+    token: a.owner,
+    headers: { 'idempotency-key': key },
+    body: { quoteId },
+  });
 }
 
 /** The app's row of the subscription (what the machine decided). */
 export async function subscriptionRow(
   w: StripeWorld,
   stripeSubscriptionId: string,
-): Promise<{ state: string; plan_id: string; seats: number; pending_plan_id: string | null; version: number }> {
+): Promise<{
+  state: string;
+  plan_id: string;
+  seats: number;
+  pending_plan_id: string | null;
+  version: number;
+}> {
   const rows = await w.t.db.query<
     { state: string; plan_id: string; seats: number; pending_plan_id: string | null; version: number }[]
-  >(`SELECT state, plan_id, seats, pending_plan_id, version FROM subscriptions WHERE stripe_subscription_id = $1`, [
-    stripeSubscriptionId,
-  ]);
+  >(
+    `SELECT state, plan_id, seats, pending_plan_id, version FROM subscriptions WHERE stripe_subscription_id = $1`,
+    [stripeSubscriptionId],
+  );
   if (!rows[0]) throw new Error('no subscription row');
   return rows[0];
 }

@@ -55,7 +55,7 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       expect(q.body.creditBalanceApplied).toBe(
         Math.min(Math.abs(balance), q.body.amountDueNow + q.body.creditBalanceApplied),
       );
-      if (balance !== 0) expect(q.body.creditBalanceApplied).toBeGreaterThan(0);
+      expect(q.body.creditBalanceApplied > 0).toBe(balance !== 0);
       // Nothing changed yet.
       expect((await subscriptionRow(w, a.subscriptionId)).plan_id).toBe('pro');
 
@@ -67,21 +67,33 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       // The invoice carries the credit the quote showed and used the credit balance it said.
       const credited = invoice.lines.data.filter((l) => l.amount < 0).reduce((s, l) => s - l.amount, 0);
       expect(credited).toBe(q.body.credit);
-      expect((invoice.ending_balance ?? 0) - (invoice.starting_balance ?? 0)).toBe(q.body.creditBalanceApplied);
+      expect((invoice.ending_balance ?? 0) - (invoice.starting_balance ?? 0)).toBe(
+        q.body.creditBalanceApplied,
+      );
       expect(invoice.total).toBe(q.body.amountDueNow + q.body.creditBalanceApplied);
       expect(await stripeItems(w, a.subscriptionId)).toEqual(
         [`business_${interval}_basex1`, `business_${interval}_seatx1`].sort(),
       );
       // Features at once: the app's row is on Business, audited before/after, event published.
       await allWebhooksSettled(w);
-      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', state: 'active' });
-      const audit = await w.t.db.query<{ before: { planId: string }; after: { planId: string; quoteId: string } }[]>(
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+        plan_id: 'business',
+        state: 'active',
+      });
+      const audit = await w.t.db.query<
+        { before: { planId: string }; after: { planId: string; quoteId: string } }[]
+      >(
         `SELECT before, after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
         [a.accountId],
       );
       expect(audit).toHaveLength(1);
-      expect(audit[0]).toMatchObject({ before: { planId: 'pro' }, after: { planId: 'business', quoteId: q.body.id } });
-      const view = await http<{ plan: { id: string } }>(w.t.url, 'GET', '/v1/subscription', { token: a.owner });
+      expect(audit[0]).toMatchObject({
+        before: { planId: 'pro' },
+        after: { planId: 'business', quoteId: q.body.id },
+      });
+      const view = await http<{ plan: { id: string } }>(w.t.url, 'GET', '/v1/subscription', {
+        token: a.owner,
+      });
       expect(view.body.plan.id).toBe('business');
     },
   );
@@ -102,7 +114,10 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     // Stripe bills Pro from now on; nothing was charged now.
     expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1']);
     await allWebhooksSettled(w);
-    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', pending_plan_id: 'pro' });
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+      plan_id: 'business',
+      pending_plan_id: 'pro',
+    });
 
     await advanceDays(w, a, 32);
     const renewal = await until(async () => {
@@ -147,9 +162,15 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     await addMembers(w, a.accountId, 1);
     const late = await applyQuote(w, a, ok.body.id);
     expect(late.status).toBe(409);
-    expect(late.body.error).toMatchObject({ code: 'downgrade_blocked_by_seats', details: { membersToRemove: 1 } });
+    expect(late.body.error).toMatchObject({
+      code: 'downgrade_blocked_by_seats',
+      details: { membersToRemove: 1 },
+    });
     expect(await stripeItems(w, a.subscriptionId)).toEqual(['business_month_basex1']);
-    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ plan_id: 'business', pending_plan_id: null });
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+      plan_id: 'business',
+      pending_plan_id: null,
+    });
   });
 
   it('refuses an expired quote and a stale one, changing nothing', async () => {
@@ -188,8 +209,12 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
   it('a declined upgrade charge leaves the plan as it was; the quote can be applied with a good card', async () => {
     const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
     await advanceDays(w, a, 5);
-    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: a.customerId });
-    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: failing.id } });
+    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: a.customerId,
+    });
+    await w.stripe.customers.update(a.customerId, {
+      invoice_settings: { default_payment_method: failing.id },
+    });
     await allWebhooksSettled(w);
     const q = await quote(w, a, { plan: 'business', interval: 'month' });
     expect(q.status).toBe(201);
@@ -220,7 +245,7 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     const q = await quote(w, a, { plan: 'business', interval: 'month' });
     const answers = await Promise.all(Array.from({ length: 10 }, () => applyQuote(w, a, q.body.id)));
     const statuses = answers.map((r) => r.status).sort();
-    expect(statuses).toEqual([200, ...Array(9).fill(409)]);
+    expect(statuses).toEqual([200, ...Array<number>(9).fill(409)]);
     for (const r of answers.filter((x) => x.status === 409)) {
       expect(r.body.error?.code).toBe('quote_already_applied');
     }
@@ -242,8 +267,12 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
 
   it('upgrade during past_due is refused with the pay-now action; pay-outstanding settles it (R-EDGE-2)', async () => {
     const a: ClockedAccount = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
-    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: a.customerId });
-    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: failing.id } });
+    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: a.customerId,
+    });
+    await w.stripe.customers.update(a.customerId, {
+      invoice_settings: { default_payment_method: failing.id },
+    });
     await advanceDays(w, a, 31.5);
     await until(async () => (await subscriptionRow(w, a.subscriptionId)).state === 'past_due', 'past_due');
 
@@ -253,7 +282,8 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       code: 'outstanding_balance',
       details: { payNow: { method: 'POST', path: '/v1/subscription/pay-outstanding' } },
     });
-    const hosted = (refused.body.error?.details?.payNow as { hostedInvoiceUrl: string | null }).hostedInvoiceUrl;
+    const hosted = (refused.body.error?.details?.payNow as { hostedInvoiceUrl: string | null })
+      .hostedInvoiceUrl;
     expect(hosted).toMatch(/^https?:\/\//);
 
     // Paying needs an Idempotency-Key; a declined retry is 402 and leaves the invoice open.

@@ -98,21 +98,21 @@ describe('billingFingerprint', () => {
     expect(billingFingerprint({ ...base, status: 'past_due' })).not.toBe(f);
     expect(billingFingerprint({ ...base, currentPeriodEnd: 2000 })).not.toBe(f);
     expect(billingFingerprint({ ...base, customerBalance: 0 })).not.toBe(f);
-    expect(billingFingerprint({ ...base, items: [{ price: 'price_b', quantity: 3 }, base.items[1]!] })).not.toBe(f);
+    expect(
+      billingFingerprint({ ...base, items: [{ price: 'price_b', quantity: 3 }, base.items[1]!] }),
+    ).not.toBe(f);
   });
 });
 
 describe('planChangeInputs', () => {
   const from = { planId: 'business', interval: 'month' as const, seats: 2 };
   it('adds seats before a plan change and removes them after it', () => {
-    expect(planChangeInputs(from, { planId: 'pro', interval: 'month', seats: 4 }, 7).map((i) => i.type)).toEqual([
-      'change_seats',
-      'change_plan',
-    ]);
-    expect(planChangeInputs(from, { planId: 'pro', interval: 'month', seats: 0 }, 3).map((i) => i.type)).toEqual([
-      'change_plan',
-      'change_seats',
-    ]);
+    expect(
+      planChangeInputs(from, { planId: 'pro', interval: 'month', seats: 4 }, 7).map((i) => i.type),
+    ).toEqual(['change_seats', 'change_plan']);
+    expect(
+      planChangeInputs(from, { planId: 'pro', interval: 'month', seats: 0 }, 3).map((i) => i.type),
+    ).toEqual(['change_plan', 'change_seats']);
   });
   it('changes only what differs, with the member count for the seat rule', () => {
     expect(planChangeInputs(from, { ...from, seats: 5 }, 6)).toEqual([

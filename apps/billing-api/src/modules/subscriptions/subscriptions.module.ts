@@ -27,7 +27,12 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
 
 /** Subscriptions: the mirror of Stripe subscriptions and checkout sessions with the app state (issue 4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([SubscriptionOrmEntity, SubscriptionQuoteOrmEntity]), PaymentsModule, AccountsModule, CatalogModule],
+  imports: [
+    TypeOrmModule.forFeature([SubscriptionOrmEntity, SubscriptionQuoteOrmEntity]),
+    PaymentsModule,
+    AccountsModule,
+    CatalogModule,
+  ],
   controllers: [SubscriptionController, PlanChangeController],
   providers: [
     SubscriptionEventsHandler,

@@ -24,12 +24,7 @@ export class PayOutstandingController {
       "Pay the subscription's open invoices now with the account's current default payment method (R-SUB-10): the action an `outstanding_balance` refusal points to. A decline is 402 with Stripe's code (update the card, then retry under a new Idempotency-Key); 409 `no_outstanding_invoice` when nothing is open. The subscription returns to active when Stripe's `invoice.paid` is applied.",
   })
   @ApiOkResponse({ type: PayOutstandingResultDto })
-  @ApiErrors(
-    'forbidden',
-    'no_outstanding_invoice',
-    ...IDEMPOTENCY_ERRORS,
-    ...STRIPE_ERROR_CODES,
-  )
+  @ApiErrors('forbidden', 'no_outstanding_invoice', ...IDEMPOTENCY_ERRORS, ...STRIPE_ERROR_CODES)
   pay(@CurrentPrincipal() principal: Principal): Promise<PayOutstandingResultDto> {
     return this.payOutstanding.execute(ownAccountOf(principal));
   }

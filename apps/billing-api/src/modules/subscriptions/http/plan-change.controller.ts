@@ -18,7 +18,6 @@ import {
 } from './dto/plan-change.dto.js';
 import { SubscriptionQueryDto } from './dto/subscription-view.dto.js';
 
-
 /**
  * Plan and seat changes through locked quotes (R-SUB-3/4/10, R-PLAN-3): Stripe prices the change, the
  * owner applies exactly that price.

@@ -103,7 +103,8 @@ export class ApplyPlanChangeHandler {
           { idempotencyKey: key },
         ),
       );
-      const invoiceId = invoiceNow && typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
+      const invoiceId =
+        invoiceNow && typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
       return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId));
     } catch (error) {
       await this.release(quote, attempt, error);
@@ -131,9 +132,13 @@ export class ApplyPlanChangeHandler {
     }[];
     const claimed = returned[0];
     if (!claimed) {
-      throw new ApiError('quote_already_applied', 'This quote is applied, or being applied, by another request.', {
-        details: { quoteId: quote.id },
-      });
+      throw new ApiError(
+        'quote_already_applied',
+        'This quote is applied, or being applied, by another request.',
+        {
+          details: { quoteId: quote.id },
+        },
+      );
     }
     return claimed.attempts;
   }
@@ -188,7 +193,10 @@ export class ApplyPlanChangeHandler {
   ): Promise<AppliedPlanChange> {
     const now = this.clock.now();
     const repo = manager.getRepository(SubscriptionOrmEntity);
-    const row = await repo.findOneOrFail({ where: { id: quote.subscriptionId }, lock: { mode: 'pessimistic_write' } });
+    const row = await repo.findOneOrFail({
+      where: { id: quote.subscriptionId },
+      lock: { mode: 'pessimistic_write' },
+    });
     const before = auditedFields(row);
     const from = row.state;
     // Stripe's own report of this change (a webhook) may have been applied first: then only what is
@@ -224,10 +232,12 @@ export class ApplyPlanChangeHandler {
     quote.status = 'applied';
     quote.appliedAt = now;
     quote.stripeInvoiceId = invoiceId;
-    await manager.getRepository(SubscriptionQuoteOrmEntity).update(
-      { id: quote.id },
-      { status: 'applied', appliedAt: now, stripeInvoiceId: invoiceId, claimedAt: null },
-    );
+    await manager
+      .getRepository(SubscriptionQuoteOrmEntity)
+      .update(
+        { id: quote.id },
+        { status: 'applied', appliedAt: now, stripeInvoiceId: invoiceId, claimedAt: null },
+      );
     if (outcome.refused.length > 0) {
       this.logger.warn({ msg: 'plan change applied at Stripe, machine refused part', quoteId: quote.id });
     }

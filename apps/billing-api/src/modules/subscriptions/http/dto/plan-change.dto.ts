@@ -59,7 +59,8 @@ class QuotePlanDto {
 class NextInvoiceDto {
   @ApiProperty({
     example: 9900,
-    description: "The next renewal invoice's total after the change (minor units), before any credit balance.",
+    description:
+      "The next renewal invoice's total after the change (minor units), before any credit balance.",
   })
   amount!: number;
 
@@ -92,7 +93,8 @@ export class PlanQuoteDto {
 
   @ApiProperty({
     example: 3500,
-    description: 'Charged when the change is applied, to the cent (after the credit balance); 0 for a downgrade.',
+    description:
+      'Charged when the change is applied, to the cent (after the credit balance); 0 for a downgrade.',
   })
   amountDueNow!: number;
 
@@ -105,7 +107,10 @@ export class PlanQuoteDto {
   @ApiProperty({ type: NextInvoiceDto })
   nextInvoice!: NextInvoiceDto;
 
-  @ApiProperty({ format: 'date-time', description: 'The instant Stripe prorated at; the change uses it too.' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The instant Stripe prorated at; the change uses it too.',
+  })
   prorationDate!: string;
 
   @ApiProperty({ description: 'The subscription version the quote was priced against.' })
