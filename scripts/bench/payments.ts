@@ -25,12 +25,18 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
-import { cpuMeter, freePort, percentile, recreateDatabase, spawnService } from '../lib/bench-kit.js';
+import {
+  benchToken,
+  cpuMeter,
+  freePort,
+  percentile,
+  recreateDatabase,
+  spawnService,
+} from '../lib/bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
 exitWithHelpIfAsked(`
@@ -149,12 +155,7 @@ function post(
   });
 }
 
-const token = (claims: Record<string, string>, sub: string) =>
-  new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
+const token = (claims: Record<string, string>, sub: string) => benchToken(JWT_SECRET, claims, sub);
 
 await recreateDatabase(DATABASE_URL);
 const apiPort = await freePort();

@@ -20,11 +20,11 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import Stripe from 'stripe';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 import {
+  benchToken,
   cpuMeter,
   cpuPerOperation,
   freePort,
@@ -121,12 +121,7 @@ function call(
   });
 }
 
-const token = (claims: Record<string, string>, sub: string) =>
-  new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
+const token = (claims: Record<string, string>, sub: string) => benchToken(JWT_SECRET, claims, sub);
 
 const line = (s: string): boolean => process.stdout.write(`${s}\n`);
 

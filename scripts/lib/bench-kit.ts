@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
 import pg from 'pg';
 import { SERVICE_NODE_ARGS } from '../bench/service-node-args.js';
 
@@ -19,6 +20,15 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Creates the database of `url` when it does not exist (the service migrates it on start). */
+/** A bearer token the bench's service accepts (HS256 with the bench's JWT_SECRET), valid for two hours. */
+export function benchToken(secret: string, claims: Record<string, string>, sub: string): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
+}
+
 export async function ensureDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   const name = admin.pathname.slice(1);

@@ -18,6 +18,16 @@ import {
 } from './dto/plan-change.dto.js';
 import { SubscriptionQueryDto } from './dto/subscription-view.dto.js';
 
+/** What the machine refuses of a plan or seat change, at quote time and again when it is applied. */
+const CHANGE_REFUSALS = [
+  'invalid_transition',
+  'outstanding_balance',
+  'downgrade_blocked_by_seats',
+  'same_plan',
+  'plan_not_found',
+  'seat_addon_unavailable',
+] as const;
+
 /**
  * Plan and seat changes through locked quotes (R-SUB-3/4/10, R-PLAN-3): Stripe prices the change, the
  * owner applies exactly that price.
@@ -45,12 +55,7 @@ export class PlanChangeController {
   @ApiErrors(
     'validation_failed',
     'forbidden',
-    'invalid_transition',
-    'outstanding_balance',
-    'downgrade_blocked_by_seats',
-    'same_plan',
-    'plan_not_found',
-    'seat_addon_unavailable',
+    ...CHANGE_REFUSALS,
     'service_unavailable',
     ...IDEMPOTENCY_ERRORS,
     ...STRIPE_ERROR_CODES,
@@ -95,12 +100,7 @@ export class PlanChangeController {
     'quote_expired',
     'quote_stale',
     'quote_already_applied',
-    'invalid_transition',
-    'outstanding_balance',
-    'downgrade_blocked_by_seats',
-    'same_plan',
-    'plan_not_found',
-    'seat_addon_unavailable',
+    ...CHANGE_REFUSALS,
     ...IDEMPOTENCY_ERRORS,
     ...STRIPE_ERROR_CODES,
   )

@@ -1,37 +1,14 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
+import { StartCheckoutDto } from './start-subscription.dto.js';
 import { OwnerSubscriptionDto } from './subscription-view.dto.js';
 
-export class CreateQuoteDto {
-  @ApiProperty({
-    example: 'business',
-    description: 'The target plan, a paid plan of `GET /v1/plans` (the current one for a seat-only change).',
-    pattern: '^[a-z][a-z0-9_-]{0,39}$',
-  })
-  @IsString()
-  @Matches(/^[a-z][a-z0-9_-]{0,39}$/)
-  plan!: string;
-
-  @ApiProperty({
-    enum: ['month', 'year'],
-    description: 'The billing interval: the current one (changing it mid-period is refused, 400).',
-  })
-  @IsIn(['month', 'year'])
-  interval!: 'month' | 'year';
-
-  @ApiPropertyOptional({
-    example: 0,
-    minimum: 0,
-    maximum: 10000,
-    default: 0,
-    description: "Add-on seats beyond the target plan's included seats after the change.",
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(10000)
-  seats?: number;
-}
+/**
+ * The target of a quote: a paid plan of `GET /v1/plans`, the current billing interval (changing it
+ * mid-period is refused, 400), and the add-on seats after the change (the current plan with another
+ * seat count is a seat-only change).
+ */
+export class CreateQuoteDto extends StartCheckoutDto {}
 
 export class QuoteIdParamDto {
   @ApiProperty({ format: 'uuid' })
