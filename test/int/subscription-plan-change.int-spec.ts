@@ -119,6 +119,14 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       pending_plan_id: 'pro',
     });
 
+    // While the downgrade is scheduled, Stripe already bills Pro: another change waits until it applies.
+    const meanwhile = await quote(w, a, { plan: 'business', interval: 'month', seats: 1 });
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.body.error).toMatchObject({
+      code: 'invalid_transition',
+      details: { pendingPlanId: 'pro' },
+    });
+
     await advanceDays(w, a, 32);
     const renewal = await until(async () => {
       const list = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
@@ -140,6 +148,36 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       [a.accountId],
     );
     expect(switched.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a seat-only quote: one more seat is charged pro rata now, exactly; one less is credited to the next invoice', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month', seats: 1 });
+    await advanceDays(w, a, 15);
+    const more = await quote(w, a, { plan: 'pro', interval: 'month', seats: 2 });
+    expect(more.body).toMatchObject({ kind: 'seats_added', to: { planId: 'pro', seats: 2 } });
+    expect(more.body.amountDueNow).toBeGreaterThan(0);
+    expect(more.body.amountDueNow).toBeLessThan(600);
+    const bought = await applyQuote(w, a, more.body.id);
+    expect(bought.status).toBe(200);
+    await expectChargedExactly(bought.body.quote);
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx2']);
+    await allWebhooksSettled(w);
+    expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(2);
+
+    const fewer = await quote(w, a, { plan: 'pro', interval: 'month', seats: 0 });
+    expect(fewer.body).toMatchObject({ kind: 'seats_removed', amountDueNow: 0 });
+    expect(fewer.body.credit).toBeGreaterThan(0);
+    const released = await applyQuote(w, a, fewer.body.id);
+    expect(released.status).toBe(200);
+    expect(released.body.quote.stripeInvoiceId).toBeNull();
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1']);
+    // The credit waits for the next invoice as pending items.
+    const pending = await w.stripe.invoiceItems.list({ customer: a.customerId, pending: true });
+    expect(pending.data.filter((i) => i.amount < 0).reduce((sum, i) => sum - i.amount, 0)).toBe(
+      fewer.body.credit,
+    );
+    await allWebhooksSettled(w);
+    expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(0);
   });
 
   it('refuses a downgrade whose seats do not cover the members, naming how many to remove (R-EDGE-15)', async () => {

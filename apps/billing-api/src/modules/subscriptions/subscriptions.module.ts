@@ -10,6 +10,7 @@ import { QuotePlanChangeHandler } from './commands/quote-plan-change/quote-plan-
 import { PlanChangeController } from './http/plan-change.controller.js';
 import { PlanQuoteQueries } from './queries/plan-quote.queries.js';
 import { PayNowAction } from './stripe/pay-now.action.js';
+import { PlanChangeCheck } from './machine/plan-change-check.js';
 import { SubscriptionBillingReader } from './stripe/subscription-billing.reader.js';
 import { SubscriptionMirror } from './machine/subscription-mirror.js';
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
@@ -51,6 +52,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     ApplyPlanChangeHandler,
     PlanQuoteQueries,
     PayNowAction,
+    PlanChangeCheck,
     SubscriptionBillingReader,
   ],
   exports: [SubscriptionsFacade],

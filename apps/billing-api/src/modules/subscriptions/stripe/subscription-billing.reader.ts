@@ -15,6 +15,8 @@ export interface StripeBilling {
   description: SubscriptionItemsDescription;
   baseItemId: string;
   seatItemId: string | null;
+  /** The subscription's latest invoice before the change (a change that invoices makes a new one). */
+  latestInvoiceId: string | null;
   fingerprint: string;
 }
 
@@ -90,6 +92,8 @@ export class SubscriptionBillingReader {
       description,
       baseItemId: base.id,
       seatItemId: seat?.id ?? null,
+      latestInvoiceId:
+        typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null),
       fingerprint: billingFingerprint({
         status: sub.status,
         currentPeriodEnd: base.current_period_end,

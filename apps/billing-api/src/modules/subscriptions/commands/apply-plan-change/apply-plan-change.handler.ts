@@ -1,11 +1,4 @@
-import {
-  checkPlanQuote,
-  planChangeInputs,
-  planQuoteBilling,
-  transition,
-  type DomainRejection,
-  type SubscriptionInput,
-} from '@billing/domain';
+import { checkPlanQuote, planQuoteBilling, type SubscriptionInput } from '@billing/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -14,18 +7,15 @@ import { RequestContext } from '../../../../platform/context/request-context.js'
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
-import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
-import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import type { PlanQuoteView } from '../../contracts/plan-quote.view.js';
 import type { SubscriptionView } from '../../contracts/subscription.view.js';
+import { PlanChangeCheck } from '../../machine/plan-change-check.js';
 import { SubscriptionTransitions } from '../../machine/subscription-transitions.js';
 import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
 import { toPlanQuoteView } from '../../persistence/subscription-quote.mapper.js';
 import { SubscriptionQuoteOrmEntity } from '../../persistence/subscription-quote.orm-entity.js';
-import { toSnapshot } from '../../persistence/subscription.snapshot.js';
-import { PayNowAction } from '../../stripe/pay-now.action.js';
 import { planChangeItems, SubscriptionBillingReader } from '../../stripe/subscription-billing.reader.js';
 
 /** A claim older than this is taken to be from a request that died mid-way: it may be taken over. */
@@ -65,10 +55,8 @@ export class ApplyPlanChangeHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly transitions: SubscriptionTransitions,
-    private readonly catalog: CatalogFacade,
-    private readonly accounts: AccountsFacade,
     private readonly billing: SubscriptionBillingReader,
-    private readonly payNow: PayNowAction,
+    private readonly machine: PlanChangeCheck,
   ) {}
 
   async execute(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
@@ -79,15 +67,19 @@ export class ApplyPlanChangeHandler {
       .getRepository(SubscriptionOrmEntity)
       .findOneOrFail({ where: { id: quote.subscriptionId } });
     // Refusals that need no Stripe call come first.
-    this.check(quote, row.version, quote.fingerprint);
+    this.checkQuote(quote, row.version, quote.fingerprint);
     const attempt = await this.claim(quote);
     try {
       const billing = await this.billing.read(quote.stripeSubscriptionId);
       const fresh = await this.db
         .getRepository(SubscriptionOrmEntity)
         .findOneOrFail({ where: { id: quote.subscriptionId } });
-      this.check(quote, fresh.version, billing.fingerprint);
-      const inputs = await this.askMachine(quote, fresh);
+      this.checkQuote(quote, fresh.version, billing.fingerprint);
+      const inputs = await this.machine.inputs(
+        fresh,
+        { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats },
+        { planId: quote.planId, interval: quote.interval, seats: quote.seats },
+      );
       const invoiceNow = planQuoteBilling(quote.kind) === 'invoice_now';
       const items = planChangeItems(billing, quote);
       const key = StripeGateway.idempotencyKey('subscription.apply_quote', quote.id, attempt);
@@ -103,8 +95,9 @@ export class ApplyPlanChangeHandler {
           { idempotencyKey: key },
         ),
       );
-      const invoiceId =
-        invoiceNow && typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
+      // The invoice the change made (none during a trial, where Stripe prorates nothing).
+      const latest = typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
+      const invoiceId = invoiceNow && latest !== billing.latestInvoiceId ? latest : null;
       return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId));
     } catch (error) {
       await this.release(quote, attempt, error);
@@ -112,7 +105,7 @@ export class ApplyPlanChangeHandler {
     }
   }
 
-  private check(quote: SubscriptionQuoteOrmEntity, version: number, fingerprint: string): void {
+  private checkQuote(quote: SubscriptionQuoteOrmEntity, version: number, fingerprint: string): void {
     const verdict = checkPlanQuote(quote, { version, fingerprint }, this.clock.now());
     if (!verdict.ok) throw ApiError.fromRejection(verdict.error);
   }
@@ -156,32 +149,6 @@ export class ApplyPlanChangeHandler {
         WHERE id = $1 AND status = 'applying' AND attempts = $2`,
       [quote.id, attempt, charged ? attempt + 1 : attempt],
     );
-  }
-
-  /** The machine's inputs for the quote, refused as the API says when the machine says no. */
-  private async askMachine(
-    quote: SubscriptionQuoteOrmEntity,
-    row: SubscriptionOrmEntity,
-  ): Promise<SubscriptionInput[]> {
-    const memberCount = await this.accounts.countMembers(quote.accountId);
-    const inputs = planChangeInputs(
-      { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats },
-      { planId: quote.planId, interval: quote.interval, seats: quote.seats },
-      memberCount,
-    );
-    let snapshot = toSnapshot(row);
-    for (const input of inputs) {
-      const result = transition(snapshot, input, this.clock.now(), this.catalog.catalogue());
-      if (!result.ok) throw await this.refusal(result.error, row);
-      snapshot = result.value.snapshot;
-    }
-    return inputs;
-  }
-
-  private refusal(rejection: DomainRejection, row: SubscriptionOrmEntity): Promise<ApiError> | ApiError {
-    return rejection.code === 'outstanding_balance'
-      ? this.payNow.outstandingBalance(rejection, row.latestInvoiceId)
-      : ApiError.fromRejection(rejection);
   }
 
   /** The machine applies the change on the locked row; the quote is marked applied in the same transaction. */

@@ -1,11 +1,4 @@
-import {
-  findPlan,
-  planChangeInputs,
-  planQuoteBilling,
-  planQuoteKind,
-  transition,
-  type DomainRejection,
-} from '@billing/domain';
+import { findPlan, planQuoteBilling, planQuoteKind } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -16,15 +9,12 @@ import { AppConfig } from '../../../../platform/config/app-config.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
-import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import type { PlanQuoteTarget, PlanQuoteView } from '../../contracts/plan-quote.view.js';
 import { liveSubscriptionOf } from '../../persistence/live-subscription.js';
-import type { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
 import { toPlanQuoteView } from '../../persistence/subscription-quote.mapper.js';
 import { SubscriptionQuoteOrmEntity } from '../../persistence/subscription-quote.orm-entity.js';
-import { toSnapshot } from '../../persistence/subscription.snapshot.js';
-import { PayNowAction } from '../../stripe/pay-now.action.js';
+import { PlanChangeCheck } from '../../machine/plan-change-check.js';
 import { planChangeItems, SubscriptionBillingReader } from '../../stripe/subscription-billing.reader.js';
 
 /** The sum of an invoice's negative lines (prorations of unused time), as a positive amount. */
@@ -57,9 +47,8 @@ export class QuotePlanChangeHandler {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly catalog: CatalogFacade,
-    private readonly accounts: AccountsFacade,
     private readonly billing: SubscriptionBillingReader,
-    private readonly payNow: PayNowAction,
+    private readonly machine: PlanChangeCheck,
   ) {}
 
   async execute(accountId: string, target: PlanQuoteTarget): Promise<PlanQuoteView> {
@@ -85,7 +74,11 @@ export class QuotePlanChangeHandler {
     const from = { plan: fromPlan.value, interval: row.interval, seats: row.seats };
     const kind = planQuoteKind(from, { plan: toPlan.value, interval: target.interval, seats: target.seats });
     if (!kind.ok) throw ApiError.fromRejection(kind.error);
-    await this.askMachine(row, target, accountId);
+    await this.machine.inputs(
+      row,
+      { planId: fromPlan.value.id, interval: row.interval, seats: row.seats },
+      target,
+    );
 
     const prices = await this.catalog.resolvePrices(target.planId, target.interval);
     if (!prices.ok) throw ApiError.fromRejection(prices.error, 'plan');
@@ -152,32 +145,5 @@ export class QuotePlanChangeHandler {
     });
     await this.db.getRepository(SubscriptionQuoteOrmEntity).insert(quote);
     return toPlanQuoteView(quote);
-  }
-
-  /** The machine's verdict on the change as the subscription is now (nothing is written). */
-  private async askMachine(
-    row: SubscriptionOrmEntity,
-    target: PlanQuoteTarget,
-    accountId: string,
-  ): Promise<void> {
-    const memberCount = await this.accounts.countMembers(accountId);
-    const now = this.clock.now();
-    let snapshot = toSnapshot(row);
-    const inputs = planChangeInputs(
-      { planId: snapshot.planId, interval: row.interval!, seats: row.seats },
-      target,
-      memberCount,
-    );
-    for (const input of inputs) {
-      const result = transition(snapshot, input, now, this.catalog.catalogue());
-      if (!result.ok) throw await this.refusal(result.error, row);
-      snapshot = result.value.snapshot;
-    }
-  }
-
-  private async refusal(rejection: DomainRejection, row: SubscriptionOrmEntity): Promise<ApiError> {
-    return rejection.code === 'outstanding_balance'
-      ? this.payNow.outstandingBalance(rejection, row.latestInvoiceId)
-      : ApiError.fromRejection(rejection);
   }
 }
