@@ -61,8 +61,19 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
 
       const changed = await applyQuote(w, a, q.body.id);
       expect(changed.status).toBe(200);
-      expect(changed.body.subscription.plan.id).toBe('business');
       expect(changed.body.quote).toMatchObject({ id: q.body.id, status: 'applied' });
+      // Features at once: the answer shows Business (or, when the row was locked by a webhook, the
+      // mirror shows it within moments).
+      await until(
+        async () => {
+          const v = await http<{ plan: { id: string } }>(w.t.url, 'GET', '/v1/subscription', {
+            token: a.owner,
+          });
+          return v.body.plan.id === 'business';
+        },
+        'Business at once',
+        5_000,
+      );
       const invoice = await expectChargedExactly(changed.body.quote);
       // The invoice carries the credit the quote showed and used the credit balance it said.
       const credited = invoice.lines.data.filter((l) => l.amount < 0).reduce((s, l) => s - l.amount, 0);
@@ -301,6 +312,38 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     const first = await applyQuote(w, a, second.body.id, key);
     expect(first.status).toBe(200);
     expect((await applyQuote(w, a, second.body.id, key)).body).toEqual(first.body);
+  });
+
+  it('a change whose subscription row stays locked is left to the mirror, which applies what Stripe reports', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month' });
+    await advanceDays(w, a, 8);
+    const q = await quote(w, a, { plan: 'business', interval: 'month' });
+    // Something else (as the webhook mirror does while it re-reads Stripe) holds the row's lock.
+    const holder = w.t.db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT 1 FROM subscriptions WHERE stripe_subscription_id = $1 FOR UPDATE`, [
+        a.subscriptionId,
+      ]);
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      await expectChargedExactly(changed.body.quote);
+      expect(changed.body.quote.status).toBe('applied');
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const row = await until(async () => {
+      const r = await subscriptionRow(w, a.subscriptionId);
+      return r.plan_id === 'business' ? r : null;
+    }, 'the mirror applied the upgrade');
+    expect(row.state).toBe('active');
+    const audit = await w.t.db.query<{ after: { appliedBy?: string } }[]>(
+      `SELECT after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
+      [a.accountId],
+    );
+    expect(audit.map((r) => r.after.appliedBy)).toEqual(['subscription_mirror']);
   });
 
   it('upgrade during past_due is refused with the pay-now action; pay-outstanding settles it (R-EDGE-2)', async () => {

@@ -6,6 +6,7 @@ import { MetricsRegistry } from '../../platform/metrics/metrics.registry.js';
 @Injectable()
 export class SubscriptionMetrics {
   private readonly refused: Counter<'from' | 'to'>;
+  private readonly leftToMirror: Counter;
 
   constructor(metrics: MetricsRegistry) {
     this.refused = metrics.counter({
@@ -15,6 +16,16 @@ export class SubscriptionMetrics {
         'each is audited as subscription.transition_refused and left for reconciliation.',
       labelNames: ['from', 'to'] as const,
     });
+    this.leftToMirror = metrics.counter({
+      name: 'billing_plan_changes_left_to_mirror_total',
+      help:
+        'Plan or seat changes made at Stripe whose machine step was left to the webhook mirror because the ' +
+        "subscription's row stayed locked (the mirror applies the same change from Stripe's report).",
+    });
+  }
+
+  planChangeLeftToMirror(): void {
+    this.leftToMirror.inc();
   }
 
   transitionRefused(from: string, to: string): void {

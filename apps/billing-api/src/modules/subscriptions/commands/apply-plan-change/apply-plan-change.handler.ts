@@ -11,12 +11,18 @@ import { AuditFacade } from '../../../audit/audit.facade.js';
 import type { PlanQuoteView } from '../../contracts/plan-quote.view.js';
 import type { SubscriptionView } from '../../contracts/subscription.view.js';
 import { PlanChangeCheck } from '../../machine/plan-change-check.js';
+import { SubscriptionMetrics } from '../../subscription.metrics.js';
 import { SubscriptionTransitions } from '../../machine/subscription-transitions.js';
 import { auditedFields, toSubscriptionView } from '../../persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from '../../persistence/subscription.orm-entity.js';
 import { toPlanQuoteView } from '../../persistence/subscription-quote.mapper.js';
 import { SubscriptionQuoteOrmEntity } from '../../persistence/subscription-quote.orm-entity.js';
 import { planChangeItems, SubscriptionBillingReader } from '../../stripe/subscription-billing.reader.js';
+
+/** How long applying a change waits for the subscription row's lock before leaving it to the mirror. */
+const ROW_LOCK_WAIT_MS = 250;
+/** PostgreSQL's lock_not_available (a lock_timeout expired). */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** A claim older than this is taken to be from a request that died mid-way: it may be taken over. */
 const CLAIM_TIMEOUT_MS = 120_000;
@@ -57,6 +63,7 @@ export class ApplyPlanChangeHandler {
     private readonly transitions: SubscriptionTransitions,
     private readonly billing: SubscriptionBillingReader,
     private readonly machine: PlanChangeCheck,
+    private readonly metrics: SubscriptionMetrics,
   ) {}
 
   async execute(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
@@ -98,7 +105,7 @@ export class ApplyPlanChangeHandler {
       // The invoice the change made (none during a trial, where Stripe prorates nothing).
       const latest = typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
       const invoiceId = invoiceNow && latest !== billing.latestInvoiceId ? latest : null;
-      return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId));
+      return await this.recordOrLeaveToMirror(quote, inputs, invoiceId);
     } catch (error) {
       await this.release(quote, attempt, error);
       throw error;
@@ -152,14 +159,59 @@ export class ApplyPlanChangeHandler {
   }
 
   /** The machine applies the change on the locked row; the quote is marked applied in the same transaction. */
+  /**
+   * Applies the change through the machine on the locked row; when that row stays locked longer than
+   * ROW_LOCK_WAIT (the webhook mirror holds it while it re-reads the subscription from Stripe), the
+   * mirror applies the very change Stripe now reports (same machine inputs, same events): the command
+   * then only records the quote as applied, audited, rather than holding a connection while it waits.
+   */
+  private async recordOrLeaveToMirror(
+    quote: SubscriptionQuoteOrmEntity,
+    inputs: SubscriptionInput[],
+    invoiceId: string | null,
+  ): Promise<AppliedPlanChange> {
+    try {
+      return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, true));
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code !== LOCK_NOT_AVAILABLE)
+        throw error;
+      this.metrics.planChangeLeftToMirror();
+      return this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, false));
+    }
+  }
+
   private async record(
     manager: EntityManager,
     quote: SubscriptionQuoteOrmEntity,
     inputs: SubscriptionInput[],
     invoiceId: string | null,
+    lockRow: boolean,
   ): Promise<AppliedPlanChange> {
     const now = this.clock.now();
     const repo = manager.getRepository(SubscriptionOrmEntity);
+    if (!lockRow) {
+      const row = await repo.findOneOrFail({ where: { id: quote.subscriptionId } });
+      await this.audit.record(
+        {
+          accountId: row.accountId,
+          action: 'subscription.plan_change_applied',
+          entityType: 'subscription',
+          entityId: row.id,
+          before: { ...auditedFields(row), quoteId: quote.id },
+          after: {
+            quoteId: quote.id,
+            kind: quote.kind,
+            amountDueNow: quote.amountDueNow,
+            stripeInvoiceId: invoiceId,
+            appliedBy: 'subscription_mirror',
+          },
+          reason: quote.kind,
+        },
+        manager,
+      );
+      return this.markApplied(manager, quote, row, invoiceId, now);
+    }
+    await manager.query(`SET LOCAL lock_timeout = '${ROW_LOCK_WAIT_MS}ms'`);
     const row = await repo.findOneOrFail({
       where: { id: quote.subscriptionId },
       lock: { mode: 'pessimistic_write' },
@@ -196,6 +248,19 @@ export class ApplyPlanChangeHandler {
       manager,
     );
     await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
+    if (outcome.refused.length > 0) {
+      this.logger.warn({ msg: 'plan change applied at Stripe, machine refused part', quoteId: quote.id });
+    }
+    return this.markApplied(manager, quote, row, invoiceId, now);
+  }
+
+  private async markApplied(
+    manager: EntityManager,
+    quote: SubscriptionQuoteOrmEntity,
+    row: SubscriptionOrmEntity,
+    invoiceId: string | null,
+    now: Date,
+  ): Promise<AppliedPlanChange> {
     quote.status = 'applied';
     quote.appliedAt = now;
     quote.stripeInvoiceId = invoiceId;
@@ -205,9 +270,6 @@ export class ApplyPlanChangeHandler {
         { id: quote.id },
         { status: 'applied', appliedAt: now, stripeInvoiceId: invoiceId, claimedAt: null },
       );
-    if (outcome.refused.length > 0) {
-      this.logger.warn({ msg: 'plan change applied at Stripe, machine refused part', quoteId: quote.id });
-    }
     return { subscription: toSubscriptionView(row), quote: toPlanQuoteView(quote) };
   }
 }
