@@ -1,4 +1,5 @@
-import { isolateRightToLeft } from '../../../platform/text/bidi-isolation.js';
+import { EXPLICIT_CONTROL_RANGES, isolateRightToLeft } from '../../../platform/text/bidi-isolation.js';
+import { escapeHtml } from '../../../platform/text/escape-html.js';
 
 /**
  * One description of an e-mail, two renderings (R-NOT-2): a template says what the mail holds (its
@@ -88,15 +89,7 @@ export function renderText(content: MailContent, footer: MailFooter = {}): strin
   return blocks.join('\n\n');
 }
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-/** Text as HTML content or a quoted attribute value. */
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+const EXPLICIT_CONTROLS = new RegExp(`[${EXPLICIT_CONTROL_RANGES}]`, 'gu');
 
 function htmlOf(l: Line): string {
   return l
@@ -104,7 +97,7 @@ function htmlOf(l: Line): string {
       typeof s === 'string'
         ? escapeHtml(s)
         : // The explicit direction controls a value may carry are dropped as in the text version.
-          `<bdi>${escapeHtml(s.value.replace(/[\u202a-\u202e\u2066-\u2069]/gu, ''))}</bdi>`,
+          `<bdi>${escapeHtml(s.value.replace(EXPLICIT_CONTROLS, ''))}</bdi>`,
     )
     .join('');
 }
