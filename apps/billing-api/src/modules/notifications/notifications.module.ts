@@ -3,6 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { ScanRemindersHandler } from './commands/scan-reminders/scan-reminders.handler.js';
 import { NotificationsBootstrap } from './jobs/notifications.bootstrap.js';
+import { CardExpiringEmailListener } from './listeners/card-expiring-email.listener.js';
 import { DunningEmailsListener } from './listeners/dunning-emails.listener.js';
 import { SubscriptionEmailsListener } from './listeners/subscription-emails.listener.js';
 import { RefundIssuedEmailListener } from './listeners/refund-issued-email.listener.js';
@@ -47,6 +48,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     RefundIssuedEmailListener,
     SubscriptionEmailsListener,
     DunningEmailsListener,
+    CardExpiringEmailListener,
     ScanRemindersHandler,
   ],
   exports: [NotificationsFacade, SendNotificationHandler, SweepNotifications, ScanRemindersHandler],

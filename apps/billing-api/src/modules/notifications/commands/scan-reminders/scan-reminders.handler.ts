@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import { trialEndingKey } from '../../listeners/subscription-emails.listener.js';
@@ -87,10 +87,31 @@ export class ScanRemindersHandler {
     return sent;
   }
 
-  /** Card-expiring reminders of every account, or of one (when its default card changed). */
-  async cardsExpiring(limit: number, accountId: string | null = null): Promise<number> {
-    const now = this.clock.now();
-    const rows = await this.db.query<CardRow[]>(
+  /** Card-expiring reminders of every account, each enqueued in a transaction of its own. */
+  async cardsExpiring(limit: number): Promise<number> {
+    const rows = await this.expiringCards(this.db.manager, limit, null);
+    let sent = 0;
+    for (const row of rows) {
+      if (await this.db.transaction((manager) => this.enqueueCardExpiring(manager, row))) sent += 1;
+    }
+    return sent;
+  }
+
+  /**
+   * The card-expiring reminder of one account, in the caller's transaction: when its default card
+   * changed (the new card may expire before the renewal, R-DUN-6). When the new card's mirror row is not
+   * there yet (its `payment_method.attached` comes later), the scheduled scan finds it.
+   */
+  async cardExpiringOf(manager: EntityManager, accountId: string): Promise<number> {
+    let sent = 0;
+    for (const row of await this.expiringCards(manager, 10, accountId)) {
+      if (await this.enqueueCardExpiring(manager, row)) sent += 1;
+    }
+    return sent;
+  }
+
+  private expiringCards(manager: EntityManager, limit: number, accountId: string | null): Promise<CardRow[]> {
+    return manager.query<CardRow[]>(
       `SELECT a.id AS account_id, pm.stripe_payment_method_id, pm.card_brand, pm.card_last4,
               pm.card_exp_month, pm.card_exp_year, s.renewal_at
          FROM accounts a
@@ -114,26 +135,23 @@ export class ScanRemindersHandler {
                 WHERE n.dedupe_key = 'card_expiring:' || pm.stripe_payment_method_id || ':'
                       || to_char(s.renewal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
         LIMIT $2`,
-      [now, limit, accountId],
+      [this.clock.now(), limit, accountId],
     );
-    let sent = 0;
-    for (const row of rows) {
-      const id = await this.db.transaction((manager) =>
-        this.notifications.enqueue(manager, {
-          accountId: row.account_id,
-          template: 'card_expiring',
-          dedupeKey: cardExpiringKey(row.stripe_payment_method_id, row.renewal_at),
-          payload: {
-            brand: row.card_brand,
-            last4: row.card_last4,
-            expMonth: row.card_exp_month,
-            expYear: row.card_exp_year,
-            renewalAt: row.renewal_at.toISOString(),
-          },
-        }),
-      );
-      if (id) sent += 1;
-    }
-    return sent;
+  }
+
+  private async enqueueCardExpiring(manager: EntityManager, row: CardRow): Promise<boolean> {
+    const id = await this.notifications.enqueue(manager, {
+      accountId: row.account_id,
+      template: 'card_expiring',
+      dedupeKey: cardExpiringKey(row.stripe_payment_method_id, row.renewal_at),
+      payload: {
+        brand: row.card_brand,
+        last4: row.card_last4,
+        expMonth: row.card_exp_month,
+        expYear: row.card_exp_year,
+        renewalAt: row.renewal_at.toISOString(),
+      },
+    });
+    return id !== null;
   }
 }
