@@ -10,6 +10,7 @@ import {
 import type { DomainEvent } from '../../apps/billing-api/src/platform/events/domain-event.js';
 import { DomainEvents } from '../../apps/billing-api/src/platform/events/domain-events.js';
 import { launchBrowser } from '../support/browser.js';
+import { customerOnClock } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
   accountWithCustomer,
@@ -190,14 +191,9 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
   async function accountOnClock(clock: string, locale: string, timeZone: string) {
     const billingEmail = `billing-${randomUUID().slice(0, 8)}@example.test`;
     const accountId = await createAccountWith(s.t.url, s.admin, { locale, timeZone, billingEmail });
-    const customer = await s.stripe.customers.create({
-      test_clock: clock,
-      email: billingEmail,
-      metadata: { account_id: accountId },
-    });
-    await s.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [accountId, customer.id]);
+    const customer = await customerOnClock(s, accountId, clock, billingEmail);
     const owner = await tokenFor({ sub: `owner-${randomUUID()}`, role: 'owner', accountId });
-    return { accountId, billingEmail, customer: customer.id, owner };
+    return { accountId, billingEmail, customer, owner };
   }
 
   async function startTrial(a: { accountId: string; owner: string }) {
@@ -363,20 +359,12 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
   }, 120_000);
 
   it('plan changed and subscription canceled e-mails come from the subscription events', async () => {
-    const a = await accountWithCustomer(s, 'en-US', 'America/New_York');
     const clock = await s.stripe.testHelpers.testClocks.create({
       frozen_time: Math.floor(Date.parse('2031-03-01T12:00:00Z') / 1000),
     });
-    const owner = await tokenFor({ sub: `owner-${randomUUID()}`, role: 'owner', accountId: a.accountId });
-    const onClock = await s.stripe.customers.create({
-      test_clock: clock.id,
-      metadata: { account_id: a.accountId },
-    });
-    await s.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [
-      a.accountId,
-      onClock.id,
-    ]);
-    const sub = await startTrial({ accountId: a.accountId, owner });
+    const a = await accountOnClock(clock.id, 'en-US', 'America/New_York');
+    const owner = a.owner;
+    const sub = await startTrial(a);
     const canceled = await http(s.t.url, 'POST', '/v1/subscription/cancel', {
       token: owner,
       headers: { 'idempotency-key': randomUUID() },

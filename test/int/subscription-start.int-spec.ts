@@ -8,6 +8,7 @@ import {
   type TestAccount,
 } from './payments-support.js';
 import { until } from './webhooks.support.js';
+import { customerOnClock } from '../support/stripe-world.js';
 
 interface Session {
   sessionId: string;
@@ -213,14 +214,7 @@ describe('starting a subscription: checkout, callback and webhook, trial', () =>
     const clock = await w.stripe.testHelpers.testClocks.create({ frozen_time: start });
     const a = await accountWithCustomer(w);
     // The account's customer on a test clock (as Stripe's test mode allows), linked by its metadata.
-    const onClock = await w.stripe.customers.create({
-      test_clock: clock.id,
-      metadata: { account_id: a.accountId },
-    });
-    await w.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [
-      a.accountId,
-      onClock.id,
-    ]);
+    await customerOnClock(w, a.accountId, clock.id);
     const trial = await post<{ state: string }>(a, '/v1/subscription/trial', { plan: 'pro' });
     expect(trial).toMatchObject({ status: 200, body: { state: 'trialing' } });
     const [row] = await rows(a.accountId);

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OnDomainEvent, type DomainEvent } from '../../../platform/events/domain-event.js';
+import type { DunningCaseRef } from '../../dunning/contracts/dunning.events.js';
 import '../../dunning/contracts/dunning.events.js';
 import { NotificationsFacade } from '../notifications.facade.js';
+import type { DunningInvoice } from '../templates/templates.js';
 
 /**
  * The dunning notices (R-DUN-1..4, R-NOT-2), written to the outbox in the transaction that recorded the
@@ -27,15 +29,7 @@ export class DunningEmailsListener {
       accountId: e.accountId,
       template: e.template,
       dedupeKey: `${e.template}:${e.caseId}`,
-      payload: {
-        caseId: e.caseId,
-        stripeInvoiceId: e.stripeInvoiceId,
-        amountDue: e.amountDue,
-        currency: e.currency,
-        hostedInvoiceUrl: e.hostedInvoiceUrl,
-        nextStepAt: e.nextStepAt,
-        suspendAt: e.suspendAt,
-      },
+      payload: { ...invoiceOf(e), nextStepAt: e.nextStepAt, suspendAt: e.suspendAt },
     });
   }
 
@@ -68,29 +62,24 @@ export class DunningEmailsListener {
 
   private async suspended(
     manager: EntityManager,
-    e: Pick<
-      DomainEvent<'dunning.account_suspended'>['payload'],
-      | 'caseId'
-      | 'accountId'
-      | 'stripeInvoiceId'
-      | 'amountDue'
-      | 'currency'
-      | 'hostedInvoiceUrl'
-      | 'suspendedAt'
-    >,
+    e: DunningCaseRef & { suspendedAt: string },
   ): Promise<void> {
     await this.notifications.enqueue(manager, {
       accountId: e.accountId,
       template: 'account_suspended',
       dedupeKey: `account_suspended:${e.caseId}`,
-      payload: {
-        caseId: e.caseId,
-        stripeInvoiceId: e.stripeInvoiceId,
-        amountDue: e.amountDue,
-        currency: e.currency,
-        hostedInvoiceUrl: e.hostedInvoiceUrl,
-        suspendedAt: e.suspendedAt,
-      },
+      payload: { ...invoiceOf(e), suspendedAt: e.suspendedAt },
     });
   }
+}
+
+/** The invoice part of a dunning e-mail's payload. */
+function invoiceOf(e: DunningCaseRef): DunningInvoice {
+  return {
+    caseId: e.caseId,
+    stripeInvoiceId: e.stripeInvoiceId,
+    amountDue: e.amountDue,
+    currency: e.currency,
+    hostedInvoiceUrl: e.hostedInvoiceUrl,
+  };
 }

@@ -116,26 +116,25 @@ export interface TrialPayload {
   trialEnd: string;
 }
 
-/** A dunning notice (R-DUN): the unpaid invoice, what is owed, where to pay it and what comes next. */
-export interface DunningNoticePayload {
+/** The unpaid invoice a dunning e-mail is about: its case, what is owed and where to pay it. */
+export interface DunningInvoice {
   caseId: string;
   stripeInvoiceId: string;
   amountDue: number;
   currency: string;
   /** Stripe's hosted invoice page: the pay-now action. */
   hostedInvoiceUrl: string | null;
+}
+
+/** A dunning notice (R-DUN): the unpaid invoice and what comes next. */
+export interface DunningNoticePayload extends DunningInvoice {
   /** When the next step runs (the next attempt); null after the last one. */
   nextStepAt: string | null;
   /** When access becomes read-only if nothing is paid. */
   suspendAt: string;
 }
 
-export interface AccountSuspendedPayload {
-  caseId: string;
-  stripeInvoiceId: string;
-  amountDue: number;
-  currency: string;
-  hostedInvoiceUrl: string | null;
+export interface AccountSuspendedPayload extends DunningInvoice {
   suspendedAt: string;
 }
 
