@@ -323,9 +323,33 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
     // The daily scan finds the card that expires before that renewal: one e-mail, none on the next scans.
     expect((await scanAt('2031-05-20T10:00:00Z')).cardExpiring).toBe(1);
     expect((await scanAt('2031-05-21T10:00:00Z')).cardExpiring).toBe(0);
+    // The verdict shows the banner while the default card expires too soon.
+    const banners = async () =>
+      (
+        await http<{ banners: { kind: string }[] }>(
+          s.t.url,
+          'GET',
+          `/v1/accounts/${a.accountId}/entitlements`,
+          {
+            token: a.owner,
+          },
+        )
+      ).body.banners;
+    expect(await banners()).toContainEqual({
+      kind: 'card_expiring',
+      at: '2031-06-03T23:00:00.000Z',
+      brand: 'visa',
+      last4: '4242',
+      expMonth: 5,
+      expYear: 2031,
+    });
     // A new default card valid through June lasts until the renewal: nothing.
     await useCard(6, 2031);
     expect(await expiringRows()).toHaveLength(1);
+    await until(
+      async () => !(await banners()).some((b) => b.kind === 'card_expiring'),
+      'the banner gone with a card that lasts',
+    );
     expect((await scanAt('2031-05-22T10:00:00Z')).cardExpiring).toBe(0);
     // Another new default card that expires in May: a new cause, e-mailed when it becomes the default.
     const mayToo = await useCard(5, 2031);

@@ -25,6 +25,7 @@ import { UnsubscribeController } from './http/unsubscribe.controller.js';
 import { Mailer } from './mailer.js';
 import { NotificationsFacade } from './notifications.facade.js';
 import { NotificationPreferencesQueries } from './queries/notification-preferences.queries.js';
+import { ExpiringCardsQueries } from './queries/expiring-cards.queries.js';
 
 /**
  * E-mail notifications (R-NOT): the outbox written in the caller's transaction, a Bull job per row
@@ -50,6 +51,7 @@ import { NotificationPreferencesQueries } from './queries/notification-preferenc
     DunningEmailsListener,
     CardExpiringEmailListener,
     ScanRemindersHandler,
+    ExpiringCardsQueries,
   ],
   exports: [NotificationsFacade, SendNotificationHandler, SweepNotifications, ScanRemindersHandler],
 })

@@ -5,6 +5,7 @@ import { Clock } from '../../../../platform/clock/clock.js';
 import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import { trialEndingKey } from '../../listeners/subscription-emails.listener.js';
 import { NotificationsFacade } from '../../notifications.facade.js';
+import { ExpiringCardsQueries, type ExpiringCard } from '../../queries/expiring-cards.queries.js';
 
 /** A trial-ending reminder is due this long before the trial ends (Stripe's `trial_will_end` lead). */
 export const TRIAL_ENDING_LEAD_MS = 3 * 86_400_000;
@@ -18,16 +19,6 @@ interface TrialRow {
   account_id: string;
   plan_id: string | null;
   trial_end: Date;
-}
-
-interface CardRow {
-  account_id: string;
-  stripe_payment_method_id: string;
-  card_brand: string | null;
-  card_last4: string;
-  card_exp_month: number;
-  card_exp_year: number;
-  renewal_at: Date;
 }
 
 /**
@@ -50,6 +41,7 @@ export class ScanRemindersHandler {
     private readonly clock: Clock,
     private readonly notifications: NotificationsFacade,
     private readonly catalog: CatalogFacade,
+    private readonly cards: ExpiringCardsQueries,
   ) {}
 
   async scan(limit = 1000): Promise<{ trialEnding: number; cardExpiring: number }> {
@@ -89,7 +81,11 @@ export class ScanRemindersHandler {
 
   /** Card-expiring reminders of every account, each enqueued in a transaction of its own. */
   async cardsExpiring(limit: number): Promise<number> {
-    const rows = await this.expiringCards(this.db.manager, limit, null);
+    const rows = await this.cards.expiringDefaultCards(this.db.manager, {
+      limit,
+      accountId: null,
+      unsentOnly: true,
+    });
     let sent = 0;
     for (const row of rows) {
       if (await this.db.transaction((manager) => this.enqueueCardExpiring(manager, row))) sent += 1;
@@ -104,42 +100,17 @@ export class ScanRemindersHandler {
    */
   async cardExpiringOf(manager: EntityManager, accountId: string): Promise<number> {
     let sent = 0;
-    for (const row of await this.expiringCards(manager, 10, accountId)) {
+    for (const row of await this.cards.expiringDefaultCards(manager, {
+      limit: 10,
+      accountId,
+      unsentOnly: true,
+    })) {
       if (await this.enqueueCardExpiring(manager, row)) sent += 1;
     }
     return sent;
   }
 
-  private expiringCards(manager: EntityManager, limit: number, accountId: string | null): Promise<CardRow[]> {
-    return manager.query<CardRow[]>(
-      `SELECT a.id AS account_id, pm.stripe_payment_method_id, pm.card_brand, pm.card_last4,
-              pm.card_exp_month, pm.card_exp_year, s.renewal_at
-         FROM accounts a
-         JOIN payment_methods pm
-           ON pm.stripe_payment_method_id = a.stripe_default_payment_method_id
-          AND pm.status = 'attached' AND pm.card_last4 IS NOT NULL
-          AND pm.card_exp_year IS NOT NULL AND pm.card_exp_month IS NOT NULL
-         JOIN LATERAL (
-               SELECT COALESCE(s.current_period_end, s.trial_end) AS renewal_at
-                 FROM subscriptions s
-                WHERE s.account_id = a.id AND s.state IN ('trialing', 'active', 'past_due')
-                  AND NOT s.cancel_at_period_end
-                  AND COALESCE(s.current_period_end, s.trial_end) > $1
-                ORDER BY 1
-                LIMIT 1) s ON true
-        WHERE ($3::uuid IS NULL OR a.id = $3::uuid)
-          AND make_timestamptz(pm.card_exp_year, pm.card_exp_month, 1, 0, 0, 0, 'UTC') + interval '1 month'
-              <= s.renewal_at
-          AND NOT EXISTS (
-               SELECT 1 FROM notifications n
-                WHERE n.dedupe_key = 'card_expiring:' || pm.stripe_payment_method_id || ':'
-                      || to_char(s.renewal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-        LIMIT $2`,
-      [this.clock.now(), limit, accountId],
-    );
-  }
-
-  private async enqueueCardExpiring(manager: EntityManager, row: CardRow): Promise<boolean> {
+  private async enqueueCardExpiring(manager: EntityManager, row: ExpiringCard): Promise<boolean> {
     const id = await this.notifications.enqueue(manager, {
       accountId: row.account_id,
       template: 'card_expiring',
