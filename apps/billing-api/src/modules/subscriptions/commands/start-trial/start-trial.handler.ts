@@ -45,6 +45,8 @@ export class StartTrialHandler {
     // The machine decides on the account as it stands: its newest subscription, and whether any had a trial.
     const current = rows[0] ? toSnapshot(rows[0]) : initialSubscription();
     const snapshot = { ...current, trialUsed: rows.some((r) => r.trialStart !== null) };
+    // The machine only decides whether a trial may start here; the trial's real end (in the account's
+    // zone, on its clock) is computed below and comes back through the mirror from Stripe's answer.
     const asked = transition(
       snapshot,
       { type: 'start_trial', planId, interval: 'month', trialEnd: trialEndFor(now, 'UTC', TRIAL_DAYS) },
