@@ -211,6 +211,7 @@ describe('notifications: one-click unsubscribe and preferences (R-NOT-3)', () =>
     expect(initial.status).toBe(200);
     expect(initial.body.data).toEqual([
       { template: 'card_expiring', subscribed: true, unsubscribedAt: null, source: null },
+      { template: 'trial_ending', subscribed: true, unsubscribedAt: null, source: null },
     ]);
 
     const off = await http(s.t.url, 'PUT', `${base}/card_expiring`, {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type Stripe from 'stripe';
 export { pdfText } from '../support/pdf-text.js';
@@ -12,45 +13,36 @@ export interface ReceivedMail {
   from: string;
   to: string[];
   raw: string;
+  /** Header names in lower case, values unfolded (as sent, encoded words left as they are). */
   headers: Record<string, string>;
-  /** The decoded text body (quoted-printable or base64 undone). */
+  /** The decoded subject (encoded words undone). */
+  subject: string;
+  /** The decoded text body (of the text/plain part of a multipart mail). */
   text: string;
+  /** The decoded HTML part; null when the mail has none. */
+  html: string | null;
   /** The SMTP connection (session) it came over. */
   connection: string;
 }
 
-function decodeQuotedPrintable(body: string): string {
-  const bytes: number[] = [];
-  const soft = body.replace(/=\r?\n/g, '');
-  for (let i = 0; i < soft.length; i++) {
-    const c = soft[i];
-    if (c === '=' && /^[0-9A-F]{2}$/i.test(soft.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(soft.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(c ?? '', 'utf8'));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-export function parseMail(raw: string): { headers: Record<string, string>; text: string } {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const body = raw.slice(split + 4);
+/** Headers, text and HTML of a raw message, decoded by mailparser (multipart, quoted-printable, base64). */
+export async function parseMail(
+  raw: string,
+): Promise<{ headers: Record<string, string>; subject: string; text: string; html: string | null }> {
+  const parsed = await simpleParser(raw);
   const headers: Record<string, string> = {};
-  for (const line of head.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  for (const { key, line } of parsed.headerLines) {
+    headers[key] = line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim();
   }
-  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  const text =
-    encoding === 'quoted-printable'
-      ? decodeQuotedPrintable(body)
-      : encoding === 'base64'
-        ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
-        : body;
-  return { headers, text };
+  return {
+    headers,
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html: typeof parsed.html === 'string' ? parsed.html : null,
+  };
 }
 
 /** An in-process SMTP server (smtp-server) that keeps every message it accepts. */
@@ -104,15 +96,20 @@ export class TestSmtpServer {
           }
           const raw = Buffer.concat(chunks).toString('utf8');
           const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-          this.mails.push({
-            from,
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw,
-            connection: session.id,
-            ...parseMail(raw),
-          });
-          for (const wake of this.waiters.splice(0)) wake();
-          callback();
+          parseMail(raw).then(
+            (parsed) => {
+              this.mails.push({
+                from,
+                to: session.envelope.rcptTo.map((r) => r.address),
+                raw,
+                connection: session.id,
+                ...parsed,
+              });
+              for (const wake of this.waiters.splice(0)) wake();
+              callback();
+            },
+            (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+          );
         };
       },
     });

@@ -66,6 +66,7 @@ describe('a Redis restart under load: every schedule comes back and runs, nothin
         .filter(([, def]) => 'repeat' in def)
         .map(([name]) => name),
       'maintenance.sweep-webhook-inbox',
+      'maintenance.scan-reminders',
     ].sort();
     expect([...s.t.app.get(QueueSchedules).kept().keys()].sort()).toEqual(expected);
     expect(await scheduled()).toEqual(expected);

@@ -8,6 +8,7 @@ import {
   type TestAccount,
 } from './payments-support.js';
 import { until } from './webhooks.support.js';
+import { customerOnClock } from '../support/stripe-world.js';
 
 interface Session {
   sessionId: string;
@@ -177,8 +178,9 @@ describe('starting a subscription: checkout, callback and webhook, trial', () =>
       body: { state: 'trialing', plan: { id: 'business' }, card: null },
     });
     const days = (Date.parse(trial.body.trialEndsAt) - Date.now()) / 86_400_000;
-    expect(days).toBeGreaterThan(13.9);
-    expect(days).toBeLessThan(14.1);
+    // 14 days at least, to the next local midnight of the account (R-EDGE-3).
+    expect(days).toBeGreaterThanOrEqual(14 - 1 / 86_400);
+    expect(days).toBeLessThan(15.05);
     const [row] = await rows(a.accountId);
     const stripeSub = await w.stripe.subscriptions.retrieve(row!.stripe_subscription_id);
     expect(stripeSub).toMatchObject({
@@ -212,14 +214,7 @@ describe('starting a subscription: checkout, callback and webhook, trial', () =>
     const clock = await w.stripe.testHelpers.testClocks.create({ frozen_time: start });
     const a = await accountWithCustomer(w);
     // The account's customer on a test clock (as Stripe's test mode allows), linked by its metadata.
-    const onClock = await w.stripe.customers.create({
-      test_clock: clock.id,
-      metadata: { account_id: a.accountId },
-    });
-    await w.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [
-      a.accountId,
-      onClock.id,
-    ]);
+    await customerOnClock(w, a.accountId, clock.id);
     const trial = await post<{ state: string }>(a, '/v1/subscription/trial', { plan: 'pro' });
     expect(trial).toMatchObject({ status: 200, body: { state: 'trialing' } });
     const [row] = await rows(a.accountId);

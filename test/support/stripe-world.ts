@@ -63,3 +63,22 @@ export async function startStripeWorld(
     },
   };
 }
+
+/**
+ * Gives the account a new Stripe customer on the test clock `clock` (as Stripe's test mode allows),
+ * linked by its metadata and made the account's customer; returns the customer id.
+ */
+export async function customerOnClock(
+  w: Pick<StripeWorld, 'stripe' | 't'>,
+  accountId: string,
+  clock: string,
+  email?: string,
+): Promise<string> {
+  const customer = await w.stripe.customers.create({
+    test_clock: clock,
+    ...(email ? { email } : {}),
+    metadata: { account_id: accountId },
+  });
+  await w.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [accountId, customer.id]);
+  return customer.id;
+}

@@ -19,6 +19,7 @@ export * from './subscription/subscription.events.js';
 export * from './subscription/subscription.machine.js';
 export * from './subscription/stripe-subscription.js';
 export * from './subscription/staleness.js';
+export * from './subscription/trial-end.js';
 export * from './subscription/stripe-inputs.js';
 
 export * from './entitlement/entitlement.js';

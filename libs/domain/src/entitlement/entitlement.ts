@@ -24,7 +24,16 @@ export type EntitlementBanner =
   | { readonly kind: 'suspended' }
   | { readonly kind: 'trial_ends'; readonly at: string | null }
   | { readonly kind: 'cancels_at_period_end'; readonly at: string | null }
-  | { readonly kind: 'downgrade_scheduled'; readonly planId: string; readonly at: string };
+  | { readonly kind: 'downgrade_scheduled'; readonly planId: string; readonly at: string }
+  /** The default card expires before the renewal at `at` (R-DUN-6); added by the app, which knows the card. */
+  | {
+      readonly kind: 'card_expiring';
+      readonly at: string;
+      readonly brand: string | null;
+      readonly last4: string;
+      readonly expMonth: number;
+      readonly expYear: number;
+    };
 
 /** Why the entitlements are what they are. */
 export type EntitlementBasis = 'subscription' | 'billing_disabled' | 'fail_open';

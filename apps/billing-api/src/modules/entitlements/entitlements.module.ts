@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
+import { NotificationsModule } from '../notifications/notifications.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { AnnounceVerdictHandler } from './commands/announce-verdict/announce-verdict.handler.js';
@@ -26,7 +27,7 @@ import { IsBilledQuery } from './queries/is-billed.query.js';
  * account that is not billed (`BillingCallsInterceptor`). Nothing imports it but the app module.
  */
 @Module({
-  imports: [AccountsModule, SubscriptionsModule, CatalogModule, IntegrationsModule],
+  imports: [AccountsModule, SubscriptionsModule, CatalogModule, IntegrationsModule, NotificationsModule],
   controllers: [EntitlementsController, AdminBillingController],
   providers: [
     EntitlementsFacade,

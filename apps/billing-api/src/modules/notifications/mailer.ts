@@ -6,6 +6,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** The HTML version; with it the mail is multipart/alternative (text first, then HTML). */
+  html?: string;
   /** Stable per notification, so a receiving system can drop a re-sent duplicate. */
   messageId: string;
   headers?: Record<string, string>;
@@ -42,6 +44,7 @@ export class Mailer implements OnModuleDestroy {
       to: mail.to,
       subject: mail.subject,
       text: mail.text,
+      ...(mail.html ? { html: mail.html } : {}),
       messageId: mail.messageId,
       headers: mail.headers ?? {},
     })) as { messageId?: string };

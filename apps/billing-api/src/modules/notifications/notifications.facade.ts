@@ -6,6 +6,17 @@ import { JobQueue } from '../../platform/queue/job-queue.js';
 import { raw, runStatement, sql, type Sql, type StatementPart } from '../../platform/database/row-sql.js';
 import { AfterCommit } from '../../platform/database/after-commit.js';
 import type { TemplateName, TemplatePayloads } from './templates/templates.js';
+import { ExpiringCardsQueries } from './queries/expiring-cards.queries.js';
+
+/** The account's default card, when it expires before the next renewal (R-DUN-6): the verdict's banner. */
+export interface ExpiringDefaultCard {
+  brand: string | null;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  /** The renewal it does not last until (ISO). */
+  renewalAt: string;
+}
 
 export interface EnqueueNotification<N extends TemplateName> {
   accountId: string;
@@ -26,7 +37,21 @@ export class NotificationsFacade {
     private readonly clock: Clock,
     private readonly jobs: JobQueue,
     private readonly afterCommit: AfterCommit,
+    private readonly cards: ExpiringCardsQueries,
   ) {}
+
+  /** The account's default card when it expires before the next renewal; null otherwise. */
+  async expiringDefaultCard(accountId: string, manager: EntityManager): Promise<ExpiringDefaultCard | null> {
+    const [card] = await this.cards.expiringDefaultCards(manager, { limit: 1, accountId, unsentOnly: false });
+    if (!card) return null;
+    return {
+      brand: card.card_brand,
+      last4: card.card_last4,
+      expMonth: card.card_exp_month,
+      expYear: card.card_exp_year,
+      renewalAt: card.renewal_at.toISOString(),
+    };
+  }
 
   /**
    * Writes the e-mail to the outbox in the caller's transaction; a second call for the same dedupe

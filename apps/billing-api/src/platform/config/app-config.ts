@@ -59,7 +59,14 @@ export class AppConfig {
   /** Integration endpoints: whether private, loopback and link-local targets are allowed. */
   readonly integrations: { allowPrivateTargets: boolean };
   /** Outgoing e-mail: the SMTP transport, the sender (R-NOT-1) and the unsubscribe-link key (R-NOT-3). */
-  readonly notifications: { smtpUrl: string; emailFrom: string; unsubscribeSecret: string };
+  readonly notifications: {
+    smtpUrl: string;
+    emailFrom: string;
+    unsubscribeSecret: string;
+    /** The product's billing page that e-mails link to (BILLING_APP_URL). */
+    billingAppUrl: string;
+    reminderScanIntervalMs: number;
+  };
   /** The business named on receipts and their e-mails (R-PAY-4): its name and postal address lines. */
   readonly merchant: { name: string; address: string[] };
   /** The font receipt PDFs are set in (RECEIPT_FONT_PATH, DejaVu Sans by default). */
@@ -136,6 +143,8 @@ export class AppConfig {
       emailFrom: e.EMAIL_FROM,
       // validateEnvironment fills in the development secret outside production and refuses it in production.
       unsubscribeSecret: e.NOTIFICATIONS_UNSUBSCRIBE_SECRET ?? DEV_UNSUBSCRIBE_SECRET,
+      billingAppUrl: e.BILLING_APP_URL,
+      reminderScanIntervalMs: e.NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS,
     };
     this.merchant = {
       name: e.MERCHANT_NAME.trim(),

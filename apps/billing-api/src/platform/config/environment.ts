@@ -269,6 +269,17 @@ export class EnvironmentVariables {
   @MinLength(32)
   NOTIFICATIONS_UNSUBSCRIBE_SECRET?: string;
 
+  /** The product's billing page that every e-mail links to (it opens the Customer Portal, R-SUB-6). */
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  BILLING_APP_URL = 'http://localhost:3000/billing';
+
+  /** Interval of the reminder scan (trial ending, card expiring), in ms: at least a minute, at most a day. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60_000)
+  @Max(86_400_000)
+  NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS = 3_600_000;
+
   /** The business named on receipts (R-PAY-4): the integrator's, not this service's. */
   @IsString()
   @MinLength(1)

@@ -41,6 +41,20 @@ export class QueueSchedules implements OnApplicationShutdown {
     this.logger.log(`scheduled ${name} every ${every} ms`);
   }
 
+  /**
+   * Keeps `name` scheduled every `every` ms (an interval from configuration) and removes its schedules
+   * left by another interval, which Bull would otherwise keep running beside the new one.
+   */
+  async keepOnly(name: JobName, every: number): Promise<void> {
+    const queue = this.jobs.queueFor(name);
+    for (const repeatable of await queue.getRepeatableJobs()) {
+      if (repeatable.name === name && Number(repeatable.every) !== every) {
+        await queue.removeRepeatableByKey(repeatable.key);
+      }
+    }
+    await this.keep(name, every);
+  }
+
   /** The schedules kept: name and interval. */
   kept(): ReadonlyMap<JobName, number> {
     return this.schedules;

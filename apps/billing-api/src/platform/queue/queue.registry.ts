@@ -27,6 +27,8 @@ export interface JobPayloads {
   'notifications.send': { notificationId: string };
   /** Enqueues outbox e-mails whose after-commit enqueue was lost. */
   'maintenance.sweep-notifications': Record<string, never>;
+  /** Enqueues the reminders that are due: trial ending, card expiring (ScanRemindersHandler). */
+  'maintenance.scan-reminders': Record<string, never>;
   /** POSTs one integration event to one endpoint (job id = the delivery id). */
   'integrations.deliver': { deliveryId: string };
   /** Enqueues integration deliveries whose after-commit enqueue was lost. */
@@ -91,6 +93,12 @@ export const JOBS = {
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
     repeat: { every: 30_000 },
+  },
+  // Scheduled by NotificationsBootstrap every NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS.
+  'maintenance.scan-reminders': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },
   'integrations.deliver': {
     queue: QUEUES.integrations,

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
+import { accountDefaultPaymentMethodChanged } from '../contracts/account.events.js';
 import {
   HandlesStripeEvents,
   type StripeEventContext,
@@ -53,7 +55,8 @@ export function customerMirrorOf(customer: Record<string, unknown>): CustomerMir
  * `accounts.stripe_customer_id`, else by `metadata.account_id` (which links it when the account has no
  * customer yet). Ordering (R-SM-3): the `created` of the last applied event is kept per account; an
  * older event is skipped, one from the same second re-reads the customer from Stripe. A balance change
- * or a deletion writes an audit record. Customers of no account are `ignored`.
+ * or a deletion writes an audit record; a change of the default payment method publishes
+ * `account.default_payment_method_changed`. Customers of no account are `ignored`.
  */
 @Injectable()
 export class CustomerMirrorHandler {
@@ -62,6 +65,7 @@ export class CustomerMirrorHandler {
   constructor(
     private readonly audit: AuditFacade,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
   ) {}
 
   @HandlesStripeEvents('customer.created', 'customer.updated', 'customer.deleted')
@@ -148,6 +152,16 @@ export class CustomerMirrorHandler {
         },
         ctx.manager,
       );
+    }
+    if (before.defaultPaymentMethodId !== next.defaultPaymentMethodId) {
+      await this.events.publish(ctx.manager, [
+        accountDefaultPaymentMethodChanged({
+          accountId: account.id,
+          previousPaymentMethodId: before.defaultPaymentMethodId,
+          paymentMethodId: next.defaultPaymentMethodId,
+          occurredAt: eventAt.toISOString(),
+        }),
+      ]);
     }
     return 'applied';
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OnDomainEvent, type DomainEvent } from '../../../platform/events/domain-event.js';
+import '../../accounts/contracts/account.events.js';
 import { SUBSCRIPTION_EVENTS } from '../../subscriptions/contracts/subscription.events.js';
 import { AnnounceVerdictHandler } from '../commands/announce-verdict/announce-verdict.handler.js';
 
@@ -18,5 +19,15 @@ export class RefreshVerdictOnChangeListener {
   ): Promise<void> {
     const p = event.payload;
     await this.announce.execute(manager, p.accountId, `${p.subscriptionId}:${p.type}:${p.occurredAt}`);
+  }
+
+  /** A new default card may add or remove the card-expiring banner. */
+  @OnDomainEvent('account.default_payment_method_changed')
+  async defaultCardChanged(
+    event: DomainEvent<'account.default_payment_method_changed'>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const p = event.payload;
+    await this.announce.execute(manager, p.accountId, `default_card:${p.paymentMethodId}:${p.occurredAt}`);
   }
 }

@@ -11,6 +11,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
+import { NotificationsFacade } from '../../notifications/notifications.facade.js';
 import type { SubscriptionView } from '../../subscriptions/contracts/subscription.view.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import type { EntitlementVerdict, VerdictReason } from '../contracts/entitlement-verdict.js';
@@ -31,6 +32,7 @@ export class ComputeVerdictQuery {
     private readonly catalog: CatalogFacade,
     private readonly settings: BillingSettingsRepository,
     private readonly clock: Clock,
+    private readonly notifications: NotificationsFacade,
   ) {}
 
   async execute(
@@ -39,11 +41,12 @@ export class ComputeVerdictQuery {
   ): Promise<EntitlementVerdict | null> {
     const flag = await this.accounts.billingFlag(accountId, manager);
     if (flag === null) return null;
-    const [percent, subscription, awaitingMirror, used] = await Promise.all([
+    const [percent, subscription, awaitingMirror, used, card] = await Promise.all([
       this.settings.rolloutPercent(manager),
       this.subscriptions.currentForAccount(accountId, manager),
       this.subscriptions.checkoutAwaitingMirror(accountId, manager),
       this.accounts.countMembers(accountId, manager),
+      this.notifications.expiringDefaultCard(accountId, manager),
     ]);
     const enabled = flag && isInRollout(accountId, percent);
     const billing = { enabled, accountFlag: flag, rolloutPercent: percent };
@@ -61,8 +64,22 @@ export class ComputeVerdictQuery {
       now,
       ...dates(subscription),
     });
+    const banners: Entitlements['banners'] =
+      card && derived.basis === 'subscription'
+        ? [
+            ...derived.banners,
+            {
+              kind: 'card_expiring',
+              at: card.renewalAt,
+              brand: card.brand,
+              last4: card.last4,
+              expMonth: card.expMonth,
+              expYear: card.expYear,
+            },
+          ]
+        : derived.banners;
     return {
-      ...fromDerived(accountId, derived, used),
+      ...fromDerived(accountId, { ...derived, banners }, used),
       reason: reasonOf(derived, flag, subscription),
       state: subscription?.state ?? null,
       billing,

@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../../platform/auth/auth.decorators.js';
 import { AppConfig } from '../../../platform/config/app-config.js';
 import { ApiError } from '../../../platform/http/api-error.js';
+import { escapeHtml } from '../../../platform/text/escape-html.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { ChangeNotificationPreferenceHandler } from '../commands/change-notification-preference/change-notification-preference.handler.js';
 import { isReminder, isTemplateName, type TemplateName } from '../templates/templates.js';
@@ -22,11 +23,8 @@ import { UnsubscribeQueryDto, UnsubscribeResultDto } from './dto/notification-pr
 
 const HUMAN_NAMES: Partial<Record<TemplateName, string>> = {
   card_expiring: 'card expiry reminders',
+  trial_ending: 'trial ending reminders',
 };
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(title: string, body: string): string {
   return `<!doctype html>

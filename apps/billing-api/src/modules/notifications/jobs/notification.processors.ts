@@ -7,6 +7,7 @@ import {
   type SendResult,
 } from '../commands/send-notification/send-notification.handler.js';
 import { SweepNotifications } from '../commands/sweep-notifications.js';
+import { ScanRemindersHandler } from '../commands/scan-reminders/scan-reminders.handler.js';
 
 /** One outbox e-mail per job (job id = row id); retries with Bull's exponential backoff. */
 @Processor(QUEUES.notifications)
@@ -28,5 +29,16 @@ export class SweepNotificationsProcessor {
   @HandlesJob('maintenance.sweep-notifications')
   sweep(): Promise<{ requeued: number }> {
     return this.sweeper.sweep();
+  }
+}
+
+/** Repeatable (NotificationsBootstrap): enqueues the reminders that are due. */
+@Processor(QUEUES.maintenance)
+export class ScanRemindersProcessor {
+  constructor(private readonly scanner: ScanRemindersHandler) {}
+
+  @HandlesJob('maintenance.scan-reminders')
+  scan(): Promise<{ trialEnding: number; cardExpiring: number }> {
+    return this.scanner.scan();
   }
 }

@@ -50,3 +50,24 @@ export const SUBSCRIPTION_EVENTS = everyTypeListed && declareDomainEvents('subsc
 export function subscriptionEvent(event: SubscriptionEvent, ref: SubscriptionRef): DomainEvent {
   return domainEvent(event.type, { ...event, ...ref });
 }
+
+/**
+ * Stripe's notice that a trial ends within three days (`customer.subscription.trial_will_end`, sent
+ * three days ahead on the subscription's clock, a test clock's under a test clock). Not a state change
+ * (the machine has no input for it): announced beside the machine's events, for the trial-ending
+ * reminder. Published once per delivery of the notice while the subscription is trialing; listeners
+ * key their effect by the subscription.
+ */
+export interface SubscriptionTrialWillEnd extends SubscriptionRef {
+  trialEnd: string;
+  planId: string | null;
+  occurredAt: string;
+}
+
+declare module '../../../platform/events/domain-event.js' {
+  interface DomainEventPayloads {
+    'subscription.trial_will_end': SubscriptionTrialWillEnd;
+  }
+}
+
+export const SUBSCRIPTION_NOTICES = declareDomainEvents('subscriptions', ['subscription.trial_will_end']);

@@ -24,4 +24,19 @@ export class StripeReader {
     if (!found || (found as { deleted?: boolean }).deleted === true) return null;
     return found as Record<string, unknown>;
   }
+
+  /**
+   * The time on the customer's Stripe test clock (test mode), or null when the customer is on none: what
+   * "now" means for that customer's subscriptions, which Stripe bills on the clock's time.
+   */
+  async customerClockTime(customerId: string): Promise<Date | null> {
+    const customer = await this.refetch(customerId);
+    const clock = customer?.test_clock;
+    const clockId = typeof clock === 'string' ? clock : (clock as { id?: string } | null | undefined)?.id;
+    if (!clockId) return null;
+    const found = await this.gateway.call('test_clock.retrieve', (s) =>
+      s.testHelpers.testClocks.retrieve(clockId),
+    );
+    return new Date(found.frozen_time * 1000);
+  }
 }

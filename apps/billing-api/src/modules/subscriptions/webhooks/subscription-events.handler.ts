@@ -10,7 +10,14 @@ import {
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { SubscriptionMirror } from '../machine/subscription-mirror.js';
 import { markCheckoutComplete } from '../persistence/subscription-checkouts.js';
-import { transformStripeSubscription } from '../stripe/transform-stripe-subscription.js';
+import {
+  transformStripeSubscription,
+  type SubscriptionValues,
+} from '../stripe/transform-stripe-subscription.js';
+import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
+import { domainEvent } from '../../../platform/events/domain-event.js';
+import '../contracts/subscription.events.js';
 import { transformStripeCheckoutSession } from './transform-stripe-checkout-session.js';
 
 /**
@@ -24,6 +31,7 @@ export class SubscriptionEventsHandler {
     private readonly mirror: SubscriptionMirror,
     private readonly payments: PaymentsFacade,
     private readonly accounts: AccountsFacade,
+    private readonly events: DomainEvents,
   ) {}
 
   @HandlesStripeEvents(
@@ -38,7 +46,27 @@ export class SubscriptionEventsHandler {
   )
   async onSubscription(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const values = transformStripeSubscription(event.data.object as Stripe.Subscription);
-    return this.mirror.apply(values, ctx);
+    const outcome = await this.mirror.apply(values, ctx);
+    if (event.type === 'customer.subscription.trial_will_end') await this.announceTrialEnding(values, ctx);
+    return outcome;
+  }
+
+  /** Publishes `subscription.trial_will_end` for the mirrored subscription while it is trialing. */
+  private async announceTrialEnding(values: SubscriptionValues, ctx: StripeEventContext): Promise<void> {
+    const row = await ctx.manager.getRepository(SubscriptionOrmEntity).findOne({
+      where: { stripeSubscriptionId: values.stripeSubscriptionId },
+    });
+    if (!row || row.state !== 'trialing' || !row.trialEnd) return;
+    await this.events.publish(ctx.manager, [
+      domainEvent('subscription.trial_will_end', {
+        subscriptionId: row.id,
+        accountId: row.accountId,
+        stripeSubscriptionId: row.stripeSubscriptionId,
+        trialEnd: row.trialEnd.toISOString(),
+        planId: row.planId,
+        occurredAt: new Date(ctx.event.created * 1000).toISOString(),
+      }),
+    ]);
   }
 
   /**

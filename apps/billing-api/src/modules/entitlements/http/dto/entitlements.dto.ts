@@ -32,7 +32,14 @@ export class LimitsDto {
 
 export class BannerDto {
   @ApiProperty({
-    enum: ['past_due', 'suspended', 'trial_ends', 'cancels_at_period_end', 'downgrade_scheduled'],
+    enum: [
+      'past_due',
+      'suspended',
+      'trial_ends',
+      'cancels_at_period_end',
+      'downgrade_scheduled',
+      'card_expiring',
+    ],
     example: 'trial_ends',
   })
   kind!: string;
@@ -40,7 +47,8 @@ export class BannerDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    description: 'When it happens (trial_ends, cancels_at_period_end, downgrade_scheduled).',
+    description:
+      'When it happens (trial_ends, cancels_at_period_end, downgrade_scheduled; card_expiring: the renewal the card does not last until).',
   })
   at?: string | null;
 
@@ -53,6 +61,23 @@ export class BannerDto {
 
   @ApiPropertyOptional({ description: 'The plan of the scheduled downgrade (downgrade_scheduled).' })
   planId?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'visa',
+    description: 'The card brand (card_expiring).',
+  })
+  brand?: string | null;
+
+  @ApiPropertyOptional({ example: '4242', description: 'The last four digits of the card (card_expiring).' })
+  last4?: string;
+
+  @ApiPropertyOptional({ example: 5, minimum: 1, maximum: 12, description: 'Expiry month (card_expiring).' })
+  expMonth?: number;
+
+  @ApiPropertyOptional({ example: 2031, description: 'Expiry year (card_expiring).' })
+  expYear?: number;
 }
 
 export class BillingStatusDto {

@@ -10,7 +10,13 @@ import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer, SMTP_SEND_TIMEOUT_MS } from '../../mailer.js';
 import { NotificationMetrics } from '../../notification.metrics.js';
 import { NotificationOptOutsRepository } from '../../persistence/notification-opt-outs.repository.js';
-import { isReminder, isTemplateName, renderTemplate, unsubscribeHeaders } from '../../templates/templates.js';
+import {
+  isReminder,
+  isTemplateName,
+  renderTemplate,
+  unsubscribeHeaders,
+  unsubscribeUrl,
+} from '../../templates/templates.js';
 
 /**
  * `suppressed`: a reminder the account unsubscribed from (R-NOT-3), marked so and never mailed.
@@ -95,21 +101,25 @@ export class SendNotificationHandler {
       const recipient = row.recipient ?? row.account.billingEmail;
       const locale = row.locale ?? row.account.locale;
       const timeZone = row.time_zone ?? row.account.timeZone;
+      const link = {
+        publicBaseUrl: this.config.http.publicBaseUrl,
+        secret: this.config.notifications.unsubscribeSecret,
+        accountId: row.account_id,
+      };
       const mail = renderTemplate(row.template, row.payload, {
         locale,
         timeZone,
         accountName: row.account.name,
         merchant: this.config.merchant.name,
+        billingUrl: this.config.notifications.billingAppUrl,
+        ...(isReminder(row.template) ? { unsubscribeUrl: unsubscribeUrl(row.template, link) } : {}),
       });
-      const headers = unsubscribeHeaders(row.template, {
-        publicBaseUrl: this.config.http.publicBaseUrl,
-        secret: this.config.notifications.unsubscribeSecret,
-        accountId: row.account_id,
-      });
+      const headers = unsubscribeHeaders(row.template, link);
       const messageId = await this.mailer.send({
         to: recipient,
         subject: mail.subject,
         text: mail.text,
+        html: mail.html,
         messageId: `<${row.id}@billing.notifications>`,
         headers,
       });

@@ -1,4 +1,4 @@
-import { initialSubscription, transition } from '@billing/domain';
+import { initialSubscription, transition, TRIAL_DAYS, trialEndFor } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -14,16 +14,15 @@ import { toSnapshot } from '../../persistence/subscription.snapshot.js';
 import { transformStripeSubscription } from '../../stripe/transform-stripe-subscription.js';
 import { StripeReader } from '../../stripe/stripe-reader.js';
 
-/** How long a trial runs (R-SUB-1). */
-export const TRIAL_DAYS = 14;
-
 /**
  * Starts the account's one trial (R-SUB-1): 14 days of a trial-eligible plan (Pro or Business in the
  * default catalogue), monthly, without a payment method. Stripe is told to cancel the subscription when
  * the trial ends without one (`trial_settings.end_behavior.missing_payment_method = cancel`): the account
  * then returns to Free with nothing deleted (R-EDGE-14). Once per account, ever: any subscription that
  * ever had a trial refuses another (409 `trial_already_used`), and the Stripe call's idempotency key is
- * the account's, so two requests at once start one trial.
+ * the account's, so two requests at once start one trial. The trial ends at local midnight in the
+ * account's time zone, 14 days on at least (R-EDGE-3, `trialEndFor`), counted from the time of the
+ * customer's Stripe test clock when it is on one (test mode), as Stripe counts it.
  */
 @Injectable()
 export class StartTrialHandler {
@@ -46,10 +45,11 @@ export class StartTrialHandler {
     // The machine decides on the account as it stands: its newest subscription, and whether any had a trial.
     const current = rows[0] ? toSnapshot(rows[0]) : initialSubscription();
     const snapshot = { ...current, trialUsed: rows.some((r) => r.trialStart !== null) };
-    const trialEnd = new Date(now.getTime() + TRIAL_DAYS * 86_400_000);
+    // The machine only decides whether a trial may start here; the trial's real end (in the account's
+    // zone, on its clock) is computed below and comes back through the mirror from Stripe's answer.
     const asked = transition(
       snapshot,
-      { type: 'start_trial', planId, interval: 'month', trialEnd },
+      { type: 'start_trial', planId, interval: 'month', trialEnd: trialEndFor(now, 'UTC', TRIAL_DAYS) },
       now,
       this.catalog.catalogue(),
     );
@@ -59,12 +59,15 @@ export class StartTrialHandler {
     if (!prices.ok) throw ApiError.fromRejection(prices.error, 'plan');
     const customer = await this.accounts.ensureStripeCustomer(accountId);
     const base = prices.value.base.stripePriceId;
+    const account = await this.accounts.getAccount(accountId);
+    const startedAt = (await this.reader.customerClockTime(customer)) ?? now;
+    const trialEnd = trialEndFor(startedAt, account.timeZone, TRIAL_DAYS);
     const subscription = await this.gateway.call('subscription.trial', (stripe) =>
       stripe.subscriptions.create(
         {
           customer,
           items: [{ price: base, quantity: 1 }],
-          trial_period_days: TRIAL_DAYS,
+          trial_end: Math.floor(trialEnd.getTime() / 1000),
           trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
           payment_settings: { save_default_payment_method: 'on_subscription' },
           metadata: { account_id: accountId },
