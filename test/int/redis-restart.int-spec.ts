@@ -67,6 +67,7 @@ describe('a Redis restart under load: every schedule comes back and runs, nothin
         .map(([name]) => name),
       'maintenance.sweep-webhook-inbox',
       'maintenance.scan-reminders',
+      'maintenance.dunning-catch-up',
     ].sort();
     expect([...s.t.app.get(QueueSchedules).kept().keys()].sort()).toEqual(expected);
     expect(await scheduled()).toEqual(expected);

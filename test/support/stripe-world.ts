@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { startTestEmulator, type TestEmulator } from '../../apps/stripe-emulator/src/core/test-kit.js';
 import { TcpProxy } from './tcp-proxy.js';
-import { startTestApp, tokenFor, type TestApp } from './test-app.js';
+import { startTestApp, tokenFor, type TestApp, type TestAppOptions } from './test-app.js';
 
 /** The secret the emulator signs its webhooks with in these worlds. */
 export const WORLD_WEBHOOK_SECRET = 'whsec_test_world_secret';
@@ -27,6 +27,8 @@ export async function startStripeWorld(
     secret?: string;
     /** The event types the endpoint is enabled for; every type by default. */
     events?: readonly string[];
+    /** Extra providers of the app (e.g. a test's recording listener). */
+    providers?: TestAppOptions['providers'];
   } = {},
 ): Promise<StripeWorld> {
   const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
@@ -42,6 +44,7 @@ export async function startStripeWorld(
   );
   const t = await startTestApp({
     role: 'all',
+    ...(options.providers ? { providers: options.providers } : {}),
     env: {
       STRIPE_API_BASE: kit.emulator.url,
       STRIPE_SECRET_KEY: key,

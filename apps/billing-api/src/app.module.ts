@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { DunningJobsModule } from './modules/dunning/dunning.module.js';
 import { EntitlementsModule } from './modules/entitlements/entitlements.module.js';
 import { CatalogModule } from './modules/catalog/catalog.module.js';
 import { IntegrationsJobsModule } from './modules/integrations/integrations.module.js';
@@ -63,6 +64,7 @@ export class AppModule {
         RefundsJobsModule.register({ worker }),
         SubscriptionsModule,
         InvoicesModule,
+        DunningJobsModule.register({ worker }),
         EntitlementsModule,
         WebhooksModule.register({ worker }),
       ],

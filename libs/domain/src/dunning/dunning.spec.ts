@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DomainInvariantError } from '../kernel/errors.js';
 import {
+  dunningPolicyFromJson,
   completeDunningSteps,
   DEFAULT_DUNNING_POLICY,
   DEFAULT_GRACE_POLICY,
@@ -171,5 +172,45 @@ describe('isGraceExhausted', () => {
     expect(isGraceExhausted({ pastDueSince: FAILED, failedAttempts: 2 }, day(9))).toBe(false);
     expect(isGraceExhausted({ pastDueSince: FAILED }, day(7))).toBe(true);
     expect(isGraceExhausted({ pastDueSince: null, failedAttempts: 5 }, day(30))).toBe(false);
+  });
+});
+
+describe('dunningPolicyFromJson (DUNNING_POLICY)', () => {
+  it('reads the default policy back from its JSON', () => {
+    const parsed = dunningPolicyFromJson(JSON.stringify(DEFAULT_DUNNING_POLICY));
+    expect(parsed).toEqual({ ok: true, value: DEFAULT_DUNNING_POLICY });
+  });
+
+  it('reads a shorter schedule', () => {
+    const text = JSON.stringify({
+      steps: [
+        { id: 'd0', dayOffset: 0, actions: [{ kind: 'send_email', template: 'payment_failed_1' }] },
+        { id: 'd2', dayOffset: 2, actions: [{ kind: 'retry_payment' }] },
+        { id: 'd4', dayOffset: 4, actions: [{ kind: 'suspend' }] },
+      ],
+    });
+    const parsed = dunningPolicyFromJson(text);
+    expect(parsed.ok && parsed.value.steps.map((s) => s.id)).toEqual(['d0', 'd2', 'd4']);
+  });
+
+  it.each([
+    ['not JSON', '{steps', /^not JSON/],
+    ['no steps array', '{"steps":{}}', /"steps" array/],
+    ['a step without an id', '{"steps":[{"dayOffset":0,"actions":[]}]}', /step 0: needs a string "id"/],
+    ['an action without a kind', '{"steps":[{"id":"a","dayOffset":0,"actions":[{}]}]}', /needs a "kind"/],
+    [
+      'no suspend step',
+      '{"steps":[{"id":"a","dayOffset":0,"actions":[{"kind":"retry_payment"}]}]}',
+      /never suspends/,
+    ],
+    [
+      'an unknown template',
+      '{"steps":[{"id":"a","dayOffset":0,"actions":[{"kind":"send_email","template":"hello"}]},{"id":"b","dayOffset":1,"actions":[{"kind":"suspend"}]}]}',
+      /unknown action/,
+    ],
+  ])('refuses %s, naming the problem', (_what, text, message) => {
+    const parsed = dunningPolicyFromJson(text);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? [] : parsed.error.join('\n')).toMatch(message);
   });
 });

@@ -215,3 +215,33 @@ export function resolveDunningCase(dunningCase: DunningCase, now: Date): Dunning
   if (dunningCase.status === 'resolved') return dunningCase;
   return { ...dunningCase, status: 'resolved', resolvedAt: now };
 }
+
+/**
+ * Reads a policy from its JSON text (`{"steps":[{"id":"day_0","dayOffset":0,"actions":[{"kind":
+ * "send_email","template":"payment_failed_1"}]}, …]}`, the DUNNING_POLICY setting) and validates it.
+ * Returns the policy, or one message per problem.
+ */
+export function dunningPolicyFromJson(text: string): Result<DunningPolicy, string[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return err([`not JSON: ${(error as Error).message}`]);
+  }
+  const steps = (parsed as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return err(['needs a "steps" array']);
+  const shaped: DunningStep[] = [];
+  for (const [index, step] of steps.entries()) {
+    const s = step as { id?: unknown; dayOffset?: unknown; actions?: unknown } | null;
+    if (!s || typeof s.id !== 'string' || typeof s.dayOffset !== 'number' || !Array.isArray(s.actions)) {
+      return err([`step ${index}: needs a string "id", a number "dayOffset" and an "actions" array`]);
+    }
+    const actions = s.actions as unknown[];
+    if (!actions.every((a) => typeof (a as { kind?: unknown } | null)?.kind === 'string')) {
+      return err([`step ${index}: every action needs a "kind"`]);
+    }
+    shaped.push({ id: s.id, dayOffset: s.dayOffset, actions: actions as DunningAction[] });
+  }
+  const checked = validateDunningPolicy({ steps: shaped });
+  return checked.ok ? checked : err(checked.error.map((i) => i.message));
+}

@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { at, NOW, SNAPSHOTS } from './subscription.fixtures.js';
 import { DEFAULT_CATALOGUE } from '../plan/plan.js';
 import { transition } from './subscription.machine.js';
-import { inputsForStripeReport, stateInputPath, type StripeSubscriptionReport } from './stripe-inputs.js';
+import {
+  inputsForStripeReport,
+  reportedState,
+  stateInputPath,
+  type StripeSubscriptionReport,
+} from './stripe-inputs.js';
 import {
   SUBSCRIPTION_STATES,
   type SubscriptionInput,
@@ -90,7 +95,13 @@ describe('a Stripe report applied through the machine', () => {
     const outcome = typeof reached === 'string' ? 'refused' : reached.state;
     // A free-tier report without a plan keeps the state (with one, see 'first seen ended' below).
     const bothFree = FREE_TIER.includes(from) && FREE_TIER.includes(to);
-    const expected = REFUSED.some(([f, t]) => f === from && t === to) ? 'refused' : bothFree ? from : to;
+    // Stripe reports a suspended subscription past_due: the app keeps it suspended (reportedState).
+    const kept = from === 'suspended' && to === 'past_due';
+    const expected = REFUSED.some(([f, t]) => f === from && t === to)
+      ? 'refused'
+      : bothFree || kept
+        ? from
+        : to;
     expect(outcome).toBe(expected);
   });
 });
@@ -189,6 +200,18 @@ describe('inputsForStripeReport', () => {
     });
     const same = inputsForStripeReport(SNAPSHOTS.active, report('active'));
     expect(same.ok && same.value).toEqual({ path: [], changes: [] });
+  });
+
+  it('keeps a suspended subscription that Stripe still reports past_due as it is (dunning suspended it)', () => {
+    expect(reportedState('suspended', 'past_due')).toBe('suspended');
+    for (const state of SUBSCRIPTION_STATES.filter((s) => s !== 'suspended')) {
+      expect(reportedState(state, 'past_due')).toBe('past_due');
+    }
+    expect(reportedState('suspended', 'active')).toBe('active');
+    expect(inputsForStripeReport(SNAPSHOTS.suspended, report('past_due'))).toEqual({
+      ok: true,
+      value: { path: [], changes: [] },
+    });
   });
 
   it('reactivates a past_due subscription once, with its new period end', () => {

@@ -25,6 +25,15 @@ export interface StripeSubscriptionReport {
   readonly trialEnd: Date | null;
 }
 
+/**
+ * The app state a Stripe report stands for, given the app's current one. Suspension is the app's
+ * dunning decision (R-DUN-3): Stripe has no such status and goes on reporting the subscription
+ * `past_due`, which must not walk a suspended subscription back through active to past_due.
+ */
+export function reportedState(current: SubscriptionState, reported: SubscriptionState): SubscriptionState {
+  return current === 'suspended' && reported === 'past_due' ? 'suspended' : reported;
+}
+
 /** The inputs a Stripe report can stand for; plan and seat changes are decided after the state. */
 const STATE_INPUTS = [
   'checkout_completed',
@@ -108,7 +117,7 @@ export function inputsForStripeReport(
   if (!isLiveState(snapshot.state) && !isLiveState(report.state) && !endedUnseen) {
     return ok({ path: [], changes: [] });
   }
-  const path = stateInputPath(snapshot.state, report.state, (input) =>
+  const path = stateInputPath(snapshot.state, reportedState(snapshot.state, report.state), (input) =>
     input === 'start_trial' ? report.trialEnd !== null : true,
   );
   if (path === null) {

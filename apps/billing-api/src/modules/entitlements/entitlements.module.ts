@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
+import { DunningModule } from '../dunning/dunning.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
@@ -22,12 +23,20 @@ import { IsBilledQuery } from './queries/is-billed.query.js';
 /**
  * Entitlements (R-SM-4, R-PLAN-4/5, R-CORE-5): the verdict API (`GET /v1/accounts/{id}/entitlements`,
  * cached in Redis with an ETag, fail-open), the billing flag and rollout (admin), and the
- * `entitlements.updated` integration event. Listens to every `subscription.*` event; reads accounts,
- * subscriptions and the catalogue through their facades. Refuses every `@BillingCall()` route of an
- * account that is not billed (`BillingCallsInterceptor`). Nothing imports it but the app module.
+ * `entitlements.updated` integration event. Listens to every `subscription.*` event and to the dunning
+ * steps and closings; reads accounts, subscriptions, dunning and the catalogue through their facades.
+ * Refuses every `@BillingCall()` route of an account that is not billed (`BillingCallsInterceptor`).
+ * Nothing imports it but the app module.
  */
 @Module({
-  imports: [AccountsModule, SubscriptionsModule, CatalogModule, IntegrationsModule, NotificationsModule],
+  imports: [
+    AccountsModule,
+    SubscriptionsModule,
+    DunningModule,
+    CatalogModule,
+    IntegrationsModule,
+    NotificationsModule,
+  ],
   controllers: [EntitlementsController, AdminBillingController],
   providers: [
     EntitlementsFacade,

@@ -8,6 +8,9 @@ import {
 } from './commands/apply-plan-change/apply-plan-change.handler.js';
 import { QuotePlanChangeHandler } from './commands/quote-plan-change/quote-plan-change.handler.js';
 import type { PlanQuoteTarget, PlanQuoteView } from './contracts/plan-quote.view.js';
+import type { Actor } from '../../platform/context/request-context.js';
+import { ApplyDunningInputHandler } from './commands/apply-dunning-input/apply-dunning-input.handler.js';
+import type { DunningInput, DunningInputResult } from './contracts/dunning-input.js';
 import type { SubscriptionView } from './contracts/subscription.view.js';
 import { toSubscriptionView } from './persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
@@ -19,6 +22,7 @@ export class SubscriptionsFacade {
     @InjectDataSource() private readonly db: DataSource,
     private readonly quoting: QuotePlanChangeHandler,
     private readonly applying: ApplyPlanChangeHandler,
+    private readonly dunningInputs: ApplyDunningInputHandler,
   ) {}
 
   /**
@@ -34,6 +38,19 @@ export class SubscriptionsFacade {
   /** Applies exactly a quote of the account, once (see ApplyPlanChangeHandler). */
   applyPlanChange(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
     return this.applying.execute(accountId, quoteId);
+  }
+
+  /**
+   * Applies what dunning reports (a failed attempt, the grace period's end, the invoice paid) through
+   * the machine, in the caller's transaction; null when the subscription is not mirrored.
+   */
+  applyDunningInput(
+    manager: EntityManager,
+    stripeSubscriptionId: string,
+    input: DunningInput,
+    actor: Actor,
+  ): Promise<DunningInputResult | null> {
+    return this.dunningInputs.execute(manager, stripeSubscriptionId, input, actor);
   }
 
   async findByStripeId(

@@ -16,6 +16,7 @@ import { SubscriptionMirror } from './machine/subscription-mirror.js';
 import { SubscriptionTransitions } from './machine/subscription-transitions.js';
 import { SubscriptionMetrics } from './subscription.metrics.js';
 import { SubscriptionsFacade } from './subscriptions.facade.js';
+import { ApplyDunningInputHandler } from './commands/apply-dunning-input/apply-dunning-input.handler.js';
 import { ChangeCancellationHandler } from './commands/change-cancellation/change-cancellation.handler.js';
 import { OpenBillingPortalHandler } from './commands/open-billing-portal/open-billing-portal.handler.js';
 import { SubscriptionController } from './http/subscription.controller.js';
@@ -43,6 +44,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     SubscriptionMetrics,
     SubscriptionViewQueries,
     ChangeCancellationHandler,
+    ApplyDunningInputHandler,
     OpenBillingPortalHandler,
     StartCheckoutHandler,
     CompleteCheckoutHandler,

@@ -1,3 +1,4 @@
+import { DEFAULT_DUNNING_POLICY, dunningPolicyFromJson, type DunningPolicy } from '@billing/domain';
 import {
   type AppRole,
   DEV_UNSUBSCRIBE_SECRET,
@@ -71,6 +72,8 @@ export class AppConfig {
   readonly merchant: { name: string; address: string[] };
   /** The font receipt PDFs are set in (RECEIPT_FONT_PATH, DejaVu Sans by default). */
   readonly receipts: { fontPath: string };
+  /** The dunning schedule (DUNNING_POLICY, validated) and how often missed steps are caught up. */
+  readonly dunning: { policy: DunningPolicy; catchUpIntervalMs: number };
 
   constructor(e: EnvironmentVariables) {
     const list = (s: string): string[] =>
@@ -145,6 +148,12 @@ export class AppConfig {
       unsubscribeSecret: e.NOTIFICATIONS_UNSUBSCRIBE_SECRET ?? DEV_UNSUBSCRIBE_SECRET,
       billingAppUrl: e.BILLING_APP_URL,
       reminderScanIntervalMs: e.NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS,
+    };
+    const dunningPolicy = e.DUNNING_POLICY ? dunningPolicyFromJson(e.DUNNING_POLICY) : null;
+    if (dunningPolicy && !dunningPolicy.ok) throw new Error('DUNNING_POLICY was not validated');
+    this.dunning = {
+      policy: dunningPolicy?.value ?? DEFAULT_DUNNING_POLICY,
+      catchUpIntervalMs: e.DUNNING_CATCH_UP_INTERVAL_MS,
     };
     this.merchant = {
       name: e.MERCHANT_NAME.trim(),

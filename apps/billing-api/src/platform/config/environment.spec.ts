@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_DUNNING_POLICY } from '@billing/domain';
 import { getMetadataStorage } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { AppConfig } from './app-config.js';
@@ -54,6 +55,29 @@ describe('environment validation (R-ARCH-6)', () => {
     ).toEqual({ path: '/etc/billing/plans.json', syncOnStart: true });
     expect(problemsOf({ CATALOG_SYNC_ON_START: 'sometimes' })).toEqual([
       'CATALOG_SYNC_ON_START: CATALOG_SYNC_ON_START must be a boolean value',
+    ]);
+  });
+
+  it('reads the dunning policy (R-DUN-5): the default when unset, a valid one, and names what is wrong', () => {
+    expect(new AppConfig(validateEnvironment({})).dunning).toEqual({
+      policy: DEFAULT_DUNNING_POLICY,
+      catchUpIntervalMs: 60_000,
+    });
+    const short = {
+      steps: [
+        { id: 'd0', dayOffset: 0, actions: [{ kind: 'send_email', template: 'payment_failed_1' }] },
+        { id: 'd2', dayOffset: 2, actions: [{ kind: 'suspend' }] },
+      ],
+    };
+    const config = new AppConfig(
+      validateEnvironment({ DUNNING_POLICY: JSON.stringify(short), DUNNING_CATCH_UP_INTERVAL_MS: '5000' }),
+    );
+    expect(config.dunning).toEqual({ policy: short, catchUpIntervalMs: 5000 });
+    expect(problemsOf({ DUNNING_POLICY: '{"steps":[]}' })).toEqual([
+      'DUNNING_POLICY: the policy has no steps',
+    ]);
+    expect(problemsOf({ DUNNING_CATCH_UP_INTERVAL_MS: '10' })).toEqual([
+      'DUNNING_CATCH_UP_INTERVAL_MS: DUNNING_CATCH_UP_INTERVAL_MS must not be less than 200',
     ]);
   });
 

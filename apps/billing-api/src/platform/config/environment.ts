@@ -14,6 +14,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { dunningPolicyFromJson } from '@billing/domain';
 import { DEFAULT_PDF_FONT_PATH, PdfFont } from '../pdf/pdf-font.js';
 
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
@@ -279,6 +280,21 @@ export class EnvironmentVariables {
   @Min(60_000)
   @Max(86_400_000)
   NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS = 3_600_000;
+  /**
+   * The dunning schedule (R-DUN-5) as JSON: `{"steps":[{"id","dayOffset","actions":[…]}]}` (see
+   * docs/dunning.md). Unset: Day 0 e-mail, Day 3 and 5 retry and e-mail, Day 7 suspend and e-mail.
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  DUNNING_POLICY?: string;
+
+  /** How often a worker runs the dunning steps that fell due but did not run (restart, Redis flushed). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(3_600_000)
+  DUNNING_CATCH_UP_INTERVAL_MS = 60_000;
 
   /** The business named on receipts (R-PAY-4): the integrator's, not this service's. */
   @IsString()
@@ -350,6 +366,10 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     problems.push('STRIPE_WEBHOOK_SECRETS: a comma-separated list of whsec_… secrets');
   }
   problems.push(...receiptFontProblems(env));
+  if (env.DUNNING_POLICY) {
+    const dunning = dunningPolicyFromJson(env.DUNNING_POLICY);
+    if (!dunning.ok) problems.push(...dunning.error.map((p) => `DUNNING_POLICY: ${p}`));
+  }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;
 }

@@ -9,6 +9,7 @@ export const QUEUES = {
   webhooks: 'webhooks',
   notifications: 'notifications',
   integrations: 'integrations',
+  dunning: 'dunning',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -33,6 +34,17 @@ export interface JobPayloads {
   'integrations.deliver': { deliveryId: string };
   /** Enqueues integration deliveries whose after-commit enqueue was lost. */
   'maintenance.sweep-integration-deliveries': Record<string, never>;
+  /** Runs one step of one dunning case when it falls due (job id = `dunning:<case>:<step>`). */
+  'dunning.run-step': { caseId: string; stepId: string };
+  /** Retries an open dunning case now because the card changed (job id = the case and the change). */
+  'dunning.retry-payment': {
+    caseId: string;
+    reason: 'default_payment_method_changed' | 'payment_method_automatically_updated';
+    paymentMethodId: string;
+    changedAt: string;
+  };
+  /** Enqueues the dunning steps that fell due and did not run (scheduled by DunningBootstrap). */
+  'maintenance.dunning-catch-up': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -110,6 +122,22 @@ export const JOBS = {
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
     repeat: { every: 60_000 },
+  },
+  // A step's retry calls Stripe: a failure to reach it is retried with the same idempotency key.
+  'dunning.run-step': {
+    queue: QUEUES.dunning,
+    concurrency: 8,
+    options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 5000 } },
+  },
+  'dunning.retry-payment': {
+    queue: QUEUES.dunning,
+    concurrency: 4,
+    options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 5000 } },
+  },
+  'maintenance.dunning-catch-up': {
+    queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

@@ -1,4 +1,5 @@
 import type { AccessMode, EntitlementBanner, EntitlementBasis, SubscriptionState } from '@billing/domain';
+import type { DunningStage } from '../../dunning/contracts/dunning-case.view.js';
 
 /** Why the verdict is what it is; with `basis` it tells an integrator what to trust. */
 export const VERDICT_REASONS = [
@@ -41,8 +42,8 @@ export interface EntitlementVerdict {
   state: SubscriptionState | null;
   /** Whether billing applies to the account (its flag and the rollout); null when unknown. */
   billing: { enabled: boolean | null; accountFlag: boolean | null; rolloutPercent: number | null };
-  /** The dunning stage; always null until dunning exists. */
-  dunningStage: null;
+  /** The account's open dunning case in short (stage, last and next step); null when it has none. */
+  dunningStage: DunningStage | null;
   /** The next scheduled change of the verdict, null when none is scheduled. */
   nextChange: { kind: NextChangeKind; at: string; planId: string | null } | null;
 }

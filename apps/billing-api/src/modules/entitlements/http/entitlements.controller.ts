@@ -35,7 +35,7 @@ export class EntitlementsController {
       "Tier, features, seat limits, access mode (`full` or `read_only`), banners, the basis and reason, and the next scheduled change. Owners and members of the account, finance/support/admin of any; another account's: 404. " +
       'Cached for 60 s and invalidated when a change that affects it commits; send the `ETag` back as `If-None-Match` for a 304. ' +
       'Fail-safe: when the state is uncertain (the database unreachable, a completed Checkout not mirrored yet) the answer is 200 with `basis: fail_open`, full access and the reason, never a 5xx. ' +
-      '`dunningStage` is always null for now: dunning does not exist yet.',
+      '`dunningStage` summarizes the open dunning case (past_due or suspended, last and next step), null when none.',
   })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'An ETag of an earlier answer.' })
   @ApiOkResponse({

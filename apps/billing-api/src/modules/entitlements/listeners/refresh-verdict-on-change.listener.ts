@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OnDomainEvent, type DomainEvent } from '../../../platform/events/domain-event.js';
 import '../../accounts/contracts/account.events.js';
+import '../../dunning/contracts/dunning.events.js';
 import { SUBSCRIPTION_EVENTS } from '../../subscriptions/contracts/subscription.events.js';
 import { AnnounceVerdictHandler } from '../commands/announce-verdict/announce-verdict.handler.js';
 
@@ -29,5 +30,19 @@ export class RefreshVerdictOnChangeListener {
   ): Promise<void> {
     const p = event.payload;
     await this.announce.execute(manager, p.accountId, `default_card:${p.paymentMethodId}:${p.occurredAt}`);
+  }
+
+  /**
+   * A dunning step ran or a case closed: the verdict's `dunningStage` changed. (A case opening and a
+   * suspension come with the subscription's own event in the same transaction, which refreshes it.)
+   */
+  @OnDomainEvent('dunning.step_ran', 'dunning.case_closed')
+  async dunningChanged(
+    event: DomainEvent<'dunning.step_ran' | 'dunning.case_closed'>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const p = event.payload;
+    const step = event.type === 'dunning.step_ran' ? event.payload.stepId : '';
+    await this.announce.execute(manager, p.accountId, `dunning:${p.caseId}:${event.type}:${step}`);
   }
 }

@@ -12,6 +12,7 @@ import { Clock } from '../../../platform/clock/clock.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { NotificationsFacade } from '../../notifications/notifications.facade.js';
+import { DunningFacade } from '../../dunning/dunning.facade.js';
 import type { SubscriptionView } from '../../subscriptions/contracts/subscription.view.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import type { EntitlementVerdict, VerdictReason } from '../contracts/entitlement-verdict.js';
@@ -33,6 +34,7 @@ export class ComputeVerdictQuery {
     private readonly settings: BillingSettingsRepository,
     private readonly clock: Clock,
     private readonly notifications: NotificationsFacade,
+    private readonly dunning: DunningFacade,
   ) {}
 
   async execute(
@@ -41,12 +43,13 @@ export class ComputeVerdictQuery {
   ): Promise<EntitlementVerdict | null> {
     const flag = await this.accounts.billingFlag(accountId, manager);
     if (flag === null) return null;
-    const [percent, subscription, awaitingMirror, used, card] = await Promise.all([
+    const [percent, subscription, awaitingMirror, used, card, dunningStage] = await Promise.all([
       this.settings.rolloutPercent(manager),
       this.subscriptions.currentForAccount(accountId, manager),
       this.subscriptions.checkoutAwaitingMirror(accountId, manager),
       this.accounts.countMembers(accountId, manager),
       this.notifications.expiringDefaultCard(accountId, manager),
+      this.dunning.stageOf(accountId, manager),
     ]);
     const enabled = flag && isInRollout(accountId, percent);
     const billing = { enabled, accountFlag: flag, rolloutPercent: percent };
@@ -82,6 +85,7 @@ export class ComputeVerdictQuery {
       ...fromDerived(accountId, { ...derived, banners }, used),
       reason: reasonOf(derived, flag, subscription),
       state: subscription?.state ?? null,
+      dunningStage: derived.basis === 'subscription' ? dunningStage : null,
       billing,
       nextChange: derived.basis === 'subscription' ? nextChange(subscription, now) : null,
     };

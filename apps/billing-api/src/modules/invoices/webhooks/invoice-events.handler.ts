@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
@@ -13,12 +15,19 @@ import {
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
+import { invoicePaymentFailed, invoiceSettled, type InvoiceRef } from '../contracts/invoice.events.js';
 import { InvoiceOrmEntity } from '../persistence/invoice.orm-entity.js';
 import {
   transformStripeInvoice,
   type InvoiceStatus,
   type InvoiceValues,
 } from './transform-stripe-invoice.js';
+
+const SETTLED: Partial<Record<InvoiceStatus, 'paid' | 'voided' | 'uncollectible'>> = {
+  paid: 'paid',
+  void: 'voided',
+  uncollectible: 'uncollectible',
+};
 
 /**
  * Mirrors invoices (R-SUB-7) under the ordering rule (R-SM-3): older events are skipped, a same-second
@@ -33,6 +42,7 @@ export class InvoiceEventsHandler {
     private readonly accounts: AccountsFacade,
     private readonly subscriptions: SubscriptionsFacade,
     private readonly receipts: ReceiptsFacade,
+    private readonly events: DomainEvents,
   ) {}
 
   @HandlesStripeEvents(
@@ -77,6 +87,7 @@ export class InvoiceEventsHandler {
       if ((inserted.raw as unknown[]).length > 0) {
         await this.recordAudit(created, null, ctx);
         await this.receiptWhenFirstPaid(null, created, ctx);
+        await this.announce(event, null, created, ctx);
         return 'applied';
       }
       row = await repo.findOne({ where: { stripeInvoiceId: incoming.stripeInvoiceId }, lock });
@@ -88,7 +99,11 @@ export class InvoiceEventsHandler {
       lastApplied: { eventCreated: row.lastEventCreated },
       incoming: { eventCreated: ctx.event.created },
     });
-    if (decision === 'skip_stale') return 'skipped_stale';
+    if (decision === 'skip_stale') {
+      // A failed attempt still happened, whatever the mirror already shows: dunning hears of it.
+      await this.announce(event, row.status, row, ctx);
+      return 'skipped_stale';
+    }
     if (decision === 'refetch') {
       const fresh = await ctx.refetch(incoming.stripeInvoiceId);
       const freshValues = fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
@@ -105,7 +120,44 @@ export class InvoiceEventsHandler {
       await this.recordAudit(row, { status: beforeStatus, ...beforeAmounts }, ctx);
     }
     await this.receiptWhenFirstPaid(beforeStatus, row, ctx);
+    await this.announce(event, beforeStatus, row, ctx);
     return 'applied';
+  }
+
+  /**
+   * Publishes what dunning listens to: a failed attempt on a still open invoice (every delivery of
+   * `invoice.payment_failed`; the listener is idempotent), and the invoice leaving `open` for good.
+   */
+  private async announce(
+    event: StripeEventPayload,
+    before: InvoiceStatus | null,
+    row: InvoiceOrmEntity,
+    ctx: StripeEventContext,
+  ): Promise<void> {
+    const object = event.data.object as { test_clock?: unknown };
+    const ref: InvoiceRef = {
+      invoiceId: row.id,
+      accountId: row.accountId,
+      stripeInvoiceId: row.stripeInvoiceId,
+      stripeCustomerId: row.stripeCustomerId,
+      stripeSubscriptionId: row.stripeSubscriptionId,
+      amountDue: row.amountDue,
+      amountRemaining: row.amountRemaining,
+      currency: row.currency,
+      hostedInvoiceUrl: row.hostedInvoiceUrl,
+      billingReason: row.billingReason,
+      testClockId: idOf(object.test_clock),
+    };
+    const at = new Date(ctx.event.created * 1000).toISOString();
+    if (event.type === 'invoice.payment_failed' && row.status === 'open') {
+      await this.events.publish(ctx.manager, [
+        invoicePaymentFailed({ ...ref, failedAt: at, attemptCount: row.attemptCount }),
+      ]);
+    }
+    const settled = SETTLED[row.status];
+    if (settled && before !== row.status) {
+      await this.events.publish(ctx.manager, [invoiceSettled({ ...ref, outcome: settled, settledAt: at })]);
+    }
   }
 
   /**

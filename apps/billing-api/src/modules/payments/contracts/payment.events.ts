@@ -42,16 +42,28 @@ export interface PaymentMethodIdentified {
   cardLast4: string | null;
 }
 
+/**
+ * The card networks updated a saved card (Stripe's `payment_method.automatically_updated`: a reissued
+ * card's new expiry or number). Dunning retries an unpaid invoice at once when it is the default card.
+ */
+export interface PaymentMethodAutomaticallyUpdated {
+  accountId: string;
+  stripePaymentMethodId: string;
+  occurredAt: string;
+}
+
 declare module '../../../platform/events/domain-event.js' {
   interface DomainEventPayloads {
     'payment.status_changed': PaymentStatusChanged;
     'payment.method_identified': PaymentMethodIdentified;
+    'payment.method_automatically_updated': PaymentMethodAutomaticallyUpdated;
   }
 }
 
 export const PAYMENT_EVENTS = declareDomainEvents('payments', [
   'payment.status_changed',
   'payment.method_identified',
+  'payment.method_automatically_updated',
 ]);
 
 /** The event of a status change (builds it typed; importing it declares the payments module's events). */
@@ -60,3 +72,6 @@ export const paymentStatusChanged = (payload: PaymentStatusChanged) =>
 
 export const paymentMethodIdentified = (payload: PaymentMethodIdentified) =>
   domainEvent('payment.method_identified', payload);
+
+export const paymentMethodAutomaticallyUpdated = (payload: PaymentMethodAutomaticallyUpdated) =>
+  domainEvent('payment.method_automatically_updated', payload);

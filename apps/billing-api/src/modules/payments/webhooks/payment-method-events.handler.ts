@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
+import { DomainEvents } from '../../../platform/events/domain-events.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import {
   HandlesStripeEvents,
@@ -11,6 +12,7 @@ import {
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import { paymentMethodAutomaticallyUpdated } from '../contracts/payment.events.js';
 import { PaymentMethodOrmEntity } from '../persistence/payment-method.orm-entity.js';
 import {
   transformStripePaymentMethod,
@@ -24,6 +26,7 @@ export class PaymentMethodEventsHandler {
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
+    private readonly events: DomainEvents,
   ) {}
 
   @HandlesStripeEvents(
@@ -132,6 +135,15 @@ export class PaymentMethodEventsHandler {
         },
         ctx.manager,
       );
+    }
+    if (event.type === 'payment_method.automatically_updated' && row.status === 'attached' && row.accountId) {
+      await this.events.publish(ctx.manager, [
+        paymentMethodAutomaticallyUpdated({
+          accountId: row.accountId,
+          stripePaymentMethodId: row.stripePaymentMethodId,
+          occurredAt: new Date(ctx.event.created * 1000).toISOString(),
+        }),
+      ]);
     }
     return 'applied';
   }

@@ -3,6 +3,7 @@ import {
   initialSubscription,
   isLiveState,
   inputsForStripeReport,
+  reportedState,
   type StalenessDecision,
 } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
@@ -232,8 +233,9 @@ export class SubscriptionMirror {
   ): TransitionOutcome {
     const eventTime = new Date(ctx.event.created * 1000);
     const report = {
-      // Suspension is the app's dunning decision (grace_exhausted), not a number of days seen here.
-      state: subscriptionStateOf(values, { pastDueSince: null, now: eventTime }),
+      // Suspension is the app's dunning decision (grace_exhausted), not a number of days seen here:
+      // a suspended subscription Stripe still reports past_due stays suspended (`reportedState`).
+      state: reportedState(row.state, subscriptionStateOf(values, { pastDueSince: null, now: eventTime })),
       planId: values.planId,
       interval: values.interval,
       seats: values.seats,

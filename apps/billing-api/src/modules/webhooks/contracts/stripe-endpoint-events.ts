@@ -60,6 +60,8 @@ export const OPTIONAL_STRIPE_EVENTS: Readonly<Record<string, string>> = {
     'the API writes its payment before Stripe sees it; a PaymentIntent made elsewhere is mirrored from its next event',
   'charge.succeeded':
     'the card summary comes from the saved method (API payments) or is re-read from the charge when the payment is first captured',
+  'test_helpers.test_clock.ready':
+    "test mode only: under a Stripe test clock, a clock's new time runs the dunning steps due by it (docs/dunning.md)",
   'charge.failed':
     "a failure's code and message come from payment_intent.payment_failed (or the API's answer)",
 };

@@ -7,6 +7,44 @@ import {
   type VerdictReason,
 } from '../../contracts/entitlement-verdict.js';
 
+export class DunningNextStepRefDto {
+  @ApiProperty({ example: 'day_5' })
+  id!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  dueAt!: string;
+}
+
+export class DunningStageDto {
+  @ApiProperty({ format: 'uuid' })
+  caseId!: string;
+
+  @ApiProperty({ enum: ['past_due', 'suspended'] })
+  stage!: 'past_due' | 'suspended';
+
+  @ApiProperty({ type: String, nullable: true, example: 'day_3', description: 'The last step that ran.' })
+  lastStep!: string | null;
+
+  @ApiProperty({
+    type: DunningNextStepRefDto,
+    nullable: true,
+    description: 'The next step and when it runs.',
+  })
+  nextStep!: DunningNextStepRefDto | null;
+
+  @ApiProperty({ format: 'date-time', description: 'Day 0: when the payment failed.' })
+  day0!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When access becomes read-only unless the invoice is paid.',
+  })
+  suspendAt!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "Stripe's hosted invoice page (pay now)." })
+  hostedInvoiceUrl!: string | null;
+}
+
 export class SeatLimitDto {
   @ApiProperty({
     type: Number,
@@ -172,11 +210,12 @@ export class EntitlementVerdictDto {
   billing!: BillingStatusDto;
 
   @ApiProperty({
-    type: String,
+    type: DunningStageDto,
     nullable: true,
-    description: 'The dunning stage. Always null for now: dunning does not exist yet.',
+    description:
+      "The account's open dunning case in short (R-DUN): past_due or suspended, the last step that ran and the next one with its date; null when nothing is being dunned.",
   })
-  dunningStage!: null;
+  dunningStage!: DunningStageDto | null;
 
   @ApiProperty({
     type: NextChangeDto,
