@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * What the account may do now: its entitlement verdict (R-SM-4, R-PLAN-4/5, R-CORE-5).
-     * @description Tier, features, seat limits, access mode (`full` or `read_only`), banners, the basis and reason, and the next scheduled change. Owners and members of the account, finance/support/admin of any; another account's: 404. Cached for 60 s and invalidated when a change that affects it commits; send the `ETag` back as `If-None-Match` for a 304. Fail-safe: when the state is uncertain (the database unreachable, a completed Checkout not mirrored yet) the answer is 200 with `basis: fail_open`, full access and the reason, never a 5xx. `dunningStage` is always null for now: dunning does not exist yet.
+     * @description Tier, features, seat limits, access mode (`full` or `read_only`), banners, the basis and reason, and the next scheduled change. Owners and members of the account, finance/support/admin of any; another account's: 404. Cached for 60 s and invalidated when a change that affects it commits; send the `ETag` back as `If-None-Match` for a 304. Fail-safe: when the state is uncertain (the database unreachable, a completed Checkout not mirrored yet) the answer is 200 with `basis: fail_open`, full access and the reason, never a 5xx. `dunningStage` summarizes the open dunning case (past_due or suspended, last and next step), null when none.
      */
     get: operations['EntitlementsController_get'];
     put?: never;
@@ -58,6 +58,37 @@ export interface components {
        */
       rolloutPercent: number | null;
     };
+    DunningNextStepRefDto: {
+      /** Format: date-time */
+      dueAt: string;
+      /** @example day_5 */
+      id: string;
+    };
+    DunningStageDto: {
+      /** Format: uuid */
+      caseId: string;
+      /**
+       * Format: date-time
+       * @description Day 0: when the payment failed.
+       */
+      day0: string;
+      /** @description Stripe's hosted invoice page (pay now). */
+      hostedInvoiceUrl: string | null;
+      /**
+       * @description The last step that ran.
+       * @example day_3
+       */
+      lastStep: string | null;
+      /** @description The next step and when it runs. */
+      nextStep: components['schemas']['DunningNextStepRefDto'] | null;
+      /** @enum {string} */
+      stage: 'past_due' | 'suspended';
+      /**
+       * Format: date-time
+       * @description When access becomes read-only unless the invoice is paid.
+       */
+      suspendAt: string;
+    };
     EntitlementVerdictDto: {
       /**
        * @description `read_only`: reads and exports pass, mutations are refused (a suspended account).
@@ -73,8 +104,8 @@ export interface components {
        */
       basis: 'subscription' | 'billing_disabled' | 'fail_open';
       billing: components['schemas']['BillingStatusDto'];
-      /** @description The dunning stage. Always null for now: dunning does not exist yet. */
-      dunningStage: string | null;
+      /** @description The account's open dunning case in short (R-DUN): past_due or suspended, the last step that ran and the next one with its date; null when nothing is being dunned. */
+      dunningStage: components['schemas']['DunningStageDto'] | null;
       /**
        * @description Feature keys of the catalogue, sorted.
        * @example [
