@@ -6,7 +6,6 @@ import { Clock } from '../../../../platform/clock/clock.js';
 import type { Actor } from '../../../../platform/context/request-context.js';
 import { DomainEvents } from '../../../../platform/events/domain-events.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
-import type { InvoicePaymentFailed } from '../../../invoices/contracts/invoice.events.js';
 import { SubscriptionsFacade } from '../../../subscriptions/subscriptions.facade.js';
 import { dunningCaseOpened } from '../../contracts/dunning.events.js';
 import { DUNNING_POLICY } from '../../dunning.tokens.js';
@@ -15,6 +14,25 @@ import { caseRef } from '../../persistence/dunning-case.mapper.js';
 import { DunningCaseOrmEntity } from '../../persistence/dunning-case.orm-entity.js';
 import { DunningStepOrmEntity } from '../../persistence/dunning-step.orm-entity.js';
 import { DunningTimeRepository } from '../../persistence/dunning-time.repository.js';
+
+/**
+ * What opens a case: the facts of a failed attempt on an open invoice (the invoice mirror's
+ * `invoice.payment_failed` payload has them; declared here so that dunning does not depend on the
+ * invoices module, which the e-mails' path back to dunning would make a cycle).
+ */
+export interface FailedInvoiceAttempt {
+  accountId: string;
+  stripeInvoiceId: string;
+  stripeCustomerId: string;
+  stripeSubscriptionId: string | null;
+  amountDue: number;
+  amountRemaining: number;
+  currency: string;
+  hostedInvoiceUrl: string | null;
+  testClockId: string | null;
+  /** When the attempt failed (ISO), Day 0. */
+  failedAt: string;
+}
 
 /**
  * Opens the dunning case of an invoice whose payment failed (R-DUN-1), once per invoice: a duplicate
@@ -37,7 +55,7 @@ export class OpenDunningCaseHandler {
 
   async execute(
     manager: EntityManager,
-    failed: InvoicePaymentFailed,
+    failed: FailedInvoiceAttempt,
     actor: Actor,
   ): Promise<'opened' | 'exists'> {
     const day0 = new Date(failed.failedAt);
