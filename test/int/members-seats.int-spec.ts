@@ -36,12 +36,15 @@ describe('members and seats', () => {
   });
 
   const putSeats = (a: SeatsAccount, purchased: number, key = randomUUID()) =>
-    http<{ seats?: SeatCountsJson; change?: SeatChangeJson | null; error?: { code: string; details?: Record<string, unknown> } }>(
-      w.t.url,
-      'PUT',
-      '/v1/subscription/seats',
-      { token: a.owner, headers: { 'idempotency-key': key }, body: { purchased } },
-    );
+    http<{
+      seats?: SeatCountsJson;
+      change?: SeatChangeJson | null;
+      error?: { code: string; details?: Record<string, unknown> };
+    }>(w.t.url, 'PUT', '/v1/subscription/seats', {
+      token: a.owner,
+      headers: { 'idempotency-key': key },
+      body: { purchased },
+    });
 
   const removeMember = (a: SeatsAccount, userId: string, query = '') =>
     http<{ seats?: SeatCountsJson; release?: SeatChangeJson | null; error?: { code: string } }>(
@@ -82,7 +85,13 @@ describe('members and seats', () => {
     const expected = await prorated(w, a, prices, SEAT, 1, a.now);
     expect(expected).toBeGreaterThan(0);
     expect(expected).toBeLessThan(SEAT);
-    expect(price).toMatchObject({ amountMinor: expected, amountDue: expected, currency: 'usd', unitAmount: SEAT, interval: 'month' });
+    expect(price).toMatchObject({
+      amountMinor: expected,
+      amountDue: expected,
+      currency: 'usd',
+      unitAmount: SEAT,
+      interval: 'month',
+    });
     // Nothing changed: no member, no seat at Stripe.
     expect(await stripeSeats(w, a, prices)).toBe(0);
 
@@ -105,10 +114,11 @@ describe('members and seats', () => {
     // Through the machine: one version more, audited before/after, the event published for listeners.
     const after = await subscriptionRow(a);
     expect(after).toMatchObject({ seats: 1, version: before.version + 1 });
-    const audit = await w.t.db.query<{ before: { seats: number }; after: { seats: number; amountCharged: number } }[]>(
-      `SELECT before, after FROM audit_log WHERE entity_id = $1 AND action = 'subscription.seats_changed'`,
-      [after.id],
-    );
+    const audit = await w.t.db.query<
+      { before: { seats: number }; after: { seats: number; amountCharged: number } }[]
+    >(`SELECT before, after FROM audit_log WHERE entity_id = $1 AND action = 'subscription.seats_changed'`, [
+      after.id,
+    ]);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ before: { seats: 0 }, after: { seats: 1, amountCharged: expected } });
     // Stripe's own webhooks about the change arrive and leave the seats as they are.
@@ -154,12 +164,23 @@ describe('members and seats', () => {
     const credit = await prorated(w, a, prices, SEAT, 1, a.now);
     expect(removed.body).toMatchObject({
       seats: { used: 5, purchased: 0, total: 5 },
-      release: { fromSeats: 1, toSeats: 0, invoiceId: null, amountCharged: 0, price: { amountMinor: -credit } },
+      release: {
+        fromSeats: 1,
+        toSeats: 0,
+        invoiceId: null,
+        amountCharged: 0,
+        price: { amountMinor: -credit },
+      },
     });
     expect(await stripeSeats(w, a, prices)).toBe(0);
-    const list = await http<{ data: { userId: string }[] }>(w.t.url, 'GET', `/v1/accounts/${a.accountId}/members`, {
-      token: a.owner,
-    });
+    const list = await http<{ data: { userId: string }[] }>(
+      w.t.url,
+      'GET',
+      `/v1/accounts/${a.accountId}/members`,
+      {
+        token: a.owner,
+      },
+    );
     expect(list.body.data.map((m) => m.userId)).not.toContain(members[0]);
 
     // Nothing is paid back now; the renewal invoice carries the credit.
@@ -183,7 +204,10 @@ describe('members and seats', () => {
     const a = await subscribedAccount(w, prices, { seats: 1 });
     const members = await fillSeats(w, a, 6);
     const kept = await removeMember(a, members[1]!, '?keepSeat=true');
-    expect(kept).toMatchObject({ status: 200, body: { seats: { used: 5, purchased: 1, total: 6 }, release: null } });
+    expect(kept).toMatchObject({
+      status: 200,
+      body: { seats: { used: 5, purchased: 1, total: 6 }, release: null },
+    });
     expect(await stripeSeats(w, a, prices)).toBe(1);
     expect((await addMember(w, a, { userId: 'next' })).body.purchase).toBeNull();
   });
@@ -196,7 +220,10 @@ describe('members and seats', () => {
     const charge = await prorated(w, a, prices, SEAT, 3, a.now);
     expect(up).toMatchObject({
       status: 200,
-      body: { seats: { used: 5, purchased: 3, total: 8 }, change: { fromSeats: 0, toSeats: 3, amountCharged: charge } },
+      body: {
+        seats: { used: 5, purchased: 3, total: 8 },
+        change: { fromSeats: 0, toSeats: 3, amountCharged: charge },
+      },
     });
     expect(await stripeSeats(w, a, prices)).toBe(3);
     // The same number again: nothing to do, nothing charged.
@@ -207,14 +234,22 @@ describe('members and seats', () => {
     const below = await putSeats(a, 0);
     expect(below).toMatchObject({
       status: 409,
-      body: { error: { code: 'downgrade_blocked_by_seats', details: { membersToRemove: 1, memberCount: 6, seatTotal: 5 } } },
+      body: {
+        error: {
+          code: 'downgrade_blocked_by_seats',
+          details: { membersToRemove: 1, memberCount: 6, seatTotal: 5 },
+        },
+      },
     });
     expect(await stripeSeats(w, a, prices)).toBe(3);
 
     const down = await putSeats(a, 1);
     expect(down).toMatchObject({
       status: 200,
-      body: { seats: { used: 6, purchased: 1, total: 6 }, change: { fromSeats: 3, toSeats: 1, invoiceId: null } },
+      body: {
+        seats: { used: 6, purchased: 1, total: 6 },
+        change: { fromSeats: 3, toSeats: 1, invoiceId: null },
+      },
     });
     expect(down.body.change!.price.amountMinor).toBeLessThan(0);
     expect(await stripeSeats(w, a, prices)).toBe(1);
@@ -228,8 +263,12 @@ describe('members and seats', () => {
   it('adds neither the member nor the seat when the card declines the charge', async () => {
     const a = await subscribedAccount(w, prices);
     await fillSeats(w, a, 5);
-    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: a.customerId });
-    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: failing.id } });
+    const failing = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: a.customerId,
+    });
+    await w.stripe.customers.update(a.customerId, {
+      invoice_settings: { default_payment_method: failing.id },
+    });
     await w.stripe.subscriptions.update(a.subscriptionId, { default_payment_method: failing.id });
     const declined = await addMember(w, a, { userId: 'declined', buySeat: true });
     expect(declined.status).toBe(402);
@@ -278,14 +317,23 @@ describe('members and seats', () => {
     const created = await http<{ id: string }>(w.t.url, 'POST', '/v1/admin/accounts', {
       token: w.admin,
       headers: { 'idempotency-key': randomUUID() },
-      body: { name: 'Free seats', billingEmail: 'free@example.test', owner: { userId: 'free-owner', email: 'f@example.test' } },
+      body: {
+        name: 'Free seats',
+        billingEmail: 'free@example.test',
+        owner: { userId: 'free-owner', email: 'f@example.test' },
+      },
     });
     const owner = await tokenFor({ sub: 'free-owner', role: 'owner', accountId: created.body.id });
-    const res = await http<{ error: { code: string } }>(w.t.url, 'POST', `/v1/accounts/${created.body.id}/members`, {
-      token: owner,
-      headers: { 'idempotency-key': randomUUID() },
-      body: { userId: 'second', email: 's@example.test', buySeat: true },
-    });
+    const res = await http<{ error: { code: string } }>(
+      w.t.url,
+      'POST',
+      `/v1/accounts/${created.body.id}/members`,
+      {
+        token: owner,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { userId: 'second', email: 's@example.test', buySeat: true },
+      },
+    );
     expect(res).toMatchObject({ status: 422, body: { error: { code: 'seat_addon_unavailable' } } });
     const seats = await http(w.t.url, 'PUT', '/v1/subscription/seats', {
       token: owner,

@@ -63,7 +63,10 @@ describe('billing ownership transfer', () => {
     );
 
   /** The one-time token in the confirmation mail sent to `userId` for transfer `transferId`. */
-  async function linkToken(userId: string, transferId: string): Promise<{ mail: ReceivedMail; token: string }> {
+  async function linkToken(
+    userId: string,
+    transferId: string,
+  ): Promise<{ mail: ReceivedMail; token: string }> {
     const mail = await s.smtp.waitFor(
       (m) => m.to.includes(`${userId}@example.test`) && m.headers.subject?.startsWith('Confirm:') === true,
       `the confirmation mail to ${userId} (${transferId})`,
@@ -104,12 +107,18 @@ describe('billing ownership transfer', () => {
     const done = await confirm(bobToken, token);
     expect(done).toMatchObject({ status: 200, body: { status: 'confirmed', id: asked.body.id } });
     expect(await roles(a)).toEqual({ [a.ownerId]: 'member', [bob]: 'owner', [carol]: 'member' });
-    const audit = await s.t.db.query<{ actor_id: string; before: { owner: string }; after: { owner: string } }[]>(
+    const audit = await s.t.db.query<
+      { actor_id: string; before: { owner: string }; after: { owner: string } }[]
+    >(
       `SELECT actor_id, before, after FROM audit_log WHERE entity_id = $1 AND action = 'account.ownership_transferred'`,
       [asked.body.id],
     );
     expect(audit).toEqual([
-      expect.objectContaining({ actor_id: bob, before: expect.objectContaining({ owner: a.ownerId }), after: expect.objectContaining({ owner: bob }) }),
+      expect.objectContaining({
+        actor_id: bob,
+        before: expect.objectContaining({ owner: a.ownerId }),
+        after: expect.objectContaining({ owner: bob }),
+      }),
     ]);
     const told = await s.smtp.waitFor(
       (m) => m.to.includes(`${a.ownerId}@example.test`) && /was transferred/.test(m.headers.subject ?? ''),

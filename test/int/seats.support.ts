@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { StripeWorld } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
-import { createCatalogue } from './stripe-mirrors.support.js';
+import type { createCatalogue } from './stripe-mirrors.support.js';
 import { until } from './webhooks.support.js';
 
 export const DAY = 86_400;
@@ -51,7 +51,10 @@ export async function subscribedAccount(
   const accountId = created.body.id;
   const now = Math.floor(w.t.clock.now().getTime() / 1000);
   const clock = await w.stripe.testHelpers.testClocks.create({ frozen_time: now });
-  const customer = await w.stripe.customers.create({ test_clock: clock.id, metadata: { account_id: accountId } });
+  const customer = await w.stripe.customers.create({
+    test_clock: clock.id,
+    metadata: { account_id: accountId },
+  });
   await w.t.db.query(`UPDATE accounts SET stripe_customer_id = $2 WHERE id = $1`, [accountId, customer.id]);
   const pm = await w.stripe.paymentMethods.attach(options.card ?? 'pm_card_visa', { customer: customer.id });
   await w.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
@@ -97,7 +100,8 @@ export async function fillSeats(w: StripeWorld, a: SeatsAccount, total: number):
   for (let i = 1; i < total; i++) {
     const userId = `member-${i}-${randomUUID().slice(0, 8)}`;
     const res = await addMember(w, a, { userId });
-    if (res.status !== 201) throw new Error(`adding ${userId} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 201)
+      throw new Error(`adding ${userId} answered ${res.status}: ${JSON.stringify(res.body)}`);
     ids.push(userId);
   }
   return ids;

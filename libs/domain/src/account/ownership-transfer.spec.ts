@@ -69,7 +69,9 @@ describe('checkOwnershipConfirmation (R-SUB-9)', () => {
 
   it('refuses another user, and members that changed since', () => {
     expect(codeOf(confirm({ userId: 'alice' }))).toBe('ownership_transfer_wrong_user');
-    expect(codeOf(confirm({ members: [{ userId: 'alice', role: 'owner' }] }))).toBe('ownership_transfer_stale');
+    expect(codeOf(confirm({ members: [{ userId: 'alice', role: 'owner' }] }))).toBe(
+      'ownership_transfer_stale',
+    );
     expect(
       codeOf(
         confirm({

@@ -66,7 +66,7 @@ export class OwnershipTransferController {
     summary:
       'Confirm a billing ownership transfer with the token of the e-mailed link, signed in as the named member. The roles swap at once (the old owner becomes a member, and is e-mailed). Audited.',
     description:
-      'The link is single use (409 `ownership_transfer_used`, also after a newer request replaced it) and expires 48 hours after the request (410 `ownership_transfer_expired`). Another user is 403 `ownership_transfer_wrong_user` and does not use the link up. A token that matches no transfer of the caller\'s account is 404; 409 `ownership_transfer_stale` when the members changed since the request.',
+      "The link is single use (409 `ownership_transfer_used`, also after a newer request replaced it) and expires 48 hours after the request (410 `ownership_transfer_expired`). Another user is 403 `ownership_transfer_wrong_user` and does not use the link up. A token that matches no transfer of the caller's account is 404; 409 `ownership_transfer_stale` when the members changed since the request.",
   })
   @ApiOkResponse({ type: OwnershipTransferDto })
   @ApiErrors(
@@ -84,6 +84,10 @@ export class OwnershipTransferController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: ConfirmOwnershipTransferDto,
   ): Promise<OwnershipTransferDto> {
-    return this.confirm.execute({ token: body.token, userId: principal.userId, accountId: principal.accountId });
+    return this.confirm.execute({
+      token: body.token,
+      userId: principal.userId,
+      accountId: principal.accountId,
+    });
   }
 }

@@ -13,7 +13,12 @@ import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { IDEMPOTENCY_ERRORS, Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { AddMemberHandler } from '../commands/add-member/add-member.handler.js';
 import { RemoveMemberHandler } from '../commands/remove-member/remove-member.handler.js';
-import { AddMemberDto, AddMemberResultDto, RemoveMemberQueryDto, RemoveMemberResultDto } from './dto/seats.dto.js';
+import {
+  AddMemberDto,
+  AddMemberResultDto,
+  RemoveMemberQueryDto,
+  RemoveMemberResultDto,
+} from './dto/seats.dto.js';
 
 const STRIPE_ERRORS = [
   'payment_provider_unavailable',
@@ -27,7 +32,11 @@ const STRIPE_ERRORS = [
  */
 @ApiTags('accounts')
 @ApiBearerAuth()
-@ApiParam({ name: 'accountId', format: 'uuid', description: 'A UUID (anything else is a 400 validation_failed).' })
+@ApiParam({
+  name: 'accountId',
+  format: 'uuid',
+  description: 'A UUID (anything else is a 400 validation_failed).',
+})
 @Controller('v1/accounts/:accountId/members')
 export class MembersController {
   constructor(

@@ -19,7 +19,7 @@ export class SeatsController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      "Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price a recent `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. Requires Idempotency-Key.",
+      'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price a recent `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. Requires Idempotency-Key.',
   })
   @ApiOkResponse({ type: ChangeSeatsResultDto })
   @ApiErrors(
@@ -42,7 +42,10 @@ export class SeatsController {
     'payment_provider_rate_limited',
     'payment_provider_error',
   )
-  change(@CurrentPrincipal() principal: Principal, @Body() body: ChangeSeatsDto): Promise<ChangeSeatsResultDto> {
+  change(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangeSeatsDto,
+  ): Promise<ChangeSeatsResultDto> {
     return this.seats.execute(ownAccountOf(principal), body.purchased);
   }
 }

@@ -147,7 +147,11 @@ export class SeatChanges {
     row: SubscriptionOrmEntity,
     change: { seats: number; memberCount: number; reason: string },
   ): Promise<AppliedSeatChange> {
-    const input: SubscriptionInput = { type: 'change_seats', seats: change.seats, memberCount: change.memberCount };
+    const input: SubscriptionInput = {
+      type: 'change_seats',
+      seats: change.seats,
+      memberCount: change.memberCount,
+    };
     const now = this.clock.now();
     const asked = transition(toSnapshot(row), input, now, this.catalog.catalogue());
     if (!asked.ok) throw ApiError.fromRejection(asked.error, 'seats');
@@ -179,7 +183,9 @@ export class SeatChanges {
       ),
     );
     const invoice =
-      proration === 'always_invoice' && typeof updated.latest_invoice === 'object' ? updated.latest_invoice : null;
+      proration === 'always_invoice' && typeof updated.latest_invoice === 'object'
+        ? updated.latest_invoice
+        : null;
     const before = auditedFields(row);
     const from = row.state;
     const outcome = this.transitions.apply(row, { path: [input], changes: [], reach: row.state }, now);
@@ -197,7 +203,11 @@ export class SeatChanges {
         entityType: 'subscription',
         entityId: row.id,
         before,
-        after: { ...auditedFields(row), amountCharged: invoice?.amount_paid ?? 0, prorationAmount: price.amountMinor },
+        after: {
+          ...auditedFields(row),
+          amountCharged: invoice?.amount_paid ?? 0,
+          prorationAmount: price.amountMinor,
+        },
         reason: change.reason,
       },
       manager,

@@ -56,8 +56,14 @@ export class ConfirmOwnershipTransferHandler {
       const roles = () => Object.fromEntries(members.map((m) => [m.userId, m.role]));
       const before = roles();
       // Demote first, then promote: the one-owner unique index is checked row by row.
-      await memberRepo.update({ accountId: transfer.accountId, userId: transfer.fromUserId }, { role: 'member' });
-      await memberRepo.update({ accountId: transfer.accountId, userId: transfer.toUserId }, { role: 'owner' });
+      await memberRepo.update(
+        { accountId: transfer.accountId, userId: transfer.fromUserId },
+        { role: 'member' },
+      );
+      await memberRepo.update(
+        { accountId: transfer.accountId, userId: transfer.toUserId },
+        { role: 'owner' },
+      );
       for (const m of members) m.role = m.userId === transfer.toUserId ? 'owner' : 'member';
       transfer.status = 'confirmed';
       transfer.confirmedAt = now;

@@ -50,7 +50,12 @@ export class DropMemberHandler {
       manager,
     );
     await this.events.publish(manager, [
-      memberRemoved({ accountId: input.accountId, userId: row.userId, memberCount, occurredAt: now.toISOString() }),
+      memberRemoved({
+        accountId: input.accountId,
+        userId: row.userId,
+        memberCount,
+        occurredAt: now.toISOString(),
+      }),
     ]);
   }
 }

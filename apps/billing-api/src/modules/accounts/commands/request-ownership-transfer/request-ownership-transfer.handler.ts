@@ -74,7 +74,11 @@ export class RequestOwnershipTransferHandler {
           entityType: 'ownership_transfer',
           entityId: row.id,
           before: { owner: row.fromUserId, supersededTransfers: superseded.map((s) => s.id) },
-          after: { owner: row.fromUserId, proposedOwner: row.toUserId, expiresAt: row.expiresAt.toISOString() },
+          after: {
+            owner: row.fromUserId,
+            proposedOwner: row.toUserId,
+            expiresAt: row.expiresAt.toISOString(),
+          },
         },
         manager,
       );

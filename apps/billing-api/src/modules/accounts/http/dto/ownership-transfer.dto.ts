@@ -40,7 +40,8 @@ export class OwnershipTransferDto {
 
   @ApiProperty({
     enum: ['pending', 'confirmed', 'superseded'],
-    description: 'pending until the named member confirms; superseded when the owner named someone else since.',
+    description:
+      'pending until the named member confirms; superseded when the owner named someone else since.',
   })
   status!: 'pending' | 'confirmed' | 'superseded';
 

@@ -57,7 +57,8 @@ export class AddMemberHandler {
         ...(interval ? { interval } : {}),
       });
       if (!check.ok) {
-        if (check.error.code !== 'seat_limit_reached' || !scope.row) throw ApiError.fromRejection(check.error);
+        if (check.error.code !== 'seat_limit_reached' || !scope.row)
+          throw ApiError.fromRejection(check.error);
         const needed = Number(check.error.details?.seatsNeeded ?? 1);
         const price = await this.seats.price(scope.row, scope.purchasedSeats + needed, 'always_invoice');
         throw new ApiError('seat_limit_reached', check.error.message, {

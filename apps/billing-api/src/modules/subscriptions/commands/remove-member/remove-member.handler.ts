@@ -36,7 +36,11 @@ export class RemoveMemberHandler {
       // 404 / owner_not_removable before anything is released.
       await this.accounts.removeMember(manager, { accountId: command.accountId, userId: command.userId });
       const scope = await this.seats.scope(manager, command.accountId);
-      const after = seatsAfterRemoval({ plan: scope.plan, purchasedSeats: scope.purchasedSeats, memberCount });
+      const after = seatsAfterRemoval({
+        plan: scope.plan,
+        purchasedSeats: scope.purchasedSeats,
+        memberCount,
+      });
       let release: AppliedSeatChange | null = null;
       if (!command.keepSeat && after.releasedAddOnSeats > 0 && scope.row) {
         release = await this.seats.apply(manager, scope.row, {

@@ -1,5 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
 
 export class SeatCountsDto {
@@ -24,7 +35,10 @@ export class SeatPriceDto {
   })
   amountMinor!: number;
 
-  @ApiProperty({ example: 386, description: "Charged now, after the customer's credit balance (0 for a release)." })
+  @ApiProperty({
+    example: 386,
+    description: "Charged now, after the customer's credit balance (0 for a release).",
+  })
   amountDue!: number;
 
   @ApiProperty({ example: 'usd' })
@@ -34,7 +48,8 @@ export class SeatPriceDto {
   prorationDate!: string;
 
   @ApiProperty({
-    description: 'Buying before this instant is charged at this price (SEAT_PRICE_LOCK_MINUTES after the preview).',
+    description:
+      'Buying before this instant is charged at this price (SEAT_PRICE_LOCK_MINUTES after the preview).',
   })
   priceLockedUntil!: string;
 
@@ -56,7 +71,8 @@ export class SeatChangeDto {
     nullable: true,
     type: String,
     example: 'in_1Q2w3E',
-    description: 'The invoice that charged bought seats now; null for a release (credited on the next invoice).',
+    description:
+      'The invoice that charged bought seats now; null for a release (credited on the next invoice).',
   })
   invoiceId!: string | null;
 
@@ -65,7 +81,7 @@ export class SeatChangeDto {
 }
 
 export class AddMemberDto {
-  @ApiProperty({ example: 'user_456', description: 'The new member\'s user id (the `sub` of their tokens).' })
+  @ApiProperty({ example: 'user_456', description: "The new member's user id (the `sub` of their tokens)." })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -135,7 +151,8 @@ export class RemoveMemberResultDto {
   @ApiProperty({
     type: SeatChangeDto,
     nullable: true,
-    description: 'The add-on seat released with the member (its credit lands on the next invoice); null when none.',
+    description:
+      'The add-on seat released with the member (its credit lands on the next invoice); null when none.',
   })
   release!: SeatChangeDto | null;
 }
@@ -160,7 +177,8 @@ export class ChangeSeatsResultDto {
   @ApiProperty({
     type: SeatChangeDto,
     nullable: true,
-    description: 'What changed and what Stripe billed; null when the purchased seats already were that number.',
+    description:
+      'What changed and what Stripe billed; null when the purchased seats already were that number.',
   })
   change!: SeatChangeDto | null;
 }
