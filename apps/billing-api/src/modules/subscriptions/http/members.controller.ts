@@ -10,7 +10,8 @@ import {
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { assertAccountAccess, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
-import { IDEMPOTENCY_ERRORS, Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { SEAT_CHANGE_ERRORS } from './seat-errors.js';
 import { AddMemberHandler } from '../commands/add-member/add-member.handler.js';
 import { RemoveMemberHandler } from '../commands/remove-member/remove-member.handler.js';
 import {
@@ -19,12 +20,6 @@ import {
   RemoveMemberQueryDto,
   RemoveMemberResultDto,
 } from './dto/seats.dto.js';
-
-const STRIPE_ERRORS = [
-  'payment_provider_unavailable',
-  'payment_provider_rate_limited',
-  'payment_provider_error',
-] as const;
 
 /**
  * Adding and removing members, each taking a seat (R-PLAN-3). The list is `GET
@@ -52,25 +47,7 @@ export class MembersController {
       'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing.',
   })
   @ApiCreatedResponse({ type: AddMemberResultDto })
-  @ApiErrors(
-    'validation_failed',
-    'forbidden',
-    'not_found',
-    'member_already_exists',
-    'seat_limit_reached',
-    'seat_addon_unavailable',
-    'outstanding_balance',
-    'invalid_transition',
-    'card_declined',
-    'insufficient_funds',
-    'expired_card',
-    'authentication_required',
-    'processing_error',
-    'card_data_forbidden',
-    'service_unavailable',
-    ...IDEMPOTENCY_ERRORS,
-    ...STRIPE_ERRORS,
-  )
+  @ApiErrors('member_already_exists', 'seat_limit_reached', ...SEAT_CHANGE_ERRORS)
   addMember(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,
@@ -94,16 +71,7 @@ export class MembersController {
       "Remove a member (owner): their seat is free at once. When the account then has more add-on seats than its members need, one is released and Stripe credits its unused time on the next invoice (`keepSeat=true` keeps it). The owner can't be removed (409 `owner_not_removable`).",
   })
   @ApiOkResponse({ type: RemoveMemberResultDto })
-  @ApiErrors(
-    'validation_failed',
-    'forbidden',
-    'not_found',
-    'owner_not_removable',
-    'invalid_transition',
-    'service_unavailable',
-    ...IDEMPOTENCY_ERRORS,
-    ...STRIPE_ERRORS,
-  )
+  @ApiErrors('owner_not_removable', ...SEAT_CHANGE_ERRORS)
   removeMember(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,
