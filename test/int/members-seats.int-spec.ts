@@ -203,13 +203,26 @@ describe('members and seats', () => {
   it('keeps the paid seat when asked, for the next member', async () => {
     const a = await subscribedAccount(w, prices, { seats: 1 });
     const members = await fillSeats(w, a, 6);
+    const verdictSeats = async () =>
+      (
+        await http<{ limits: { seats: { used: number; total: number } } }>(
+          w.t.url,
+          'GET',
+          `/v1/accounts/${a.accountId}/entitlements`,
+          { token: a.owner },
+        )
+      ).body.limits.seats;
+    // The verdict is cached now; members leaving and joining refresh it (account.member_* events).
+    expect(await verdictSeats()).toEqual({ used: 6, total: 6 });
     const kept = await removeMember(a, members[1]!, '?keepSeat=true');
     expect(kept).toMatchObject({
       status: 200,
       body: { seats: { used: 5, purchased: 1, total: 6 }, release: null },
     });
     expect(await stripeSeats(w, a, prices)).toBe(1);
+    expect(await verdictSeats()).toEqual({ used: 5, total: 6 });
     expect((await addMember(w, a, { userId: 'next' })).body.purchase).toBeNull();
+    expect(await verdictSeats()).toEqual({ used: 6, total: 6 });
   });
 
   it('sets the purchased seats up and down, and refuses to go below the members in use (R-EDGE-15)', async () => {
