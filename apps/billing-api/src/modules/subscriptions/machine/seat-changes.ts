@@ -160,13 +160,14 @@ export class SeatChanges {
     const items = await this.seatItems(row, change.seats);
     const price = await this.price(row, change.seats, proration, items);
     const prorationDate = Math.floor(Date.parse(price.prorationDate) / 1000);
+    // Not keyed by the proration instant: a retry of this very change (same version and seats) must
+    // meet Stripe's replay, or its refusal of other parameters, never a second charge.
     const key = StripeGateway.idempotencyKey(
       'subscription.change_seats',
       row.id,
       row.version,
       fromSeats,
       change.seats,
-      prorationDate,
     );
     const updated = await this.gateway.call('subscription.change_seats', (stripe) =>
       stripe.subscriptions.update(
