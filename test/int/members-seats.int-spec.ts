@@ -293,6 +293,14 @@ describe('members and seats', () => {
       [a.accountId],
     );
     expect(rows).toHaveLength(0);
+
+    // With a working card the owner tries again and the seat is bought (not the stored decline replayed).
+    const visa = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: a.customerId });
+    await w.stripe.customers.update(a.customerId, { invoice_settings: { default_payment_method: visa.id } });
+    await w.stripe.subscriptions.update(a.subscriptionId, { default_payment_method: visa.id });
+    const retried = await addMember(w, a, { userId: 'declined', buySeat: true });
+    expect(retried).toMatchObject({ status: 201, body: { seats: { used: 6, purchased: 1 } } });
+    expect(await stripeSeats(w, a, prices)).toBe(1);
   });
 
   it('lets only the owner change members; finance and support read them', async () => {

@@ -16,6 +16,7 @@ import { RequestContext } from '../../../platform/context/request-context.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { REDIS } from '../../../platform/redis/redis.module.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
+import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { auditedFields } from '../persistence/subscription.mapper.js';
@@ -80,6 +81,7 @@ export class SeatChanges {
     private readonly audit: AuditFacade,
     private readonly catalog: CatalogFacade,
     private readonly transitions: SubscriptionTransitions,
+    private readonly accounts: AccountsFacade,
   ) {}
 
   /** Runs `fn` in a transaction holding the account's seat lock. */
@@ -157,17 +159,19 @@ export class SeatChanges {
     if (!asked.ok) throw ApiError.fromRejection(asked.error, 'seats');
     const fromSeats = row.seats;
     const proration: SeatProration = change.seats > fromSeats ? 'always_invoice' : 'create_prorations';
-    const items = await this.seatItems(row, change.seats);
+    const { items, paymentMethod } = await this.seatUpdate(row, change.seats);
     const price = await this.price(row, change.seats, proration, items);
     const prorationDate = Math.floor(Date.parse(price.prorationDate) / 1000);
     // Not keyed by the proration instant: a retry of this very change (same version and seats) must
-    // meet Stripe's replay, or its refusal of other parameters, never a second charge.
+    // meet Stripe's replay, or its refusal of other parameters, never a second charge. Keyed by the
+    // card Stripe charges: after a decline, a new card is a new attempt, not the stored decline.
     const key = StripeGateway.idempotencyKey(
       'subscription.change_seats',
       row.id,
       row.version,
       fromSeats,
       change.seats,
+      paymentMethod ?? 'none',
     );
     const updated = await this.gateway.call('subscription.change_seats', (stripe) =>
       stripe.subscriptions.update(
@@ -247,9 +251,21 @@ export class SeatChanges {
     row: SubscriptionOrmEntity,
     seats: number,
   ): Promise<Stripe.SubscriptionUpdateParams.Item[]> {
+    return (await this.seatUpdate(row, seats)).items;
+  }
+
+  /** The seat items of the update, and the payment method Stripe will charge for it. */
+  private async seatUpdate(
+    row: SubscriptionOrmEntity,
+    seats: number,
+  ): Promise<{ items: Stripe.SubscriptionUpdateParams.Item[]; paymentMethod: string | null }> {
     const subscription = await this.gateway.call('subscription.retrieve', (stripe) =>
       stripe.subscriptions.retrieve(row.stripeSubscriptionId),
     );
+    const own = subscription.default_payment_method;
+    const paymentMethod =
+      (typeof own === 'string' ? own : (own?.id ?? null)) ??
+      (await this.accounts.defaultPaymentMethodId(row.accountId));
     let seatPriceId = row.seatPriceId;
     if (!seatPriceId) {
       if (!row.planId || !row.interval) throw new Error(`live subscription ${row.id} has no plan`);
@@ -263,6 +279,9 @@ export class SeatChanges {
       seatPriceId = prices.value.seat.stripePriceId;
     }
     const item = subscription.items.data.find((i) => i.price.id === seatPriceId);
-    return [item ? { id: item.id, quantity: seats } : { price: seatPriceId, quantity: seats }];
+    return {
+      items: [item ? { id: item.id, quantity: seats } : { price: seatPriceId, quantity: seats }],
+      paymentMethod,
+    };
   }
 }
