@@ -229,10 +229,23 @@ describe('members and seats', () => {
     const a = await subscribedAccount(w, prices);
     await advanceBoth(w, a, a.now + 5 * DAY);
     await fillSeats(w, a, 5);
+    // The price first; two minutes later the change is charged exactly that.
+    const quoted = await http<{ fromSeats: number; toSeats: number; price: SeatChangeJson['price'] }>(
+      w.t.url,
+      'GET',
+      '/v1/subscription/seats/price?purchased=3',
+      { token: a.owner },
+    );
+    const charge = await prorated(w, a, prices, SEAT, 3, a.now);
+    expect(quoted).toMatchObject({
+      status: 200,
+      body: { fromSeats: 0, toSeats: 3, price: { amountMinor: charge, amountDue: charge } },
+    });
+    w.t.clock.advance(120_000);
     // Two clicks at once with their own keys: one buys, the other finds the seats bought.
     const clicks = await Promise.all([putSeats(a, 3), putSeats(a, 3)]);
     const up = clicks.find((c) => c.body.change)!;
-    const charge = await prorated(w, a, prices, SEAT, 3, a.now);
+    expect(up.body.change!.price.prorationDate).toBe(quoted.body.price.prorationDate);
     expect(up).toMatchObject({
       status: 200,
       body: {
@@ -248,6 +261,9 @@ describe('members and seats', () => {
 
     // Six members need one add-on seat: releasing all of them is refused, naming how many to remove.
     await addMember(w, a, { userId: 'sixth' });
+    expect(
+      await http(w.t.url, 'GET', '/v1/subscription/seats/price?purchased=0', { token: a.owner }),
+    ).toMatchObject({ status: 409, body: { error: { code: 'downgrade_blocked_by_seats' } } });
     const below = await putSeats(a, 0);
     expect(below).toMatchObject({
       status: 409,

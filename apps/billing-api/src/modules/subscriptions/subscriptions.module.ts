@@ -25,6 +25,7 @@ import { AddMemberHandler } from './commands/add-member/add-member.handler.js';
 import { RemoveMemberHandler } from './commands/remove-member/remove-member.handler.js';
 import { ChangeSeatsHandler } from './commands/change-seats/change-seats.handler.js';
 import { SeatChanges } from './machine/seat-changes.js';
+import { SeatPriceQueries } from './queries/seat-price.queries.js';
 import { CompleteCheckoutHandler } from './commands/start-checkout/complete-checkout.handler.js';
 import { StartCheckoutHandler } from './commands/start-checkout/start-checkout.handler.js';
 import { StartTrialHandler } from './commands/start-trial/start-trial.handler.js';
@@ -64,6 +65,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     AddMemberHandler,
     RemoveMemberHandler,
     ChangeSeatsHandler,
+    SeatPriceQueries,
   ],
   exports: [SubscriptionsFacade],
 })

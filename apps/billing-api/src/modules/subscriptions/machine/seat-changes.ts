@@ -109,6 +109,20 @@ export class SeatChanges {
     return { row, plan, purchasedSeats: row ? row.seats : 0 };
   }
 
+  /** The account's scope with its live subscription; 409 `invalid_transition` on the Free tier. */
+  async liveScope(
+    manager: EntityManager,
+    accountId: string,
+  ): Promise<SeatScope & { row: SubscriptionOrmEntity }> {
+    const scope = await this.scope(manager, accountId);
+    if (!scope.row) {
+      throw new ApiError('invalid_transition', 'The account has no live subscription to add seats to.', {
+        details: { state: 'free' },
+      });
+    }
+    return { ...scope, row: scope.row };
+  }
+
   /** Stripe's preview of moving the subscription to `seats` purchased add-on seats. */
   async price(
     row: SubscriptionOrmEntity,
@@ -141,6 +155,22 @@ export class SeatChanges {
   }
 
   /**
+   * What moving to `seats` would bill, after the machine's checks (the refusals the change would meet),
+   * with the price held for SEAT_PRICE_LOCK_MINUTES: buying then is charged exactly this.
+   */
+  async preview(row: SubscriptionOrmEntity, seats: number, memberCount: number): Promise<SeatPrice> {
+    this.check(row, seats, memberCount);
+    return this.price(row, seats, seats > row.seats ? 'always_invoice' : 'create_prorations');
+  }
+
+  private check(row: SubscriptionOrmEntity, seats: number, memberCount: number): SubscriptionInput {
+    const input: SubscriptionInput = { type: 'change_seats', seats, memberCount };
+    const asked = transition(toSnapshot(row), input, this.clock.now(), this.catalog.catalogue());
+    if (!asked.ok) throw ApiError.fromRejection(asked.error, 'seats');
+    return input;
+  }
+
+  /**
    * Moves the live subscription to `seats` purchased add-on seats: machine check, Stripe, machine,
    * audit, event. `memberCount` is the member count once the caller's own change is made.
    */
@@ -149,14 +179,8 @@ export class SeatChanges {
     row: SubscriptionOrmEntity,
     change: { seats: number; memberCount: number; reason: string },
   ): Promise<AppliedSeatChange> {
-    const input: SubscriptionInput = {
-      type: 'change_seats',
-      seats: change.seats,
-      memberCount: change.memberCount,
-    };
+    const input = this.check(row, change.seats, change.memberCount);
     const now = this.clock.now();
-    const asked = transition(toSnapshot(row), input, now, this.catalog.catalogue());
-    if (!asked.ok) throw ApiError.fromRejection(asked.error, 'seats');
     const fromSeats = row.seats;
     const proration: SeatProration = change.seats > fromSeats ? 'always_invoice' : 'create_prorations';
     const { items, paymentMethod } = await this.seatUpdate(row, change.seats);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ApiError } from '../../../../platform/http/api-error.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { SeatChanges, type AppliedSeatChange } from '../../machine/seat-changes.js';
 import { seatCounts, type SeatCounts } from '../../queries/seat-counts.js';
@@ -27,13 +26,8 @@ export class ChangeSeatsHandler {
 
   async execute(accountId: string, purchased: number): Promise<ChangeSeatsResult> {
     return this.seats.inAccountLock(accountId, async (manager) => {
-      const scope = await this.seats.scope(manager, accountId);
+      const scope = await this.seats.liveScope(manager, accountId);
       const memberCount = await this.accounts.countMembers(accountId, manager);
-      if (!scope.row) {
-        throw new ApiError('invalid_transition', 'The account has no live subscription to add seats to.', {
-          details: { state: 'free' },
-        });
-      }
       if (purchased === scope.purchasedSeats) {
         return { seats: seatCounts(scope.plan, purchased, memberCount), change: null };
       }

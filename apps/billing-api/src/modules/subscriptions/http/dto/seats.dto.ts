@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -181,4 +182,29 @@ export class ChangeSeatsResultDto {
       'What changed and what Stripe billed; null when the purchased seats already were that number.',
   })
   change!: SeatChangeDto | null;
+}
+
+export class SeatPriceQueryDto {
+  @ApiProperty({
+    example: 2,
+    minimum: 0,
+    maximum: 10000,
+    description: 'The purchased add-on seats to price (not the current number).',
+  })
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  purchased!: number;
+}
+
+export class SeatPriceResultDto {
+  @ApiProperty({ example: 0 })
+  fromSeats!: number;
+
+  @ApiProperty({ example: 2 })
+  toSeats!: number;
+
+  @ApiProperty({ type: SeatPriceDto })
+  price!: SeatPriceDto;
 }
