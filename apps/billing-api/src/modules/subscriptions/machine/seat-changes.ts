@@ -15,6 +15,7 @@ import { AppConfig } from '../../../platform/config/app-config.js';
 import { RequestContext } from '../../../platform/context/request-context.js';
 import { ApiError } from '../../../platform/http/api-error.js';
 import { REDIS } from '../../../platform/redis/redis.module.js';
+import { idOf } from '../../../platform/stripe/stripe-ids.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
@@ -286,9 +287,8 @@ export class SeatChanges {
     const subscription = await this.gateway.call('subscription.retrieve', (stripe) =>
       stripe.subscriptions.retrieve(row.stripeSubscriptionId),
     );
-    const own = subscription.default_payment_method;
     const paymentMethod =
-      (typeof own === 'string' ? own : (own?.id ?? null)) ??
+      idOf(subscription.default_payment_method) ??
       (await this.accounts.defaultPaymentMethodId(row.accountId));
     let seatPriceId = row.seatPriceId;
     if (!seatPriceId) {
