@@ -58,7 +58,7 @@ export class SeatPriceDto {
   periodEnd!: string | null;
 }
 
-export class SeatChangeDto {
+export class SeatPriceResultDto {
   @ApiProperty({ example: 1 })
   fromSeats!: number;
 
@@ -67,7 +67,10 @@ export class SeatChangeDto {
 
   @ApiProperty({ type: SeatPriceDto })
   price!: SeatPriceDto;
+}
 
+/** A seat change made: its price, and what Stripe billed. */
+export class SeatChangeDto extends SeatPriceResultDto {
   @ApiProperty({
     nullable: true,
     type: String,
@@ -196,15 +199,4 @@ export class SeatPriceQueryDto {
   @Min(0)
   @Max(10000)
   purchased!: number;
-}
-
-export class SeatPriceResultDto {
-  @ApiProperty({ example: 0 })
-  fromSeats!: number;
-
-  @ApiProperty({ example: 2 })
-  toSeats!: number;
-
-  @ApiProperty({ type: SeatPriceDto })
-  price!: SeatPriceDto;
 }
