@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
 import { ownAccountOf, type Principal } from '../../../platform/auth/principal.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { BillingCall } from '../../../platform/http/decorators.js';
 import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
 import { SEAT_CHANGE_ERRORS } from './seat-errors.js';
 import { ChangeSeatsHandler } from '../commands/change-seats/change-seats.handler.js';
@@ -25,6 +26,7 @@ export class SeatsController {
   ) {}
 
   @Get('price')
+  @BillingCall()
   @Roles('owner')
   @ApiOperation({
     summary:
@@ -36,6 +38,7 @@ export class SeatsController {
     'forbidden',
     'not_found',
     'invalid_transition',
+    'billing_disabled',
     'downgrade_blocked_by_seats',
     'seat_addon_unavailable',
     'outstanding_balance',
@@ -52,6 +55,7 @@ export class SeatsController {
   }
 
   @Put()
+  @BillingCall()
   @Roles('owner')
   @Idempotent({ required: true })
   @ApiOperation({
@@ -59,7 +63,7 @@ export class SeatsController {
       'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price `GET /v1/subscription/seats/price` or a `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. Requires Idempotency-Key.',
   })
   @ApiOkResponse({ type: ChangeSeatsResultDto })
-  @ApiErrors('downgrade_blocked_by_seats', ...SEAT_CHANGE_ERRORS)
+  @ApiErrors('downgrade_blocked_by_seats', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
   change(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ChangeSeatsDto,
