@@ -71,7 +71,7 @@ describe('billing ownership transfer', () => {
       (m) => m.to.includes(`${userId}@example.test`) && m.headers.subject?.startsWith('Confirm:') === true,
       `the confirmation mail to ${userId} (${transferId})`,
     );
-    const url = /(https?:\/\/\S+)/.exec(mail.text)?.[1];
+    const url = /(https?:\/\/\S+token=\S+)/.exec(mail.text)?.[1];
     const token = url ? new URL(url).searchParams.get('token') : null;
     if (!token) throw new Error(`no link in: ${mail.text}`);
     return { mail, token };

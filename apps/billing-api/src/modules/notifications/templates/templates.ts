@@ -477,7 +477,7 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
         blocks: [
           paragraph(line`${p.fromUserId} asks you to become the billing owner of ${ctx.accountName}.`),
           paragraph(line`Open the link below while signed in to accept. It works once.`),
-          actions({ label: 'Accept billing ownership', url: p.confirmUrl }),
+          actions({ label: 'Accept billing ownership', url: p.confirmUrl }, manageBilling(ctx)),
           facts(['Link expires', line`${when(p.expiresAt, ctx)}`]),
           paragraph(line`If you did not expect this, ignore this e-mail: nothing changes.`),
         ],
