@@ -13,6 +13,7 @@ export * from './money/format.js';
 export * from './plan/plan.js';
 export * from './seat/seat.js';
 export * from './plan/plan-quote.js';
+export * from './account/ownership-transfer.js';
 
 export * from './subscription/subscription.types.js';
 export * from './subscription/subscription.events.js';

@@ -54,6 +54,22 @@ export const DOMAIN_ERROR_CODES = [
   'refund_currency_mismatch',
   /** Billing is off for the account (its flag, or outside the rollout): nothing is asked of Stripe for it. */
   'billing_disabled',
+  /** The user is already a member of the account. */
+  'member_already_exists',
+  /** The owner cannot be removed from the account (transfer ownership first). */
+  'owner_not_removable',
+  /** Only the account's owner (as the members table says) may transfer ownership. */
+  'ownership_transfer_not_owner',
+  /** The named new owner is not another member of the account. */
+  'ownership_transfer_invalid_target',
+  /** The transfer link was already used, or replaced by a newer transfer. */
+  'ownership_transfer_used',
+  /** The transfer link is older than its validity (48 hours). */
+  'ownership_transfer_expired',
+  /** The transfer names another member than the one confirming it. */
+  'ownership_transfer_wrong_user',
+  /** The members changed since the transfer was asked for (the owner or the named member moved). */
+  'ownership_transfer_stale',
 ] as const;
 
 /** A stable, machine-readable code for a business refusal. */

@@ -2,8 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { sql, type Sql } from '../../platform/database/row-sql.js';
+import { DropMemberHandler } from './commands/drop-member/drop-member.handler.js';
+import { RecordMemberHandler } from './commands/record-member/record-member.handler.js';
 import { EnsureStripeCustomerHandler } from './commands/ensure-stripe-customer/ensure-stripe-customer.handler.js';
 import type { AccountView, MemberView } from './contracts/account.view.js';
+import { AccountMemberOrmEntity } from './persistence/account-member.orm-entity.js';
+import { toMemberView } from './persistence/account.mapper.js';
 import { AccountQueries } from './queries/account.queries.js';
 import {
   StripeCustomerAccountQueries,
@@ -18,6 +22,8 @@ export class AccountsFacade {
     private readonly queries: AccountQueries,
     private readonly stripeCustomers: StripeCustomerAccountQueries,
     private readonly ensureCustomer: EnsureStripeCustomerHandler,
+    private readonly recordMember: RecordMemberHandler,
+    private readonly dropMember: DropMemberHandler,
   ) {}
 
   /** The account's Stripe customer id, created (idempotently) on first need. 404 when no such account. */
@@ -120,6 +126,31 @@ export class AccountsFacade {
       [accountId],
     );
     return rows[0]?.n ?? 0;
+  }
+
+  /** The member of the account, read in the caller's transaction; null when the user is none. */
+  async member(manager: EntityManager, accountId: string, userId: string): Promise<MemberView | null> {
+    const row = await manager.getRepository(AccountMemberOrmEntity).findOne({ where: { accountId, userId } });
+    return row ? toMemberView(row) : null;
+  }
+
+  /**
+   * Adds a member (role member) in the caller's transaction, audited, publishing `account.member_added`.
+   * The caller checked the seat rule (R-PLAN-3) under its seat lock; 409 `member_already_exists`.
+   */
+  addMember(
+    manager: EntityManager,
+    input: { accountId: string; userId: string; email: string },
+  ): Promise<MemberView> {
+    return this.recordMember.execute(manager, input);
+  }
+
+  /**
+   * Removes a member in the caller's transaction, audited, publishing `account.member_removed`; 404 for
+   * no such member, 409 `owner_not_removable` for the owner.
+   */
+  removeMember(manager: EntityManager, input: { accountId: string; userId: string }): Promise<void> {
+    return this.dropMember.execute(manager, input);
   }
 
   listMembers(accountId: string): Promise<MemberView[]> {

@@ -14,6 +14,7 @@ import { BillingCallsInterceptor } from './http/billing-calls.interceptor.js';
 import { AdminBillingController } from './http/admin-billing.controller.js';
 import { EntitlementsController } from './http/entitlements.controller.js';
 import { RefreshVerdictOnChangeListener } from './listeners/refresh-verdict-on-change.listener.js';
+import { RefreshVerdictOnMembersListener } from './listeners/refresh-verdict-on-members.listener.js';
 import { BillingSettingsRepository } from './persistence/billing-settings.repository.js';
 import { VerdictCache } from './persistence/verdict.cache.js';
 import { ComputeVerdictQuery } from './queries/compute-verdict.query.js';
@@ -48,6 +49,7 @@ import { IsBilledQuery } from './queries/is-billed.query.js';
     SetBillingFlagHandler,
     SetBillingRolloutHandler,
     RefreshVerdictOnChangeListener,
+    RefreshVerdictOnMembersListener,
     IsBilledQuery,
     { provide: APP_INTERCEPTOR, useClass: BillingCallsInterceptor },
   ],

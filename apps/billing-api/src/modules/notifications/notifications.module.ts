@@ -7,6 +7,7 @@ import { CardExpiringEmailListener } from './listeners/card-expiring-email.liste
 import { DunningEmailsListener } from './listeners/dunning-emails.listener.js';
 import { SubscriptionEmailsListener } from './listeners/subscription-emails.listener.js';
 import { RefundIssuedEmailListener } from './listeners/refund-issued-email.listener.js';
+import { OwnershipTransferEmailListener } from './listeners/ownership-transfer-email.listener.js';
 import { NotificationMetrics } from './notification.metrics.js';
 import { ResendNotificationHandler } from './commands/resend-notification/resend-notification.handler.js';
 import { AdminNotificationsController } from './http/admin-notifications.controller.js';
@@ -52,6 +53,7 @@ import { ExpiringCardsQueries } from './queries/expiring-cards.queries.js';
     CardExpiringEmailListener,
     ScanRemindersHandler,
     ExpiringCardsQueries,
+    OwnershipTransferEmailListener,
   ],
   exports: [NotificationsFacade, SendNotificationHandler, SweepNotifications, ScanRemindersHandler],
 })

@@ -20,6 +20,13 @@ import { ApplyDunningInputHandler } from './commands/apply-dunning-input/apply-d
 import { ChangeCancellationHandler } from './commands/change-cancellation/change-cancellation.handler.js';
 import { OpenBillingPortalHandler } from './commands/open-billing-portal/open-billing-portal.handler.js';
 import { SubscriptionController } from './http/subscription.controller.js';
+import { MembersController } from './http/members.controller.js';
+import { SeatsController } from './http/seats.controller.js';
+import { AddMemberHandler } from './commands/add-member/add-member.handler.js';
+import { RemoveMemberHandler } from './commands/remove-member/remove-member.handler.js';
+import { ChangeSeatsHandler } from './commands/change-seats/change-seats.handler.js';
+import { SeatChanges } from './machine/seat-changes.js';
+import { SeatPriceQueries } from './queries/seat-price.queries.js';
 import { CompleteCheckoutHandler } from './commands/start-checkout/complete-checkout.handler.js';
 import { StartCheckoutHandler } from './commands/start-checkout/start-checkout.handler.js';
 import { StartTrialHandler } from './commands/start-trial/start-trial.handler.js';
@@ -35,7 +42,7 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     AccountsModule,
     CatalogModule,
   ],
-  controllers: [SubscriptionController, PlanChangeController],
+  controllers: [SubscriptionController, PlanChangeController, MembersController, SeatsController],
   providers: [
     SubscriptionEventsHandler,
     SubscriptionsFacade,
@@ -56,6 +63,11 @@ import { SubscriptionEventsHandler } from './webhooks/subscription-events.handle
     PayNowAction,
     PlanChangeCheck,
     SubscriptionBillingReader,
+    SeatChanges,
+    AddMemberHandler,
+    RemoveMemberHandler,
+    ChangeSeatsHandler,
+    SeatPriceQueries,
   ],
   exports: [SubscriptionsFacade],
 })

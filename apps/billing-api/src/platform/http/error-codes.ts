@@ -98,6 +98,15 @@ export const API_ERROR_STATUS = {
   refund_currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,
   // R-PLAN-5: an account that is not billed gets full access and no billing calls.
   billing_disabled: HttpStatus.CONFLICT,
+  // Members and ownership transfer (R-PLAN-3, R-SUB-9).
+  member_already_exists: HttpStatus.CONFLICT,
+  owner_not_removable: HttpStatus.CONFLICT,
+  ownership_transfer_not_owner: HttpStatus.FORBIDDEN,
+  ownership_transfer_invalid_target: HttpStatus.UNPROCESSABLE_ENTITY,
+  ownership_transfer_used: HttpStatus.CONFLICT,
+  ownership_transfer_expired: HttpStatus.GONE,
+  ownership_transfer_wrong_user: HttpStatus.FORBIDDEN,
+  ownership_transfer_stale: HttpStatus.CONFLICT,
   // Stripe failures (R-PAY-5): card problems are 402 like Stripe's own; Stripe being unreachable or
   // throttling us is our dependency's trouble (503), a refused request is a bad gateway (502).
   card_declined: HttpStatus.PAYMENT_REQUIRED,

@@ -287,6 +287,12 @@ describe('e-mail templates', () => {
         newOwnerEmail: 'new@example.test',
         transferredAt: receipt.issuedAt,
       },
+      ownership_transfer_requested: {
+        transferId: 't-1',
+        fromUserId: 'alice',
+        confirmUrl: 'https://app.example.test/ownership?token=abc',
+        expiresAt: receipt.issuedAt,
+      },
     };
 
     it.each(Object.keys(TEMPLATES) as TemplateName[])(

@@ -169,6 +169,17 @@ export interface OwnershipTransferPayload {
   transferredAt: string;
 }
 
+/**
+ * To the member named as the new billing owner (R-SUB-9): the one-time link that confirms the transfer
+ * (single use, until `expiresAt`). Sent to that member, not to the billing e-mail.
+ */
+export interface OwnershipTransferRequestedPayload {
+  transferId: string;
+  fromUserId: string;
+  confirmUrl: string;
+  expiresAt: string;
+}
+
 /** Templates and the payload each one takes. */
 export interface TemplatePayloads {
   payment_succeeded: PaymentSucceededPayload;
@@ -185,6 +196,7 @@ export interface TemplatePayloads {
   plan_changed: PlanChangedPayload;
   subscription_canceled: SubscriptionCanceledPayload;
   ownership_transfer: OwnershipTransferPayload;
+  ownership_transfer_requested: OwnershipTransferRequestedPayload;
 }
 export type TemplateName = keyof TemplatePayloads;
 
@@ -453,6 +465,21 @@ export const TEMPLATES: { [N in TemplateName]: TemplateDefinition<TemplatePayloa
           ),
           paragraph(line`The new owner now manages the plan, the payment methods and the members.`),
           actions(manageBilling(ctx)),
+        ],
+      };
+    },
+  },
+  ownership_transfer_requested: {
+    kind: 'transactional',
+    render(p, ctx) {
+      return {
+        subject: line`Confirm: become the billing owner of ${ctx.accountName}`,
+        blocks: [
+          paragraph(line`${p.fromUserId} asks you to become the billing owner of ${ctx.accountName}.`),
+          paragraph(line`Open the link below while signed in to accept. It works once.`),
+          actions({ label: 'Accept billing ownership', url: p.confirmUrl }, manageBilling(ctx)),
+          facts(['Link expires', line`${when(p.expiresAt, ctx)}`]),
+          paragraph(line`If you did not expect this, ignore this e-mail: nothing changes.`),
         ],
       };
     },

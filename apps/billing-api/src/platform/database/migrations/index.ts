@@ -18,6 +18,7 @@ import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js
 import { SubscriptionCheckouts1764200000000 } from './1764200000000-subscription-checkouts.js';
 import { BillingSettings1764300000000 } from './1764300000000-billing-settings.js';
 import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-quotes.js';
+import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-transfers.js';
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
 
 /**
@@ -45,5 +46,6 @@ export const MIGRATIONS = [
   SubscriptionCheckouts1764200000000,
   BillingSettings1764300000000,
   SubscriptionQuotes1764400000000,
+  OwnershipTransfers1764410000000,
   Dunning1764420000000,
 ];

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { AccountsFacade } from '../../../accounts/accounts.facade.js';
+import { SeatChanges, type AppliedSeatChange } from '../../machine/seat-changes.js';
+import { seatCounts, type SeatCounts } from '../../queries/seat-counts.js';
+
+export interface ChangeSeatsResult {
+  seats: SeatCounts;
+  /** What changed and what Stripe billed; null when the purchased seats were already `purchased`. */
+  change: AppliedSeatChange | null;
+}
+
+/**
+ * Sets the purchased add-on seats directly (R-PLAN-3, `PUT /v1/subscription/seats`), under the
+ * account's seat lock. Buying is charged pro rata now (at the price a recent refusal showed, within
+ * SEAT_PRICE_LOCK_MINUTES); releasing credits the unused time on the next invoice. Releasing below the
+ * members in use is 409 `downgrade_blocked_by_seats` with `membersToRemove` (R-EDGE-15); a plan without
+ * add-on seats is 422 `seat_addon_unavailable`; while past_due, buying is 409 `outstanding_balance`.
+ * The same number again changes nothing (a double click buys once).
+ */
+@Injectable()
+export class ChangeSeatsHandler {
+  constructor(
+    private readonly seats: SeatChanges,
+    private readonly accounts: AccountsFacade,
+  ) {}
+
+  async execute(accountId: string, purchased: number): Promise<ChangeSeatsResult> {
+    return this.seats.inAccountLock(accountId, async (manager) => {
+      const scope = await this.seats.liveScope(manager, accountId);
+      const memberCount = await this.accounts.countMembers(accountId, manager);
+      if (purchased === scope.purchasedSeats) {
+        return { seats: seatCounts(scope.plan, purchased, memberCount), change: null };
+      }
+      const change = await this.seats.apply(manager, scope.row, {
+        seats: purchased,
+        memberCount,
+        reason: 'seats_set',
+      });
+      return { seats: seatCounts(scope.plan, change.toSeats, memberCount), change };
+    });
+  }
+}

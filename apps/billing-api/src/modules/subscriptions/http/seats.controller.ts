@@ -1,0 +1,73 @@
+import { Body, Controller, Get, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../../../platform/auth/auth.decorators.js';
+import { ownAccountOf, type Principal } from '../../../platform/auth/principal.js';
+import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
+import { BillingCall } from '../../../platform/http/decorators.js';
+import { Idempotent } from '../../../platform/idempotency/idempotent.decorator.js';
+import { SEAT_CHANGE_ERRORS } from './seat-errors.js';
+import { ChangeSeatsHandler } from '../commands/change-seats/change-seats.handler.js';
+import { SeatPriceQueries } from '../queries/seat-price.queries.js';
+import {
+  ChangeSeatsDto,
+  ChangeSeatsResultDto,
+  SeatPriceQueryDto,
+  SeatPriceResultDto,
+} from './dto/seats.dto.js';
+
+/** Buying and releasing add-on seats directly (R-PLAN-3). */
+@ApiTags('subscriptions')
+@ApiBearerAuth()
+@Controller('v1/subscription/seats')
+export class SeatsController {
+  constructor(
+    private readonly seats: ChangeSeatsHandler,
+    private readonly prices: SeatPriceQueries,
+  ) {}
+
+  @Get('price')
+  @BillingCall()
+  @Roles('owner')
+  @ApiOperation({
+    summary:
+      "Stripe's price of setting the purchased add-on seats to `purchased` (owner), before doing it: more seats are charged pro rata now (`amountDue`), fewer credited on the next invoice (negative `amountMinor`). `PUT /v1/subscription/seats` within SEAT_PRICE_LOCK_MINUTES is charged exactly this. The refusals the change would meet come first; the current number is a 400.",
+  })
+  @ApiOkResponse({ type: SeatPriceResultDto })
+  @ApiErrors(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'billing_disabled',
+    'downgrade_blocked_by_seats',
+    'seat_addon_unavailable',
+    'outstanding_balance',
+    'service_unavailable',
+    'payment_provider_unavailable',
+    'payment_provider_rate_limited',
+    'payment_provider_error',
+  )
+  price(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SeatPriceQueryDto,
+  ): Promise<SeatPriceResultDto> {
+    return this.prices.price(ownAccountOf(principal), query.purchased);
+  }
+
+  @Put()
+  @BillingCall()
+  @Roles('owner')
+  @Idempotent({ required: true })
+  @ApiOperation({
+    summary:
+      'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price `GET /v1/subscription/seats/price` or a `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. Requires Idempotency-Key.',
+  })
+  @ApiOkResponse({ type: ChangeSeatsResultDto })
+  @ApiErrors('downgrade_blocked_by_seats', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
+  change(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangeSeatsDto,
+  ): Promise<ChangeSeatsResultDto> {
+    return this.seats.execute(ownAccountOf(principal), body.purchased);
+  }
+}
