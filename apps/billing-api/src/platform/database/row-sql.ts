@@ -99,21 +99,45 @@ export async function findRows<T extends ObjectLiteral>(
   where: Sql,
   options: { lock?: 'for_update' } = {},
 ): Promise<T[]> {
-  const metadata = manager.connection.getMetadata(entity);
-  const driver = manager.connection.driver;
-  const columns = join(metadata.columns.map((column) => raw(driver.escape(column.databaseName))));
   const lock = options.lock === 'for_update' ? sql` FOR UPDATE` : sql``;
   const found = await queryRows<Record<string, unknown>>(
     manager,
-    sql`SELECT ${columns} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,
+    sql`SELECT ${entityColumnsSql(manager, entity)} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,
   );
-  return found.map((values) => {
-    const row = metadata.create(undefined, { fromDeserializer: true }) as T;
-    for (const column of metadata.columns) {
-      column.setEntityValue(row, driver.prepareHydratedValue(values[column.databaseName], column));
-    }
-    return row;
-  });
+  return found.map((values) => hydrateRow(manager, entity, values));
+}
+
+/**
+ * The column list of an entity's table (`a.col, ...` with an `alias`), each column under its own name:
+ * for a statement that reads an entity's row beside other values (see {@link hydrateRow}).
+ */
+export function entityColumnsSql(
+  manager: EntityManager,
+  entity: EntityTarget<ObjectLiteral>,
+  alias?: string,
+): Sql {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const prefix = alias ? `${driver.escape(alias)}.` : '';
+  return join(metadata.columns.map((column) => raw(`${prefix}${driver.escape(column.databaseName)}`)));
+}
+
+/**
+ * An entity from a result row that holds its columns under their own names ({@link entityColumnsSql}),
+ * hydrated as TypeORM's `find` hydrates it (value transformers, jsonb, the driver's conversions).
+ */
+export function hydrateRow<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  values: Record<string, unknown>,
+): T {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const row = metadata.create(undefined, { fromDeserializer: true }) as T;
+  for (const column of metadata.columns) {
+    column.setEntityValue(row, driver.prepareHydratedValue(values[column.databaseName], column));
+  }
+  return row;
 }
 
 /**
