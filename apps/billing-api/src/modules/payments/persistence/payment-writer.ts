@@ -235,17 +235,24 @@ export class PaymentWriter {
     row.stripePaymentIntentId = intentId;
   }
 
-  /** The history line and audit record of each move, written only when the row was. */
+  /**
+   * The history line and audit record of each move, written only when the row was, in the order of the
+   * moves: each line's CTE reads the one before (PostgreSQL runs a CTE whose rows another reads first),
+   * so the lines' ids, by which the history is listed, follow the moves.
+   */
   private stepsSql(
     manager: EntityManager,
     row: PaymentOrmEntity,
     steps: readonly PaymentStep[],
     cause: Actor | undefined,
   ): Sql[] {
-    return steps.flatMap((step, i) => [
-      sql`${raw(`history_${i}`)} AS (${this.historySql(manager, row.id, step.from, step.to, step.declineCode, cause, MOVED)})`,
-      sql`${raw(`audit_${i}`)} AS (${this.audit.recordSql(manager, this.stepAudit(row, step, cause), MOVED)})`,
-    ]);
+    return steps.flatMap((step, i) => {
+      const after = (kind: string) => (i === 0 ? MOVED : `${kind}_${i - 1}`);
+      return [
+        sql`${raw(`history_${i}`)} AS (${this.historySql(manager, row.id, step.from, step.to, step.declineCode, cause, after('history'))} RETURNING id)`,
+        sql`${raw(`audit_${i}`)} AS (${this.audit.recordSql(manager, this.stepAudit(row, step, cause), after('audit'))} RETURNING id)`,
+      ];
+    });
   }
 
   private stepAudit(row: PaymentOrmEntity, step: PaymentStep, cause: Actor | undefined): AuditEntryInput {
