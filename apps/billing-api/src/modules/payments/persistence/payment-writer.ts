@@ -63,7 +63,7 @@ const METHOD_COLUMNS = raw(
 );
 
 /** The name of the CTE that returns the payment's row when a write happened (listeners' `onlyWith`). */
-const MOVED = 'moved';
+const MOVED = 'payments__moved';
 
 /**
  * The one writer of `payments` rows (issue 14: one writer per aggregate). The API's payment creation,
@@ -191,8 +191,8 @@ export class PaymentWriter {
   async insertMirrored(manager: EntityManager, row: PaymentOrmEntity, cause?: Actor): Promise<boolean> {
     const ctes = [
       sql`${raw(MOVED)} AS (${insertRowSql(manager, PaymentOrmEntity, row)} ON CONFLICT DO NOTHING RETURNING id)`,
-      sql`history AS (${this.historySql(manager, row.id, null, row.status, row.declineCode, cause, MOVED)})`,
-      sql`audit AS (${this.audit.recordSql(
+      sql`payments__history AS (${this.historySql(manager, row.id, null, row.status, row.declineCode, cause, MOVED)})`,
+      sql`payments__audit AS (${this.audit.recordSql(
         manager,
         {
           accountId: row.accountId,
@@ -247,10 +247,10 @@ export class PaymentWriter {
     cause: Actor | undefined,
   ): Sql[] {
     return steps.flatMap((step, i) => {
-      const after = (kind: string) => (i === 0 ? MOVED : `${kind}_${i - 1}`);
+      const after = (kind: string) => (i === 0 ? MOVED : `payments__${kind}_${i - 1}`);
       return [
-        sql`${raw(`history_${i}`)} AS (${this.historySql(manager, row.id, step.from, step.to, step.declineCode, cause, after('history'))} RETURNING id)`,
-        sql`${raw(`audit_${i}`)} AS (${this.audit.recordSql(manager, this.stepAudit(row, step, cause), after('audit'))} RETURNING id)`,
+        sql`${raw(`payments__history_${i}`)} AS (${this.historySql(manager, row.id, step.from, step.to, step.declineCode, cause, after('history'))} RETURNING id)`,
+        sql`${raw(`payments__audit_${i}`)} AS (${this.audit.recordSql(manager, this.stepAudit(row, step, cause), after('audit'))} RETURNING id)`,
       ];
     });
   }
