@@ -15,8 +15,8 @@ import {
   entityColumnsSql,
   hydrateRow,
   join,
-  queryRows,
   raw,
+  rows,
   sql,
   type Sql,
 } from '../../../platform/database/row-sql.js';
@@ -31,6 +31,17 @@ import {
 import type { SubscriptionView } from '../contracts/subscription.view.js';
 import { toSubscriptionView } from '../persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
+
+/** Where the account id goes in a view's statement (see `SubscriptionViewQueries.read`). */
+const ACCOUNT = Symbol('accountId');
+
+/** A view's statement, composed once. */
+interface ViewStatement {
+  text: string;
+  values: readonly unknown[];
+  /** The names of its extra outputs (`x_<name>`). */
+  extras: string[];
+}
 
 /** How many of the account's invoices the finance/support view lists (all of them: `GET /v1/invoices`). */
 export const INTERNAL_VIEW_INVOICES = 10;
@@ -115,10 +126,7 @@ export class SubscriptionViewQueries implements OnApplicationBootstrap {
   }
 
   async forOwner(accountId: string): Promise<OwnerSubscriptionView> {
-    const { sub, extras } = await this.read(accountId, (id) => ({
-      facts: sql`facts.f`,
-      card: this.payments.cardSummarySql(id, sql`facts.f->>'defaultPaymentMethodId'`),
-    }));
+    const { sub, extras } = await this.read(accountId, 'owner');
     const facts = parseBillingFacts(extras.facts);
     const card = extras.card as { brand: string | null; last4: string | null } | null;
     const plan = this.planOf(sub);
@@ -180,36 +188,56 @@ export class SubscriptionViewQueries implements OnApplicationBootstrap {
    * ONE statement (prepared, see row-sql `rows`): the subscription that decides the account's state, as
    * `SubscriptionsFacade.currentForAccount` picks it (the newest live one, else the newest one; none:
    * Free), and the values of the `extras` expressions, which may read `facts.f` (the account's billing
-   * facts, `AccountsFacade.billingFactsSql`).
+   * facts, `AccountsFacade.billingFactsSql`). The statement is composed once per kind of view and its
+   * text kept (the same string object each time: no composing, escaping or hashing per request, which
+   * the profile of `npm run bench:subscriptions` showed); only the account id changes.
    */
   private async read(
     accountId: string,
-    extras?: (accountId: Sql) => Record<string, Sql>,
+    kind: 'owner' | 'plain' = 'plain',
   ): Promise<{ sub: SubscriptionView | null; extras: Record<string, unknown> }> {
     const manager = this.db.manager;
-    const id = sql`${accountId}::uuid`;
-    const wanted = Object.entries(extras?.(id) ?? {});
-    const facts = extras ? this.accounts.billingFactsSql(id) : sql`NULL::jsonb`;
-    const columns = [
-      entityColumnsSql(manager, SubscriptionOrmEntity, 's'),
-      ...wanted.map(([name, expression]) => sql`${expression} AS ${raw(`"x_${name}"`)}`),
-    ];
-    const [found] = await queryRows<Record<string, unknown>>(
+    const statement = (this.statements[kind] ??= this.compose(kind));
+    const [found] = await rows<Record<string, unknown>>(
       manager,
-      sql`SELECT ${join(columns)}
-            FROM (SELECT ${facts} AS f) facts
-            LEFT JOIN LATERAL (
-              SELECT ${entityColumnsSql(manager, SubscriptionOrmEntity)} FROM subscriptions
-               WHERE account_id = ${id}
-               ORDER BY state = ANY (${[...LIVE_STATES]}::text[]) DESC, created_at DESC, id DESC
-               LIMIT 1) s ON true`,
+      statement.text,
+      statement.values.map((v) => (v === ACCOUNT ? accountId : v)),
     );
     const row = found ?? {};
     const sub = row.id ? toSubscriptionView(hydrateRow(manager, SubscriptionOrmEntity, row)) : null;
     return {
       sub,
-      extras: Object.fromEntries(wanted.map(([name]) => [name, row[`x_${name}`] ?? null])),
+      extras: Object.fromEntries(statement.extras.map((name) => [name, row[`x_${name}`] ?? null])),
     };
+  }
+
+  private readonly statements: Partial<Record<'owner' | 'plain', ViewStatement>> = {};
+
+  /** The view's statement with {@link ACCOUNT} where the account id goes. */
+  private compose(kind: 'owner' | 'plain'): ViewStatement {
+    const manager = this.db.manager;
+    const id = sql`${ACCOUNT}::uuid`;
+    const extras: Record<string, Sql> =
+      kind === 'owner'
+        ? {
+            facts: sql`facts.f`,
+            card: this.payments.cardSummarySql(id, sql`facts.f->>'defaultPaymentMethodId'`),
+          }
+        : {};
+    const wanted = Object.entries(extras);
+    const facts = kind === 'owner' ? this.accounts.billingFactsSql(id) : sql`NULL::jsonb`;
+    const columns = [
+      entityColumnsSql(manager, SubscriptionOrmEntity, 's'),
+      ...wanted.map(([name, expression]) => sql`${expression} AS ${raw(`"x_${name}"`)}`),
+    ];
+    const statement = sql`SELECT ${join(columns)}
+            FROM (SELECT ${facts} AS f) facts
+            LEFT JOIN LATERAL (
+              SELECT ${entityColumnsSql(manager, SubscriptionOrmEntity)} FROM subscriptions
+               WHERE account_id = ${id}
+               ORDER BY state = ANY (${[...LIVE_STATES]}::text[]) DESC, created_at DESC, id DESC
+               LIMIT 1) s ON true`;
+    return { text: statement.text, values: statement.values, extras: wanted.map(([name]) => name) };
   }
 
   /** The plan the account is entitled to: a free-tier subscription (or none) is the Free plan. */
