@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
-import { CreatePaymentHandler } from '../../apps/billing-api/src/modules/payments/commands/create-payment/create-payment.handler.js';
+import {
+  CreatePaymentHandler,
+  pendingApiPayment,
+} from '../../apps/billing-api/src/modules/payments/commands/create-payment/create-payment.handler.js';
 import { PaymentWriter } from '../../apps/billing-api/src/modules/payments/persistence/payment-writer.js';
 import { paymentSnapshot } from '../../apps/billing-api/src/modules/payments/persistence/payment-writes.js';
-import {
-  NO_CARD_DETAILS,
-  PaymentOrmEntity,
-} from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
+import { PaymentOrmEntity } from '../../apps/billing-api/src/modules/payments/persistence/payment.orm-entity.js';
 import { attachedMethodWhere } from '../../apps/billing-api/src/modules/payments/queries/payment-method.queries.js';
 import { transformStripePaymentIntent } from '../../apps/billing-api/src/modules/payments/stripe/transform-stripe-payment-intent.js';
 import { transformStripeCharge } from '../../apps/billing-api/src/modules/payments/stripe/transform-stripe-charge.js';
@@ -57,35 +57,15 @@ describe('payments: one writer per payment row', () => {
 
   /** A pending payment as the API writes it before calling Stripe (the writer's API insert). */
   async function pendingPayment(amount = 1200): Promise<PaymentOrmEntity> {
-    const now = w.t.clock.now();
-    const row: PaymentOrmEntity = {
-      id: randomUUID(),
+    const row = pendingApiPayment({
       accountId: a.accountId,
-      stripePaymentIntentId: null,
-      stripeCustomerId: null,
-      amount,
+      amountMinor: amount,
       currency: 'usd',
-      status: 'pending',
-      amountReceived: 0,
-      amountRefunded: 0,
       description: null,
       orderReference: null,
       metadata: {},
-      stripePaymentMethodId: null,
-      ...NO_CARD_DETAILS,
-      failureCode: null,
-      declineCode: null,
-      failureMessage: null,
-      latestChargeId: null,
-      checkoutSessionId: null,
-      origin: 'api',
-      succeededAt: null,
-      stripeCreatedAt: null,
-      lastEventCreated: null,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+      now: w.t.clock.now(),
+    });
     const found = await writer.insertWithMethod(
       w.t.db.manager,
       row,

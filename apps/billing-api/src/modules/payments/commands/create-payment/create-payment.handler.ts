@@ -84,37 +84,16 @@ export class CreatePaymentHandler {
     const amount = checked.value;
     const where = attachedMethodWhere(command.accountId, command.paymentMethodId);
     if (!where) throw methodNotFound();
-    const now = this.clock.now();
-    const metadata = { ...(command.metadata ?? {}) };
     // The method's columns are filled in from its row, read by the statement that writes the payment.
-    const row: PaymentOrmEntity = {
-      id: randomUUID(),
+    const row = pendingApiPayment({
       accountId: command.accountId,
-      stripePaymentIntentId: null,
-      stripeCustomerId: null,
-      amount: amount.amountMinor,
-      currency: amount.currency.toLowerCase(),
-      status: 'pending',
-      amountReceived: 0,
-      amountRefunded: 0,
+      amountMinor: amount.amountMinor,
+      currency: amount.currency,
       description: command.description ?? null,
       orderReference: command.orderReference ?? null,
-      metadata,
-      stripePaymentMethodId: null,
-      ...NO_CARD_DETAILS,
-      failureCode: null,
-      declineCode: null,
-      failureMessage: null,
-      latestChargeId: null,
-      checkoutSessionId: null,
-      origin: 'api',
-      succeededAt: null,
-      stripeCreatedAt: null,
-      lastEventCreated: null,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+      metadata: { ...(command.metadata ?? {}) },
+      now: this.clock.now(),
+    });
     // A saved method is attached to the account's customer, which the PaymentIntent must name: its row
     // says which. A method mirrored without it falls back to the account's customer (created at Stripe
     // when the account has none yet), and the statement runs again with it.
@@ -352,4 +331,47 @@ export function paymentFailedError(
     details: { payment_id: paymentId, ...(declineCode ? { decline_code: declineCode } : {}) },
     executed: true,
   });
+}
+
+/**
+ * A payment as the API writes it before calling Stripe: pending, origin `api`, a new id, no
+ * PaymentIntent or card yet (the writer's insert copies the method's columns).
+ */
+export function pendingApiPayment(input: {
+  accountId: string;
+  amountMinor: number;
+  currency: string;
+  description: string | null;
+  orderReference: string | null;
+  metadata: Record<string, string>;
+  now: Date;
+}): PaymentOrmEntity {
+  return {
+    id: randomUUID(),
+    accountId: input.accountId,
+    stripePaymentIntentId: null,
+    stripeCustomerId: null,
+    amount: input.amountMinor,
+    currency: input.currency.toLowerCase(),
+    status: 'pending',
+    amountReceived: 0,
+    amountRefunded: 0,
+    description: input.description,
+    orderReference: input.orderReference,
+    metadata: input.metadata,
+    stripePaymentMethodId: null,
+    ...NO_CARD_DETAILS,
+    failureCode: null,
+    declineCode: null,
+    failureMessage: null,
+    latestChargeId: null,
+    checkoutSessionId: null,
+    origin: 'api',
+    succeededAt: null,
+    stripeCreatedAt: null,
+    lastEventCreated: null,
+    version: 1,
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
 }
