@@ -74,7 +74,7 @@ describe('payments: one writer per payment row', () => {
       null,
     );
     expect(found).toMatchObject({ inserted: true, claimHeld: true });
-    return (await w.t.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: row.id }))!;
+    return w.t.db.getRepository(PaymentOrmEntity).findOneByOrFail({ id: row.id });
   }
 
   /** Its PaymentIntent at Stripe, confirmed (succeeded), named by `metadata.payment_id` as the API names it. */

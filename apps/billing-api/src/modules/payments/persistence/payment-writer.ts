@@ -3,14 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { RequestContext, type Actor } from '../../../platform/context/request-context.js';
-import {
-  insertRowSql,
-  queryRows,
-  raw,
-  sql,
-  type Sql,
-  type StatementPart,
-} from '../../../platform/database/row-sql.js';
+import { insertRowSql, queryRows, raw, sql, type Sql } from '../../../platform/database/row-sql.js';
 import {
   claimHeldSql,
   linkKeySql,
