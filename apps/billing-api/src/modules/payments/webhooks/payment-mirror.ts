@@ -363,7 +363,10 @@ export class PaymentMirror {
     row.metadata = { ...row.metadata, ...values.metadata };
     if (values.stripePaymentMethodId) row.stripePaymentMethodId = values.stripePaymentMethodId;
     if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
-    if (values.status === 'failed' || before === 'failed') {
+    // A failure's details come with a failure, and go when the payment moves on from it; an event that
+    // leaves the payment failed without being one (e.g. payment_intent.created, processed after the
+    // API applied the decline) keeps them.
+    if (values.status === 'failed' || (before === 'failed' && row.status !== 'failed')) {
       row.failureCode = values.failureCode;
       row.declineCode = values.declineCode;
       row.failureMessage = values.failureMessage;
