@@ -110,6 +110,26 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
       },
     });
     expect(JSON.stringify(internal.body)).not.toMatch(/4242|visa|card/);
+    // Its recent invoices (R-SUB-8), through the invoices module: the subscription's first, paid, once
+    // the invoice webhooks are mirrored; no links to pay or download it.
+    const [invoice] = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data;
+    const internalInvoices = async () =>
+      (
+        await http<{ invoices: { stripeInvoiceId: string; status: string; total: number }[] }>(
+          w.t.url,
+          'GET',
+          `/v1/subscription?accountId=${a.accountId}`,
+          { token: finance },
+        )
+      ).body.invoices;
+    await until(
+      async () => (await internalInvoices()).some((i) => i.status === 'paid'),
+      'the paid invoice in the internal view',
+    );
+    expect(await internalInvoices()).toEqual([
+      expect.objectContaining({ stripeInvoiceId: invoice!.id, status: 'paid', total: invoice!.total }),
+    ]);
+    expect(JSON.stringify(await internalInvoices())).not.toMatch(/https?:|pdf/i);
 
     // Another account's owner asking for this account: 404, never its data.
     const other = await accountWithCustomer(w);

@@ -59,6 +59,21 @@ export class AccountsFacade {
     return { balance, syncedAt: row.synced_at ? new Date(row.synced_at).toISOString() : null };
   }
 
+  /**
+   * The account's billing facts as a SQL expression for a read that another module composes into ONE
+   * statement with its own (the owner's `GET /v1/subscription`, measured by `npm run
+   * bench:subscriptions`): a jsonb object `{ members, defaultPaymentMethodId, balance }` (members: how
+   * many; balance: Stripe's customer balance in minor units as text, see {@link stripeCustomerBalance}),
+   * null when no such account. {@link parseBillingFacts} reads it back.
+   */
+  billingFactsSql(accountId: Sql): Sql {
+    return sql`(SELECT jsonb_build_object(
+                  'members', (SELECT count(*) FROM account_members m WHERE m.account_id = a.id),
+                  'defaultPaymentMethodId', a.stripe_default_payment_method_id,
+                  'balance', a.stripe_balance::text)
+                FROM accounts a WHERE a.id = ${accountId})`;
+  }
+
   getAccount(accountId: string): Promise<AccountView> {
     return this.queries.get(accountId);
   }
@@ -178,4 +193,21 @@ export class AccountsFacade {
   ): Promise<string | null> {
     return this.stripeCustomers.resolve(ctx, stripeCustomerId, metadataAccountId);
   }
+}
+
+/** An account's billing facts as {@link AccountsFacade.billingFactsSql} reads them. */
+export interface AccountBillingFacts {
+  members: number;
+  defaultPaymentMethodId: string | null;
+  /** Stripe's customer balance in minor units (negative: credit). */
+  balance: number;
+}
+
+/** The value of {@link AccountsFacade.billingFactsSql} (null: no such account). */
+export function parseBillingFacts(value: unknown): AccountBillingFacts | null {
+  if (value === null || value === undefined) return null;
+  const facts = value as { members: number; defaultPaymentMethodId: string | null; balance: string };
+  const balance = Number(facts.balance);
+  if (!Number.isSafeInteger(balance)) throw new Error(`accounts.stripe_balance: ${facts.balance}`);
+  return { members: Number(facts.members), defaultPaymentMethodId: facts.defaultPaymentMethodId, balance };
 }

@@ -23,7 +23,8 @@ export class IntegrationsFacade {
 
   /**
    * An integration event and one pending delivery per configured endpoint, as part of the caller's
-   * statement (CTEs `integration_event` and `integration_delivery`; see StatementPart), in the outbox:
+   * statement (CTEs `integrations__event` and `integrations__deliveries`, outputs `integrations__event_id`
+   * and `integrations__delivery_ids`: the module's namespace, see StatementPart), in the outbox:
    * the delivery jobs are enqueued after commit (the sweeper catches any lost). Recording the same
    * dedupe key twice (`integrationDedupeKey`) writes nothing. With `onlyWith`, written only when that
    * CTE returned a row.
@@ -32,25 +33,25 @@ export class IntegrationsFacade {
     const now = this.clock.now();
     return {
       ctes: [
-        sql`integration_event AS (
+        sql`integrations__event AS (
           INSERT INTO integration_events (id, account_id, type, subject_id, dedupe_key, payload, created_at)
           SELECT ${randomUUID()}::uuid, ${input.accountId}::uuid, ${input.type}, ${input.subjectId},
                  ${integrationDedupeKey(input)}, ${JSON.stringify(input.data)}::jsonb,
                  ${now}::timestamptz${onlyWith ? sql` FROM ${raw(onlyWith)}` : sql``}
           ON CONFLICT (dedupe_key) DO NOTHING
           RETURNING id)`,
-        sql`integration_delivery AS (
+        sql`integrations__deliveries AS (
           INSERT INTO integration_deliveries (id, event_id, endpoint_id, status, attempts, created_at, updated_at)
-          SELECT gen_random_uuid(), integration_event.id, e.id, 'pending', 0, ${now}::timestamptz, ${now}::timestamptz
-            FROM integration_event, integration_endpoints e WHERE e.deleted_at IS NULL
+          SELECT gen_random_uuid(), integrations__event.id, e.id, 'pending', 0, ${now}::timestamptz, ${now}::timestamptz
+            FROM integrations__event, integration_endpoints e WHERE e.deleted_at IS NULL
           RETURNING id)`,
       ],
       outputs: [
-        sql`(SELECT id FROM integration_event) AS integration_event_id`,
-        sql`ARRAY(SELECT id FROM integration_delivery) AS integration_delivery_ids`,
+        sql`(SELECT id FROM integrations__event) AS integrations__event_id`,
+        sql`ARRAY(SELECT id FROM integrations__deliveries) AS integrations__delivery_ids`,
       ],
       written: (manager, result) => {
-        const ids = (result.integration_delivery_ids as string[] | null) ?? [];
+        const ids = (result.integrations__delivery_ids as string[] | null) ?? [];
         if (ids.length === 0) return;
         this.afterCommit.run(manager, async () => {
           for (const deliveryId of ids) {

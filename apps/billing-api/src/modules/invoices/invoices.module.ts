@@ -8,6 +8,8 @@ import { InvoicesController } from './http/invoices.controller.js';
 import { PayOutstandingController } from './http/pay-outstanding.controller.js';
 import { InvoicesFacade } from './invoices.facade.js';
 import { InvoiceQueries } from './queries/invoice.queries.js';
+import { RecentInvoicesForSubscriptions } from './queries/recent-invoices-for-subscriptions.queries.js';
+import { ACCOUNT_RECENT_INVOICES } from '../subscriptions/contracts/account-recent-invoices.js';
 import { InvoiceOrmEntity } from './persistence/invoice.orm-entity.js';
 import { InvoiceEventsHandler } from './webhooks/invoice-events.handler.js';
 
@@ -23,7 +25,14 @@ import { InvoiceEventsHandler } from './webhooks/invoice-events.handler.js';
     ReceiptsModule,
   ],
   controllers: [InvoicesController, PayOutstandingController],
-  providers: [InvoiceEventsHandler, InvoicesFacade, InvoiceQueries, PayOutstandingHandler],
+  providers: [
+    InvoiceEventsHandler,
+    InvoicesFacade,
+    InvoiceQueries,
+    PayOutstandingHandler,
+    RecentInvoicesForSubscriptions,
+    { provide: ACCOUNT_RECENT_INVOICES, useExisting: RecentInvoicesForSubscriptions },
+  ],
   exports: [InvoicesFacade],
 })
 export class InvoicesModule {}

@@ -63,11 +63,12 @@ export class NotificationsFacade {
     input: EnqueueNotification<N>,
   ): Promise<string | null> {
     const result = await runStatement(manager, [this.enqueuePart(input)]);
-    return (result.notification_id as string | null) ?? null;
+    return (result.notifications__id as string | null) ?? null;
   }
 
   /**
-   * The outbox row as part of the caller's statement (CTE `notification`), the same write as
+   * The outbox row as part of the caller's statement (CTE `notifications__outbox`, output
+   * `notifications__id`: the module's namespace, see StatementPart), the same write as
    * {@link enqueue}. With `from`, the row is written once per row of that CTE, and `from.payload` (a
    * jsonb expression over it) completes the payload, e.g. with a receipt number the same statement
    * allocates.
@@ -81,7 +82,7 @@ export class NotificationsFacade {
     const payload = sql`${JSON.stringify(input.payload)}::jsonb${from ? sql` || ${from.payload}` : sql``}`;
     return {
       ctes: [
-        sql`notification AS (
+        sql`notifications__outbox AS (
           INSERT INTO notifications
             (id, account_id, template, recipient, locale, time_zone, payload, dedupe_key, status, attempts,
              created_at, updated_at)
@@ -91,9 +92,9 @@ export class NotificationsFacade {
           ON CONFLICT (dedupe_key) DO NOTHING
           RETURNING id)`,
       ],
-      outputs: [sql`(SELECT id FROM notification) AS notification_id`],
+      outputs: [sql`(SELECT id FROM notifications__outbox) AS notifications__id`],
       written: (manager, result) => {
-        if (!result.notification_id) return;
+        if (!result.notifications__id) return;
         this.afterCommit.run(manager, () =>
           this.jobs.enqueue('notifications.send', { notificationId: id }, { jobId: id }),
         );

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { DataSource, type EntityManager } from 'typeorm';
+import { sql, type Sql } from '../../platform/database/row-sql.js';
 import type { StripeEventContext, StripeEventOutcome } from '../webhooks/contracts/stripe-event-handler.js';
 import type {
   LockedPaymentRef,
@@ -49,6 +50,20 @@ export class PaymentsFacade {
       .getRepository(PaymentStatusHistoryOrmEntity)
       .find({ where: { paymentId }, order: { id: 'ASC' } });
     return rows.map(toStatusChangeView);
+  }
+
+  /**
+   * The brand and last 4 of an attached payment method of the account, as a SQL expression for a read
+   * that another module composes into ONE statement with its own (the owner's `GET /v1/subscription`,
+   * measured by `npm run bench:subscriptions`): a jsonb object `{ brand, last4 }`, null when the method
+   * (`stripePaymentMethodId`, an expression of that statement) is not attached to the account.
+   */
+  cardSummarySql(accountId: Sql, stripePaymentMethodId: Sql): Sql {
+    return sql`(SELECT jsonb_build_object('brand', pm.card_brand, 'last4', pm.card_last4)
+                FROM payment_methods pm
+               WHERE pm.account_id = ${accountId} AND pm.status = 'attached'
+                 AND pm.stripe_payment_method_id = ${stripePaymentMethodId}
+               LIMIT 1)`;
   }
 
   /** The account's attached payment methods, newest first (R-PAY-2). */

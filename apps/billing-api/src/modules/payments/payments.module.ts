@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreatePaymentHandler } from './commands/create-payment/create-payment.handler.js';
 import { SettlePaymentHandler } from './commands/settle-payment/settle-payment.handler.js';
 import { CreatePaymentOutcome } from './http/create-payment.outcome.js';
-import { PaymentStatusPublisher } from './persistence/payment-status.publisher.js';
+import { PaymentWriter } from './persistence/payment-writer.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
@@ -38,7 +38,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     CreatePaymentHandler,
     SettlePaymentHandler,
     CreatePaymentOutcome,
-    PaymentStatusPublisher,
+    PaymentWriter,
     PaymentsJanitor,
     PaymentQueries,
     PaymentMetrics,

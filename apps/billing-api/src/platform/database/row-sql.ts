@@ -99,21 +99,45 @@ export async function findRows<T extends ObjectLiteral>(
   where: Sql,
   options: { lock?: 'for_update' } = {},
 ): Promise<T[]> {
-  const metadata = manager.connection.getMetadata(entity);
-  const driver = manager.connection.driver;
-  const columns = join(metadata.columns.map((column) => raw(driver.escape(column.databaseName))));
   const lock = options.lock === 'for_update' ? sql` FOR UPDATE` : sql``;
   const found = await queryRows<Record<string, unknown>>(
     manager,
-    sql`SELECT ${columns} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,
+    sql`SELECT ${entityColumnsSql(manager, entity)} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,
   );
-  return found.map((values) => {
-    const row = metadata.create(undefined, { fromDeserializer: true }) as T;
-    for (const column of metadata.columns) {
-      column.setEntityValue(row, driver.prepareHydratedValue(values[column.databaseName], column));
-    }
-    return row;
-  });
+  return found.map((values) => hydrateRow(manager, entity, values));
+}
+
+/**
+ * The column list of an entity's table (`a.col, ...` with an `alias`), each column under its own name:
+ * for a statement that reads an entity's row beside other values (see {@link hydrateRow}).
+ */
+export function entityColumnsSql(
+  manager: EntityManager,
+  entity: EntityTarget<ObjectLiteral>,
+  alias?: string,
+): Sql {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const prefix = alias ? `${driver.escape(alias)}.` : '';
+  return join(metadata.columns.map((column) => raw(`${prefix}${driver.escape(column.databaseName)}`)));
+}
+
+/**
+ * An entity from a result row that holds its columns under their own names ({@link entityColumnsSql}),
+ * hydrated as TypeORM's `find` hydrates it (value transformers, jsonb, the driver's conversions).
+ */
+export function hydrateRow<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  values: Record<string, unknown>,
+): T {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const row = metadata.create(undefined, { fromDeserializer: true }) as T;
+  for (const column of metadata.columns) {
+    column.setEntityValue(row, driver.prepareHydratedValue(values[column.databaseName], column));
+  }
+  return row;
 }
 
 /**
@@ -207,18 +231,51 @@ export function queryRows<R>(db: DataSource | EntityManager, statement: Sql): Pr
 }
 
 /**
- * One module's writes inside a statement that another use case runs (e.g. a payment's status change
- * together with its integration event and its receipt): data-modifying CTEs (`name AS (...)`, named
- * after the module so that parts combine, which allows one part of each kind per statement), columns
- * of the statement's single result row that report what they wrote, and what to do with that row once
- * the statement ran (e.g. enqueue the jobs of outbox rows, deferred to the commit by AfterCommit when a
+ * One module's writes inside a statement that another module's use case runs (e.g. a payment's status
+ * change together with its integration event and its receipt): data-modifying CTEs, columns of the
+ * statement's single result row that report what they wrote, and what to do with that row once the
+ * statement ran (e.g. enqueue the jobs of outbox rows, deferred to the commit by AfterCommit when a
  * transaction is open). PostgreSQL runs every data-modifying CTE exactly once, whether or not the
  * final SELECT reads it.
+ *
+ * The contract between the modules whose parts meet in one statement:
+ * - Every CTE and output a module contributes is named in the module's namespace, `<module>__<name>`
+ *   (`integrations__event`, `receipts__issued`, `payments__moved`): parts of different modules never
+ *   collide, and {@link runStatement} refuses a statement in which two parts use one name (a module
+ *   contributes one part of each kind per statement).
+ * - A part reads another module's CTE only by a name handed to it (`onlyWith`, `from.cte`): the
+ *   publisher's CTE that returns a row when its change happened; it writes only what its module owns.
+ * - Parts are for measured hot paths only, each naming its benchmark (`npm run bench:payments`);
+ *   elsewhere a module calls the other's facade with the transaction's EntityManager.
  */
 export interface StatementPart {
   ctes: Sql[];
   outputs: Sql[];
   written?(manager: EntityManager, result: Record<string, unknown>): void;
+}
+
+/** `<module>__<name>`: the name of a CTE or output a module contributes to a composed statement. */
+export function partName(module: string, name: string): string {
+  return `${module}__${name}`;
+}
+
+const CTE_NAME = /^\s*"?(\w+)"?\s+AS\s*\(/i;
+const OUTPUT_NAME = /\bAS\s+"?(\w+)"?\s*$/i;
+
+/** Throws when two CTEs or two outputs of a composed statement have one name (see StatementPart). */
+function checkPartNames(ctes: readonly Sql[], outputs: readonly Sql[]): void {
+  for (const [kind, list, pattern, at] of [
+    ['CTE', ctes, CTE_NAME, 0],
+    ['output', outputs, OUTPUT_NAME, -1],
+  ] as const) {
+    const seen = new Set<string>();
+    for (const part of list) {
+      const name = pattern.exec(part.strings.at(at) ?? '')?.[1];
+      if (name === undefined) continue;
+      if (seen.has(name)) throw new Error(`two parts of one statement name the ${kind} ${name}`);
+      seen.add(name);
+    }
+  }
 }
 
 /** `WITH <every part's CTEs> SELECT <every part's outputs>`: one round trip; then each part's `written`. */
@@ -228,6 +285,7 @@ export async function runStatement(
 ): Promise<Record<string, unknown>> {
   const ctes = parts.flatMap((p) => p.ctes);
   const outputs = parts.flatMap((p) => p.outputs);
+  if (parts.length > 1) checkPartNames(ctes, outputs);
   let result: Record<string, unknown> | undefined = {};
   // Parts that only react to having been written cost no round trip.
   if (ctes.length > 0 || outputs.length > 0) {

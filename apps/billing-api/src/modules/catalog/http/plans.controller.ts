@@ -4,6 +4,7 @@ import { Roles } from '../../../platform/auth/auth.decorators.js';
 import { ApiErrors } from '../../../platform/http/api-errors.decorator.js';
 import { PlansQueries } from '../queries/plans.queries.js';
 import { PlanListDto } from './dto/plan.dto.js';
+import { toPlanListDto } from './dto/plan.mapper.js';
 
 @ApiTags('plans')
 @ApiBearerAuth()
@@ -22,6 +23,6 @@ export class PlansController {
   // Every role may read it: only the common errors (unauthenticated, rate_limited, internal_error).
   @ApiErrors()
   list(): PlanListDto {
-    return this.queries.plans();
+    return toPlanListDto(this.queries.plans());
   }
 }

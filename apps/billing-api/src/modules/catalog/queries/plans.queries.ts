@@ -1,12 +1,12 @@
 import { BILLING_INTERVALS, type Catalogue } from '@billing/domain';
 import { Inject, Injectable } from '@nestjs/common';
 import { CATALOGUE } from '../catalog.tokens.js';
-import type { PlanListDto } from '../http/dto/plan.dto.js';
+import type { PlanListView } from '../contracts/plan.view.js';
 
-/** The catalogue as the API shows it (`GET /v1/plans`). */
+/** The catalogue's plans by tier (`GET /v1/plans`), as a view: the controller maps it to its DTO. */
 @Injectable()
 export class PlansQueries {
-  private readonly list: PlanListDto;
+  private readonly list: PlanListView;
 
   constructor(@Inject(CATALOGUE) catalogue: Catalogue) {
     // The catalogue is fixed for the life of the process: build the answer once.
@@ -17,7 +17,7 @@ export class PlansQueries {
         .find((c) => c !== undefined) ?? 'usd';
     this.list = {
       currency,
-      data: plans.map((p) => ({
+      plans: plans.map((p) => ({
         id: p.id,
         name: p.name,
         tier: p.tier,
@@ -40,7 +40,7 @@ export class PlansQueries {
     };
   }
 
-  plans(): PlanListDto {
+  plans(): PlanListView {
     return this.list;
   }
 }

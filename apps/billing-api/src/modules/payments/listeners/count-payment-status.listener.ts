@@ -27,9 +27,9 @@ export class CountPaymentStatusListener {
     return [
       {
         ctes: [],
-        outputs: [sql`EXISTS (SELECT 1 FROM ${raw(onlyWith)}) AS payment_status_changed`],
+        outputs: [sql`EXISTS (SELECT 1 FROM ${raw(onlyWith)}) AS payments__status_counted`],
         written: (manager, result) => {
-          if (result.payment_status_changed === true) count(manager);
+          if (result.payments__status_counted === true) count(manager);
         },
       },
     ];

@@ -15,7 +15,6 @@ import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import type { Actor } from '../../../platform/context/request-context.js';
-import { AuditFacade } from '../../audit/audit.facade.js';
 import {
   PermanentEventError,
   type StripeEventContext,
@@ -23,18 +22,16 @@ import {
   type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
-import { DomainEvents } from '../../../platform/events/domain-events.js';
-import { PaymentStatusPublisher } from '../persistence/payment-status.publisher.js';
-import { paymentMethodIdentified } from '../contracts/payment.events.js';
+import {
+  PaymentWriter,
+  type PaymentChange,
+  type PaymentStep,
+  type PaymentWriteResult,
+} from '../persistence/payment-writer.js';
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
-import {
-  changedPaymentFields,
-  paymentSnapshot,
-  statusHistorySql,
-  updatePaymentRow,
-} from '../persistence/payment-writes.js';
-import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
+import { changedPaymentFields, paymentSnapshot } from '../persistence/payment-writes.js';
+import { findRows, sql } from '../../../platform/database/row-sql.js';
 import { idOf } from './stripe-payload.js';
 import { transformStripeCharge, type ChargeValues } from '../stripe/transform-stripe-charge.js';
 import {
@@ -51,8 +48,10 @@ export interface MirrorOptions {
 
 /**
  * Keeps the `payments` mirror in step with Stripe's PaymentIntents, inside the webhook transaction:
- * lock the row, apply the ordering rule, move the status through the payment machine, record each
- * change in the status history (R-PAY-6) and the audit log.
+ * lock the row, apply the ordering rule, move the status through the payment machine, and hand the row
+ * as it should become, with the machine's moves, to the payments' one writer (`PaymentWriter`), which
+ * compares, writes, records each move in the status history (R-PAY-6) and the audit log, and announces
+ * the change, in one statement.
  *
  * A PaymentIntent that pays an invoice (a subscription's, or any invoice charged by Stripe) is not a
  * payment of the account: the invoices module mirrors the invoice and issues its receipt. Such a
@@ -63,10 +62,8 @@ export interface MirrorOptions {
 export class PaymentMirror {
   constructor(
     private readonly clock: Clock,
-    private readonly audit: AuditFacade,
     private readonly accounts: AccountsFacade,
-    private readonly statusChange: PaymentStatusPublisher,
-    private readonly events: DomainEvents,
+    private readonly writer: PaymentWriter,
     private readonly gateway: StripeGateway,
   ) {}
 
@@ -76,7 +73,6 @@ export class PaymentMirror {
     ctx: StripeEventContext,
     options: MirrorOptions = {},
   ): Promise<StripeEventOutcome> {
-    const { manager } = ctx;
     const found = await this.lockOrCreate(incoming, ctx, options);
     if (!found) return 'ignored';
     const { row, created } = found;
@@ -89,8 +85,11 @@ export class PaymentMirror {
     if (decision === 'skip_stale') {
       // Stale, but it names the checkout session the payment came from (else outcomeWithoutWrites said so).
       if (!options.checkoutSessionId || row.checkoutSessionId) return 'skipped_stale';
-      row.checkoutSessionId = options.checkoutSessionId;
-      await updatePaymentRow(manager, row);
+      await this.write(ctx, {
+        before: row,
+        after: { ...paymentSnapshot(row), checkoutSessionId: options.checkoutSessionId },
+        steps: [],
+      });
       return 'applied';
     }
     if (decision === 'refetch') {
@@ -189,20 +188,13 @@ export class PaymentMirror {
     const repo = ctx.manager.getRepository(PaymentOrmEntity);
     const row = await repo.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
     if (!row) throw new Error(`payment ${paymentId} vanished inside its own transaction`);
-    const refunded = refunds
+    const after = paymentSnapshot(row);
+    after.amountRefunded = refunds
       .filter((r) => r.status === 'succeeded')
       .reduce((total, r) => total + r.amount.amountMinor, 0);
-    const changed = row.amountRefunded !== refunded;
-    row.amountRefunded = refunded;
-    const before = row.status;
-    const moved = await this.applyRefundTotal(row, ctx, refunds);
-    if (changed || moved) {
-      row.updatedAt = this.clock.now();
-      row.version += 1;
-      await updatePaymentRow(ctx.manager, row);
-    }
-    if (row.status !== before) await this.statusChanged(row, before, ctx);
-    return changed || moved;
+    const steps: PaymentStep[] = [];
+    this.applyRefundTotal(after, steps, refunds);
+    return (await this.write(ctx, { before: row, after, steps })) === 'written';
   }
 
   /** Fills in the method summary and the latest charge from a charge event (never the status). */
@@ -212,26 +204,18 @@ export class PaymentMirror {
     if (!row) return 'ignored';
     // An older attempt's charge must not overwrite the summary of the latest one.
     if (row.latestChargeId && row.latestChargeId !== charge.stripeChargeId) return 'skipped_stale';
-    const unchanged = paymentSnapshot(row);
-    const method = `${row.cardBrand}/${row.cardLast4}`;
-    row.latestChargeId = charge.stripeChargeId;
-    if (charge.stripePaymentMethodId) row.stripePaymentMethodId = charge.stripePaymentMethodId;
-    if (charge.paymentMethod) this.setMethodSummary(row, charge.paymentMethod);
+    const after = paymentSnapshot(row);
+    after.latestChargeId = charge.stripeChargeId;
+    if (charge.stripePaymentMethodId) after.stripePaymentMethodId = charge.stripePaymentMethodId;
+    if (charge.paymentMethod) this.setMethodSummary(after, charge.paymentMethod);
     // Usually the API or the PaymentIntent event knew all this already: then nothing is written.
-    if (changedPaymentFields(unchanged, row).length === 0) return 'applied';
-    row.updatedAt = this.clock.now();
-    await updatePaymentRow(ctx.manager, row);
     // Listeners complete what was issued before the card was known (the receipt).
-    if (`${row.cardBrand}/${row.cardLast4}` !== method) {
-      await this.events.publish(ctx.manager, [
-        paymentMethodIdentified({
-          paymentId: row.id,
-          accountId: row.accountId,
-          cardBrand: row.cardBrand,
-          cardLast4: row.cardLast4,
-        }),
-      ]);
-    }
+    await this.write(ctx, {
+      before: row,
+      after,
+      steps: [],
+      methodIdentified: `${after.cardBrand}/${after.cardLast4}` !== `${row.cardBrand}/${row.cardLast4}`,
+    });
     return 'applied';
   }
 
@@ -252,8 +236,7 @@ export class PaymentMirror {
         (byOurId.stripePaymentIntentId === null ||
           byOurId.stripePaymentIntentId === values.stripePaymentIntentId)
       ) {
-        byOurId.stripePaymentIntentId = values.stripePaymentIntentId;
-        await repo.update({ id: byOurId.id }, { stripePaymentIntentId: values.stripePaymentIntentId });
+        await this.writer.linkPaymentIntent(ctx.manager, byOurId, values.stripePaymentIntentId);
         return { row: byOurId, created: false };
       }
     }
@@ -302,40 +285,14 @@ export class PaymentMirror {
       updatedAt: now,
     };
     if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
+    await this.completeCard(row, null, ctx);
     // Two workers may mirror the same new PaymentIntent at once: the unique id decides, the loser waits
     // for the winner's commit and then updates the row like any later event.
-    const inserted: unknown[] = await ctx.manager
-      .createQueryBuilder()
-      .insert()
-      .into(PaymentOrmEntity)
-      .values(row)
-      .orIgnore()
-      .returning('id')
-      .execute()
-      .then((r) => r.raw as unknown[]);
-    if (inserted.length === 0) {
+    if (!(await this.writer.insertMirrored(ctx.manager, row, this.actor(ctx)))) {
       const winner = await this.lockByIntent(ctx, values.stripePaymentIntentId);
       if (!winner) throw new Error(`payment for ${values.stripePaymentIntentId} neither inserted nor found`);
       return { row: winner, created: false };
     }
-    await this.recordChange(row.id, null, row.status, values.declineCode, ctx);
-    await this.audit.record(
-      {
-        accountId,
-        action: 'payment.mirrored',
-        entityType: 'payment',
-        entityId: row.id,
-        after: {
-          stripePaymentIntentId: row.stripePaymentIntentId,
-          status: row.status,
-          amount: row.amount,
-          currency: row.currency,
-        },
-        actor: this.actor(ctx),
-      },
-      ctx.manager,
-    );
-    await this.statusChanged(row, null, ctx);
     return { row, created: true };
   }
 
@@ -374,21 +331,18 @@ export class PaymentMirror {
     ctx: StripeEventContext,
     options: MirrorOptions,
   ): Promise<void> {
-    const before = row.status;
-    const unchanged = paymentSnapshot(row);
+    const after = paymentSnapshot(row);
+    const steps: PaymentStep[] = [];
     const input = paymentInputForStatus(values.status, values.declineCode);
-    if (input) await this.move(row, input, ctx);
-    this.mergeFields(row, values, options, before);
+    if (input) this.move(after, input, steps);
+    this.mergeFields(after, values, options, row.status);
     // A refund may have been mirrored before the payment was seen as captured.
-    await this.applyRefundTotal(row, ctx);
-    row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
+    this.applyRefundTotal(after, steps);
+    after.lastEventCreated = Math.max(after.lastEventCreated ?? 0, ctx.event.created);
+    await this.completeCard(after, row.status, ctx);
     // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
     // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
-    if (changedPaymentFields(unchanged, row).length === 0) return;
-    row.updatedAt = this.clock.now();
-    row.version += 1;
-    await updatePaymentRow(ctx.manager, row);
-    if (row.status !== before) await this.statusChanged(row, before, ctx);
+    await this.write(ctx, { before: row, after, steps });
   }
 
   /** The PaymentIntent's fields on the row (everything but the status move and the refund total). */
@@ -409,7 +363,10 @@ export class PaymentMirror {
     row.metadata = { ...row.metadata, ...values.metadata };
     if (values.stripePaymentMethodId) row.stripePaymentMethodId = values.stripePaymentMethodId;
     if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
-    if (values.status === 'failed' || before === 'failed') {
+    // A failure's details come with a failure, and go when the payment moves on from it; an event that
+    // leaves the payment failed without being one (e.g. payment_intent.created, processed after the
+    // API applied the decline) keeps them.
+    if (values.status === 'failed' || (before === 'failed' && row.status !== 'failed')) {
       row.failureCode = values.failureCode;
       row.declineCode = values.declineCode;
       row.failureMessage = values.failureMessage;
@@ -435,34 +392,35 @@ export class PaymentMirror {
   }
 
   /**
-   * In the same transaction, what follows the change (integration event, receipt on first capture).
-   * A payment made outside the API whose card is not known yet (its PaymentIntent names the method
-   * only by id, and `charge.succeeded` is optional: STRIPE_ENDPOINT_EVENTS) gets the card summary from
-   * a re-read of its charge on first capture, for the row and the receipt alike.
+   * A payment made outside the API whose card is not known yet (its PaymentIntent names the method only
+   * by id, and `charge.succeeded` is optional: STRIPE_ENDPOINT_EVENTS) gets the card summary from a
+   * re-read of its charge on first capture, before it is written: for the row and the receipt alike.
    */
-  private async statusChanged(
+  private async completeCard(
     row: PaymentOrmEntity,
     from: PaymentStatus | null,
     ctx: StripeEventContext,
   ): Promise<void> {
-    if (capturesFirstTime(from, row.status) && !row.cardBrand && !row.cardLast4 && row.latestChargeId) {
-      const charge = await ctx.refetch(row.latestChargeId);
-      const pm = charge ? transformStripeCharge(charge as unknown as Stripe.Charge).paymentMethod : null;
-      if (pm) {
-        this.setMethodSummary(row, pm);
-        await updatePaymentRow(ctx.manager, row);
-      }
-    }
-    await this.statusChange.execute(ctx.manager, row, from);
+    if (!capturesFirstTime(from, row.status) || row.cardBrand || row.cardLast4 || !row.latestChargeId) return;
+    const charge = await ctx.refetch(row.latestChargeId);
+    const pm = charge ? transformStripeCharge(charge as unknown as Stripe.Charge).paymentMethod : null;
+    if (pm) this.setMethodSummary(row, pm);
   }
 
-  /** Moves the status by the refunded total when the payment is captured; true when it moved. */
-  private async applyRefundTotal(
+  /** Writes a change of a row this transaction holds locked (its version cannot have moved). */
+  private async write(ctx: StripeEventContext, change: PaymentChange): Promise<PaymentWriteResult> {
+    const result = await this.writer.write(ctx.manager, change, this.actor(ctx));
+    if (result === 'conflict') throw new Error(`payment ${change.before.id} changed under its row lock`);
+    return result;
+  }
+
+  /** Moves the status by the refunded total when the payment is captured. */
+  private applyRefundTotal(
     row: PaymentOrmEntity,
-    ctx: StripeEventContext,
+    steps: PaymentStep[],
     refunds?: readonly RefundLine[],
-  ): Promise<boolean> {
-    if (!isCaptured(row.status)) return false;
+  ): void {
+    if (!isCaptured(row.status)) return;
     const captured = money(row.amountReceived, row.currency);
     if (row.amountRefunded > captured.amountMinor) {
       throw new PermanentEventError(
@@ -483,11 +441,11 @@ export class PaymentMirror {
         throw new Error(`refund status mismatch: machine ${target.value.status}, rule ${expected}`);
       }
     }
-    return this.move(row, { type: 'refunds_updated', captured, refundedTotal }, ctx);
+    this.move(row, { type: 'refunds_updated', captured, refundedTotal }, steps);
   }
 
-  /** One step of the payment machine; a rejection is final for this event (dead letter). */
-  private async move(row: PaymentOrmEntity, input: PaymentInput, ctx: StripeEventContext): Promise<boolean> {
+  /** One step of the payment machine on the row, added to `steps`; a rejection is final for this event (dead letter). */
+  private move(row: PaymentOrmEntity, input: PaymentInput, steps: PaymentStep[]): void {
     const result = transitionPayment(row.status, input, this.clock.now());
     if (!result.ok) {
       throw new PermanentEventError(
@@ -495,44 +453,10 @@ export class PaymentMirror {
         result.error.code,
       );
     }
-    if (!result.value.changed) return false;
-    const from = row.status;
-    row.status = result.value.status;
+    if (!result.value.changed) return;
     const declineCode = input.type === 'declined' ? (input.declineCode ?? null) : null;
-    await this.recordChange(row.id, from, row.status, declineCode, ctx);
-    await this.audit.record(
-      {
-        accountId: row.accountId,
-        action: 'payment.status_changed',
-        entityType: 'payment',
-        entityId: row.id,
-        before: { status: from },
-        after: { status: row.status, ...(declineCode ? { declineCode } : {}) },
-        actor: this.actor(ctx),
-      },
-      ctx.manager,
-    );
-    return true;
-  }
-
-  private async recordChange(
-    paymentId: string,
-    from: PaymentStatus | null,
-    to: PaymentStatus,
-    declineCode: string | null,
-    ctx: StripeEventContext,
-  ): Promise<void> {
-    await queryRows(
-      ctx.manager,
-      statusHistorySql(ctx.manager, {
-        paymentId,
-        from,
-        to,
-        declineCode,
-        cause: this.actor(ctx),
-        at: this.clock.now(),
-      }),
-    );
+    steps.push({ from: row.status, to: result.value.status, declineCode });
+    row.status = result.value.status;
   }
 
   /** The payment of a PaymentIntent, locked for this transaction; null when it is not mirrored. */

@@ -36,8 +36,8 @@ export class IssueReceiptHandler {
       {
         ctes: [],
         outputs: [
-          sql`(SELECT row_to_json(r) FROM (SELECT ${columns} FROM receipt_existing
-                UNION ALL SELECT ${columns} FROM receipt_issued) r LIMIT 1) AS receipt`,
+          sql`(SELECT row_to_json(r) FROM (SELECT ${columns} FROM receipts__existing
+                UNION ALL SELECT ${columns} FROM receipts__issued) r LIMIT 1) AS receipt`,
         ],
       },
     ]);
@@ -46,8 +46,9 @@ export class IssueReceiptHandler {
   }
 
   /**
-   * The receipt and its e-mail as parts of the caller's statement (CTEs `receipt_existing`,
-   * `receipt_counter`, `receipt_issued` and the outbox's `notification`): the receipt already issued,
+   * The receipt and its e-mail as parts of the caller's statement (CTEs `receipts__existing`,
+   * `receipts__counter`, `receipts__issued` and the outbox's `notifications__outbox`; output
+   * `receipts__number`: each module's namespace, see StatementPart): the receipt already issued,
    * or the account counter's next number, the receipt with it and its e-mail carrying that number and
    * the merchant as the receipt names it. With `onlyWith`, nothing is issued unless that CTE returned a
    * row (the change that captured the payment).
@@ -58,24 +59,24 @@ export class IssueReceiptHandler {
     const { merchant } = this.config;
     const receipt: StatementPart = {
       ctes: [
-        sql`receipt_existing AS (SELECT ${columns} FROM receipts WHERE payment_id = ${payment.paymentId}::uuid)`,
-        sql`receipt_counter AS (
+        sql`receipts__existing AS (SELECT ${columns} FROM receipts WHERE payment_id = ${payment.paymentId}::uuid)`,
+        sql`receipts__counter AS (
           INSERT INTO receipt_counters (account_id, last_number)
-          SELECT ${payment.accountId}::uuid, 1${gate} WHERE NOT EXISTS (SELECT 1 FROM receipt_existing)
+          SELECT ${payment.accountId}::uuid, 1${gate} WHERE NOT EXISTS (SELECT 1 FROM receipts__existing)
           ON CONFLICT (account_id) DO UPDATE SET last_number = receipt_counters.last_number + 1
           RETURNING last_number)`,
-        sql`receipt_issued AS (
+        sql`receipts__issued AS (
           INSERT INTO receipts
             (id, account_id, payment_id, number, amount, currency, issued_at, method_brand, method_last4,
              merchant_name, merchant_address, created_at)
           SELECT ${randomUUID()}::uuid, ${payment.accountId}::uuid, ${payment.paymentId}::uuid,
-                 receipt_counter.last_number, ${payment.amount}::bigint, ${payment.currency},
+                 receipts__counter.last_number, ${payment.amount}::bigint, ${payment.currency},
                  ${payment.succeededAt}::timestamptz, ${payment.methodBrand}, ${payment.methodLast4},
                  ${merchant.name}, ${merchant.address}::text[], ${this.clock.now()}::timestamptz
-            FROM receipt_counter
+            FROM receipts__counter
           RETURNING ${columns})`,
       ],
-      outputs: [sql`(SELECT number FROM receipt_issued) AS receipt_number`],
+      outputs: [sql`(SELECT number FROM receipts__issued) AS receipts__number`],
     };
     const mail = this.notifications.enqueuePart(
       {
@@ -93,11 +94,11 @@ export class IssueReceiptHandler {
         },
       },
       {
-        cte: 'receipt_issued',
+        cte: 'receipts__issued',
         // The merchant as the receipt row holds it: the e-mail says what the receipt says.
-        payload: sql`jsonb_build_object('receiptNumber', receipt_issued.number,
-          'merchant', jsonb_build_object('name', receipt_issued.merchant_name,
-                                         'address', to_jsonb(receipt_issued.merchant_address)))`,
+        payload: sql`jsonb_build_object('receiptNumber', receipts__issued.number,
+          'merchant', jsonb_build_object('name', receipts__issued.merchant_name,
+                                         'address', to_jsonb(receipts__issued.merchant_address)))`,
       },
     );
     return [receipt, mail];

@@ -140,6 +140,45 @@ export class InternalSeatsDto {
   purchased!: number;
 }
 
+/** An invoice in the finance/support view: amounts and status, no links, never card details. */
+export class InternalInvoiceLineDto {
+  @ApiProperty({ format: 'uuid', description: "The mirror's id (`GET /v1/invoices/{id}` takes it)." })
+  id!: string;
+
+  @ApiProperty({ example: 'in_1QxYz' })
+  stripeInvoiceId!: string;
+
+  @ApiProperty({ nullable: true, type: String, example: '1A2B3C4D-0001' })
+  number!: string | null;
+
+  @ApiProperty({ enum: ['draft', 'open', 'paid', 'uncollectible', 'void'], example: 'paid' })
+  status!: string;
+
+  @ApiProperty({ example: 'usd' })
+  currency!: string;
+
+  @ApiProperty({ example: 2900, description: 'Minor units.' })
+  total!: number;
+
+  @ApiProperty({ example: 2900, description: 'Minor units.' })
+  amountDue!: number;
+
+  @ApiProperty({ example: 2900, description: 'Minor units.' })
+  amountPaid!: number;
+
+  @ApiProperty({ example: 0, description: 'Minor units.' })
+  amountRemaining!: number;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  periodEnd!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  paidAt!: string | null;
+
+  @ApiProperty({ format: 'date-time', description: "Stripe's creation time." })
+  createdAt!: string;
+}
+
 /** Finance, support and admins: billing status and plan, never card details or secrets. */
 export class InternalSubscriptionDto {
   @ApiProperty({ enum: ['internal'] })
@@ -177,6 +216,13 @@ export class InternalSubscriptionDto {
 
   @ApiProperty({ type: [BannerDto] })
   banners!: BannerDto[];
+
+  @ApiProperty({
+    type: [InternalInvoiceLineDto],
+    description:
+      "The account's 10 most recent invoices, newest first; all of them: `GET /v1/invoices?accountId=`.",
+  })
+  invoices!: InternalInvoiceLineDto[];
 }
 
 export class SubscriptionQueryDto {
