@@ -29,7 +29,6 @@ describe('balance transactions', () => {
       currency: 'usd',
       payment_method: pm,
       confirm: true,
-      payment_method_types: ['card'],
       description: 'Order 42',
     });
   }
