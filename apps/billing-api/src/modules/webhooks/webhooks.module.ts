@@ -15,6 +15,7 @@ import { ProcessStripeEvent } from './processing/process-stripe-event.js';
 import { StripeEventDispatcher } from './processing/stripe-event-dispatcher.js';
 import { WebhookEventQueries } from './queries/webhook-event.queries.js';
 import { WebhookMetrics } from './webhook.metrics.js';
+import { WebhooksFacade } from './webhooks.facade.js';
 
 /**
  * Stripe webhooks (R-WH): the intake (verify -> inbox -> queue -> 200; a Fastify route outside Nest's
@@ -39,9 +40,10 @@ export class WebhooksModule {
         InboxSweeper,
         WebhookEventQueries,
         ReplayEventsHandler,
+        WebhooksFacade,
         ...(options.worker ? [WebhookEventsProcessor, SweepWebhookInboxProcessor, WebhooksBootstrap] : []),
       ],
-      exports: [StripeEventDispatcher],
+      exports: [StripeEventDispatcher, WebhooksFacade],
     };
   }
 }

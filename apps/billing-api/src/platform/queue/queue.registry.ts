@@ -9,6 +9,8 @@ export const QUEUES = {
   webhooks: 'webhooks',
   notifications: 'notifications',
   integrations: 'integrations',
+  /** Reconciliation runs take minutes: on their own queue so that they never hold up the janitors. */
+  reconciliation: 'reconciliation',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -33,6 +35,10 @@ export interface JobPayloads {
   'integrations.deliver': { deliveryId: string };
   /** Enqueues integration deliveries whose after-commit enqueue was lost. */
   'maintenance.sweep-integration-deliveries': Record<string, never>;
+  /** The hourly reconciliation run over the window ending at the hour (one run per window). */
+  'reconciliation.scheduled-run': Record<string, never>;
+  /** Runs one reconciliation run an admin requested (job id = the run id). */
+  'reconciliation.run': { runId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -110,6 +116,17 @@ export const JOBS = {
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
     repeat: { every: 60_000 },
+  },
+  'reconciliation.scheduled-run': {
+    queue: QUEUES.reconciliation,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60 * 60 * 1000 },
+  },
+  'reconciliation.run': {
+    queue: QUEUES.reconciliation,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

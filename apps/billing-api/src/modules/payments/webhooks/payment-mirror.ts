@@ -17,6 +17,7 @@ import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import {
+  eventActor,
   PermanentEventError,
   type StripeEventContext,
   type StripeEventOutcome,
@@ -558,6 +559,6 @@ export class PaymentMirror {
   }
 
   private actor(ctx: StripeEventContext): Actor {
-    return { type: 'stripe_event', id: ctx.event.id };
+    return eventActor(ctx);
   }
 }

@@ -18,6 +18,7 @@ import { WebhookRawBody1764100001000 } from './1764100001000-webhook-raw-body.js
 import { SubscriptionCheckouts1764200000000 } from './1764200000000-subscription-checkouts.js';
 import { BillingSettings1764300000000 } from './1764300000000-billing-settings.js';
 import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-quotes.js';
+import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   SubscriptionCheckouts1764200000000,
   BillingSettings1764300000000,
   SubscriptionQuotes1764400000000,
+  Reconciliation1764440000000,
 ];
