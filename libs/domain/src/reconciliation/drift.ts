@@ -232,7 +232,8 @@ export function invoiceDrifts(stripe: InvoiceFacts | null, app: InvoiceFacts | n
   }
   const differing = INVOICE_AMOUNTS.filter((k) => stripe[k] !== app[k]);
   if (differing.length === 0 && stripe.currency === app.currency) return [];
-  const pick = (f: InvoiceFacts) => Object.fromEntries([...differing.map((k) => [k, f[k]]), ['currency', f.currency]]);
+  const pick = (f: InvoiceFacts) =>
+    Object.fromEntries([...differing.map((k) => [k, f[k]]), ['currency', f.currency]]);
   return [
     {
       kind: 'invoice_amount',

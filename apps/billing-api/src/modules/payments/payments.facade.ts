@@ -108,7 +108,8 @@ export class PaymentsFacade {
    */
   factsFromStripe(pi: Stripe.PaymentIntent): PaymentFacts {
     const values = transformStripePaymentIntent(pi);
-    const charge = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : null;
+    const charge =
+      typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : null;
     return {
       stripeId: values.stripePaymentIntentId,
       status: values.status,

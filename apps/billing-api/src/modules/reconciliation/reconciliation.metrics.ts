@@ -31,7 +31,8 @@ export class ReconciliationMetrics {
       help: 'Findings of the latest completed reconciliation run, by kind and whether they were safe to repair.',
       labelNames: ['kind', 'safe'] as const,
       async collect() {
-        const rows: { kind: string; safe: boolean; n: string }[] | null = await quietly(db, 
+        const rows: { kind: string; safe: boolean; n: string }[] | null = await quietly(
+          db,
           `SELECT f.kind, f.safe, count(*) AS n FROM reconciliation_findings f
             WHERE f.run_id = (SELECT id FROM reconciliation_runs WHERE status = 'completed'
                                ORDER BY finished_at DESC LIMIT 1)

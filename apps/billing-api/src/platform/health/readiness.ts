@@ -46,7 +46,11 @@ export class Readiness {
     } catch (error) {
       // Terminus throws a ServiceUnavailableException whose response is the result.
       const response = (error as { getResponse?: () => unknown }).getResponse?.() as
-        | { details?: Record<string, unknown>; info?: Record<string, unknown>; error?: Record<string, unknown> }
+        | {
+            details?: Record<string, unknown>;
+            info?: Record<string, unknown>;
+            error?: Record<string, unknown>;
+          }
         | undefined;
       if (!response) throw error;
       return {

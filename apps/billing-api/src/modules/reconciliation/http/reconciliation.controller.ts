@@ -43,10 +43,19 @@ export class ReconciliationController {
   @ApiOperation({
     summary: 'Start a reconciliation run over a window (admin); a worker runs it.',
     description:
-      'Compares every Stripe subscription, and the invoices and PaymentIntents Stripe created in [from, to), with the app\'s mirrors. Safe drifts are repaired, unsafe ones wait for an admin. One run per window: asking again for a window that ran (or runs) answers that run. Poll GET /v1/admin/reconciliation/runs/{id} until `status` is `completed` or `failed`.',
+      "Compares every Stripe subscription, and the invoices and PaymentIntents Stripe created in [from, to), with the app's mirrors. Safe drifts are repaired, unsafe ones wait for an admin. One run per window: asking again for a window that ran (or runs) answers that run. Poll GET /v1/admin/reconciliation/runs/{id} until `status` is `completed` or `failed`.",
   })
-  @ApiAcceptedResponse({ type: ReconciliationRunDto, description: 'The run of the window (new, or the existing one).' })
-  @ApiErrors('validation_failed', 'unauthenticated', 'forbidden', 'service_unavailable', ...IDEMPOTENCY_ERRORS)
+  @ApiAcceptedResponse({
+    type: ReconciliationRunDto,
+    description: 'The run of the window (new, or the existing one).',
+  })
+  @ApiErrors(
+    'validation_failed',
+    'unauthenticated',
+    'forbidden',
+    'service_unavailable',
+    ...IDEMPOTENCY_ERRORS,
+  )
   async startRun(@Body() body: StartRunDto): Promise<ReconciliationRunDto> {
     return (await this.start.execute({ from: body.from, to: body.to })).run;
   }
@@ -70,7 +79,8 @@ export class ReconciliationController {
 
   @Get('findings')
   @ApiOperation({
-    summary: 'Findings, newest first, by run and status, cursor-paginated (admin). `status=open` lists what waits.',
+    summary:
+      'Findings, newest first, by run and status, cursor-paginated (admin). `status=open` lists what waits.',
   })
   @ApiOkResponse({ type: ReconciliationFindingPageDto })
   @ApiErrors('unauthenticated', 'forbidden', 'validation_failed')
@@ -85,13 +95,20 @@ export class ReconciliationController {
   @HttpCode(200)
   @Idempotent()
   @ApiOperation({
-    summary: 'Resolve a waiting finding (admin): apply Stripe\'s object, or dismiss. Audited with the note.',
+    summary: "Resolve a waiting finding (admin): apply Stripe's object, or dismiss. Audited with the note.",
     description:
       '`apply_stripe` re-reads the object from Stripe and applies it through the same handlers as webhooks (the subscription machine still decides); 409 `conflict` when Stripe has no such object or it could not be applied. The other waiting findings of the same object in the run are resolved with it. 409 `conflict` when the finding is not waiting (already repaired or resolved).',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ReconciliationFindingDto })
-  @ApiErrors('validation_failed', 'unauthenticated', 'forbidden', 'not_found', 'conflict', ...IDEMPOTENCY_ERRORS)
+  @ApiErrors(
+    'validation_failed',
+    'unauthenticated',
+    'forbidden',
+    'not_found',
+    'conflict',
+    ...IDEMPOTENCY_ERRORS,
+  )
   resolveFinding(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: ResolveFindingDto,

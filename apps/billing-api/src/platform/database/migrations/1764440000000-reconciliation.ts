@@ -23,7 +23,9 @@ export class Reconciliation1764440000000 implements MigrationInterface {
       finished_at timestamptz,
       CHECK (window_start < window_end),
       UNIQUE (window_start, window_end))`);
-    await q.query(`CREATE INDEX reconciliation_runs_started ON reconciliation_runs (started_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX reconciliation_runs_started ON reconciliation_runs (started_at DESC, id DESC)`,
+    );
     await q.query(`CREATE TABLE reconciliation_findings (
       id uuid PRIMARY KEY,
       run_id uuid NOT NULL REFERENCES reconciliation_runs(id) ON DELETE CASCADE,
@@ -40,7 +42,9 @@ export class Reconciliation1764440000000 implements MigrationInterface {
       resolved_by text,
       resolved_at timestamptz,
       created_at timestamptz NOT NULL)`);
-    await q.query(`CREATE INDEX reconciliation_findings_run ON reconciliation_findings (run_id, created_at, id)`);
+    await q.query(
+      `CREATE INDEX reconciliation_findings_run ON reconciliation_findings (run_id, created_at, id)`,
+    );
     await q.query(
       `CREATE INDEX reconciliation_findings_waiting ON reconciliation_findings (created_at) WHERE status IN ('open', 'repair_failed')`,
     );

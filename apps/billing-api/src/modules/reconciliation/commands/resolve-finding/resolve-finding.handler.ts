@@ -35,7 +35,10 @@ export class ResolveFindingHandler {
     const finding = await repo.findOne({ where: { id: findingId } });
     if (!finding) throw new ApiError('not_found', `No reconciliation finding ${findingId}.`);
     if (finding.status !== 'open' && finding.status !== 'repair_failed') {
-      throw new ApiError('conflict', `Finding ${findingId} is ${finding.status}; only waiting findings are resolved.`);
+      throw new ApiError(
+        'conflict',
+        `Finding ${findingId} is ${finding.status}; only waiting findings are resolved.`,
+      );
     }
     const actor = RequestContext.actor();
     if (action === 'apply_stripe') {
@@ -71,7 +74,8 @@ export class ResolveFindingHandler {
       await this.audit.record(
         {
           accountId: finding.accountId,
-          action: action === 'apply_stripe' ? 'reconciliation.finding_applied' : 'reconciliation.finding_dismissed',
+          action:
+            action === 'apply_stripe' ? 'reconciliation.finding_applied' : 'reconciliation.finding_dismissed',
           entityType: 'reconciliation_finding',
           entityId: finding.id,
           before: { status: finding.status, kinds: siblings.map((s) => s.kind), app: finding.appValue },

@@ -163,7 +163,11 @@ export class RunReconciliationHandler {
       const mirrors = new Map(
         (await this.subscriptions.mirroredFacts(page.map((s) => s.id))).map((m) => [m.stripeId, m]),
       );
-      await this.markSeen(run.id, 'subscription', page.map((s) => s.id));
+      await this.markSeen(
+        run.id,
+        'subscription',
+        page.map((s) => s.id),
+      );
       for (const sub of page) {
         const app = mirrors.get(sub.id) ?? null;
         await this.settle(run, stats, actor, {
@@ -257,7 +261,11 @@ export class RunReconciliationHandler {
       const mirrors = new Map(
         (await this.payments.mirroredFacts(page.map((p) => p.id))).map((m) => [m.stripeId, m]),
       );
-      await this.markSeen(run.id, 'payment', page.map((p) => p.id));
+      await this.markSeen(
+        run.id,
+        'payment',
+        page.map((p) => p.id),
+      );
       for (const pi of page) {
         const app = mirrors.get(pi.id) ?? null;
         const stripeFacts = this.payments.factsFromStripe(pi);
@@ -397,7 +405,8 @@ export class RunReconciliationHandler {
 
   /** Applies a subscription through the subscription mirror's webhook handler. */
   applySubscription(sub: Stripe.Subscription, actor: Actor): Promise<string> {
-    const type = sub.status === 'canceled' ? 'customer.subscription.deleted' : 'customer.subscription.updated';
+    const type =
+      sub.status === 'canceled' ? 'customer.subscription.deleted' : 'customer.subscription.updated';
     return this.apply(type, sub, actor);
   }
 
@@ -413,7 +422,11 @@ export class RunReconciliationHandler {
     if (outcome === 'ignored' || !charge || charge.amount_refunded === 0) return outcome;
     let applied = outcome === 'applied';
     for await (const refunds of stripePages<Stripe.Refund>(this.gateway, 'refund.list', (s, after) =>
-      s.refunds.list({ payment_intent: pi.id, limit: STRIPE_PAGE, ...(after ? { starting_after: after } : {}) }),
+      s.refunds.list({
+        payment_intent: pi.id,
+        limit: STRIPE_PAGE,
+        ...(after ? { starting_after: after } : {}),
+      }),
     )) {
       for (const refund of refunds) {
         if ((await this.apply('refund.updated', refund, actor)) === 'applied') applied = true;

@@ -30,7 +30,10 @@ export class StartRunHandler {
     private readonly audit: AuditFacade,
   ) {}
 
-  async execute(input: { from?: Date | undefined; to?: Date | undefined }): Promise<{ run: RunView; created: boolean }> {
+  async execute(input: {
+    from?: Date | undefined;
+    to?: Date | undefined;
+  }): Promise<{ run: RunView; created: boolean }> {
     const now = this.clock.now();
     const end = input.to ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
     const start = input.from ?? new Date(end.getTime() - this.config.reconciliation.windowHours * HOUR_MS);
@@ -38,7 +41,9 @@ export class StartRunHandler {
       throw new ApiError('validation_failed', 'from must be before to.', { param: 'from' });
     }
     if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * 24 * HOUR_MS) {
-      throw new ApiError('validation_failed', `The window is at most ${MAX_WINDOW_DAYS} days.`, { param: 'from' });
+      throw new ApiError('validation_failed', `The window is at most ${MAX_WINDOW_DAYS} days.`, {
+        param: 'from',
+      });
     }
     if (end.getTime() > now.getTime() + 60_000) {
       throw new ApiError('validation_failed', 'to must not be in the future.', { param: 'to' });

@@ -89,7 +89,8 @@ export class ReconciliationFindingDto {
 export class ReconciliationRunDetailDto extends ReconciliationRunDto {
   @ApiProperty({
     type: [ReconciliationFindingDto],
-    description: 'The first 100 findings of the run; page through all with GET /v1/admin/reconciliation/findings?runId=.',
+    description:
+      'The first 100 findings of the run; page through all with GET /v1/admin/reconciliation/findings?runId=.',
   })
   findings!: ReconciliationFindingDto[];
 }
@@ -108,7 +109,10 @@ export class ListFindingsQueryDto extends PageQueryDto {
   @IsUUID()
   runId?: string;
 
-  @ApiPropertyOptional({ enum: FINDING_STATUSES, description: '`open` and `repair_failed` wait for an admin.' })
+  @ApiPropertyOptional({
+    enum: FINDING_STATUSES,
+    description: '`open` and `repair_failed` wait for an admin.',
+  })
   @IsOptional()
   @IsIn(FINDING_STATUSES)
   status?: (typeof FINDING_STATUSES)[number];
@@ -123,7 +127,11 @@ export class ResolveFindingDto {
   @IsIn(RESOLVE_ACTIONS)
   action!: ResolveAction;
 
-  @ApiProperty({ minLength: 3, maxLength: 1000, description: 'Why: kept on the finding and in the audit log.' })
+  @ApiProperty({
+    minLength: 3,
+    maxLength: 1000,
+    description: 'Why: kept on the finding and in the audit log.',
+  })
   @IsString()
   @MinLength(3)
   @MaxLength(1000)
