@@ -287,7 +287,7 @@ describe('reconciliation (R-REC): drift of every kind detected, safe repaired, u
         status: 'applied',
         resolutionNote: 'Canceled in the dashboard by sales',
       });
-      expect(await row(canceled.id)).toMatchObject({ state: 'canceled', stripe_status: 'canceled' });
+      expect(await row(canceled.id)).toMatchObject({ state: 'expired', stripe_status: 'canceled' });
       for (const [id, kind] of [
         [fewerSeats.id, 'seats'],
         [invoiceId, 'invoice_amount'],

@@ -35,7 +35,7 @@ export class ReconciliationMetrics {
           db,
           `SELECT f.kind, f.safe, count(*) AS n FROM reconciliation_findings f
             WHERE f.run_id = (SELECT id FROM reconciliation_runs WHERE status = 'completed'
-                               ORDER BY finished_at DESC LIMIT 1)
+                               ORDER BY finished_at DESC, window_end DESC LIMIT 1)
             GROUP BY f.kind, f.safe`,
         );
         if (!rows) return;

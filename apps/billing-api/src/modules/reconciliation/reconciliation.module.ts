@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { InvoicesModule } from '../invoices/invoices.module.js';
 import { PaymentsModule } from '../payments/payments.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
-import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { WebhooksCoreModule } from '../webhooks/webhooks.module.js';
 import { ResolveFindingHandler } from './commands/resolve-finding/resolve-finding.handler.js';
 import { RunReconciliationHandler } from './commands/run-reconciliation/run-reconciliation.handler.js';
 import { StartRunHandler } from './commands/start-run/start-run.handler.js';
@@ -29,8 +29,7 @@ export class ReconciliationModule {
         SubscriptionsModule,
         InvoicesModule,
         PaymentsModule,
-        // The same registration as the app's: Nest keeps one instance of an identical dynamic module.
-        WebhooksModule.register(options),
+        WebhooksCoreModule,
       ],
       controllers: [ReconciliationController],
       providers: [
