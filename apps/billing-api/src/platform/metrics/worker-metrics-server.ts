@@ -23,6 +23,11 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
     private readonly metrics: MetricsRegistry,
   ) {}
 
+  /** The bound port (METRICS_PORT=0 picks one), null when this process serves none. */
+  port(): number | null {
+    return this.server ? (this.server.address() as AddressInfo).port : null;
+  }
+
   /** Answers `GET path` with the route's JSON (added before the application starts). */
   route(path: string, handler: WorkerRoute): void {
     this.routes.set(path, handler);
