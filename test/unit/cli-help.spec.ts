@@ -20,6 +20,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/bench/subscriptions.js', ['BENCH_RATE', 'BENCH_SECONDS', 'BENCH_ACCOUNTS']],
   ['dist/scripts/bench/entitlements.js', ['BENCH_CONNECTIONS', 'BENCH_CHECKS', 'BENCH_RATE']],
   ['dist/scripts/bench/plan-changes.js', ['BENCH_CLIENTS', 'BENCH_STRIPE_LATENCY_MS']],
+  ['dist/scripts/bench/reconciliation.js', ['BENCH_SUBSCRIPTIONS', 'BENCH_DRIFT_PERCENT']],
   ['scripts/start.mjs', ['PostgreSQL', 'emulator']],
   ['scripts/dev.mjs', ['--watch', 'emulator']],
   ['scripts/smoke.mjs', ['billing_smoke']],
