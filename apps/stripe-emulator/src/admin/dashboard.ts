@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { forgetCatchUp } from '../billing/service/clock.js';
 import type { EmulatorContext } from '../core/context.js';
 import { diffAttributes, emitEvent } from '../core/events.js';
 import type { Account, ResourceType } from '../core/state.js';
@@ -66,6 +67,7 @@ export function registerDashboard(pages: Router<PageRequest>, ctx: EmulatorConte
       }
       object[field] = value;
     }
+    forgetCatchUp(owner.account);
     if (webhooks === 'send') {
       const previousAttributes = diffAttributes(before, object);
       emitEvent(owner.account, {
