@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       QUEUE_PREFIX: `bench-recon-${randomUUID().slice(0, 8)}`,
       JWT_SECRET,
       LOG_LEVEL: 'warn',
+      RATE_LIMIT_IP_PER_MINUTE: '100000000',
+      RATE_LIMIT_ACCOUNT_PER_MINUTE: '100000000',
       STRIPE_API_BASE: emulator.url,
       STRIPE_SECRET_KEY: STRIPE_KEY,
       STRIPE_WEBHOOK_SECRETS: 'whsec_bench_unused',
