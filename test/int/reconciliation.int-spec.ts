@@ -100,6 +100,7 @@ describe('reconciliation (R-REC): drift of every kind detected, safe repaired, u
     let payment: Stripe.PaymentIntent;
     let refunded: Stripe.PaymentIntent;
     let run: RunBody;
+    let lostBeforeRun: SubscriptionRow | undefined;
 
     beforeAll(async () => {
       subs.pastDue = await subscribed();
@@ -145,11 +146,12 @@ describe('reconciliation (R-REC): drift of every kind detected, safe repaired, u
       await dashboard(w, 'subscriptions', subs.moreSeats.id, { items: [{}, { quantity: 5 }] });
       await dashboard(w, 'subscriptions', subs.plan.id, { items: [{ price: prices.businessYear }] });
       await webhooksSettled(w);
-      expect(await row(subs.lost.id)).toBeUndefined();
+      lostBeforeRun = await row(subs.lost.id);
       run = await reconcile(w, nextWindow());
     });
 
     it('detects each with the right kind, and repairs it', () => {
+      expect(lostBeforeRun).toBeUndefined();
       expect(run.status).toBe('completed');
       expect(findingsOf(run, subs.lost.id)).toEqual(['missing_in_app:repaired']);
       expect(findingsOf(run, lostInvoice)).toEqual(['missing_in_app:repaired']);

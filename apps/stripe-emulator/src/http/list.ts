@@ -98,12 +98,12 @@ export function paginateMap<T extends Listable>(
   if (limit < 1 || limit > 100) {
     throw invalidRequest('Invalid limit: must be between 1 and 100', 'limit');
   }
-  let cached = orders.get(map as Map<string, Listable>);
+  let cached = orders.get(map);
   if (!cached || cached.order.length !== map.size) {
     const order: T[] = [...map.values()].reverse();
     order.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
     cached = { order, index: new Map(order.map((item, i) => [item.id, i])) };
-    orders.set(map as Map<string, Listable>, cached);
+    orders.set(map, cached);
   }
   const at = cached.index.get(startingAfter);
   if (at === undefined) throw resourceMissing('object', startingAfter, 'starting_after');

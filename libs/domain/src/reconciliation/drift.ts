@@ -232,8 +232,11 @@ export function invoiceDrifts(stripe: InvoiceFacts | null, app: InvoiceFacts | n
   }
   const differing = INVOICE_AMOUNTS.filter((k) => stripe[k] !== app[k]);
   if (differing.length === 0 && stripe.currency === app.currency) return [];
-  const pick = (f: InvoiceFacts) =>
-    Object.fromEntries([...differing.map((k) => [k, f[k]]), ['currency', f.currency]]);
+  const pick = (f: InvoiceFacts): Record<string, unknown> => {
+    const picked: Record<string, unknown> = { currency: f.currency };
+    for (const k of differing) picked[k] = f[k];
+    return picked;
+  };
   return [
     {
       kind: 'invoice_amount',

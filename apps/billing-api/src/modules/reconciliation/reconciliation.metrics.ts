@@ -79,7 +79,7 @@ export class ReconciliationMetrics {
 /** A scrape must not fail because the database does not answer: the gauge keeps its last value. */
 async function quietly<T>(db: DataSource, query: string): Promise<T[] | null> {
   try {
-    return (await db.query(query)) as T[];
+    return await db.query<T[]>(query);
   } catch {
     return null;
   }
