@@ -35,7 +35,7 @@ Issue 21's benchmark (not a test): a full reconciliation run over BENCH_SUBSCRIP
 1 % planted drift; prints the run time, the worker's peak resident memory and whether every planted drift
 was found (targets: < 5 min, < 300 MB). See docs/benchmarks.md. Environment (defaults in brackets):
   BENCH_DATABASE_URL   [postgres://postgres@127.0.0.1:5432/billing_bench_reconciliation] dropped and recreated
-  BENCH_REDIS_URL      [redis://127.0.0.1:6379/13]
+  BENCH_REDIS_URL      [redis://127.0.0.1:6379/14]
   BENCH_SUBSCRIPTIONS  [100000] subscriptions at Stripe and in the app's mirror
   BENCH_DRIFT_PERCENT  [1] share of them with planted drift
   BENCH_NODE_ARGS      extra node flags for the service processes (e.g. --cpu-prof)
@@ -44,7 +44,7 @@ was found (targets: < 5 min, < 300 MB). See docs/benchmarks.md. Environment (def
 
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/billing_bench_reconciliation';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const COUNT = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 const DRIFT_PERCENT = Number(process.env.BENCH_DRIFT_PERCENT ?? 1);
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
