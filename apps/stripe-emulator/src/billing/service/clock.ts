@@ -171,7 +171,10 @@ export function advance(
  * retry, an incomplete subscription expiring). Called periodically and before billing requests.
  */
 /** Per account: the second of the last catch-up that found nothing due, and the state it looked at. */
-const settledAt = new WeakMap<Account, { now: number; events: number; subscriptions: number; invoices: number }>();
+const settledAt = new WeakMap<
+  Account,
+  { now: number; events: number; subscriptions: number; invoices: number }
+>();
 
 /** Forgets that an account was caught up (an edit made without an event may have made something due). */
 export function forgetCatchUp(account: Account): void {
