@@ -75,6 +75,32 @@ export interface MirroredSubscriptionFacts {
   grantsPaidTier: boolean;
 }
 
+/**
+ * The drift of an object found on one side only: missing in the app (safe: the mirror files it) or
+ * missing at Stripe (never safe: nothing at Stripe to apply). Nothing when it is on neither side.
+ */
+function oneSided(
+  what: DriftObject,
+  stripe: (() => Record<string, unknown>) | null,
+  app: (() => Record<string, unknown>) | null,
+  missingAtStripe: string,
+): Drift[] {
+  if (stripe) {
+    return [
+      {
+        kind: 'missing_in_app',
+        safe: true,
+        app: null,
+        stripe: stripe(),
+        reason: `Stripe has ${what === 'invoice' ? 'an' : 'a'} ${what} the app never mirrored: the mirror files it.`,
+      },
+    ];
+  }
+  if (app)
+    return [{ kind: 'missing_in_stripe', safe: false, app: app(), stripe: null, reason: missingAtStripe }];
+  return [];
+}
+
 /** Stripe statuses under which Stripe bills (or is about to bill) the subscription. */
 const BILLING_STATUSES: ReadonlySet<string> = new Set(['active', 'trialing', 'past_due']);
 
@@ -88,30 +114,15 @@ export function subscriptionDrifts(
   stripe: StripeSideSubscriptionFacts | null,
   app: MirroredSubscriptionFacts | null,
 ): Drift[] {
-  if (!stripe && !app) return [];
-  if (!app) {
-    return [
-      {
-        kind: 'missing_in_app',
-        safe: true,
-        app: null,
-        stripe: { status: stripe?.status },
-        reason: 'Stripe has a subscription the app never mirrored: the mirror files it.',
-      },
-    ];
-  }
-  if (!stripe) {
-    return [
-      {
-        kind: 'missing_in_stripe',
-        safe: false,
-        app: { status: app.status, appState: app.appState },
-        stripe: null,
-        reason: app.grantsPaidTier
-          ? 'The app grants a paid tier for a subscription Stripe does not have.'
-          : 'The app mirrors a subscription Stripe does not have.',
-      },
-    ];
+  if (!stripe || !app) {
+    return oneSided(
+      'subscription',
+      stripe && (() => ({ status: stripe.status })),
+      app && (() => ({ status: app.status, appState: app.appState })),
+      app?.grantsPaidTier
+        ? 'The app grants a paid tier for a subscription Stripe does not have.'
+        : 'The app mirrors a subscription Stripe does not have.',
+    );
   }
   const drifts: Drift[] = [];
   const stripeBills = BILLING_STATUSES.has(stripe.status);
@@ -196,28 +207,13 @@ const INVOICE_AMOUNTS = ['amountDue', 'amountPaid', 'amountRemaining', 'total'] 
  * Stripe's invoice, amounts included); amounts that disagree under the same status are not.
  */
 export function invoiceDrifts(stripe: InvoiceFacts | null, app: InvoiceFacts | null): Drift[] {
-  if (!stripe && !app) return [];
-  if (!app) {
-    return [
-      {
-        kind: 'missing_in_app',
-        safe: true,
-        app: null,
-        stripe: { status: stripe?.status, total: stripe?.total },
-        reason: 'Stripe has an invoice the app never mirrored: the mirror files it.',
-      },
-    ];
-  }
-  if (!stripe) {
-    return [
-      {
-        kind: 'missing_in_stripe',
-        safe: false,
-        app: { status: app.status, total: app.total },
-        stripe: null,
-        reason: 'The app mirrors an invoice Stripe does not have.',
-      },
-    ];
+  if (!stripe || !app) {
+    return oneSided(
+      'invoice',
+      stripe && (() => ({ status: stripe.status, total: stripe.total })),
+      app && (() => ({ status: app.status, total: app.total })),
+      'The app mirrors an invoice Stripe does not have.',
+    );
   }
   if (stripe.status !== app.status) {
     return [
@@ -267,28 +263,13 @@ const CAPTURED: ReadonlySet<string> = new Set(['succeeded', 'partially_refunded'
  * is not.
  */
 export function paymentDrifts(stripe: PaymentFacts | null, app: PaymentFacts | null): Drift[] {
-  if (!stripe && !app) return [];
-  if (!app) {
-    return [
-      {
-        kind: 'missing_in_app',
-        safe: true,
-        app: null,
-        stripe: { status: stripe?.status, amount: stripe?.amount },
-        reason: 'Stripe has a payment the app never mirrored: the mirror files it.',
-      },
-    ];
-  }
-  if (!stripe) {
-    return [
-      {
-        kind: 'missing_in_stripe',
-        safe: false,
-        app: { status: app.status, amount: app.amount },
-        stripe: null,
-        reason: 'The app has a payment Stripe does not have.',
-      },
-    ];
+  if (!stripe || !app) {
+    return oneSided(
+      'payment',
+      stripe && (() => ({ status: stripe.status, amount: stripe.amount })),
+      app && (() => ({ status: app.status, amount: app.amount })),
+      'The app has a payment Stripe does not have.',
+    );
   }
   const drifts: Drift[] = [];
   if (stripe.amount !== app.amount || stripe.currency !== app.currency) {
