@@ -60,6 +60,9 @@ describe('payments under emulator failure injection', () => {
     ['500s', { failureRate: 1 }],
     ['429s', { rateLimitRate: 1 }],
     ['timeouts', { latencyMs: 1500 }],
+    // The PaymentIntent is created and confirmed at Stripe, but no answer arrives (nor the SDK's retry's),
+    // and its webhooks are lost too: only the janitor, re-asking Stripe, can learn the outcome.
+    ['lost responses', { lostResponseRate: 1, webhookDropRate: 1 }],
   ])(
     '%s -> 202 unknown, then the janitor settles it with one PaymentIntent',
     async (_name, switches) => {

@@ -21,6 +21,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/bench/entitlements.js', ['BENCH_CONNECTIONS', 'BENCH_CHECKS', 'BENCH_RATE']],
   ['dist/scripts/bench/plan-changes.js', ['BENCH_CLIENTS', 'BENCH_STRIPE_LATENCY_MS']],
   ['dist/scripts/bench/dunning.js', ['BENCH_ACCOUNTS', 'BENCH_PER_CLOCK']],
+  ['dist/scripts/bench/reconciliation.js', ['BENCH_SUBSCRIPTIONS', 'BENCH_DRIFT_PERCENT']],
   ['scripts/start.mjs', ['PostgreSQL', 'emulator']],
   ['scripts/dev.mjs', ['--watch', 'emulator']],
   ['scripts/smoke.mjs', ['billing_smoke']],

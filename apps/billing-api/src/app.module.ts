@@ -8,6 +8,7 @@ import { IntegrationsJobsModule } from './modules/integrations/integrations.modu
 import { InvoicesModule } from './modules/invoices/invoices.module.js';
 import { NotificationsJobsModule } from './modules/notifications/notifications.module.js';
 import { ReceiptsModule } from './modules/receipts/receipts.module.js';
+import { ReconciliationModule } from './modules/reconciliation/reconciliation.module.js';
 import { PaymentsJobsModule, PaymentsModule } from './modules/payments/payments.module.js';
 import { RefundsJobsModule, RefundsModule } from './modules/refunds/refunds.module.js';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module.js';
@@ -67,6 +68,7 @@ export class AppModule {
         DunningJobsModule.register({ worker }),
         EntitlementsModule,
         WebhooksModule.register({ worker }),
+        ReconciliationModule.register({ worker }),
       ],
     };
   }

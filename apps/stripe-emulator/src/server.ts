@@ -160,6 +160,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       res.writeHead(status, extra ? { ...headers, ...extra } : headers);
       res.end(body);
     };
+    // Chaos: the connection is reset instead of answered. The SDK retries a closed connection once on its
+    // own (same idempotency key), so a client sees the network error when that replay is lost too.
+    const loseResponse = (): void => {
+      req.socket.destroy();
+    };
     const sendError = (err: StripeApiError): void => {
       send(err.status, JSON.stringify(err.toBody(requestId)), err.headers);
     };
@@ -199,6 +204,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (decision.kind === 'mismatch') return sendError(idempotencyMismatch(idempotencyKey));
       if (decision.kind === 'in_flight') return sendError(idempotencyInFlight());
       if (decision.kind === 'replay') {
+        if (chaos.responseLost()) return loseResponse();
         send(decision.record.status, decision.record.body, {
           'idempotent-replayed': 'true',
           'original-request': decision.record.requestId,
@@ -249,6 +255,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (status === 409 || status === 429) releaseIdempotency(account, idempotencyKey);
       else completeIdempotency(account, idempotencyKey, status, body, requestId);
     }
+    // Chaos: the call committed (and its idempotent result is stored), but the answer never arrives.
+    if (chaos.responseLost()) return loseResponse();
     send(status, body, extraHeaders);
   }
 

@@ -55,6 +55,7 @@ export const OPENAPI_2024_COMPONENTS = [
   'payment_method',
   'refund',
   'setup_intent',
+  'balance_transaction',
 ] as const;
 export type OpenApi2024ComponentName = (typeof OPENAPI_2024_COMPONENTS)[number];
 

@@ -29,6 +29,7 @@ export * from './payment/payment.js';
 export * from './payment/charge-amount.js';
 export * from './payment/payment-metadata.js';
 export * from './refund/refund.js';
+export * from './reconciliation/drift.js';
 
 import type { PaymentEvent } from './payment/payment.js';
 import type { SubscriptionEvent } from './subscription/subscription.events.js';

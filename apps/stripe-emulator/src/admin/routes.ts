@@ -3,6 +3,7 @@ import { type ChaosSettings, NO_CHAOS } from '../core/chaos.js';
 import { StripeApiError, invalidRequest, resourceMissing } from '../http/errors.js';
 import type { FormValue } from '../http/form.js';
 import type { PageRequest, Router } from '../http/router.js';
+import { registerDashboard } from './dashboard.js';
 import { registerThreeDSecure } from './three-d-secure.js';
 
 function str(value: FormValue | undefined): string | undefined {
@@ -16,6 +17,7 @@ function str(value: FormValue | undefined): string | undefined {
 export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, resetAll: () => void): void {
   const started = Date.now();
   registerThreeDSecure(pages, ctx);
+  registerDashboard(pages, ctx);
 
   pages.get('/_emulator/health', () => ({
     status: 'ok',
@@ -33,7 +35,12 @@ export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, 
     return { reset: 'all' };
   });
 
-  const chaosState = () => ({ ...ctx.chaos.settings, failNext: ctx.chaos.pendingFailures });
+  const chaosState = () => ({
+    ...ctx.chaos.settings,
+    failNext: ctx.chaos.pendingFailures,
+    loseNext: ctx.chaos.pendingLosses,
+    dropNextWebhooks: ctx.chaos.pendingDrops,
+  });
 
   pages.get('/_emulator/chaos', chaosState);
 
@@ -47,6 +54,10 @@ export function registerAdmin(pages: Router<PageRequest>, ctx: EmulatorContext, 
     try {
       ctx.chaos.update(patch);
       if (input.failNext !== undefined && input.failNext !== '') ctx.chaos.failNext(Number(input.failNext));
+      if (input.loseNext !== undefined && input.loseNext !== '') ctx.chaos.loseNext(Number(input.loseNext));
+      if (input.dropNextWebhooks !== undefined && input.dropNextWebhooks !== '') {
+        ctx.chaos.dropNextWebhooks(Number(input.dropNextWebhooks));
+      }
     } catch (err) {
       throw invalidRequest((err as Error).message);
     }

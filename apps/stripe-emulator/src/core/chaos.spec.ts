@@ -41,7 +41,7 @@ describe('Chaos: environment', () => {
     const missing = Object.values(CHAOS_ENV).filter(
       (name) => !new RegExp(`^#?\\s*${name}=`, 'm').test(documented),
     );
-    expect(Object.keys(CHAOS_ENV)).toHaveLength(7);
+    expect(Object.keys(CHAOS_ENV)).toHaveLength(9);
     expect(missing).toEqual([]);
   });
 });

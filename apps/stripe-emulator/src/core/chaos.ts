@@ -13,6 +13,13 @@ export interface ChaosSettings {
   webhookDuplicateRate: number;
   webhookReorderWindowMs: number;
   webhookDelayMs: number;
+  /**
+   * Probability that an API call's response is lost after the emulator committed it: the connection is
+   * destroyed instead of answered (the client sees a network error, the object exists).
+   */
+  lostResponseRate: number;
+  /** Probability that an event is never delivered to any endpoint (a lost webhook; it stays listable). */
+  webhookDropRate: number;
 }
 
 export const NO_CHAOS: Readonly<ChaosSettings> = Object.freeze({
@@ -23,6 +30,8 @@ export const NO_CHAOS: Readonly<ChaosSettings> = Object.freeze({
   webhookDuplicateRate: 0,
   webhookReorderWindowMs: 0,
   webhookDelayMs: 0,
+  lostResponseRate: 0,
+  webhookDropRate: 0,
 });
 
 /** Environment variable for each switch. */
@@ -34,12 +43,16 @@ export const CHAOS_ENV: Readonly<Record<keyof ChaosSettings, string>> = Object.f
   webhookDuplicateRate: 'STRIPE_EMULATOR_WEBHOOK_DUPLICATE_RATE',
   webhookReorderWindowMs: 'STRIPE_EMULATOR_WEBHOOK_REORDER_MS',
   webhookDelayMs: 'STRIPE_EMULATOR_WEBHOOK_DELAY_MS',
+  lostResponseRate: 'STRIPE_EMULATOR_LOST_RESPONSE_RATE',
+  webhookDropRate: 'STRIPE_EMULATOR_WEBHOOK_DROP_RATE',
 });
 
 const RATES: ReadonlySet<keyof ChaosSettings> = new Set([
   'failureRate',
   'rateLimitRate',
   'webhookDuplicateRate',
+  'lostResponseRate',
+  'webhookDropRate',
 ]);
 
 /** Validates one value; throws a message suitable for a 400 on the admin API. */
@@ -48,6 +61,13 @@ export function checkChaosValue(name: keyof ChaosSettings, value: number): numbe
   if (RATES.has(name) && value > 1) throw new Error(`${name} is a probability between 0 and 1`);
   if (!RATES.has(name) && value > 600_000) throw new Error(`${name} is at most 600000 ms`);
   return value;
+}
+
+function checkCount(name: string, count: number): number {
+  if (!Number.isSafeInteger(count) || count < 0 || count > 1000) {
+    throw new Error(`${name} is a whole number of calls from 0 to 1000`);
+  }
+  return count;
 }
 
 export function chaosFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
@@ -85,17 +105,57 @@ export class Chaos {
   /** API calls still to fail, one each, whatever `failureRate` says (`failNext`). */
   private failuresLeft = 0;
 
+  /** API responses still to lose, one each, after their call committed (`loseNext`). */
+  private lossesLeft = 0;
+  /** Events still to drop, one each, instead of delivering them (`dropNextWebhooks`). */
+  private dropsLeft = 0;
+
   reset(): void {
     this.settings = { ...NO_CHAOS };
     this.failuresLeft = 0;
+    this.lossesLeft = 0;
+    this.dropsLeft = 0;
+  }
+
+  /** The next `count` API calls run and commit, and then their responses are lost (connection reset). */
+  loseNext(count: number): void {
+    this.lossesLeft = checkCount('loseNext', count);
+  }
+
+  /** The next `count` events are stored but never delivered. */
+  dropNextWebhooks(count: number): void {
+    this.dropsLeft = checkCount('dropNextWebhooks', count);
+  }
+
+  get pendingLosses(): number {
+    return this.lossesLeft;
+  }
+
+  get pendingDrops(): number {
+    return this.dropsLeft;
+  }
+
+  /** Draws for one committed API call: true when its response must be lost. */
+  responseLost(): boolean {
+    if (this.lossesLeft > 0) {
+      this.lossesLeft -= 1;
+      return true;
+    }
+    return this.roll(this.settings.lostResponseRate);
+  }
+
+  /** Draws for one event: true when it must not be delivered. */
+  webhookDropped(): boolean {
+    if (this.dropsLeft > 0) {
+      this.dropsLeft -= 1;
+      return true;
+    }
+    return this.roll(this.settings.webhookDropRate);
   }
 
   /** The next `count` API calls fail with a 500 before running, and then calls pass again. */
   failNext(count: number): void {
-    if (!Number.isSafeInteger(count) || count < 0 || count > 1000) {
-      throw new Error('failNext is a whole number of calls from 0 to 1000');
-    }
-    this.failuresLeft = count;
+    this.failuresLeft = checkCount('failNext', count);
   }
 
   /** How many calls `failNext` has still to fail. */

@@ -5,6 +5,7 @@ import { newId } from './ids.js';
 export interface ResourceTypes {
   customers: Stripe.Customer;
   customer_balance_transactions: Stripe.CustomerBalanceTransaction;
+  balance_transactions: Stripe.BalanceTransaction;
   payment_methods: Stripe.PaymentMethod;
   setup_intents: Stripe.SetupIntent;
   payment_intents: Stripe.PaymentIntent;
@@ -29,6 +30,7 @@ export type ResourceType = keyof ResourceTypes;
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   'customers',
   'customer_balance_transactions',
+  'balance_transactions',
   'payment_methods',
   'setup_intents',
   'payment_intents',
@@ -99,6 +101,7 @@ export class Account {
   readonly secretKey: string;
   readonly customers = new Map<string, Stripe.Customer>();
   readonly customer_balance_transactions = new Map<string, Stripe.CustomerBalanceTransaction>();
+  readonly balance_transactions = new Map<string, Stripe.BalanceTransaction>();
   readonly payment_methods = new Map<string, Stripe.PaymentMethod>();
   readonly setup_intents = new Map<string, Stripe.SetupIntent>();
   readonly payment_intents = new Map<string, Stripe.PaymentIntent>();

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { recordBalanceTransaction } from './balance-transactions.js';
 import type { EmulatorContext } from '../core/context.js';
 import { emitEvent } from '../core/events.js';
 import { newId, randomString } from '../core/ids.js';
@@ -112,7 +113,7 @@ export function createCharge(account: Account, input: ChargeInput): Stripe.Charg
     application: null,
     application_fee: null,
     application_fee_amount: null,
-    balance_transaction: failed || !input.capture ? null : newId('txn'),
+    balance_transaction: null,
     billing_details: { ...input.paymentMethod.billing_details },
     calculated_statement_descriptor: input.statementDescriptor ?? 'EMULATOR',
     captured: !failed && input.capture,
@@ -174,16 +175,29 @@ export function createCharge(account: Account, input: ChargeInput): Stripe.Charg
     transfer_data: null,
     transfer_group: null,
   };
+  if (charge.captured) charge.balance_transaction = chargeBalanceTransaction(account, charge);
   account.charges.set(charge.id, charge);
   emitEvent(account, { type: failed ? 'charge.failed' : 'charge.succeeded', object: charge });
   return charge;
+}
+
+/** The balance transaction of a captured charge (its captured amount, less Stripe's fee). */
+function chargeBalanceTransaction(account: Account, charge: Stripe.Charge): string {
+  return recordBalanceTransaction(account, {
+    kind: 'charge',
+    id: charge.id,
+    amount: charge.amount_captured,
+    currency: charge.currency,
+    customer: typeof charge.customer === 'string' ? charge.customer : (charge.customer?.id ?? null),
+    description: charge.description,
+  });
 }
 
 /** Captures an uncaptured charge (manual capture). */
 export function captureCharge(account: Account, charge: Stripe.Charge, amount: number): void {
   charge.captured = true;
   charge.amount_captured = amount;
-  charge.balance_transaction = newId('txn');
+  charge.balance_transaction = chargeBalanceTransaction(account, charge);
   if (amount < charge.amount) charge.amount_refunded = charge.amount - amount;
   emitEvent(account, { type: 'charge.captured', object: charge });
 }
@@ -191,7 +205,6 @@ export function captureCharge(account: Account, charge: Stripe.Charge, amount: n
 export function register(router: Router<ApiRequest>, _ctx: EmulatorContext): void {
   registerExpander('*', 'latest_charge', (account, id) => account.charges.get(id));
   registerExpander('*', 'charge', (account, id) => account.charges.get(id));
-  registerExpander('charge', 'balance_transaction', () => undefined);
 
   router.get('/v1/charges/:id', (req) => getCharge(req.account, req.params.id ?? ''));
 

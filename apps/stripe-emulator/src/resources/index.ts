@@ -1,4 +1,5 @@
 import type { ResourceModule } from '../core/context.js';
+import * as balanceTransactions from './balance-transactions.js';
 import * as charges from './charges.js';
 import * as customers from './customers.js';
 import * as events from './events.js';
@@ -32,6 +33,7 @@ export const resourceModules: readonly ResourceModule[] = [
   paymentIntents,
   charges,
   refunds,
+  balanceTransactions,
   products,
   prices,
   events,

@@ -9,6 +9,7 @@ import { registerExpander } from '../http/expand.js';
 import { applyMetadata, optInt, optNonEmpty } from '../http/form.js';
 import { paginate } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
+import { recordBalanceTransaction } from './balance-transactions.js';
 import { getCharge } from './charges.js';
 import { getPaymentIntent } from './payment-intents.js';
 import { customerIdOf, testCardOf } from './payment-methods.js';
@@ -94,7 +95,7 @@ export function createRefund(account: Account, input: CreateRefundInput): Stripe
     id: newId('re'),
     object: 'refund',
     amount,
-    balance_transaction: newId('txn'),
+    balance_transaction: null,
     charge: charge.id,
     created: nowFor(account, customer),
     currency: charge.currency,
@@ -114,6 +115,13 @@ export function createRefund(account: Account, input: CreateRefundInput): Stripe
     status: 'pending',
     transfer_reversal: null,
   };
+  refund.balance_transaction = recordBalanceTransaction(account, {
+    kind: 'refund',
+    id: refund.id,
+    amount,
+    currency: refund.currency,
+    customer,
+  });
   account.refunds.set(refund.id, refund);
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded >= charge.amount_captured;
@@ -134,7 +142,13 @@ function settleRefund(account: Account, id: string, fail: boolean): void {
   if (fail) {
     refund.status = 'failed';
     refund.failure_reason = 'expired_or_canceled_card';
-    refund.failure_balance_transaction = newId('txn');
+    refund.failure_balance_transaction = recordBalanceTransaction(account, {
+      kind: 'refund_failure',
+      id: refund.id,
+      amount: refund.amount,
+      currency: refund.currency,
+      customer: customerIdOf(refund.customer),
+    });
     if (charge) {
       charge.amount_refunded -= refund.amount;
       charge.refunded = false;

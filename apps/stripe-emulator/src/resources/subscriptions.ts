@@ -3,7 +3,7 @@ import type { EmulatorContext } from '../core/context.js';
 import { type FormParams, optBool, optNonEmpty, optObject, optString } from '../http/form.js';
 import { registerExpander } from '../http/expand.js';
 import { invalidRequest } from '../http/errors.js';
-import { paginate } from '../http/list.js';
+import { paginateMap } from '../http/list.js';
 import type { ApiRequest, Router } from '../http/router.js';
 import { catchUpRealTime } from '../billing/service/clock.js';
 import { installBilling } from '../billing/service/install.js';
@@ -84,7 +84,7 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
     const clock = optNonEmpty(q, 'test_clock');
     const collection = optNonEmpty(q, 'collection_method');
     const byStatus = statusFilter(optNonEmpty(q, 'status'));
-    return paginate(req.account.subscriptions.values(), q, '/v1/subscriptions', {
+    return paginateMap(req.account.subscriptions, q, '/v1/subscriptions', {
       filter: (s) =>
         byStatus(s) &&
         (customer === undefined || s.customer === customer) &&

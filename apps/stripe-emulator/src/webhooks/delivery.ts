@@ -172,6 +172,8 @@ export class WebhookDelivery {
     if (this.closed) return;
     const targets = this.targetsFor(account, event);
     if (targets.length === 0) return;
+    // A lost webhook: the event exists (GET /v1/events lists it) but no endpoint ever hears of it.
+    if (this.chaos.webhookDropped()) return;
     (event as { pending_webhooks: number }).pending_webhooks = targets.length;
     const { webhookDelayMs, webhookReorderWindowMs, webhookDuplicateRate } = this.chaos.settings;
     for (const target of targets) {

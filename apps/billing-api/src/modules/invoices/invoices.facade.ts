@@ -1,6 +1,9 @@
+import type { InvoiceFacts } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type Stripe from 'stripe';
+import { Between, DataSource, In, MoreThan, type EntityManager } from 'typeorm';
+import { transformStripeInvoice } from './webhooks/transform-stripe-invoice.js';
 import type { InvoiceView } from './contracts/invoice.view.js';
 import { toInvoiceView } from './persistence/invoice.mapper.js';
 import { InvoiceOrmEntity } from './persistence/invoice.orm-entity.js';
@@ -43,4 +46,61 @@ export class InvoicesFacade {
     });
     return rows.map(toInvoiceView);
   }
+
+  /** A Stripe invoice as reconciliation compares it; null for one the mirror does not keep (no id yet). */
+  factsFromStripe(invoice: Stripe.Invoice): InvoiceFacts | null {
+    const values = transformStripeInvoice(invoice);
+    return values ? invoiceFactsOf({ ...values }) : null;
+  }
+
+  /** The mirrors of these Stripe invoices. */
+  async mirroredFacts(
+    stripeInvoiceIds: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<InvoiceFacts[]> {
+    if (stripeInvoiceIds.length === 0) return [];
+    const rows = await manager
+      .getRepository(InvoiceOrmEntity)
+      .find({ where: { stripeInvoiceId: In([...stripeInvoiceIds]) } });
+    return rows.map(invoiceFactsOf);
+  }
+
+  /** One keyset page (by Stripe id) of the mirrors of invoices Stripe created in [from, to). */
+  async mirroredFactsPage(
+    window: { from: Date; to: Date },
+    after: string | null,
+    limit: number,
+    manager: EntityManager = this.db.manager,
+  ): Promise<InvoiceFacts[]> {
+    const created = Between(window.from, new Date(window.to.getTime() - 1));
+    const rows = await manager.getRepository(InvoiceOrmEntity).find({
+      where:
+        after === null
+          ? { stripeCreatedAt: created }
+          : { stripeCreatedAt: created, stripeInvoiceId: MoreThan(after) },
+      order: { stripeInvoiceId: 'ASC' },
+      take: limit,
+    });
+    return rows.map(invoiceFactsOf);
+  }
+}
+
+function invoiceFactsOf(row: {
+  stripeInvoiceId: string;
+  status: string;
+  currency: string;
+  amountDue: number;
+  amountPaid: number;
+  amountRemaining: number;
+  total: number;
+}): InvoiceFacts {
+  return {
+    stripeId: row.stripeInvoiceId,
+    status: row.status,
+    currency: row.currency,
+    amountDue: row.amountDue,
+    amountPaid: row.amountPaid,
+    amountRemaining: row.amountRemaining,
+    total: row.total,
+  };
 }

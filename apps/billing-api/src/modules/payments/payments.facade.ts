@@ -1,8 +1,8 @@
-import type { RefundLine } from '@billing/domain';
+import type { PaymentFacts, RefundLine } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Between, DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
 import { sql, type Sql } from '../../platform/database/row-sql.js';
 import type { StripeEventContext, StripeEventOutcome } from '../webhooks/contracts/stripe-event-handler.js';
 import type {
@@ -116,4 +116,62 @@ export class PaymentsFacade {
       link,
     );
   }
+
+  /**
+   * A Stripe PaymentIntent as reconciliation compares it: the payment status it maps to, its amount, and
+   * what its latest charge refunded (the charge must be expanded: `expand: ['data.latest_charge']`).
+   */
+  factsFromStripe(pi: Stripe.PaymentIntent): PaymentFacts {
+    const values = transformStripePaymentIntent(pi);
+    const charge =
+      typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : null;
+    return {
+      stripeId: values.stripePaymentIntentId,
+      status: values.status,
+      currency: values.currency,
+      amount: values.amount,
+      amountRefunded: charge?.amount_refunded ?? 0,
+    };
+  }
+
+  /** The payments of these PaymentIntents. */
+  async mirroredFacts(
+    stripePaymentIntentIds: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<PaymentFacts[]> {
+    if (stripePaymentIntentIds.length === 0) return [];
+    const rows = await manager
+      .getRepository(PaymentOrmEntity)
+      .find({ where: { stripePaymentIntentId: In([...stripePaymentIntentIds]) } });
+    return rows.map(paymentFactsOf);
+  }
+
+  /** One keyset page (by PaymentIntent id) of the payments whose PaymentIntent Stripe created in [from, to). */
+  async mirroredFactsPage(
+    window: { from: Date; to: Date },
+    after: string | null,
+    limit: number,
+    manager: EntityManager = this.db.manager,
+  ): Promise<PaymentFacts[]> {
+    const created = Between(window.from, new Date(window.to.getTime() - 1));
+    const rows = await manager.getRepository(PaymentOrmEntity).find({
+      where: {
+        stripeCreatedAt: created,
+        stripePaymentIntentId: after === null ? Not(IsNull()) : MoreThan(after),
+      },
+      order: { stripePaymentIntentId: 'ASC' },
+      take: limit,
+    });
+    return rows.map(paymentFactsOf);
+  }
+}
+
+function paymentFactsOf(row: PaymentOrmEntity): PaymentFacts {
+  return {
+    stripeId: row.stripePaymentIntentId ?? '',
+    status: row.status,
+    currency: row.currency,
+    amount: row.amount,
+    amountRefunded: row.amountRefunded,
+  };
 }

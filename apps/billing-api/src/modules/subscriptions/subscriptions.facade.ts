@@ -1,7 +1,12 @@
-import { isLiveState } from '@billing/domain';
+import {
+  isLiveState,
+  type MirroredSubscriptionFacts,
+  type StripeSideSubscriptionFacts,
+} from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type Stripe from 'stripe';
+import { DataSource, In, MoreThan, type EntityManager } from 'typeorm';
 import {
   ApplyPlanChangeHandler,
   type AppliedPlanChange,
@@ -11,6 +16,7 @@ import type { PlanQuoteTarget, PlanQuoteView } from './contracts/plan-quote.view
 import type { Actor } from '../../platform/context/request-context.js';
 import { ApplyDunningInputHandler } from './commands/apply-dunning-input/apply-dunning-input.handler.js';
 import type { DunningInput, DunningInputResult } from './contracts/dunning-input.js';
+import { transformStripeSubscription } from './stripe/transform-stripe-subscription.js';
 import type { SubscriptionView } from './contracts/subscription.view.js';
 import { toSubscriptionView } from './persistence/subscription.mapper.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
@@ -108,4 +114,62 @@ export class SubscriptionsFacade {
     );
     return rows.length > 0;
   }
+
+  /** A Stripe subscription as reconciliation compares it (R-REC-1). */
+  factsFromStripe(subscription: Stripe.Subscription): StripeSideSubscriptionFacts {
+    const values = transformStripeSubscription(subscription);
+    return {
+      stripeId: values.stripeSubscriptionId,
+      status: values.stripeStatus,
+      items: values.items.map((i) => ({ priceId: i.priceId, quantity: i.quantity })),
+      seats: values.seats,
+      currentPeriodEnd: seconds(values.currentPeriodEnd),
+      cancelAtPeriodEnd: values.cancelAtPeriodEnd,
+    };
+  }
+
+  /** The mirrors of these Stripe subscriptions (one indexed read per page of a reconciliation run). */
+  async mirroredFacts(
+    stripeSubscriptionIds: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<MirroredSubscriptionFacts[]> {
+    if (stripeSubscriptionIds.length === 0) return [];
+    const rows = await manager
+      .getRepository(SubscriptionOrmEntity)
+      .find({ where: { stripeSubscriptionId: In([...stripeSubscriptionIds]) } });
+    return rows.map(mirroredFactsOf);
+  }
+
+  /** One keyset page of every mirror, by Stripe id, after `after` (null: from the start). */
+  async mirroredFactsPage(
+    after: string | null,
+    limit: number,
+    manager: EntityManager = this.db.manager,
+  ): Promise<MirroredSubscriptionFacts[]> {
+    const rows = await manager.getRepository(SubscriptionOrmEntity).find({
+      where: after === null ? {} : { stripeSubscriptionId: MoreThan(after) },
+      order: { stripeSubscriptionId: 'ASC' },
+      take: limit,
+    });
+    return rows.map(mirroredFactsOf);
+  }
+}
+
+function seconds(date: Date | null): number | null {
+  return date ? Math.floor(date.getTime() / 1000) : null;
+}
+
+function mirroredFactsOf(row: SubscriptionOrmEntity): MirroredSubscriptionFacts {
+  return {
+    stripeId: row.stripeSubscriptionId,
+    accountId: row.accountId,
+    status: row.stripeStatus,
+    appState: row.state,
+    basePriceId: row.basePriceId,
+    seatPriceId: row.seatPriceId,
+    seats: row.seats,
+    currentPeriodEnd: seconds(row.currentPeriodEnd),
+    cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    grantsPaidTier: isLiveState(row.state) && row.planId !== null && row.planId !== 'free',
+  };
 }

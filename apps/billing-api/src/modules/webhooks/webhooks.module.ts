@@ -15,6 +15,19 @@ import { ProcessStripeEvent } from './processing/process-stripe-event.js';
 import { StripeEventDispatcher } from './processing/stripe-event-dispatcher.js';
 import { WebhookEventQueries } from './queries/webhook-event.queries.js';
 import { WebhookMetrics } from './webhook.metrics.js';
+import { WebhooksFacade } from './webhooks.facade.js';
+
+/**
+ * The webhook handlers' dispatch (the dispatcher, the processing step and its metrics) and the facade
+ * other modules use to apply a Stripe object through them. A plain module, so that it exists once
+ * whoever imports it (WebhooksModule, reconciliation).
+ */
+@Module({
+  imports: [DiscoveryModule, TypeOrmModule.forFeature([WebhookEventOrmEntity])],
+  providers: [WebhookMetrics, StripeEventDispatcher, ProcessStripeEvent, WebhooksFacade],
+  exports: [WebhookMetrics, StripeEventDispatcher, ProcessStripeEvent, WebhooksFacade],
+})
+export class WebhooksCoreModule {}
 
 /**
  * Stripe webhooks (R-WH): the intake (verify -> inbox -> queue -> 200; a Fastify route outside Nest's
@@ -27,21 +40,18 @@ export class WebhooksModule {
   static register(options: { worker: boolean }): DynamicModule {
     return {
       module: WebhooksModule,
-      imports: [DiscoveryModule, TypeOrmModule.forFeature([WebhookEventOrmEntity])],
+      imports: [DiscoveryModule, TypeOrmModule.forFeature([WebhookEventOrmEntity]), WebhooksCoreModule],
       controllers: [AdminWebhookEventsController],
       providers: [
         StripeWebhookRoute, // POST /webhooks/stripe, on Fastify directly (api and all roles)
-        WebhookMetrics,
         InboxQueue,
         StoreStripeEvent,
-        StripeEventDispatcher,
-        ProcessStripeEvent,
         InboxSweeper,
         WebhookEventQueries,
         ReplayEventsHandler,
         ...(options.worker ? [WebhookEventsProcessor, SweepWebhookInboxProcessor, WebhooksBootstrap] : []),
       ],
-      exports: [StripeEventDispatcher],
+      exports: [WebhooksCoreModule],
     };
   }
 }

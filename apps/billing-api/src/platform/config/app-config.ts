@@ -61,6 +61,8 @@ export class AppConfig {
   };
   /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
   readonly metrics: { workerPort: number | null };
+  readonly reconciliation: { windowHours: number };
+  readonly stripeProbe: { intervalMs: number; timeoutMs: number; required: boolean };
   /** Integration endpoints: whether private, loopback and link-local targets are allowed. */
   readonly integrations: { allowPrivateTargets: boolean };
   /** Outgoing e-mail: the SMTP transport, the sender (R-NOT-1) and the unsubscribe-link key (R-NOT-3). */
@@ -149,6 +151,12 @@ export class AppConfig {
       sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
     };
     this.metrics = { workerPort: e.METRICS_PORT ?? null };
+    this.reconciliation = { windowHours: e.RECONCILIATION_WINDOW_HOURS };
+    this.stripeProbe = {
+      intervalMs: e.STRIPE_PROBE_INTERVAL_MS,
+      timeoutMs: e.STRIPE_PROBE_TIMEOUT_MS,
+      required: e.STRIPE_PROBE_REQUIRED,
+    };
     this.integrations = { allowPrivateTargets: e.INTEGRATIONS_ALLOW_PRIVATE_TARGETS };
     this.notifications = {
       smtpUrl: e.SMTP_URL,

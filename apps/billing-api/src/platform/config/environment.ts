@@ -264,6 +264,36 @@ export class EnvironmentVariables {
   @Max(65535)
   METRICS_PORT?: number;
 
+  /** Invoices and PaymentIntents created this many hours back are compared by each reconciliation run. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 400)
+  RECONCILIATION_WINDOW_HOURS = 48;
+
+  /** How often the Stripe reachability probe behind /health/ready runs (its answer is cached meanwhile). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  STRIPE_PROBE_INTERVAL_MS = 30_000;
+
+  /** How long one Stripe reachability probe may take before Stripe counts as unreachable. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  STRIPE_PROBE_TIMEOUT_MS = 3_000;
+
+  /**
+   * true: /health/ready answers 503 while the Stripe probe fails. Off by default: a Stripe outage is
+   * shared by every replica, and taking them all out of the load balancer would stop the webhook intake
+   * and every read too; readiness then reports Stripe as down without failing.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  STRIPE_PROBE_REQUIRED = false;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 

@@ -13,6 +13,6 @@ import { WorkerMetricsServer } from './worker-metrics-server.js';
 @Module({
   controllers: [MetricsController],
   providers: [MetricsRegistry, HttpMetrics, QueueMetrics, WorkerMetricsServer],
-  exports: [MetricsRegistry],
+  exports: [MetricsRegistry, WorkerMetricsServer],
 })
 export class MetricsModule {}

@@ -10,6 +10,8 @@ export const QUEUES = {
   notifications: 'notifications',
   integrations: 'integrations',
   dunning: 'dunning',
+  /** Reconciliation runs take minutes: on their own queue so that they never hold up the janitors. */
+  reconciliation: 'reconciliation',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -45,6 +47,10 @@ export interface JobPayloads {
   };
   /** Enqueues the dunning steps that fell due and did not run (scheduled by DunningBootstrap). */
   'maintenance.dunning-catch-up': Record<string, never>;
+  /** The hourly reconciliation run over the window ending at the hour (one run per window). */
+  'reconciliation.scheduled-run': Record<string, never>;
+  /** Runs one reconciliation run an admin requested (job id = the run id). */
+  'reconciliation.run': { runId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -136,6 +142,17 @@ export const JOBS = {
   },
   'maintenance.dunning-catch-up': {
     queue: QUEUES.maintenance,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+  },
+  'reconciliation.scheduled-run': {
+    queue: QUEUES.reconciliation,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60 * 60 * 1000 },
+  },
+  'reconciliation.run': {
+    queue: QUEUES.reconciliation,
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },

@@ -170,8 +170,31 @@ export function advance(
  * Objects not on a test clock live on real time: run whatever became due (a short trial ending, a
  * retry, an incomplete subscription expiring). Called periodically and before billing requests.
  */
+/** Per account: the second of the last catch-up that found nothing due, and the state it looked at. */
+const settledAt = new WeakMap<
+  Account,
+  { now: number; events: number; subscriptions: number; invoices: number }
+>();
+
+/** Forgets that an account was caught up (an edit made without an event may have made something due). */
+export function forgetCatchUp(account: Account): void {
+  settledAt.delete(account);
+}
+
 export function catchUpRealTime(account: Account, now: number): number {
   if (account.subscriptions.size === 0 && account.invoices.size === 0) return 0;
+  // Within one second and with no event since (every change of state emits one), nothing new is due:
+  // reads paging through a large account do not walk every timeline again.
+  const last = settledAt.get(account);
+  if (
+    last &&
+    last.now === now &&
+    last.events === account.events.size &&
+    last.subscriptions === account.subscriptions.size &&
+    last.invoices === account.invoices.size
+  ) {
+    return 0;
+  }
   let count = 0;
   runOutsideRequest(() => {
     for (;;) {
@@ -182,6 +205,12 @@ export function catchUpRealTime(account: Account, now: number): number {
       if (++count > MAX_ACTIONS_PER_ADVANCE) throw new Error('real time: too many due actions');
       runAction(account, action);
     }
+  });
+  settledAt.set(account, {
+    now,
+    events: account.events.size,
+    subscriptions: account.subscriptions.size,
+    invoices: account.invoices.size,
   });
   return count;
 }

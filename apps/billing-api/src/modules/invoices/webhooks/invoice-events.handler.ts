@@ -10,6 +10,7 @@ import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import {
+  eventActor,
   HandlesStripeEvents,
   type StripeEventContext,
   type StripeEventOutcome,
@@ -216,7 +217,7 @@ export class InvoiceEventsHandler {
           amountRemaining: row.amountRemaining,
           currency: row.currency,
         },
-        actor: { type: 'stripe_event', id: ctx.event.id },
+        actor: eventActor(ctx),
       },
       ctx.manager,
     );

@@ -16,6 +16,7 @@ import { Clock } from '../../../platform/clock/clock.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import {
+  eventActor,
   PermanentEventError,
   type StripeEventContext,
   type StripeEventOutcome,
@@ -482,6 +483,6 @@ export class PaymentMirror {
   }
 
   private actor(ctx: StripeEventContext): Actor {
-    return { type: 'stripe_event', id: ctx.event.id };
+    return eventActor(ctx);
   }
 }

@@ -7,6 +7,7 @@ import { AuditFacade } from '../../audit/audit.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
+  eventActor,
   HandlesStripeEvents,
   PermanentEventError,
   type StripeEventContext,
@@ -122,7 +123,7 @@ export class RefundEventsHandler {
               status: fresh.status,
               reason: fresh.reason,
             },
-            actor: { type: 'stripe_event', id: ctx.event.id },
+            actor: eventActor(ctx),
           },
           ctx.manager,
         );
@@ -173,7 +174,7 @@ export class RefundEventsHandler {
           entityId: row.id,
           before,
           after,
-          actor: { type: 'stripe_event', id: ctx.event.id },
+          actor: eventActor(ctx),
         },
         ctx.manager,
       );

@@ -1,6 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
+import type { Actor } from '../../../platform/context/request-context.js';
 
 /**
  * How a module takes part in webhook processing (R-WH-3): a method of one of its providers decorated
@@ -39,6 +40,17 @@ export interface StripeEventContext {
    * object any more.
    */
   refetch(objectId: string): Promise<Record<string, unknown> | null>;
+  /**
+   * Who applies the report when it is not a Stripe event delivered to us: reconciliation feeds the
+   * Stripe objects it finds ahead of the app through the same handlers with its own actor (audited as
+   * such). Absent for webhooks: the actor is the event ({@link eventActor}).
+   */
+  actor?: Actor;
+}
+
+/** The actor a handler audits with: the context's (reconciliation), else the Stripe event. */
+export function eventActor(ctx: Pick<StripeEventContext, 'event' | 'actor'>): Actor {
+  return ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
 }
 
 /** What a handler did, recorded on the inbox row. */

@@ -20,6 +20,7 @@ import { BillingSettings1764300000000 } from './1764300000000-billing-settings.j
 import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-quotes.js';
 import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-transfers.js';
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
+import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -48,4 +49,5 @@ export const MIGRATIONS = [
   SubscriptionQuotes1764400000000,
   OwnershipTransfers1764410000000,
   Dunning1764420000000,
+  Reconciliation1764440000000,
 ];
