@@ -23,6 +23,7 @@ const resourcesDir = path.resolve(here, '..', 'src', 'resources');
 
 /** The OpenAPI components stripe-shapes.ts validates against (OPENAPI_2024_COMPONENTS there). */
 export const CHECKED_COMPONENTS = [
+  'balance_transaction',
   'customer',
   'product',
   'price',
@@ -33,6 +34,7 @@ export const CHECKED_COMPONENTS = [
 
 /** Stripe's example objects of the types the emulator returns (STRIPE_OBJECT_NAMES in stripe-shapes.ts). */
 export const FIXTURES = [
+  'balance_transaction',
   'billing_portal.session',
   'charge',
   'checkout.session',
