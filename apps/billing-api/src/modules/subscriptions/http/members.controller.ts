@@ -44,7 +44,7 @@ export class MembersController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing. Billing off for the account (R-PLAN-5): buying a seat, or a missing seat's price, is 409 `billing_disabled` (no Stripe call); a free seat is still taken.',
+      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing. Billing off for the account (R-PLAN-5): buying a seat, or the price of a missing seat, is 409 `billing_disabled` (no Stripe call); a free seat is still taken.',
   })
   @ApiCreatedResponse({ type: AddMemberResultDto })
   @ApiErrors('member_already_exists', 'seat_limit_reached', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
