@@ -4,6 +4,7 @@ import { http, tokenFor } from '../support/test-app.js';
 import { startPaymentsStack, type PaymentsStack, type ReceivedMail } from './notifications.support.js';
 import { addMember, subscribedAccount, type Prices, type SeatsAccount } from './seats.support.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
+import { until } from './webhooks.support.js';
 
 interface TransferJson {
   id?: string;
@@ -96,6 +97,19 @@ describe('billing ownership transfer', () => {
       [token],
     );
     expect(leaked).toHaveLength(0);
+    // Once the mail is sent, the outbox row no longer holds the token: the link is kept without it.
+    const sentRow = async () =>
+      (
+        await s.t.db.query<{ status: string; payload: { confirmUrl: string; transferId: string } }[]>(
+          `SELECT status, payload FROM notifications WHERE dedupe_key = $1`,
+          [`ownership_transfer_requested:${asked.body.id}`],
+        )
+      )[0];
+    await until(async () => (await sentRow())?.status === 'sent', 'the confirmation mail marked sent');
+    const sent = (await sentRow())!;
+    expect(JSON.stringify(sent.payload)).not.toContain(token);
+    expect(sent.payload.confirmUrl).not.toMatch(/token/);
+    expect(sent.payload).toMatchObject({ transferId: asked.body.id });
 
     // Another member cannot use it, and does not use it up.
     expect(await confirm(carolToken, token)).toMatchObject({

@@ -191,6 +191,64 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(0);
   });
 
+  it('PUT /v1/subscription/seats with a seats quote charges exactly its amountDueNow; another quote is quote_mismatch', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month', seats: 1 });
+    await advanceDays(w, a, 12);
+    const putSeats = (purchased: number, quoteId: string) =>
+      http<{
+        seats: { purchased: number; total: number };
+        change: unknown;
+        quote: { id: string; status: string; stripeInvoiceId: string | null; amountDueNow: number };
+        error?: { code: string; details?: Record<string, unknown> };
+      }>(w.t.url, 'PUT', '/v1/subscription/seats', {
+        token: a.owner,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { purchased, quoteId },
+      });
+    const more = await quote(w, a, { plan: 'pro', interval: 'month', seats: 3 });
+    expect(more.body).toMatchObject({ kind: 'seats_added' });
+    const upgrade = await quote(w, a, { plan: 'business', interval: 'month', seats: 1 });
+    expect(upgrade.body.kind).toBe('upgrade');
+
+    // A plan change's quote, or a seats quote for another number: refused before Stripe, nothing changes.
+    const planQuote = await putSeats(1, upgrade.body.id);
+    expect(planQuote.status).toBe(409);
+    expect(planQuote.body.error?.code).toBe('quote_mismatch');
+    const otherCount = await putSeats(2, more.body.id);
+    expect(otherCount.status).toBe(409);
+    expect(otherCount.body.error).toMatchObject({
+      code: 'quote_mismatch',
+      details: { quotedSeats: 3, purchased: 2 },
+    });
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx1']);
+    const stillOpen = await http<{ status: string }>(
+      w.t.url,
+      'GET',
+      `/v1/subscription/quotes/${more.body.id}`,
+      {
+        token: a.owner,
+      },
+    );
+    expect(stillOpen.body.status).toBe('open');
+
+    const bought = await putSeats(3, more.body.id);
+    expect(bought.status).toBe(200);
+    expect(bought.body.change).toBeNull();
+    expect(bought.body.seats.purchased).toBe(3);
+    expect(bought.body.quote).toMatchObject({
+      id: more.body.id,
+      status: 'applied',
+      amountDueNow: more.body.amountDueNow,
+    });
+    await expectChargedExactly(bought.body.quote);
+    expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx3']);
+    expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(3);
+    // One quote, one change: using it again is refused.
+    const again = await putSeats(3, more.body.id);
+    expect(again.status).toBe(409);
+    expect(again.body.error?.code).toBe('quote_already_applied');
+  });
+
   it('refuses a downgrade whose seats do not cover the members, naming how many to remove (R-EDGE-15)', async () => {
     const a = await subscribedOnClock(w, { plan: 'business', interval: 'month' });
     const members = await w.t.db.query<{ n: number }[]>(

@@ -5,6 +5,7 @@ import { CatalogModule } from '../catalog/catalog.module.js';
 import { DunningModule } from '../dunning/dunning.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { IntegrationsModule } from '../integrations/integrations.module.js';
+import { ACCOUNT_BILLING_SWITCH } from '../subscriptions/contracts/account-billing-switch.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { AnnounceVerdictHandler } from './commands/announce-verdict/announce-verdict.handler.js';
 import { SetBillingFlagHandler } from './commands/set-billing-flag/set-billing-flag.handler.js';
@@ -51,6 +52,8 @@ import { IsBilledQuery } from './queries/is-billed.query.js';
     RefreshVerdictOnChangeListener,
     RefreshVerdictOnMembersListener,
     IsBilledQuery,
+    // Seat changes (subscriptions) ask it before calling Stripe for a member added or removed.
+    { provide: ACCOUNT_BILLING_SWITCH, useExisting: IsBilledQuery },
     { provide: APP_INTERCEPTOR, useClass: BillingCallsInterceptor },
   ],
   exports: [EntitlementsFacade],

@@ -32,6 +32,7 @@ export const PLATFORM_ERROR_CODES = [
   'body_too_deep',
   'method_not_allowed',
   'integration_target_forbidden',
+  'quote_mismatch',
 ] as const;
 
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
@@ -85,6 +86,9 @@ export const API_ERROR_STATUS = {
   quote_expired: HttpStatus.CONFLICT,
   quote_stale: HttpStatus.CONFLICT,
   quote_already_applied: HttpStatus.CONFLICT,
+  // A quote given to another change than the one it priced (`PUT /v1/subscription/seats` with a plan
+  // change's quote, or one for another seat count).
+  quote_mismatch: HttpStatus.CONFLICT,
   no_outstanding_invoice: HttpStatus.CONFLICT,
   grace_period_active: HttpStatus.CONFLICT,
   currency_mismatch: HttpStatus.UNPROCESSABLE_ENTITY,

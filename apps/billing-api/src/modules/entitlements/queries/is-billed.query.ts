@@ -1,6 +1,7 @@
 import { isInRollout } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
+import type { AccountBillingSwitch } from '../../subscriptions/contracts/account-billing-switch.js';
 import { BillingSettingsRepository } from '../persistence/billing-settings.repository.js';
 
 /**
@@ -9,7 +10,7 @@ import { BillingSettingsRepository } from '../persistence/billing-settings.repos
  * to Stripe, which cost more than the two reads.
  */
 @Injectable()
-export class IsBilledQuery {
+export class IsBilledQuery implements AccountBillingSwitch {
   constructor(
     private readonly accounts: AccountsFacade,
     private readonly settings: BillingSettingsRepository,

@@ -44,10 +44,10 @@ export class MembersController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing.',
+      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing. Billing off for the account (R-PLAN-5): buying a seat, or the price of a missing seat, is 409 `billing_disabled` (no Stripe call); a free seat is still taken.',
   })
   @ApiCreatedResponse({ type: AddMemberResultDto })
-  @ApiErrors('member_already_exists', 'seat_limit_reached', ...SEAT_CHANGE_ERRORS)
+  @ApiErrors('member_already_exists', 'seat_limit_reached', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
   addMember(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,
@@ -68,10 +68,10 @@ export class MembersController {
   @ApiParam({ name: 'userId', description: "The member's user id." })
   @ApiOperation({
     summary:
-      "Remove a member (owner): their seat is free at once. When the account then has more add-on seats than its members need, one is released and Stripe credits its unused time on the next invoice (`keepSeat=true` keeps it). The owner can't be removed (409 `owner_not_removable`).",
+      "Remove a member (owner): their seat is free at once. When the account then has more add-on seats than its members need, one is released and Stripe credits its unused time on the next invoice (`keepSeat=true` keeps it). The owner can't be removed (409 `owner_not_removable`). Billing off for the account (R-PLAN-5): a removal that would release a seat at Stripe is 409 `billing_disabled` and changes nothing (`keepSeat=true` works).",
   })
   @ApiOkResponse({ type: RemoveMemberResultDto })
-  @ApiErrors('owner_not_removable', ...SEAT_CHANGE_ERRORS)
+  @ApiErrors('owner_not_removable', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
   removeMember(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,

@@ -60,14 +60,22 @@ export class SeatsController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price `GET /v1/subscription/seats/price` or a `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. Requires Idempotency-Key.',
+      'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price `GET /v1/subscription/seats/price` or a `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. With `quoteId` (a seats-only quote of `POST /v1/subscription/quotes` for this `purchased`), the change is applied through that quote and charged exactly its `amountDueNow`; a quote of a plan change or another seat count is 409 `quote_mismatch`, an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Requires Idempotency-Key.',
   })
   @ApiOkResponse({ type: ChangeSeatsResultDto })
-  @ApiErrors('downgrade_blocked_by_seats', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
+  @ApiErrors(
+    'downgrade_blocked_by_seats',
+    'billing_disabled',
+    'quote_mismatch',
+    'quote_expired',
+    'quote_stale',
+    'quote_already_applied',
+    ...SEAT_CHANGE_ERRORS,
+  )
   change(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ChangeSeatsDto,
   ): Promise<ChangeSeatsResultDto> {
-    return this.seats.execute(ownAccountOf(principal), body.purchased);
+    return this.seats.execute(ownAccountOf(principal), body.purchased, body.quoteId);
   }
 }

@@ -5,7 +5,8 @@ import {
   type PlanDefinition,
   type SubscriptionInput,
 } from '@billing/domain';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
@@ -20,7 +21,9 @@ import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
+import { ACCOUNT_BILLING_SWITCH, type AccountBillingSwitch } from '../contracts/account-billing-switch.js';
 import { auditedFields } from '../persistence/subscription.mapper.js';
+import { seatItemChange } from '../stripe/subscription-billing.reader.js';
 import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
 import { toSnapshot } from '../persistence/subscription.snapshot.js';
 import { SubscriptionTransitions } from './subscription-transitions.js';
@@ -68,10 +71,12 @@ export interface SeatScope {
  * subscription's version and the seat numbers: a retry never bills twice), then writes the machine's
  * snapshot, audits before/after and publishes `subscription.seats_changed`. The caller's own writes
  * (the member) join the same transaction: when Stripe declines the charge, nothing is written.
+ * Nothing here calls Stripe for an account whose billing is off (R-PLAN-5): 409 `billing_disabled`.
  */
 @Injectable()
-export class SeatChanges {
+export class SeatChanges implements OnApplicationBootstrap {
   private readonly logger = new Logger('Seats');
+  private billingSwitch: AccountBillingSwitch | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -83,7 +88,28 @@ export class SeatChanges {
     private readonly catalog: CatalogFacade,
     private readonly transitions: SubscriptionTransitions,
     private readonly accounts: AccountsFacade,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** The entitlements module's billing switch, resolved once the application is built (it fails without). */
+  onApplicationBootstrap(): void {
+    this.billingSwitch = this.moduleRef.get<AccountBillingSwitch>(ACCOUNT_BILLING_SWITCH, { strict: false });
+  }
+
+  /**
+   * 409 `billing_disabled` when billing is off for the account (R-PLAN-5): seat prices and changes are
+   * Stripe calls, which such an account never gets. Routes marked `@BillingCall()` are refused earlier;
+   * this guards the members routes, whose free-seat paths call no Stripe and stay open.
+   */
+  private async assertBilled(accountId: string): Promise<void> {
+    if (!this.billingSwitch) throw new Error('the account billing switch is not resolved yet');
+    if ((await this.billingSwitch.execute(accountId)) === false) {
+      throw new ApiError(
+        'billing_disabled',
+        'Billing is turned off for this account: it has full access, and nothing is billed or asked of Stripe for it.',
+      );
+    }
+  }
 
   /** Runs `fn` in a transaction holding the account's seat lock. */
   inAccountLock<T>(accountId: string, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -131,6 +157,7 @@ export class SeatChanges {
     proration: SeatProration,
     items?: Stripe.SubscriptionUpdateParams.Item[],
   ): Promise<SeatPrice> {
+    await this.assertBilled(row.accountId);
     const prorationDate = await this.prorationDate(row, seats);
     items ??= await this.seatItems(row, seats);
     const preview = await this.gateway.call('subscription.seats_preview', (stripe) =>
@@ -181,6 +208,7 @@ export class SeatChanges {
     change: { seats: number; memberCount: number; reason: string },
   ): Promise<AppliedSeatChange> {
     const input = this.check(row, change.seats, change.memberCount);
+    await this.assertBilled(row.accountId);
     const now = this.clock.now();
     const fromSeats = row.seats;
     const proration: SeatProration = change.seats > fromSeats ? 'always_invoice' : 'create_prorations';
@@ -303,9 +331,6 @@ export class SeatChanges {
       seatPriceId = prices.value.seat.stripePriceId;
     }
     const item = subscription.items.data.find((i) => i.price.id === seatPriceId);
-    return {
-      items: [item ? { id: item.id, quantity: seats } : { price: seatPriceId, quantity: seats }],
-      paymentMethod,
-    };
+    return { items: [seatItemChange(item?.id ?? null, seatPriceId, seats)], paymentMethod };
   }
 }

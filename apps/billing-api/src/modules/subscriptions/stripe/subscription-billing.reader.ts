@@ -27,6 +27,16 @@ export type ItemChange =
   | { id: string; deleted: true };
 
 /**
+ * The seat item of an update (R-PLAN-3): the existing seat item (when the subscription has one) moved
+ * to `seatPriceId` and `seats`, else a new item of that price. Shared by quotes and direct seat changes.
+ */
+export function seatItemChange(seatItemId: string | null, seatPriceId: string, seats: number): ItemChange {
+  return seatItemId
+    ? { id: seatItemId, price: seatPriceId, quantity: seats }
+    : { price: seatPriceId, quantity: seats };
+}
+
+/**
  * The items of a plan or seat change (R-SUB-3): the base item moves to the target base price, the seat
  * item to the target seat price and count (created when there was none, deleted at zero seats).
  */
@@ -36,11 +46,7 @@ export function planChangeItems(
 ): ItemChange[] {
   const items: ItemChange[] = [{ id: billing.baseItemId, price: target.basePriceId, quantity: 1 }];
   if (target.seats > 0 && target.seatPriceId) {
-    items.push(
-      billing.seatItemId
-        ? { id: billing.seatItemId, price: target.seatPriceId, quantity: target.seats }
-        : { price: target.seatPriceId, quantity: target.seats },
-    );
+    items.push(seatItemChange(billing.seatItemId, target.seatPriceId, target.seats));
   } else if (billing.seatItemId) {
     items.push({ id: billing.seatItemId, deleted: true });
   }

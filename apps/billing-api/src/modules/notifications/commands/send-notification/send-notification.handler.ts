@@ -10,6 +10,7 @@ import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { Mailer, SMTP_SEND_TIMEOUT_MS } from '../../mailer.js';
 import { NotificationMetrics } from '../../notification.metrics.js';
 import { NotificationOptOutsRepository } from '../../persistence/notification-opt-outs.repository.js';
+import { payloadAfterSent } from '../../templates/sent-payload.js';
 import {
   isReminder,
   isTemplateName,
@@ -124,11 +125,14 @@ export class SendNotificationHandler {
         headers,
       });
       const sentAt = this.clock.now();
+      // A secret in the payload (the ownership transfer's token) does not outlive its delivery.
+      const redacted = payloadAfterSent(row.template, row.payload);
       const marked = await this.release(
         row.id,
         lease,
         sql`status = 'sent', attempts = attempts + 1, sent_at = ${sentAt}, message_id = ${messageId},
-            recipient = ${recipient}, locale = ${locale}, time_zone = ${timeZone}, last_error = NULL`,
+            recipient = ${recipient}, locale = ${locale}, time_zone = ${timeZone}, last_error = NULL,
+            payload = COALESCE(${redacted === null ? null : JSON.stringify(redacted)}::jsonb, payload)`,
       );
       if (!marked) {
         // Only when the send outlasted the lease and another run took the row: it may mail it again.

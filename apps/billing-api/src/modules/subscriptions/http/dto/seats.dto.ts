@@ -7,12 +7,14 @@ import {
   IsInt,
   IsNotEmpty,
   IsString,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import { IsOptionalNotNull } from '../../../../platform/validation/optional.js';
+import { PlanQuoteDto } from './plan-change.dto.js';
 
 export class SeatCountsDto {
   @ApiProperty({ example: 6, description: 'Members of the account (each takes a seat), owner included.' })
@@ -172,6 +174,15 @@ export class ChangeSeatsDto {
   @Min(0)
   @Max(10000)
   purchased!: number;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'A seats-only quote of `POST /v1/subscription/quotes` (the current plan and interval with `seats` = `purchased`): the change is applied through it, charged exactly its `amountDueNow`. A quote of a plan change or of another seat count is 409 `quote_mismatch`; an expired, stale or used one is `quote_expired`, `quote_stale`, `quote_already_applied`.',
+  })
+  @IsOptionalNotNull()
+  @IsUUID()
+  quoteId?: string;
 }
 
 export class ChangeSeatsResultDto {
@@ -182,9 +193,17 @@ export class ChangeSeatsResultDto {
     type: SeatChangeDto,
     nullable: true,
     description:
-      'What changed and what Stripe billed; null when the purchased seats already were that number.',
+      'What changed and what Stripe billed; null when the purchased seats already were that number, or when the change was made through `quoteId` (see `quote`).',
   })
   change!: SeatChangeDto | null;
+
+  @ApiProperty({
+    type: PlanQuoteDto,
+    nullable: true,
+    description:
+      'The seats quote applied (`quoteId`), now `applied`: Stripe charged its `amountDueNow` on `stripeInvoiceId` (a release: credited on the next invoice). Null without `quoteId`.',
+  })
+  quote!: PlanQuoteDto | null;
 }
 
 export class SeatPriceQueryDto {
