@@ -121,17 +121,23 @@ async function onClock(spec: DemoAccount) {
   const customer = await stripe.customers.retrieve(account.stripeCustomerId!);
   const clockId = 'deleted' in customer ? null : (customer.test_clock as string | null);
   if (!clockId) throw new Error(`${spec.name}'s Stripe customer is not on a test clock`);
-  return { accountId, owner, clockId, replayed: created.replayed };
+  return { accountId, owner, clockId, customerId: account.stripeCustomerId!, replayed: created.replayed };
 }
 
 const subscription = (owner: string) => call<SubscriptionView>('GET', '/v1/subscription', owner);
 
 /** Waits until the app's view of the subscription passes `ok`. */
-const subscriptionUntil = (what: string, owner: string, ok: (s: SubscriptionView) => boolean) =>
-  until(what, async () => {
-    const s = await subscription(owner);
-    return ok(s) ? s : undefined;
-  });
+async function subscriptionUntil(what: string, owner: string, ok: (s: SubscriptionView) => boolean) {
+  let last: SubscriptionView | undefined;
+  try {
+    return await until(what, async () => {
+      last = await subscription(owner);
+      return ok(last) ? last : undefined;
+    });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; the subscription is ${JSON.stringify(last)}`);
+  }
+}
 
 /** Pays Checkout for the plan with a test card (the hosted page's form), unless a subscription is live. */
 async function subscribe(label: string, accountId: string, owner: string, plan: string, interval: string) {
@@ -206,7 +212,7 @@ const lines: string[] = [];
 // Startup Inc: a Pro trial without a card; its clock 11 days on, so 3 of its 14 days are left.
 {
   const a = await onClock(STARTUP);
-  let s = await subscription(a.owner);
+  let s: SubscriptionView = await subscription(a.owner);
   if (s.state !== 'trialing')
     s = await call<SubscriptionView>(
       'POST',
@@ -228,8 +234,12 @@ const lines: string[] = [];
 {
   const a = await onClock(OLD_CO);
   await subscribe(OLD_CO.name, a.accountId, a.owner, 'pro', 'month');
-  let s = await subscription(a.owner);
+  let s: SubscriptionView = await subscription(a.owner);
   if (s.state === 'active') {
+    // The owner saves the attach-then-fail card (it attaches, every charge of it is declined) and makes it
+    // the default through the API; Checkout gave the subscription its own default card (the one paid
+    // with), which Stripe charges first, so the card is set on the subscription too, as Stripe's billing
+    // portal does when a customer changes the card of a subscription.
     const failing = await kit.saveCard(OLD_CO.name, a.accountId, a.owner, 'pm_card_chargeCustomerFail');
     await call(
       'POST',
@@ -238,15 +248,14 @@ const lines: string[] = [];
       undefined,
       keyOf(a.accountId, 'default'),
     );
-    await until(`${OLD_CO.name}'s default card at Stripe`, async () => {
-      const customer = await stripe.customers.retrieve(
-        (await call<AccountView>('GET', `/v1/accounts/${a.accountId}`, admin)).stripeCustomerId!,
+    const [live] = (await stripe.subscriptions.list({ customer: a.customerId, limit: 1 })).data;
+    if (!live) throw new Error(`${OLD_CO.name}: no subscription at Stripe`);
+    if (live.default_payment_method !== failing.stripePaymentMethodId)
+      await stripe.subscriptions.update(
+        live.id,
+        { default_payment_method: failing.stripePaymentMethodId },
+        { idempotencyKey: keyOf(a.accountId, 'subscription-card', failing.stripePaymentMethodId) },
       );
-      return 'deleted' in customer ||
-        customer.invoice_settings.default_payment_method !== failing.stripePaymentMethodId
-        ? undefined
-        : true;
-    });
     await advanceClock(OLD_CO.name, a.clockId, seconds(s.renewsAt) + 2 * DAY);
   }
   s = await subscriptionUntil(`${OLD_CO.name} past_due`, a.owner, (x) => x.state === 'past_due');
