@@ -135,7 +135,7 @@ async function subscriptionUntil(what: string, owner: string, ok: (s: Subscripti
       return ok(last) ? last : undefined;
     });
   } catch (e) {
-    throw new Error(`${(e as Error).message}; the subscription is ${JSON.stringify(last)}`);
+    throw new Error(`${(e as Error).message}; the subscription is ${JSON.stringify(last)}`, { cause: e });
   }
 }
 
