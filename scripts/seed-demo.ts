@@ -61,27 +61,30 @@ interface DemoAccount {
   owner: { userId: string; email: string };
 }
 
-const ACME: DemoAccount = {
-  name: 'Acme Corp',
-  billingEmail: 'billing@acme.example',
-  locale: 'en-US',
-  timeZone: 'America/New_York',
-  owner: { userId: 'demo-acme-owner', email: 'owner@acme.example' },
-};
-const STARTUP: DemoAccount = {
-  name: 'Startup Inc',
-  billingEmail: 'founders@startup.example',
-  locale: 'en-GB',
-  timeZone: 'Europe/London',
-  owner: { userId: 'demo-startup-owner', email: 'ceo@startup.example' },
-};
-const OLD_CO: DemoAccount = {
-  name: 'Old Co',
-  billingEmail: 'accounts@oldco.example',
-  locale: 'de-DE',
-  timeZone: 'Europe/Berlin',
-  owner: { userId: 'demo-oldco-owner', email: 'chef@oldco.example' },
-};
+const demoAccount = (
+  name: string,
+  billingEmail: string,
+  [locale, timeZone]: [string, string],
+  [userId, email]: [string, string],
+): DemoAccount => ({ name, billingEmail, locale, timeZone, owner: { userId, email } });
+const ACME = demoAccount(
+  'Acme Corp',
+  'billing@acme.example',
+  ['en-US', 'America/New_York'],
+  ['demo-acme-owner', 'owner@acme.example'],
+);
+const STARTUP = demoAccount(
+  'Startup Inc',
+  'founders@startup.example',
+  ['en-GB', 'Europe/London'],
+  ['demo-startup-owner', 'ceo@startup.example'],
+);
+const OLD_CO = demoAccount(
+  'Old Co',
+  'accounts@oldco.example',
+  ['de-DE', 'Europe/Berlin'],
+  ['demo-oldco-owner', 'chef@oldco.example'],
+);
 
 /**
  * The account, its owner's token and its test clock. A new account's Stripe customer is made here, on a

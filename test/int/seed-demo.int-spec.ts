@@ -1,16 +1,12 @@
 // `npm run seed:demo` against the real service and the Stripe emulator: three accounts on their own test
 // clocks, made through Checkout, the trial endpoint, members and a failing renewal; a second run changes
 // nothing.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { requireBuild } from '../support/built-service.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
-import { TEST_JWT_SECRET } from '../support/test-env.js';
+import { runSeed, seedScript } from '../support/seed-script.js';
 
-const run = promisify(execFile);
-const SEED = path.resolve(import.meta.dirname, '..', '..', 'dist', 'scripts', 'seed-demo.js');
+const SEED = seedScript('seed-demo');
 const DAY = 86_400;
 let w: StripeWorld;
 
@@ -22,22 +18,7 @@ afterAll(async () => {
   await w?.close();
 });
 
-/** The seed as a user runs it, in its own process (this one keeps serving the app and the emulator). */
-async function seed(): Promise<string> {
-  const { stdout } = await run(process.execPath, [SEED], {
-    cwd: path.dirname(SEED),
-    timeout: 180_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      SEED_API_URL: w.t.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      STRIPE_SECRET_KEY: w.key,
-      STRIPE_API_BASE: w.kit.emulator.url,
-    },
-  });
-  return stdout;
-}
+const seed = (): Promise<string> => runSeed(w, SEED, 180_000);
 
 /** What the flows leave behind, counted (a second run must not add to any of it). */
 async function counts() {
