@@ -179,6 +179,28 @@ async function advanceClock(label: string, clockId: string, to: number): Promise
   return true;
 }
 
+/**
+ * Waits until the service has applied (or deliberately ignored) every Stripe event so far about the
+ * customer and its objects, as its admin API shows them: the webhooks of a clock advance have arrived.
+ */
+async function settled(label: string, customerId: string): Promise<void> {
+  const events = (await stripe.events.list({ limit: 100 })).data.filter((e) => {
+    const object = e.data.object as { id?: string; customer?: unknown };
+    return object.id === customerId || object.customer === customerId;
+  });
+  await until(`the service to apply ${label}'s Stripe events`, async () => {
+    for (const event of events) {
+      const stored = await call<{ status: string }>(
+        'GET',
+        `/v1/admin/webhook-events/${event.id}`,
+        admin,
+      ).catch(() => undefined);
+      if (stored?.status !== 'processed' && stored?.status !== 'ignored') return undefined;
+    }
+    return true;
+  });
+}
+
 const seconds = (iso: string | null): number => {
   if (!iso) throw new Error('expected a date');
   return Math.floor(new Date(iso).getTime() / 1000);
@@ -226,6 +248,7 @@ const lines: string[] = [];
     );
   const trialEnd = seconds(s.trialEndsAt);
   await advanceClock(STARTUP.name, a.clockId, trialEnd - 3 * DAY);
+  await settled(STARTUP.name, a.customerId);
   s = await subscriptionUntil(`${STARTUP.name}'s trial`, a.owner, (x) => x.state === 'trialing');
   lines.push(
     `${STARTUP.name}: account ${a.accountId}${a.replayed ? ' (already seeded)' : ''}; ${s.plan.id} ${s.interval} ${s.state}; trial ends ${s.trialEndsAt}`,
@@ -260,6 +283,7 @@ const lines: string[] = [];
         { idempotencyKey: keyOf(a.accountId, 'subscription-card', failing.stripePaymentMethodId) },
       );
     await advanceClock(OLD_CO.name, a.clockId, seconds(s.renewsAt) + 2 * DAY);
+    await settled(OLD_CO.name, a.customerId);
   }
   s = await subscriptionUntil(`${OLD_CO.name} past_due`, a.owner, (x) => x.state === 'past_due');
   const dunning = await until(`${OLD_CO.name}'s dunning Day 0`, async () => {

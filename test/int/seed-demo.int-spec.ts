@@ -89,6 +89,13 @@ describe('npm run seed:demo', () => {
     expect(await w.t.db.query(`SELECT id FROM payment_methods WHERE account_id = $1`, [startup.id])).toEqual(
       [],
     );
+    // the seed waited for the app to apply the advance's events: Stripe's trial_will_end notice among them
+    const notices = await w.t.db.query<{ status: string }[]>(
+      `SELECT status FROM webhook_events WHERE type = 'customer.subscription.trial_will_end'
+          AND payload->'data'->'object'->>'customer' = $1`,
+      [startup.customer],
+    );
+    expect(notices.map((n) => n.status)).toEqual(['processed']);
 
     const old = await account('Old Co');
     expect(old).toMatchObject({ plan_id: 'pro', interval: 'month', state: 'past_due' });
