@@ -1,15 +1,11 @@
 // `npm run seed` against the real service and the Stripe emulator: accounts with a card saved through the
 // SetupIntent flow, payments and a refund, all through the API; a second run changes nothing.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { requireBuild } from '../support/built-service.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
-import { TEST_JWT_SECRET } from '../support/test-env.js';
+import { runSeed, seedScript } from '../support/seed-script.js';
 
-const run = promisify(execFile);
-const SEED = path.resolve(import.meta.dirname, '..', '..', 'dist', 'scripts', 'seed.js');
+const SEED = seedScript('seed');
 let w: StripeWorld;
 
 beforeAll(async () => {
@@ -20,22 +16,7 @@ afterAll(async () => {
   await w?.close();
 });
 
-/** The seed as a user runs it, in its own process (this one keeps serving the app and the emulator). */
-async function seed(): Promise<string> {
-  const { stdout } = await run(process.execPath, [SEED], {
-    cwd: path.dirname(SEED),
-    timeout: 120_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      SEED_API_URL: w.t.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      STRIPE_SECRET_KEY: w.key,
-      STRIPE_API_BASE: w.kit.emulator.url,
-    },
-  });
-  return stdout;
-}
+const seed = (): Promise<string> => runSeed(w, SEED);
 
 async function counts() {
   const [row] = await w.t.db.query<Array<Record<string, string>>>(`

@@ -13,6 +13,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/token.js', ['--role', '--account', '--ttl']],
   ['dist/scripts/migrate.js', ['run', 'revert', 'show', 'generate']],
   ['dist/scripts/seed.js', ['SEED_API_URL', 'JWT_SECRET']],
+  ['dist/scripts/seed-demo.js', ['SEED_API_URL', 'JWT_SECRET', 'test clock']],
   ['dist/scripts/catalog-sync.js', ['--dry-run', 'CATALOG_PATH']],
   ['dist/scripts/bench/index.js', ['BENCH_CONCURRENCY']],
   ['dist/scripts/bench/webhooks.js', ['BENCH_EVENTS']],
