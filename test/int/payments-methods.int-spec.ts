@@ -59,6 +59,40 @@ describe('payment methods API (R-PAY-2) against the emulator', () => {
     expect(member.status).toBe(403);
   });
 
+  it('a new default card becomes the default of the subscriptions that name their own card (as Checkout leaves them)', async () => {
+    const b = await accountWithCustomer(w);
+    const first = await attachMethod(w, b, 'pm_card_visa');
+    const second = await attachMethod(w, b, 'pm_card_mastercard');
+    const price = await w.stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1500,
+      recurring: { interval: 'month' },
+      product_data: { name: 'Checkout-like subscription' },
+    });
+    // What Checkout makes: a subscription with a default payment method of its own.
+    const sub = await w.stripe.subscriptions.create({
+      customer: b.customerId,
+      items: [{ price: price.id }],
+      default_payment_method: first,
+    });
+    const rows = await http<{ data: MethodBody[] }>(w.t.url, 'GET', '/v1/payment-methods', {
+      token: b.owner,
+    });
+    const secondRow = rows.body.data.find((m) => m.stripePaymentMethodId === second);
+    const made = await http<MethodBody>(w.t.url, 'POST', `/v1/payment-methods/${secondRow?.id}/default`, {
+      token: b.owner,
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(made.status).toBe(200);
+    // Renewals and dunning retries charge the subscription's own default first: it is the new card now.
+    expect((await w.stripe.subscriptions.retrieve(sub.id)).default_payment_method).toBe(second);
+    const [audit] = await w.t.db.query<Array<{ after: { subscriptionsMovedToIt: string[] } }>>(
+      `SELECT after FROM audit_log WHERE account_id = $1 AND action = 'payment_method.default_set'`,
+      [b.accountId],
+    );
+    expect(audit?.after.subscriptionsMovedToIt).toEqual([sub.id]);
+  });
+
   it('lists, sets the default and detaches; another account’s method is 404', async () => {
     const visa = await attachMethod(w, a, 'pm_card_visa');
     const debit = await attachMethod(w, a, 'pm_card_visa_debit');

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { idOf } from '../../../../platform/stripe/stripe-ids.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../../audit/audit.facade.js';
@@ -63,6 +64,12 @@ export class ManagePaymentMethodsHandler {
     );
     const pm = updated.invoice_settings?.default_payment_method;
     const defaultId = typeof pm === 'string' ? pm : (pm?.id ?? null);
+    const subscriptions = await this.followingSubscriptions(
+      accountId,
+      customer,
+      requestKey,
+      row.stripePaymentMethodId,
+    );
     await this.audit.record(
       {
         accountId,
@@ -70,7 +77,7 @@ export class ManagePaymentMethodsHandler {
         entityType: 'payment_method',
         entityId: row.stripePaymentMethodId,
         before: { defaultPaymentMethodId: before },
-        after: { defaultPaymentMethodId: defaultId },
+        after: { defaultPaymentMethodId: defaultId, subscriptionsMovedToIt: subscriptions },
       },
       this.db.manager,
     );
@@ -111,6 +118,48 @@ export class ManagePaymentMethodsHandler {
       status: detached.customer ? 'attached' : 'detached',
       isDefault: false,
     };
+  }
+
+  /**
+   * Checkout gives the subscription it creates a default payment method of its own, and Stripe charges a
+   * subscription's own default before the customer's: without this, a new default card would not be
+   * charged at renewal, nor by a dunning retry, and the old card would keep failing. The customer's live
+   * subscriptions that name another card are moved to the new default, as Stripe's Customer Portal does.
+   * Returns their ids. Each update is keyed by the request, the subscription and the card: a retry of the
+   * request repeats nothing.
+   */
+  private async followingSubscriptions(
+    accountId: string,
+    customer: string,
+    requestKey: string | undefined,
+    paymentMethod: string,
+  ): Promise<string[]> {
+    const listed = await this.gateway.call('subscription.list_for_customer', (stripe) =>
+      stripe.subscriptions.list({ customer, status: 'all', limit: 100 }),
+    );
+    const moved: string[] = [];
+    for (const sub of listed.data) {
+      if (sub.status === 'canceled' || sub.status === 'incomplete_expired') continue;
+      const own = idOf(sub.default_payment_method);
+      if (own === null || own === paymentMethod) continue;
+      await this.gateway.call('subscription.set_default_payment_method', (stripe) =>
+        stripe.subscriptions.update(
+          sub.id,
+          { default_payment_method: paymentMethod },
+          {
+            idempotencyKey: stripeKey(
+              'subscription.set_default_payment_method',
+              accountId,
+              requestKey,
+              sub.id,
+              paymentMethod,
+            ),
+          },
+        ),
+      );
+      moved.push(sub.id);
+    }
+    return moved;
   }
 }
 
