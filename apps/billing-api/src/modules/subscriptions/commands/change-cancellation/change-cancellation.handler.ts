@@ -63,13 +63,34 @@ export class ChangeCancellationHandler {
         where: { id: current.id },
         lock: { mode: 'pessimistic_write' },
       });
-      if (row.state === target) return toSubscriptionView(row);
+      // Stripe's own report of this change may have been applied first (its webhook won the race): the
+      // state is then the mirror's to record, and the owner's request is still audited, as a request.
+      const requested = async (after: SubscriptionOrmEntity): Promise<void> => {
+        await this.audit.record(
+          {
+            accountId: row.accountId,
+            action: 'subscription.change_requested',
+            entityType: 'subscription',
+            entityId: row.id,
+            before: auditedFields(current),
+            after: auditedFields(after),
+            reason: change,
+          },
+          manager,
+        );
+      };
+      if (row.state === target) {
+        await requested(row);
+        return toSubscriptionView(row);
+      }
       const before = auditedFields(row);
       const from = row.state;
       const outcome = this.transitions.apply(row, { path: [input], changes: [], reach: target }, now);
       if (outcome.refused.length > 0) {
         // The row moved since it was read (a webhook got there first): Stripe's report will settle it.
-        return toSubscriptionView(await repo.findOneOrFail({ where: { id: row.id } }));
+        const moved = await repo.findOneOrFail({ where: { id: row.id } });
+        await requested(moved);
+        return toSubscriptionView(moved);
       }
       row.cancelAtPeriodEnd = change === 'cancel_at_period_end';
       row.updatedAt = now;
