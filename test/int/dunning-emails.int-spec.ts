@@ -10,7 +10,13 @@ import {
   type TimelineStep,
 } from './dunning.support.js';
 import { startGuardedSample, type GuardedSample } from './guard-samples.support.js';
-import { plain, startPaymentsStack, type PaymentsStack, type ReceivedMail } from './notifications.support.js';
+import {
+  notificationsSent,
+  plain,
+  startPaymentsStack,
+  type PaymentsStack,
+  type ReceivedMail,
+} from './notifications.support.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
 import { until } from './webhooks.support.js';
 
@@ -135,13 +141,7 @@ describe('dunning end to end: the e-mails of the timeline and the guard in a sam
     expect(allowed.headers.get('x-billing-decision')).toBe('entitled');
 
     // Every e-mail of the account sent, and each dunning one received exactly once, in order.
-    const rows = await until(async () => {
-      const found = await s.t.db.query<{ template: string; status: string }[]>(
-        `SELECT template, status FROM notifications WHERE account_id = $1`,
-        [a.accountId],
-      );
-      return found.every((r) => r.status === 'sent') ? found : null;
-    }, 'every e-mail of the account sent');
+    const rows = await notificationsSent(s, a.accountId);
     // The dunning e-mails, and the receipts of the first invoice and of the recovered one: nothing else.
     expect(rows.map((r) => r.template).sort()).toEqual(
       [...DUNNING_TEMPLATES, 'invoice_paid', 'invoice_paid'].sort(),
