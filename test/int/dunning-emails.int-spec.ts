@@ -141,13 +141,18 @@ describe('dunning end to end: the e-mails of the timeline and the guard in a sam
     expect(allowed.headers.get('x-billing-decision')).toBe('entitled');
 
     // Every e-mail of the account sent, and each dunning one received exactly once, in order.
+    // The receipt of the recovered invoice comes from its invoice.paid, which may land after the case closed.
+    const receipts = (): ReceivedMail[] =>
+      s.smtp.mails.filter((m) => m.to.includes(BILLING_EMAIL) && /^Receipt #/u.test(subjectOf(m)));
+    await until(async () => receipts().length >= 2, 'the receipt of the recovered invoice');
     const rows = await notificationsSent(s, a.accountId);
-    // The dunning e-mails, and the receipts of the first invoice and of the recovered one: nothing else.
-    expect(rows.map((r) => r.template).sort()).toEqual(
-      [...DUNNING_TEMPLATES, 'invoice_paid', 'invoice_paid'].sort(),
-    );
-    const mails = s.smtp.mails.filter((m) => m.to.includes(BILLING_EMAIL));
-    expect(mails).toHaveLength(rows.length);
+    // The dunning e-mails, and the receipts of the first invoice and of the recovered one. Besides them
+    // only `card_expiring` may come, when the reminder scan (wall-clock interval) happens to run: the
+    // emulator's cards expire three years from today and this clock's renewals are in 2031 (R-DUN-6).
+    const templates = rows.map((r) => r.template).filter((t) => t !== 'card_expiring');
+    expect(templates.sort()).toEqual([...DUNNING_TEMPLATES, 'invoice_paid', 'invoice_paid'].sort());
+    expect(dunningMails().length + receipts().length).toBe(templates.length);
+    expect(receipts()).toHaveLength(2);
     expect(received).toEqual(['day_0', 'day_3', 'day_5', 'day_7', 'reactivated']);
     expect(dunningMails()).toHaveLength(5);
   }, 180_000);
