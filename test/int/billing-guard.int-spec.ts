@@ -1,27 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { BillingGuardOptions } from '@billing/guard';
 import { signPayload } from '../../apps/billing-api/src/modules/integrations/signature.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { insertSubscription, type EntitlementVerdictBody } from './entitlements.support.js';
-import {
-  startExpressSample,
-  startFastifySample,
-  startNestSample,
-  type SampleApp,
-} from './guard-samples.support.js';
+import { stripeRetriesOff, suspendedRenewal } from './dunning.support.js';
+import { type EntitlementVerdictBody } from './entitlements.support.js';
+import { startGuardedSample, type GuardedSample } from './guard-samples.support.js';
 import { http, randomUUID, startPaymentsWorld, until, type PaymentsWorld } from './payments-support.js';
-import { tokenFor } from '../support/test-app.js';
+import { createCatalogue } from './stripe-mirrors.support.js';
 import { createAccount } from './webhooks.support.js';
-
-const DAY_MS = 86_400_000;
-
-interface Sample {
-  name: 'nest' | 'express' | 'fastify';
-  app: SampleApp;
-  /** What the service delivers events to: stopped, the sample looks down to the service. */
-  front: TcpProxy;
-  endpoint: { id: string; secret: string };
-}
 
 // Issue 19: the guard package as an integrator installs it, in sample Nest, Express and Fastify apps
 // started here, against the real running service (api + worker): the read-only rule on a suspended
@@ -31,7 +16,7 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
   let w: PaymentsWorld;
   /** Between the samples and the service: stopped, the service is unreachable. */
   const service = new TcpProxy('127.0.0.1', 0);
-  const samples: Sample[] = [];
+  const samples: GuardedSample[] = [];
   let suspendedAccount: string;
 
   beforeAll(async () => {
@@ -40,43 +25,16 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
     await w.t.db.query(`UPDATE billing_settings SET rollout_percent = 100`);
     service.forwardTo('127.0.0.1', Number(new URL(w.t.url).port));
     await service.start(0);
-    const token = await tokenFor({ sub: 'guard-service', role: 'support' });
-    for (const [name, start] of [
-      ['nest', startNestSample],
-      ['express', startExpressSample],
-      ['fastify', startFastifySample],
-    ] as const) {
-      const front = new TcpProxy('127.0.0.1', 0);
-      const port = await front.start(0);
-      const created = await http<{ id: string; secret: string }>(
-        w.t.url,
-        'POST',
-        '/v1/admin/integration-endpoints',
-        { token: w.admin, body: { url: `http://127.0.0.1:${port}/billing/events`, description: name } },
-      );
-      if (created.status !== 201) throw new Error(`endpoint creation answered ${created.status}`);
-      const options: BillingGuardOptions = {
-        baseUrl: `http://127.0.0.1:${service.port}`,
-        token,
-        webhookSecret: created.body.secret,
-        // Ten minutes: within a test, only an invalidation can make a sample see a new verdict.
-        ttlMs: 600_000,
-        // Generous: a slow answer on this shared box must not turn into a fail-open grant here.
-        timeoutMs: 5_000,
-        failOpenTtlMs: 50,
-      };
-      const app = await start(options);
-      front.forwardTo('127.0.0.1', Number(new URL(app.url).port));
-      samples.push({ name, app, front, endpoint: created.body });
+    for (const name of ['nest', 'express', 'fastify'] as const) {
+      samples.push(await startGuardedSample(w, name, `http://127.0.0.1:${service.port}`));
     }
-    suspendedAccount = await suspendedAccountRow();
+    // The real path to a suspended account: a renewal that fails on a test clock, run by the dunning
+    // module through Day 3, 5 and 7 (test/int/dunning-emails.int-spec.ts follows it with e-mails).
+    await stripeRetriesOff(w);
+    suspendedAccount = (await suspendedRenewal(w, await createCatalogue(w.stripe))).a.accountId;
   }, 120_000);
   afterAll(async () => {
-    for (const s of samples) {
-      await http(w.t.url, 'DELETE', `/v1/admin/integration-endpoints/${s.endpoint.id}`, { token: w.admin });
-      await s.app.close();
-      await s.front.stop();
-    }
+    for (const s of samples) await s.close();
     await service.stop();
     await w?.close();
   });
@@ -86,23 +44,7 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
       token: w.admin,
     });
 
-  /**
-   * A suspended Pro subscription. No path of the app suspends one yet: Stripe's `unpaid` reaches the
-   * machine as `grace_exhausted`, which it refuses while the failed attempts are not counted (the dunning
-   * module counts them and suspends through the machine). Until then the mirror row is written as the
-   * subscriptions module writes it, as the entitlements suite does.
-   */
-  async function suspendedAccountRow(): Promise<string> {
-    const accountId = await createAccount(w.t.url, w.admin);
-    await insertSubscription(w.t.db, accountId, {
-      state: 'suspended',
-      pastDueSince: new Date(Date.now() - 10 * DAY_MS),
-      currentPeriodEnd: new Date(Date.now() + DAY_MS),
-    });
-    return accountId;
-  }
-
-  const call = (s: Sample, method: string, path: string, accountId: string) =>
+  const call = (s: GuardedSample, method: string, path: string, accountId: string) =>
     http<{ error?: { code: string; message: string } }>(s.app.url, method, path, {
       headers: { 'x-account-id': accountId },
       ...(method === 'GET' ? {} : { body: {} }),
@@ -118,7 +60,7 @@ describe('@billing/guard in sample Nest, Express and Fastify apps against the ru
   };
 
   describe.each(['nest', 'express', 'fastify'] as const)('the %s sample', (name) => {
-    const sample = (): Sample => samples.find((x) => x.name === name)!;
+    const sample = (): GuardedSample => samples.find((x) => x.name === name)!;
 
     it('a suspended account: 403 account_suspended on a change, 200 on a read and an export', async () => {
       const s = sample();

@@ -225,3 +225,38 @@ export async function failedRenewal(
   );
   return { a, sub: sub.id, invoice, day0: failed.created };
 }
+
+const TIMELINE = [
+  ['day_0', 0],
+  ['day_3', 3],
+  ['day_5', 5],
+  ['day_7', 7],
+] as const;
+export type TimelineStep = (typeof TIMELINE)[number][0];
+
+/**
+ * A failed renewal (see {@link failedRenewal}) run on its clock through Day 3, 5 and 7 until the
+ * dunning module suspends the subscription: the real path to a suspended account. `afterStep` runs
+ * once each step is done (before the clock moves on).
+ */
+export async function suspendedRenewal(
+  w: StripeWorld,
+  prices: Awaited<ReturnType<typeof createCatalogue>>,
+  afterStep: (
+    step: TimelineStep,
+    r: Awaited<ReturnType<typeof failedRenewal>>,
+  ) => Promise<void> = async () => {},
+): Promise<Awaited<ReturnType<typeof failedRenewal>>> {
+  const r = await failedRenewal(w, prices);
+  for (const [i, [step, day]] of TIMELINE.entries()) {
+    if (day > 0) await advanceTo(w, r.a, r.day0 + day * DAY + 60);
+    await stepsAre(
+      w,
+      r.invoice.id,
+      Object.fromEntries(TIMELINE.map(([id], j) => [id, j <= i ? 'done' : 'pending'])),
+    );
+    await afterStep(step, r);
+  }
+  await until(async () => (await subscriptionRow(w, r.sub)).state === 'suspended', 'suspended');
+  return r;
+}

@@ -20,6 +20,9 @@ import express from 'express';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StripeWorld } from '../support/stripe-world.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { http, tokenFor } from '../support/test-app.js';
 
 /**
  * Three small products of an integrator, each with the guard package installed as its README says: a
@@ -172,4 +175,63 @@ export async function startFastifySample(options: BillingGuardOptions, port = 0)
   await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${address.port}`, billing, close: () => app.close() };
+}
+
+/** A sample app as the running service sees it: its events endpoint, reached through a stoppable proxy. */
+export interface GuardedSample {
+  name: 'nest' | 'express' | 'fastify';
+  app: SampleApp;
+  /** What the service delivers events to: stopped, the sample looks down to the service. */
+  front: TcpProxy;
+  endpoint: { id: string; secret: string };
+  /** Deletes the endpoint, stops the sample and its proxy. */
+  close(): Promise<void>;
+}
+
+const STARTERS = { nest: startNestSample, express: startExpressSample, fastify: startFastifySample };
+
+/**
+ * Starts the `name` sample against the service at `serviceUrl` (the app of `w`, or a proxy before it),
+ * registered as an integration endpoint so the signed `entitlements.updated` events reach it. The app
+ * must allow private targets (INTEGRATIONS_ALLOW_PRIVATE_TARGETS) and bill the account (rollout).
+ */
+export async function startGuardedSample(
+  w: StripeWorld,
+  name: GuardedSample['name'],
+  serviceUrl: string = w.t.url,
+): Promise<GuardedSample> {
+  const front = new TcpProxy('127.0.0.1', 0);
+  const port = await front.start(0);
+  const created = await http<{ id: string; secret: string }>(
+    w.t.url,
+    'POST',
+    '/v1/admin/integration-endpoints',
+    {
+      token: w.admin,
+      body: { url: `http://127.0.0.1:${port}/billing/events`, description: name },
+    },
+  );
+  if (created.status !== 201) throw new Error(`endpoint creation answered ${created.status}`);
+  const app = await STARTERS[name]({
+    baseUrl: serviceUrl,
+    token: await tokenFor({ sub: 'guard-service', role: 'support' }),
+    webhookSecret: created.body.secret,
+    // Ten minutes: within a test, only an invalidation can make a sample see a new verdict.
+    ttlMs: 600_000,
+    // Generous: a slow answer on this shared box must not turn into a fail-open grant here.
+    timeoutMs: 5_000,
+    failOpenTtlMs: 50,
+  });
+  front.forwardTo('127.0.0.1', Number(new URL(app.url).port));
+  return {
+    name,
+    app,
+    front,
+    endpoint: created.body,
+    close: async () => {
+      await http(w.t.url, 'DELETE', `/v1/admin/integration-endpoints/${created.body.id}`, { token: w.admin });
+      await app.close();
+      await front.stop();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   accountWithCustomer,
+  notificationsSent,
   payByCard,
   plain,
   startPaymentsStack,
@@ -98,14 +99,10 @@ describe('notifications: outbox -> Bull -> SMTP', () => {
     expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
     expect(mail.text).toContain('December 2026');
     // Marked sent once the SMTP server took it (the row commits just after the server answers).
-    const rows = await until(async () => {
-      const found = await s.t.db.query<{ dedupe_key: string; status: string }[]>(
-        `SELECT dedupe_key, status FROM notifications WHERE account_id = $1`,
-        [a.accountId],
-      );
-      return found.every((r) => r.status === 'sent') ? found : null;
-    }, 'the reminder marked sent');
-    expect(rows).toEqual([{ dedupe_key: cause, status: 'sent' }]);
+    const rows = await notificationsSent(s, a.accountId, 'the reminder marked sent');
+    expect(rows.map(({ dedupe_key, status }) => ({ dedupe_key, status }))).toEqual([
+      { dedupe_key: cause, status: 'sent' },
+    ]);
   }, 30_000);
 
   it('a send holds a lease, not a lock: another run finds the row busy, an ended lease is taken over', async () => {

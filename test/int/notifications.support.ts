@@ -5,7 +5,7 @@ import type Stripe from 'stripe';
 export { pdfText } from '../support/pdf-text.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http } from '../support/test-app.js';
-import { SECRET } from './webhooks.support.js';
+import { SECRET, until } from './webhooks.support.js';
 
 /** Helpers of the notifications, receipts and integrations suites. */
 
@@ -225,4 +225,19 @@ export function payByCard(
     confirm: true,
     metadata: { account_id: a.accountId },
   });
+}
+
+/** The outbox rows of an account (template, dedupe key), once every one of them is marked sent. */
+export function notificationsSent(
+  s: PaymentsStack,
+  accountId: string,
+  what = 'every e-mail of the account sent',
+): Promise<{ template: string; dedupe_key: string; status: string }[]> {
+  return until(async () => {
+    const found = await s.t.db.query<{ template: string; dedupe_key: string; status: string }[]>(
+      `SELECT template, dedupe_key, status FROM notifications WHERE account_id = $1 ORDER BY dedupe_key`,
+      [accountId],
+    );
+    return found.every((r) => r.status === 'sent') ? found : null;
+  }, what);
 }
