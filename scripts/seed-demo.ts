@@ -263,9 +263,7 @@ const lines: string[] = [];
   let s: SubscriptionView = await subscription(a.owner);
   if (s.state === 'active') {
     // The owner saves the attach-then-fail card (it attaches, every charge of it is declined) and makes it
-    // the default through the API; Checkout gave the subscription its own default card (the one paid
-    // with), which Stripe charges first, so the card is set on the subscription too, as Stripe's billing
-    // portal does when a customer changes the card of a subscription.
+    // the default through the API, which also makes it the card of the subscription Checkout made.
     const failing = await kit.saveCard(OLD_CO.name, a.accountId, a.owner, 'pm_card_chargeCustomerFail');
     await call(
       'POST',
@@ -274,14 +272,6 @@ const lines: string[] = [];
       undefined,
       keyOf(a.accountId, 'default'),
     );
-    const [live] = (await stripe.subscriptions.list({ customer: a.customerId, limit: 1 })).data;
-    if (!live) throw new Error(`${OLD_CO.name}: no subscription at Stripe`);
-    if (live.default_payment_method !== failing.stripePaymentMethodId)
-      await stripe.subscriptions.update(
-        live.id,
-        { default_payment_method: failing.stripePaymentMethodId },
-        { idempotencyKey: keyOf(a.accountId, 'subscription-card', failing.stripePaymentMethodId) },
-      );
     await advanceClock(OLD_CO.name, a.clockId, seconds(s.renewsAt) + 2 * DAY);
     await settled(OLD_CO.name, a.customerId);
   }
