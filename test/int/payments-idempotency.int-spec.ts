@@ -52,11 +52,15 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     await w.t.db.query(`DROP TRIGGER IF EXISTS inject_store_fault ON idempotency_keys`);
     await w.t.db.query(`CREATE TRIGGER inject_store_fault BEFORE UPDATE ON idempotency_keys
       FOR EACH ROW EXECUTE FUNCTION inject_store_fault()`);
+    // The apply and refund faults are switched on and off by the test around its first request: the API and the
+    // webhook mirror race to write the outcome, so a fault that fired once could hit the webhook and spare the API.
+    await w.t.db.query(`CREATE TABLE IF NOT EXISTS injected_faults (tag text PRIMARY KEY)`);
     await w.t.db.query(`
       CREATE OR REPLACE FUNCTION inject_apply_fault() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.description LIKE 'fault-apply-%' AND OLD.status = 'pending' AND NEW.status <> 'pending' THEN
-          IF nextval('fault_once') % 2 = 1 THEN RAISE EXCEPTION 'injected: answer not applied'; END IF;
+        IF OLD.status = 'pending' AND NEW.status <> 'pending'
+           AND EXISTS (SELECT 1 FROM injected_faults WHERE tag = NEW.description) THEN
+          RAISE EXCEPTION 'injected: answer not applied';
         END IF;
         RETURN NEW;
       END $$`);
@@ -66,8 +70,9 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     await w.t.db.query(`
       CREATE OR REPLACE FUNCTION inject_refund_fault() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.note LIKE 'fault-refund-%' AND OLD.stripe_refund_id IS NULL AND NEW.stripe_refund_id IS NOT NULL THEN
-          IF nextval('fault_once') % 2 = 1 THEN RAISE EXCEPTION 'injected: refund answer not applied'; END IF;
+        IF OLD.stripe_refund_id IS NULL AND NEW.stripe_refund_id IS NOT NULL
+           AND EXISTS (SELECT 1 FROM injected_faults WHERE tag = NEW.note) THEN
+          RAISE EXCEPTION 'injected: refund answer not applied';
         END IF;
         RETURN NEW;
       END $$`);
@@ -84,9 +89,19 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_store_fault ON idempotency_keys`);
     await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_apply_fault ON payments`);
     await w?.t.db.query(`DROP TRIGGER IF EXISTS inject_refund_fault ON refunds`);
+    await w?.t.db.query(`DROP TABLE IF EXISTS injected_faults`);
     await w?.close();
   });
 
+  /** Runs `request` with the fault tagged `tag` switched on: every write of that outcome fails until it returns. */
+  const withFault = async <T>(tag: string, request: () => Promise<T>): Promise<T> => {
+    await w.t.db.query(`INSERT INTO injected_faults (tag) VALUES ($1)`, [tag]);
+    try {
+      return await request();
+    } finally {
+      await w.t.db.query(`DELETE FROM injected_faults WHERE tag = $1`, [tag]);
+    }
+  };
   const pay = (a: TestAccount, body: Record<string, unknown>, key: string) =>
     http<PaymentBody & ErrorBody>(w.t.url, 'POST', '/v1/payments', {
       token: a.owner,
@@ -151,7 +166,7 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
     const { a, visa } = await freshAccount();
     const key = randomUUID();
     const body = { amount: 2200, currency: 'usd', paymentMethodId: visa, description: `fault-apply-${key}` };
-    const first = await pay(a, body, key);
+    const first = await withFault(body.description, () => pay(a, body, key));
     expect(first.status).toBe(500);
     expect(await intentsOf(a)).toHaveLength(1);
     // The webhooks or the janitor (for a payment left pending this long) settle it, by the same Stripe key.
@@ -275,7 +290,7 @@ describe('POST /v1/payments: one key, one charge (issue 16)', () => {
         `/v1/payments/${paid.id}/refunds`,
         { token: finance, body, headers: { 'idempotency-key': key } },
       );
-    const first = await refund();
+    const first = await withFault(body.note, refund);
     expect(first.status).toBe(500);
     const stripeRefunds = async () => (await w.stripe.refunds.list({ payment_intent: paid.intentId })).data;
     expect(await stripeRefunds()).toHaveLength(1);
