@@ -9,6 +9,7 @@ import { SweepWebhookInboxProcessor } from './jobs/sweep-webhook-inbox.processor
 import { WebhookEventsProcessor } from './jobs/webhook-events.processor.js';
 import { WebhooksBootstrap } from './jobs/webhooks.bootstrap.js';
 import { WebhookEventOrmEntity } from './persistence/webhook-event.orm-entity.js';
+import { InboxWriter } from './persistence/inbox-writer.js';
 import { InboxQueue } from './processing/inbox-queue.js';
 import { InboxSweeper } from './processing/inbox-sweeper.js';
 import { ProcessStripeEvent } from './processing/process-stripe-event.js';
@@ -45,6 +46,7 @@ export class WebhooksModule {
       providers: [
         StripeWebhookRoute, // POST /webhooks/stripe, on Fastify directly (api and all roles)
         InboxQueue,
+        InboxWriter,
         StoreStripeEvent,
         InboxSweeper,
         WebhookEventQueries,

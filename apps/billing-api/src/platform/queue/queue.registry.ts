@@ -22,8 +22,10 @@ export interface JobPayloads {
   'maintenance.settle-payments': Record<string, never>;
   /** Re-sends API refunds whose Stripe call got no answer (RefundsJanitor). */
   'maintenance.resubmit-refunds': Record<string, never>;
-  /** Applies one stored Stripe event (job id = the event id). */
+  /** Applies one stored Stripe event (job id = the event id): sweeper, replay, retry of a failed event. */
   'webhooks.process-event': { eventId: string };
+  /** Applies the events the intake stored in one group commit, in one transaction (job id = their `job_id`). */
+  'webhooks.process-events': { eventIds: string[]; correlationIds: string[] };
   /** Re-enqueues inbox rows left pending or processing (scheduled by WebhooksBootstrap, WEBHOOK_SWEEP_INTERVAL_MS). */
   'maintenance.sweep-webhook-inbox': Record<string, never>;
   /** Sends one outbox e-mail (job id = the notification id). */
@@ -93,6 +95,14 @@ export const JOBS = {
   'webhooks.process-event': {
     queue: QUEUES.webhooks,
     concurrency: 8,
+    options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  // One job per intake group commit (issue 22). An event that fails is retried alone (`webhooks.process-event`,
+  // scheduled by the batch); Bull retries the batch only when it failed as a whole (the database unreachable).
+  // Attempts and backoff are overridden at enqueue time as above.
+  'webhooks.process-events': {
+    queue: QUEUES.webhooks,
+    concurrency: 4,
     options: { ...retried, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
   },
   // On the maintenance queue so that a backlog of events never delays the sweep.

@@ -11,10 +11,10 @@ import {
   storableString,
 } from '../../../platform/database/storable-json.js';
 import { ApiError } from '../../../platform/http/api-error.js';
-import { InboxQueue } from '../processing/inbox-queue.js';
+import { InboxWriter, type InboxWriteResult } from '../persistence/inbox-writer.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
 
-export type StoreResult = { stored: true; queued: boolean } | { stored: false; duplicate: true };
+export type StoreResult = InboxWriteResult;
 
 /** The latest `created` taken as a time (9999-12-31T23:59:59Z); beyond it PostgreSQL or sense refuses. */
 const MAX_CREATED = 253_402_300_799;
@@ -39,9 +39,10 @@ export function malformedEvent(value: unknown): string | null {
 }
 
 /**
- * The hot path of the intake (R-WH-2, R-CORE-8): one INSERT ... ON CONFLICT DO NOTHING into the inbox,
- * then one enqueue with a short timeout. Nothing is acknowledged unless the INSERT committed (PostgreSQL
- * down -> 503 so Stripe retries); Redis down only delays processing (the sweeper enqueues the row).
+ * The hot path of the intake (R-WH-2, R-CORE-8): the event goes into the inbox through the inbox writer's
+ * group commit (one INSERT ... ON CONFLICT DO NOTHING and one enqueue, with a short timeout, for the events
+ * verified meanwhile). Nothing is acknowledged unless the INSERT committed (PostgreSQL down -> 503 so
+ * Stripe retries); Redis down only delays processing (the sweeper enqueues the row).
  */
 @Injectable()
 export class StoreStripeEvent {
@@ -50,48 +51,33 @@ export class StoreStripeEvent {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
-    private readonly queue: InboxQueue,
+    private readonly writer: InboxWriter,
     private readonly metrics: WebhookMetrics,
   ) {}
 
   async execute(event: Stripe.Event, rawBody: Buffer): Promise<StoreResult> {
     const malformed = malformedEvent(event);
     if (malformed) return this.deadLetter(event, rawBody, malformed);
-    const now = this.clock.now();
     const text = rawBody.toString('utf8');
     // A string PostgreSQL cannot hold (U+0000, a lone surrogate: escapes in the JSON) is stored with those
     // characters replaced, and the exact bytes beside it (`raw_body`): still a verified event, applied.
     const escaped = mayHoldUnstorableEscape(text);
     const id = escaped ? storableString(event.id) : event.id;
     const type = escaped ? storableString(event.type) : event.type;
-    let inserted: unknown[];
+    const apiVersion = typeof event.api_version === 'string' ? event.api_version : null;
+    let result: StoreResult;
     try {
-      // The verified raw body is stored as is (PostgreSQL parses it once as jsonb). Through TypeORM's
-      // DataSource rather than its pg pool (`driver.master`): in a CPU profile of the intake under load
-      // (issue 4, 2026-11) TypeORM's own code was about 2% of the busy time, against about 4% for pg
-      // itself and over 40% for socket writes; not worth a second way to reach the database.
-      inserted = await rows(
-        this.db,
-        `INSERT INTO webhook_events
-           (id, type, api_version, livemode, event_created, received_at, payload, raw_body, status, attempts, updated_at)
-         VALUES ($1, $2, $3, $4, to_timestamp($5), $6, $7::jsonb, $8, 'pending', 0, $6)
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id`,
-        [
-          id,
-          type,
-          typeof event.api_version === 'string'
-            ? escaped
-              ? storableString(event.api_version)
-              : event.api_version
-            : null,
-          event.livemode === true,
-          event.created,
-          now,
-          escaped ? storableJson(event).text : text,
-          escaped ? rawBody : null,
-        ],
-      );
+      // The verified raw body is stored as is (PostgreSQL parses it once as jsonb), in the inbox writer's
+      // group commit with the events verified meanwhile.
+      result = await this.writer.write({
+        id,
+        type,
+        apiVersion: escaped && apiVersion !== null ? storableString(apiVersion) : apiVersion,
+        livemode: event.livemode === true,
+        created: event.created,
+        payload: escaped ? storableJson(event).text : text,
+        rawBody: escaped ? rawBody : null,
+      });
     } catch (error) {
       this.logger.error({
         msg: 'webhook could not be stored; answering 503 so Stripe retries',
@@ -101,22 +87,9 @@ export class StoreStripeEvent {
       });
       throw new ApiError('service_unavailable', 'The event could not be stored; retry later.');
     }
-    if (inserted.length === 0) {
-      this.metrics.duplicates.inc({ type: type });
-      return { stored: false, duplicate: true };
-    }
-    this.metrics.received.inc({ type: type });
-    try {
-      await this.queue.enqueue(id);
-      return { stored: true, queued: true };
-    } catch (error) {
-      this.logger.warn({
-        msg: 'webhook stored but not queued; the sweeper will enqueue it',
-        eventId: id,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return { stored: true, queued: false };
-    }
+    if (result.stored) this.metrics.received.inc({ type });
+    else this.metrics.duplicates.inc({ type });
+    return result;
   }
 
   /**

@@ -58,4 +58,8 @@ export class WebhookEventOrmEntity {
 
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
+
+  /** The batch job (`webhooks.process-events`) the intake queued it in; null when queued alone. */
+  @Column({ name: 'job_id', type: 'text', nullable: true })
+  jobId!: string | null;
 }

@@ -12,7 +12,8 @@ const BATCH = 500;
  * The safety net of the inbox (R-CORE-8: never silently dropped). Re-enqueues events that have not
  * moved for WEBHOOK_SWEEP_AFTER_MS:
  * - `pending` (stored while Redis was down, or the job was lost) and `failed` (the retry job was lost):
- *   queued again unless Bull already holds a waiting/delayed/active job for them;
+ *   queued again unless Bull already holds a waiting/delayed/active job for them, their own or their
+ *   intake batch's (`job_id`);
  * - `processing` and NOT locked by any transaction (`FOR UPDATE SKIP LOCKED`): a live worker holds the
  *   row lock for the whole of its transaction, so an unlocked row was left by a worker that died after
  *   claiming it. It is recovered at once instead of waiting for Bull's stalled-job check.
@@ -31,17 +32,17 @@ export class InboxSweeper {
 
   async sweep(): Promise<{ requeued: number; recovered: number }> {
     const cutoff = new Date(this.clock.now().getTime() - this.config.webhooks.sweepAfterMs);
-    const waiting = await rows<{ id: string }>(
+    const waiting = await rows<{ id: string; job_id: string | null }>(
       this.db,
-      `SELECT id FROM webhook_events
+      `SELECT id, job_id FROM webhook_events
         WHERE status IN ('pending', 'failed') AND updated_at < $1
         ORDER BY updated_at LIMIT $2`,
       [cutoff, BATCH],
     );
     const orphans = await this.db.transaction((manager) =>
-      rows<{ id: string; attempts: number }>(
+      rows<{ id: string; attempts: number; job_id: string | null }>(
         manager,
-        `SELECT id, attempts FROM webhook_events
+        `SELECT id, attempts, job_id FROM webhook_events
           WHERE status = 'processing' AND updated_at < $1
           ORDER BY updated_at LIMIT $2
           FOR UPDATE SKIP LOCKED`,
@@ -51,10 +52,11 @@ export class InboxSweeper {
     let requeued = 0;
     let recovered = 0;
     for (const row of waiting) {
-      if ((await this.tryQueue(row.id, {})) === 'queued') requeued++;
+      if ((await this.tryQueue(row.id, { batchJobId: row.job_id })) === 'queued') requeued++;
     }
     for (const row of orphans) {
-      if ((await this.tryQueue(row.id, { orphaned: true, attempt: row.attempts })) === 'queued') recovered++;
+      const options = { orphaned: true, attempt: row.attempts, batchJobId: row.job_id };
+      if ((await this.tryQueue(row.id, options)) === 'queued') recovered++;
     }
     if (requeued + recovered > 0) {
       this.logger.warn({ msg: 'webhook inbox sweep re-enqueued events', requeued, recovered });
@@ -64,7 +66,7 @@ export class InboxSweeper {
 
   private async tryQueue(
     eventId: string,
-    options: { orphaned?: boolean; attempt?: number },
+    options: { orphaned?: boolean; attempt?: number; batchJobId?: string | null },
   ): Promise<'queued' | 'already_queued' | 'error'> {
     try {
       return await this.queue.ensureQueued(eventId, options);

@@ -20,6 +20,8 @@ import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
 export type ProcessResult =
   | { status: 'processed' | 'ignored'; outcome: StripeEventOutcome }
   | { status: 'dead'; reason: string }
+  /** Only from a batch: the failure is recorded (`failed`) and the event is to be retried alone. */
+  | { status: 'failed'; reason: string; attempts: number }
   | { status: 'already_done' }
   | { status: 'missing' };
 
@@ -45,38 +47,78 @@ function describeError(error: unknown): string {
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 
-/** The run's claim was taken over by another run before its mark: roll back, leave the event to it. */
+/** Runs' claims were taken over by other runs before their mark: roll back, leave those events to them. */
 class ClaimSuperseded extends Error {
-  constructor() {
-    super('the webhook event was claimed again by another run');
+  constructor(readonly eventIds: string[]) {
+    super('webhook events were claimed again by another run');
     this.name = 'ClaimSuperseded';
   }
 }
 
-interface InboxRow {
+/** One event of a batch failed: the batch's transaction is rolled back and runs again without it. */
+class EventFailed extends Error {
+  constructor(
+    readonly row: ClaimedRow,
+    readonly failure: unknown,
+  ) {
+    super(describeError(failure));
+    this.name = 'EventFailed';
+  }
+}
+
+interface ClaimedRow {
   id: string;
   type: string;
   status: WebhookEventStatus;
   payload: Stripe.Event;
   event_created: Date;
   livemode: boolean;
+  attempts: number;
+}
+
+/** The Stripe object an event is about: the aggregate its handler locks and orders by. */
+function aggregateOf(row: ClaimedRow): string {
+  const object = (row.payload as { data?: { object?: { id?: unknown } } }).data?.object;
+  return typeof object?.id === 'string' ? object.id : '';
 }
 
 /**
- * Applies one stored event exactly once (R-WH-3, R-CORE-8):
- * 1. claims the row (`processing`, attempts + 1) in one statement that also returns the event, so that
+ * A batch in the order it is applied: by aggregate (so that two batches lock their aggregates in the
+ * same order and never wait for each other in a cycle), then by `created` (older first), then by id.
+ */
+function inApplyOrder(a: ClaimedRow, b: ClaimedRow): number {
+  const x = aggregateOf(a);
+  const y = aggregateOf(b);
+  if (x !== y) return x < y ? -1 : 1;
+  const t = a.event_created.getTime() - b.event_created.getTime();
+  if (t !== 0) return t;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export interface BatchOptions {
+  /** Bull's last attempt of the job: a failure dead-letters the event instead of recording it for retry. */
+  lastAttempt: boolean;
+  /** The correlation id of each event's delivery (the intake request), by event id. */
+  correlationIds?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Applies stored events exactly once (R-WH-3, R-CORE-8), several in one transaction (issue 22):
+ * 1. claims the rows (`processing`, attempts + 1) in one statement that also returns the events, so that
  *    a row a crashed worker left behind is visible to the sweeper;
- * 2. in ONE transaction: calls the type's handler with that transaction and marks the row processed (or
- *    ignored) with its outcome, on the condition that the row is still this run's claim (`processing`
- *    with this run's attempt number). When another run claimed it in the meantime (a duplicate job, the
- *    sweeper's hand-over of a row it thought abandoned), the mark finds no row and the transaction is
- *    rolled back: the handler's writes and the mark commit together, for one run only. The mark waits
- *    for a concurrent run's uncommitted mark, so two runs never both commit. When the type has an
- *    unchanged-check that finds, from committed state, that the handler would write nothing (e.g. the
- *    event confirming what the API already wrote from Stripe's answer), the mark alone is the step;
- * 3. on failure: a {@link PermanentEventError}, the last Bull attempt or the attempt budget spent
- *    dead-letters the event with its reason and an alert log line; anything else records the error and
- *    is rethrown for Bull's exponential backoff.
+ * 2. in ONE transaction, in apply order (by aggregate, then `created`): for each event, its type's
+ *    unchanged-check (it reads the transaction, so it sees what the batch-mates before it wrote) or else
+ *    its handler, with that transaction; then marks every row processed (or ignored) with its outcome in one
+ *    statement, on the condition that each row is still this run's claim (`processing` with this run's
+ *    attempt number). When another run claimed one in the meantime (a duplicate job, the sweeper's
+ *    hand-over of a row it thought abandoned), the transaction is rolled back and runs again without
+ *    that event: the handlers' writes and the marks commit together, each event for one run only. The
+ *    mark waits for a concurrent run's uncommitted mark, so two runs never both commit. A batch in which
+ *    no handler wrote (every event unchanged or unhandled) commits without waiting for the WAL flush;
+ * 3. when an event fails, the transaction is rolled back and runs again without it, so that its
+ *    batch-mates are applied; its failure is recorded: a {@link PermanentEventError}, Bull's last attempt
+ *    or the attempt budget spent dead-letters it with its reason and an alert log line; anything else
+ *    leaves it `failed`, to be retried (alone) with backoff.
  */
 @Injectable()
 export class ProcessStripeEvent {
@@ -91,135 +133,214 @@ export class ProcessStripeEvent {
     private readonly metrics: WebhookMetrics,
   ) {}
 
+  /**
+   * One event (`webhooks.process-event`): its failure, unless dead-lettered, is thrown for Bull's
+   * exponential backoff.
+   */
   async execute(eventId: string, options: { lastAttempt: boolean }): Promise<ProcessResult> {
+    const outcome = await this.applyBatch([eventId], options, { rethrow: true });
+    return outcome.get(eventId) ?? { status: 'missing' };
+  }
+
+  /**
+   * The events of one intake group commit (`webhooks.process-events`), by event id. An event that failed
+   * comes back `failed` (recorded, for the caller to retry alone); the batch throws only when it could not
+   * run at all (the claim or the commit failed), for Bull to retry it.
+   */
+  async executeBatch(eventIds: string[], options: BatchOptions): Promise<Map<string, ProcessResult>> {
+    return this.applyBatch(eventIds, options, { rethrow: false });
+  }
+
+  private async applyBatch(
+    eventIds: string[],
+    options: BatchOptions,
+    mode: { rethrow: boolean },
+  ): Promise<Map<string, ProcessResult>> {
+    const results = new Map<string, ProcessResult>();
     const claimedAt = this.clock.now();
     // The claim is bookkeeping (visibility for the sweeper, the attempt count): one statement, committed
     // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
-    // transaction, commit included). Losing it in a database crash only reverts the row to its previous
+    // transaction, commit included). Losing it in a database crash only reverts the rows to their previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
-    const [claimed] = await rows<InboxRow & { attempts: number }>(
+    const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
        UPDATE webhook_events
           SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
-        WHERE id = $1 AND status IN ('pending', 'failed', 'processing')
+        WHERE id = ANY($1::text[]) AND status IN ('pending', 'failed', 'processing')
         RETURNING id, type, status, payload, event_created, livemode, attempts`,
-      [eventId, claimedAt],
+      [eventIds, claimedAt],
     );
-    if (!claimed) {
-      const exists = await rows(this.db, `SELECT 1 FROM webhook_events WHERE id = $1`, [eventId]);
-      return exists.length > 0 ? { status: 'already_done' } : { status: 'missing' };
-    }
-    const { attempts, type } = claimed;
-
-    const handler = this.dispatcher.handlerFor(type);
-    const event = {
-      id: claimed.id,
-      type,
-      created: Math.floor(claimed.event_created.getTime() / 1000),
-      livemode: claimed.livemode,
-    };
-    const context = {
-      correlationId: RequestContext.current()?.correlationId ?? `event:${claimed.id}`,
-      actor: { type: 'stripe_event' as const, id: claimed.id },
-    };
-    try {
-      // An event whose handler would write nothing (its unchanged-check says so from committed state)
-      // is marked in one statement, without the handler's transaction and its lock.
-      const check = handler?.unchanged;
-      const unchanged = check
-        ? await RequestContext.run(context, () => check(claimed.payload, { manager: this.db.manager, event }))
-        : null;
-      const result = unchanged
-        ? await this.mark(this.db.manager, eventId, unchanged, attempts, { asyncCommit: true })
-        : await this.db.transaction(async (manager) => {
-            let outcome: StripeEventOutcome = 'ignored';
-            if (handler) {
-              const ctx: StripeEventContext = {
-                manager,
-                event,
-                refetch: (objectId) => this.refetch(objectId),
-              };
-              outcome =
-                (await RequestContext.run(context, () => handler.fn(claimed.payload, ctx))) ?? 'applied';
-            }
-            return this.mark(manager, eventId, outcome, attempts);
-          });
-      this.metrics.lag.observe(
-        { outcome: result.outcome },
-        Math.max(0, (result.processedAt.getTime() - claimed.event_created.getTime()) / 1000),
+    if (claimed.length < eventIds.length) {
+      const claimedIds = new Set(claimed.map((row) => row.id));
+      const unclaimed = eventIds.filter((id) => !claimedIds.has(id));
+      const existing = new Set(
+        (
+          await rows<{ id: string }>(this.db, `SELECT id FROM webhook_events WHERE id = ANY($1::text[])`, [
+            unclaimed,
+          ])
+        ).map((row) => row.id),
       );
-      return { status: result.status, outcome: result.outcome };
-    } catch (error) {
-      // Another run holds the event now (its own mark decides); this run's writes were rolled back.
-      if (error instanceof ClaimSuperseded) return { status: 'already_done' };
-      const permanent = error instanceof PermanentEventError;
-      const dead = permanent || options.lastAttempt || attempts >= this.config.webhooks.maxAttempts;
-      const reason = describeError(error);
-      try {
-        await this.db.query(
-          `UPDATE webhook_events SET status = $2, last_error = $3, updated_at = $4
-            WHERE id = $1 AND status = 'processing' AND attempts = $5`,
-          [eventId, dead ? 'dead' : 'failed', reason, this.clock.now(), attempts],
-        );
-      } catch (recordError) {
-        // The row stays `processing`; the sweeper brings it back. Let Bull retry the original failure.
-        this.logger.warn({
-          msg: 'could not record a webhook failure',
-          eventId,
-          error: describeError(recordError),
-        });
-        throw error;
-      }
-      if (!dead) {
-        this.logger.warn({ msg: 'webhook event failed; will retry', eventId, type, attempts, reason });
-        throw error;
-      }
-      this.metrics.deadLettered.inc({ type });
-      this.logger.error({
-        msg: 'webhook event dead-lettered',
-        alert: 'webhook_dead_letter',
-        eventId,
-        type,
-        attempts,
-        permanent,
-        reason,
-      });
-      return { status: 'dead', reason };
+      for (const id of unclaimed)
+        results.set(id, existing.has(id) ? { status: 'already_done' } : { status: 'missing' });
     }
+    let pending = claimed.sort(inApplyOrder);
+    while (pending.length > 0) {
+      try {
+        const { processedAt, outcomes } = await this.applyTogether(pending, options);
+        for (const [row, outcome] of outcomes) {
+          const status = outcome === 'ignored' ? 'ignored' : 'processed';
+          results.set(row.id, { status, outcome });
+          this.metrics.lag.observe(
+            { outcome },
+            Math.max(0, (processedAt.getTime() - row.event_created.getTime()) / 1000),
+          );
+        }
+        break;
+      } catch (error) {
+        // Other runs hold these events now (their own marks decide); this run's writes were rolled back.
+        if (error instanceof ClaimSuperseded) {
+          for (const id of error.eventIds) results.set(id, { status: 'already_done' });
+          pending = pending.filter((row) => !error.eventIds.includes(row.id));
+          continue;
+        }
+        // One event failed (or the only one could not be marked): record it, run the others again.
+        const failedRow = error instanceof EventFailed ? error.row : pending.length === 1 ? pending[0] : null;
+        if (!failedRow) throw error;
+        const failure = error instanceof EventFailed ? error.failure : error;
+        const result = await this.recordFailure(failedRow, failure, options);
+        if (result.status === 'failed' && mode.rethrow) throw failure;
+        results.set(failedRow.id, result);
+        pending = pending.filter((row) => row !== failedRow);
+      }
+    }
+    return results;
+  }
+
+  /** Applies the events in one transaction and marks them; throws EventFailed or ClaimSuperseded. */
+  private async applyTogether(
+    batch: ClaimedRow[],
+    options: BatchOptions,
+  ): Promise<{ processedAt: Date; outcomes: [ClaimedRow, StripeEventOutcome][] }> {
+    return this.db.transaction(async (manager) => {
+      const outcomes: [ClaimedRow, StripeEventOutcome][] = [];
+      let wrote = false;
+      for (const row of batch) {
+        try {
+          const applied = await this.applyOne(manager, row, batch.length === 1, options);
+          wrote ||= applied.ran;
+          outcomes.push([row, applied.outcome]);
+        } catch (error) {
+          throw new EventFailed(row, error);
+        }
+      }
+      const processedAt = this.clock.now();
+      // An event that changed nothing, in a batch where nothing was written, commits without waiting for
+      // the WAL flush. Lost in a database crash, the row is `processing` again; the sweeper hands it on
+      // and the next run finds it unchanged again.
+      const [asyncCommit, fromAsyncCommit] = wrote
+        ? ['', '']
+        : [`WITH ${ASYNC_COMMIT_CTE} `, ', async_commit'];
+      const marked = await rows<{ id: string }>(
+        manager,
+        `${asyncCommit}UPDATE webhook_events w
+            SET status = v.status, outcome = v.outcome, processed_at = $1, updated_at = $1
+           FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS v(id, attempts, status, outcome)${fromAsyncCommit}
+          WHERE w.id = v.id AND w.status = 'processing' AND w.attempts = v.attempts
+          RETURNING w.id`,
+        [
+          processedAt,
+          outcomes.map(([row]) => row.id),
+          outcomes.map(([row]) => row.attempts),
+          outcomes.map(([, outcome]) => (outcome === 'ignored' ? 'ignored' : 'processed')),
+          outcomes.map(([, outcome]) => outcome),
+        ],
+      );
+      if (marked.length < batch.length) {
+        const mine = new Set(marked.map((row) => row.id));
+        throw new ClaimSuperseded(batch.filter((row) => !mine.has(row.id)).map((row) => row.id));
+      }
+      return { processedAt, outcomes };
+    });
   }
 
   /**
-   * Marks the event processed (or ignored) with its outcome, on the condition that the row is still this
-   * run's claim (`processing` with this run's attempt number); throws {@link ClaimSuperseded} otherwise.
-   * last_error is kept: the error of an earlier failed attempt stays visible for diagnosis.
-   * `asyncCommit`: the mark of an event that changed nothing, run on its own, commits without waiting
-   * for the WAL flush. Lost in a database crash, the row is `processing` again; the sweeper hands it on
-   * and the next run finds it unchanged again.
+   * One event in the batch's transaction: its unchanged-check, else its handler (none: `ignored`).
+   * `ran` says whether a handler ran (and may have written).
    */
-  private async mark(
+  private async applyOne(
     manager: EntityManager,
-    eventId: string,
-    outcome: StripeEventOutcome,
-    attempts: number,
-    options: { asyncCommit?: boolean } = {},
-  ): Promise<{ status: 'processed' | 'ignored'; outcome: StripeEventOutcome; processedAt: Date }> {
-    const status = outcome === 'ignored' ? 'ignored' : 'processed';
-    const processedAt = this.clock.now();
-    const [asyncCommit, fromAsyncCommit] = options.asyncCommit
-      ? [`WITH ${ASYNC_COMMIT_CTE} `, 'FROM async_commit ']
-      : ['', ''];
-    const marked = await rows(
-      manager,
-      `${asyncCommit}UPDATE webhook_events
-          SET status = $2, outcome = $3, processed_at = $4, updated_at = $4
-         ${fromAsyncCommit}WHERE id = $1 AND status = 'processing' AND attempts = $5
-        RETURNING id`,
-      [eventId, status, outcome, processedAt, attempts],
-    );
-    if (marked.length === 0) throw new ClaimSuperseded();
-    return { status, outcome, processedAt };
+    row: ClaimedRow,
+    alone: boolean,
+    options: BatchOptions,
+  ): Promise<{ outcome: StripeEventOutcome; ran: boolean }> {
+    const handler = this.dispatcher.handlerFor(row.type);
+    if (!handler) return { outcome: 'ignored', ran: false };
+    const event = {
+      id: row.id,
+      type: row.type,
+      created: Math.floor(row.event_created.getTime() / 1000),
+      livemode: row.livemode,
+    };
+    const correlationId =
+      options.correlationIds?.get(row.id) ??
+      (alone ? RequestContext.current()?.correlationId : undefined) ??
+      `event:${row.id}`;
+    const context = { correlationId, actor: { type: 'stripe_event' as const, id: row.id } };
+    return RequestContext.run(context, async () => {
+      // An event whose handler would write nothing (its unchanged-check says so) is only marked.
+      const unchanged = handler.unchanged ? await handler.unchanged(row.payload, { manager, event }) : null;
+      if (unchanged) return { outcome: unchanged, ran: false };
+      const ctx: StripeEventContext = { manager, event, refetch: (objectId) => this.refetch(objectId) };
+      return { outcome: (await handler.fn(row.payload, ctx)) ?? 'applied', ran: true };
+    });
+  }
+
+  /**
+   * Records a failed attempt on the row, if the row is still this run's claim: `dead` (with an alert log
+   * line) for a {@link PermanentEventError}, Bull's last attempt or the attempt budget spent; else
+   * `failed`, to be retried.
+   */
+  private async recordFailure(
+    row: ClaimedRow,
+    error: unknown,
+    options: BatchOptions,
+  ): Promise<ProcessResult> {
+    const { id: eventId, type, attempts } = row;
+    const permanent = error instanceof PermanentEventError;
+    const dead = permanent || options.lastAttempt || attempts >= this.config.webhooks.maxAttempts;
+    const reason = describeError(error);
+    try {
+      await this.db.query(
+        `UPDATE webhook_events SET status = $2, last_error = $3, updated_at = $4
+          WHERE id = $1 AND status = 'processing' AND attempts = $5`,
+        [eventId, dead ? 'dead' : 'failed', reason, this.clock.now(), attempts],
+      );
+    } catch (recordError) {
+      // The row stays `processing`; the sweeper brings it back. Let Bull retry the original failure.
+      this.logger.warn({
+        msg: 'could not record a webhook failure',
+        eventId,
+        error: describeError(recordError),
+      });
+      throw error;
+    }
+    if (!dead) {
+      this.logger.warn({ msg: 'webhook event failed; will retry', eventId, type, attempts, reason });
+      return { status: 'failed', reason, attempts };
+    }
+    this.metrics.deadLettered.inc({ type });
+    this.logger.error({
+      msg: 'webhook event dead-lettered',
+      alert: 'webhook_dead_letter',
+      eventId,
+      type,
+      attempts,
+      permanent,
+      reason,
+    });
+    return { status: 'dead', reason };
   }
 
   /** Re-reads a Stripe object through the gateway; null when Stripe no longer has it. */

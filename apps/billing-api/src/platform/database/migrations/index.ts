@@ -21,6 +21,7 @@ import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-qu
 import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-transfers.js';
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
+import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -50,4 +51,5 @@ export const MIGRATIONS = [
   OwnershipTransfers1764410000000,
   Dunning1764420000000,
   Reconciliation1764440000000,
+  WebhookBatchJob1764540000000,
 ];
