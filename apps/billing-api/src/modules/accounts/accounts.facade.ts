@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { sql, type Sql } from '../../platform/database/row-sql.js';
+import { readPart, sql, type ReadPart, type Sql } from '../../platform/database/row-sql.js';
 import { DropMemberHandler } from './commands/drop-member/drop-member.handler.js';
 import { RecordMemberHandler } from './commands/record-member/record-member.handler.js';
 import { EnsureStripeCustomerHandler } from './commands/ensure-stripe-customer/ensure-stripe-customer.handler.js';
@@ -93,11 +93,18 @@ export class AccountsFacade {
    * the caller's transaction; null when no such account.
    */
   async billingFlag(accountId: string, manager: EntityManager = this.db.manager): Promise<boolean | null> {
-    const rows: { enabled: boolean }[] = await manager.query(
-      `SELECT billing_enabled AS enabled FROM accounts WHERE id = $1`,
-      [accountId],
-    );
-    return rows[0]?.enabled ?? null;
+    return readPart(manager, this.billingFlagPart(accountId));
+  }
+
+  /** {@link billingFlag} as part of the caller's statement (output `accounts__billing_flag`). */
+  billingFlagPart(accountId: string): ReadPart<boolean | null> {
+    return {
+      ctes: [],
+      outputs: [
+        sql`(SELECT billing_enabled FROM accounts WHERE id = ${accountId}::uuid) AS accounts__billing_flag`,
+      ],
+      read: (result) => (result.accounts__billing_flag as boolean | null | undefined) ?? null,
+    };
   }
 
   /**
@@ -136,11 +143,18 @@ export class AccountsFacade {
 
   /** How many members (owner included) the account has, read in the caller's transaction. */
   async countMembers(accountId: string, manager: EntityManager = this.db.manager): Promise<number> {
-    const rows: { n: number }[] = await manager.query(
-      `SELECT count(*)::int AS n FROM account_members WHERE account_id = $1`,
-      [accountId],
-    );
-    return rows[0]?.n ?? 0;
+    return readPart(manager, this.countMembersPart(accountId));
+  }
+
+  /** {@link countMembers} as part of the caller's statement (output `accounts__members`). */
+  countMembersPart(accountId: string): ReadPart<number> {
+    return {
+      ctes: [],
+      outputs: [
+        sql`(SELECT count(*)::int FROM account_members WHERE account_id = ${accountId}::uuid) AS accounts__members`,
+      ],
+      read: (result) => (result.accounts__members as number | null | undefined) ?? 0,
+    };
   }
 
   /** The member of the account, read in the caller's transaction; null when the user is none. */

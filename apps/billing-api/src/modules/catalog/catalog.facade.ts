@@ -50,8 +50,16 @@ const toView = (row: CatalogPriceOrmEntity): CatalogPriceView => ({
  * pass {@link catalogue} to the domain (`transition`, `deriveEntitlements`, seat rules) rather than
  * naming plans in code. Stripe price ids come from catalogue sync (`npm run catalog:sync`).
  */
+/** What the catalogue says a Stripe price is. */
+type KnownPrice = { planId: string; interval: BillingInterval; kind: PriceKind };
+
+/** How long a price found in the catalogue table is remembered (see `knownPrices`). */
+const PRICE_MEMORY_MS = 60_000;
+
 @Injectable()
 export class CatalogFacade {
+  private readonly prices = new Map<string, { price: KnownPrice; until: number }>();
+
   constructor(
     @Inject(CATALOGUE) private readonly configured: Catalogue,
     @InjectDataSource() private readonly db: DataSource,
@@ -150,10 +158,10 @@ export class CatalogFacade {
     manager: EntityManager = this.db.manager,
   ): Promise<SubscriptionItemsDescription | null> {
     if (items.length === 0) return null;
-    const rows = await manager
-      .getRepository(CatalogPriceOrmEntity)
-      .find({ where: { stripePriceId: In(items.map((i) => i.priceId)) } });
-    const known = new Map(rows.map((r) => [r.stripePriceId, r]));
+    const known = await this.knownPrices(
+      items.map((i) => i.priceId),
+      manager,
+    );
     let base: { planId: string; interval: BillingInterval; priceId: string } | null = null;
     let seat: { priceId: string; quantity: number; planId: string; interval: BillingInterval } | null = null;
     for (const item of items) {
@@ -173,9 +181,37 @@ export class CatalogFacade {
     };
   }
 
+  /**
+   * The catalogue's prices among these Stripe price ids. What a price is (plan, interval, kind) never
+   * changes once catalogue sync recorded it (Stripe prices are immutable; a replaced price keeps its row),
+   * so a price found is remembered for PRICE_MEMORY_MS and the webhook hot path (every subscription event
+   * describes its items) does not ask PostgreSQL each time; a price not found is asked again every time
+   * (a sync may record it at any moment).
+   */
+  private async knownPrices(priceIds: string[], manager: EntityManager): Promise<Map<string, KnownPrice>> {
+    const now = Date.now();
+    const known = new Map<string, KnownPrice>();
+    const missing: string[] = [];
+    for (const id of priceIds) {
+      const remembered = this.prices.get(id);
+      if (remembered && remembered.until > now) known.set(id, remembered.price);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return known;
+    const rows = await manager
+      .getRepository(CatalogPriceOrmEntity)
+      .find({ where: { stripePriceId: In(missing) } });
+    for (const row of rows) {
+      const price = { planId: row.planId, interval: row.interval, kind: row.kind };
+      known.set(row.stripePriceId, price);
+      this.prices.set(row.stripePriceId, { price, until: now + PRICE_MEMORY_MS });
+    }
+    return known;
+  }
+
   private identify(
     item: StripeItemRef,
-    row: CatalogPriceOrmEntity | undefined,
+    row: KnownPrice | undefined,
   ): { planId: string; interval: BillingInterval; kind: PriceKind } | null {
     if (row) return { planId: row.planId, interval: row.interval, kind: row.kind };
     const m = item.metadata ?? {};

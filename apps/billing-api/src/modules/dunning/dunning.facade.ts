@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { ReadPart } from '../../platform/database/row-sql.js';
 import type { DunningStage } from './contracts/dunning-case.view.js';
 import { DunningCaseQueries } from './queries/dunning-case.queries.js';
 
@@ -11,5 +12,10 @@ export class DunningFacade {
   /** The account's open case in short (stage, last and next step), null when it has none. */
   stageOf(accountId: string, manager?: EntityManager): Promise<DunningStage | null> {
     return this.queries.stageOf(accountId, manager);
+  }
+
+  /** {@link stageOf} as part of the caller's statement (output `dunning__stage`). */
+  stagePart(accountId: string, manager?: EntityManager): ReadPart<DunningStage | null> {
+    return this.queries.stagePart(accountId, manager);
   }
 }

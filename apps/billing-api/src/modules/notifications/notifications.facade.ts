@@ -3,10 +3,18 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
-import { raw, runStatement, sql, type Sql, type StatementPart } from '../../platform/database/row-sql.js';
+import {
+  raw,
+  readPart,
+  runStatement,
+  sql,
+  type ReadPart,
+  type Sql,
+  type StatementPart,
+} from '../../platform/database/row-sql.js';
 import { AfterCommit } from '../../platform/database/after-commit.js';
 import type { TemplateName, TemplatePayloads } from './templates/templates.js';
-import { ExpiringCardsQueries } from './queries/expiring-cards.queries.js';
+import { ExpiringCardsQueries, type ExpiringCard } from './queries/expiring-cards.queries.js';
 
 /** The account's default card, when it expires before the next renewal (R-DUN-6): the verdict's banner. */
 export interface ExpiringDefaultCard {
@@ -42,14 +50,27 @@ export class NotificationsFacade {
 
   /** The account's default card when it expires before the next renewal; null otherwise. */
   async expiringDefaultCard(accountId: string, manager: EntityManager): Promise<ExpiringDefaultCard | null> {
-    const [card] = await this.cards.expiringDefaultCards(manager, { limit: 1, accountId, unsentOnly: false });
-    if (!card) return null;
+    return readPart(manager, this.expiringDefaultCardPart(accountId));
+  }
+
+  /** {@link expiringDefaultCard} as part of the caller's statement (output `notifications__expiring_card`). */
+  expiringDefaultCardPart(accountId: string): ReadPart<ExpiringDefaultCard | null> {
+    const query = this.cards.expiringDefaultCardsSql({ limit: 1, accountId, unsentOnly: false });
     return {
-      brand: card.card_brand,
-      last4: card.card_last4,
-      expMonth: card.card_exp_month,
-      expYear: card.card_exp_year,
-      renewalAt: card.renewal_at.toISOString(),
+      ctes: [],
+      outputs: [sql`(SELECT row_to_json(c) FROM (${query}) c) AS notifications__expiring_card`],
+      read: (result) => {
+        const card = result.notifications__expiring_card as
+          (Omit<ExpiringCard, 'renewal_at'> & { renewal_at: string }) | null;
+        if (!card) return null;
+        return {
+          brand: card.card_brand,
+          last4: card.card_last4,
+          expMonth: card.card_exp_month,
+          expYear: card.card_exp_year,
+          renewalAt: new Date(card.renewal_at).toISOString(),
+        };
+      },
     };
   }
 

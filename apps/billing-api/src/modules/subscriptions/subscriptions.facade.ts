@@ -19,6 +19,7 @@ import type { DunningInput, DunningInputResult } from './contracts/dunning-input
 import { transformStripeSubscription } from './stripe/transform-stripe-subscription.js';
 import type { SubscriptionView } from './contracts/subscription.view.js';
 import { toSubscriptionView } from './persistence/subscription.mapper.js';
+import { hydrateJsonRows, readPart, sql, type ReadPart } from '../../platform/database/row-sql.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
 
 /** What other modules may ask of subscriptions (entitlements, dunning, reconciliation build on these). */
@@ -74,10 +75,25 @@ export class SubscriptionsFacade {
     accountId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<SubscriptionView[]> {
-    const rows = await manager
-      .getRepository(SubscriptionOrmEntity)
-      .find({ where: { accountId }, order: { createdAt: 'DESC', id: 'DESC' } });
-    return rows.map(toSubscriptionView);
+    return readPart(manager, this.listForAccountPart(accountId, manager));
+  }
+
+  /** {@link listForAccount} as part of the caller's statement (output `subscriptions__of_account`). */
+  listForAccountPart(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): ReadPart<SubscriptionView[]> {
+    return {
+      ctes: [],
+      outputs: [
+        sql`(SELECT json_agg(row_to_json(s) ORDER BY s.created_at DESC, s.id DESC)
+               FROM subscriptions s WHERE s.account_id = ${accountId}::uuid) AS subscriptions__of_account`,
+      ],
+      read: (result) =>
+        hydrateJsonRows(manager, SubscriptionOrmEntity, result.subscriptions__of_account).map(
+          toSubscriptionView,
+        ),
+    };
   }
 
   /**
@@ -89,8 +105,22 @@ export class SubscriptionsFacade {
     accountId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<SubscriptionView | null> {
-    const all = await this.listForAccount(accountId, manager);
-    return all.find((s) => isLiveState(s.state)) ?? all[0] ?? null;
+    return readPart(manager, this.currentForAccountPart(accountId, manager));
+  }
+
+  /** {@link currentForAccount} as part of the caller's statement (output `subscriptions__of_account`). */
+  currentForAccountPart(
+    accountId: string,
+    manager: EntityManager = this.db.manager,
+  ): ReadPart<SubscriptionView | null> {
+    const list = this.listForAccountPart(accountId, manager);
+    return {
+      ...list,
+      read: (result) => {
+        const all = list.read(result);
+        return all.find((s) => isLiveState(s.state)) ?? all[0] ?? null;
+      },
+    };
   }
 
   /**
@@ -101,18 +131,26 @@ export class SubscriptionsFacade {
     accountId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `SELECT 1 FROM subscription_checkouts c
-        WHERE c.account_id = $1 AND c.status = 'complete'
-          AND NOT EXISTS (
-            SELECT 1 FROM subscriptions s
-             WHERE s.account_id = c.account_id
-               AND (s.stripe_subscription_id = c.stripe_subscription_id
-                    OR (c.stripe_subscription_id IS NULL AND s.created_at >= c.created_at)))
-        LIMIT 1`,
-      [accountId],
-    );
-    return rows.length > 0;
+    return readPart(manager, this.checkoutAwaitingMirrorPart(accountId));
+  }
+
+  /** {@link checkoutAwaitingMirror} as part of the caller's statement (output `subscriptions__awaiting_mirror`). */
+  checkoutAwaitingMirrorPart(accountId: string): ReadPart<boolean> {
+    return {
+      ctes: [],
+      outputs: [
+        sql`EXISTS (
+              SELECT 1 FROM subscription_checkouts c
+               WHERE c.account_id = ${accountId}::uuid AND c.status = 'complete'
+                 AND NOT EXISTS (
+                   SELECT 1 FROM subscriptions s
+                    WHERE s.account_id = c.account_id
+                      AND (s.stripe_subscription_id = c.stripe_subscription_id
+                           OR (c.stripe_subscription_id IS NULL AND s.created_at >= c.created_at)))
+            ) AS subscriptions__awaiting_mirror`,
+      ],
+      read: (result) => result.subscriptions__awaiting_mirror === true,
+    };
   }
 
   /** A Stripe subscription as reconciliation compares it (R-REC-1). */

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { AfterCommit } from './after-commit.js';
+import { BeforeCommit } from './before-commit.js';
 import { dataSourceOptions, runMigrationsLocked } from './data-source.js';
 import { withoutPreparedStatements } from './row-sql.js';
 
@@ -10,7 +11,8 @@ import { withoutPreparedStatements } from './row-sql.js';
  * PostgreSQL through TypeORM. Entities are registered by their modules (`TypeOrmModule.forFeature`);
  * when `DB_MIGRATE` is on, migrations run under an advisory lock before anything can use the connection.
  * `DB_PREPARED_STATEMENTS=false` runs the raw statements unnamed (see row-sql.ts `rows`).
- * {@link AfterCommit} (work that waits for the caller's transaction to commit) is available everywhere.
+ * {@link AfterCommit} (work that waits for the caller's transaction to commit) and {@link BeforeCommit}
+ * (work done once per transaction, just before its commit) are available everywhere.
  */
 @Global()
 @Module({
@@ -33,8 +35,8 @@ import { withoutPreparedStatements } from './row-sql.js';
       },
     }),
   ],
-  providers: [AfterCommit],
-  exports: [AfterCommit],
+  providers: [AfterCommit, BeforeCommit],
+  exports: [AfterCommit, BeforeCommit],
 })
 export class DatabaseModule {
   constructor(db: DataSource, config: AppConfig) {

@@ -254,6 +254,35 @@ export interface StatementPart {
   written?(manager: EntityManager, result: Record<string, unknown>): void;
 }
 
+/**
+ * One module's read inside a statement another module's query runs (e.g. the inputs of an account's
+ * entitlement verdict, from five modules' tables in one round trip: `ComputeVerdictQuery`, on the webhook
+ * hot path of `npm run bench:peers`): outputs only, each a scalar subquery named in the module's namespace
+ * as a StatementPart's, and how to read the module's value back from the result row. The module's own
+ * method runs its part alone ({@link readPart}), so that each read is written once.
+ */
+export interface ReadPart<T> extends StatementPart {
+  read(result: Record<string, unknown>): T;
+}
+
+/** Runs one read part on its own: one round trip. */
+export async function readPart<T>(manager: EntityManager, part: ReadPart<T>): Promise<T> {
+  return part.read(await runStatement(manager, [part]));
+}
+
+/**
+ * Entities from a JSON value of `row_to_json` objects (an array, one object, or null), each hydrated as
+ * {@link hydrateRow} does: for a {@link ReadPart} that reads an entity's rows.
+ */
+export function hydrateJsonRows<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  value: unknown,
+): T[] {
+  const list = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+  return list.map((row) => hydrateRow(manager, entity, row as Record<string, unknown>));
+}
+
 /** `<module>__<name>`: the name of a CTE or output a module contributes to a composed statement. */
 export function partName(module: string, name: string): string {
   return `${module}__${name}`;

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
+import { hydrateJsonRows, readPart, sql, type ReadPart } from '../../../platform/database/row-sql.js';
 import type { DunningCaseView, DunningStage } from '../contracts/dunning-case.view.js';
 import { DUNNING_POLICY } from '../dunning.tokens.js';
 import { caseRef } from '../persistence/dunning-case.mapper.js';
@@ -35,16 +36,42 @@ export class DunningCaseQueries {
 
   /** The verdict's dunning stage of the account, null when it has no open case. */
   async stageOf(accountId: string, manager: EntityManager = this.db.manager): Promise<DunningStage | null> {
-    const view = await this.openForAccount(accountId, manager);
-    if (!view || view.stage === 'closed') return null;
+    return readPart(manager, this.stagePart(accountId, manager));
+  }
+
+  /**
+   * {@link stageOf} as part of the caller's statement (output `dunning__stage`): the account's oldest open
+   * case with its steps, in one subquery.
+   */
+  stagePart(accountId: string, manager: EntityManager = this.db.manager): ReadPart<DunningStage | null> {
     return {
-      caseId: view.caseId,
-      stage: view.stage,
-      lastStep: view.lastStep,
-      nextStep: view.nextStep,
-      day0: view.day0,
-      suspendAt: view.suspendAt,
-      hostedInvoiceUrl: view.hostedInvoiceUrl,
+      ctes: [],
+      outputs: [
+        sql`(SELECT json_build_object(
+                'case', row_to_json(c),
+                'steps', (SELECT json_agg(row_to_json(st) ORDER BY st.position)
+                            FROM dunning_steps st WHERE st.case_id = c.id))
+               FROM dunning_cases c
+              WHERE c.account_id = ${accountId}::uuid AND c.status = 'open'
+              ORDER BY c.day0 ASC, c.id ASC
+              LIMIT 1) AS dunning__stage`,
+      ],
+      read: (result) => {
+        const found = result.dunning__stage as { case: unknown; steps: unknown } | null;
+        const [row] = found ? hydrateJsonRows(manager, DunningCaseOrmEntity, found.case) : [];
+        if (!found || !row) return null;
+        const view = this.viewOf(row, hydrateJsonRows(manager, DunningStepOrmEntity, found.steps));
+        if (view.stage === 'closed') return null;
+        return {
+          caseId: view.caseId,
+          stage: view.stage,
+          lastStep: view.lastStep,
+          nextStep: view.nextStep,
+          day0: view.day0,
+          suspendAt: view.suspendAt,
+          hostedInvoiceUrl: view.hostedInvoiceUrl,
+        };
+      },
     };
   }
 
@@ -95,32 +122,39 @@ export class DunningCaseQueries {
       where: { caseId: In(rows.map((r) => r.id)) },
       order: { position: 'ASC' },
     });
-    return rows.map((row) => {
-      const own = steps.filter((s) => s.caseId === row.id);
-      const done = own.filter((s) => s.status === 'done');
-      const next = row.status === 'open' ? own.find((s) => s.status === 'pending') : undefined;
-      return {
-        ...caseRef(row),
-        stage: row.status === 'closed' ? 'closed' : row.suspendedAt ? 'suspended' : 'past_due',
-        outcome: row.outcome,
-        day0: row.day0.toISOString(),
-        suspendAt: row.suspendAt.toISOString(),
-        suspendedAt: iso(row.suspendedAt),
-        closedAt: iso(row.closedAt),
-        testClockId: row.testClockId,
-        lastStep: done[done.length - 1]?.stepId ?? null,
-        nextStep: next ? { id: next.stepId, dueAt: next.dueAt.toISOString() } : null,
-        steps: own.map((s) => ({
-          id: s.stepId,
-          dayOffset: s.dayOffset,
-          actions: this.actionsOf(s.stepId),
-          dueAt: s.dueAt.toISOString(),
-          status: s.status,
-          ranAt: iso(s.ranAt),
-          retryOutcome: s.retryOutcome,
-        })),
-      };
-    });
+    return rows.map((row) =>
+      this.viewOf(
+        row,
+        steps.filter((s) => s.caseId === row.id),
+      ),
+    );
+  }
+
+  /** A case with its own steps (in position order) as the API shows it. */
+  private viewOf(row: DunningCaseOrmEntity, own: DunningStepOrmEntity[]): DunningCaseView {
+    const done = own.filter((s) => s.status === 'done');
+    const next = row.status === 'open' ? own.find((s) => s.status === 'pending') : undefined;
+    return {
+      ...caseRef(row),
+      stage: row.status === 'closed' ? 'closed' : row.suspendedAt ? 'suspended' : 'past_due',
+      outcome: row.outcome,
+      day0: row.day0.toISOString(),
+      suspendAt: row.suspendAt.toISOString(),
+      suspendedAt: iso(row.suspendedAt),
+      closedAt: iso(row.closedAt),
+      testClockId: row.testClockId,
+      lastStep: done[done.length - 1]?.stepId ?? null,
+      nextStep: next ? { id: next.stepId, dueAt: next.dueAt.toISOString() } : null,
+      steps: own.map((s) => ({
+        id: s.stepId,
+        dayOffset: s.dayOffset,
+        actions: this.actionsOf(s.stepId),
+        dueAt: s.dueAt.toISOString(),
+        status: s.status,
+        ranAt: iso(s.ranAt),
+        retryOutcome: s.retryOutcome,
+      })),
+    };
   }
 
   private actionsOf(stepId: string): string[] {

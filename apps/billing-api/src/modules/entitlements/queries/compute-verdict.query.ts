@@ -9,6 +9,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { runStatement } from '../../../platform/database/row-sql.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
 import { NotificationsFacade } from '../../notifications/notifications.facade.js';
@@ -41,16 +42,25 @@ export class ComputeVerdictQuery {
     accountId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<EntitlementVerdict | null> {
-    const flag = await this.accounts.billingFlag(accountId, manager);
+    // Every input in one statement (one round trip, on the webhook hot path): each module's read part.
+    const parts = {
+      flag: this.accounts.billingFlagPart(accountId),
+      percent: this.settings.rolloutPercentPart(),
+      subscription: this.subscriptions.currentForAccountPart(accountId, manager),
+      awaitingMirror: this.subscriptions.checkoutAwaitingMirrorPart(accountId),
+      used: this.accounts.countMembersPart(accountId),
+      card: this.notifications.expiringDefaultCardPart(accountId),
+      dunningStage: this.dunning.stagePart(accountId, manager),
+    };
+    const result = await runStatement(manager, Object.values(parts));
+    const flag = parts.flag.read(result);
     if (flag === null) return null;
-    const [percent, subscription, awaitingMirror, used, card, dunningStage] = await Promise.all([
-      this.settings.rolloutPercent(manager),
-      this.subscriptions.currentForAccount(accountId, manager),
-      this.subscriptions.checkoutAwaitingMirror(accountId, manager),
-      this.accounts.countMembers(accountId, manager),
-      this.notifications.expiringDefaultCard(accountId, manager),
-      this.dunning.stageOf(accountId, manager),
-    ]);
+    const percent = parts.percent.read(result);
+    const subscription = parts.subscription.read(result);
+    const awaitingMirror = parts.awaitingMirror.read(result);
+    const used = parts.used.read(result);
+    const card = parts.card.read(result);
+    const dunningStage = parts.dunningStage.read(result);
     const enabled = flag && isInRollout(accountId, percent);
     const billing = { enabled, accountFlag: flag, rolloutPercent: percent };
     const catalogue = this.catalog.catalogue();

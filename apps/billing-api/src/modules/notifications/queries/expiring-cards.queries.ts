@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { queryRows, sql, type Sql } from '../../../platform/database/row-sql.js';
 
 /** An account's default card that expires before its next renewal (R-DUN-6). */
 export interface ExpiringCard {
@@ -33,8 +34,12 @@ export class ExpiringCardsQueries {
       unsentOnly: boolean;
     },
   ): Promise<ExpiringCard[]> {
-    return manager.query<ExpiringCard[]>(
-      `SELECT a.id AS account_id, pm.stripe_payment_method_id, pm.card_brand, pm.card_last4,
+    return queryRows<ExpiringCard>(manager, this.expiringDefaultCardsSql(options));
+  }
+
+  /** The query of {@link expiringDefaultCards}, to run alone or inside another statement. */
+  expiringDefaultCardsSql(options: { limit: number; accountId: string | null; unsentOnly: boolean }): Sql {
+    return sql`SELECT a.id AS account_id, pm.stripe_payment_method_id, pm.card_brand, pm.card_last4,
               pm.card_exp_month, pm.card_exp_year, s.renewal_at
          FROM accounts a
          JOIN payment_methods pm
@@ -46,18 +51,16 @@ export class ExpiringCardsQueries {
                  FROM subscriptions s
                 WHERE s.account_id = a.id AND s.state IN ('trialing', 'active', 'past_due')
                   AND NOT s.cancel_at_period_end
-                  AND COALESCE(s.current_period_end, s.trial_end) > $1
+                  AND COALESCE(s.current_period_end, s.trial_end) > ${this.clock.now()}::timestamptz
                 ORDER BY 1
                 LIMIT 1) s ON true
-        WHERE ($3::uuid IS NULL OR a.id = $3::uuid)
+        WHERE (${options.accountId}::uuid IS NULL OR a.id = ${options.accountId}::uuid)
           AND make_timestamptz(pm.card_exp_year, pm.card_exp_month, 1, 0, 0, 0, 'UTC') + interval '1 month'
               <= s.renewal_at
-          AND (NOT $4::boolean OR NOT EXISTS (
+          AND (NOT ${options.unsentOnly}::boolean OR NOT EXISTS (
                SELECT 1 FROM notifications n
                 WHERE n.dedupe_key = 'card_expiring:' || pm.stripe_payment_method_id || ':'
                       || to_char(s.renewal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-        LIMIT $2`,
-      [this.clock.now(), options.limit, options.accountId, options.unsentOnly],
-    );
+        LIMIT ${options.limit}`;
   }
 }

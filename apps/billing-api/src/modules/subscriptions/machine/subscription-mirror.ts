@@ -195,7 +195,9 @@ export class SubscriptionMirror {
     // Stripe's own facts (status, cancellation, periods) count as a change of the row too.
     if (changed && row.version === version) row.version += 1;
     row.updatedAt = this.clock.now();
-    await repo.save(row);
+    // The row is locked and loaded: one UPDATE of its columns (`save` would load it again to compare).
+    const { id, ...columns } = row;
+    await repo.update({ id }, columns);
     if (changed) {
       await this.audit.record(
         {
