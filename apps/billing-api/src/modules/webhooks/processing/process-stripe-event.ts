@@ -76,6 +76,16 @@ interface ClaimedRow {
   attempts: number;
 }
 
+/** The facts of a stored event its handler is given (StripeEventContext.event). */
+function eventFacts(row: ClaimedRow): StripeEventContext['event'] {
+  return {
+    id: row.id,
+    type: row.type,
+    created: Math.floor(row.event_created.getTime() / 1000),
+    livemode: row.livemode,
+  };
+}
+
 /** The Stripe object an event is about: the aggregate its handler locks and orders by. */
 function aggregateOf(row: ClaimedRow): string {
   const object = (row.payload as { data?: { object?: { id?: unknown } } }).data?.object;
@@ -106,16 +116,19 @@ export interface BatchOptions {
  * Applies stored events exactly once (R-WH-3, R-CORE-8), several in one transaction (issue 22):
  * 1. claims the rows (`processing`, attempts + 1) in one statement that also returns the events, so that
  *    a row a crashed worker left behind is visible to the sweeper;
- * 2. in ONE transaction, in apply order (by aggregate, then `created`): for each event, its type's
- *    unchanged-check (it reads the transaction, so it sees what the batch-mates before it wrote) or else
- *    its handler, with that transaction; then marks every row processed (or ignored) with its outcome in one
- *    statement, on the condition that each row is still this run's claim (`processing` with this run's
- *    attempt number). When another run claimed one in the meantime (a duplicate job, the sweeper's
+ * 2. the first event of each aggregate whose type has an unchanged-check is checked from committed state,
+ *    without a transaction or a lock (`@ChecksStripeEventsUnchanged`); an event found unchanged is only
+ *    marked, and a batch made only of such events is marked in one statement without a transaction;
+ * 3. in ONE transaction, in apply order (by aggregate, then `created`): for each other event, its type's
+ *    unchanged-check (reading the transaction, so that it sees what the batch-mates before it wrote) or
+ *    else its handler, with that transaction; then marks every row processed (or ignored) with its
+ *    outcome in one statement, on the condition that each row is still this run's claim (`processing`
+ *    with this run's attempt number). When another run claimed one in the meantime (a duplicate job, the sweeper's
  *    hand-over of a row it thought abandoned), the transaction is rolled back and runs again without
  *    that event: the handlers' writes and the marks commit together, each event for one run only. The
  *    mark waits for a concurrent run's uncommitted mark, so two runs never both commit. A batch in which
  *    no handler wrote (every event unchanged or unhandled) commits without waiting for the WAL flush;
- * 3. when an event fails, the transaction is rolled back and runs again without it, so that its
+ * 4. when an event fails, the transaction is rolled back and runs again without it, so that its
  *    batch-mates are applied; its failure is recorded: a {@link PermanentEventError}, Bull's last attempt
  *    or the attempt budget spent dead-letters it with its reason and an alert log line; anything else
  *    leaves it `failed`, to be retried (alone) with backoff.
@@ -186,9 +199,11 @@ export class ProcessStripeEvent {
         results.set(id, existing.has(id) ? { status: 'already_done' } : { status: 'missing' });
     }
     let pending = claimed.sort(inApplyOrder);
+    const known = await this.precheck(pending, options, mode, results);
+    pending = pending.filter((row) => !results.has(row.id));
     while (pending.length > 0) {
       try {
-        const { processedAt, outcomes } = await this.applyTogether(pending, options);
+        const { processedAt, outcomes } = await this.applyTogether(pending, known, options);
         for (const [row, outcome] of outcomes) {
           const status = outcome === 'ignored' ? 'ignored' : 'processed';
           results.set(row.id, { status, outcome });
@@ -218,15 +233,64 @@ export class ProcessStripeEvent {
     return results;
   }
 
-  /** Applies the events in one transaction and marks them; throws EventFailed or ClaimSuperseded. */
-  private async applyTogether(
+  /**
+   * The unchanged-checks that may read committed state, outside any transaction: the first event of each
+   * aggregate in the batch (a later one must see what its batch-mates before it wrote, so it is checked
+   * inside the transaction). Returns the outcomes of the events found unchanged; a check that throws is
+   * that event's failure (recorded in `results`).
+   */
+  private async precheck(
     batch: ClaimedRow[],
     options: BatchOptions,
+    mode: { rethrow: boolean },
+    results: Map<string, ProcessResult>,
+  ): Promise<Map<string, StripeEventOutcome>> {
+    const known = new Map<string, StripeEventOutcome>();
+    const seen = new Set<string>();
+    for (const row of batch) {
+      const aggregate = aggregateOf(row);
+      if (seen.has(aggregate)) continue;
+      seen.add(aggregate);
+      const check = this.dispatcher.handlerFor(row.type)?.unchanged;
+      if (!check) continue;
+      try {
+        const outcome = await this.inContext(row, batch.length === 1, options, () =>
+          check(row.payload, { manager: this.db.manager, event: eventFacts(row) }),
+        );
+        if (outcome) known.set(row.id, outcome);
+      } catch (error) {
+        const result = await this.recordFailure(row, error, options);
+        if (result.status === 'failed' && mode.rethrow) throw error;
+        results.set(row.id, result);
+      }
+    }
+    return known;
+  }
+
+  /**
+   * Applies the events in one transaction and marks them; throws EventFailed or ClaimSuperseded. Events
+   * in `known` (found unchanged outside) are only marked; when every event is, the mark is one statement
+   * without a transaction.
+   */
+  private async applyTogether(
+    batch: ClaimedRow[],
+    known: ReadonlyMap<string, StripeEventOutcome>,
+    options: BatchOptions,
   ): Promise<{ processedAt: Date; outcomes: [ClaimedRow, StripeEventOutcome][] }> {
+    const outcomeOf = (row: ClaimedRow) => known.get(row.id);
+    if (batch.every((row) => outcomeOf(row) !== undefined)) {
+      const outcomes = batch.map((row): [ClaimedRow, StripeEventOutcome] => [row, outcomeOf(row)!]);
+      return { processedAt: await this.mark(this.db.manager, outcomes, { asyncCommit: true }), outcomes };
+    }
     return this.db.transaction(async (manager) => {
       const outcomes: [ClaimedRow, StripeEventOutcome][] = [];
       let wrote = false;
       for (const row of batch) {
+        const outcome = outcomeOf(row);
+        if (outcome !== undefined) {
+          outcomes.push([row, outcome]);
+          continue;
+        }
         try {
           const applied = await this.applyOne(manager, row, batch.length === 1, options);
           wrote ||= applied.ran;
@@ -235,39 +299,52 @@ export class ProcessStripeEvent {
           throw new EventFailed(row, error);
         }
       }
-      const processedAt = this.clock.now();
-      // An event that changed nothing, in a batch where nothing was written, commits without waiting for
-      // the WAL flush. Lost in a database crash, the row is `processing` again; the sweeper hands it on
-      // and the next run finds it unchanged again.
-      const [asyncCommit, fromAsyncCommit] = wrote
-        ? ['', '']
-        : [`WITH ${ASYNC_COMMIT_CTE} `, ', async_commit'];
-      const marked = await rows<{ id: string }>(
-        manager,
-        `${asyncCommit}UPDATE webhook_events w
-            SET status = v.status, outcome = v.outcome, processed_at = $1, updated_at = $1
-           FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS v(id, attempts, status, outcome)${fromAsyncCommit}
-          WHERE w.id = v.id AND w.status = 'processing' AND w.attempts = v.attempts
-          RETURNING w.id`,
-        [
-          processedAt,
-          outcomes.map(([row]) => row.id),
-          outcomes.map(([row]) => row.attempts),
-          outcomes.map(([, outcome]) => (outcome === 'ignored' ? 'ignored' : 'processed')),
-          outcomes.map(([, outcome]) => outcome),
-        ],
-      );
-      if (marked.length < batch.length) {
-        const mine = new Set(marked.map((row) => row.id));
-        throw new ClaimSuperseded(batch.filter((row) => !mine.has(row.id)).map((row) => row.id));
-      }
-      return { processedAt, outcomes };
+      return { processedAt: await this.mark(manager, outcomes, { asyncCommit: !wrote }), outcomes };
     });
   }
 
   /**
-   * One event in the batch's transaction: its unchanged-check, else its handler (none: `ignored`).
-   * `ran` says whether a handler ran (and may have written).
+   * Marks the events processed (or ignored) with their outcomes in one statement, on the condition that
+   * each row is still this run's claim (`processing` with this run's attempt number); throws
+   * {@link ClaimSuperseded} naming the others. last_error is kept: the error of an earlier failed attempt
+   * stays visible for diagnosis. `asyncCommit`: events that changed nothing commit without waiting for
+   * the WAL flush. Lost in a database crash, the rows are `processing` again; the sweeper hands them on
+   * and the next run finds them unchanged again.
+   */
+  private async mark(
+    manager: EntityManager,
+    outcomes: [ClaimedRow, StripeEventOutcome][],
+    options: { asyncCommit: boolean },
+  ): Promise<Date> {
+    const processedAt = this.clock.now();
+    const [asyncCommit, fromAsyncCommit] = options.asyncCommit
+      ? [`WITH ${ASYNC_COMMIT_CTE} `, ', async_commit']
+      : ['', ''];
+    const marked = await rows<{ id: string }>(
+      manager,
+      `${asyncCommit}UPDATE webhook_events w
+          SET status = v.status, outcome = v.outcome, processed_at = $1, updated_at = $1
+         FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS v(id, attempts, status, outcome)${fromAsyncCommit}
+        WHERE w.id = v.id AND w.status = 'processing' AND w.attempts = v.attempts
+        RETURNING w.id`,
+      [
+        processedAt,
+        outcomes.map(([row]) => row.id),
+        outcomes.map(([row]) => row.attempts),
+        outcomes.map(([, outcome]) => (outcome === 'ignored' ? 'ignored' : 'processed')),
+        outcomes.map(([, outcome]) => outcome),
+      ],
+    );
+    if (marked.length < outcomes.length) {
+      const mine = new Set(marked.map((row) => row.id));
+      throw new ClaimSuperseded(outcomes.filter(([row]) => !mine.has(row.id)).map(([row]) => row.id));
+    }
+    return processedAt;
+  }
+
+  /**
+   * One event in the batch's transaction: its unchanged-check (reading the transaction), else its
+   * handler (none: `ignored`). `ran` says whether a handler ran (and may have written).
    */
   private async applyOne(
     manager: EntityManager,
@@ -277,24 +354,27 @@ export class ProcessStripeEvent {
   ): Promise<{ outcome: StripeEventOutcome; ran: boolean }> {
     const handler = this.dispatcher.handlerFor(row.type);
     if (!handler) return { outcome: 'ignored', ran: false };
-    const event = {
-      id: row.id,
-      type: row.type,
-      created: Math.floor(row.event_created.getTime() / 1000),
-      livemode: row.livemode,
-    };
-    const correlationId =
-      options.correlationIds?.get(row.id) ??
-      (alone ? RequestContext.current()?.correlationId : undefined) ??
-      `event:${row.id}`;
-    const context = { correlationId, actor: { type: 'stripe_event' as const, id: row.id } };
-    return RequestContext.run(context, async () => {
-      // An event whose handler would write nothing (its unchanged-check says so) is only marked.
+    const event = eventFacts(row);
+    return this.inContext(row, alone, options, async () => {
       const unchanged = handler.unchanged ? await handler.unchanged(row.payload, { manager, event }) : null;
       if (unchanged) return { outcome: unchanged, ran: false };
       const ctx: StripeEventContext = { manager, event, refetch: (objectId) => this.refetch(objectId) };
       return { outcome: (await handler.fn(row.payload, ctx)) ?? 'applied', ran: true };
     });
+  }
+
+  /** Runs `fn` as the event: its delivery's correlation id, the Stripe event as actor. */
+  private inContext<T>(
+    row: ClaimedRow,
+    alone: boolean,
+    options: BatchOptions,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const correlationId =
+      options.correlationIds?.get(row.id) ??
+      (alone ? RequestContext.current()?.correlationId : undefined) ??
+      `event:${row.id}`;
+    return RequestContext.run({ correlationId, actor: { type: 'stripe_event', id: row.id } }, fn);
   }
 
   /**
