@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import { AuditFacade } from '../../apps/billing-api/src/modules/audit/audit.facade.js';
+import {
+  HandlesStripeEvents,
+  type StripeEventContext,
+  type StripeEventPayload,
+} from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import { InboxWriter } from '../../apps/billing-api/src/modules/webhooks/persistence/inbox-writer.js';
+import { InboxQueue } from '../../apps/billing-api/src/modules/webhooks/processing/inbox-queue.js';
+import { BeforeCommit } from '../../apps/billing-api/src/platform/database/before-commit.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { deliver, randomUUID, SECRET, statusIs, stripeEvent, until } from './webhooks.support.js';
+
+/** Test-only handlers: one that records the order it saw, one that fails a given number of times. */
+const failing = { left: 0 };
+
+@Injectable()
+class BatchTestHandlers {
+  constructor(private readonly audit: AuditFacade) {}
+
+  /** Records the event as applied to its object, in the event's transaction. */
+  @HandlesStripeEvents('test.batch_step')
+  async step(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
+    await this.audit.record(
+      {
+        accountId: null,
+        action: 'test.batch_step_applied',
+        entityType: 'test_object',
+        entityId: (event.data.object as { id: string }).id,
+        after: { eventId: event.id, created: ctx.event.created },
+        actor: { type: 'stripe_event', id: ctx.event.id },
+      },
+      ctx.manager,
+    );
+    return 'applied';
+  }
+
+  /** Fails while `failing.left` is above zero, after writing (the write must be rolled back). */
+  @HandlesStripeEvents('test.batch_failing')
+  async failing(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
+    await this.audit.record(
+      {
+        accountId: null,
+        action: 'test.batch_failing_applied',
+        entityType: 'test_object',
+        entityId: (event.data.object as { id: string }).id,
+        actor: { type: 'stripe_event', id: ctx.event.id },
+      },
+      ctx.manager,
+    );
+    if (failing.left > 0) {
+      failing.left--;
+      throw new Error('downstream timeout (batch test)');
+    }
+    return 'applied';
+  }
+}
+
+// Issue 22: events stored together by the intake's group commit and applied together by one job.
+describe('Stripe webhooks in batches: group commit at intake, one transaction per batch', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      role: 'all',
+      env: { STRIPE_WEBHOOK_SECRETS: SECRET, WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_BACKOFF_MS: '20' },
+      providers: [BatchTestHandlers],
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const applied = async (objectId: string) =>
+    t.db.query<{ event_id: string; actor_id: string }[]>(
+      `SELECT after->>'eventId' AS event_id, actor_id FROM audit_log
+        WHERE action = 'test.batch_step_applied' AND entity_id = $1 ORDER BY id`,
+      [objectId],
+    );
+  const store = async (events: ReturnType<typeof stripeEvent>[], jobId: string) => {
+    for (const event of events) {
+      await t.db.query(
+        `INSERT INTO webhook_events (id, type, api_version, livemode, event_created, received_at, payload, status,
+           attempts, updated_at, job_id)
+         VALUES ($1, $2, NULL, false, to_timestamp($3), now(), $4, 'pending', 0, now(), $5)`,
+        [event.id, event.type, event.created, JSON.stringify(event), jobId],
+      );
+    }
+  };
+
+  it('events written in one tick share a group commit and a job; each is stored once and applied', async () => {
+    const writer = t.app.get(InboxWriter, { strict: false });
+    const events = Array.from({ length: 20 }, () =>
+      stripeEvent('test.batch_step', { id: `obj_${randomUUID().slice(0, 8)}` }),
+    );
+    // Written without awaiting in between: all but the first ones wait for the INSERT in flight.
+    const results = await Promise.all(
+      [...events, events[0]!].map((event) =>
+        writer.write({
+          id: event.id,
+          type: event.type,
+          apiVersion: event.api_version,
+          livemode: false,
+          created: event.created,
+          payload: JSON.stringify(event),
+          rawBody: null,
+        }),
+      ),
+    );
+    // The second delivery of the first event in the same tick is a duplicate of it.
+    expect(results.filter((r) => r.stored)).toHaveLength(20);
+    expect(results[20]).toEqual({ stored: false, duplicate: true });
+    const ids = events.map((e) => e.id);
+    const jobs = await t.db.query<{ job_id: string; n: number }[]>(
+      `SELECT job_id, count(*)::int AS n FROM webhook_events WHERE id = ANY($1) GROUP BY job_id`,
+      [ids],
+    );
+    expect(jobs.length).toBeLessThan(events.length);
+    expect(jobs.every((j) => j.job_id.startsWith('events:'))).toBe(true);
+    for (const event of events) await until(statusIs(t.db, event.id, ['processed']), 'processed');
+    for (const event of events) {
+      expect(await applied((event.data.object as { id: string }).id)).toEqual([
+        { event_id: event.id, actor_id: event.id },
+      ]);
+    }
+  });
+
+  it('a batch applies the events of one object oldest first, whatever order they came in', async () => {
+    const objectId = `obj_${randomUUID().slice(0, 8)}`;
+    const base = Math.floor(Date.now() / 1000);
+    const events = [3, 1, 2].map((k) =>
+      stripeEvent('test.batch_step', { id: objectId }, { created: base + k }),
+    );
+    const jobId = `events:${randomUUID()}`;
+    await store(events, jobId);
+    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
+      events.map((e) => e.id),
+      events.map(() => 'batch-test'),
+      jobId,
+    );
+    for (const event of events) await until(statusIs(t.db, event.id, ['processed']), 'processed');
+    const oldestFirst = [...events].sort((a, b) => a.created - b.created).map((e) => e.id);
+    expect((await applied(objectId)).map((r) => r.event_id)).toEqual(oldestFirst);
+  });
+
+  it('an event that fails leaves its batch-mates applied; it is retried alone and applied once', async () => {
+    failing.left = 1;
+    const good = Array.from({ length: 3 }, () =>
+      stripeEvent('test.batch_step', { id: `obj_${randomUUID().slice(0, 8)}` }),
+    );
+    const bad = stripeEvent('test.batch_failing', { id: `obj_${randomUUID().slice(0, 8)}` });
+    const events = [good[0]!, bad, good[1]!, good[2]!];
+    const jobId = `events:${randomUUID()}`;
+    await store(events, jobId);
+    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
+      events.map((e) => e.id),
+      events.map(() => 'batch-test'),
+      jobId,
+    );
+    for (const event of good) {
+      const row = await until(statusIs(t.db, event.id, ['processed']), 'processed');
+      expect(row.attempts).toBe(1);
+    }
+    const retried = await until(statusIs(t.db, bad.id, ['processed']), 'the failed event applied on retry');
+    expect(retried.attempts).toBe(2);
+    expect(retried.last_error).toContain('downstream timeout (batch test)');
+    // The failed attempt's write was rolled back with its transaction: one effect, from the retry.
+    const effects = await t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'test.batch_failing_applied' AND actor_id = $1`,
+      [bad.id],
+    );
+    expect(effects[0]?.n).toBe(1);
+    for (const event of good) expect(await applied((event.data.object as { id: string }).id)).toHaveLength(1);
+  });
+
+  it('the sweeper leaves an event waiting in its batch job alone, and queues one whose batch job is gone', async () => {
+    const queue = t.app.get(InboxQueue, { strict: false });
+    const event = stripeEvent('test.batch_step', { id: `obj_${randomUUID().slice(0, 8)}` });
+    const jobId = `events:${randomUUID()}`;
+    await store([event], jobId);
+    // A batch job that waits (delayed far ahead): the event is already queued.
+    await queue
+      .queue()
+      .add(
+        'webhooks.process-events',
+        { correlationId: 'batch-test', payload: { eventIds: [event.id], correlationIds: ['batch-test'] } },
+        { jobId, delay: 3_600_000 },
+      );
+    expect(await queue.ensureQueued(event.id, { batchJobId: jobId })).toBe('already_queued');
+    // The batch job lost (Redis flushed, say): the event is queued on its own and applied.
+    await (await queue.queue().getJob(jobId))?.remove();
+    expect(await queue.ensureQueued(event.id, { batchJobId: jobId })).toBe('queued');
+    await until(statusIs(t.db, event.id, ['processed']), 'processed');
+    expect(await applied((event.data.object as { id: string }).id)).toHaveLength(1);
+  });
+
+  it('a delivery through the intake is stored with its group job and applied', async () => {
+    const event = stripeEvent('test.batch_step', { id: `obj_${randomUUID().slice(0, 8)}` });
+    expect((await deliver(t.url, event)).status).toBe(200);
+    await until(statusIs(t.db, event.id, ['processed']), 'processed');
+    const [row] = await t.db.query<{ job_id: string | null }[]>(
+      `SELECT job_id FROM webhook_events WHERE id = $1`,
+      [event.id],
+    );
+    expect(row?.job_id).toMatch(/^events:/);
+  });
+});
+
+describe('BeforeCommit: once per transaction, just before the commit', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ role: 'api' });
+    await t.db.query(`CREATE TABLE IF NOT EXISTS before_commit_test (key text, n int)`);
+  });
+  afterAll(async () => {
+    await t?.db.query(`DROP TABLE IF EXISTS before_commit_test`);
+    await t?.close();
+  });
+
+  const count = async (key: string) =>
+    (
+      await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM before_commit_test WHERE key = $1`, [
+        key,
+      ])
+    )[0]?.n;
+
+  it('runs the first callback of a key once, in the transaction, reading what the transaction wrote last', async () => {
+    const before = t.app.get(BeforeCommit, { strict: false });
+    const key = randomUUID();
+    let seen: number | undefined;
+    await t.db.transaction(async (manager) => {
+      for (let i = 1; i <= 3; i++) {
+        await manager.query(`INSERT INTO before_commit_test (key, n) VALUES ($1, $2)`, [`${key}:change`, i]);
+        await before.once(manager, key, async () => {
+          const [row] = await manager.query<{ n: number }[]>(
+            `SELECT max(n)::int AS n FROM before_commit_test WHERE key = $1`,
+            [`${key}:change`],
+          );
+          seen = row?.n;
+          await manager.query(`INSERT INTO before_commit_test (key, n) VALUES ($1, 0)`, [key]);
+        });
+      }
+      expect(await count(key)).toBe(0); // not yet: only at the commit
+    });
+    expect(seen).toBe(3);
+    expect(await count(key)).toBe(1);
+  });
+
+  it('drops the callbacks of a transaction that rolls back, and fails the commit when a callback throws', async () => {
+    const before = t.app.get(BeforeCommit, { strict: false });
+    const key = randomUUID();
+    await expect(
+      t.db.transaction(async (manager) => {
+        await before.once(manager, key, async () => {
+          await manager.query(`INSERT INTO before_commit_test (key, n) VALUES ($1, 1)`, [key]);
+        });
+        throw new Error('rolled back (test)');
+      }),
+    ).rejects.toThrow('rolled back (test)');
+    expect(await count(key)).toBe(0);
+    await expect(
+      t.db.transaction(async (manager) => {
+        await manager.query(`INSERT INTO before_commit_test (key, n) VALUES ($1, 2)`, [key]);
+        await before.once(manager, key, async () => {
+          throw new Error('announce failed (test)');
+        });
+      }),
+    ).rejects.toThrow('announce failed (test)');
+    expect(await count(key)).toBe(0);
+  });
+});
