@@ -246,6 +246,17 @@ export async function startSubscriptionsBench(
     const admin = `Bearer ${await token({ role: 'admin' }, 'bench-admin')}`;
     const setupAgent = agent(10);
     const run = randomUUID().slice(0, 8);
+    // The stream's prices in the catalogue, as `npm run catalog:sync` records them in a real deployment (not
+    // current: the catalogue's own prices keep their lookup keys).
+    await db.query(
+      `INSERT INTO catalog_prices (stripe_price_id, lookup_key, plan_id, billing_interval, kind, stripe_product_id,
+         unit_amount, currency, is_current, created_at, updated_at)
+       VALUES ('price_bench_pro_month_base', 'pro_month_base', 'pro', 'month', 'base', 'prod_bench_pro', 2900, 'usd',
+               false, now(), now()),
+              ('price_bench_pro_month_seat', 'pro_month_seat', 'pro', 'month', 'seat', 'prod_bench_pro', 600, 'usd',
+               false, now(), now())
+       ON CONFLICT (stripe_price_id) DO NOTHING`,
+    );
     const makeAccount = async (n: number): Promise<BenchAccount> => {
       const created = await call(
         setupAgent,

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
+import { findRows, queryRows, sql, updateRowSql } from '../../../platform/database/row-sql.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -107,7 +108,16 @@ export class SubscriptionMirror {
     const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
     const lock = { mode: 'pessimistic_write' as const };
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
-    let row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
+    // A prepared statement: on the webhook hot path, TypeORM's query builder would build and send it anew.
+    let row: SubscriptionOrmEntity | null =
+      (
+        await findRows(
+          ctx.manager,
+          SubscriptionOrmEntity,
+          sql`stripe_subscription_id = ${incoming.stripeSubscriptionId}`,
+          { lock: 'for_update' },
+        )
+      )[0] ?? null;
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
@@ -182,7 +192,6 @@ export class SubscriptionMirror {
     ctx: MirrorContext,
     actor: Actor,
   ): Promise<MirrorOutcome> {
-    const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
     const before = auditedFields(row);
     const fromState = row.state;
     const version = row.version;
@@ -195,12 +204,12 @@ export class SubscriptionMirror {
     // Stripe's own facts (status, cancellation, periods) count as a change of the row too.
     if (changed && row.version === version) row.version += 1;
     row.updatedAt = this.clock.now();
-    // The row is locked and loaded: one UPDATE of its columns (`save` would load it again to compare).
+    // The row is locked and loaded: its columns and, when it changed, its audit record, in one statement
+    // (`save` would load the row again to compare, and the audit record would be a second round trip).
     const { id, ...columns } = row;
-    await repo.update({ id }, columns);
-    if (changed) {
-      await this.audit.record(
-        {
+    const update = updateRowSql(ctx.manager, SubscriptionOrmEntity, columns, sql`id = ${id}::uuid`);
+    const audit = changed
+      ? this.audit.recordSql(ctx.manager, {
           accountId: row.accountId,
           action: before.state !== after.state ? 'subscription.state_changed' : 'subscription.updated',
           entityType: 'subscription',
@@ -208,10 +217,9 @@ export class SubscriptionMirror {
           before,
           after,
           actor,
-        },
-        ctx.manager,
-      );
-    }
+        })
+      : null;
+    await queryRows(ctx.manager, audit ? sql`WITH subscriptions__row AS (${update}) ${audit}` : update);
     await this.transitions.record(ctx.manager, row, outcome, fromState, actor);
     return 'applied';
   }
