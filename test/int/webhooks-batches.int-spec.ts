@@ -22,10 +22,26 @@ class BatchTestHandlers {
   /** Records the event as applied to its object, in the event's transaction. */
   @HandlesStripeEvents('test.batch_step')
   async step(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
-    await this.audit.record(
+    await this.record('test.batch_step_applied', event, ctx);
+    return 'applied';
+  }
+
+  /** Fails while `failing.left` is above zero, after writing (the write must be rolled back). */
+  @HandlesStripeEvents('test.batch_failing')
+  async failing(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
+    await this.record('test.batch_failing_applied', event, ctx);
+    if (failing.left > 0) {
+      failing.left--;
+      throw new Error('downstream timeout (batch test)');
+    }
+    return 'applied';
+  }
+
+  private record(action: string, event: StripeEventPayload, ctx: StripeEventContext): Promise<void> {
+    return this.audit.record(
       {
         accountId: null,
-        action: 'test.batch_step_applied',
+        action,
         entityType: 'test_object',
         entityId: (event.data.object as { id: string }).id,
         after: { eventId: event.id, created: ctx.event.created },
@@ -33,27 +49,6 @@ class BatchTestHandlers {
       },
       ctx.manager,
     );
-    return 'applied';
-  }
-
-  /** Fails while `failing.left` is above zero, after writing (the write must be rolled back). */
-  @HandlesStripeEvents('test.batch_failing')
-  async failing(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
-    await this.audit.record(
-      {
-        accountId: null,
-        action: 'test.batch_failing_applied',
-        entityType: 'test_object',
-        entityId: (event.data.object as { id: string }).id,
-        actor: { type: 'stripe_event', id: ctx.event.id },
-      },
-      ctx.manager,
-    );
-    if (failing.left > 0) {
-      failing.left--;
-      throw new Error('downstream timeout (batch test)');
-    }
-    return 'applied';
   }
 }
 
