@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -71,7 +71,8 @@ export interface RunningService {
  * Starts `dist/apps/billing-api/src/main.js` as APP_ROLE=`role` with `env` over this process's
  * environment, under the production V8 flags (SERVICE_NODE_ARGS) and then BENCH_NODE_ARGS (e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof"; a later flag wins). Resolves when it says it has started
- * (at most `startMs`), rejects when it exits first.
+ * (at most `startMs`), rejects when it exits first. With BENCH_SERVICE_STDOUT_DIR set, each process's
+ * stdout (its logs, and e.g. `--trace-gc` lines) is also written to `<dir>/<role>.log`.
  */
 export function spawnService(
   role: 'api' | 'worker',
@@ -84,20 +85,26 @@ export function spawnService(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = role === 'api' ? /listening on (http:\/\/\S+)/ : /billing-worker started/;
+  const logDir = process.env.BENCH_SERVICE_STDOUT_DIR;
+  if (logDir) child.stdout?.pipe(createWriteStream(`${logDir}/${role}.log`));
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${role} did not start in ${startMs / 1000} s`));
     }, startMs);
-    child.stdout?.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        out = '';
         resolve({ child, match: m[1] ?? m[0] });
       }
-    });
+    };
+    child.stdout?.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${role} exited with ${code}: ${out}`));
