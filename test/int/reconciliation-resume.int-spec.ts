@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Job } from 'bull';
 import type Stripe from 'stripe';
+import type { JobEnvelope } from '../../apps/billing-api/src/platform/queue/queue.registry.js';
 import { RunReconciliationHandler } from '../../apps/billing-api/src/modules/reconciliation/commands/run-reconciliation/run-reconciliation.handler.js';
 import { ReconciliationRunOrmEntity } from '../../apps/billing-api/src/modules/reconciliation/persistence/reconciliation-run.orm-entity.js';
-import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
+import { ReconciliationProcessor } from '../../apps/billing-api/src/modules/reconciliation/jobs/reconciliation.processor.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http } from '../support/test-app.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
@@ -183,8 +185,13 @@ describe('reconciliation runs retry a failed page and resume a dead worker’s r
     await dashboard(w, 'subscriptions', second.id, { cancel_at_period_end: true });
     await dashboard(w, 'subscriptions', later.id, { cancel_at_period_end: true });
 
-    // The next worker's periodic check (the repeatable job; fired here rather than waited a minute for).
-    await w.t.app.get(JobQueue, { strict: false }).enqueue('reconciliation.resume-abandoned', {});
+    // The next worker's periodic check (the repeatable job's handler; run here rather than waited for).
+    const job = {
+      id: 'resume-check',
+      data: { correlationId: 'resume-check', payload: {} },
+    } as unknown as Job<JobEnvelope<'reconciliation.resume-abandoned'>>;
+    const resumed = await w.t.app.get(ReconciliationProcessor, { strict: false }).resumeAbandoned(job);
+    expect(resumed.runId).toBe(runId);
     const done = await until(
       async () => {
         const row = await runRow(runId);

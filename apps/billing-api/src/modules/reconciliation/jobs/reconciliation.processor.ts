@@ -47,7 +47,9 @@ export class ReconciliationProcessor {
    * has run out, the next worker to fire this job resumes it from there (one at a time).
    */
   @HandlesJob('reconciliation.resume-abandoned')
-  async resumeAbandoned(): Promise<{ runId: string | null }> {
+  async resumeAbandoned(
+    _job: Job<JobEnvelope<'reconciliation.resume-abandoned'>>,
+  ): Promise<{ runId: string | null }> {
     const run = await this.runs.resumeAbandoned();
     return { runId: run?.id ?? null };
   }

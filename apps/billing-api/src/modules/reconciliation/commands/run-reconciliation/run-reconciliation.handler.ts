@@ -168,8 +168,8 @@ export class RunReconciliationHandler {
       startedAt: now,
       finishedAt: null,
       cursor: null,
-      leaseOwner: options.lease ? this.owner : null,
-      leaseExpiresAt: options.lease ? this.leaseUntil() : null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
     };
     const inserted = await this.db
       .createQueryBuilder()
@@ -179,7 +179,10 @@ export class RunReconciliationHandler {
       .orIgnore()
       .returning('id')
       .execute();
-    if ((inserted.raw as unknown[]).length > 0) return { run, created: true };
+    if ((inserted.raw as unknown[]).length > 0) {
+      if (options.lease) await this.acquire(run);
+      return { run, created: true };
+    }
     const existing = await repo.findOneOrFail({
       where: { windowStart: window.start, windowEnd: window.end },
     });
@@ -291,21 +294,24 @@ export class RunReconciliationHandler {
     return run;
   }
 
-  private leaseUntil(): Date {
-    return new Date(this.clock.now().getTime() + this.config.reconciliation.leaseSeconds * 1000);
+  /**
+   * The end of a lease taken or renewed now, in SQL: leases are shared by every worker, so they are
+   * read and written on the database's clock, never a process's.
+   */
+  private leaseUntil(): () => string {
+    return () => `now() + make_interval(secs => ${this.config.reconciliation.leaseSeconds})`;
   }
 
   /** Takes the run's lease when nobody holds it, this process does, or the holder's lease ran out. */
   private async acquire(run: ReconciliationRunOrmEntity): Promise<boolean> {
-    const until = this.leaseUntil();
     const taken = await this.db
       .createQueryBuilder()
       .update(ReconciliationRunOrmEntity)
-      .set({ leaseOwner: this.owner, leaseExpiresAt: until })
+      .set({ leaseOwner: this.owner, leaseExpiresAt: this.leaseUntil() })
       .where(
         `id = :id AND status = 'running'
-         AND (lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at < :now)`,
-        { id: run.id, owner: this.owner, now: this.clock.now() },
+         AND (lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at < now())`,
+        { id: run.id, owner: this.owner },
       )
       .execute();
     if (!taken.affected) return false;
