@@ -1,11 +1,13 @@
 import {
   balanceDrifts,
   invoiceDrifts,
+  isCaptured,
   paymentDrifts,
   subscriptionDrifts,
   type BalanceFacts,
   type Drift,
   type DriftObject,
+  type PaymentStatus,
 } from '@billing/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -107,6 +109,8 @@ export class RunReconciliationHandler {
   private readonly logger = new Logger('Reconciliation');
   /** This process, as a lease owner. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Runs this process is running now (Bull may hand a stalled job back to the worker that runs it). */
+  private readonly running = new Set<string>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -215,6 +219,16 @@ export class RunReconciliationHandler {
    * duration. When another worker holds the run (its lease is live), returns it as it is, unrun.
    */
   async runClaimed(run: ReconciliationRunOrmEntity): Promise<ReconciliationRunOrmEntity> {
+    if (this.running.has(run.id)) return run;
+    this.running.add(run.id);
+    try {
+      return await this.runHeld(run);
+    } finally {
+      this.running.delete(run.id);
+    }
+  }
+
+  private async runHeld(run: ReconciliationRunOrmEntity): Promise<ReconciliationRunOrmEntity> {
     const resumed = run.cursor !== null;
     if (!(await this.acquire(run))) {
       this.logger.log({ msg: 'reconciliation run held by another worker', runId: run.id });
@@ -550,10 +564,14 @@ export class RunReconciliationHandler {
     return appPageDone(page, after);
   }
 
-  /** A payment's drifts, then its charge's money (amount, fee, net) against what the app records. */
+  /**
+   * A payment's drifts, then its charge's money (amount, fee, net) against what the app records, once
+   * both sides have it captured (a payment the app has not seen captured is a `payment_status` drift,
+   * whose repair records the money with the status).
+   */
   private paymentAndBalanceDrifts(pi: Stripe.PaymentIntent, app: MirroredPaymentFacts | null): Drift[] {
     const drifts = paymentDrifts(this.payments.factsFromStripe(pi), app);
-    if (!app || pi.status !== 'succeeded') return drifts;
+    if (!app || pi.status !== 'succeeded' || !isCaptured(app.status as PaymentStatus)) return drifts;
     return [...drifts, ...balanceDrifts(this.payments.balanceFromStripe(pi), app.recorded)];
   }
 
