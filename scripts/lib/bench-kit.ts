@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { SERVICE_NODE_ARGS } from '../bench/service-node-args.js';
+import { nodeArgsFor } from '../bench/service-node-args.js';
 
 /** The value at percentile `p` (0..100) of an ascending array (nearest rank, floor); 0 when empty. */
 export function percentile(sorted: number[], p: number): number {
@@ -69,7 +69,7 @@ export interface RunningService {
 
 /**
  * Starts `dist/apps/billing-api/src/main.js` as APP_ROLE=`role` with `env` over this process's
- * environment, under the production V8 flags (SERVICE_NODE_ARGS) and then BENCH_NODE_ARGS (e.g.
+ * environment, under the production V8 flags of its role (`nodeArgsFor`) and then BENCH_NODE_ARGS (e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof"; a later flag wins). Resolves when it says it has started
  * (at most `startMs`), rejects when it exits first. With BENCH_SERVICE_STDOUT_DIR set, each process's
  * stdout (its logs, and e.g. `--trace-gc` lines) is also written to `<dir>/<role>.log`.
@@ -79,7 +79,7 @@ export function spawnService(
   env: Record<string, string>,
   startMs = 60_000,
 ): Promise<RunningService> {
-  const nodeArgs = [...SERVICE_NODE_ARGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...nodeArgsFor(role), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/billing-api/src/main.js'], {
     env: { ...process.env, ...env, APP_ROLE: role },
     stdio: ['ignore', 'pipe', 'inherit'],
