@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { SERVICE_NODE_ARGS } from '../bench/service-node-args.js';
+import { nodeArgsFor } from '../bench/service-node-args.js';
 
 /** The value at percentile `p` (0..100) of an ascending array (nearest rank, floor); 0 when empty. */
 export function percentile(sorted: number[], p: number): number {
@@ -69,35 +69,42 @@ export interface RunningService {
 
 /**
  * Starts `dist/apps/billing-api/src/main.js` as APP_ROLE=`role` with `env` over this process's
- * environment, under the production V8 flags (SERVICE_NODE_ARGS) and then BENCH_NODE_ARGS (e.g.
+ * environment, under the production V8 flags of its role (`nodeArgsFor`) and then BENCH_NODE_ARGS (e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof"; a later flag wins). Resolves when it says it has started
- * (at most `startMs`), rejects when it exits first.
+ * (at most `startMs`), rejects when it exits first. With BENCH_SERVICE_STDOUT_DIR set, each process's
+ * stdout (its logs, and e.g. `--trace-gc` lines) is also written to `<dir>/<role>.log`.
  */
 export function spawnService(
   role: 'api' | 'worker',
   env: Record<string, string>,
   startMs = 60_000,
 ): Promise<RunningService> {
-  const nodeArgs = [...SERVICE_NODE_ARGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...nodeArgsFor(role), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/billing-api/src/main.js'], {
     env: { ...process.env, ...env, APP_ROLE: role },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = role === 'api' ? /listening on (http:\/\/\S+)/ : /billing-worker started/;
+  const logDir = process.env.BENCH_SERVICE_STDOUT_DIR;
+  if (logDir) child.stdout?.pipe(createWriteStream(`${logDir}/${role}.log`));
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${role} did not start in ${startMs / 1000} s`));
     }, startMs);
-    child.stdout?.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        out = '';
         resolve({ child, match: m[1] ?? m[0] });
       }
-    });
+    };
+    child.stdout?.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${role} exited with ${code}: ${out}`));

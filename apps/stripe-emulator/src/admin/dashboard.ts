@@ -21,7 +21,9 @@ const EDITABLE = {
     fields: ['status', 'amount', 'amount_received'],
   },
   charges: { event: 'charge.updated', fields: ['amount_refunded', 'refunded'] },
-} as const satisfies Partial<Record<ResourceType, { event: string; fields: readonly string[] }>>;
+  // A fee Stripe adjusted (or a mistake in the books): Stripe sends no event for a balance transaction.
+  balance_transactions: { event: null, fields: ['amount', 'fee', 'net'] },
+} as const satisfies Partial<Record<ResourceType, { event: string | null; fields: readonly string[] }>>;
 
 type EditableType = keyof typeof EDITABLE;
 
@@ -35,7 +37,8 @@ interface ItemEdit {
 /**
  * `POST /_emulator/dashboard/:type/:id` (JSON): changes an object as someone in Stripe's dashboard
  * would, for drift tests. Allowed fields per type are in {@link EDITABLE}; subscriptions also take
- * `items: [{ price, quantity, current_period_end }]` by position. `webhooks: "suppress"` (the default)
+ * `items: [{ price, quantity, current_period_end }]` by position; balance transactions take `amount`, `fee`
+ * and `net` (no event: Stripe has none for them). `webhooks: "suppress"` (the default)
  * changes the object without an event, as if the webhook were lost; `"send"` emits the `*.updated`
  * event with its `previous_attributes`. Answers the changed object.
  */
@@ -54,6 +57,9 @@ export function registerDashboard(pages: Router<PageRequest>, ctx: EmulatorConte
     if (webhooks !== 'send' && webhooks !== 'suppress') {
       throw invalidRequest('webhooks must be "send" or "suppress"', 'webhooks');
     }
+    if (webhooks === 'send' && editable.event === null) {
+      throw invalidRequest(`Stripe sends no event for a change of ${type}`, 'webhooks');
+    }
     const object = owner.object as unknown as Record<string, unknown>;
     const before = structuredClone(object);
     for (const [field, value] of Object.entries(body)) {
@@ -66,9 +72,15 @@ export function registerDashboard(pages: Router<PageRequest>, ctx: EmulatorConte
         throw invalidRequest(`${field} cannot be changed on ${type} here`, field);
       }
       object[field] = value;
+      // A balance transaction's fee is itemized: the Stripe fee line follows the fee.
+      if (type === 'balance_transactions' && field === 'fee' && typeof value === 'number') {
+        const details = (object.fee_details ?? []) as { amount: number; type: string }[];
+        const stripeFee = details.find((d) => d.type === 'stripe_fee');
+        if (stripeFee) stripeFee.amount = value;
+      }
     }
     forgetCatchUp(owner.account);
-    if (webhooks === 'send') {
+    if (webhooks === 'send' && editable.event !== null) {
       const previousAttributes = diffAttributes(before, object);
       emitEvent(owner.account, {
         type: editable.event,

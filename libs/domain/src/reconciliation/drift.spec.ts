@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  balanceDrifts,
   invoiceDrifts,
   paymentDrifts,
   subscriptionDrifts,
+  type BalanceFacts,
   type InvoiceFacts,
   type MirroredSubscriptionFacts,
   type PaymentFacts,
@@ -148,5 +150,59 @@ describe('paymentDrifts', () => {
     expect(kinds(paymentDrifts({ ...pay, amount: 4000 }, pay))).toEqual(['payment_amount:unsafe']);
     expect(kinds(paymentDrifts(pay, null))).toEqual(['missing_in_app:safe']);
     expect(kinds(paymentDrifts(null, pay))).toEqual(['missing_in_stripe:unsafe']);
+  });
+});
+
+describe('balanceDrifts (fees and nets)', () => {
+  const charge: BalanceFacts = {
+    balanceTransactionId: 'txn_1',
+    currency: 'usd',
+    amount: 5000,
+    fee: 175,
+    net: 4825,
+  };
+  const books = { currency: 'usd', amount: 5000, fee: 175, net: 4825 };
+
+  it('finds nothing when the books agree with the balance transaction, or either side is missing', () => {
+    expect(balanceDrifts(charge, books)).toEqual([]);
+    const refund = { ...charge, amount: -1000, fee: 0, net: -1000 };
+    expect(balanceDrifts(refund, { currency: 'usd', amount: -1000, fee: 0, net: -1000 })).toEqual([]);
+    expect(balanceDrifts(null, books)).toEqual([]);
+    expect(balanceDrifts(charge, null)).toEqual([]);
+  });
+
+  it('a fee and net the app has not recorded are safe: the mirror reads them', () => {
+    const drifts = balanceDrifts(charge, { ...books, fee: null, net: null });
+    expect(kinds(drifts)).toEqual(['fee:safe', 'net:safe']);
+    expect(drifts[0]).toMatchObject({
+      app: { fee: null },
+      stripe: { fee: 175, balanceTransactionId: 'txn_1' },
+    });
+  });
+
+  it('a recorded fee, net or amount that disagrees is unsafe', () => {
+    expect(kinds(balanceDrifts({ ...charge, fee: 200, net: 4800 }, books))).toEqual([
+      'fee:unsafe',
+      'net:unsafe',
+    ]);
+    expect(kinds(balanceDrifts({ ...charge, net: 4800 }, books))).toEqual(['net:unsafe']);
+    expect(kinds(balanceDrifts(charge, { ...books, amount: 4000 }))).toEqual(['balance_amount:unsafe']);
+    expect(kinds(balanceDrifts({ ...charge, currency: 'eur' }, books))).toEqual(['balance_amount:unsafe']);
+  });
+
+  it('is safe exactly when every disagreeing value is one the app has not recorded', () => {
+    const value = fc.option(fc.integer({ min: -10_000, max: 10_000 }), { nil: null });
+    fc.assert(
+      fc.property(fc.integer({ min: -10_000, max: 10_000 }), value, value, (amount, fee, net) => {
+        const drifts = balanceDrifts(charge, { currency: 'usd', amount, fee, net });
+        for (const d of drifts) {
+          const recorded = d.kind === 'balance_amount' ? amount : d.kind === 'fee' ? fee : net;
+          expect(d.safe).toBe(d.kind !== 'balance_amount' && recorded === null);
+        }
+        const expected =
+          Number(amount !== charge.amount) + Number(fee !== charge.fee) + Number(net !== charge.net);
+        expect(drifts).toHaveLength(expected);
+      }),
+    );
   });
 });

@@ -5,7 +5,7 @@
  * as plain values read by the owning modules.
  */
 
-export type DriftObject = 'subscription' | 'invoice' | 'payment';
+export type DriftObject = 'subscription' | 'invoice' | 'payment' | 'refund';
 
 export type DriftKind =
   | 'missing_in_app'
@@ -19,7 +19,10 @@ export type DriftKind =
   | 'invoice_amount'
   | 'payment_status'
   | 'payment_amount'
-  | 'amount_refunded';
+  | 'amount_refunded'
+  | 'balance_amount'
+  | 'fee'
+  | 'net';
 
 export const DRIFT_KINDS: readonly DriftKind[] = [
   'missing_in_app',
@@ -34,6 +37,9 @@ export const DRIFT_KINDS: readonly DriftKind[] = [
   'payment_status',
   'payment_amount',
   'amount_refunded',
+  'balance_amount',
+  'fee',
+  'net',
 ];
 
 /** One difference: what the app has, what Stripe has, and whether applying Stripe's object is safe. */
@@ -302,6 +308,71 @@ export function paymentDrifts(stripe: PaymentFacts | null, app: PaymentFacts | n
       reason: appAhead
         ? 'The app counts more refunded than Stripe did.'
         : 'Stripe refunded more than the app knows: the refund mirror applies the refunds.',
+    });
+  }
+  return drifts;
+}
+
+/**
+ * A balance transaction as Stripe has it (minor units, signed as Stripe signs them: a charge's is
+ * positive, a refund's negative): what a finance team checks against the books.
+ */
+export interface BalanceFacts {
+  balanceTransactionId: string;
+  currency: string;
+  amount: number;
+  fee: number;
+  net: number;
+}
+
+/**
+ * What the app records of the same money: the amount (a payment's captured amount, a refund's amount
+ * negated, so that both sides are signed alike), and the fee and net mirrored from the balance
+ * transaction (null while the app has not recorded them).
+ */
+export interface RecordedBalanceFacts {
+  currency: string;
+  amount: number;
+  fee: number | null;
+  net: number | null;
+}
+
+/**
+ * The drifts of the money of one succeeded charge or refund: its balance transaction's amount, fee and
+ * net against what the app records. A fee or net the app has not recorded yet (the webhook that carries
+ * it was lost, or the row predates fee mirroring) is the app being behind Stripe: safe, the mirror reads
+ * them. Any recorded value that disagrees is a finance question: unsafe, an admin decides. Nothing when
+ * Stripe has no balance transaction (not captured yet) or the app has no such payment or refund (the
+ * object comparisons report that).
+ */
+export function balanceDrifts(stripe: BalanceFacts | null, app: RecordedBalanceFacts | null): Drift[] {
+  if (!stripe || !app) return [];
+  const drifts: Drift[] = [];
+  if (stripe.amount !== app.amount || stripe.currency !== app.currency) {
+    drifts.push({
+      kind: 'balance_amount',
+      safe: false,
+      app: { amount: app.amount, currency: app.currency },
+      stripe: {
+        amount: stripe.amount,
+        currency: stripe.currency,
+        balanceTransactionId: stripe.balanceTransactionId,
+      },
+      reason: "The balance transaction's amount differs from what the app records: a finance question.",
+    });
+  }
+  for (const field of ['fee', 'net'] as const) {
+    const recorded = app[field];
+    if (recorded === stripe[field]) continue;
+    const unrecorded = recorded === null;
+    drifts.push({
+      kind: field,
+      safe: unrecorded,
+      app: { [field]: recorded },
+      stripe: { [field]: stripe[field], balanceTransactionId: stripe.balanceTransactionId },
+      reason: unrecorded
+        ? `The app has not recorded the ${field}: the mirror reads it from the balance transaction.`
+        : `The ${field} differs from the balance transaction's: a finance question for an admin.`,
     });
   }
   return drifts;

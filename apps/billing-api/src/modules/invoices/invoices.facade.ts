@@ -2,7 +2,7 @@ import type { InvoiceFacts } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { Between, DataSource, In, MoreThan, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { transformStripeInvoice } from './webhooks/transform-stripe-invoice.js';
 import type { InvoiceView } from './contracts/invoice.view.js';
 import { toInvoiceView } from './persistence/invoice.mapper.js';
@@ -65,23 +65,31 @@ export class InvoicesFacade {
     return rows.map(invoiceFactsOf);
   }
 
-  /** One keyset page (by Stripe id) of the mirrors of invoices Stripe created in [from, to). */
+  /**
+   * One keyset page (by Stripe id) of the mirrors of invoices Stripe created in [from, to) that the
+   * reconciliation run `unlistedBy` did not list at Stripe.
+   */
   async mirroredFactsPage(
     window: { from: Date; to: Date },
     after: string | null,
     limit: number,
+    unlistedBy: string,
     manager: EntityManager = this.db.manager,
   ): Promise<InvoiceFacts[]> {
-    const created = Between(window.from, new Date(window.to.getTime() - 1));
-    const rows = await manager.getRepository(InvoiceOrmEntity).find({
-      where:
-        after === null
-          ? { stripeCreatedAt: created }
-          : { stripeCreatedAt: created, stripeInvoiceId: MoreThan(after) },
-      order: { stripeInvoiceId: 'ASC' },
-      take: limit,
-    });
-    return rows.map(invoiceFactsOf);
+    const query = manager
+      .getRepository(InvoiceOrmEntity)
+      .createQueryBuilder('i')
+      .where('i.stripeCreatedAt >= :from AND i.stripeCreatedAt < :to', window)
+      // Only the mirrors the run's Stripe pass did not list (reconciliation_seen): a few, not every one.
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM reconciliation_seen r WHERE r.run_id = :run
+           AND r.object_type = 'invoice' AND r.stripe_id = i.stripe_invoice_id)`,
+        { run: unlistedBy },
+      )
+      .orderBy('i.stripeInvoiceId', 'ASC')
+      .limit(limit);
+    if (after !== null) query.andWhere('i.stripeInvoiceId > :after', { after });
+    return (await query.getMany()).map(invoiceFactsOf);
   }
 }
 

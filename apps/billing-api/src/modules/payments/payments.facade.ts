@@ -1,8 +1,8 @@
-import type { PaymentFacts, RefundLine } from '@billing/domain';
+import type { BalanceFacts, PaymentFacts, RecordedBalanceFacts, RefundLine } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { Between, DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { sql, type Sql } from '../../platform/database/row-sql.js';
 import type { StripeEventContext, StripeEventOutcome } from '../webhooks/contracts/stripe-event-handler.js';
 import type {
@@ -18,6 +18,13 @@ import { toPaymentView, toSavedPaymentMethodView, toStatusChangeView } from './p
 import { PaymentMirror } from './webhooks/payment-mirror.js';
 import { PaymentQueries } from './queries/payment.queries.js';
 import { transformStripePaymentIntent } from './stripe/transform-stripe-payment-intent.js';
+
+/** A payment as reconciliation compares it: its facts, its account, and the money it records. */
+export interface MirroredPaymentFacts extends PaymentFacts {
+  accountId: string;
+  /** The captured amount with the fee and net recorded from its charge's balance transaction. */
+  recorded: RecordedBalanceFacts;
+}
 
 /** What other modules may ask of payments: reads, and the mirror steps refunds and checkout need. */
 @Injectable()
@@ -134,11 +141,19 @@ export class PaymentsFacade {
     };
   }
 
+  /**
+   * The balance transaction of a PaymentIntent's latest charge, when the caller expanded
+   * `latest_charge.balance_transaction`; null otherwise (or before capture).
+   */
+  balanceFromStripe(pi: Stripe.PaymentIntent): BalanceFacts | null {
+    return transformStripePaymentIntent(pi).balance;
+  }
+
   /** The payments of these PaymentIntents. */
   async mirroredFacts(
     stripePaymentIntentIds: readonly string[],
     manager: EntityManager = this.db.manager,
-  ): Promise<PaymentFacts[]> {
+  ): Promise<MirroredPaymentFacts[]> {
     if (stripePaymentIntentIds.length === 0) return [];
     const rows = await manager
       .getRepository(PaymentOrmEntity)
@@ -146,32 +161,43 @@ export class PaymentsFacade {
     return rows.map(paymentFactsOf);
   }
 
-  /** One keyset page (by PaymentIntent id) of the payments whose PaymentIntent Stripe created in [from, to). */
+  /**
+   * One keyset page (by PaymentIntent id) of the payments whose PaymentIntent Stripe created in [from, to)
+   * and that the reconciliation run `unlistedBy` did not list at Stripe.
+   */
   async mirroredFactsPage(
     window: { from: Date; to: Date },
     after: string | null,
     limit: number,
+    unlistedBy: string,
     manager: EntityManager = this.db.manager,
-  ): Promise<PaymentFacts[]> {
-    const created = Between(window.from, new Date(window.to.getTime() - 1));
-    const rows = await manager.getRepository(PaymentOrmEntity).find({
-      where: {
-        stripeCreatedAt: created,
-        stripePaymentIntentId: after === null ? Not(IsNull()) : MoreThan(after),
-      },
-      order: { stripePaymentIntentId: 'ASC' },
-      take: limit,
-    });
-    return rows.map(paymentFactsOf);
+  ): Promise<MirroredPaymentFacts[]> {
+    const query = manager
+      .getRepository(PaymentOrmEntity)
+      .createQueryBuilder('p')
+      .where('p.stripeCreatedAt >= :from AND p.stripeCreatedAt < :to', window)
+      .andWhere('p.stripePaymentIntentId IS NOT NULL')
+      // Only the mirrors the run's Stripe pass did not list (reconciliation_seen): a few, not every one.
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM reconciliation_seen r WHERE r.run_id = :run
+           AND r.object_type = 'payment' AND r.stripe_id = p.stripe_payment_intent_id)`,
+        { run: unlistedBy },
+      )
+      .orderBy('p.stripePaymentIntentId', 'ASC')
+      .limit(limit);
+    if (after !== null) query.andWhere('p.stripePaymentIntentId > :after', { after });
+    return (await query.getMany()).map(paymentFactsOf);
   }
 }
 
-function paymentFactsOf(row: PaymentOrmEntity): PaymentFacts {
+function paymentFactsOf(row: PaymentOrmEntity): MirroredPaymentFacts {
   return {
     stripeId: row.stripePaymentIntentId ?? '',
+    accountId: row.accountId,
     status: row.status,
     currency: row.currency,
     amount: row.amount,
     amountRefunded: row.amountRefunded,
+    recorded: { currency: row.currency, amount: row.amountReceived, fee: row.fee, net: row.net },
   };
 }

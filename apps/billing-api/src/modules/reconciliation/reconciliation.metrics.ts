@@ -13,6 +13,8 @@ import { MetricsRegistry } from '../../platform/metrics/metrics.registry.js';
 export class ReconciliationMetrics {
   private readonly duration: Histogram<'outcome'>;
   private readonly unsafe: Counter<'kind'>;
+  private readonly pageRetries: Counter<'phase'>;
+  private readonly resumes: Counter;
 
   constructor(metrics: MetricsRegistry, @InjectDataSource() db: DataSource) {
     this.duration = metrics.histogram({
@@ -25,6 +27,15 @@ export class ReconciliationMetrics {
       name: 'billing_drift_unsafe_found_total',
       help: 'Unsafe drifts found (left for an admin), by kind, counted by the process whose run found them.',
       labelNames: ['kind'] as const,
+    });
+    this.pageRetries = metrics.counter({
+      name: 'billing_reconciliation_page_retries_total',
+      help: 'Pages of reconciliation runs retried from the stored cursor after a failure (Stripe 5xx or network error after the SDK retries, database), by pass.',
+      labelNames: ['phase'] as const,
+    });
+    this.resumes = metrics.counter({
+      name: 'billing_reconciliation_runs_resumed_total',
+      help: 'Reconciliation runs resumed from their stored cursor by this process after their worker stopped.',
     });
     metrics.gauge({
       name: 'billing_drift_findings',
@@ -69,6 +80,14 @@ export class ReconciliationMetrics {
 
   runFinished(outcome: 'completed' | 'failed', seconds: number): void {
     this.duration.observe({ outcome }, seconds);
+  }
+
+  pageRetried(phase: string): void {
+    this.pageRetries.inc({ phase });
+  }
+
+  runResumed(): void {
+    this.resumes.inc();
   }
 
   unsafeFound(kind: DriftKind): void {

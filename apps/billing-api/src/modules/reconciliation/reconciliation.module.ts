@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { InvoicesModule } from '../invoices/invoices.module.js';
 import { PaymentsModule } from '../payments/payments.module.js';
+import { RefundsModule } from '../refunds/refunds.module.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { WebhooksCoreModule } from '../webhooks/webhooks.module.js';
 import { ResolveFindingHandler } from './commands/resolve-finding/resolve-finding.handler.js';
@@ -29,6 +30,7 @@ export class ReconciliationModule {
         SubscriptionsModule,
         InvoicesModule,
         PaymentsModule,
+        RefundsModule,
         WebhooksCoreModule,
       ],
       controllers: [ReconciliationController],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { RecordedBalanceFacts } from '@billing/domain';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import type { RefundView } from './contracts/refund.view.js';
 import { toRefundView } from './persistence/refund.mapper.js';
 import { RefundOrmEntity } from './persistence/refund.orm-entity.js';
@@ -21,6 +22,25 @@ export class RefundsFacade {
   async getRefund(refundId: string, manager: EntityManager = this.db.manager): Promise<RefundView | null> {
     const row = await manager.getRepository(RefundOrmEntity).findOne({ where: { id: refundId } });
     return row ? toRefundView(row) : null;
+  }
+
+  /**
+   * What the app records of these Stripe refunds' money, for reconciliation: the amount (negated, as
+   * Stripe signs a refund's balance transaction), fee and net. Refunds the app does not mirror are left out.
+   */
+  async recordedBalances(
+    stripeRefundIds: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<{ stripeRefundId: string; accountId: string; recorded: RecordedBalanceFacts }[]> {
+    if (stripeRefundIds.length === 0) return [];
+    const rows = await manager
+      .getRepository(RefundOrmEntity)
+      .find({ where: { stripeRefundId: In([...stripeRefundIds]) } });
+    return rows.map((row) => ({
+      stripeRefundId: row.stripeRefundId ?? '',
+      accountId: row.accountId,
+      recorded: { currency: row.currency, amount: -row.amount, fee: row.fee, net: row.net },
+    }));
   }
 
   async findByStripeId(

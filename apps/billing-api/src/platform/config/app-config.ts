@@ -61,7 +61,13 @@ export class AppConfig {
   };
   /** Port of the worker role's own `/metrics` listener (null: none; the api serves `/metrics`). */
   readonly metrics: { workerPort: number | null };
-  readonly reconciliation: { windowHours: number };
+  readonly reconciliation: {
+    windowHours: number;
+    pageSize: number;
+    pageAttempts: number;
+    pageRetryDelayMs: number;
+    leaseSeconds: number;
+  };
   readonly stripeProbe: { intervalMs: number; timeoutMs: number; required: boolean };
   /** Integration endpoints: whether private, loopback and link-local targets are allowed. */
   readonly integrations: { allowPrivateTargets: boolean };
@@ -151,7 +157,13 @@ export class AppConfig {
       sweepAfterMs: e.WEBHOOK_SWEEP_AFTER_MS,
     };
     this.metrics = { workerPort: e.METRICS_PORT ?? null };
-    this.reconciliation = { windowHours: e.RECONCILIATION_WINDOW_HOURS };
+    this.reconciliation = {
+      windowHours: e.RECONCILIATION_WINDOW_HOURS,
+      pageSize: e.RECONCILIATION_PAGE_SIZE,
+      pageAttempts: e.RECONCILIATION_PAGE_ATTEMPTS,
+      pageRetryDelayMs: e.RECONCILIATION_PAGE_RETRY_DELAY_MS,
+      leaseSeconds: e.RECONCILIATION_LEASE_SECONDS,
+    };
     this.stripeProbe = {
       intervalMs: e.STRIPE_PROBE_INTERVAL_MS,
       timeoutMs: e.STRIPE_PROBE_TIMEOUT_MS,

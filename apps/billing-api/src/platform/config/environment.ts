@@ -271,6 +271,37 @@ export class EnvironmentVariables {
   @Max(24 * 400)
   RECONCILIATION_WINDOW_HOURS = 48;
 
+  /** Objects per Stripe list page of a reconciliation run (Stripe's maximum is 100). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RECONCILIATION_PAGE_SIZE = 100;
+
+  /** Attempts at one page of a run (after the SDK's own retries of each call) before the run fails. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  RECONCILIATION_PAGE_ATTEMPTS = 4;
+
+  /** The wait before a page's first retry; doubled for each further one. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  RECONCILIATION_PAGE_RETRY_DELAY_MS = 2000;
+
+  /**
+   * How long a run's worker holds it without finishing a page (renewed every page): a run whose worker
+   * stopped is resumed from its stored cursor by another worker once this has passed.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  RECONCILIATION_LEASE_SECONDS = 300;
+
   /** How often the Stripe reachability probe behind /health/ready runs (its answer is cached meanwhile). */
   @Transform(toInt)
   @IsInt()

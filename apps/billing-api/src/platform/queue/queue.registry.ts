@@ -53,6 +53,8 @@ export interface JobPayloads {
   'reconciliation.scheduled-run': Record<string, never>;
   /** Runs one reconciliation run an admin requested (job id = the run id). */
   'reconciliation.run': { runId: string };
+  /** Resumes, from its stored cursor, a reconciliation run whose worker stopped (its lease ran out). */
+  'reconciliation.resume-abandoned': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -165,6 +167,12 @@ export const JOBS = {
     queue: QUEUES.reconciliation,
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+  },
+  'reconciliation.resume-abandoned': {
+    queue: QUEUES.reconciliation,
+    concurrency: 1,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+    repeat: { every: 60 * 1000 },
   },
 } as const satisfies Record<JobName, JobDefinition>;
 

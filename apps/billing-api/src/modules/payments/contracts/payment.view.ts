@@ -22,6 +22,9 @@ export interface PaymentView {
   status: PaymentStatus;
   amountReceived: number;
   amountRefunded: number;
+  /** Stripe's fee and what reached the balance, from the charge's balance transaction; null until mirrored. */
+  fee: number | null;
+  net: number | null;
   description: string | null;
   orderReference: string | null;
   metadata: Record<string, string>;

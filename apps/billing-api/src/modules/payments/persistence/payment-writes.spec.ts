@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { NO_CARD_DETAILS, type PaymentOrmEntity } from './payment.orm-entity.js';
+import { NO_BALANCE, NO_CARD_DETAILS, type PaymentOrmEntity } from './payment.orm-entity.js';
 import { changedPaymentFields, paymentSnapshot } from './payment-writes.js';
 
 const row = (): PaymentOrmEntity => ({
@@ -17,6 +17,7 @@ const row = (): PaymentOrmEntity => ({
   metadata: { plan: 'x' },
   stripePaymentMethodId: 'pm_1',
   ...NO_CARD_DETAILS,
+  ...NO_BALANCE,
   failureCode: null,
   declineCode: null,
   failureMessage: null,

@@ -17,6 +17,8 @@ export function toPaymentView(row: PaymentOrmEntity): PaymentView {
     status: row.status,
     amountReceived: row.amountReceived,
     amountRefunded: row.amountRefunded,
+    fee: row.fee,
+    net: row.net,
     description: row.description,
     orderReference: row.orderReference,
     metadata: row.metadata,

@@ -81,6 +81,18 @@ export class PaymentOrmEntity {
   @Column({ name: 'latest_charge_id', type: 'text', nullable: true })
   latestChargeId!: string | null;
 
+  /** The balance transaction of the money moved (a payment's charge, a refund), mirrored from Stripe. */
+  @Column({ name: 'balance_transaction_id', type: 'text', nullable: true })
+  balanceTransactionId!: string | null;
+
+  /** Stripe's fee in minor units (the balance transaction's `fee`); null until mirrored. */
+  @Column({ type: 'bigint', nullable: true, transformer: nullableBigintTransformer })
+  fee!: number | null;
+
+  /** What reached (or left) the balance, signed as Stripe signs it (`net`); null until mirrored. */
+  @Column({ type: 'bigint', nullable: true, transformer: nullableBigintTransformer })
+  net!: number | null;
+
   @Column({ name: 'checkout_session_id', type: 'text', nullable: true })
   checkoutSessionId!: string | null;
 
@@ -120,4 +132,11 @@ export const NO_CARD_DETAILS = {
   cardExpMonth: null,
   cardExpYear: null,
   cardFunding: null,
+} as const satisfies Partial<PaymentOrmEntity>;
+
+/** A payment row's balance transaction before it is mirrored (the charge has not been captured, or not read). */
+export const NO_BALANCE = {
+  balanceTransactionId: null,
+  fee: null,
+  net: null,
 } as const satisfies Partial<PaymentOrmEntity>;

@@ -1,3 +1,8 @@
+import {
+  balanceTransactionIdOf,
+  balanceValuesOf,
+  type BalanceValues,
+} from '../../../platform/stripe/balance-transaction.js';
 import type Stripe from 'stripe';
 import { idOf, minorUnits, requiredString } from '../webhooks/stripe-payload.js';
 import type { PaymentMethodSummary } from './transform-stripe-payment-method.js';
@@ -15,6 +20,9 @@ export interface ChargeValues {
   amountRefunded: number;
   failureCode: string | null;
   failureMessage: string | null;
+  /** The charge's balance transaction: its id (webhooks), and its values when expanded. */
+  balanceTransactionId: string | null;
+  balance: BalanceValues | null;
   /** Refunds when the payload lists them (`refunds` is only included when expanded). */
   refunds: Stripe.Refund[];
 }
@@ -42,6 +50,8 @@ export function transformStripeCharge(charge: Stripe.Charge): ChargeValues {
     amountRefunded: minorUnits(charge.amount_refunded ?? 0, 'charge.amount_refunded'),
     failureCode: charge.failure_code ?? null,
     failureMessage: charge.failure_message ?? null,
+    balanceTransactionId: balanceTransactionIdOf(charge.balance_transaction),
+    balance: balanceValuesOf(charge.balance_transaction),
     refunds: charge.refunds?.data ?? [],
   };
 }

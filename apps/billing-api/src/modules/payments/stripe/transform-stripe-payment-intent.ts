@@ -1,3 +1,4 @@
+import { balanceValuesOf, type BalanceValues } from '../../../platform/stripe/balance-transaction.js';
 import type { NextActionView } from '../contracts/payment.view.js';
 import {
   mapStripePaymentIntentStatus,
@@ -52,6 +53,8 @@ export interface PaymentIntentValues {
   declineCode: string | null;
   failureMessage: string | null;
   latestChargeId: string | null;
+  /** The latest charge's balance transaction, only when the caller expanded it (never in a webhook). */
+  balance: BalanceValues | null;
   stripeCreatedAt: Date | null;
 }
 
@@ -99,6 +102,10 @@ export function transformStripePaymentIntent(pi: Stripe.PaymentIntent): PaymentI
     declineCode: failed ? (error?.decline_code ?? null) : null,
     failureMessage: failed ? (error?.message ?? null) : null,
     latestChargeId: idOf(pi.latest_charge),
+    balance:
+      typeof pi.latest_charge === 'object' && pi.latest_charge !== null
+        ? balanceValuesOf(pi.latest_charge.balance_transaction)
+        : null,
     stripeCreatedAt: dateOf(pi.created),
   };
 }

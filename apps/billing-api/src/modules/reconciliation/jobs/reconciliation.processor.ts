@@ -42,15 +42,28 @@ export class ReconciliationProcessor {
     return { runId: run.id, ran: created };
   }
 
+  /**
+   * A run whose worker died (crash, OOM kill, a deploy that did not wait) keeps its cursor; once its lease
+   * has run out, the next worker to fire this job resumes it from there (one at a time).
+   */
+  @HandlesJob('reconciliation.resume-abandoned')
+  async resumeAbandoned(
+    _job: Job<JobEnvelope<'reconciliation.resume-abandoned'>>,
+  ): Promise<{ runId: string | null }> {
+    const run = await this.runs.resumeAbandoned();
+    return { runId: run?.id ?? null };
+  }
+
   @HandlesJob('reconciliation.run')
   async requested(job: Job<JobEnvelope<'reconciliation.run'>>): Promise<{ runId: string; ran: boolean }> {
     const { runId } = job.data.payload;
-    // Only a run nobody finished: a duplicate job finds it completed (or failed) and does nothing.
+    // Only a run nobody finished: a duplicate job finds it completed (or failed) and does nothing; a run
+    // another worker holds (its lease is live) is left to it.
     const run = await this.db
       .getRepository(ReconciliationRunOrmEntity)
       .findOne({ where: { id: runId, status: 'running' } });
     if (!run || run.finishedAt !== null) return { runId, ran: false };
-    await this.runs.runClaimed(run);
-    return { runId, ran: true };
+    const done = await this.runs.runClaimed(run);
+    return { runId, ran: done.status !== 'running' };
   }
 }

@@ -42,6 +42,18 @@ export class RefundOrmEntity {
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason!: string | null;
 
+  /** The balance transaction of the money moved (a payment's charge, a refund), mirrored from Stripe. */
+  @Column({ name: 'balance_transaction_id', type: 'text', nullable: true })
+  balanceTransactionId!: string | null;
+
+  /** Stripe's fee in minor units (the balance transaction's `fee`); null until mirrored. */
+  @Column({ type: 'bigint', nullable: true, transformer: nullableBigintTransformer })
+  fee!: number | null;
+
+  /** What reached (or left) the balance, signed as Stripe signs it (`net`); null until mirrored. */
+  @Column({ type: 'bigint', nullable: true, transformer: nullableBigintTransformer })
+  net!: number | null;
+
   @Column({ type: 'text' })
   origin!: 'api' | 'stripe';
 

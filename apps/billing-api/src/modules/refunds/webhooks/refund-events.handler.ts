@@ -1,8 +1,10 @@
 import { decideStaleness, refundCanBecome } from '@billing/domain';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
+import { balanceValuesOf, recordBalance } from '../../../platform/stripe/balance-transaction.js';
+import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
@@ -26,8 +28,11 @@ import { transformStripeRefund, type RefundValues } from './transform-stripe-ref
  */
 @Injectable()
 export class RefundEventsHandler {
+  private readonly logger = new Logger('RefundMirror');
+
   constructor(
     private readonly clock: Clock,
+    private readonly gateway: StripeGateway,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
     private readonly statusChange: RefundStatusPublisher,
@@ -94,12 +99,16 @@ export class RefundEventsHandler {
         reason: incoming.reason,
         note: null,
         failureReason: incoming.failureReason,
+        balanceTransactionId: null,
+        fee: null,
+        net: null,
         origin: 'stripe',
         stripeCreatedAt: incoming.stripeCreatedAt,
         lastEventCreated: ctx.event.created,
         createdAt: incoming.stripeCreatedAt ?? now,
         updatedAt: now,
       };
+      await this.completeBalance(fresh, incoming);
       const inserted = await ctx.manager
         .createQueryBuilder()
         .insert()
@@ -144,7 +153,8 @@ export class RefundEventsHandler {
       if (decision === 'refetch') {
         const fresh = await ctx.refetch(incoming.stripeRefundId);
         if (!fresh) return 'ignored';
-        values = transformStripeRefund(fresh as unknown as Stripe.Refund);
+        // The re-read is not expanded: keep the balance transaction the caller read.
+        values = { ...transformStripeRefund(fresh as unknown as Stripe.Refund), balance: incoming.balance };
       }
       row.lastEventCreated = Math.max(row.lastEventCreated ?? 0, ctx.event.created);
     } else if (
@@ -162,6 +172,7 @@ export class RefundEventsHandler {
     row.failureReason = values.failureReason;
     row.stripeChargeId = values.stripeChargeId ?? row.stripeChargeId;
     row.stripeCreatedAt = row.stripeCreatedAt ?? values.stripeCreatedAt;
+    await this.completeBalance(row, values);
     row.updatedAt = this.clock.now();
     await repo.save(row);
     const after = { status: row.status, amount: row.amount, failureReason: row.failureReason };
@@ -181,6 +192,34 @@ export class RefundEventsHandler {
     }
     if (before.status !== after.status) await this.statusChange.execute(ctx.manager, row, before.status);
     return 'applied';
+  }
+
+  /**
+   * Records a succeeded refund's balance transaction (fee, net; R-REC fees and nets): as given when the
+   * refund came expanded (reconciliation, an admin's apply), else read by id once while unrecorded.
+   * Best effort: when Stripe cannot answer, the fee stays unrecorded and reconciliation reports it (safe).
+   */
+  private async completeBalance(row: RefundOrmEntity, values: RefundValues): Promise<void> {
+    if (row.status !== 'succeeded') return;
+    if (values.balance) {
+      recordBalance(row, values.balance);
+      return;
+    }
+    const id = values.balanceTransactionId;
+    if (row.fee !== null || !id) return;
+    try {
+      const txn = await this.gateway.call('balance_transaction.retrieve', (stripe) =>
+        stripe.balanceTransactions.retrieve(id),
+      );
+      const balance = balanceValuesOf(txn);
+      if (balance) recordBalance(row, balance);
+    } catch (error) {
+      this.logger.warn({
+        msg: 'balance transaction not read: fee and net stay unrecorded for now',
+        refundId: row.id,
+        err: error,
+      });
+    }
   }
 
   private async applyToPayment(payment: LockedPaymentRef, ctx: StripeEventContext): Promise<boolean> {

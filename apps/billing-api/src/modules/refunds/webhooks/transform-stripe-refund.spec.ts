@@ -21,6 +21,9 @@ describe('transformStripeRefund', () => {
       failureReason: null,
       appRefundId: null,
       stripeCreatedAt: new Date(refund.created * 1000),
+      // A webhook names the balance transaction by id; its fee and net are read by the mirror.
+      balanceTransactionId: refund.balance_transaction,
+      balance: null,
     });
   });
 

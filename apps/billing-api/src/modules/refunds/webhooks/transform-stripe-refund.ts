@@ -3,6 +3,11 @@ import type Stripe from 'stripe';
 import { uuidOrNull } from '../../../platform/validation/uuid.js';
 import { PermanentEventError } from '../../webhooks/contracts/stripe-event-handler.js';
 import { idOf } from '../../../platform/stripe/stripe-ids.js';
+import {
+  balanceTransactionIdOf,
+  balanceValuesOf,
+  type BalanceValues,
+} from '../../../platform/stripe/balance-transaction.js';
 
 const REFUND_STATUSES: readonly RefundStatus[] = [
   'pending',
@@ -25,6 +30,9 @@ export interface RefundValues {
   /** Our refund id when the app issued it (`metadata.refund_id`). */
   appRefundId: string | null;
   stripeCreatedAt: Date | null;
+  /** The refund's balance transaction: its id (webhooks), and its values when expanded. */
+  balanceTransactionId: string | null;
+  balance: BalanceValues | null;
 }
 
 /** `refund.*` / `charge.refund.updated` payload (or a re-read refund) -> mirror values. */
@@ -55,5 +63,7 @@ export function transformStripeRefund(refund: Stripe.Refund): RefundValues {
     failureReason: refund.failure_reason ?? null,
     appRefundId: uuidOrNull(metadata.refund_id),
     stripeCreatedAt: typeof refund.created === 'number' ? new Date(refund.created * 1000) : null,
+    balanceTransactionId: balanceTransactionIdOf(refund.balance_transaction),
+    balance: balanceValuesOf(refund.balance_transaction),
   };
 }

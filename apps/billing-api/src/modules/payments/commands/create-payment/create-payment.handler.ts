@@ -17,7 +17,7 @@ import { IdempotencyClaims } from '../../../../platform/idempotency/idempotency-
 import { STRIPE_ERROR_CODES, StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
-import { NO_CARD_DETAILS, PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
+import { NO_BALANCE, NO_CARD_DETAILS, PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { PaymentWriter, type PaymentChange } from '../../persistence/payment-writer.js';
 import { paymentSnapshot } from '../../persistence/payment-writes.js';
 import type { NextActionView, PaymentView } from '../../contracts/payment.view.js';
@@ -361,6 +361,7 @@ export function pendingApiPayment(input: {
     metadata: input.metadata,
     stripePaymentMethodId: null,
     ...NO_CARD_DETAILS,
+    ...NO_BALANCE,
     failureCode: null,
     declineCode: null,
     failureMessage: null,

@@ -163,6 +163,24 @@ export class PaymentDto {
   @ApiProperty({ example: 0 })
   amountRefunded!: number;
 
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: 102,
+    description:
+      "Stripe's processing fee in minor units, from the charge's balance transaction (mirrored from Stripe once the payment is captured; null before, or until it is read). Checked by reconciliation.",
+  })
+  fee!: number | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: 2398,
+    description:
+      'What reached the Stripe balance (amount captured less the fee), minor units, from the same balance transaction; null until mirrored.',
+  })
+  net!: number | null;
+
   @ApiProperty({ nullable: true, type: String })
   description!: string | null;
 

@@ -11,6 +11,8 @@ export function toPaymentDto(view: PaymentView): PaymentDto {
     status: view.status,
     amountReceived: view.amountReceived,
     amountRefunded: view.amountRefunded,
+    fee: view.fee,
+    net: view.net,
     description: view.description,
     orderReference: view.orderReference,
     metadata: view.metadata,

@@ -105,9 +105,15 @@ export class ResolveFindingHandler {
         }
         case 'payment': {
           const pi: Stripe.PaymentIntent = await this.gateway.call('payment_intent.retrieve', (s) =>
-            s.paymentIntents.retrieve(id, { expand: ['latest_charge'] }),
+            s.paymentIntents.retrieve(id, { expand: ['latest_charge.balance_transaction'] }),
           );
           return await this.runs.applyPayment(pi, actor);
+        }
+        case 'refund': {
+          const refund = await this.gateway.call('refund.retrieve', (s) =>
+            s.refunds.retrieve(id, { expand: ['balance_transaction'] }),
+          );
+          return await this.runs.applyRefund(refund, actor);
         }
       }
     } catch (error) {

@@ -35,6 +35,12 @@ export class RunStatsComparedDto {
   @ApiProperty() subscription!: number;
   @ApiProperty() invoice!: number;
   @ApiProperty() payment!: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Succeeded refunds of the window whose balance transaction (amount, fee, net) was compared with the books.',
+  })
+  refund?: number;
 }
 
 export class RunStatsDto {
@@ -49,7 +55,20 @@ export class RunStatsDto {
   @ApiProperty({ description: 'Findings left for an admin (unsafe, or a repair that did not apply).' })
   awaitingAdmin!: number;
 
-  @ApiPropertyOptional() durationMs?: number;
+  @ApiPropertyOptional({
+    description:
+      "Pages the run retried from its stored cursor after a failure (Stripe 5xx or network error past the SDK's retries).",
+  })
+  pageRetries?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Times the run was resumed from its stored cursor by another worker after its worker stopped.',
+  })
+  resumed?: number;
+
+  @ApiPropertyOptional({ description: 'Time spent running, over every worker that ran it.' })
+  durationMs?: number;
 }
 
 export class ReconciliationRunDto {
@@ -68,10 +87,19 @@ export class ReconciliationRunDto {
 export class ReconciliationFindingDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) runId!: string;
-  @ApiProperty({ enum: ['subscription', 'invoice', 'payment'] }) objectType!: string;
+  @ApiProperty({
+    enum: ['subscription', 'invoice', 'payment', 'refund'],
+    description: '`refund`: a refund whose balance transaction (amount, fee, net) disagrees with the books.',
+  })
+  objectType!: string;
   @ApiProperty({ example: 'sub_1Q2w3E4r5T6y7U8i' }) stripeId!: string;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) accountId!: string | null;
-  @ApiProperty({ enum: DRIFT_KINDS }) kind!: string;
+  @ApiProperty({
+    enum: DRIFT_KINDS,
+    description:
+      "`fee`, `net`, `balance_amount`: a charge's or refund's balance transaction against the recorded fee, net and amount (docs/reconciliation.md).",
+  })
+  kind!: string;
   @ApiProperty({ description: 'True when the app was behind Stripe and applying Stripe was safe.' })
   safe!: boolean;
   @ApiProperty({ enum: FINDING_STATUSES }) status!: string;
