@@ -9,6 +9,9 @@ import { PaymentsController } from './http/payments.controller.js';
 import { ManagePaymentMethodsHandler } from './commands/manage-payment-methods/manage-payment-methods.handler.js';
 import { PaymentMethodsController } from './http/payment-methods.controller.js';
 import { PaymentsJanitor, PaymentsJanitorProcessor } from './jobs/payments-janitor.processor.js';
+import { RecordPaymentBalanceProcessor } from './jobs/record-balance.processor.js';
+import { RecordBalanceOnCaptureListener } from './listeners/record-balance-on-capture.listener.js';
+import { RecordPaymentBalanceHandler } from './commands/record-balance/record-balance.handler.js';
 import { CountPaymentStatusListener } from './listeners/count-payment-status.listener.js';
 import { PaymentMetrics } from './payment.metrics.js';
 import { PaymentsFacade } from './payments.facade.js';
@@ -43,6 +46,8 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     PaymentQueries,
     PaymentMetrics,
     CountPaymentStatusListener,
+    RecordBalanceOnCaptureListener,
+    RecordPaymentBalanceHandler,
   ],
   exports: [PaymentsFacade, PaymentsJanitor],
 })
@@ -55,7 +60,7 @@ export class PaymentsJobsModule {
     return {
       module: PaymentsJobsModule,
       imports: [PaymentsModule],
-      providers: options.worker ? [PaymentsJanitorProcessor] : [],
+      providers: options.worker ? [PaymentsJanitorProcessor, RecordPaymentBalanceProcessor] : [],
     };
   }
 }

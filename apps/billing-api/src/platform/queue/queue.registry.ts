@@ -20,6 +20,8 @@ export interface JobPayloads {
   'maintenance.purge-idempotency-keys': Record<string, never>;
   /** Settles `unknown` and stale `pending` payments from Stripe (PaymentsJanitor). */
   'maintenance.settle-payments': Record<string, never>;
+  /** Reads and records a captured payment's fee and net from Stripe (RecordPaymentBalanceHandler). */
+  'payments.record-balance': { paymentId: string };
   /** Re-sends API refunds whose Stripe call got no answer (RefundsJanitor). */
   'maintenance.resubmit-refunds': Record<string, never>;
   /** Applies one stored Stripe event (job id = the event id): sweeper, replay, retry of a failed event. */
@@ -80,6 +82,12 @@ export const JOBS = {
     concurrency: 1,
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
     repeat: { every: 60_000 },
+  },
+  // One per captured payment, after its commit (job id `payment-balance:<payment>`).
+  'payments.record-balance': {
+    queue: QUEUES.maintenance,
+    concurrency: 2,
+    options: { ...retried, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
   },
   'maintenance.resubmit-refunds': {
     queue: QUEUES.maintenance,

@@ -9,15 +9,11 @@ import {
   type PaymentStatus,
   type RefundLine,
 } from '@billing/domain';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
-import {
-  balanceValuesOf,
-  recordBalance,
-  type BalanceValues,
-} from '../../../platform/stripe/balance-transaction.js';
+import { recordBalance, type BalanceValues } from '../../../platform/stripe/balance-transaction.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import type { Actor } from '../../../platform/context/request-context.js';
 import {
@@ -66,8 +62,6 @@ export interface MirrorOptions {
  */
 @Injectable()
 export class PaymentMirror {
-  private readonly logger = new Logger('PaymentMirror');
-
   constructor(
     private readonly clock: Clock,
     private readonly accounts: AccountsFacade,
@@ -143,9 +137,7 @@ export class PaymentMirror {
     if (decision === 'skip_stale') {
       return options.checkoutSessionId && !row.checkoutSessionId ? null : 'skipped_stale';
     }
-    if (decision === 'refetch' && !this.wouldChange(row, incoming, options) && !this.lacksBalance(row)) {
-      return 'applied';
-    }
+    if (decision === 'refetch' && !this.wouldChange(row, incoming, options)) return 'applied';
     return null;
   }
 
@@ -220,9 +212,7 @@ export class PaymentMirror {
     after.latestChargeId = charge.stripeChargeId;
     if (charge.stripePaymentMethodId) after.stripePaymentMethodId = charge.stripePaymentMethodId;
     if (charge.paymentMethod) this.setMethodSummary(after, charge.paymentMethod);
-    if (charge.status === 'succeeded') {
-      await this.completeBalance(after, charge.balance, charge.balanceTransactionId);
-    }
+    if (charge.status === 'succeeded') this.completeBalance(after, charge.balance);
     // Usually the API or the PaymentIntent event knew all this already: then nothing is written.
     // Listeners complete what was issued before the card was known (the receipt).
     await this.write(ctx, {
@@ -302,7 +292,7 @@ export class PaymentMirror {
     };
     if (values.paymentMethod) this.setMethodSummary(row, values.paymentMethod);
     await this.completeCard(row, null, ctx);
-    await this.completeBalance(row, values.balance);
+    this.completeBalance(row, values.balance);
     // Two workers may mirror the same new PaymentIntent at once: the unique id decides, the loser waits
     // for the winner's commit and then updates the row like any later event.
     if (!(await this.writer.insertMirrored(ctx.manager, row, this.actor(ctx)))) {
@@ -357,7 +347,7 @@ export class PaymentMirror {
     this.applyRefundTotal(after, steps);
     after.lastEventCreated = Math.max(after.lastEventCreated ?? 0, ctx.event.created);
     await this.completeCard(after, row.status, ctx);
-    await this.completeBalance(after, values.balance);
+    this.completeBalance(after, values.balance);
     // An event that changes nothing (e.g. payment_intent.created after the API applied Stripe's answer)
     // writes nothing: no UPDATE, and the version stays, so the API's version-checked write still holds.
     await this.write(ctx, { before: row, after, steps });
@@ -425,52 +415,14 @@ export class PaymentMirror {
     if (pm) this.setMethodSummary(row, pm);
   }
 
-  /** A captured payment whose fee and net are not recorded yet (its charge's balance transaction unread). */
-  private lacksBalance(row: PaymentOrmEntity): boolean {
-    return isCaptured(row.status) && row.fee === null && row.latestChargeId !== null;
-  }
-
   /**
-   * Records the fee and net of the payment's charge (its balance transaction), for the payment view and
-   * for reconciliation. An expanded balance transaction (a re-read by reconciliation or an admin) is
-   * Stripe's word and is recorded as is. Otherwise, once a payment is captured and its fee is not known,
-   * the balance transaction is read from Stripe by id (webhook payloads never expand it): by the
-   * charge's own id when a charge event names it, else through the latest charge. Best effort: when
-   * Stripe cannot answer now, the fee stays unrecorded (the payment is not held up for it) and the next
-   * event, or the next reconciliation run (drift `fee`/`net`, safe), records it.
+   * Records the fee and net of the payment's charge when the report carries its balance transaction
+   * expanded (a re-read by reconciliation or an admin: Stripe's word, recorded as is). Webhook payloads
+   * never expand it: a captured payment's fee is read from Stripe after its commit
+   * (`payments.record-balance`, queued by RecordBalanceOnCaptureListener), never inside this transaction.
    */
-  private async completeBalance(
-    row: PaymentOrmEntity,
-    given: BalanceValues | null,
-    balanceTransactionId: string | null = null,
-  ): Promise<void> {
-    if (given) {
-      recordBalance(row, given);
-      return;
-    }
-    if (!this.lacksBalance(row) && !(balanceTransactionId && row.fee === null)) return;
-    try {
-      const chargeId = row.latestChargeId;
-      const read = balanceTransactionId
-        ? await this.gateway.call('balance_transaction.retrieve', (stripe) =>
-            stripe.balanceTransactions.retrieve(balanceTransactionId),
-          )
-        : chargeId
-          ? (
-              await this.gateway.call('charge.retrieve', (stripe) =>
-                stripe.charges.retrieve(chargeId, { expand: ['balance_transaction'] }),
-              )
-            ).balance_transaction
-          : null;
-      const balance = balanceValuesOf(read);
-      if (balance) recordBalance(row, balance);
-    } catch (error) {
-      this.logger.warn({
-        msg: 'balance transaction not read: fee and net stay unrecorded for now',
-        paymentId: row.id,
-        err: error,
-      });
-    }
+  private completeBalance(row: PaymentOrmEntity, given: BalanceValues | null): void {
+    if (given) recordBalance(row, given);
   }
 
   /** Writes a change of a row this transaction holds locked (its version cannot have moved). */
