@@ -49,7 +49,7 @@ import { PaymentMirror } from './webhooks/payment-mirror.js';
     RecordBalanceOnCaptureListener,
     RecordPaymentBalanceHandler,
   ],
-  exports: [PaymentsFacade, PaymentsJanitor],
+  exports: [PaymentsFacade, PaymentsJanitor, RecordPaymentBalanceHandler],
 })
 export class PaymentsModule {}
 
