@@ -11,6 +11,7 @@ import {
 } from '../../../platform/idempotency/idempotency-claim.js';
 import type { DomainEvent } from '../../../platform/events/domain-event.js';
 import { DomainEvents } from '../../../platform/events/domain-events.js';
+import type { BalanceValues } from '../../../platform/stripe/balance-transaction.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import type { AuditEntryInput } from '../../audit/contracts/audit-entry.js';
 import { paymentMethodIdentified, paymentStatusChanged } from '../contracts/payment.events.js';
@@ -172,6 +173,30 @@ export class PaymentWriter {
         ${claim ? claimHeldSql(claim) : sql`true`} AS "claimHeld" FROM m`,
     );
     return found ?? null;
+  }
+
+  /**
+   * Records the fee and net of the payment's charge (its balance transaction) while they are unrecorded
+   * and the charge is still the payment's latest. Not a change of the payment (its status, amounts,
+   * card): Stripe's bookkeeping about it, so the row's `version` stays, and no API write conditioned on
+   * that version is refused because a fee arrived meanwhile; nothing to audit or announce. False when
+   * there was nothing to record.
+   */
+  async recordBalance(
+    manager: EntityManager,
+    paymentId: string,
+    chargeId: string,
+    balance: BalanceValues,
+  ): Promise<boolean> {
+    const recorded = await queryRows(
+      manager,
+      sql`UPDATE payments
+             SET balance_transaction_id = ${balance.balanceTransactionId}, fee = ${balance.fee},
+                 net = ${balance.net}
+           WHERE id = ${paymentId}::uuid AND fee IS NULL AND latest_charge_id = ${chargeId}
+       RETURNING id`,
+    );
+    return recorded.length > 0;
   }
 
   /**

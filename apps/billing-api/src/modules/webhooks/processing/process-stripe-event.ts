@@ -76,6 +76,14 @@ interface ClaimedRow {
   attempts: number;
 }
 
+/** PostgreSQL's deadlock, serialization failure and lock-not-available: the transaction's fault, not the event's. */
+const LOCK_CONFLICTS = new Set(['40P01', '40001', '55P03']);
+
+function isLockConflict(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code;
+  return typeof code === 'string' && LOCK_CONFLICTS.has(code);
+}
+
 /** The facts of a stored event its handler is given (StripeEventContext.event). */
 function eventFacts(row: ClaimedRow): StripeEventContext['event'] {
   return {
@@ -129,7 +137,8 @@ export interface BatchOptions {
  *    mark waits for a concurrent run's uncommitted mark, so two runs never both commit. A batch in which
  *    no handler wrote (every event unchanged or unhandled) commits without waiting for the WAL flush;
  * 4. when an event fails, the transaction is rolled back and runs again without it, so that its
- *    batch-mates are applied; its failure is recorded: a {@link PermanentEventError}, Bull's last attempt
+ *    batch-mates are applied (when it failed on a lock conflict, a deadlock with another batch, the
+ *    batch's events are applied one per transaction instead, as lone events are); its failure is recorded: a {@link PermanentEventError}, Bull's last attempt
  *    or the attempt budget spent dead-letters it with its reason and an alert log line; anything else
  *    leaves it `failed`, to be retried (alone) with backoff.
  */
@@ -198,9 +207,35 @@ export class ProcessStripeEvent {
       for (const id of unclaimed)
         results.set(id, existing.has(id) ? { status: 'already_done' } : { status: 'missing' });
     }
-    let pending = claimed.sort(inApplyOrder);
-    const known = await this.precheck(pending, options, mode, results);
-    pending = pending.filter((row) => !results.has(row.id));
+    const ordered = claimed.sort(inApplyOrder);
+    const known = await this.precheck(ordered, options, mode, results);
+    const rest = await this.applyGroup(
+      ordered.filter((row) => !results.has(row.id)),
+      known,
+      options,
+      mode,
+      results,
+    );
+    // The batch's locks met another transaction's in a cycle: its events are applied one per
+    // transaction, as lone events are, holding one aggregate's locks at a time.
+    for (const row of rest) await this.applyGroup([row], known, options, mode, results);
+    return results;
+  }
+
+  /**
+   * Applies a group of events in one transaction (`applyTogether`), again without each event that failed
+   * (its failure recorded) or that another run claimed, until every event has its result in `results`.
+   * Returns the events left when an event of a group of several met a lock conflict (a deadlock with
+   * another batch, say): not a failure of theirs, to be applied in smaller transactions.
+   */
+  private async applyGroup(
+    group: ClaimedRow[],
+    known: ReadonlyMap<string, StripeEventOutcome>,
+    options: BatchOptions,
+    mode: { rethrow: boolean },
+    results: Map<string, ProcessResult>,
+  ): Promise<ClaimedRow[]> {
+    let pending = group;
     while (pending.length > 0) {
       try {
         const { processedAt, outcomes } = await this.applyTogether(pending, known, options);
@@ -212,7 +247,7 @@ export class ProcessStripeEvent {
             Math.max(0, (processedAt.getTime() - row.event_created.getTime()) / 1000),
           );
         }
-        break;
+        return [];
       } catch (error) {
         // Other runs hold these events now (their own marks decide); this run's writes were rolled back.
         if (error instanceof ClaimSuperseded) {
@@ -220,6 +255,8 @@ export class ProcessStripeEvent {
           pending = pending.filter((row) => !error.eventIds.includes(row.id));
           continue;
         }
+        if (error instanceof EventFailed && pending.length > 1 && isLockConflict(error.failure))
+          return pending;
         // One event failed (or the only one could not be marked): record it, run the others again.
         const failedRow = error instanceof EventFailed ? error.row : pending.length === 1 ? pending[0] : null;
         if (!failedRow) throw error;
@@ -230,7 +267,7 @@ export class ProcessStripeEvent {
         pending = pending.filter((row) => row !== failedRow);
       }
     }
-    return results;
+    return [];
   }
 
   /**

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { findRows, sql } from '../../../../platform/database/row-sql.js';
-import { balanceValuesOf, recordBalance } from '../../../../platform/stripe/balance-transaction.js';
+import { balanceValuesOf } from '../../../../platform/stripe/balance-transaction.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { PaymentOrmEntity } from '../../persistence/payment.orm-entity.js';
 import { PaymentWriter } from '../../persistence/payment-writer.js';
@@ -14,9 +14,10 @@ export type RecordBalanceOutcome = 'recorded' | 'not_needed' | 'not_available';
  * Records the fee and net of a captured payment (its charge's balance transaction, R-REC fees and nets),
  * read from Stripe after the capture committed (`payments.record-balance`, queued by
  * RecordBalanceOnCaptureListener): never inside a webhook's or the API's transaction, whose row lock and
- * batch-mates would wait for Stripe. Written through the payment's one writer, under the row's lock, only
- * while the fee is still unrecorded. A Stripe failure is thrown for the job's retries; reconciliation
- * records what is still missing (drift `fee`/`net`, safe).
+ * batch-mates would wait for Stripe. Written through the payment's one writer (`recordBalance`: not a
+ * change of the payment, its version stays), only while the fee is unrecorded and the charge still its
+ * latest. A Stripe failure is thrown for the job's retries; reconciliation records what is still missing
+ * (drift `fee`/`net`, safe).
  */
 @Injectable()
 export class RecordPaymentBalanceHandler {
@@ -36,13 +37,7 @@ export class RecordPaymentBalanceHandler {
     );
     const balance = balanceValuesOf(charge.balance_transaction);
     if (!balance) return 'not_available';
-    return this.db.transaction(async (manager) => {
-      const [locked] = await findRows(manager, PaymentOrmEntity, where, { lock: 'for_update' });
-      if (!locked || locked.fee !== null || locked.latestChargeId !== chargeId) return 'not_needed';
-      const after = { ...locked };
-      recordBalance(after, balance);
-      await this.writer.write(manager, { before: locked, after, steps: [] });
-      return 'recorded';
-    });
+    const recorded = await this.writer.recordBalance(this.db.manager, row.id, chargeId, balance);
+    return recorded ? 'recorded' : 'not_needed';
   }
 }
