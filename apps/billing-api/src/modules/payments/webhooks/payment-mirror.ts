@@ -396,6 +396,9 @@ export class PaymentMirror {
     }
     const copy = paymentSnapshot(row);
     this.mergeFields(copy, values, options, row.status);
+    // A report with the charge's balance transaction expanded (reconciliation's repair, an admin's
+    // apply) changes a fee or net the row does not have or has otherwise.
+    this.completeBalance(copy, values.balance);
     return changedPaymentFields(row, copy).length > 0;
   }
 
