@@ -306,7 +306,9 @@ function changePlan(
   if (direction === 'upgrade' || restartsCycle) {
     const changed = withPlan(s, target.value, input.interval);
     const next =
-      restartsCycle && input.currentPeriodEnd ? { ...changed, currentPeriodEnd: input.currentPeriodEnd } : changed;
+      restartsCycle && input.currentPeriodEnd
+        ? { ...changed, currentPeriodEnd: input.currentPeriodEnd }
+        : changed;
     return ok({
       next,
       effects: [INVALIDATE],

@@ -121,11 +121,19 @@ export class QuotePlanChangeHandler {
       from = { plan: pending.value, interval: row.interval, seats: row.seats };
       kind = 'downgrade_withdrawn';
     } else {
-      const found = planQuoteKind(from, { plan: toPlan.value, interval: target.interval, seats: target.seats });
+      const found = planQuoteKind(from, {
+        plan: toPlan.value,
+        interval: target.interval,
+        seats: target.seats,
+      });
       if (!found.ok) throw ApiError.fromRejection(found.error);
       kind = found.value;
     }
-    await this.machine.inputs(row, { planId: from.plan.id, interval: from.interval, seats: from.seats }, target);
+    await this.machine.inputs(
+      row,
+      { planId: from.plan.id, interval: from.interval, seats: from.seats },
+      target,
+    );
 
     const billing = await this.billing.read(row.stripeSubscriptionId);
     const seatsOnly = kind === 'seats_added' || kind === 'seats_removed';
@@ -217,7 +225,10 @@ export class QuotePlanChangeHandler {
         param: 'seats',
       });
     }
-    return { basePriceId: prices.value.base.stripePriceId, seatPriceId: prices.value.seat?.stripePriceId ?? null };
+    return {
+      basePriceId: prices.value.base.stripePriceId,
+      seatPriceId: prices.value.seat?.stripePriceId ?? null,
+    };
   }
 
   /**

@@ -60,7 +60,7 @@ export class PlanQuoteDto {
   @ApiProperty({
     enum: ['upgrade', 'downgrade', 'seats_added', 'seats_removed', 'downgrade_withdrawn'],
     description:
-      'Upgrades and added seats are charged now (prorated by Stripe); downgrades and removed seats credit the unused time to the next invoice, and a downgrade keeps the current tier until the period ends. A change of the billing interval (`billingCycleRestarts`) is invoiced now in either direction and applies at once: monthly to yearly is an upgrade, yearly to monthly a downgrade whose credit usually exceeds the first month (the rest goes to the credit balance, `creditBalanceAdded`). `downgrade_withdrawn`: the current plan chosen again while a downgrade is scheduled; nothing is charged now, the downgrade\'s prorations are reversed on the next invoice.',
+      "Upgrades and added seats are charged now (prorated by Stripe); downgrades and removed seats credit the unused time to the next invoice, and a downgrade keeps the current tier until the period ends. A change of the billing interval (`billingCycleRestarts`) is invoiced now in either direction and applies at once: monthly to yearly is an upgrade, yearly to monthly a downgrade whose credit usually exceeds the first month (the rest goes to the credit balance, `creditBalanceAdded`). `downgrade_withdrawn`: the current plan chosen again while a downgrade is scheduled; nothing is charged now, the downgrade's prorations are reversed on the next invoice.",
   })
   kind!: string;
 
