@@ -34,7 +34,16 @@ export class PlanChangeCheck {
     private readonly payNow: PayNowAction,
   ) {}
 
-  async inputs(row: SubscriptionOrmEntity, from: PlanPoint, to: PlanPoint): Promise<SubscriptionInput[]> {
+  /**
+   * `memberCount`: the members once the caller's own change is made (a seat change inside the
+   * account's seat lock, whose member row is not committed yet); else the account's members now.
+   */
+  async inputs(
+    row: SubscriptionOrmEntity,
+    from: PlanPoint,
+    to: PlanPoint,
+    memberCount?: number,
+  ): Promise<SubscriptionInput[]> {
     const keepsPlan = to.planId === row.planId && to.interval === row.interval;
     // The current plan and seats again while a downgrade is scheduled withdraw it (the machine's
     // `plan_change_withdrawn`); another seat count of the current plan keeps it.
@@ -54,7 +63,7 @@ export class PlanChangeCheck {
         row,
       );
     }
-    const memberCount = await this.accounts.countMembers(row.accountId);
+    memberCount ??= await this.accounts.countMembers(row.accountId);
     const inputs: SubscriptionInput[] = withdrawal
       ? [{ type: 'change_plan', planId: to.planId, interval: to.interval, memberCount }]
       : planChangeInputs(from, to, memberCount);

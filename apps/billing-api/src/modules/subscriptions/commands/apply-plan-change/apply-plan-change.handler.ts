@@ -73,10 +73,15 @@ export class ApplyPlanChangeHandler {
 
   /**
    * `within`: the caller's transaction (a seat change under the account's seat lock, whose own writes,
-   * the member, must commit with the change or not at all); the machine's writes and the quote's
-   * `applied` then join it. Without it, they commit in a transaction of their own.
+   * the member, must commit with the change or not at all) and the member count once its own change is
+   * made; the machine's writes and the quote's `applied` then join that transaction. Without it, they
+   * commit in a transaction of their own.
    */
-  async execute(accountId: string, quoteId: string, within?: EntityManager): Promise<AppliedPlanChange> {
+  async execute(
+    accountId: string,
+    quoteId: string,
+    within?: { manager: EntityManager; memberCount: number },
+  ): Promise<AppliedPlanChange> {
     const quotes = this.db.getRepository(SubscriptionQuoteOrmEntity);
     const quote = await quotes.findOne({ where: { id: quoteId, accountId } });
     if (!quote) throw new ApiError('not_found', 'No such quote for this account.');
@@ -96,6 +101,7 @@ export class ApplyPlanChangeHandler {
         fresh,
         { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats },
         { planId: quote.planId, interval: quote.interval, seats: quote.seats },
+        within?.memberCount,
       );
       // An interval change restarts the billing cycle: Stripe invoices it at once in either direction.
       const restartsCycle =
@@ -127,7 +133,7 @@ export class ApplyPlanChangeHandler {
           ? { ...i, currentPeriodEnd: new Date(newPeriodEnd * 1000) }
           : i,
       );
-      if (within) return await this.record(within, quote, changes, invoiceId, 'held');
+      if (within) return await this.record(within.manager, quote, changes, invoiceId, 'held');
       return await this.recordOrLeaveToMirror(quote, changes, invoiceId);
     } catch (error) {
       await this.release(quote, attempt, error);

@@ -88,7 +88,12 @@ export class QuotePlanChangeHandler {
     private readonly machine: PlanChangeCheck,
   ) {}
 
-  async execute(accountId: string, target: PlanQuoteTarget): Promise<PlanQuoteView> {
+  /** `memberCount`: for a seat change inside the seat lock, the members once its own change is made. */
+  async execute(
+    accountId: string,
+    target: PlanQuoteTarget,
+    options: { memberCount?: number } = {},
+  ): Promise<PlanQuoteView> {
     const row = await liveSubscriptionOf(this.db.manager, accountId);
     const catalogue = this.catalog.catalogue();
     const fromPlan = findPlan(catalogue, row.planId ?? 'free');
@@ -133,6 +138,7 @@ export class QuotePlanChangeHandler {
       row,
       { planId: from.plan.id, interval: from.interval, seats: from.seats },
       target,
+      options.memberCount,
     );
 
     const billing = await this.billing.read(row.stripeSubscriptionId);
