@@ -104,7 +104,12 @@ describe('members and seats', () => {
     );
     expect(stored).toMatchObject({
       status: 200,
-      body: { kind: 'seats_added', status: 'open', amountDueNow: expected, expiresAt: price.priceLockedUntil },
+      body: {
+        kind: 'seats_added',
+        status: 'open',
+        amountDueNow: expected,
+        expiresAt: price.priceLockedUntil,
+      },
     });
     // Nothing changed: no member, no seat at Stripe.
     expect(await stripeSeats(w, a, prices)).toBe(0);

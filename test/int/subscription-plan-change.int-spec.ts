@@ -334,11 +334,11 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       expect(published.types()).toContain('subscription.plan_change_withdrawn');
       const audit = await w.t.db.query<{ before: { pendingPlanId: string | null }; after: object }[]>(
         `SELECT before, after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'
-          ORDER BY occurred_at`,
-        [a.accountId],
+          AND after->>'quoteId' = $2`,
+        [a.accountId, q.body.id],
       );
-      expect(audit).toHaveLength(2);
-      expect(audit[1]).toMatchObject({
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
         before: { pendingPlanId: 'pro' },
         after: { pendingPlanId: null, kind: 'downgrade_withdrawn', quoteId: q.body.id },
       });
@@ -440,7 +440,12 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
 
     const bought = await putSeats(3, more.body.id);
     expect(bought.status).toBe(200);
-    expect(bought.body.change).toBeNull();
+    expect(bought.body.change).toMatchObject({
+      fromSeats: 1,
+      toSeats: 3,
+      amountCharged: more.body.amountDueNow,
+      price: { quoteId: more.body.id, amountDue: more.body.amountDueNow },
+    });
     expect(bought.body.seats.purchased).toBe(3);
     expect(bought.body.quote).toMatchObject({
       id: more.body.id,
@@ -450,10 +455,15 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     await expectChargedExactly(bought.body.quote);
     expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx3']);
     expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(3);
-    // One quote, one change: using it again is refused.
+    // One quote, one change: a second click with it finds the seats bought and changes nothing.
     const again = await putSeats(3, more.body.id);
-    expect(again.status).toBe(409);
-    expect(again.body.error?.code).toBe('quote_already_applied');
+    expect(again.status).toBe(200);
+    expect(again.body.change).toBeNull();
+    expect((await w.stripe.invoices.list({ subscription: a.subscriptionId })).data).toHaveLength(2);
+    // Applying it as a plan change is refused: it was applied once.
+    const asChange = await applyQuote(w, a, more.body.id);
+    expect(asChange.status).toBe(409);
+    expect(asChange.body.error?.code).toBe('quote_already_applied');
   });
 
   it('refuses a downgrade whose seats do not cover the members, naming how many to remove (R-EDGE-15)', async () => {

@@ -169,7 +169,11 @@ export class SeatChanges implements OnApplicationBootstrap {
     return seatPriceOf(await this.quote(row, seats, memberCount));
   }
 
-  private async quote(row: SubscriptionOrmEntity, seats: number, memberCount: number): Promise<PlanQuoteView> {
+  private async quote(
+    row: SubscriptionOrmEntity,
+    seats: number,
+    memberCount: number,
+  ): Promise<PlanQuoteView> {
     await this.assertBilled(row.accountId);
     if (!row.planId || !row.interval) throw new Error(`live subscription ${row.id} has no plan`);
     return this.quotes.execute(
@@ -233,7 +237,13 @@ export class SeatChanges implements OnApplicationBootstrap {
       },
       manager,
     );
-    this.logger.log({ msg: 'seats changed', subscriptionId: row.id, fromSeats, toSeats: change.seats, quoteId });
+    this.logger.log({
+      msg: 'seats changed',
+      subscriptionId: row.id,
+      fromSeats,
+      toSeats: change.seats,
+      quoteId,
+    });
     return {
       fromSeats,
       toSeats: applied.quote.to.seats,
@@ -262,7 +272,10 @@ export class SeatChanges implements OnApplicationBootstrap {
         seatsOnly
           ? `The quote is for ${quote.seats} purchased seats, not ${seats}.`
           : 'The quote changes the plan, not only the seats: apply it with POST /v1/subscription/change.',
-        { param: 'quoteId', details: { quoteId, kind: quote.kind, quotedSeats: quote.seats, purchased: seats } },
+        {
+          param: 'quoteId',
+          details: { quoteId, kind: quote.kind, quotedSeats: quote.seats, purchased: seats },
+        },
       );
     }
     return quote;

@@ -64,7 +64,12 @@ export class SeatPriceDto {
   })
   priceLockedUntil!: string;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'The end of the current period.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'The end of the current period.',
+  })
   periodEnd!: string | null;
 }
 
@@ -125,7 +130,7 @@ export class AddMemberDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
-      "With `buySeat`: the `seatPrice.quoteId` of the `seat_limit_reached` refusal (or any seats-only quote for the seats the member needs): the seat is charged exactly that price. Without it, the seat is priced and bought at once. A quote of another change is 409 `quote_mismatch`; an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Ignored when a seat is free.",
+      'With `buySeat`: the `seatPrice.quoteId` of the `seat_limit_reached` refusal (or any seats-only quote for the seats the member needs): the seat is charged exactly that price. Without it, the seat is priced and bought at once. A quote of another change is 409 `quote_mismatch`; an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Ignored when a seat is free.',
   })
   @IsOptionalNotNull()
   @IsUUID()
