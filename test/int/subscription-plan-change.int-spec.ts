@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DomainEvents } from '../../apps/billing-api/src/platform/events/domain-events.js';
-import type { DomainEvent } from '../../apps/billing-api/src/platform/events/domain-event.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
@@ -178,7 +177,7 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
   function recordPublished(): { types: () => string[]; restore: () => void } {
     const spy = jest.spyOn(w.t.app.get(DomainEvents), 'publish');
     return {
-      types: () => spy.mock.calls.flatMap((c) => (c[1] as readonly DomainEvent[]).map((e) => e.type)),
+      types: () => spy.mock.calls.flatMap((c) => c[1].map((e) => e.type)),
       restore: () => spy.mockRestore(),
     };
   }
