@@ -22,6 +22,7 @@ import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-trans
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 import { PlanQuoteCycleAndWithdrawal1764500000000 } from './1764500000000-plan-quote-cycle-and-withdrawal.js';
+import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscription-app-change-marker.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 
@@ -54,6 +55,7 @@ export const MIGRATIONS = [
   Dunning1764420000000,
   Reconciliation1764440000000,
   PlanQuoteCycleAndWithdrawal1764500000000,
+  SubscriptionAppChangeMarker1764500001000,
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
 ];

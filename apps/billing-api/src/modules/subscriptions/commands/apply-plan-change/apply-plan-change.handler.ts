@@ -260,6 +260,9 @@ export class ApplyPlanChangeHandler {
       i.type === 'change_plan' ? !reached : i.type === 'change_seats' ? row.seats !== i.seats : true,
     );
     const outcome = this.transitions.apply(row, { path: [], changes: left }, now);
+    // Stripe's events about this change (and any of the same second) are re-read by the mirror, not
+    // applied as they stand: one may describe the subscription before this change.
+    row.appChangedStripeAt = Math.max(row.appChangedStripeAt ?? 0, quote.prorationDate);
     row.updatedAt = now;
     await repo.save(row);
     await this.audit.record(
