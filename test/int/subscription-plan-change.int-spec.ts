@@ -257,9 +257,21 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
 
       const changed = await applyQuote(w, a, q.body.id);
       expect(changed.status).toBe(200);
-      // At once: Pro monthly, no downgrade left pending (the unused year was credited in full).
-      expect(changed.body.subscription.plan.id).toBe('pro');
-      expect(changed.body.subscription.pendingDowngrade).toBeNull();
+      // At once: Pro monthly, no downgrade left pending (the unused year was credited in full). (When a
+      // webhook held the row, the mirror applies the change within moments: see the upgrade test.)
+      await until(
+        async () => {
+          const v = await http<{ plan: { id: string }; pendingDowngrade: unknown }>(
+            w.t.url,
+            'GET',
+            '/v1/subscription',
+            { token: a.owner },
+          );
+          return v.body.plan.id === 'pro' && v.body.pendingDowngrade === null;
+        },
+        'Pro monthly at once, nothing pending',
+        5_000,
+      );
       const invoice = await w.stripe.invoices.retrieve(changed.body.quote.stripeInvoiceId!);
       expect(invoice).toMatchObject({ status: 'paid', amount_paid: 0, total: 2_900 - q.body.credit });
       const customer = (await w.stripe.customers.retrieve(a.customerId)) as Stripe.Customer;
@@ -321,8 +333,20 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       });
       const changed = await applyQuote(w, a, q.body.id);
       expect(changed.status).toBe(200);
-      expect(changed.body.subscription.plan.id).toBe('business');
-      expect(changed.body.subscription.pendingDowngrade).toBeNull();
+      // Withdrawn at once (or by the mirror within moments, when a webhook held the row).
+      await until(
+        async () => {
+          const v = await http<{ plan: { id: string }; pendingDowngrade: unknown }>(
+            w.t.url,
+            'GET',
+            '/v1/subscription',
+            { token: a.owner },
+          );
+          return v.body.plan.id === 'business' && v.body.pendingDowngrade === null;
+        },
+        'the downgrade withdrawn',
+        5_000,
+      );
       expect(changed.body.quote.stripeInvoiceId).toBeNull();
       expect(await stripeItems(w, a.subscriptionId)).toEqual(['business_month_basex1']);
       await allWebhooksSettled(w);
