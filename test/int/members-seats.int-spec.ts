@@ -35,15 +35,16 @@ describe('members and seats', () => {
     await w?.close();
   });
 
-  const putSeats = (a: SeatsAccount, purchased: number, key = randomUUID()) =>
+  const putSeats = (a: SeatsAccount, purchased: number, key = randomUUID(), quoteId?: string) =>
     http<{
       seats?: SeatCountsJson;
       change?: SeatChangeJson | null;
+      quote?: { id: string; status: string } | null;
       error?: { code: string; details?: Record<string, unknown> };
     }>(w.t.url, 'PUT', '/v1/subscription/seats', {
       token: a.owner,
       headers: { 'idempotency-key': key },
-      body: { purchased },
+      body: quoteId ? { purchased, quoteId } : { purchased },
     });
 
   const removeMember = (a: SeatsAccount, userId: string, query = '') =>
@@ -75,12 +76,14 @@ describe('members and seats', () => {
       details: { seatsNeeded: 1, seatTotal: 5, memberCount: 5, action: 'buy_seat' },
     });
     const price = refused.body.error!.details!.seatPrice as {
+      quoteId: string;
       amountMinor: number;
       amountDue: number;
       currency: string;
       unitAmount: number;
       interval: string;
       prorationDate: string;
+      priceLockedUntil: string;
     };
     const expected = await prorated(w, a, prices, SEAT, 1, a.now);
     expect(expected).toBeGreaterThan(0);
@@ -92,20 +95,40 @@ describe('members and seats', () => {
       unitAmount: SEAT,
       interval: 'month',
     });
+    // The price is a stored seats-only quote (the one way a price is locked), open until it expires.
+    const stored = await http<{ kind: string; status: string; amountDueNow: number; expiresAt: string }>(
+      w.t.url,
+      'GET',
+      `/v1/subscription/quotes/${price.quoteId}`,
+      { token: a.owner },
+    );
+    expect(stored).toMatchObject({
+      status: 200,
+      body: {
+        kind: 'seats_added',
+        status: 'open',
+        amountDueNow: expected,
+        expiresAt: price.priceLockedUntil,
+      },
+    });
     // Nothing changed: no member, no seat at Stripe.
     expect(await stripeSeats(w, a, prices)).toBe(0);
 
-    // A minute later the owner buys it: the price shown is the price charged.
+    // A minute later the owner buys it with that quote: the price shown is the price charged.
     w.t.clock.advance(60_000);
-    const bought = await addMember(w, a, { userId: 'sixth', buySeat: true });
+    const bought = await addMember(w, a, { userId: 'sixth', buySeat: true, quoteId: price.quoteId });
     expect(bought.status).toBe(201);
     expect(bought.body).toMatchObject({
       member: { userId: 'sixth', role: 'member' },
       seats: { used: 6, included: 5, purchased: 1, total: 6 },
       purchase: { fromSeats: 0, toSeats: 1, amountCharged: expected },
     });
-    // Prorated to the instant of the price shown (held for SEAT_PRICE_LOCK_MINUTES), not to the click.
-    expect(bought.body.purchase!.price.prorationDate).toBe(price.prorationDate);
+    // Prorated to the instant of the price shown (its quote's), not to the click.
+    expect(bought.body.purchase!.price).toMatchObject({
+      quoteId: price.quoteId,
+      prorationDate: price.prorationDate,
+    });
+    expect(bought.body.purchase!.quote).toMatchObject({ id: price.quoteId, status: 'applied' });
     expect(Date.parse(price.prorationDate)).toBe(a.now * 1000);
     const invoice = await w.stripe.invoices.retrieve(bought.body.purchase!.invoiceId!);
     expect(invoice).toMatchObject({ status: 'paid', amount_paid: expected });
@@ -242,10 +265,19 @@ describe('members and seats', () => {
       body: { fromSeats: 0, toSeats: 3, price: { amountMinor: charge, amountDue: charge } },
     });
     w.t.clock.advance(120_000);
-    // Two clicks at once with their own keys: one buys, the other finds the seats bought.
-    const clicks = await Promise.all([putSeats(a, 3), putSeats(a, 3)]);
+    // Two clicks at once with their own keys and the quote of the price: one buys, the other finds the
+    // seats bought.
+    const quoteId = quoted.body.price.quoteId;
+    const clicks = await Promise.all([
+      putSeats(a, 3, randomUUID(), quoteId),
+      putSeats(a, 3, randomUUID(), quoteId),
+    ]);
     const up = clicks.find((c) => c.body.change)!;
-    expect(up.body.change!.price.prorationDate).toBe(quoted.body.price.prorationDate);
+    expect(up.body.change!.price).toMatchObject({
+      quoteId,
+      prorationDate: quoted.body.price.prorationDate,
+    });
+    expect(up.body.quote).toMatchObject({ id: quoteId, status: 'applied' });
     expect(up).toMatchObject({
       status: 200,
       body: {

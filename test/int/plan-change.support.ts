@@ -11,6 +11,10 @@ export interface QuoteBody {
   amountDueNow: number;
   credit: number;
   creditBalanceApplied: number;
+  creditBalanceAdded: number;
+  prorationAmount: number;
+  billingCycleRestarts: boolean;
+  from: { planId: string; interval: string; seats: number };
   nextInvoice: { amount: number; at: string };
   prorationDate: string;
   status: string;

@@ -84,7 +84,7 @@ export async function subscribedAccount(
 export function addMember(
   w: StripeWorld,
   a: SeatsAccount,
-  body: { userId: string; email?: string; buySeat?: boolean },
+  body: { userId: string; email?: string; buySeat?: boolean; quoteId?: string },
   key: string = randomUUID(),
 ) {
   return http<AddMemberJson>(w.t.url, 'POST', `/v1/accounts/${a.accountId}/members`, {
@@ -132,9 +132,17 @@ export async function prorated(
 export interface SeatChangeJson {
   fromSeats: number;
   toSeats: number;
-  price: { amountMinor: number; amountDue: number; currency: string; prorationDate: string };
+  price: {
+    quoteId: string;
+    amountMinor: number;
+    amountDue: number;
+    currency: string;
+    prorationDate: string;
+    priceLockedUntil: string;
+  };
   invoiceId: string | null;
   amountCharged: number;
+  quote: { id: string; kind: string; status: string; amountDueNow: number };
 }
 
 export interface SeatCountsJson {

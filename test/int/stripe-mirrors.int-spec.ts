@@ -333,28 +333,29 @@ describe('Stripe mirrors: handlers on real events, real PostgreSQL, re-reads thr
       await onSub(oneOfType(events, 'customer.subscription.created'), active.created);
       await onSub(active, active.created + 1);
       const periodEnd = (await subscriptionRow(sub.id))[0]!.current_period_end as Date;
-      // The Stripe subscription now bills Pro monthly (a downgrade made in Stripe's dashboard).
+      // The Stripe subscription now bills Pro yearly (a downgrade made in Stripe's dashboard; another
+      // interval would have restarted the billing cycle and applies at once).
       const downgraded = structuredClone(active);
       const item = (downgraded.data.object as Stripe.Subscription).items.data[0]!;
-      item.price = { ...item.price, id: prices.proMonth, lookup_key: 'pro_month_base' };
+      item.price = { ...item.price, id: prices.proYear, lookup_key: 'pro_year_base' };
       await onSub(downgraded, active.created + 2);
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({
         state: 'active',
         plan_id: 'business',
         billing_interval: 'year',
         pending_plan_id: 'pro',
-        pending_interval: 'month',
+        pending_interval: 'year',
         pending_effective_at: periodEnd,
       });
       // The renewal: a later period end, reported active. The scheduled plan takes over.
       const renewed = structuredClone(downgraded);
       const renewedItem = (renewed.data.object as Stripe.Subscription).items.data[0]!;
-      renewedItem.current_period_end = Math.floor(periodEnd.getTime() / 1000) + 30 * 86_400;
+      renewedItem.current_period_end = Math.floor(periodEnd.getTime() / 1000) + 365 * 86_400;
       await onSub(renewed, Math.floor(periodEnd.getTime() / 1000) + 60);
       expect((await subscriptionRow(sub.id))[0]).toMatchObject({
         state: 'active',
         plan_id: 'pro',
-        billing_interval: 'month',
+        billing_interval: 'year',
         pending_plan_id: null,
       });
       expect(

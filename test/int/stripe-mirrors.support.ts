@@ -87,7 +87,7 @@ export async function auditActions(
 /** Creates the catalogue prices the subscription tests use (lookup keys as catalogue sync makes them). */
 export async function createCatalogue(
   stripe: Stripe,
-): Promise<{ proMonth: string; proMonthSeat: string; businessYear: string }> {
+): Promise<{ proMonth: string; proMonthSeat: string; proYear: string; businessYear: string }> {
   const product = await stripe.products.create({ name: 'Plans' });
   const price = (amount: number, interval: 'month' | 'year', lookup: string) =>
     stripe.prices.create({
@@ -97,10 +97,16 @@ export async function createCatalogue(
       recurring: { interval },
       lookup_key: lookup,
     });
-  const [proMonth, proMonthSeat, businessYear] = await Promise.all([
+  const [proMonth, proMonthSeat, proYear, businessYear] = await Promise.all([
     price(2900, 'month', 'pro_month_base'),
     price(600, 'month', 'pro_month_seat'),
+    price(29000, 'year', 'pro_year_base'),
     price(99000, 'year', 'business_year_base'),
   ]);
-  return { proMonth: proMonth.id, proMonthSeat: proMonthSeat.id, businessYear: businessYear.id };
+  return {
+    proMonth: proMonth.id,
+    proMonthSeat: proMonthSeat.id,
+    proYear: proYear.id,
+    businessYear: businessYear.id,
+  };
 }

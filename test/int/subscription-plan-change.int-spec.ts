@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { DomainEvents } from '../../apps/billing-api/src/platform/events/domain-events.js';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
@@ -130,8 +132,9 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       pending_plan_id: 'pro',
     });
 
-    // While the downgrade is scheduled, Stripe already bills Pro: another change waits until it applies.
-    const meanwhile = await quote(w, a, { plan: 'business', interval: 'month', seats: 1 });
+    // While the downgrade is scheduled, Stripe already bills Pro: another plan waits until it applies
+    // (the current plan again would withdraw it: see the withdrawal test).
+    const meanwhile = await quote(w, a, { plan: 'business', interval: 'year' });
     expect(meanwhile.status).toBe(409);
     expect(meanwhile.body.error).toMatchObject({
       code: 'invalid_transition',
@@ -159,6 +162,233 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
       [a.accountId],
     );
     expect(switched.length).toBeGreaterThanOrEqual(1);
+  });
+
+  /** The app's period end and interval of the subscription. */
+  async function periodOfRow(subscriptionId: string) {
+    const [row] = await w.t.db.query<{ interval: string; current_period_end: Date }[]>(
+      `SELECT billing_interval AS interval, current_period_end FROM subscriptions WHERE stripe_subscription_id = $1`,
+      [subscriptionId],
+    );
+    return row!;
+  }
+
+  /** Every domain event published from now on (the real publisher, recorded on its way through). */
+  function recordPublished(): { types: () => string[]; restore: () => void } {
+    const spy = jest.spyOn(w.t.app.get(DomainEvents), 'publish');
+    return {
+      types: () => spy.mock.calls.flatMap((c) => c[1].map((e) => e.type)),
+      restore: () => spy.mockRestore(),
+    };
+  }
+
+  it.each([{ balance: 0 }, { balance: -1500 }])(
+    'monthly -> yearly mid-period (credit balance $balance): the cycle restarts at the change, charged exactly the quote',
+    async ({ balance }) => {
+      const a = await subscribedOnClock(w, { plan: 'pro', interval: 'month', seats: 1, balance });
+      await advanceDays(w, a, 10);
+      const q = await quote(w, a, { plan: 'pro', interval: 'year', seats: 1 });
+      expect(q.status).toBe(201);
+      expect(q.body).toMatchObject({
+        kind: 'upgrade',
+        billingCycleRestarts: true,
+        creditBalanceAdded: 0,
+        to: { planId: 'pro', interval: 'year', seats: 1 },
+        // The next invoice is the yearly renewal (Pro $290 + one seat $60), a year after the change.
+        nextInvoice: { amount: 35_000 },
+      });
+      const changeAt = a.start + 10 * 86_400;
+      expect(new Date(q.body.nextInvoice.at).getTime()).toBe(Date.UTC(2032, 2, 13, 12));
+      // The new year in full, less the unused month (and the credit balance it can use).
+      expect(q.body.credit).toBeGreaterThan(0);
+      expect(q.body.amountDueNow + q.body.creditBalanceApplied).toBe(35_000 - q.body.credit);
+      expect(q.body.creditBalanceApplied).toBe(Math.abs(balance));
+      expect(await periodOfRow(a.subscriptionId)).toMatchObject({ interval: 'month' });
+
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      expect(changed.body.quote).toMatchObject({ status: 'applied' });
+      const invoice = await expectChargedExactly(changed.body.quote);
+      expect(invoice.total).toBe(q.body.amountDueNow + q.body.creditBalanceApplied);
+      expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_year_basex1', 'pro_year_seatx1']);
+      const sub = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+      expect(sub.billing_cycle_anchor).toBe(changeAt);
+      // At once in the app: the yearly interval and the new period end, audited.
+      await allWebhooksSettled(w);
+      const row = await periodOfRow(a.subscriptionId);
+      expect(row.interval).toBe('year');
+      expect(row.current_period_end.getTime()).toBe(sub.items.data[0]!.current_period_end * 1000);
+      expect(row.current_period_end.toISOString()).toBe(q.body.nextInvoice.at);
+      const audit = await w.t.db.query<{ after: { interval: string; quoteId: string } }[]>(
+        `SELECT after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
+        [a.accountId],
+      );
+      expect(audit.map((r) => r.after)).toEqual([
+        expect.objectContaining({ interval: 'year', quoteId: q.body.id }),
+      ]);
+      // The old monthly renewal does not come: nothing more is billed before the year ends.
+      await advanceDays(w, a, 45);
+      const invoices = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 20 });
+      expect(invoices.data.filter((i) => i.created >= changeAt).map((i) => i.billing_reason)).toEqual([
+        'subscription_update',
+      ]);
+      expect(await periodOfRow(a.subscriptionId)).toMatchObject({ interval: 'year' });
+    },
+  );
+
+  it.each([{ balance: 0 }, { balance: -1000 }])(
+    'yearly -> monthly (credit balance $balance): applied at once, nothing charged, the rest of the credit to the balance, which pays the next months',
+    async ({ balance }) => {
+      const a = await subscribedOnClock(w, { plan: 'business', interval: 'year', balance });
+      await advanceDays(w, a, 30);
+      const q = await quote(w, a, { plan: 'pro', interval: 'month' });
+      expect(q.status).toBe(201);
+      expect(q.body).toMatchObject({
+        kind: 'downgrade',
+        billingCycleRestarts: true,
+        amountDueNow: 0,
+        creditBalanceApplied: 0,
+        nextInvoice: { amount: 2_900 },
+      });
+      // Business $990 for 336 of the 366 days (to Mar 3, 2032) unused, less the first month of Pro.
+      expect(q.body.credit).toBe(Math.round((99_000 * 336) / 366));
+      expect(q.body.creditBalanceAdded).toBe(q.body.credit - 2_900);
+      expect(new Date(q.body.nextInvoice.at).getTime()).toBe(Date.UTC(2031, 4, 2, 12));
+
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      // At once: Pro monthly, no downgrade left pending (the unused year was credited in full). (When a
+      // webhook held the row, the mirror applies the change within moments: see the upgrade test.)
+      await until(
+        async () => {
+          const v = await http<{ plan: { id: string }; pendingDowngrade: unknown }>(
+            w.t.url,
+            'GET',
+            '/v1/subscription',
+            { token: a.owner },
+          );
+          return v.body.plan.id === 'pro' && v.body.pendingDowngrade === null;
+        },
+        'Pro monthly at once, nothing pending',
+        5_000,
+      );
+      const invoice = await w.stripe.invoices.retrieve(changed.body.quote.stripeInvoiceId!);
+      expect(invoice).toMatchObject({ status: 'paid', amount_paid: 0, total: 2_900 - q.body.credit });
+      const customer = (await w.stripe.customers.retrieve(a.customerId)) as Stripe.Customer;
+      expect(customer.balance).toBe(balance - q.body.creditBalanceAdded);
+      await allWebhooksSettled(w);
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+        plan_id: 'pro',
+        pending_plan_id: null,
+        state: 'active',
+      });
+      expect((await periodOfRow(a.subscriptionId)).current_period_end.toISOString()).toBe(
+        q.body.nextInvoice.at,
+      );
+      // The next month renews at Pro's price, paid from the credit balance.
+      await advanceDays(w, a, 61);
+      const renewal = await until(async () => {
+        const list = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
+        return list.data.find((i) => i.billing_reason === 'subscription_cycle' && i.status === 'paid');
+      }, 'the monthly renewal paid');
+      expect(renewal).toMatchObject({ total: q.body.nextInvoice.amount, amount_paid: 0 });
+      const after = (await w.stripe.customers.retrieve(a.customerId)) as Stripe.Customer;
+      expect(after.balance).toBe(balance - q.body.creditBalanceAdded + 2_900);
+    },
+  );
+
+  it('an interval change while past_due is refused with the pay-now action', async () => {
+    const a = await subscribedOnClock(w, { plan: 'pro', interval: 'year' });
+    await w.t.db.query(
+      `UPDATE subscriptions SET state = 'past_due', past_due_since = now() WHERE stripe_subscription_id = $1`,
+      [a.subscriptionId],
+    );
+    const q = await quote(w, a, { plan: 'pro', interval: 'month' });
+    expect(q.status).toBe(409);
+    expect(q.body.error).toMatchObject({ code: 'outstanding_balance' });
+  });
+
+  it('a scheduled downgrade is withdrawn by a quote of the kept plan: Stripe bills it again, nothing switches at the period end', async () => {
+    const a = await subscribedOnClock(w, { plan: 'business', interval: 'month' });
+    await advanceDays(w, a, 12);
+    const down = await quote(w, a, { plan: 'pro', interval: 'month' });
+    expect((await applyQuote(w, a, down.body.id)).status).toBe(200);
+    await allWebhooksSettled(w);
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({ pending_plan_id: 'pro' });
+
+    await advanceDays(w, a, 15);
+    const published = recordPublished();
+    try {
+      const q = await quote(w, a, { plan: 'business', interval: 'month' });
+      expect(q.status).toBe(201);
+      expect(q.body).toMatchObject({
+        kind: 'downgrade_withdrawn',
+        amountDueNow: 0,
+        billingCycleRestarts: false,
+        from: { planId: 'pro', interval: 'month', seats: 0 },
+        to: { planId: 'business', interval: 'month', seats: 0 },
+        // Reversed at the downgrade's own instant: its prorations cancel out; Business renews in full.
+        prorationDate: down.body.prorationDate,
+        nextInvoice: { amount: 9_900, at: down.body.nextInvoice.at },
+      });
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      // Withdrawn at once (or by the mirror within moments, when a webhook held the row).
+      await until(
+        async () => {
+          const v = await http<{ plan: { id: string }; pendingDowngrade: unknown }>(
+            w.t.url,
+            'GET',
+            '/v1/subscription',
+            { token: a.owner },
+          );
+          return v.body.plan.id === 'business' && v.body.pendingDowngrade === null;
+        },
+        'the downgrade withdrawn',
+        5_000,
+      );
+      expect(changed.body.quote.stripeInvoiceId).toBeNull();
+      expect(await stripeItems(w, a.subscriptionId)).toEqual(['business_month_basex1']);
+      await allWebhooksSettled(w);
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+        plan_id: 'business',
+        pending_plan_id: null,
+      });
+      expect(published.types()).toContain('subscription.plan_change_withdrawn');
+      const audit = await w.t.db.query<{ before: { pendingPlanId: string | null }; after: object }[]>(
+        `SELECT before, after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'
+          AND after->>'quoteId' = $2`,
+        [a.accountId, q.body.id],
+      );
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
+        before: { pendingPlanId: 'pro' },
+        after: { pendingPlanId: null, kind: 'downgrade_withdrawn', quoteId: q.body.id },
+      });
+      // What Stripe bills next is what the quote showed.
+      const upcoming = await w.stripe.invoices.createPreview({ subscription: a.subscriptionId });
+      expect(upcoming.total).toBe(q.body.nextInvoice.amount);
+    } finally {
+      published.restore();
+    }
+
+    await advanceDays(w, a, 32);
+    const renewal = await until(async () => {
+      const list = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
+      return list.data.find((i) => i.billing_reason === 'subscription_cycle' && i.status === 'paid');
+    }, 'the renewal invoice paid');
+    expect(renewal.total).toBe(9_900);
+    await allWebhooksSettled(w);
+    expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+      plan_id: 'business',
+      pending_plan_id: null,
+      state: 'active',
+    });
+    const switched = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE account_id = $1 AND after->>'planId' = 'pro'`,
+      [a.accountId],
+    );
+    expect(switched[0]?.n).toBe(0);
   });
 
   it('a seat-only quote: one more seat is charged pro rata now, exactly; one less is credited to the next invoice', async () => {
@@ -233,7 +463,12 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
 
     const bought = await putSeats(3, more.body.id);
     expect(bought.status).toBe(200);
-    expect(bought.body.change).toBeNull();
+    expect(bought.body.change).toMatchObject({
+      fromSeats: 1,
+      toSeats: 3,
+      amountCharged: more.body.amountDueNow,
+      price: { quoteId: more.body.id, amountDue: more.body.amountDueNow },
+    });
     expect(bought.body.seats.purchased).toBe(3);
     expect(bought.body.quote).toMatchObject({
       id: more.body.id,
@@ -243,10 +478,15 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     await expectChargedExactly(bought.body.quote);
     expect(await stripeItems(w, a.subscriptionId)).toEqual(['pro_month_basex1', 'pro_month_seatx3']);
     expect((await subscriptionRow(w, a.subscriptionId)).seats).toBe(3);
-    // One quote, one change: using it again is refused.
+    // One quote, one change: a second click with it finds the seats bought and changes nothing.
     const again = await putSeats(3, more.body.id);
-    expect(again.status).toBe(409);
-    expect(again.body.error?.code).toBe('quote_already_applied');
+    expect(again.status).toBe(200);
+    expect(again.body.change).toBeNull();
+    expect((await w.stripe.invoices.list({ subscription: a.subscriptionId })).data).toHaveLength(2);
+    // Applying it as a plan change is refused: it was applied once.
+    const asChange = await applyQuote(w, a, more.body.id);
+    expect(asChange.status).toBe(409);
+    expect(asChange.body.error?.code).toBe('quote_already_applied');
   });
 
   it('refuses a downgrade whose seats do not cover the members, naming how many to remove (R-EDGE-15)', async () => {

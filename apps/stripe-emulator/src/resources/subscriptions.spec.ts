@@ -907,3 +907,161 @@ describe('API 2026-10-28.endive behaviours', () => {
     expect(pending.data.map((i) => i.amount).sort((a, b) => a - b)).toEqual([credit, debit]);
   });
 });
+
+describe('interval changes: the billing cycle restarts and is invoiced at once', () => {
+  const MID = T0 + 10 * DAY; // 18 of 28 days of the Jan 31 -> Feb 28 period remain
+  async function yearlyPrice(w: World, amount: number): Promise<Stripe.Price> {
+    return w.stripe.prices.create({
+      product: w.product.id,
+      currency: 'usd',
+      unit_amount: amount,
+      recurring: { interval: 'year' },
+    });
+  }
+
+  it('monthly -> yearly: the new year in full less the unused month, charged exactly as previewed, anchor reset to the change', async () => {
+    const w = await makeWorld(kit);
+    const yearly = await yearlyPrice(w, 10_000);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, MID);
+    const item = sub.items.data[0]!;
+    const details = {
+      items: [{ id: item.id, price: yearly.id }],
+      proration_behavior: 'always_invoice' as const,
+      proration_date: MID,
+    };
+    const preview = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: details,
+    });
+    expectStripeShape('Invoice', preview);
+    // 1000 x 18/28 = 642.857 -> 643 credited; the year's 10000 in full.
+    expect(preview.lines.data.map((l) => l.amount)).toEqual([-643, 10_000]);
+    expect(preview.lines.data.map((l) => l.parent?.subscription_item_details?.proration)).toEqual([
+      true,
+      false,
+    ]);
+    expect(preview).toMatchObject({ amount_due: 9_357, billing_reason: 'subscription_update' });
+    expect(preview.parent?.subscription_details?.subscription_proration_date).toBe(MID);
+    expect(preview.lines.data[1]?.period).toEqual({ start: MID, end: at('2027-02-10T12:00:00Z') });
+
+    // Applied an hour later at the previewed proration_date: the same charge, the cycle restarts now.
+    await advanceTo(w, MID + HOUR);
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      ...details,
+      payment_behavior: 'error_if_incomplete',
+      expand: ['latest_invoice'],
+    });
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({
+      status: 'paid',
+      billing_reason: 'subscription_update',
+      amount_paid: 9_357,
+      total: preview.total,
+    });
+    expect(invoice.lines.data.map((l) => l.amount)).toEqual([-643, 10_000]);
+    expect(invoice.parent?.subscription_details?.subscription_proration_date).toBe(MID);
+    expect(updated.billing_cycle_anchor).toBe(MID + HOUR);
+    expect(updated.items.data[0]).toMatchObject({
+      id: item.id,
+      price: { id: yearly.id },
+      current_period_start: MID + HOUR,
+      current_period_end: at('2027-02-10T13:00:00Z'),
+    });
+    // The next invoice is the renewal a year later, at the yearly price.
+    const next = await w.stripe.invoices.createPreview({ subscription: sub.id });
+    expect(next.amount_due).toBe(10_000);
+    expect(next.next_payment_attempt).toBe(at('2027-02-10T14:00:00Z'));
+  });
+
+  it('yearly -> monthly: the unused year is credited, what the month does not use goes to the credit balance', async () => {
+    const w = await makeWorld(kit);
+    const yearly = await yearlyPrice(w, 12_000);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await w.stripe.subscriptions.create({ customer: c.id, items: [{ price: yearly.id }] });
+    const yearEnd = at('2027-01-31T12:00:00Z');
+    const t = T0 + 73 * DAY; // 292 of 365 days remain
+    await advanceTo(w, t);
+    const item = sub.items.data[0]!;
+    const details = {
+      items: [{ id: item.id, price: w.basic.id }],
+      proration_behavior: 'create_prorations' as const,
+      proration_date: t,
+    };
+    const preview = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: details,
+    });
+    const credit = -Math.round((12_000 * (yearEnd - t)) / (yearEnd - T0));
+    expect(credit).toBe(-9_600);
+    expect(preview.lines.data.map((l) => l.amount)).toEqual([credit, 1_000]);
+    expect(preview).toMatchObject({
+      amount_due: 0,
+      total: credit + 1_000,
+      starting_balance: 0,
+      ending_balance: credit + 1_000,
+    });
+    const updated = await w.stripe.subscriptions.update(sub.id, { ...details, expand: ['latest_invoice'] });
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({ status: 'paid', amount_paid: 0, total: preview.total });
+    expect(updated.billing_cycle_anchor).toBe(t);
+    expect(updated.items.data[0]?.current_period_end).toBe(at('2026-05-14T12:00:00Z'));
+    const customer = (await w.stripe.customers.retrieve(c.id)) as Stripe.Customer;
+    expect(customer.balance).toBe(credit + 1_000);
+    // The next month is paid from that credit.
+    const renewal = await w.stripe.invoices.createPreview({ subscription: sub.id });
+    expect(renewal).toMatchObject({ total: 1_000, amount_due: 0 });
+  });
+
+  it('applies the customer credit balance to the change, in the preview as in the charge', async () => {
+    const w = await makeWorld(kit);
+    const yearly = await yearlyPrice(w, 10_000);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await w.stripe.customers.createBalanceTransaction(c.id, { amount: -2_500, currency: 'usd' });
+    await advanceTo(w, MID);
+    const details = {
+      items: [{ id: sub.items.data[0]!.id, price: yearly.id }],
+      proration_behavior: 'always_invoice' as const,
+      proration_date: MID,
+    };
+    const preview = await w.stripe.invoices.createPreview({
+      subscription: sub.id,
+      subscription_details: details,
+    });
+    expect(preview).toMatchObject({ amount_due: 9_357 - 2_500, starting_balance: -2_500, ending_balance: 0 });
+    const updated = await w.stripe.subscriptions.update(sub.id, {
+      ...details,
+      payment_behavior: 'error_if_incomplete',
+      expand: ['latest_invoice'],
+    });
+    expect(updated.latest_invoice).toMatchObject({ amount_paid: preview.amount_due, total: preview.total });
+    expect(((await w.stripe.customers.retrieve(c.id)) as Stripe.Customer).balance).toBe(0);
+  });
+
+  it('error_if_incomplete with a failing card answers 402 and changes nothing (items, anchor, period)', async () => {
+    const w = await makeWorld(kit);
+    const yearly = await yearlyPrice(w, 10_000);
+    const c = await customerOnClock(w, 'pm_card_visa');
+    const sub = await subscribe(w, c.id);
+    await advanceTo(w, MID);
+    await setDefaultCard(w, c.id, 'pm_card_chargeCustomerFail');
+    const before = await w.stripe.subscriptions.retrieve(sub.id);
+    await expect(
+      w.stripe.subscriptions.update(sub.id, {
+        items: [{ id: sub.items.data[0]!.id, price: yearly.id }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'error_if_incomplete',
+      }),
+    ).rejects.toMatchObject({ statusCode: 402 });
+    const after = await w.stripe.subscriptions.retrieve(sub.id);
+    expect(after.billing_cycle_anchor).toBe(before.billing_cycle_anchor);
+    expect(after.latest_invoice).toBe(before.latest_invoice);
+    expect(after.items.data[0]).toMatchObject({
+      price: { id: w.basic.id },
+      current_period_start: before.items.data[0]!.current_period_start,
+      current_period_end: before.items.data[0]!.current_period_end,
+    });
+  });
+});

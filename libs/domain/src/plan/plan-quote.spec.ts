@@ -6,6 +6,7 @@ import {
   planQuoteBilling,
   planChangeInputs,
   planQuoteKind,
+  restartsBillingCycle,
   type PlanQuoteTerms,
 } from './plan-quote.js';
 
@@ -40,6 +41,15 @@ describe('planQuoteKind', () => {
     expect(planQuoteBilling('seats_added')).toBe('invoice_now');
     expect(planQuoteBilling('downgrade')).toBe('next_invoice');
     expect(planQuoteBilling('seats_removed')).toBe('next_invoice');
+    expect(planQuoteBilling('downgrade_withdrawn')).toBe('next_invoice');
+  });
+
+  it('invoices an interval change now in either direction (Stripe restarts the billing cycle)', () => {
+    expect(restartsBillingCycle('month', 'year')).toBe(true);
+    expect(restartsBillingCycle('year', 'month')).toBe(true);
+    expect(restartsBillingCycle('year', 'year')).toBe(false);
+    expect(planQuoteBilling('downgrade', restartsBillingCycle('year', 'month'))).toBe('invoice_now');
+    expect(planQuoteBilling('upgrade', restartsBillingCycle('month', 'year'))).toBe('invoice_now');
   });
 });
 

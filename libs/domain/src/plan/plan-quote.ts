@@ -4,10 +4,11 @@ import type { SubscriptionInput } from '../subscription/subscription.types.js';
 import { comparePlans, type BillingInterval, type PlanDefinition, type PlanId } from './plan.js';
 
 /**
- * What a quote changes: the plan (up now, or down at the period end) or only the purchased seats
- * (more now, fewer credited to the next invoice).
+ * What a quote changes: the plan (up now, or down at the period end), only the purchased seats (more
+ * now, fewer credited to the next invoice), or withdraws a scheduled downgrade (`downgrade_withdrawn`:
+ * the tier kept is billed again, its prorations reversed on the next invoice).
  */
-export type PlanQuoteKind = 'upgrade' | 'downgrade' | 'seats_added' | 'seats_removed';
+export type PlanQuoteKind = 'upgrade' | 'downgrade' | 'seats_added' | 'seats_removed' | 'downgrade_withdrawn';
 
 /**
  * How a quote is billed by Stripe: `invoice_now` charges the prorations at once (`always_invoice`),
@@ -36,9 +37,21 @@ export function planQuoteKind(
   );
 }
 
-/** Upgrades and added seats are charged now; downgrades and removed seats credit the next invoice. */
-export function planQuoteBilling(kind: PlanQuoteKind): PlanQuoteBilling {
-  return kind === 'upgrade' || kind === 'seats_added' ? 'invoice_now' : 'next_invoice';
+/**
+ * A change of the billing interval (monthly <-> yearly): Stripe restarts the billing cycle at the
+ * change and invoices at once (the new period in full, less the unused time of the old one).
+ */
+export function restartsBillingCycle(from: BillingInterval, to: BillingInterval): boolean {
+  return from !== to;
+}
+
+/**
+ * Upgrades and added seats are charged now; downgrades and removed seats credit the next invoice. A
+ * change of the billing interval is invoiced now in either direction (`restartsCycle`): Stripe bills
+ * the new period at once, the credit for the unused time on the same invoice.
+ */
+export function planQuoteBilling(kind: PlanQuoteKind, restartsCycle = false): PlanQuoteBilling {
+  return restartsCycle || kind === 'upgrade' || kind === 'seats_added' ? 'invoice_now' : 'next_invoice';
 }
 
 /** What applying a quote checks: its expiry, whether it was used, and what it was priced against. */

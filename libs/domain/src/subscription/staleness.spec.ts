@@ -45,4 +45,12 @@ describe('decideStaleness (R-SM-3)', () => {
       decideStaleness({ lastApplied: { eventCreated: -1 }, incoming: { eventCreated: 1 } }),
     ).toThrow(DomainInvariantError);
   });
+
+  it('re-reads an event not newer than a change the app made at Stripe itself, whatever it says', () => {
+    const lastApplied = { eventCreated: 100, appChangedAt: 160 };
+    expect(decideStaleness({ lastApplied, incoming: { eventCreated: 150 } })).toBe('refetch');
+    expect(decideStaleness({ lastApplied, incoming: { eventCreated: 160 } })).toBe('refetch');
+    expect(decideStaleness({ lastApplied, incoming: { eventCreated: 161 } })).toBe('apply');
+    expect(decideStaleness({ lastApplied, incoming: { eventCreated: 99 } })).toBe('skip_stale');
+  });
 });

@@ -177,19 +177,43 @@ describe('inputsForStripeReport', () => {
   });
 
   it('asks for a downgrade once: a change already scheduled is not asked again', () => {
-    const first = inputsForStripeReport(
-      SNAPSHOTS.active,
-      report('active', { planId: 'pro', interval: 'month' }),
-    );
-    const scheduled = run(SNAPSHOTS.active, first.ok ? first.value.changes : []);
+    const business = { ...SNAPSHOTS.active, planId: 'business' as const };
+    const first = inputsForStripeReport(business, report('active', { planId: 'pro', interval: 'year' }));
+    const scheduled = run(business, first.ok ? first.value.changes : []);
     if (typeof scheduled === 'string') throw new Error(scheduled);
-    expect([scheduled.planId, scheduled.interval, scheduled.pendingPlanChange?.interval]).toEqual([
-      'pro',
+    expect([scheduled.planId, scheduled.interval, scheduled.pendingPlanChange?.planId]).toEqual([
+      'business',
       'year',
-      'month',
+      'pro',
     ]);
-    const again = inputsForStripeReport(scheduled, report('active', { planId: 'pro', interval: 'month' }));
+    const again = inputsForStripeReport(scheduled, report('active', { planId: 'pro', interval: 'year' }));
     expect(again.ok && again.value).toEqual({ path: [], changes: [] });
+    // Stripe billing the kept plan again: the scheduled downgrade was withdrawn.
+    const withdrawn = inputsForStripeReport(
+      scheduled,
+      report('active', { planId: 'business', interval: 'year' }),
+    );
+    const back = run(scheduled, withdrawn.ok ? withdrawn.value.changes : []);
+    if (typeof back === 'string') throw new Error(back);
+    expect([back.planId, back.pendingPlanChange]).toEqual(['business', undefined]);
+  });
+
+  it('takes an interval change with its new period end, not as a renewal (the billing cycle restarted)', () => {
+    const result = inputsForStripeReport(
+      SNAPSHOTS.active,
+      report('active', { planId: 'pro', interval: 'month', currentPeriodEnd: at(30) }),
+    );
+    expect(result.ok && result.value.changes).toEqual([
+      { type: 'change_plan', planId: 'pro', interval: 'month', memberCount: 0, currentPeriodEnd: at(30) },
+    ]);
+    const monthly = { ...SNAPSHOTS.active, interval: 'month' as const };
+    const toYear = inputsForStripeReport(
+      monthly,
+      report('active', { planId: 'pro', interval: 'year', currentPeriodEnd: at(365) }),
+    );
+    const after = run(monthly, toYear.ok ? toYear.value.changes : []);
+    if (typeof after === 'string') throw new Error(after);
+    expect([after.interval, after.currentPeriodEnd]).toEqual(['year', at(365)]);
   });
 
   it('renews an active subscription whose period end moved on', () => {

@@ -176,13 +176,24 @@ export function inputsForStripeReport(
   const alreadyScheduled = pending?.planId === report.planId && pending.interval === report.interval;
   // A plan entered by this very path (checkout, trial) already carries the reported plan and seats.
   const entered = path.some((t) => t === 'checkout_completed' || t === 'start_trial');
-  if (!entered && !samePlan && !alreadyScheduled) {
-    changes.push({ type: 'change_plan', planId: report.planId, interval: report.interval, memberCount: 0 });
+  // Stripe billing the current plan again while a downgrade is scheduled: the downgrade was withdrawn.
+  const withdrawn = samePlan && pending !== undefined;
+  // A new interval restarted the billing cycle: the change carries the new period end.
+  const cycleRestarted = snapshot.interval !== null && snapshot.interval !== report.interval;
+  if (!entered && ((!samePlan && !alreadyScheduled) || withdrawn)) {
+    changes.push({
+      type: 'change_plan',
+      planId: report.planId,
+      interval: report.interval,
+      memberCount: 0,
+      ...(cycleRestarted && report.currentPeriodEnd ? { currentPeriodEnd: report.currentPeriodEnd } : {}),
+    });
   }
   if (!entered && snapshot.seats !== report.seats) {
     changes.push({ type: 'change_seats', seats: report.seats, memberCount: 0 });
   }
   if (
+    !(cycleRestarted && !entered) &&
     report.state === 'active' &&
     snapshot.state === 'active' &&
     report.currentPeriodEnd &&

@@ -45,6 +45,8 @@ const INPUTS = {
   grace_exhausted: { type: 'grace_exhausted' },
   period_ended: { type: 'period_ended' },
   upgrade: { type: 'change_plan', planId: 'business', interval: 'year', memberCount: 3 },
+  // From the canonical Pro yearly: a change of interval, which restarts the billing cycle (at once,
+  // except in a trial); the same-interval downgrade kept until the period end has its own tests.
   downgrade: { type: 'change_plan', planId: 'pro', interval: 'month', memberCount: 3 },
   seats_up: { type: 'change_seats', seats: 3, memberCount: 3 },
   seats_down: { type: 'change_seats', seats: 0, memberCount: 3 },
@@ -112,7 +114,7 @@ const EXPECTED: Record<SubscriptionState, Record<InputName, Expected>> = {
     grace_exhausted: X,
     period_ended: X,
     upgrade: go('active', 'plan_changed'),
-    downgrade: go('active', 'plan_change_scheduled'),
+    downgrade: go('active', 'plan_changed'),
     seats_up: go('active', 'seats_changed'),
     seats_down: go('active', 'seats_changed'),
   },
@@ -129,7 +131,7 @@ const EXPECTED: Record<SubscriptionState, Record<InputName, Expected>> = {
     grace_exhausted: go('suspended', 'suspended'),
     period_ended: X,
     upgrade: { reject: 'outstanding_balance' },
-    downgrade: go('past_due', 'plan_change_scheduled'),
+    downgrade: { reject: 'outstanding_balance' },
     seats_up: { reject: 'outstanding_balance' },
     seats_down: go('past_due', 'seats_changed'),
   },
@@ -351,21 +353,90 @@ describe('subscription rules', () => {
   });
 
   it('withdraws a scheduled downgrade when the current plan is chosen again, else same_plan', () => {
-    const same: SubscriptionInput = { type: 'change_plan', planId: 'pro', interval: 'year', memberCount: 1 };
-    expect(transition(SNAPSHOTS.active, same, NOW)).toMatchObject({
+    const business = { ...SNAPSHOTS.active, planId: 'business' as const };
+    const same: SubscriptionInput = {
+      type: 'change_plan',
+      planId: 'business',
+      interval: 'year',
+      memberCount: 1,
+    };
+    expect(transition(business, same, NOW)).toMatchObject({
       ok: false,
       error: { code: 'same_plan' },
     });
-    const down = transition(SNAPSHOTS.active, INPUTS.downgrade, NOW);
-    const pending = down.ok ? down.value.snapshot : SNAPSHOTS.active;
+    const down = transition(
+      business,
+      { type: 'change_plan', planId: 'pro', interval: 'year', memberCount: 1 },
+      NOW,
+    );
+    const pending = down.ok ? down.value.snapshot : business;
+    expect(pending.pendingPlanChange).toMatchObject({ planId: 'pro', interval: 'year' });
     const back = transition(pending, same, NOW);
+    expect(back.ok && back.value.snapshot).toMatchObject({ planId: 'business', interval: 'year' });
     expect(back.ok && back.value.snapshot.pendingPlanChange).toBeUndefined();
     expect(back.ok && back.value.events[0]).toMatchObject({
       type: 'subscription.plan_change_withdrawn',
-      planId: 'pro',
+      planId: 'business',
       withdrawnPlanId: 'pro',
-      withdrawnInterval: 'month',
+      withdrawnInterval: 'year',
     });
+    // Withdrawn, nothing is left to switch at the renewal.
+    const renewed = transition(
+      back.ok ? back.value.snapshot : pending,
+      { type: 'payment_succeeded', currentPeriodEnd: at(385) },
+      at(20),
+    );
+    expect(renewed.ok && renewed.value.snapshot.planId).toBe('business');
+    expect(renewed.ok && renewed.value.events.map((e) => e.type)).toEqual(['subscription.renewed']);
+  });
+
+  it('applies an interval change at once in either direction, with the new period end (the cycle restarts)', () => {
+    const monthly = { ...SNAPSHOTS.active, interval: 'month' as const };
+    const toYear = transition(
+      monthly,
+      { type: 'change_plan', planId: 'pro', interval: 'year', memberCount: 1, currentPeriodEnd: at(365) },
+      NOW,
+    );
+    expect(toYear.ok && toYear.value.snapshot).toMatchObject({
+      planId: 'pro',
+      interval: 'year',
+      seats: 1,
+      currentPeriodEnd: at(365),
+    });
+    expect(toYear.ok && toYear.value.events[0]).toMatchObject({
+      type: 'subscription.plan_changed',
+      direction: 'upgrade',
+      fromInterval: 'month',
+      toInterval: 'year',
+    });
+    // Yearly to monthly, and down a tier: no rest of the year to keep the tier for (Stripe credited it).
+    const business = { ...SNAPSHOTS.active, planId: 'business' as const };
+    const toMonth = transition(
+      business,
+      { type: 'change_plan', planId: 'pro', interval: 'month', memberCount: 1, currentPeriodEnd: at(30) },
+      NOW,
+    );
+    expect(toMonth.ok && toMonth.value.snapshot).toMatchObject({
+      planId: 'pro',
+      interval: 'month',
+      currentPeriodEnd: at(30),
+    });
+    expect(toMonth.ok && toMonth.value.snapshot.pendingPlanChange).toBeUndefined();
+    expect(toMonth.ok && toMonth.value.events[0]).toMatchObject({ direction: 'downgrade' });
+    // Without a known period end the current one stays until Stripe reports the new one.
+    const unknownEnd = transition(business, { ...INPUTS.downgrade, memberCount: 1 }, NOW);
+    expect(unknownEnd.ok && unknownEnd.value.snapshot.currentPeriodEnd).toEqual(at(20));
+    // The seat rule holds in both directions; while past_due both are refused (Stripe invoices at once).
+    expect(
+      transition(business, { type: 'change_plan', planId: 'pro', interval: 'month', memberCount: 9 }, NOW),
+    ).toMatchObject({ ok: false, error: { code: 'downgrade_blocked_by_seats' } });
+    expect(
+      transition(
+        { ...SNAPSHOTS.past_due, interval: 'month' },
+        { type: 'change_plan', planId: 'pro', interval: 'year', memberCount: 1 },
+        NOW,
+      ),
+    ).toMatchObject({ ok: false, error: { code: 'outstanding_balance' } });
   });
 
   it('applies an upgrade at once and drops a scheduled downgrade', () => {
@@ -515,7 +586,9 @@ describe('subscription rules', () => {
       pendingPlanChange: { planId: 'gold', interval: 'month', effectiveAt: NOW },
     } as unknown as SubscriptionSnapshot;
     expect(() => transition(orphan, { type: 'payment_succeeded' }, NOW)).toThrow(DomainInvariantError);
-    const noPeriod = { ...SNAPSHOTS.active, currentPeriodEnd: undefined };
-    expect(() => transition(noPeriod, INPUTS.downgrade, NOW)).toThrow(DomainInvariantError);
+    const noPeriod = { ...SNAPSHOTS.active, planId: 'business' as const, currentPeriodEnd: undefined };
+    expect(() =>
+      transition(noPeriod, { type: 'change_plan', planId: 'pro', interval: 'year', memberCount: 1 }, NOW),
+    ).toThrow(DomainInvariantError);
   });
 });

@@ -285,7 +285,10 @@ function changePlan(
       ],
     });
   }
-  if (direction === 'upgrade' && s.state === 'past_due') {
+  // An interval change restarts the billing cycle at Stripe, which invoices it at once: there is no
+  // rest of the current period to keep a tier for, and an invoice now needs the open one paid first.
+  const restartsCycle = s.state !== 'trialing' && s.interval !== null && s.interval !== input.interval;
+  if ((direction === 'upgrade' || restartsCycle) && s.state === 'past_due') {
     return err(
       rejection('outstanding_balance', 'pay the outstanding invoice before upgrading', {
         pastDueSince: iso(s.pastDueSince),
@@ -300,8 +303,12 @@ function changePlan(
   });
   if (!seats.ok) return seats;
 
-  if (direction === 'upgrade') {
-    const next = withPlan(s, target.value, input.interval);
+  if (direction === 'upgrade' || restartsCycle) {
+    const changed = withPlan(s, target.value, input.interval);
+    const next =
+      restartsCycle && input.currentPeriodEnd
+        ? { ...changed, currentPeriodEnd: input.currentPeriodEnd }
+        : changed;
     return ok({
       next,
       effects: [INVALIDATE],
@@ -312,7 +319,7 @@ function changePlan(
           toPlanId: next.planId,
           fromInterval: s.interval,
           toInterval: input.interval,
-          direction: 'upgrade',
+          direction,
         },
       ],
     });

@@ -97,12 +97,17 @@ export type SubscriptionInput =
   /** The dunning schedule reached its suspend step; checked against the grace policy. */
   | { readonly type: 'grace_exhausted'; readonly policy?: GracePolicy }
   | { readonly type: 'period_ended' }
-  /** Upgrade (now) or downgrade (at period end); `memberCount` checks the seat rule. */
+  /**
+   * Upgrade (now) or downgrade (at period end); `memberCount` checks the seat rule. A change of the
+   * billing interval restarts the billing cycle at Stripe and applies at once in either direction;
+   * `currentPeriodEnd` is then the new period's end, when known (Stripe's answer or report).
+   */
   | {
       readonly type: 'change_plan';
       readonly planId: PlanId;
       readonly interval: BillingInterval;
       readonly memberCount: number;
+      readonly currentPeriodEnd?: Date;
     }
   /** Sets the purchased add-on seats; `memberCount` checks that everyone keeps a seat. */
   | { readonly type: 'change_seats'; readonly seats: number; readonly memberCount: number };

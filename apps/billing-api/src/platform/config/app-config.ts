@@ -43,10 +43,8 @@ export class AppConfig {
   readonly catalog: { path: string; syncOnStart: boolean };
   /** One-time payments: the largest amount accepted, in minor units. */
   readonly payments: { maxAmount: number; refundWindowDays: number };
-  /** Plan-change quotes (R-SUB-3): minutes a quote may be applied after it was priced. */
+  /** Plan and seat quotes (R-SUB-3, R-PLAN-3): minutes a quote (a seat price too) may be applied after it was priced. */
   readonly quotes: { ttlMinutes: number };
-  /** Seats and members (R-PLAN-3): how long a shown seat price is the price charged, in minutes. */
-  readonly seats: { priceLockMinutes: number };
   /** Billing ownership transfer (R-SUB-9): the page the e-mailed one-time link opens. */
   readonly ownership: { confirmUrl: string };
   readonly rateLimit: { ipPerMinute: number; accountPerMinute: number };
@@ -134,7 +132,6 @@ export class AppConfig {
     this.catalog = { path: e.CATALOG_PATH, syncOnStart: e.CATALOG_SYNC_ON_START };
     this.payments = { maxAmount: e.PAYMENT_MAX_AMOUNT, refundWindowDays: e.REFUND_WINDOW_DAYS };
     this.quotes = { ttlMinutes: e.QUOTE_TTL_MINUTES };
-    this.seats = { priceLockMinutes: e.SEAT_PRICE_LOCK_MINUTES };
     this.ownership = {
       confirmUrl:
         e.OWNERSHIP_CONFIRM_URL ?? `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/v1/ownership-transfers/confirm`,

@@ -148,16 +148,6 @@ export class EnvironmentVariables {
   REFUND_WINDOW_DAYS = 180;
 
   /**
-   * How long the price shown for extra seats (the 409 `seat_limit_reached` preview, R-PLAN-3) stays the
-   * price charged: within it, buying the seat prorates to the preview's instant, so the charge equals it.
-   */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1440)
-  SEAT_PRICE_LOCK_MINUTES = 15;
-
-  /**
    * The page of the product that receives the one-time link of a billing ownership transfer (R-SUB-9) as
    * `?token=…` and posts it, with the signed-in user's token, to `POST /v1/ownership-transfers/confirm`.
    * Defaults to PUBLIC_BASE_URL + `/v1/ownership-transfers/confirm`.

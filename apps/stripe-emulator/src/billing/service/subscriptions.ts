@@ -793,6 +793,49 @@ function prorationDateParam(
 }
 
 /**
+ * The lines of an interval change (Stripe: the billing cycle restarts at the change): credits for the
+ * unused time of the current items at `prorationDate` (none with `proration_behavior=none`), then the
+ * full price of the new items for the new period from `now`. The same for the update and its preview.
+ */
+function intervalChangeLines(
+  account: Account,
+  sub: Stripe.Subscription,
+  next: ItemSpec[],
+  prorationDate: number,
+  now: number,
+  behavior: ProrationBehavior,
+): ProrationPlan['lines'] {
+  const credit =
+    behavior === 'none'
+      ? []
+      : planProrations(
+          account,
+          sub,
+          specsOf(sub).map((s) => ({ ...s, quantity: 0 })),
+          prorationDate,
+        ).lines;
+  const end = boundary(now, recurrenceOf(next[0]!.price), 1);
+  const period = next.map((s) => {
+    const qty = s.quantity;
+    const unit = s.price.unit_amount ?? 0;
+    return {
+      amount: unit * qty,
+      description: `${qty} × ${productName(account, s.price)} (at ${money(unit, s.price.currency)} / ${intervalText(s.price)})`,
+      periodStart: now,
+      periodEnd: end,
+      price: s.price,
+      quantity: qty,
+      subscription: sub.id,
+      subscriptionItem: s.id,
+      invoiceItem: null,
+      proration: false,
+      metadata: s.metadata,
+    };
+  });
+  return [...credit, ...period];
+}
+
+/**
  * The draft invoice a change to `sub` bills at once (`subscription_update`, a zero-length period at
  * `at`, with the subscription's pending items); its `invoice.created` is left to the caller.
  */
@@ -922,20 +965,19 @@ export function updateSubscription(
         : planProrations(account, sub, next, prorationDate);
 
     if (intervalChanged && sub.status !== 'trialing') {
-      // A new interval resets the billing cycle and is invoiced at once (credit for the unused time).
-      const credit = planProrations(
-        account,
-        sub,
-        specsOf(sub).map((s) => ({ ...s, quantity: 0 })),
-        prorationDate,
-      ).lines;
+      // A new interval resets the billing cycle to now and is invoiced at once, whatever the
+      // proration_behavior: the new period's full price, less the unused time of the old items
+      // (none with `none`). A credit larger than the charge goes to the customer's balance.
+      const lines = intervalChangeLines(account, sub, next, prorationDate, now, prorationBehavior);
+      if (paymentBehavior === 'error_if_incomplete') {
+        // Charge before changing anything: a decline is a 402 and the subscription stays as it was.
+        prepaid = prechargeUpdate(account, sub, customer, lines, before);
+      }
       replaceItems(account, sub, next, now);
       sub.billing_cycle_anchor = now;
       setPeriod(sub, now, boundary(now, newRecurrence, 1));
-      invoiceNow = draftUpdateInvoice(account, sub, customer, now, [
-        ...(prorationBehavior === 'none' ? [] : credit),
-        ...periodLines(account, sub, now, periodOf(sub).end, false),
-      ]);
+      invoiceNow = draftUpdateInvoice(account, sub, customer, now, withNewItemIds(sub, lines));
+      invoiceNow.parent!.subscription_details!.subscription_proration_date = prorationDate;
     } else if (prorationBehavior === 'always_invoice' && plan.lines.length > 0) {
       const pending = paymentBehavior === 'pending_if_incomplete';
       const nextSpecs = next;
@@ -1406,8 +1448,18 @@ export function previewSubscriptionInvoice(account: Account, params: FormParams)
       : current;
   checkCompatible(next, 'subscription_details[items]');
   const prorationDate = prorationDateParam(details, sub, now, 'subscription_details[proration_date]');
-  const plan =
-    behavior === 'none' ? { lines: [], prorationDate } : planProrations(account, sub, next, prorationDate);
+  const oldRecurrence = subscriptionRecurrence(sub);
+  const newRecurrence = recurrenceOf(next[0]!.price);
+  // An interval change is invoiced at once with the billing cycle restarted (as the update does it).
+  const intervalChanged =
+    sub.status !== 'trialing' &&
+    (oldRecurrence.interval !== newRecurrence.interval ||
+      oldRecurrence.intervalCount !== newRecurrence.intervalCount);
+  const plan = intervalChanged
+    ? { lines: intervalChangeLines(account, sub, next, prorationDate, now, behavior), prorationDate }
+    : behavior === 'none'
+      ? { lines: [], prorationDate }
+      : planProrations(account, sub, next, prorationDate);
 
   const id = previewInvoiceId();
   const { end } = periodOf(sub);
@@ -1417,7 +1469,7 @@ export function previewSubscriptionInvoice(account: Account, params: FormParams)
     recurrence,
     Math.max(0, indexOf(sub.billing_cycle_anchor, recurrence, end)) + 1,
   );
-  const immediate = behavior === 'always_invoice';
+  const immediate = behavior === 'always_invoice' || intervalChanged;
   const invoice = buildInvoice({
     id,
     customer,
@@ -1425,8 +1477,8 @@ export function previewSubscriptionInvoice(account: Account, params: FormParams)
     created: now,
     billingReason: immediate ? 'subscription_update' : 'upcoming',
     subscription: sub,
-    periodStart: immediate ? prorationDate : periodOf(sub).start,
-    periodEnd: immediate ? prorationDate : end,
+    periodStart: intervalChanged ? now : immediate ? prorationDate : periodOf(sub).start,
+    periodEnd: intervalChanged ? now : immediate ? prorationDate : end,
     autoAdvance: false,
     collectionMethod: sub.collection_method === 'send_invoice' ? 'send_invoice' : 'charge_automatically',
     description: null,

@@ -15,6 +15,12 @@ export interface PlanQuoteView {
   amountDueNow: number;
   credit: number;
   creditBalanceApplied: number;
+  /** What the change adds to the customer's credit balance (a credit larger than the charge). */
+  creditBalanceAdded: number;
+  /** The signed total of Stripe's proration lines (the price of a seat change for the rest of the period). */
+  prorationAmount: number;
+  /** An interval change: Stripe restarts the billing cycle at the change; `nextInvoice.at` is the new period's end. */
+  billingCycleRestarts: boolean;
   nextInvoice: { amount: number; at: string };
   prorationDate: string;
   subscriptionVersion: number;

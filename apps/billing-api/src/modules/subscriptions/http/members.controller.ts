@@ -44,10 +44,19 @@ export class MembersController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, held for SEAT_PRICE_LOCK_MINUTES), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now, and the member added, together (a declined charge adds neither: 402). Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing. Billing off for the account (R-PLAN-5): buying a seat, or the price of a missing seat, is 409 `billing_disabled` (no Stripe call); a free seat is still taken.',
+      'Add a member (owner). Each member takes a seat (included + purchased add-on seats). No free seat: 409 `seat_limit_reached` with the price of the extra seat for the rest of the period (`details.seatPrice`, from Stripe, stored as a seats-only quote: `seatPrice.quoteId`, until `seatPrice.priceLockedUntil`), unless `buySeat` is true: then the add-on seat is bought, charged pro rata now (exactly the price shown with that `quoteId`; without it, the price Stripe gives at that moment), and the member added, together (a declined charge adds neither: 402). A quote of another change is 409 `quote_mismatch`; an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Requires Idempotency-Key; a second click with another key is 409 `member_already_exists` and buys nothing. Billing off for the account (R-PLAN-5): buying a seat, or the price of a missing seat, is 409 `billing_disabled` (no Stripe call); a free seat is still taken.',
   })
   @ApiCreatedResponse({ type: AddMemberResultDto })
-  @ApiErrors('member_already_exists', 'seat_limit_reached', 'billing_disabled', ...SEAT_CHANGE_ERRORS)
+  @ApiErrors(
+    'member_already_exists',
+    'seat_limit_reached',
+    'billing_disabled',
+    'quote_mismatch',
+    'quote_expired',
+    'quote_stale',
+    'quote_already_applied',
+    ...SEAT_CHANGE_ERRORS,
+  )
   addMember(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', new ParseUUIDPipe()) accountId: string,
@@ -59,6 +68,7 @@ export class MembersController {
       userId: body.userId,
       email: body.email,
       buySeat: body.buySeat ?? false,
+      ...(body.quoteId !== undefined ? { quoteId: body.quoteId } : {}),
     });
   }
 

@@ -30,7 +30,7 @@ export class SeatsController {
   @Roles('owner')
   @ApiOperation({
     summary:
-      "Stripe's price of setting the purchased add-on seats to `purchased` (owner), before doing it: more seats are charged pro rata now (`amountDue`), fewer credited on the next invoice (negative `amountMinor`). `PUT /v1/subscription/seats` within SEAT_PRICE_LOCK_MINUTES is charged exactly this. The refusals the change would meet come first; the current number is a 400.",
+      "Stripe's price of setting the purchased add-on seats to `purchased` (owner), before doing it: more seats are charged pro rata now (`amountDue`), fewer credited on the next invoice (negative `amountMinor`). The price is stored as a seats-only quote (`price.quoteId`, expiring at `priceLockedUntil`, QUOTE_TTL_MINUTES): `PUT /v1/subscription/seats` with that `quoteId` is charged exactly this. The refusals the change would meet come first; the current number is a 400.",
   })
   @ApiOkResponse({ type: SeatPriceResultDto })
   @ApiErrors(
@@ -60,7 +60,7 @@ export class SeatsController {
   @Idempotent({ required: true })
   @ApiOperation({
     summary:
-      'Set the purchased add-on seats (owner). More seats are charged pro rata now (at the price `GET /v1/subscription/seats/price` or a `seat_limit_reached` showed, within SEAT_PRICE_LOCK_MINUTES); fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing. With `quoteId` (a seats-only quote of `POST /v1/subscription/quotes` for this `purchased`), the change is applied through that quote and charged exactly its `amountDueNow`; a quote of a plan change or another seat count is 409 `quote_mismatch`, an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Requires Idempotency-Key.',
+      "Set the purchased add-on seats (owner), always through a seats-only quote: with `quoteId` (the `price.quoteId` of `GET /v1/subscription/seats/price` or a `seat_limit_reached`, or a seats-only quote of `POST /v1/subscription/quotes`), charged exactly that price; without it, a quote made at once (Stripe's price now), returned as `quote`. More seats are charged pro rata now; fewer are credited pro rata on the next invoice. Releasing below the members in use is 409 `downgrade_blocked_by_seats` with `details.membersToRemove`; buying while past_due is 409 `outstanding_balance`; a plan without add-on seats is 422 `seat_addon_unavailable`; no live subscription is 409 `invalid_transition`. The same number again changes nothing (a double click buys once). A quote of a plan change or another seat count is 409 `quote_mismatch`, an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Requires Idempotency-Key.",
   })
   @ApiOkResponse({ type: ChangeSeatsResultDto })
   @ApiErrors(

@@ -21,8 +21,9 @@ type PlanPoint = { planId: string; interval: BillingInterval; seats: number };
  * The machine's verdict on a plan or seat change as the subscription is now, before Stripe is asked
  * (quotes) and again before a quote is applied; nothing is written. The seat rule counts the account's
  * members. Refusals are the API's: an unpaid invoice (past_due, or suspended) is `outstanding_balance`
- * with the pay-now action; a change while a downgrade is scheduled is refused until it applies (Stripe
- * already bills the lower plan: a quote from the app's current plan would price the wrong items).
+ * with the pay-now action; while a downgrade is scheduled, a plan change is refused until it applies
+ * (Stripe already bills the lower plan), except the current plan again, which withdraws it, and a
+ * seats-only change.
  */
 @Injectable()
 export class PlanChangeCheck {
@@ -33,11 +34,24 @@ export class PlanChangeCheck {
     private readonly payNow: PayNowAction,
   ) {}
 
-  async inputs(row: SubscriptionOrmEntity, from: PlanPoint, to: PlanPoint): Promise<SubscriptionInput[]> {
-    if (row.pendingPlanId && row.pendingEffectiveAt) {
+  /**
+   * `memberCount`: the members once the caller's own change is made (a seat change inside the
+   * account's seat lock, whose member row is not committed yet); else the account's members now.
+   */
+  async inputs(
+    row: SubscriptionOrmEntity,
+    from: PlanPoint,
+    to: PlanPoint,
+    memberCount?: number,
+  ): Promise<SubscriptionInput[]> {
+    const keepsPlan = to.planId === row.planId && to.interval === row.interval;
+    // The current plan and seats again while a downgrade is scheduled withdraw it (the machine's
+    // `plan_change_withdrawn`); another seat count of the current plan keeps it.
+    const withdrawal = row.pendingPlanId !== null && keepsPlan && to.seats === row.seats;
+    if (row.pendingPlanId && row.pendingEffectiveAt && !keepsPlan) {
       throw new ApiError(
         'invalid_transition',
-        `A change to the ${row.pendingPlanId} plan is scheduled for ${row.pendingEffectiveAt.toISOString()}: change again once it applies.`,
+        `A change to the ${row.pendingPlanId} plan is scheduled for ${row.pendingEffectiveAt.toISOString()}: withdraw it (a quote of the current plan) or change again once it applies.`,
         { details: { pendingPlanId: row.pendingPlanId, effectiveAt: row.pendingEffectiveAt.toISOString() } },
       );
     }
@@ -49,8 +63,10 @@ export class PlanChangeCheck {
         row,
       );
     }
-    const memberCount = await this.accounts.countMembers(row.accountId);
-    const inputs = planChangeInputs(from, to, memberCount);
+    memberCount ??= await this.accounts.countMembers(row.accountId);
+    const inputs: SubscriptionInput[] = withdrawal
+      ? [{ type: 'change_plan', planId: to.planId, interval: to.interval, memberCount }]
+      : planChangeInputs(from, to, memberCount);
     let snapshot = toSnapshot(row);
     for (const input of inputs) {
       const result = transition(snapshot, input, this.clock.now(), this.catalog.catalogue());

@@ -1,45 +1,36 @@
-import {
-  FREE_PLAN_ID,
-  isLiveState,
-  transition,
-  type PlanDefinition,
-  type SubscriptionInput,
-} from '@billing/domain';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { FREE_PLAN_ID, isLiveState, transition, type PlanDefinition } from '@billing/domain';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Redis } from 'ioredis';
-import type Stripe from 'stripe';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
-import { AppConfig } from '../../../platform/config/app-config.js';
-import { RequestContext } from '../../../platform/context/request-context.js';
 import { ApiError } from '../../../platform/http/api-error.js';
-import { REDIS } from '../../../platform/redis/redis.module.js';
-import { idOf } from '../../../platform/stripe/stripe-ids.js';
-import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
-import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
+import { ApplyPlanChangeHandler } from '../commands/apply-plan-change/apply-plan-change.handler.js';
+import { QuotePlanChangeHandler } from '../commands/quote-plan-change/quote-plan-change.handler.js';
 import { ACCOUNT_BILLING_SWITCH, type AccountBillingSwitch } from '../contracts/account-billing-switch.js';
+import type { PlanQuoteView } from '../contracts/plan-quote.view.js';
 import { auditedFields } from '../persistence/subscription.mapper.js';
-import { seatItemChange } from '../stripe/subscription-billing.reader.js';
 import { SubscriptionOrmEntity } from '../persistence/subscription.orm-entity.js';
+import { SubscriptionQuoteOrmEntity } from '../persistence/subscription-quote.orm-entity.js';
 import { toSnapshot } from '../persistence/subscription.snapshot.js';
-import { SubscriptionTransitions } from './subscription-transitions.js';
 
-/** How Stripe bills a seat change: buying is charged now, releasing credits the next invoice (R-PLAN-3). */
-export type SeatProration = 'always_invoice' | 'create_prorations';
-
-/** What Stripe's invoice preview says a seat change costs (R-SUB-3: the app never computes proration). */
+/**
+ * What Stripe's invoice preview says a seat change costs (R-SUB-3: the app never computes proration),
+ * locked as a seats-only quote: buying with `quoteId` is charged exactly this.
+ */
 export interface SeatPrice {
+  /** The stored quote that holds this price (`subscription_quotes`), until `priceLockedUntil`. */
+  quoteId: string;
   /** The proration lines' total: positive for seats bought (charged now), negative for seats released. */
   amountMinor: number;
   /** What the invoice asks for now, after the customer's credit balance (0 for a release). */
   amountDue: number;
   currency: string;
-  /** The instant the proration is computed at, and until when buying is charged at it. */
+  /** The instant the proration is computed at; the change made with the quote uses it too. */
   prorationDate: string;
+  /** The quote's expiry (QUOTE_TTL_MINUTES after it was made). */
   priceLockedUntil: string;
   /** The end of the period the proration runs to. */
   periodEnd: string | null;
@@ -53,6 +44,8 @@ export interface AppliedSeatChange {
   /** The invoice Stripe charged now (bought seats), else null (the credit waits for the next invoice). */
   invoiceId: string | null;
   amountCharged: number;
+  /** The quote the change applied (now `applied`). */
+  quote: PlanQuoteView;
 }
 
 /** The account's seat situation, read under the seat lock. */
@@ -63,15 +56,30 @@ export interface SeatScope {
   purchasedSeats: number;
 }
 
+/** A quote's price as the seat routes show it. */
+export function seatPriceOf(quote: PlanQuoteView): SeatPrice {
+  return {
+    quoteId: quote.id,
+    amountMinor: quote.prorationAmount,
+    amountDue: quote.amountDueNow,
+    currency: quote.currency,
+    prorationDate: quote.prorationDate,
+    priceLockedUntil: quote.expiresAt,
+    periodEnd: quote.nextInvoice.at,
+  };
+}
+
 /**
  * Seat changes of one account (R-PLAN-3), shared by `PUT /v1/subscription/seats` and the members
- * commands. Every change runs under a per-account lock (a transaction-scoped advisory lock), so that a
- * double click waits for the first click and then sees its result; it asks the machine first
- * (`change_seats`: a refusal calls Stripe for nothing), then Stripe (with an idempotency key of the
- * subscription's version and the seat numbers: a retry never bills twice), then writes the machine's
- * snapshot, audits before/after and publishes `subscription.seats_changed`. The caller's own writes
- * (the member) join the same transaction: when Stripe declines the charge, nothing is written.
- * Nothing here calls Stripe for an account whose billing is off (R-PLAN-5): 409 `billing_disabled`.
+ * commands. A seat price is a stored seats-only quote (the one way a price is locked: the quote's
+ * `proration_date` and expiry), and a seat change applies a quote, the caller's (the price it was
+ * shown) or one made at that moment. Every change runs under a per-account lock (a
+ * transaction-scoped advisory lock), so that a double click waits for the first click and then sees
+ * its result; it asks the machine first (`change_seats`: a refusal calls Stripe for nothing), then
+ * applies the quote (Stripe under the quote's idempotency key, the machine, audit, event) inside the
+ * caller's transaction, whose own writes (the member) commit with it: when Stripe declines the charge,
+ * nothing is written. Nothing here calls Stripe for an account whose billing is off (R-PLAN-5): 409
+ * `billing_disabled`.
  */
 @Injectable()
 export class SeatChanges implements OnApplicationBootstrap {
@@ -80,14 +88,11 @@ export class SeatChanges implements OnApplicationBootstrap {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly gateway: StripeGateway,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
     private readonly audit: AuditFacade,
     private readonly catalog: CatalogFacade,
-    private readonly transitions: SubscriptionTransitions,
-    private readonly accounts: AccountsFacade,
+    private readonly quotes: QuotePlanChangeHandler,
+    private readonly applying: ApplyPlanChangeHandler,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -119,7 +124,11 @@ export class SeatChanges implements OnApplicationBootstrap {
     });
   }
 
-  /** The account's live subscription (locked) and its plan; the Free plan when none is live. */
+  /**
+   * The account's live subscription (locked) and its plan; the Free plan when none is live. Locked FOR
+   * NO KEY UPDATE: it keeps other writers out (the mirror, a plan change) yet lets the seat quote, made
+   * on another connection meanwhile, reference the row (its foreign key takes FOR KEY SHARE).
+   */
   async scope(manager: EntityManager, accountId: string): Promise<SeatScope> {
     const rows = await manager.getRepository(SubscriptionOrmEntity).find({
       where: { accountId },
@@ -129,7 +138,7 @@ export class SeatChanges implements OnApplicationBootstrap {
     const row = live
       ? await manager
           .getRepository(SubscriptionOrmEntity)
-          .findOneOrFail({ where: { id: live.id }, lock: { mode: 'pessimistic_write' } })
+          .findOneOrFail({ where: { id: live.id }, lock: { mode: 'for_no_key_update' } })
       : null;
     const plan = this.catalog.plan(row?.planId ?? FREE_PLAN_ID);
     if (!plan) throw new Error(`plan ${row?.planId ?? FREE_PLAN_ID} is not in the catalogue`);
@@ -150,110 +159,67 @@ export class SeatChanges implements OnApplicationBootstrap {
     return { ...scope, row: scope.row };
   }
 
-  /** Stripe's preview of moving the subscription to `seats` purchased add-on seats. */
-  async price(
+  /**
+   * Stripe's price of moving the subscription to `seats` purchased add-on seats, after the machine's
+   * checks (the refusals the change would meet), locked as a seats-only quote: the change made with its
+   * `quoteId` is charged exactly this. `memberCount`: the members once the caller's change is made.
+   */
+  async price(row: SubscriptionOrmEntity, seats: number, memberCount: number): Promise<SeatPrice> {
+    this.check(row, seats, memberCount);
+    return seatPriceOf(await this.quote(row, seats, memberCount));
+  }
+
+  private async quote(
     row: SubscriptionOrmEntity,
     seats: number,
-    proration: SeatProration,
-    items?: Stripe.SubscriptionUpdateParams.Item[],
-  ): Promise<SeatPrice> {
+    memberCount: number,
+  ): Promise<PlanQuoteView> {
     await this.assertBilled(row.accountId);
-    const prorationDate = await this.prorationDate(row, seats);
-    items ??= await this.seatItems(row, seats);
-    const preview = await this.gateway.call('subscription.seats_preview', (stripe) =>
-      stripe.invoices.createPreview({
-        subscription: row.stripeSubscriptionId,
-        subscription_details: { items, proration_behavior: proration, proration_date: prorationDate },
-      }),
+    if (!row.planId || !row.interval) throw new Error(`live subscription ${row.id} has no plan`);
+    return this.quotes.execute(
+      row.accountId,
+      { planId: row.planId, interval: row.interval, seats },
+      { memberCount },
     );
-    const prorations = preview.lines.data.filter(
-      (l) => l.parent?.subscription_item_details?.proration === true,
-    );
-    const amountMinor = prorations.reduce((sum, l) => sum + l.amount, 0);
-    return {
-      amountMinor,
-      amountDue: proration === 'always_invoice' ? preview.amount_due : 0,
-      currency: preview.currency,
-      prorationDate: new Date(prorationDate * 1000).toISOString(),
-      priceLockedUntil: new Date(
-        (prorationDate + this.config.seats.priceLockMinutes * 60) * 1000,
-      ).toISOString(),
-      periodEnd: row.currentPeriodEnd ? row.currentPeriodEnd.toISOString() : null,
-    };
   }
 
-  /**
-   * What moving to `seats` would bill, after the machine's checks (the refusals the change would meet),
-   * with the price held for SEAT_PRICE_LOCK_MINUTES: buying then is charged exactly this.
-   */
-  async preview(row: SubscriptionOrmEntity, seats: number, memberCount: number): Promise<SeatPrice> {
-    this.check(row, seats, memberCount);
-    return this.price(row, seats, seats > row.seats ? 'always_invoice' : 'create_prorations');
-  }
-
-  private check(row: SubscriptionOrmEntity, seats: number, memberCount: number): SubscriptionInput {
-    const input: SubscriptionInput = { type: 'change_seats', seats, memberCount };
-    const asked = transition(toSnapshot(row), input, this.clock.now(), this.catalog.catalogue());
+  private check(row: SubscriptionOrmEntity, seats: number, memberCount: number): void {
+    const asked = transition(
+      toSnapshot(row),
+      { type: 'change_seats', seats, memberCount },
+      this.clock.now(),
+      this.catalog.catalogue(),
+    );
     if (!asked.ok) throw ApiError.fromRejection(asked.error, 'seats');
-    return input;
   }
 
   /**
-   * Moves the live subscription to `seats` purchased add-on seats: machine check, Stripe, machine,
-   * audit, event. `memberCount` is the member count once the caller's own change is made.
+   * Moves the live subscription to `seats` purchased add-on seats by applying a seats-only quote: the
+   * caller's `quoteId` (the price it showed; another kind or seat count is 409 `quote_mismatch`), or
+   * one made now. Machine check, Stripe, machine, audit, event, in the caller's transaction.
+   * `memberCount` is the member count once the caller's own change is made.
    */
   async apply(
     manager: EntityManager,
     row: SubscriptionOrmEntity,
-    change: { seats: number; memberCount: number; reason: string },
+    change: { seats: number; memberCount: number; reason: string; quoteId?: string },
   ): Promise<AppliedSeatChange> {
-    const input = this.check(row, change.seats, change.memberCount);
+    this.check(row, change.seats, change.memberCount);
     await this.assertBilled(row.accountId);
-    const now = this.clock.now();
-    const fromSeats = row.seats;
-    const proration: SeatProration = change.seats > fromSeats ? 'always_invoice' : 'create_prorations';
-    const { items, paymentMethod } = await this.seatUpdate(row, change.seats);
-    const price = await this.price(row, change.seats, proration, items);
-    const prorationDate = Math.floor(Date.parse(price.prorationDate) / 1000);
-    // Not keyed by the proration instant: a retry of this very change (same version and seats) must
-    // meet Stripe's replay, or its refusal of other parameters, never a second charge. Keyed by the
-    // card Stripe charges: after a decline, a new card is a new attempt, not the stored decline.
-    const key = StripeGateway.idempotencyKey(
-      'subscription.change_seats',
-      row.id,
-      row.version,
-      fromSeats,
-      change.seats,
-      paymentMethod ?? 'none',
-    );
-    const updated = await this.gateway.call('subscription.change_seats', (stripe) =>
-      stripe.subscriptions.update(
-        row.stripeSubscriptionId,
-        {
-          items,
-          proration_behavior: proration,
-          proration_date: prorationDate,
-          // A declined charge for bought seats changes nothing at Stripe (and nothing here: 402).
-          ...(proration === 'always_invoice' ? { payment_behavior: 'error_if_incomplete' as const } : {}),
-          expand: ['latest_invoice'],
-        },
-        { idempotencyKey: key },
-      ),
-    );
-    const invoice =
-      proration === 'always_invoice' && typeof updated.latest_invoice === 'object'
-        ? updated.latest_invoice
-        : null;
-    const before = auditedFields(row);
-    const from = row.state;
-    const outcome = this.transitions.apply(row, { path: [input], changes: [], reach: row.state }, now);
-    if (outcome.refused.length > 0) {
-      // Checked above under the lock: a refusal now is a bug, and Stripe already changed (the webhook
-      // brings the seats in through the mirror).
-      throw new Error(`change_seats refused after Stripe applied it: ${outcome.refused[0]?.rejection.code}`);
+    if (change.quoteId !== undefined) {
+      await this.matchingQuote(manager, row.accountId, change.quoteId, change.seats);
     }
-    row.updatedAt = now;
-    await manager.getRepository(SubscriptionOrmEntity).save(row);
+    const quoteId = change.quoteId ?? (await this.quote(row, change.seats, change.memberCount)).id;
+    const before = auditedFields(row);
+    const fromSeats = row.seats;
+    const applied = await this.applying.execute(row.accountId, quoteId, {
+      manager,
+      memberCount: change.memberCount,
+    });
+    const after = await manager.getRepository(SubscriptionOrmEntity).findOneOrFail({ where: { id: row.id } });
+    const invoiceId = applied.quote.stripeInvoiceId;
+    // Stripe charged the quote's amount to the cent (same items, instant and balance: the quote's terms).
+    const amountCharged = invoiceId ? applied.quote.amountDueNow : 0;
     await this.audit.record(
       {
         accountId: row.accountId,
@@ -262,75 +228,56 @@ export class SeatChanges implements OnApplicationBootstrap {
         entityId: row.id,
         before,
         after: {
-          ...auditedFields(row),
-          amountCharged: invoice?.amount_paid ?? 0,
-          prorationAmount: price.amountMinor,
+          ...auditedFields(after),
+          amountCharged,
+          prorationAmount: applied.quote.prorationAmount,
+          quoteId,
         },
         reason: change.reason,
       },
       manager,
     );
-    await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
-    this.logger.log({ msg: 'seats changed', subscriptionId: row.id, fromSeats, toSeats: change.seats });
-    return {
+    this.logger.log({
+      msg: 'seats changed',
+      subscriptionId: row.id,
       fromSeats,
       toSeats: change.seats,
-      price,
-      invoiceId: invoice?.id ?? null,
-      amountCharged: invoice?.amount_paid ?? 0,
+      quoteId,
+    });
+    return {
+      fromSeats,
+      toSeats: applied.quote.to.seats,
+      price: seatPriceOf(applied.quote),
+      invoiceId,
+      amountCharged,
+      quote: applied.quote,
     };
   }
 
-  /**
-   * The proration instant of a change from the row's seats to `seats`: the first preview's, for
-   * SEAT_PRICE_LOCK_MINUTES, so the charge equals the price shown; a new one after a change of the
-   * subscription (its version is in the key). Without Redis, now.
-   */
-  private async prorationDate(row: SubscriptionOrmEntity, seats: number): Promise<number> {
-    const now = Math.floor(this.clock.now().getTime() / 1000);
-    const key = `seat-price:${row.id}:${row.version}:${row.seats}:${seats}`;
-    try {
-      await this.redis.set(key, String(now), 'EX', this.config.seats.priceLockMinutes * 60, 'NX');
-      const locked = Number(await this.redis.get(key));
-      const periodStart = row.currentPeriodStart ? row.currentPeriodStart.getTime() / 1000 : -Infinity;
-      return Number.isSafeInteger(locked) && locked <= now && locked >= periodStart ? locked : now;
-    } catch {
-      return now;
-    }
-  }
-
-  /** The `items` of a Stripe update or preview that sets the seat item's quantity. */
-  private async seatItems(
-    row: SubscriptionOrmEntity,
+  /** The account's seats-only quote for `seats`: 404 for none, 409 `quote_mismatch` for another change. */
+  async matchingQuote(
+    manager: EntityManager,
+    accountId: string,
+    quoteId: string,
     seats: number,
-  ): Promise<Stripe.SubscriptionUpdateParams.Item[]> {
-    return (await this.seatUpdate(row, seats)).items;
-  }
-
-  /** The seat items of the update, and the payment method Stripe will charge for it. */
-  private async seatUpdate(
-    row: SubscriptionOrmEntity,
-    seats: number,
-  ): Promise<{ items: Stripe.SubscriptionUpdateParams.Item[]; paymentMethod: string | null }> {
-    const subscription = await this.gateway.call('subscription.retrieve', (stripe) =>
-      stripe.subscriptions.retrieve(row.stripeSubscriptionId),
-    );
-    const paymentMethod =
-      idOf(subscription.default_payment_method) ??
-      (await this.accounts.defaultPaymentMethodId(row.accountId));
-    let seatPriceId = row.seatPriceId;
-    if (!seatPriceId) {
-      if (!row.planId || !row.interval) throw new Error(`live subscription ${row.id} has no plan`);
-      const prices = await this.catalog.resolvePrices(row.planId, row.interval);
-      if (!prices.ok) throw ApiError.fromRejection(prices.error);
-      if (!prices.value.seat) {
-        throw new ApiError('seat_addon_unavailable', `The ${row.planId} plan sells no extra seats.`, {
-          param: 'seats',
-        });
-      }
-      seatPriceId = prices.value.seat.stripePriceId;
+  ): Promise<SubscriptionQuoteOrmEntity> {
+    const quote = await manager
+      .getRepository(SubscriptionQuoteOrmEntity)
+      .findOne({ where: { id: quoteId, accountId } });
+    if (!quote) throw new ApiError('not_found', 'No such quote for this account.', { param: 'quoteId' });
+    const seatsOnly = quote.kind === 'seats_added' || quote.kind === 'seats_removed';
+    if (!seatsOnly || quote.seats !== seats) {
+      throw new ApiError(
+        'quote_mismatch',
+        seatsOnly
+          ? `The quote is for ${quote.seats} purchased seats, not ${seats}.`
+          : 'The quote changes the plan, not only the seats: apply it with POST /v1/subscription/change.',
+        {
+          param: 'quoteId',
+          details: { quoteId, kind: quote.kind, quotedSeats: quote.seats, purchased: seats },
+        },
+      );
     }
-    const item = subscription.items.data.find((i) => i.price.id === seatPriceId);
-    return { items: [seatItemChange(item?.id ?? null, seatPriceId, seats)], paymentMethod };
+    return quote;
   }
 }

@@ -226,7 +226,10 @@ export class SubscriptionMirror {
 
   private staleness(row: SubscriptionOrmEntity, ctx: MirrorContext): StalenessDecision {
     return decideStaleness({
-      lastApplied: { eventCreated: row.lastEventCreated },
+      lastApplied: {
+        eventCreated: row.lastEventCreated,
+        ...(row.appChangedStripeAt !== null ? { appChangedAt: row.appChangedStripeAt } : {}),
+      },
       incoming: { eventCreated: ctx.event.created },
     });
   }

@@ -75,6 +75,14 @@ export class SubscriptionQuoteOrmEntity {
   creditBalanceApplied!: number;
 
   /** Unix seconds: the instant Stripe prorated at, sent again when the change is applied. */
+  /** What the billed invoice added to the customer's credit balance (a credit larger than the charge). */
+  @Column({ name: 'credit_balance_added', type: 'bigint', transformer: bigintTransformer })
+  creditBalanceAdded!: number;
+
+  /** The signed total of Stripe's proration lines (positive: charged for the rest of the period). */
+  @Column({ name: 'proration_amount', type: 'bigint', transformer: bigintTransformer })
+  prorationAmount!: number;
+
   @Column({ name: 'proration_date', type: 'bigint', transformer: bigintTransformer })
   prorationDate!: number;
 

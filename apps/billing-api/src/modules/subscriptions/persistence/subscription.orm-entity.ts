@@ -1,6 +1,9 @@
 import type { BillingInterval, PlanId, SubscriptionState } from '@billing/domain';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { bigintTransformer } from '../../../platform/database/bigint.transformer.js';
+import {
+  bigintTransformer,
+  nullableBigintTransformer,
+} from '../../../platform/database/bigint.transformer.js';
 
 /**
  * One Stripe subscription: what Stripe reports of it (status, prices, periods, cancellation) and the
@@ -100,6 +103,18 @@ export class SubscriptionOrmEntity {
   /** `created` (unix seconds) of the last Stripe event applied (R-SM-3). */
   @Column({ name: 'last_event_created', type: 'bigint', transformer: bigintTransformer })
   lastEventCreated!: number;
+
+  /**
+   * Stripe's time (unix seconds) of the last change the app made at Stripe itself (a quote applied);
+   * the mirror re-reads events created up to then rather than applying their payload (R-SM-3).
+   */
+  @Column({
+    name: 'app_changed_stripe_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: nullableBigintTransformer,
+  })
+  appChangedStripeAt!: number | null;
 
   @Column({ type: 'integer' })
   version!: number;

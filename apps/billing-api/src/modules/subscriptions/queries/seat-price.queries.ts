@@ -11,9 +11,10 @@ export interface SeatPriceView {
 }
 
 /**
- * Prices `PUT /v1/subscription/seats` before it is made: Stripe's preview at a proration instant that
- * the change then uses for SEAT_PRICE_LOCK_MINUTES, so the charge equals the price shown. The machine's
- * refusals come first (`downgrade_blocked_by_seats`, `outstanding_balance`, `seat_addon_unavailable`).
+ * Prices `PUT /v1/subscription/seats` before it is made: Stripe's preview, stored as a seats-only quote
+ * whose id is returned (`price.quoteId`); the change made with it is charged exactly this until the
+ * quote expires. The machine's refusals come first (`downgrade_blocked_by_seats`,
+ * `outstanding_balance`, `seat_addon_unavailable`).
  */
 @Injectable()
 export class SeatPriceQueries {
@@ -31,7 +32,7 @@ export class SeatPriceQueries {
         });
       }
       const memberCount = await this.accounts.countMembers(accountId, manager);
-      const price = await this.seats.preview(scope.row, purchased, memberCount);
+      const price = await this.seats.price(scope.row, purchased, memberCount);
       return { fromSeats: scope.purchasedSeats, toSeats: purchased, price };
     });
   }

@@ -21,6 +21,8 @@ import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-qu
 import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-transfers.js';
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
+import { PlanQuoteCycleAndWithdrawal1764500000000 } from './1764500000000-plan-quote-cycle-and-withdrawal.js';
+import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscription-app-change-marker.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 
@@ -52,6 +54,8 @@ export const MIGRATIONS = [
   OwnershipTransfers1764410000000,
   Dunning1764420000000,
   Reconciliation1764440000000,
+  PlanQuoteCycleAndWithdrawal1764500000000,
+  SubscriptionAppChangeMarker1764500001000,
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
 ];

@@ -12,6 +12,8 @@ export interface AddMemberCommand {
   email: string;
   /** The owner agreed to buy the seat(s) the new member needs, charged pro rata now. */
   buySeat: boolean;
+  /** The seats quote of the price shown (`seat_limit_reached`): buying is charged exactly that. */
+  quoteId?: string;
 }
 
 export interface AddMemberResult {
@@ -24,9 +26,10 @@ export interface AddMemberResult {
 /**
  * Adds a member to the account (R-PLAN-3), under the account's seat lock. A free seat is taken at once.
  * Without one, the request is refused with 409 `seat_limit_reached` and Stripe's price of the extra seat
- * for the rest of the period (locked for SEAT_PRICE_LOCK_MINUTES), unless it asks to buy it (`buySeat`):
- * then the add-on seat is bought (charged pro rata now) and the member added in one transaction, so a
- * declined charge adds neither. A plan that sells no seats is 422 `seat_addon_unavailable`.
+ * for the rest of the period, stored as a seats-only quote (`seatPrice.quoteId`), unless it asks to buy
+ * it (`buySeat`): then the add-on seat is bought through that quote (`quoteId`: charged exactly the price
+ * shown) or one made now, and the member added in one transaction, so a declined charge adds neither.
+ * A plan that sells no seats is 422 `seat_addon_unavailable`.
  */
 @Injectable()
 export class AddMemberHandler {
@@ -60,7 +63,7 @@ export class AddMemberHandler {
         if (check.error.code !== 'seat_limit_reached' || !scope.row)
           throw ApiError.fromRejection(check.error);
         const needed = Number(check.error.details?.seatsNeeded ?? 1);
-        const price = await this.seats.price(scope.row, scope.purchasedSeats + needed, 'always_invoice');
+        const price = await this.seats.price(scope.row, scope.purchasedSeats + needed, memberCount + 1);
         throw new ApiError('seat_limit_reached', check.error.message, {
           details: {
             ...check.error.details,
@@ -79,6 +82,7 @@ export class AddMemberHandler {
           seats: scope.purchasedSeats + check.value.purchaseSeats,
           memberCount: memberCount + 1,
           reason: `member_added:${command.userId}`,
+          ...(command.quoteId !== undefined ? { quoteId: command.quoteId } : {}),
         });
       }
       const member = await this.accounts.addMember(manager, command);

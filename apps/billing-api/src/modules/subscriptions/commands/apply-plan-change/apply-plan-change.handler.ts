@@ -1,4 +1,9 @@
-import { checkPlanQuote, planQuoteBilling, type SubscriptionInput } from '@billing/domain';
+import {
+  checkPlanQuote,
+  planQuoteBilling,
+  restartsBillingCycle,
+  type SubscriptionInput,
+} from '@billing/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -66,7 +71,17 @@ export class ApplyPlanChangeHandler {
     private readonly metrics: SubscriptionMetrics,
   ) {}
 
-  async execute(accountId: string, quoteId: string): Promise<AppliedPlanChange> {
+  /**
+   * `within`: the caller's transaction (a seat change under the account's seat lock, whose own writes,
+   * the member, must commit with the change or not at all) and the member count once its own change is
+   * made; the machine's writes and the quote's `applied` then join that transaction. Without it, they
+   * commit in a transaction of their own.
+   */
+  async execute(
+    accountId: string,
+    quoteId: string,
+    within?: { manager: EntityManager; memberCount: number },
+  ): Promise<AppliedPlanChange> {
     const quotes = this.db.getRepository(SubscriptionQuoteOrmEntity);
     const quote = await quotes.findOne({ where: { id: quoteId, accountId } });
     if (!quote) throw new ApiError('not_found', 'No such quote for this account.');
@@ -86,8 +101,14 @@ export class ApplyPlanChangeHandler {
         fresh,
         { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats },
         { planId: quote.planId, interval: quote.interval, seats: quote.seats },
+        within?.memberCount,
       );
-      const invoiceNow = planQuoteBilling(quote.kind) === 'invoice_now';
+      // An interval change restarts the billing cycle: Stripe invoices it at once in either direction.
+      const restartsCycle =
+        quote.kind !== 'downgrade_withdrawn' &&
+        fresh.state !== 'trialing' &&
+        restartsBillingCycle(quote.fromInterval, quote.interval);
+      const invoiceNow = planQuoteBilling(quote.kind, restartsCycle) === 'invoice_now';
       const items = planChangeItems(billing, quote);
       const key = StripeGateway.idempotencyKey('subscription.apply_quote', quote.id, attempt);
       const updated = await this.gateway.call('subscription.apply_quote', (s) =>
@@ -105,7 +126,15 @@ export class ApplyPlanChangeHandler {
       // The invoice the change made (none during a trial, where Stripe prorates nothing).
       const latest = typeof updated.latest_invoice === 'string' ? updated.latest_invoice : null;
       const invoiceId = invoiceNow && latest !== billing.latestInvoiceId ? latest : null;
-      return await this.recordOrLeaveToMirror(quote, inputs, invoiceId);
+      // The new period of a restarted cycle, as Stripe answered it, goes into the machine's change.
+      const newPeriodEnd = restartsCycle ? updated.items.data[0]?.current_period_end : undefined;
+      const changes = inputs.map((i) =>
+        i.type === 'change_plan' && newPeriodEnd !== undefined
+          ? { ...i, currentPeriodEnd: new Date(newPeriodEnd * 1000) }
+          : i,
+      );
+      if (within) return await this.record(within.manager, quote, changes, invoiceId, 'held');
+      return await this.recordOrLeaveToMirror(quote, changes, invoiceId);
     } catch (error) {
       await this.release(quote, attempt, error);
       throw error;
@@ -171,12 +200,12 @@ export class ApplyPlanChangeHandler {
     invoiceId: string | null,
   ): Promise<AppliedPlanChange> {
     try {
-      return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, true));
+      return await this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, 'wait'));
     } catch (error) {
       if ((error as { driverError?: { code?: string } }).driverError?.code !== LOCK_NOT_AVAILABLE)
         throw error;
       this.metrics.planChangeLeftToMirror();
-      return this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, false));
+      return this.db.transaction((manager) => this.record(manager, quote, inputs, invoiceId, 'mirror'));
     }
   }
 
@@ -185,11 +214,13 @@ export class ApplyPlanChangeHandler {
     quote: SubscriptionQuoteOrmEntity,
     inputs: SubscriptionInput[],
     invoiceId: string | null,
-    lockRow: boolean,
+    /** `wait`: lock the row, waiting at most ROW_LOCK_WAIT; `held`: the caller's transaction, lock it
+     * (the caller may hold it already); `mirror`: the mirror applies it, record the quote only. */
+    lock: 'wait' | 'held' | 'mirror',
   ): Promise<AppliedPlanChange> {
     const now = this.clock.now();
     const repo = manager.getRepository(SubscriptionOrmEntity);
-    if (!lockRow) {
+    if (lock === 'mirror') {
       const row = await repo.findOneOrFail({ where: { id: quote.subscriptionId } });
       await this.audit.record(
         {
@@ -211,7 +242,7 @@ export class ApplyPlanChangeHandler {
       );
       return this.markApplied(manager, quote, row, invoiceId, now);
     }
-    await manager.query(`SET LOCAL lock_timeout = '${ROW_LOCK_WAIT_MS}ms'`);
+    if (lock === 'wait') await manager.query(`SET LOCAL lock_timeout = '${ROW_LOCK_WAIT_MS}ms'`);
     const row = await repo.findOneOrFail({
       where: { id: quote.subscriptionId },
       lock: { mode: 'pessimistic_write' },
@@ -221,12 +252,17 @@ export class ApplyPlanChangeHandler {
     // Stripe's own report of this change (a webhook) may have been applied first: then only what is
     // left to do is applied (nothing, when the row already shows the change).
     const reached =
-      (row.planId === quote.planId && row.interval === quote.interval) ||
-      (row.pendingPlanId === quote.planId && row.pendingInterval === quote.interval);
+      quote.kind === 'downgrade_withdrawn'
+        ? row.pendingPlanId === null
+        : (row.planId === quote.planId && row.interval === quote.interval) ||
+          (row.pendingPlanId === quote.planId && row.pendingInterval === quote.interval);
     const left = inputs.filter((i) =>
       i.type === 'change_plan' ? !reached : i.type === 'change_seats' ? row.seats !== i.seats : true,
     );
     const outcome = this.transitions.apply(row, { path: [], changes: left }, now);
+    // Stripe's events about this change (and any of the same second) are re-read by the mirror, not
+    // applied as they stand: one may describe the subscription before this change.
+    row.appChangedStripeAt = Math.max(row.appChangedStripeAt ?? 0, quote.prorationDate);
     row.updatedAt = now;
     await repo.save(row);
     await this.audit.record(
@@ -241,6 +277,7 @@ export class ApplyPlanChangeHandler {
           quoteId: quote.id,
           kind: quote.kind,
           amountDueNow: quote.amountDueNow,
+          creditBalanceAdded: quote.creditBalanceAdded,
           stripeInvoiceId: invoiceId,
         },
         reason: quote.kind,

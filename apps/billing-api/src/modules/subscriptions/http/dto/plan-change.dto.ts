@@ -4,9 +4,10 @@ import { StartCheckoutDto } from './start-subscription.dto.js';
 import { OwnerSubscriptionDto } from './subscription-view.dto.js';
 
 /**
- * The target of a quote: a paid plan of `GET /v1/plans`, the current billing interval (changing it
- * mid-period is refused, 400), and the add-on seats after the change (the current plan with another
- * seat count is a seat-only change).
+ * The target of a quote: a paid plan of `GET /v1/plans`, a billing interval (another one than the
+ * current restarts the billing cycle at the change, invoiced at once), and the add-on seats after the
+ * change (the current plan with another seat count is a seat-only change; the current plan and seats
+ * while a downgrade is scheduled withdraw it).
  */
 export class CreateQuoteDto extends StartCheckoutDto {}
 
@@ -41,7 +42,11 @@ class NextInvoiceDto {
   })
   amount!: number;
 
-  @ApiProperty({ format: 'date-time', description: 'When it is billed: the end of the current period.' })
+  @ApiProperty({
+    format: 'date-time',
+    description:
+      'When it is billed: the end of the current period, or of the new one when the change restarts the billing cycle (an interval change; the new period runs from the moment the change is applied, so it ends up to the quote lifetime later).',
+  })
   at!: string;
 }
 
@@ -53,9 +58,9 @@ export class PlanQuoteDto {
   accountId!: string;
 
   @ApiProperty({
-    enum: ['upgrade', 'downgrade', 'seats_added', 'seats_removed'],
+    enum: ['upgrade', 'downgrade', 'seats_added', 'seats_removed', 'downgrade_withdrawn'],
     description:
-      'Upgrades and added seats are charged now (prorated by Stripe); downgrades and removed seats credit the unused time to the next invoice, and a downgrade keeps the current tier until the period ends.',
+      "Upgrades and added seats are charged now (prorated by Stripe); downgrades and removed seats credit the unused time to the next invoice, and a downgrade keeps the current tier until the period ends. A change of the billing interval (`billingCycleRestarts`) is invoiced now in either direction and applies at once: monthly to yearly is an upgrade, yearly to monthly a downgrade whose credit usually exceeds the first month (the rest goes to the credit balance, `creditBalanceAdded`). `downgrade_withdrawn`: the current plan chosen again while a downgrade is scheduled; nothing is charged now, the downgrade's prorations are reversed on the next invoice.",
   })
   kind!: string;
 
@@ -71,7 +76,7 @@ export class PlanQuoteDto {
   @ApiProperty({
     example: 3500,
     description:
-      'Charged when the change is applied, to the cent (after the credit balance); 0 for a downgrade.',
+      'Charged when the change is applied, to the cent (after the credit balance); 0 for a downgrade of the same interval and a withdrawal.',
   })
   amountDueNow!: number;
 
@@ -80,6 +85,27 @@ export class PlanQuoteDto {
 
   @ApiProperty({ example: 0, description: "The customer's credit balance the billed invoice uses." })
   creditBalanceApplied!: number;
+
+  @ApiProperty({
+    example: 0,
+    minimum: 0,
+    description:
+      "What the change adds to the customer's credit balance when the credit exceeds the charge (an interval change billed now: yearly to monthly); 0 otherwise. Stripe uses it on the next invoices.",
+  })
+  creditBalanceAdded!: number;
+
+  @ApiProperty({
+    example: 386,
+    description:
+      "The signed total of Stripe's proration lines: positive is charged for the rest of the period, negative credited (the price of a seat change).",
+  })
+  prorationAmount!: number;
+
+  @ApiProperty({
+    description:
+      'True for a change of the billing interval: Stripe restarts the billing cycle at the change and invoices the new period at once, less the unused time.',
+  })
+  billingCycleRestarts!: boolean;
 
   @ApiProperty({ type: NextInvoiceDto })
   nextInvoice!: NextInvoiceDto;

@@ -32,6 +32,13 @@ export class SeatCountsDto {
 
 export class SeatPriceDto {
   @ApiProperty({
+    format: 'uuid',
+    description:
+      'The seats-only quote that holds this price (`GET /v1/subscription/quotes/{id}`): `PUT /v1/subscription/seats` with this `quoteId` (or `POST /v1/accounts/{id}/members` with `buySeat` and this `quoteId`) is charged exactly this until `priceLockedUntil`.',
+  })
+  quoteId!: string;
+
+  @ApiProperty({
     example: 386,
     description:
       "Stripe's proration for the change, to the end of the period (minor units): positive for seats bought (charged now), negative for seats released (a credit on the next invoice).",
@@ -47,16 +54,22 @@ export class SeatPriceDto {
   @ApiProperty({ example: 'usd' })
   currency!: string;
 
-  @ApiProperty({ description: 'The instant the proration is computed at.' })
+  @ApiProperty({ format: 'date-time', description: 'The instant the proration is computed at.' })
   prorationDate!: string;
 
   @ApiProperty({
+    format: 'date-time',
     description:
-      'Buying before this instant is charged at this price (SEAT_PRICE_LOCK_MINUTES after the preview).',
+      "The quote's expiry (QUOTE_TTL_MINUTES after it was made): applying it later is 409 `quote_expired`.",
   })
   priceLockedUntil!: string;
 
-  @ApiProperty({ nullable: true, type: String, description: 'The end of the current period.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'The end of the current period.',
+  })
   periodEnd!: string | null;
 }
 
@@ -84,6 +97,12 @@ export class SeatChangeDto extends SeatPriceResultDto {
 
   @ApiProperty({ example: 386, description: 'What that invoice charged (minor units); 0 for a release.' })
   amountCharged!: number;
+
+  @ApiProperty({
+    type: () => PlanQuoteDto,
+    description: 'The seats-only quote the change applied (now `applied`); `price.quoteId` is its id.',
+  })
+  quote!: PlanQuoteDto;
 }
 
 export class AddMemberDto {
@@ -107,6 +126,15 @@ export class AddMemberDto {
   @IsOptionalNotNull()
   @IsBoolean()
   buySeat?: boolean;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'With `buySeat`: the `seatPrice.quoteId` of the `seat_limit_reached` refusal (or any seats-only quote for the seats the member needs): the seat is charged exactly that price. Without it, the seat is priced and bought at once. A quote of another change is 409 `quote_mismatch`; an expired, stale or used one `quote_expired`, `quote_stale`, `quote_already_applied`. Ignored when a seat is free.',
+  })
+  @IsOptionalNotNull()
+  @IsUUID()
+  quoteId?: string;
 }
 
 export class AddedMemberDto {
@@ -178,7 +206,7 @@ export class ChangeSeatsDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
-      'A seats-only quote of `POST /v1/subscription/quotes` (the current plan and interval with `seats` = `purchased`): the change is applied through it, charged exactly its `amountDueNow`. A quote of a plan change or of another seat count is 409 `quote_mismatch`; an expired, stale or used one is `quote_expired`, `quote_stale`, `quote_already_applied`.',
+      'A seats-only quote for `purchased` seats: `price.quoteId` of `GET /v1/subscription/seats/price` or of a `seat_limit_reached` refusal, or a quote of `POST /v1/subscription/quotes` (the current plan and interval with `seats` = `purchased`). The change is applied through it, charged exactly its `amountDueNow`. Without it, the change is priced and applied at once (a quote made for it). A quote of a plan change or of another seat count is 409 `quote_mismatch`; an expired, stale or used one is `quote_expired`, `quote_stale`, `quote_already_applied`.',
   })
   @IsOptionalNotNull()
   @IsUUID()
@@ -193,7 +221,7 @@ export class ChangeSeatsResultDto {
     type: SeatChangeDto,
     nullable: true,
     description:
-      'What changed and what Stripe billed; null when the purchased seats already were that number, or when the change was made through `quoteId` (see `quote`).',
+      'What changed and what Stripe billed; null when the purchased seats already were that number (a second click changes nothing).',
   })
   change!: SeatChangeDto | null;
 
@@ -201,7 +229,7 @@ export class ChangeSeatsResultDto {
     type: PlanQuoteDto,
     nullable: true,
     description:
-      'The seats quote applied (`quoteId`), now `applied`: Stripe charged its `amountDueNow` on `stripeInvoiceId` (a release: credited on the next invoice). Null without `quoteId`.',
+      'The seats quote the change applied (`quoteId`, or one made for it), now `applied`: Stripe charged its `amountDueNow` on `stripeInvoiceId` (a release: credited on the next invoice). Null without a change.',
   })
   quote!: PlanQuoteDto | null;
 }
