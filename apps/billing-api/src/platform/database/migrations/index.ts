@@ -21,6 +21,7 @@ import { SubscriptionQuotes1764400000000 } from './1764400000000-subscription-qu
 import { OwnershipTransfers1764410000000 } from './1764410000000-ownership-transfers.js';
 import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
+import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription-test-clock.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 
@@ -52,6 +53,7 @@ export const MIGRATIONS = [
   OwnershipTransfers1764410000000,
   Dunning1764420000000,
   Reconciliation1764440000000,
+  SubscriptionTestClock1764510000000,
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
 ];
