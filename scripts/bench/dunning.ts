@@ -6,22 +6,24 @@
  * emulator in this process, which delivers its signed webhooks to the api.
  *
  * Setup (not measured): in the emulator, through its API, BENCH_ACCOUNTS customers on test clocks
- * (BENCH_PER_CLOCK customers each, default 250: the emulator's clock advance looks at every object of
- * the clock again for each action it runs, so its time grows with the square of that number), each
+ * (BENCH_PER_CLOCK customers each, default 250; the emulator's advance is linear in them), each
  * with a Pro monthly subscription paid by a Visa card, then the attach-then-fail card
  * (pm_card_chargeCustomerFail) as its default; Stripe's own retries off (retry_days 0, final status
  * past_due), as docs/dunning.md asks. On the app's side the accounts and their active subscriptions are
  * written in SQL (the bench owns its database): the webhook endpoint is enabled for
  * `invoice.payment_failed` and `test_helpers.test_clock.ready` only, so setup sends the app nothing.
  *
+ * The services send their e-mails to an SMTP sink in this process (it accepts and counts them).
+ *
  * 1. Day 0: every clock advances past the renewal (a month and an hour): each renewal fails at Stripe,
  *    whose `invoice.payment_failed` reaches the app; measured from the first advance until every case is
- *    open and its Day 0 step ran. Target: under 2 minutes.
+ *    open, its Day 0 step ran and its Day 0 e-mail (`payment_failed_1`) was sent. Target: under 2 minutes.
  * 2. Day 3: every clock advances three days: each clock's `test_clock.ready` queues its cases' Day 3
- *    step, which retries the invoice at Stripe (declined again); measured until every Day 3 step ran.
- *    Target: under 2 minutes.
+ *    step, which retries the invoice at Stripe (declined again); measured until every Day 3 step ran and
+ *    its e-mail (`payment_failed_2`) was sent. Target: under 2 minutes.
  * Then: no duplicates (one case per invoice, one `dunning.step_ran` audit record per case and step,
- * every invoice attempted exactly twice at Stripe), and the worker's peak resident memory (VmHWM).
+ * every invoice attempted exactly twice at Stripe, two e-mails per case received), and the worker's
+ * peak resident memory (VmHWM).
  * Bounded in time (every phase has a deadline); loopback traffic only. `--help` prints the knobs.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import Stripe from 'stripe';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 import {
@@ -48,13 +51,14 @@ exitWithHelpIfAsked(`
 Usage: npm run bench:dunning  (builds, then node dist/scripts/bench/dunning.js)
 
 Issue 20's benchmark (not a test): BENCH_ACCOUNTS renewals fail on one test-clock day; the time until
-every dunning case is open with its Day 0 step run, then, after the clocks advance three days, until
-every Day 3 retry ran (target: each under 2 minutes); checks for duplicates; the worker's peak memory.
+every dunning case is open with its Day 0 step run and e-mail sent (to an SMTP sink in the bench), then,
+after the clocks advance three days, until every Day 3 retry ran and was e-mailed (target: each under
+2 minutes); checks for duplicates; the worker's peak memory.
 See docs/benchmarks.md. Environment (defaults in brackets):
   BENCH_DATABASE_URL  [postgres://postgres@127.0.0.1:5432/billing_bench_dunning] dropped and recreated
   BENCH_REDIS_URL     [redis://127.0.0.1:6379/13]
   BENCH_ACCOUNTS      [10000] accounts whose renewal fails
-  BENCH_PER_CLOCK     [250] customers per Stripe test clock (the emulator's advance is quadratic in it)
+  BENCH_PER_CLOCK     [250] customers per Stripe test clock
   BENCH_SETUP_CONCURRENCY [32] emulator API calls in flight during setup
   BENCH_PHASE_DEADLINE_S  [600] seconds a phase may take before the bench gives up
   BENCH_NODE_ARGS     extra node flags for the service processes (e.g. --cpu-prof)
@@ -117,8 +121,34 @@ interface Customer {
   clock: string;
 }
 
+/** An SMTP server that accepts every message and only counts them (the services' e-mails go here). */
+async function startSmtpSink(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, _session, callback) => {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received += 1;
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received: () => received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function bench(): Promise<void> {
   await recreateDatabase(DATABASE_URL);
+  const smtp = await startSmtpSink();
   const apiPort = await freePort();
   const emulator = await startEmulator({
     port: 0,
@@ -152,6 +182,7 @@ async function bench(): Promise<void> {
     STRIPE_API_BASE: emulator.url,
     STRIPE_SECRET_KEY: STRIPE_KEY,
     STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+    SMTP_URL: smtp.url,
   };
   let api: RunningService | undefined;
   let worker: RunningService | undefined;
@@ -244,6 +275,10 @@ async function bench(): Promise<void> {
       Number((await db.query<{ n: number }>(sql, params)).rows[0]?.n ?? 0);
     const stepsDone = (step: string) =>
       count(`SELECT count(*)::int AS n FROM dunning_steps WHERE step_id = $1 AND status = 'done'`, [step]);
+    const mailsSent = (template: string) =>
+      count(`SELECT count(*)::int AS n FROM notifications WHERE template = $1 AND status = 'sent'`, [
+        template,
+      ]);
     const phase = async (
       name: string,
       target: number,
@@ -265,31 +300,31 @@ async function bench(): Promise<void> {
       return ms;
     };
 
-    // 1. Day 0: the renewals fail; every case opens and runs its Day 0 step.
+    // 1. Day 0: the renewals fail; every case opens, runs its Day 0 step and sends its e-mail.
     await phase(
-      `Day 0: ${ACCOUNTS} cases open, Day 0 run`,
+      `Day 0: ${ACCOUNTS} cases open, Day 0 run and e-mailed`,
       ACCOUNTS,
       async () => {
         for (const clock of clocks)
           await stripe.testHelpers.testClocks.advance(clock, { frozen_time: RENEWED });
       },
-      async () => (await stepsDone('day_0')) >= ACCOUNTS,
+      async () => (await stepsDone('day_0')) >= ACCOUNTS && (await mailsSent('payment_failed_1')) >= ACCOUNTS,
     );
     const day0 = Number(
       (await db.query<{ t: number }>(`SELECT extract(epoch FROM min(day0))::int AS t FROM dunning_cases`))
         .rows[0]?.t,
     );
 
-    // 2. Day 3: the clocks advance three days; every case's Day 3 retry runs (declined again).
+    // 2. Day 3: the clocks advance three days; every case's Day 3 retry runs (declined again), e-mailed.
     await phase(
-      `Day 3: ${ACCOUNTS} retries`,
+      `Day 3: ${ACCOUNTS} retries, e-mailed`,
       ACCOUNTS,
       async () => {
         for (const clock of clocks) {
           await stripe.testHelpers.testClocks.advance(clock, { frozen_time: day0 + 3 * DAY + 60 });
         }
       },
-      async () => (await stepsDone('day_3')) >= ACCOUNTS,
+      async () => (await stepsDone('day_3')) >= ACCOUNTS && (await mailsSent('payment_failed_2')) >= ACCOUNTS,
     );
 
     // No duplicates: one case per invoice, one step record per case and step, two attempts per invoice.
@@ -320,7 +355,9 @@ async function bench(): Promise<void> {
     line(
       `attempts per invoice at Stripe: ${[...attempts.entries()].map(([n, k]) => `${k} x ${n}`).join(', ')}`,
     );
+    line(`e-mails received by the SMTP sink: ${smtp.received()} (expected ${2 * ACCOUNTS})`);
     const clean =
+      smtp.received() === 2 * ACCOUNTS &&
       cases === ACCOUNTS &&
       invoices === ACCOUNTS &&
       audited === 2 * ACCOUNTS &&
@@ -336,6 +373,7 @@ async function bench(): Promise<void> {
     if (worker) await stop(worker.child);
     if (api) await stop(api.child);
     await emulator.close();
+    await smtp.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ScanRemindersHandler } from '../../apps/billing-api/src/modules/notifications/commands/scan-reminders/scan-reminders.handler.js';
+import { ExpiringCardsQueries } from '../../apps/billing-api/src/modules/notifications/queries/expiring-cards.queries.js';
 import {
   dunningAccountSuspended,
   dunningCaseClosed,
@@ -210,6 +211,16 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
     return row!;
   }
 
+  /** Waits until the app recorded the test clock's time (its `test_clock.ready` applied). */
+  const clockRecorded = (clockId: string, at: number): Promise<unknown> =>
+    until(async () => {
+      const rows = await s.t.db.query<{ t: Date }[]>(
+        `SELECT frozen_time AS t FROM dunning_test_clocks WHERE test_clock_id = $1`,
+        [clockId],
+      );
+      return (rows[0]?.t.getTime() ?? 0) >= at * 1000;
+    }, 'the clock time recorded');
+
   it('R-EDGE-3: trials end at local midnight in Pacific/Kiritimati and America/Adak; the trial-ending reminder comes on the test clock, once', async () => {
     const start = Math.floor(Date.parse('2031-05-01T09:00:00Z') / 1000);
     const clock = await s.stripe.testHelpers.testClocks.create({ frozen_time: start });
@@ -251,13 +262,9 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
       expect(m.html).toContain('Unsubscribe from these reminders</a>');
     }
 
-    // The catch-up scan (by the app's clock, now inside the three days) finds both reminders sent.
-    s.t.clock.set(new Date('2031-05-13T00:00:00Z'));
-    try {
-      expect(await s.t.app.get(ScanRemindersHandler, { strict: false }).trialsEnding(1000)).toBe(0);
-    } finally {
-      s.t.clock.set(new Date());
-    }
+    // The catch-up scan (by the test clock's time, now inside the three days) finds both reminders sent.
+    await clockRecorded(clock.id, Math.floor(Date.parse('2031-05-12T11:00:00Z') / 1000));
+    expect(await s.t.app.get(ScanRemindersHandler, { strict: false }).trialsEnding(1000)).toBe(0);
     for (const a of [kiritimati, adak]) {
       const { rows } = await settled(a.accountId, a.billingEmail);
       expect(rows.filter((r) => r.template === 'trial_ending')).toHaveLength(1);
@@ -301,6 +308,7 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
         )
       ).map((r) => r.dedupe_key);
     const scanner = s.t.app.get(ScanRemindersHandler, { strict: false });
+    /** The scan at an app time: the clock's accounts are judged by their test clock's time whatever it is. */
     const scanAt = async (at: string) => {
       s.t.clock.set(new Date(at));
       try {
@@ -356,11 +364,24 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
     expect(await expiringRows()).toHaveLength(2);
     expect((await scanAt('2031-05-22T11:00:00Z')).cardExpiring).toBe(0);
 
-    // The trial-ending reminder, whose Stripe notice has not come (the clock stayed in May): the scan
-    // sends it once it is within three days of the end, once.
-    const late = await scanAt('2031-06-01T00:00:00Z');
-    expect(late.trialEnding).toBe(1);
-    expect((await scanAt('2031-06-01T06:00:00Z')).trialEnding).toBe(0);
+    // The clock stayed in May: its trial is not within three days of ending whatever the app's clock says.
+    expect((await scanAt('2031-06-01T00:00:00Z')).trialEnding).toBe(0);
+    // The trial-ending reminder of an account on real time whose Stripe notice has not come: the scan
+    // sends it once the app's clock is within three days of the end, once.
+    const realTime = await accountWithCustomer(s, 'en-GB', 'Europe/London');
+    const realOwner = await tokenFor({
+      sub: `owner-${randomUUID()}`,
+      role: 'owner',
+      accountId: realTime.accountId,
+    });
+    await startTrial({ accountId: realTime.accountId, owner: realOwner });
+    const [realSub] = await s.t.db.query<{ trial_end: Date }[]>(
+      `SELECT trial_end FROM subscriptions WHERE account_id = $1`,
+      [realTime.accountId],
+    );
+    const twoDaysBefore = new Date(realSub!.trial_end.getTime() - 2 * 86_400_000).toISOString();
+    expect((await scanAt(twoDaysBefore)).trialEnding).toBe(1);
+    expect((await scanAt(twoDaysBefore)).trialEnding).toBe(0);
 
     const { rows, mails } = await settled(a.accountId, a.billingEmail);
     expect(rows.filter((r) => r.template === 'card_expiring').map((r) => r.dedupe_key)).toEqual(
@@ -379,7 +400,109 @@ describe('lifecycle e-mails: HTML + text, localized, once per cause', () => {
       expect(m.headers['list-unsubscribe']).toBeDefined();
       expect(m.html).toContain('<bdi>May 2031</bdi>');
     }
-    expect(mails.filter((m) => subjectOf(m).startsWith('Your Pro trial ends on'))).toHaveLength(1);
+    expect(mails.filter((m) => subjectOf(m).startsWith('Your Pro trial ends on'))).toHaveLength(0);
+    const real = await settled(realTime.accountId, realTime.billingEmail);
+    expect(real.rows.filter((r) => r.template === 'trial_ending')).toHaveLength(1);
+    expect(real.mails.filter((m) => subjectOf(m).startsWith('Your Pro trial ends on'))).toHaveLength(1);
+  }, 120_000);
+
+  it('R-DUN-6 by test-clock time: a clock years ahead does not make a card valid today look expiring; the card that will expire before a renewal is e-mailed when the clock reaches that renewal', async () => {
+    const clock = await s.stripe.testHelpers.testClocks.create({
+      frozen_time: Math.floor(Date.parse('2031-01-10T09:00:00Z') / 1000),
+    });
+    const a = await accountOnClock(clock.id, 'en-GB', 'Europe/London');
+    const scanner = s.t.app.get(ScanRemindersHandler, { strict: false });
+    /** What the scan and the verdict's banner see for this account: (card, renewal) pairs. */
+    const mine = async () =>
+      (
+        await s.t.app
+          .get(ExpiringCardsQueries, { strict: false })
+          .expiringDefaultCards(s.t.db.manager, { limit: 10, accountId: a.accountId, unsentOnly: false })
+      ).map((r) => `${r.stripe_payment_method_id}:${r.renewal_at.toISOString()}`);
+    const expiringRows = async () =>
+      (
+        await s.t.db.query<{ dedupe_key: string }[]>(
+          `SELECT dedupe_key FROM notifications WHERE account_id = $1 AND template = 'card_expiring' ORDER BY dedupe_key`,
+          [a.accountId],
+        )
+      ).map((r) => r.dedupe_key);
+    const useCard = async (expMonth: number, expYear: number): Promise<string> => {
+      const pm = await s.stripe.paymentMethods.create({
+        type: 'card',
+        card: { number: '4242424242424242', exp_month: expMonth, exp_year: expYear, cvc: '123' },
+      });
+      await s.stripe.paymentMethods.attach(pm.id, { customer: a.customer });
+      await until(async () => {
+        const rows = await s.t.db.query<unknown[]>(
+          `SELECT 1 FROM payment_methods WHERE stripe_payment_method_id = $1 AND status = 'attached'`,
+          [pm.id],
+        );
+        return rows.length === 1;
+      }, `the card ${pm.id} mirrored`);
+      await s.stripe.customers.update(a.customer, { invoice_settings: { default_payment_method: pm.id } });
+      await until(async () => {
+        const rows = await s.t.db.query<unknown[]>(
+          `SELECT 1 FROM accounts WHERE id = $1 AND stripe_default_payment_method_id = $2`,
+          [a.accountId, pm.id],
+        );
+        return rows.length === 1;
+      }, `the default card ${pm.id} mirrored`);
+      return pm.id;
+    };
+    const periodEnd = async (iso: string) =>
+      until(async () => {
+        const rows = await s.t.db.query<{ end: Date | null; trial_end: Date | null; state: string }[]>(
+          `SELECT current_period_end AS end, trial_end, state FROM subscriptions WHERE account_id = $1`,
+          [a.accountId],
+        );
+        return rows[0]?.state === 'active' && rows[0].end?.toISOString() === iso;
+      }, `the renewal on ${iso} mirrored`);
+    const advance = async (iso: string) => {
+      const t = Math.floor(Date.parse(iso) / 1000);
+      await s.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: t });
+      await clockRecorded(clock.id, t);
+    };
+
+    await startTrial(a);
+    // The trial's end (00:00 on 25 January in London) is the first renewal.
+    const [sub] = await s.t.db.query<{ trial_end: Date }[]>(
+      `SELECT trial_end FROM subscriptions WHERE account_id = $1`,
+      [a.accountId],
+    );
+    expect(sub!.trial_end.toISOString()).toBe('2031-01-25T00:00:00.000Z');
+
+    // A card valid through December of next year (real time): by the wall clock it would expire before the
+    // 2031 renewal; by the clock's time (2031) it has long expired: not "expiring", no e-mail, no banner.
+    const nextYear = new Date().getUTCFullYear() + 1;
+    await useCard(12, nextYear);
+    expect((await scanner.scan()).cardExpiring).toBe(0);
+    expect(await mine()).toEqual([]);
+
+    // A card valid through February 2031: it lasts until the first renewals.
+    const february = await useCard(2, 2031);
+    expect((await scanner.scan()).cardExpiring).toBe(0);
+    await advance('2031-01-26T00:00:00Z');
+    await periodEnd('2031-02-25T00:00:00.000Z');
+    expect((await scanner.scan()).cardExpiring).toBe(0);
+    expect(await mine()).toEqual([]);
+
+    // The clock reaches the renewal of 25 February: the next one (25 March) is after the card's end.
+    await advance('2031-02-26T00:00:00Z');
+    await periodEnd('2031-03-25T00:00:00.000Z');
+    expect(await mine()).toEqual([`${february}:2031-03-25T00:00:00.000Z`]);
+    expect((await scanner.scan()).cardExpiring).toBe(1);
+    expect((await scanner.scan()).cardExpiring).toBe(0);
+    expect(await expiringRows()).toEqual([`card_expiring:${february}:2031-03-25T00:00:00.000Z`]);
+    const mail = await mailWith(a.billingEmail, /^Your visa ending in 4242 expires soon$/u, 'card expiring');
+    expect(plain(mail.text)).toContain(
+      'expires in February 2031, before the next renewal on 25 March 2031 at 00:00 GMT.',
+    );
+
+    // Once the clock is past the card's end, it is expired, not expiring: no banner, no new e-mail.
+    await advance('2031-03-02T00:00:00Z');
+    expect(await mine()).toEqual([]);
+    expect((await scanner.scan()).cardExpiring).toBe(0);
+    expect(await expiringRows()).toHaveLength(1);
   }, 120_000);
 
   it('plan changed and subscription canceled e-mails come from the subscription events', async () => {

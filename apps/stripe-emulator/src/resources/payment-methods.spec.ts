@@ -137,6 +137,124 @@ describe('payment method updates: the update API and the card networks', () => {
     expect((await stripe.paymentMethods.retrieve(loose.id)).card?.exp_year).toBe(nextYear);
     expect((await stripe.events.list({ type: 'payment_method.automatically_updated' })).data).toHaveLength(0);
   });
+
+  it('a reissued card gets its new number from the networks: last4 and brand change, its charges follow the new card', async () => {
+    const { stripe } = kit.client();
+    await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
+    const customer = await stripe.customers.create({});
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: customer.id,
+    });
+    const charge = () =>
+      stripe.paymentIntents.create({
+        amount: 1500,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: failing.id,
+        off_session: true,
+        confirm: true,
+      });
+    await expect(charge()).rejects.toMatchObject({ type: 'StripeCardError', code: 'card_declined' });
+
+    const res = await automaticallyUpdate(
+      failing.id,
+      `?number=5555555555554444&exp_month=2&exp_year=${nextYear + 3}`,
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Stripe.PaymentMethod;
+    expect(body.id).toBe(failing.id);
+    expect(body.card).toMatchObject({
+      brand: 'mastercard',
+      display_brand: 'mastercard',
+      last4: '4444',
+      exp_month: 2,
+      exp_year: nextYear + 3,
+    });
+    expect(body.card?.fingerprint).not.toBe(failing.card?.fingerprint);
+    expectStripeShape('PaymentMethod', body);
+    const hook = await receiver.next(hookOf('payment_method.automatically_updated', failing.id));
+    expect(hook.event.data.object).toMatchObject({ card: { last4: '4444', exp_month: 2 } });
+    expect(hook.event.request).toEqual({ id: null, idempotency_key: null });
+    expect((await stripe.paymentMethods.retrieve(failing.id)).card?.last4).toBe('4444');
+    // The reissued card is charged like the new number's test card: approved.
+    expect((await charge()).status).toBe('succeeded');
+
+    // A number that is no card is refused, and changes nothing.
+    expect((await automaticallyUpdate(failing.id, '?number=4242424242424241')).status).toBe(400);
+    expect((await stripe.paymentMethods.retrieve(failing.id)).card).toMatchObject({
+      last4: '4444',
+      exp_month: 2,
+    });
+    const events = await stripe.events.list({ type: 'payment_method.automatically_updated' });
+    expect(events.data.filter((e) => (e.data.object as Stripe.PaymentMethod).id === failing.id)).toHaveLength(
+      1,
+    );
+  });
+
+  it("a card's next charges can be made to succeed, and to fail again (emulator-only, no event)", async () => {
+    const { stripe } = kit.client();
+    const customer = await stripe.customers.create({});
+    const pm = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    const outcome = (id: string, value?: string) =>
+      fetch(
+        `${kit.emulator.url}/_emulator/payment_methods/${id}/charges${value ? `?outcome=${value}` : ''}`,
+        {
+          method: 'POST',
+        },
+      );
+    const charge = async (): Promise<string> => {
+      try {
+        return (
+          await stripe.paymentIntents.create({
+            amount: 900,
+            currency: 'usd',
+            customer: customer.id,
+            payment_method: pm.id,
+            off_session: true,
+            confirm: true,
+          })
+        ).status;
+      } catch (error) {
+        return (error as { code?: string }).code ?? 'error';
+      }
+    };
+    const before = await stripe.events.list({ limit: 100 });
+    expect(await charge()).toBe('card_declined');
+    expect((await outcome(pm.id, 'succeed')).status).toBe(200);
+    expect(await charge()).toBe('succeeded');
+    expect(await charge()).toBe('succeeded');
+    expect((await outcome(pm.id, 'fail')).status).toBe(200);
+    expect(await charge()).toBe('card_declined');
+    // The card itself is unchanged, and no payment_method event was sent for it.
+    expect((await stripe.paymentMethods.retrieve(pm.id)).card).toMatchObject({ last4: '0341' });
+    const after = await stripe.events.list({ limit: 100 });
+    const pmEvents = after.data
+      .filter((e) => !before.data.some((b) => b.id === e.id))
+      .filter((e) => e.type.startsWith('payment_method.'));
+    expect(pmEvents).toEqual([]);
+    // Bad input: 400 / 404, nothing changes.
+    expect((await outcome(pm.id)).status).toBe(400);
+    expect((await outcome(pm.id, 'maybe')).status).toBe(400);
+    expect((await outcome('pm_missing', 'succeed')).status).toBe(404);
+    expect(await charge()).toBe('card_declined');
+  });
+
+  it('a test card saved to a customer on a test clock expires three years after the clock time', async () => {
+    const { stripe } = kit.client();
+    const clock = await stripe.testHelpers.testClocks.create({
+      frozen_time: Math.floor(Date.UTC(2041, 6, 10) / 1000),
+    });
+    const onClock = await stripe.customers.create({ test_clock: clock.id });
+    const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: onClock.id });
+    expect(pm.card).toMatchObject({ exp_month: 7, exp_year: 2044 });
+    const realTime = await stripe.customers.create({});
+    const now = new Date();
+    const plain = await stripe.paymentMethods.attach('pm_card_visa', { customer: realTime.id });
+    expect(plain.card).toMatchObject({
+      exp_month: now.getUTCMonth() + 1,
+      exp_year: now.getUTCFullYear() + 3,
+    });
+  });
 });
 
 describe('payment method detachment is permanent', () => {

@@ -111,8 +111,13 @@ function cardObject(
   };
 }
 
-function defaultExpiry(): { month: number; year: number } {
-  const now = new Date();
+/**
+ * A test card's expiry when none is given: three years after "now", the customer's test clock time when
+ * the card is made for a customer on one (so a clock set years ahead does not hold cards that expired
+ * long before its renewals), else real time.
+ */
+function defaultExpiry(nowSeconds: number): { month: number; year: number } {
+  const now = new Date(nowSeconds * 1000);
   return { month: now.getUTCMonth() + 1, year: now.getUTCFullYear() + 3 };
 }
 
@@ -129,7 +134,7 @@ export function createCardPaymentMethod(
     customer?: string | null;
   } = {},
 ): Stripe.PaymentMethod {
-  const exp = defaultExpiry();
+  const exp = defaultExpiry(options.customer ? nowFor(account, options.customer) : realNow());
   const pm: Stripe.PaymentMethod = {
     id: newId('pm'),
     object: 'payment_method',
@@ -192,6 +197,8 @@ export function resolvePaymentMethod(
   account: Account,
   idOrShortcut: string,
   param = 'payment_method',
+  /** The customer a shortcut's new card is made for (its clock dates the card). */
+  forCustomer?: string,
 ): Stripe.PaymentMethod {
   const existing = account.payment_methods.get(idOrShortcut);
   // Detachment is permanent: a detached method is refused wherever it is used again (Stripe's rule).
@@ -202,7 +209,12 @@ export function resolvePaymentMethod(
   const token = account.tokens.get(idOrShortcut);
   if (token) return paymentMethodFromToken(account, token, param);
   const shortcut = cardForShortcut(idOrShortcut);
-  if (shortcut) return createCardPaymentMethod(account, shortcut, { cvc: true });
+  if (shortcut) {
+    return createCardPaymentMethod(account, shortcut, {
+      cvc: true,
+      ...(forCustomer ? { customer: forCustomer } : {}),
+    });
+  }
   throw resourceMissing('PaymentMethod', idOrShortcut, param);
 }
 
@@ -326,7 +338,7 @@ export function attachPaymentMethod(
   customerId: string,
   param = 'customer',
 ): Stripe.PaymentMethod {
-  const pm = resolvePaymentMethod(account, pmId, 'payment_method');
+  const pm = resolvePaymentMethod(account, pmId, 'payment_method', customerId);
   getCustomer(account, customerId, param);
   if (pmInternal(account, pm.id).detached) throw invalidRequest(DETACHED_METHOD_MESSAGE);
   const current = customerIdOf(pm.customer);
@@ -401,22 +413,67 @@ export function updatePaymentMethod(account: Account, id: string, body: FormPara
 
 /**
  * What the card networks' account updater does to a saved card that was reissued: a new expiry (by
- * default the same month three years after the current one), then `payment_method.automatically_updated`
- * outside any API request (`request.id` null), as Stripe sends it.
+ * default the same month three years after the current one) and, when the card got a new number, its
+ * new `last4` (and brand and fingerprint); the emulator's card then behaves as that number's test card
+ * (a reissued `4000000000000341` given `4242424242424242` is charged successfully). Then
+ * `payment_method.automatically_updated` outside any API request (`request.id` null), as Stripe sends it.
  */
 export function automaticallyUpdateCard(
   account: Account,
   id: string,
-  expiry: { expMonth?: number | undefined; expYear?: number | undefined } = {},
+  update: { expMonth?: number | undefined; expYear?: number | undefined; number?: string | undefined } = {},
 ): Stripe.PaymentMethod {
   const pm = getPaymentMethod(account, id);
   if (!pm.card) throw invalidRequest(`Only card payment methods are updated by the card networks.`, 'id');
   if (!customerIdOf(pm.customer)) {
     throw invalidRequest('The card networks update only cards saved to a customer.', 'id');
   }
-  const next = checkExpiry(expiry.expMonth ?? pm.card.exp_month, expiry.expYear ?? pm.card.exp_year + 3);
+  let reissued: TestCard | undefined;
+  if (update.number !== undefined) {
+    reissued = cardForNumber(update.number);
+    if (!reissued) throw invalidRequest('Your card number is incorrect.', 'number', 'incorrect_number');
+  }
+  const next = checkExpiry(update.expMonth ?? pm.card.exp_month, update.expYear ?? pm.card.exp_year + 3);
   pm.card = { ...pm.card, exp_month: next.month, exp_year: next.year };
+  if (reissued) {
+    pm.card = {
+      ...pm.card,
+      brand: reissued.brand,
+      display_brand: displayBrand(reissued.brand),
+      last4: reissued.number.slice(-4),
+      fingerprint: fingerprintOf(reissued.number),
+      funding: reissued.funding,
+      country: reissued.country,
+      networks: { available: [reissued.brand], preferred: null },
+    };
+    pmInternal(account, pm.id).card = reissued;
+  }
   runOutsideRequest(() => emitEvent(account, { type: 'payment_method.automatically_updated', object: pm }));
+  return pm;
+}
+
+/** What the emulator's charges of a saved card do from now on (`/_emulator/payment_methods/:id/charges`). */
+export const CHARGE_OUTCOMES = ['succeed', 'fail'] as const;
+
+/**
+ * Emulator-only: makes a saved test card's next charges succeed (`succeed`: the bank now approves it, as
+ * a customer who called their bank would see) or fail (`fail`: as `4000000000000341`, attached fine and
+ * every charge declined). The card's number, expiry and id stay; no event (nothing changed at Stripe).
+ */
+export function setChargeOutcome(
+  account: Account,
+  id: string,
+  outcome: (typeof CHARGE_OUTCOMES)[number],
+): Stripe.PaymentMethod {
+  const pm = getPaymentMethod(account, id);
+  const internal = pmInternal(account, pm.id);
+  if (!pm.card || !internal.card) {
+    throw invalidRequest('Only card payment methods have a charge outcome.', 'id');
+  }
+  internal.card = {
+    ...internal.card,
+    behavior: outcome === 'succeed' ? { kind: 'success' } : { kind: 'charge_fail' },
+  };
   return pm;
 }
 
@@ -500,7 +557,7 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
     return pm;
   });
 
-  // Stripe has no API for this (the networks do it): `exp_month` / `exp_year` (form or query).
+  // Stripe has no API for this (the networks do it): `exp_month` / `exp_year` / `number` (form or query).
   ctx.pages.post('/_emulator/payment_methods/:id/automatically_update', (req) => {
     const id = req.params.id ?? '';
     const owner = ctx.state.findOwner('payment_methods', id);
@@ -509,6 +566,20 @@ export function register(router: Router<ApiRequest>, ctx: EmulatorContext): void
     return automaticallyUpdateCard(owner.account, id, {
       expMonth: optInt(input, 'exp_month'),
       expYear: optInt(input, 'exp_year'),
+      number: optNonEmpty(input, 'number'),
     });
+  });
+
+  // Emulator-only: `outcome=succeed|fail` for the card's next charges (form or query).
+  ctx.pages.post('/_emulator/payment_methods/:id/charges', (req) => {
+    const id = req.params.id ?? '';
+    const owner = ctx.state.findOwner('payment_methods', id);
+    if (!owner) throw resourceMissing('payment_method', id);
+    const outcome = optNonEmpty({ ...req.query, ...req.body }, 'outcome');
+    if (outcome === undefined) throw missingParam('outcome');
+    if (!(CHARGE_OUTCOMES as readonly string[]).includes(outcome)) {
+      throw invalidRequest(`outcome must be one of ${CHARGE_OUTCOMES.join(', ')}.`, 'outcome');
+    }
+    return setChargeOutcome(owner.account, id, outcome as (typeof CHARGE_OUTCOMES)[number]);
   });
 }

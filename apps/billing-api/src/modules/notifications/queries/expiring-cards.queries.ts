@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { queryRows, sql, type Sql } from '../../../platform/database/row-sql.js';
+import { subscriptionNowSql } from './subscription-now.sql.js';
 
 /** An account's default card that expires before its next renewal (R-DUN-6). */
 export interface ExpiringCard {
@@ -16,8 +17,11 @@ export interface ExpiringCard {
 }
 
 /**
- * Default cards that expire (after the last day of their expiry month, UTC) before the next renewal of
- * the account's live subscription (trialing, active or past due, not canceling), by the app's clock.
+ * Default cards that will expire (after the last day of their expiry month, UTC) before the next renewal
+ * of the account's live subscription (trialing, active or past due, not canceling): still valid now, not
+ * valid then. "Now" is the app's clock, or the subscription's Stripe test clock time when it runs on one
+ * (`subscriptionNowSql`): under a clock set years ahead, a card that expired before the clock's time is
+ * not "expiring" (its renewals fail and dunning takes over).
  * It reads the mirrors of accounts, payment methods and subscriptions (rows those modules own) in one
  * query: the reminder scan and the verdict's banner ask the same question.
  */
@@ -47,16 +51,20 @@ export class ExpiringCardsQueries {
           AND pm.status = 'attached' AND pm.card_last4 IS NOT NULL
           AND pm.card_exp_year IS NOT NULL AND pm.card_exp_month IS NOT NULL
          JOIN LATERAL (
-               SELECT COALESCE(s.current_period_end, s.trial_end) AS renewal_at
+               SELECT COALESCE(s.current_period_end, s.trial_end) AS renewal_at, t.now
                  FROM subscriptions s
+                CROSS JOIN LATERAL (SELECT ${subscriptionNowSql('s', this.clock.now())} AS now) t
                 WHERE s.account_id = a.id AND s.state IN ('trialing', 'active', 'past_due')
                   AND NOT s.cancel_at_period_end
-                  AND COALESCE(s.current_period_end, s.trial_end) > ${this.clock.now()}::timestamptz
+                  AND COALESCE(s.current_period_end, s.trial_end) > t.now
                 ORDER BY 1
                 LIMIT 1) s ON true
+         CROSS JOIN LATERAL (
+               SELECT make_timestamptz(pm.card_exp_year, pm.card_exp_month, 1, 0, 0, 0, 'UTC')
+                      + interval '1 month' AS expires_at) e
         WHERE (${options.accountId}::uuid IS NULL OR a.id = ${options.accountId}::uuid)
-          AND make_timestamptz(pm.card_exp_year, pm.card_exp_month, 1, 0, 0, 0, 'UTC') + interval '1 month'
-              <= s.renewal_at
+          AND e.expires_at <= s.renewal_at
+          AND e.expires_at > s.now
           AND (NOT ${options.unsentOnly}::boolean OR NOT EXISTS (
                SELECT 1 FROM notifications n
                 WHERE n.dedupe_key = 'card_expiring:' || pm.stripe_payment_method_id || ':'

@@ -319,5 +319,6 @@ export class SubscriptionMirror {
     row.endedAt = values.endedAt;
     row.latestInvoiceId = values.latestInvoiceId;
     row.stripeCreatedAt = values.stripeCreatedAt;
+    row.testClockId = values.testClockId;
   }
 }

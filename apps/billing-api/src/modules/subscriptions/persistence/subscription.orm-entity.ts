@@ -100,6 +100,10 @@ export class SubscriptionOrmEntity {
   @Column({ name: 'stripe_created_at', type: 'timestamptz', nullable: true })
   stripeCreatedAt!: Date | null;
 
+  /** The Stripe test clock the subscription runs on (test mode), null on real time. */
+  @Column({ name: 'test_clock_id', type: 'text', nullable: true })
+  testClockId!: string | null;
+
   /** `created` (unix seconds) of the last Stripe event applied (R-SM-3). */
   @Column({ name: 'last_event_created', type: 'bigint', transformer: bigintTransformer })
   lastEventCreated!: number;

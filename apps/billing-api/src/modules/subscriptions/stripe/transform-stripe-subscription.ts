@@ -47,6 +47,8 @@ export interface SubscriptionValues {
   endedAt: Date | null;
   latestInvoiceId: string | null;
   stripeCreatedAt: Date | null;
+  /** The test clock the subscription runs on (test mode), null on real time. */
+  testClockId: string | null;
   /** `metadata.account_id` when the app set it (checkout). */
   metadataAccountId: string | null;
   /** Every item's price and quantity, for the catalogue to read the plan and seats from (withCatalogPlan). */
@@ -113,6 +115,7 @@ export function transformStripeSubscription(sub: Stripe.Subscription): Subscript
     endedAt: date(sub.ended_at),
     latestInvoiceId: idOf(sub.latest_invoice),
     stripeCreatedAt: date(sub.created),
+    testClockId: idOf(sub.test_clock),
     metadataAccountId: uuidOrNull(sub.metadata?.account_id),
     items: items
       .filter((item) => typeof item.price?.id === 'string')

@@ -23,6 +23,7 @@ import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 import { PlanQuoteCycleAndWithdrawal1764500000000 } from './1764500000000-plan-quote-cycle-and-withdrawal.js';
 import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscription-app-change-marker.js';
+import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription-test-clock.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 
@@ -56,6 +57,7 @@ export const MIGRATIONS = [
   Reconciliation1764440000000,
   PlanQuoteCycleAndWithdrawal1764500000000,
   SubscriptionAppChangeMarker1764500001000,
+  SubscriptionTestClock1764510000000,
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
 ];

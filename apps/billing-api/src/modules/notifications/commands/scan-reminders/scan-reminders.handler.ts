@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import { queryRows, sql } from '../../../../platform/database/row-sql.js';
 import { CatalogFacade } from '../../../catalog/catalog.facade.js';
 import { trialEndingKey } from '../../listeners/subscription-emails.listener.js';
 import { NotificationsFacade } from '../../notifications.facade.js';
 import { ExpiringCardsQueries, type ExpiringCard } from '../../queries/expiring-cards.queries.js';
+import { subscriptionNowSql } from '../../queries/subscription-now.sql.js';
 
 /** A trial-ending reminder is due this long before the trial ends (Stripe's `trial_will_end` lead). */
 export const TRIAL_ENDING_LEAD_MS = 3 * 86_400_000;
@@ -23,7 +25,8 @@ interface TrialRow {
 
 /**
  * The scheduled reminder scan (repeatable job `maintenance.scan-reminders`, every
- * NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS), by the app's clock:
+ * NOTIFICATIONS_REMINDER_SCAN_INTERVAL_MS), by the app's clock, or for a subscription on a Stripe test
+ * clock by that clock's time (`subscriptionNowSql`: a clock set years ahead is not "now"):
  * - trial ending (R-NOT-2): every trialing subscription whose trial ends within three days. Stripe's
  *   `trial_will_end` notice normally sends it first (subscription-emails.listener.ts); the scan is the
  *   catch-up when that notice was lost, and both use one dedupe key, so a trial gets one reminder.
@@ -50,14 +53,16 @@ export class ScanRemindersHandler {
 
   async trialsEnding(limit: number): Promise<number> {
     const now = this.clock.now();
-    const rows = await this.db.query<TrialRow[]>(
-      `SELECT s.id, s.account_id, s.plan_id, s.trial_end
-         FROM subscriptions s
-        WHERE s.state = 'trialing' AND s.trial_end > $1 AND s.trial_end <= $2
-          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedupe_key = 'trial_ending:' || s.id::text)
-        ORDER BY s.trial_end
-        LIMIT $3`,
-      [now, new Date(now.getTime() + TRIAL_ENDING_LEAD_MS), limit],
+    const rows = await queryRows<TrialRow>(
+      this.db,
+      sql`SELECT s.id, s.account_id, s.plan_id, s.trial_end
+            FROM subscriptions s
+           CROSS JOIN LATERAL (SELECT ${subscriptionNowSql('s', now)} AS now) t
+           WHERE s.state = 'trialing' AND s.trial_end > t.now
+             AND s.trial_end <= t.now + ${TRIAL_ENDING_LEAD_MS}::double precision * interval '1 millisecond'
+             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedupe_key = 'trial_ending:' || s.id::text)
+           ORDER BY s.trial_end
+           LIMIT ${limit}`,
     );
     let sent = 0;
     for (const row of rows) {
