@@ -28,6 +28,7 @@ export class IsBilledQuery implements AccountBillingSwitch {
     const percentPart = this.settings.rolloutPercentPart();
     const result = await runStatement(this.db.manager, [flagPart, percentPart]);
     const flag = flagPart.read(result);
-    return flag === null ? null : flag && isInRollout(accountId, percentPart.read(result));
+    const percent = percentPart.read(result);
+    return flag === null ? null : flag && isInRollout(accountId, percent);
   }
 }
