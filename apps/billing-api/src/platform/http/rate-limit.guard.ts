@@ -14,9 +14,10 @@ const WINDOW_MS = 60_000;
 
 /**
  * Per-IP and per-account request limits per minute (R-API-6), counted in Redis so that every api
- * instance shares them (reserved in leases: see RateLimiter). Written here instead of using @nestjs/throttler: throttler 6 is CommonJS that
- * requires the ESM-only @nestjs/common 12, which Node accepts but Jest's module runtime on Node 20 does
- * not, so the guard could not be exercised by our tests.
+ * instance shares them (reserved in leases: see RateLimiter). Written here instead of using
+ * @nestjs/throttler: throttler 6 is CommonJS that requires the ESM-only @nestjs/common 12, which Node
+ * accepts but Jest's module runtime on Node 20 does not, so the guard could not be exercised by our
+ * tests.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {

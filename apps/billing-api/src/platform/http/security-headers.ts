@@ -8,7 +8,10 @@ declare module 'fastify' {
   }
 }
 
-/** Helmet's configuration: the security headers of every response (see configureHttpApp in http-app.ts: why this policy). */
+/**
+ * Helmet's configuration: the security headers of every response (why this policy: configureHttpApp in
+ * http-app.ts).
+ */
 export const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: {
