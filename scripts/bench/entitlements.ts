@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { BillingGuard } from '@billing/guard';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
-import { percentile, stop } from '../lib/bench-kit.js';
+import { cpuMeter, cpuPerOperation, cpuSeconds, percentile, stop } from '../lib/bench-kit.js';
 import {
   call,
   offerEvents,
@@ -57,6 +57,10 @@ Environment:
   BENCH_SAMPLE        [10] 1 event in this many is followed until the verdict shows it
   BENCH_POLL_MS       [20] the poll interval of that
   BENCH_NODE_ARGS     extra node flags for the api and worker (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+  BENCH_PHASES        [verdict,guard,propagation] the phases to run (e.g. verdict: the endpoint and floor only)
+
+Phase 1 also prints the CPU per request: the api, the worker, the bench database's PostgreSQL backends,
+Redis (whole: shared) and the bench process (the clients); for the floor, its process instead of the api.
 `);
 
 const DATABASE_URL =
@@ -72,6 +76,9 @@ const READERS = Math.max(1, Math.min(ACCOUNTS, Number(process.env.BENCH_READERS 
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 1_000_000);
 const SAMPLE = Math.max(1, Number(process.env.BENCH_SAMPLE ?? 10));
 const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 20));
+const PHASES = new Set(
+  (process.env.BENCH_PHASES ?? 'verdict,guard,propagation').split(',').map((p) => p.trim()),
+);
 
 const TARGET_RATIO = 0.5;
 const TARGET_RATE = 3000;
@@ -218,7 +225,11 @@ async function bench(): Promise<void> {
       }).then((r) => r.status === 200);
     };
     if (WARMUP > 0) await closedLoop(CONNECTIONS, WARMUP, ours);
+    const processes = { api: world.api.child.pid, worker: world.worker.child.pid };
+    const cpu = await cpuMeter(DATABASE_URL, REDIS_URL, () => processes);
+    const oursBefore = await cpu();
     const endpoint = await closedLoop(CONNECTIONS, SECONDS, ours);
+    const oursAfter = await cpu();
 
     // 2. The floor, on the entries our endpoint just cached (they live 60 s: primed again first).
     floor = spawn(process.execPath, [process.argv[1] ?? 'dist/scripts/bench/entitlements.js', '--floor'], {
@@ -244,7 +255,11 @@ async function bench(): Promise<void> {
       }).then((r) => r.status === 200);
     };
     if (WARMUP > 0) await closedLoop(CONNECTIONS, WARMUP, bare);
+    const floorPid = floor.pid;
+    const floorBefore = { ...(await cpu()), api: cpuSeconds(floorPid) };
     const floorResult = await closedLoop(CONNECTIONS, SECONDS, bare);
+    const floorAfter = { ...(await cpu()), api: cpuSeconds(floorPid) };
+    cpu.close();
     await stop(floor);
     floor = undefined;
 
@@ -257,70 +272,81 @@ async function bench(): Promise<void> {
     line(`1. verdict endpoint, ${CONNECTIONS} connections, ${SECONDS} s`);
     line(`  ours         ${describe(endpoint)}`);
     line(`  floor        ${describe(floorResult)}`);
+    line(`  CPU ms per request, ours:  ${cpuPerOperation(oursBefore, oursAfter, endpoint.count)}`);
+    line(
+      `  CPU ms per request, floor: ${cpuPerOperation(floorBefore, floorAfter, floorResult.count)} (api = the floor's process)`,
+    );
     line(
       `  target       >= ${TARGET_RATIO}x floor (${ratio.toFixed(2)}x), >= ${TARGET_RATE}/s, p99 < ${TARGET_P99_MS} ms: ${met1 ? 'met' : 'NOT met'}`,
     );
     verdicts.push(`verdict endpoint: ${met1 ? 'met' : 'NOT met'}`);
 
     // 3. The guard's cached check, in this process.
-    const guard = new BillingGuard({
-      baseUrl: base.origin,
-      token: admin.replace('Bearer ', ''),
-      ttlMs: 600_000,
-    });
-    for (const account of readers) {
-      if (!(await guard.verdict(account.id))) throw new Error(`the guard got no verdict for ${account.id}`);
-    }
-    const ids = readers.map((a) => a.id);
-    let refusals = 0;
-    const t0 = performance.now();
-    for (let i = 0; i < CHECKS; i++) {
-      const decision = await guard.check(ids[i % ids.length], { method: i % 2 ? 'GET' : 'POST' });
-      if (!decision.allowed) refusals++;
-    }
-    const checksPerSecond = CHECKS / ((performance.now() - t0) / 1000);
-    const met2 = checksPerSecond >= TARGET_CHECKS && refusals === 0;
-    line(`\n2. @billing/guard cached check, in process`);
-    line(
-      `  checks       ${CHECKS} in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${checksPerSecond.toFixed(0)}/s`,
-    );
-    line(`  target       >= ${TARGET_CHECKS}/s: ${met2 ? 'met' : 'NOT met'}`);
-    verdicts.push(`guard check: ${met2 ? 'met' : 'NOT met'}`);
-
+    if (PHASES.has('guard')) await guardPhase();
     // 4. Propagation: webhook -> verdict changed.
-    const pollAgent = agent(40);
-    const {
-      visible,
-      refused,
-      total,
-      offeredSeconds: offered,
-      polls,
-    } = await offerEvents(world, {
-      rate: RATE,
-      seconds: PROP_SECONDS,
-      sample: SAMPLE,
-      pollMs: POLL_MS,
-      deadlineMs: VISIBLE_DEADLINE_MS,
-      backOffAfterMs: TARGET_PROPAGATION_P99_MS,
-      // The verdict's state and seat total (Pro includes 5).
-      expected: (account) => `${account.cancel ? 'canceled_pending' : 'active'}/${5 + account.seats}`,
-      shown: (account) => shown(account, pollAgent),
-    });
-    const drained = await drain();
-    const seen = visible.filter((v): v is number => v !== null).sort((a, b) => a - b);
-    const p99 = percentile(seen, 99);
-    const met3 =
-      refused === 0 && drained && seen.length === visible.length && p99 < TARGET_PROPAGATION_P99_MS;
-    line(`\n3. propagation: webhook -> verdict changed, ${RATE} events/s`);
-    line(
-      `  events       ${total} offered in ${offered.toFixed(1)} s (${(total / offered).toFixed(0)}/s), ${refused} refused; inbox ${drained ? 'drained' : 'NOT drained'}`,
-    );
-    line(
-      `  to verdict   (1 in ${SAMPLE}, ${seen.length}, polled every ${POLL_MS} ms, ${polls} GETs): p50 ${percentile(seen, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${(seen[seen.length - 1] ?? 0).toFixed(0)} ms${visible.length > seen.length ? `; ${visible.length - seen.length} NOT seen` : ''}`,
-    );
-    line(`  target       p99 < ${TARGET_PROPAGATION_P99_MS} ms: ${met3 ? 'met' : 'NOT met'}`);
-    verdicts.push(`propagation: ${met3 ? 'met' : 'NOT met'}`);
+    if (PHASES.has('propagation')) await propagationPhase();
     line(`\n${verdicts.join('; ')}`);
+
+    async function guardPhase(): Promise<void> {
+      const guard = new BillingGuard({
+        baseUrl: base.origin,
+        token: admin.replace('Bearer ', ''),
+        ttlMs: 600_000,
+      });
+      for (const account of readers) {
+        if (!(await guard.verdict(account.id))) throw new Error(`the guard got no verdict for ${account.id}`);
+      }
+      const ids = readers.map((a) => a.id);
+      let refusals = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < CHECKS; i++) {
+        const decision = await guard.check(ids[i % ids.length], { method: i % 2 ? 'GET' : 'POST' });
+        if (!decision.allowed) refusals++;
+      }
+      const checksPerSecond = CHECKS / ((performance.now() - t0) / 1000);
+      const met2 = checksPerSecond >= TARGET_CHECKS && refusals === 0;
+      line(`\n2. @billing/guard cached check, in process`);
+      line(
+        `  checks       ${CHECKS} in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${checksPerSecond.toFixed(0)}/s`,
+      );
+      line(`  target       >= ${TARGET_CHECKS}/s: ${met2 ? 'met' : 'NOT met'}`);
+      verdicts.push(`guard check: ${met2 ? 'met' : 'NOT met'}`);
+    }
+
+    async function propagationPhase(): Promise<void> {
+      const pollAgent = agent(40);
+      const {
+        visible,
+        refused,
+        total,
+        offeredSeconds: offered,
+        polls,
+      } = await offerEvents(world, {
+        rate: RATE,
+        seconds: PROP_SECONDS,
+        sample: SAMPLE,
+        pollMs: POLL_MS,
+        deadlineMs: VISIBLE_DEADLINE_MS,
+        backOffAfterMs: TARGET_PROPAGATION_P99_MS,
+        // The verdict's state and seat total (Pro includes 5).
+        expected: (account) => `${account.cancel ? 'canceled_pending' : 'active'}/${5 + account.seats}`,
+        shown: (account) => shown(account, pollAgent),
+      });
+      const drained = await drain();
+      const seen = visible.filter((v): v is number => v !== null).sort((a, b) => a - b);
+      const p99 = percentile(seen, 99);
+      const met3 =
+        refused === 0 && drained && seen.length === visible.length && p99 < TARGET_PROPAGATION_P99_MS;
+      line(`\n3. propagation: webhook -> verdict changed, ${RATE} events/s`);
+      line(
+        `  events       ${total} offered in ${offered.toFixed(1)} s (${(total / offered).toFixed(0)}/s), ${refused} refused; inbox ${drained ? 'drained' : 'NOT drained'}`,
+      );
+      line(
+        `  to verdict   (1 in ${SAMPLE}, ${seen.length}, polled every ${POLL_MS} ms, ${polls} GETs): p50 ${percentile(seen, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${(seen[seen.length - 1] ?? 0).toFixed(0)} ms${visible.length > seen.length ? `; ${visible.length - seen.length} NOT seen` : ''}`,
+      );
+      line(`  target       p99 < ${TARGET_PROPAGATION_P99_MS} ms: ${met3 ? 'met' : 'NOT met'}`);
+      verdicts.push(`propagation: ${met3 ? 'met' : 'NOT met'}`);
+    }
   } finally {
     if (floor) await stop(floor);
     await world.close();

@@ -189,6 +189,31 @@ describe('HTTP platform: errors, auth, scoping, card data, correlation ids, docs
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
+    // Helmet's whole set, on a success, an error and a 404 alike (computed once at start-up).
+    const expected = {
+      'content-security-policy':
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self' 'unsafe-inline';script-src-attr 'none';style-src 'self' 'unsafe-inline'",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const unauthenticated = await http(t.url, 'GET', '/v1/admin/accounts');
+    const missing = await http(t.url, 'GET', '/v1/no-such-route');
+    expect([unauthenticated.status, missing.status]).toEqual([401, 404]);
+    for (const response of [r, unauthenticated, missing]) {
+      const helmetHeaders = Object.fromEntries(
+        [...response.headers].filter(([name]) => name in expected || name === 'x-powered-by'),
+      );
+      expect(helmetHeaders).toEqual(expected);
+    }
   });
 
   it('serves Swagger UI at /docs and the document at /docs-json with bearer auth and every route', async () => {
@@ -256,6 +281,34 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
       expect(responses.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 429, 429]);
       expect(responses.slice(6).map((r) => r.body.error.code)).toEqual(['rate_limited', 'rate_limited']);
       expect(Number(responses[7]?.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('admits exactly the limit across two api instances when each decides from its own reserve', async () => {
+    // 300 a minute: each instance reserves up to 4 at a time (1/64 of what is left) and answers from them.
+    const env = { RATE_LIMIT_ACCOUNT_PER_MINUTE: '300', RATE_LIMIT_IP_PER_MINUTE: '100000' };
+    const [a, b] = await Promise.all([
+      startTestApp({ env, role: 'api' }),
+      startTestApp({ env, role: 'api' }),
+    ]);
+    try {
+      const token = await tokenFor({ sub: 'rl-lease', role: 'member', accountId: randomUUID() });
+      const statuses: number[] = [];
+      const refused = { a: false, b: false };
+      // Bursts of 20 concurrent requests, alternately on each instance, until both have refused.
+      for (let round = 0; !(refused.a && refused.b) && round < 40; round++) {
+        const url = round % 2 === 0 ? a.url : b.url;
+        const burst = await Promise.all(
+          Array.from({ length: 20 }, () => http(url, 'GET', '/v1/admin/accounts', { token })),
+        );
+        statuses.push(...burst.map((r) => r.status));
+        if (burst.some((r) => r.status === 429)) refused[round % 2 === 0 ? 'a' : 'b'] = true;
+      }
+      expect(refused).toEqual({ a: true, b: true });
+      expect(statuses.filter((s) => s === 403)).toHaveLength(300);
+      expect(statuses.filter((s) => s !== 403 && s !== 429)).toEqual([]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +7,12 @@ import { documentStripeWebhook } from './modules/webhooks/http/stripe-webhook.op
 import type { AppConfig } from './platform/config/app-config.js';
 import { ErrorResponseDto } from './platform/http/api-errors.decorator.js';
 import { ApiError } from './platform/http/api-error.js';
+import { registerCors } from './platform/http/cors.js';
+import {
+  HELMET_OPTIONS,
+  registerSecurityHeaders,
+  securityHeaders,
+} from './platform/http/security-headers.js';
 import { sendError } from './platform/http/http-exception.filter.js';
 import { createJsonBodyParser, registerRequestScreens } from './platform/http/request-screen.js';
 import { routeTable } from './platform/http/route-table.js';
@@ -58,6 +63,13 @@ export function createHttpAdapter(logger: Pino, trustProxy = false): FastifyAdap
 export async function configureHttpApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
 
+  // CORS first, where Nest's adapter ran `app.enableCors()`'s hook: a preflight is answered before
+  // anything else looks at the request (decided once per origin: see registerCors).
+  registerCors(fastify, {
+    origins: config.http.corsOrigins,
+    credentials: true,
+    exposedHeaders: ['x-request-id', 'idempotent-replayed', 'retry-after'],
+  });
   // Correlation id (R-API-7): taken from x-request-id when well formed, echoed on every response, and
   // carried through the request's async work.
   fastify.addHook('onRequest', (request, _reply, done) => {
@@ -81,23 +93,9 @@ export async function configureHttpApp(app: NestFastifyApplication, config: AppC
   // their own scripts and styles (some inline) and data: images. Without `upgrade-insecure-requests`:
   // it makes browsers fetch every asset over https, so over plain HTTP on any host but localhost (a LAN
   // address, a container's name) both pages stayed blank. Terminate TLS in front of the service in
-  // production; HSTS (helmet's default) then keeps browsers on https.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
-  app.enableCors({
-    origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
-    credentials: true,
-    exposedHeaders: ['x-request-id', 'idempotent-replayed', 'retry-after'],
-  });
+  // production; HSTS (helmet's default) then keeps browsers on https. Computed once by Helmet itself,
+  // set on every response but Stripe's webhook route (see securityHeaders).
+  registerSecurityHeaders(fastify, securityHeaders(HELMET_OPTIONS));
   app.enableShutdownHooks();
 
   if (config.http.swaggerEnabled) setupSwagger(app);

@@ -14,9 +14,10 @@ const WINDOW_MS = 60_000;
 
 /**
  * Per-IP and per-account request limits per minute (R-API-6), counted in Redis so that every api
- * instance shares them. Written here instead of using @nestjs/throttler: throttler 6 is CommonJS that
- * requires the ESM-only @nestjs/common 12, which Node accepts but Jest's module runtime on Node 20 does
- * not, so the guard could not be exercised by our tests.
+ * instance shares them (reserved in leases: see RateLimiter). Written here instead of using
+ * @nestjs/throttler: throttler 6 is CommonJS that requires the ESM-only @nestjs/common 12, which Node
+ * accepts but Jest's module runtime on Node 20 does not, so the guard could not be exercised by our
+ * tests.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -34,14 +35,11 @@ export class RateLimitGuard implements CanActivate {
       return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const window = Math.floor(Date.now() / WINDOW_MS);
-    const checks: RateLimitCheck[] = [
-      { key: `ip:${request.ip}:${window}`, limit: this.config.rateLimit.ipPerMinute },
-    ];
+    const checks: RateLimitCheck[] = [{ key: `ip:${request.ip}`, limit: this.config.rateLimit.ipPerMinute }];
     const principal = request.principal;
     if (principal) {
       const subject = principal.accountId ?? `user:${principal.userId}`;
-      checks.push({ key: `account:${subject}:${window}`, limit: this.config.rateLimit.accountPerMinute });
+      checks.push({ key: `account:${subject}`, limit: this.config.rateLimit.accountPerMinute });
     }
     const decision = await this.limiter.hit(checks, WINDOW_MS);
     void reply.header('x-ratelimit-limit', String(decision.limit));
