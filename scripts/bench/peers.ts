@@ -157,9 +157,7 @@ interface SupabaseModule {
 interface StripeEngineModule {
   runMigrations: (config: Record<string, unknown>) => Promise<void>;
   StripeSync: {
-    create: (
-      config: Record<string, unknown>,
-    ) => Promise<
+    create: (config: Record<string, unknown>) => Promise<
       PeerSync & {
         webhook: { processWebhook: (payload: Buffer, signature: string | undefined) => Promise<void> };
       }
@@ -313,6 +311,69 @@ function peerAccounts(): BenchAccount[] {
   }));
 }
 
+/** What a Stripe subscription of API 2026-10-28 carries besides the fields the stream changes (their defaults). */
+const SUBSCRIPTION_DEFAULTS = {
+  application: null,
+  application_fee_percent: null,
+  automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+  billing_cycle_anchor_config: null,
+  billing_mode: { flexible: null, type: 'classic' },
+  billing_thresholds: null,
+  days_until_due: null,
+  default_source: null,
+  default_tax_rates: [],
+  description: null,
+  discounts: [],
+  invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
+  next_pending_invoice_item_invoice: null,
+  on_behalf_of: null,
+  pause_collection: null,
+  payment_settings: {
+    payment_method_options: null,
+    payment_method_types: null,
+    save_default_payment_method: 'off',
+  },
+  pending_invoice_item_interval: null,
+  pending_setup_intent: null,
+  pending_update: null,
+  schedule: null,
+  test_clock: null,
+  transfer_data: null,
+  trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
+};
+
+interface StreamItem {
+  created: number;
+  price: { id: string; product: string; unit_amount: number; unit_amount_decimal: string } & Record<
+    string,
+    unknown
+  >;
+  [field: string]: unknown;
+}
+
+/**
+ * The stream's event: bench-subscription-events' `customer.subscription.updated` (what our other benches
+ * send) with the rest of what Stripe puts in a subscription, its items and their prices, at their
+ * defaults (the items' legacy `plan` left out): about 3.3 KB with two items, the issue's stream.
+ */
+function streamEvent(account: BenchAccount, created: number, period: number): string {
+  const event = JSON.parse(subscriptionEvent(account, created, period)) as {
+    data: { object: Record<string, unknown> & { items: { data: StreamItem[] } } };
+  };
+  const subscription = event.data.object;
+  event.data.object = { ...SUBSCRIPTION_DEFAULTS, ...subscription };
+  for (const item of subscription.items.data) {
+    Object.assign(item, { billing_thresholds: null, discounts: [], tax_rates: [] });
+    Object.assign(item.price, {
+      currency_options: null,
+      custom_unit_amount: null,
+      tiers_mode: null,
+      transform_quantity: null,
+    });
+  }
+  return JSON.stringify(event);
+}
+
 type Send = (account: BenchAccount, first?: boolean) => Promise<{ id: string; status: number; ms: number }>;
 
 /**
@@ -328,7 +389,7 @@ function sender(url: URL, period: number, agent: Agent): Send {
       account.cancel = !account.cancel;
       account.seats += 1;
     }
-    const body = subscriptionEvent(account, created, period);
+    const body = streamEvent(account, created, period);
     const t0 = performance.now();
     const res = await call(
       agent,
@@ -579,6 +640,17 @@ async function runOurs(redis: Redis): Promise<Result> {
 }
 
 async function bench(): Promise<void> {
+  const sample = streamEvent(
+    { ...(peerAccounts()[0] as BenchAccount), seats: 1 },
+    Math.floor(Date.now() / 1000),
+    0,
+  );
+  line(
+    `bench:peers: ${EVENTS} signed customer.subscription.updated events (${(Buffer.byteLength(sample) / 1024).toFixed(1)} KB) per target after ${WARMUP} not counted, ${SUBSCRIPTIONS} subscriptions, ${CONNECTIONS} connections (closed loop)`,
+  );
+  line(
+    `machine: ${os.cpus().length} cores, load average ${loadAverage()}; Stripe emulator in this process; @stripe/sync-engine's tables from ${path.relative(process.cwd(), OPENAPI) || OPENAPI}\n`,
+  );
   const unknown = TARGETS.filter((t) => !['supabase', 'stripe', 'ours'].includes(t));
   if (unknown.length > 0) throw new Error(`BENCH_TARGETS: unknown ${unknown.join(', ')}`);
   if (TARGETS.includes('stripe') && !existsSync(OPENAPI)) throw new Error(`no OpenAPI spec at ${OPENAPI}`);
@@ -586,13 +658,6 @@ async function bench(): Promise<void> {
   const emulator = await startEmulator({ port: 0 });
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   await redis.connect();
-  const sample = subscriptionEvent(peerAccounts()[0] as BenchAccount, Math.floor(Date.now() / 1000), 0);
-  line(
-    `bench:peers: ${EVENTS} signed customer.subscription.updated events (${(Buffer.byteLength(sample) / 1024).toFixed(1)} KB) per target after ${WARMUP} not counted, ${SUBSCRIPTIONS} subscriptions, ${CONNECTIONS} connections (closed loop)`,
-  );
-  line(
-    `machine: ${os.cpus().length} cores, load average ${loadAverage()}; Stripe emulator in this process; @stripe/sync-engine's tables from ${path.relative(process.cwd(), OPENAPI) || OPENAPI}\n`,
-  );
   const results = new Map<string, Result>();
   try {
     for (const target of TARGETS) {
