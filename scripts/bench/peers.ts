@@ -657,7 +657,7 @@ async function bench(): Promise<void> {
     0,
   );
   line(
-    `bench:peers: ${EVENTS} signed customer.subscription.updated events (${(Buffer.byteLength(sample) / 1024).toFixed(1)} KB) per target after ${WARMUP} not counted, ${SUBSCRIPTIONS} subscriptions, ${CONNECTIONS} connections (closed loop)`,
+    `bench:peers: ${EVENTS} signed customer.subscription.updated events (${Buffer.byteLength(sample).toLocaleString('en')} bytes) per target after ${WARMUP} not counted, ${SUBSCRIPTIONS} subscriptions, ${CONNECTIONS} connections (closed loop)`,
   );
   line(
     `machine: ${os.cpus().length} cores, load average ${loadAverage()}; Stripe emulator in this process; @stripe/sync-engine's tables from ${path.relative(process.cwd(), OPENAPI) || OPENAPI}\n`,
@@ -698,7 +698,10 @@ async function bench(): Promise<void> {
   line("\ngoal: fully applied events/s, ours over each peer's, same stream, same run");
   for (const peer of ['stripe', 'supabase'] as Peer[]) {
     const theirs = results.get(peer);
-    if (!ours || !theirs) continue;
+    if (!ours || !theirs) {
+      line(`  ours/${peer}: not measured (BENCH_TARGETS)`);
+      continue;
+    }
     const ratio = ours.appliedPerSecond / Math.max(theirs.appliedPerSecond, 1e-9);
     const pass = ratio >= GOAL[peer] && ours.checkOk && theirs.checkOk;
     line(
