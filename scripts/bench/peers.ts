@@ -34,6 +34,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
@@ -134,8 +135,9 @@ function peerDatabaseUrl(peer: Peer): string {
 const quietLogger = {
   info: () => undefined,
   debug: () => undefined,
-  warn: (...args: unknown[]) => process.stderr.write(`peer warn: ${args.map(String).join(' ')}\n`),
-  error: (...args: unknown[]) => process.stderr.write(`peer error: ${args.map(String).join(' ')}\n`),
+  warn: (...args: unknown[]) => process.stderr.write(`peer warn: ${args.map((a) => inspect(a)).join(' ')}\n`),
+  error: (...args: unknown[]) =>
+    process.stderr.write(`peer error: ${args.map((a) => inspect(a)).join(' ')}\n`),
 };
 
 /** The part of a stripe-node client touched here (`_setApiField` is how stripe-node sets its host). */
@@ -513,6 +515,7 @@ async function runPeer(peer: Peer, emulatorUrl: string, redis: Redis): Promise<R
     PEER_DATABASE_URL: databaseUrl,
     PEER_STRIPE_API: emulatorUrl,
     PEER_STRIPE_KEY: `sk_test_peers${randomUUID().replace(/-/g, '')}`,
+    BENCH_STRIPE_OPENAPI: OPENAPI, // --openapi is not on the child's command line
   });
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   let meter: CpuMeter | undefined;
