@@ -555,7 +555,7 @@ async function runPeer(peer: Peer, emulatorUrl: string, redis: Redis): Promise<R
     );
     await db.end();
     const current = accounts.filter(
-      (a) => subs.get(a.subscription) === a.cancel && seats.get(`${a.item}seat`) === a.seats,
+      (a) => subs.get(a.subscription) === a.cancel && (seats.get(`${a.item}seat`) ?? 0) === a.seats,
     ).length;
     const applied = loop.ok.length;
     return {
