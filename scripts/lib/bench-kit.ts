@@ -163,12 +163,14 @@ export type CpuMeter = (() => Promise<CpuReading>) & { close: () => void };
  * Redis server of `redisUrl` (shared with other users of the machine: it counts whole) and this process.
  * `refreshMs`: the backends are also read every so many ms in between (their pids are found in
  * pg_stat_activity), so that one that starts and exits between two readings is counted too.
+ * `ignoreApplicationName`: the backends of connections with this `application_name` are not counted
+ * (the bench's own, polling for the end of a drain).
  */
 export async function cpuMeter(
   databaseUrl: string,
   redisUrl: string,
   processes: () => { api?: number; worker?: number },
-  options: { refreshMs?: number } = {},
+  options: { refreshMs?: number; ignoreApplicationName?: string } = {},
 ): Promise<CpuMeter> {
   const redis = new Redis(redisUrl, { lazyConnect: true });
   await redis.connect();
@@ -187,7 +189,9 @@ export async function cpuMeter(
       const rows = (
         await probe.query<{ pid: number; started: string }>(
           `SELECT pid, backend_start::text AS started FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+              AND application_name IS DISTINCT FROM $1`,
+          [options.ignoreApplicationName ?? null],
         )
       ).rows;
       for (const r of rows) seen.set(`${r.pid}@${r.started}`, cpuSeconds(r.pid));

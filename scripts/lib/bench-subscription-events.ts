@@ -172,6 +172,8 @@ export interface SubscriptionsBench {
   accounts: BenchAccount[];
   /** An admin's `Authorization` header. */
   admin: string;
+  /** The start of the subscriptions' current period (unix seconds), as in every event `send` builds. */
+  period: number;
   /** A kept-alive agent, destroyed at close. */
   agent: (maxSockets: number) => Agent;
   /**
@@ -348,7 +350,7 @@ export async function startSubscriptionsBench(
     if (outcomes.rows[0]?.n !== accounts.length) {
       throw new Error(`first events not all applied: ${outcomes.rows[0]?.n ?? 0} of ${accounts.length}`);
     }
-    return { base, api, worker, db, accounts, admin, agent, send, drain, close };
+    return { base, api, worker, db, accounts, admin, period, agent, send, drain, close };
   } catch (e) {
     await close();
     throw e;

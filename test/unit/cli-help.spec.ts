@@ -20,6 +20,7 @@ const CLIS: Array<[string, string[]]> = [
   ['dist/scripts/bench/payments.js', ['BENCH_CLIENTS']],
   ['dist/scripts/bench/subscriptions.js', ['BENCH_RATE', 'BENCH_SECONDS', 'BENCH_ACCOUNTS']],
   ['dist/scripts/bench/entitlements.js', ['BENCH_CONNECTIONS', 'BENCH_CHECKS', 'BENCH_RATE']],
+  ['dist/scripts/bench/peers.js', ['BENCH_EVENTS', 'BENCH_STRIPE_OPENAPI', '--openapi', 'BENCH_PEERS_DIR']],
   ['dist/scripts/bench/plan-changes.js', ['BENCH_CLIENTS', 'BENCH_STRIPE_LATENCY_MS']],
   ['dist/scripts/bench/dunning.js', ['BENCH_ACCOUNTS', 'BENCH_PER_CLOCK']],
   ['dist/scripts/bench/reconciliation.js', ['BENCH_SUBSCRIPTIONS', 'BENCH_DRIFT_PERCENT']],
