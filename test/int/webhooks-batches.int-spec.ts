@@ -8,9 +8,10 @@ import {
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
 import { InboxWriter } from '../../apps/billing-api/src/modules/webhooks/persistence/inbox-writer.js';
 import { InboxQueue } from '../../apps/billing-api/src/modules/webhooks/processing/inbox-queue.js';
+import { ProcessStripeEvent } from '../../apps/billing-api/src/modules/webhooks/processing/process-stripe-event.js';
 import { BeforeCommit } from '../../apps/billing-api/src/platform/database/before-commit.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { deliver, randomUUID, SECRET, statusIs, stripeEvent, until } from './webhooks.support.js';
+import { deliver, inboxRow, randomUUID, SECRET, statusIs, stripeEvent, until } from './webhooks.support.js';
 
 /** Test-only handlers: one that records the order it saw, one that fails a given number of times. */
 const failing = { left: 0 };
@@ -167,6 +168,30 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
     );
     expect(effects[0]?.n).toBe(1);
     for (const event of good) expect(await applied((event.data.object as { id: string }).id)).toHaveLength(1);
+  });
+
+  it('an event whose object has an older event waiting elsewhere is deferred, then applied after it', async () => {
+    const processor = t.app.get(ProcessStripeEvent, { strict: false });
+    const objectId = `obj_${randomUUID().slice(0, 8)}`;
+    const base = Math.floor(Date.now() / 1000);
+    const [older, newer] = [1, 2].map((k) =>
+      stripeEvent('test.batch_step', { id: objectId }, { created: base + k }),
+    );
+    await store([older!], `events:${randomUUID()}`);
+    const laterJob = `events:${randomUUID()}`;
+    await store([newer!], laterJob);
+    // The newer event's batch runs first: it is not claimed while the older one waits.
+    const first = await processor.executeBatch([newer!.id], { lastAttempt: false });
+    expect(first.get(newer!.id)).toEqual({ status: 'deferred' });
+    expect((await inboxRow(t.db, newer!.id))?.status).toBe('pending');
+    // Its job queues it again; the older event's batch runs; then the newer is applied, after it.
+    await t.app.get(InboxQueue, { strict: false }).enqueueBatch([newer!.id], ['batch-test'], laterJob);
+    expect((await processor.executeBatch([older!.id], { lastAttempt: false })).get(older!.id)).toEqual({
+      status: 'processed',
+      outcome: 'applied',
+    });
+    await until(statusIs(t.db, newer!.id, ['processed']), 'the deferred event applied');
+    expect((await applied(objectId)).map((r) => r.event_id)).toEqual([older!.id, newer!.id]);
   });
 
   it('the sweeper leaves an event waiting in its batch job alone, and queues one whose batch job is gone', async () => {

@@ -12,7 +12,8 @@ export type BatchSummary = Partial<Record<ProcessResult['status'], number>>;
 /**
  * Thin: the events of one intake group commit per `webhooks.process-events` job, one event per
  * `webhooks.process-event` job (sweeper, replay, retries); what is applied, retried or dead-lettered is
- * decided by ProcessStripeEvent. An event that failed in its batch is retried alone, with backoff.
+ * decided by ProcessStripeEvent. An event that failed in its batch is retried alone, with backoff; one
+ * deferred behind an older event of its object is queued again alone, shortly.
  */
 @Processor(QUEUES.webhooks)
 export class WebhookEventsProcessor {
@@ -42,9 +43,10 @@ export class WebhookEventsProcessor {
     const summary: BatchSummary = {};
     for (const [eventId, result] of results) {
       summary[result.status] = (summary[result.status] ?? 0) + 1;
-      if (result.status !== 'failed') continue;
+      if (result.status !== 'failed' && result.status !== 'deferred') continue;
       try {
-        await this.queue.scheduleRetry(eventId, result.attempts);
+        if (result.status === 'failed') await this.queue.scheduleRetry(eventId, result.attempts);
+        else await this.queue.scheduleDeferred(eventId);
       } catch (error) {
         // The row stays `failed`: the sweeper queues it again after WEBHOOK_SWEEP_AFTER_MS.
         this.logger.warn({

@@ -16,6 +16,9 @@ export class EnqueueTimeoutError extends Error {
   }
 }
 
+/** How long an event deferred behind an older event of its object waits before it is tried again. */
+const DEFERRED_DELAY_MS = 100;
+
 /** A job that will still run: Bull holds it waiting, delayed, paused or running. */
 const UNFINISHED = new Set(['waiting', 'delayed', 'paused', 'active']);
 
@@ -93,24 +96,32 @@ export class InboxQueue {
 
   /**
    * The retry of an event that failed in its batch (its `attempts` so far): alone, after the backoff Bull
-   * would have waited, with the attempts that are left. Its job id is the event id, so that the sweeper
-   * sees it waiting; a finished job of that id (an earlier replay) is removed first.
+   * would have waited, with the attempts that are left.
    */
   async scheduleRetry(eventId: string, attempts: number): Promise<void> {
+    const { maxAttempts, backoffMs } = this.config.webhooks;
+    await this.requeue(eventId, {
+      delay: backoffMs * 2 ** Math.max(0, attempts - 1),
+      attempts: Math.max(1, maxAttempts - attempts),
+    });
+  }
+
+  /** An event deferred behind an older event of its object: alone, shortly (then with Bull's backoff). */
+  async scheduleDeferred(eventId: string): Promise<void> {
+    await this.requeue(eventId, { delay: DEFERRED_DELAY_MS, attempts: this.config.webhooks.maxAttempts });
+  }
+
+  /**
+   * An event on its own again, as a job whose id is the event id, so that the sweeper sees it waiting; a
+   * finished job of that id (an earlier replay or retry) is removed first, one still unfinished kept.
+   */
+  private async requeue(eventId: string, options: Pick<JobOptions, 'delay' | 'attempts'>): Promise<void> {
     const existing = (await this.queue().getJob(eventId)) as Job | null;
     if (existing) {
       if (UNFINISHED.has(await existing.getState())) return;
       await existing.remove();
     }
-    const { maxAttempts, backoffMs } = this.config.webhooks;
-    await this.add(
-      ONE,
-      { eventId },
-      this.options(ONE, eventId, {
-        delay: backoffMs * 2 ** Math.max(0, attempts - 1),
-        attempts: Math.max(1, maxAttempts - attempts),
-      }),
-    );
+    await this.add(ONE, { eventId }, this.options(ONE, eventId, options));
   }
 
   /**

@@ -22,8 +22,13 @@ export type ProcessResult =
   | { status: 'dead'; reason: string }
   /** Only from a batch: the failure is recorded (`failed`) and the event is to be retried alone. */
   | { status: 'failed'; reason: string; attempts: number }
+  /** Not claimed: an older event about the same Stripe object waits or runs elsewhere; queue it again. */
+  | { status: 'deferred' }
   | { status: 'already_done' }
   | { status: 'missing' };
+
+/** The statuses a run may claim (a `processing` row: a duplicate job, or one left by a dead worker). */
+const CLAIMABLE = new Set(['pending', 'failed', 'processing']);
 
 /** Which SDK resource re-reads an object, by id prefix (ctx.refetch). */
 const RETRIEVERS: [prefix: string, retrieve: (stripe: Stripe, id: string) => Promise<unknown>][] = [
@@ -52,6 +57,14 @@ class ClaimSuperseded extends Error {
   constructor(readonly eventIds: string[]) {
     super('webhook events were claimed again by another run');
     this.name = 'ClaimSuperseded';
+  }
+}
+
+/** A lone event waits for an older event about the same Stripe object (thrown for Bull's backoff). */
+export class EventDeferred extends Error {
+  constructor(eventId: string) {
+    super(`webhook event ${eventId} waits for an older event about the same object`);
+    this.name = 'EventDeferred';
   }
 }
 
@@ -123,7 +136,9 @@ export interface BatchOptions {
 /**
  * Applies stored events exactly once (R-WH-3, R-CORE-8), several in one transaction (issue 22):
  * 1. claims the rows (`processing`, attempts + 1) in one statement that also returns the events, so that
- *    a row a crashed worker left behind is visible to the sweeper;
+ *    a row a crashed worker left behind is visible to the sweeper; an event with an older event about the
+ *    same Stripe object still pending or running elsewhere is not claimed but `deferred` (queued again),
+ *    so that one object's events are applied in order across batches as within one;
  * 2. the first event of each aggregate whose type has an unchanged-check is checked from committed state,
  *    without a transaction or a lock (`@ChecksStripeEventsUnchanged`); an event found unchanged is only
  *    marked, and a batch made only of such events is marked in one statement without a transaction;
@@ -160,8 +175,11 @@ export class ProcessStripeEvent {
    * exponential backoff.
    */
   async execute(eventId: string, options: { lastAttempt: boolean }): Promise<ProcessResult> {
-    const outcome = await this.applyBatch([eventId], options, { rethrow: true });
-    return outcome.get(eventId) ?? { status: 'missing' };
+    const outcome = (await this.applyBatch([eventId], options, { rethrow: true })).get(eventId);
+    // Bull's backoff runs it again once the older event of its object is applied (the sweeper after
+    // Bull's last attempt).
+    if (outcome?.status === 'deferred') throw new EventDeferred(eventId);
+    return outcome ?? { status: 'missing' };
   }
 
   /**
@@ -184,28 +202,48 @@ export class ProcessStripeEvent {
     // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
     // transaction, commit included). Losing it in a database crash only reverts the rows to their previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
+    // An event is not claimed while an older event about the same Stripe object waits or runs elsewhere
+    // (another batch, a retry): it is deferred (left `pending`/`failed`, queued again shortly), so that
+    // the events of one object are applied in order across batches too, not only within one.
     const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
-       UPDATE webhook_events
-          SET status = 'processing', attempts = attempts + 1, processing_started_at = $2, updated_at = $2
+       UPDATE webhook_events w
+          SET status = 'processing', attempts = w.attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
-        WHERE id = ANY($1::text[]) AND status IN ('pending', 'failed', 'processing')
-        RETURNING id, type, status, payload, event_created, livemode, attempts`,
+        WHERE w.id = ANY($1::text[]) AND w.status IN ('pending', 'failed', 'processing')
+          AND NOT EXISTS (
+                SELECT 1 FROM webhook_events o
+                 WHERE (o.payload->'data'->'object'->>'id') = (w.payload->'data'->'object'->>'id')
+                   AND o.status IN ('pending', 'processing')
+                   AND (o.event_created, o.id) < (w.event_created, w.id)
+                   AND o.id <> ALL ($1::text[]))
+        RETURNING w.id, w.type, w.status, w.payload, w.event_created, w.livemode, w.attempts`,
       [eventIds, claimedAt],
     );
     if (claimed.length < eventIds.length) {
       const claimedIds = new Set(claimed.map((row) => row.id));
       const unclaimed = eventIds.filter((id) => !claimedIds.has(id));
-      const existing = new Set(
+      const found = new Map(
         (
-          await rows<{ id: string }>(this.db, `SELECT id FROM webhook_events WHERE id = ANY($1::text[])`, [
-            unclaimed,
-          ])
-        ).map((row) => row.id),
+          await rows<{ id: string; status: string }>(
+            this.db,
+            `SELECT id, status FROM webhook_events WHERE id = ANY($1::text[])`,
+            [unclaimed],
+          )
+        ).map((row) => [row.id, row.status]),
       );
-      for (const id of unclaimed)
-        results.set(id, existing.has(id) ? { status: 'already_done' } : { status: 'missing' });
+      for (const id of unclaimed) {
+        const status = found.get(id);
+        results.set(
+          id,
+          status === undefined
+            ? { status: 'missing' }
+            : CLAIMABLE.has(status)
+              ? { status: 'deferred' }
+              : { status: 'already_done' },
+        );
+      }
     }
     const ordered = claimed.sort(inApplyOrder);
     const known = await this.precheck(ordered, options, mode, results);

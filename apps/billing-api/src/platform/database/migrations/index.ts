@@ -26,6 +26,7 @@ import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscr
 import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription-test-clock.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
+import { WebhookOpenObject1764540001000 } from './1764540001000-webhook-open-object.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -60,4 +61,5 @@ export const MIGRATIONS = [
   SubscriptionTestClock1764510000000,
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
+  WebhookOpenObject1764540001000,
 ];
