@@ -106,7 +106,7 @@ export class InboxQueue {
     });
   }
 
-  /** An event deferred behind an older event of its object: alone, shortly (then with Bull's backoff). */
+  /** An event of a batch deferred behind an older event of its object: alone, shortly (alone, it is not deferred again). */
   async scheduleDeferred(eventId: string): Promise<void> {
     await this.requeue(eventId, { delay: DEFERRED_DELAY_MS, attempts: this.config.webhooks.maxAttempts });
   }

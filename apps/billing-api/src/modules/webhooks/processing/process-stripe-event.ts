@@ -60,14 +60,6 @@ class ClaimSuperseded extends Error {
   }
 }
 
-/** A lone event waits for an older event about the same Stripe object (thrown for Bull's backoff). */
-export class EventDeferred extends Error {
-  constructor(eventId: string) {
-    super(`webhook event ${eventId} waits for an older event about the same object`);
-    this.name = 'EventDeferred';
-  }
-}
-
 /** One event of a batch failed: the batch's transaction is rolled back and runs again without it. */
 class EventFailed extends Error {
   constructor(
@@ -171,15 +163,14 @@ export class ProcessStripeEvent {
   ) {}
 
   /**
-   * One event (`webhooks.process-event`): its failure, unless dead-lettered, is thrown for Bull's
-   * exponential backoff.
+   * One event (`webhooks.process-event`: the sweeper's, a replay, the retry of a failed event, a deferred
+   * one run again): its failure, unless dead-lettered, is thrown for Bull's exponential backoff. It is
+   * never deferred (a deferral is one short wait, not a backoff that grows): should an older event of its
+   * object still be unapplied, the ordering rule skips that one as stale when it comes.
    */
   async execute(eventId: string, options: { lastAttempt: boolean }): Promise<ProcessResult> {
-    const outcome = (await this.applyBatch([eventId], options, { rethrow: true })).get(eventId);
-    // Bull's backoff runs it again once the older event of its object is applied (the sweeper after
-    // Bull's last attempt).
-    if (outcome?.status === 'deferred') throw new EventDeferred(eventId);
-    return outcome ?? { status: 'missing' };
+    const outcome = await this.applyBatch([eventId], options, { rethrow: true, defer: false });
+    return outcome.get(eventId) ?? { status: 'missing' };
   }
 
   /**
@@ -188,13 +179,13 @@ export class ProcessStripeEvent {
    * run at all (the claim or the commit failed), for Bull to retry it.
    */
   async executeBatch(eventIds: string[], options: BatchOptions): Promise<Map<string, ProcessResult>> {
-    return this.applyBatch(eventIds, options, { rethrow: false });
+    return this.applyBatch(eventIds, options, { rethrow: false, defer: true });
   }
 
   private async applyBatch(
     eventIds: string[],
     options: BatchOptions,
-    mode: { rethrow: boolean },
+    mode: { rethrow: boolean; defer: boolean },
   ): Promise<Map<string, ProcessResult>> {
     const results = new Map<string, ProcessResult>();
     const claimedAt = this.clock.now();
@@ -202,9 +193,9 @@ export class ProcessStripeEvent {
     // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
     // transaction, commit included). Losing it in a database crash only reverts the rows to their previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
-    // An event is not claimed while an older event about the same Stripe object waits or runs elsewhere
-    // (another batch, a retry): it is deferred (left `pending`/`failed`, queued again shortly), so that
-    // the events of one object are applied in order across batches too, not only within one.
+    // In a batch, an event is not claimed while an older event about the same Stripe object waits or runs
+    // elsewhere (another batch, a retry): it is deferred (left `pending`/`failed`, queued again alone
+    // shortly), so that the events of one object are applied in order across batches too.
     const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
@@ -212,14 +203,14 @@ export class ProcessStripeEvent {
           SET status = 'processing', attempts = w.attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
         WHERE w.id = ANY($1::text[]) AND w.status IN ('pending', 'failed', 'processing')
-          AND NOT EXISTS (
+          AND (NOT $3::boolean OR NOT EXISTS (
                 SELECT 1 FROM webhook_events o
                  WHERE (o.payload->'data'->'object'->>'id') = (w.payload->'data'->'object'->>'id')
                    AND o.status IN ('pending', 'processing')
                    AND (o.event_created, o.id) < (w.event_created, w.id)
-                   AND o.id <> ALL ($1::text[]))
+                   AND o.id <> ALL ($1::text[])))
         RETURNING w.id, w.type, w.status, w.payload, w.event_created, w.livemode, w.attempts`,
-      [eventIds, claimedAt],
+      [eventIds, claimedAt, mode.defer],
     );
     if (claimed.length < eventIds.length) {
       const claimedIds = new Set(claimed.map((row) => row.id));
@@ -270,7 +261,7 @@ export class ProcessStripeEvent {
     group: ClaimedRow[],
     known: ReadonlyMap<string, StripeEventOutcome>,
     options: BatchOptions,
-    mode: { rethrow: boolean },
+    mode: { rethrow: boolean; defer: boolean },
     results: Map<string, ProcessResult>,
   ): Promise<ClaimedRow[]> {
     let pending = group;
@@ -317,7 +308,7 @@ export class ProcessStripeEvent {
   private async precheck(
     batch: ClaimedRow[],
     options: BatchOptions,
-    mode: { rethrow: boolean },
+    mode: { rethrow: boolean; defer: boolean },
     results: Map<string, ProcessResult>,
   ): Promise<Map<string, StripeEventOutcome>> {
     const known = new Map<string, StripeEventOutcome>();
