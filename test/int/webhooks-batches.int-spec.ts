@@ -289,6 +289,23 @@ describe('BeforeCommit: once per transaction, just before the commit', () => {
     expect(await count(key)).toBe(1);
   });
 
+  it("collect gathers a group's items in the transaction and flushes them once, just before the commit", async () => {
+    const before = t.app.get(BeforeCommit, { strict: false });
+    const key = randomUUID();
+    const flushed: string[][] = [];
+    await t.db.transaction(async (manager) => {
+      for (const item of ['a', 'b', 'a', 'c']) {
+        await before.collect(manager, key, item, async (items) => {
+          flushed.push([...items]);
+          await manager.query(`INSERT INTO before_commit_test (key, n) VALUES ($1, $2)`, [key, items.length]);
+        });
+      }
+      expect(flushed).toEqual([]);
+    });
+    expect(flushed).toEqual([['a', 'b', 'a', 'c']]);
+    expect(await count(key)).toBe(1);
+  });
+
   it('drops the callbacks of a transaction that rolls back, and fails the commit when a callback throws', async () => {
     const before = t.app.get(BeforeCommit, { strict: false });
     const key = randomUUID();

@@ -97,7 +97,7 @@ export class AccountsFacade {
   }
 
   /** {@link billingFlag} as part of the caller's statement (output `accounts__billing_flag`). */
-  billingFlagPart(accountId: string): ReadPart<boolean | null> {
+  billingFlagPart(accountId: string | Sql): ReadPart<boolean | null> {
     return {
       ctes: [],
       outputs: [
@@ -147,7 +147,7 @@ export class AccountsFacade {
   }
 
   /** {@link countMembers} as part of the caller's statement (output `accounts__members`). */
-  countMembersPart(accountId: string): ReadPart<number> {
+  countMembersPart(accountId: string | Sql): ReadPart<number> {
     return {
       ctes: [],
       outputs: [

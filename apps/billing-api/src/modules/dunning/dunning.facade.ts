@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ReadPart } from '../../platform/database/row-sql.js';
+import type { ReadPart, Sql } from '../../platform/database/row-sql.js';
 import type { DunningStage } from './contracts/dunning-case.view.js';
 import { DunningCaseQueries } from './queries/dunning-case.queries.js';
 
@@ -15,7 +15,7 @@ export class DunningFacade {
   }
 
   /** {@link stageOf} as part of the caller's statement (output `dunning__stage`). */
-  stagePart(accountId: string, manager?: EntityManager): ReadPart<DunningStage | null> {
+  stagePart(accountId: string | Sql, manager?: EntityManager): ReadPart<DunningStage | null> {
     return this.queries.stagePart(accountId, manager);
   }
 }

@@ -54,7 +54,7 @@ export class NotificationsFacade {
   }
 
   /** {@link expiringDefaultCard} as part of the caller's statement (output `notifications__expiring_card`). */
-  expiringDefaultCardPart(accountId: string): ReadPart<ExpiringDefaultCard | null> {
+  expiringDefaultCardPart(accountId: string | Sql): ReadPart<ExpiringDefaultCard | null> {
     const query = this.cards.expiringDefaultCardsSql({ limit: 1, accountId, unsentOnly: false });
     return {
       ctes: [],

@@ -20,7 +20,7 @@ import type { DunningInput, DunningInputResult } from './contracts/dunning-input
 import { transformStripeSubscription } from './stripe/transform-stripe-subscription.js';
 import type { SubscriptionView } from './contracts/subscription.view.js';
 import { toSubscriptionView } from './persistence/subscription.mapper.js';
-import { hydrateJsonRows, readPart, sql, type ReadPart } from '../../platform/database/row-sql.js';
+import { hydrateJsonRows, readPart, sql, type ReadPart, type Sql } from '../../platform/database/row-sql.js';
 import { SubscriptionOrmEntity } from './persistence/subscription.orm-entity.js';
 
 /** What other modules may ask of subscriptions (entitlements, dunning, reconciliation build on these). */
@@ -81,7 +81,7 @@ export class SubscriptionsFacade {
 
   /** {@link listForAccount} as part of the caller's statement (output `subscriptions__of_account`). */
   listForAccountPart(
-    accountId: string,
+    accountId: string | Sql,
     manager: EntityManager = this.db.manager,
   ): ReadPart<SubscriptionView[]> {
     return {
@@ -111,7 +111,7 @@ export class SubscriptionsFacade {
 
   /** {@link currentForAccount} as part of the caller's statement (output `subscriptions__of_account`). */
   currentForAccountPart(
-    accountId: string,
+    accountId: string | Sql,
     manager: EntityManager = this.db.manager,
   ): ReadPart<SubscriptionView | null> {
     const list = this.listForAccountPart(accountId, manager);
@@ -136,7 +136,7 @@ export class SubscriptionsFacade {
   }
 
   /** {@link checkoutAwaitingMirror} as part of the caller's statement (output `subscriptions__awaiting_mirror`). */
-  checkoutAwaitingMirrorPart(accountId: string): ReadPart<boolean> {
+  checkoutAwaitingMirrorPart(accountId: string | Sql): ReadPart<boolean> {
     return {
       ctes: [],
       outputs: [

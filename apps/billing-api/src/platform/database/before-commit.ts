@@ -31,6 +31,7 @@ function depthOf(runner: QueryRunner): number {
 @Injectable()
 export class BeforeCommit implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Map<string, Callback>>();
+  private readonly groups = new WeakMap<QueryRunner, Map<string, { items: unknown[] }>>();
 
   constructor(@InjectDataSource() db: DataSource) {
     db.subscribers.push(this);
@@ -50,6 +51,40 @@ export class BeforeCommit implements EntitySubscriberInterface {
     if (!callbacks.has(key)) callbacks.set(key, callback);
   }
 
+  /**
+   * Gathers `item` into the transaction's `group`; just before the commit, `flush` (the first one given
+   * for the group) runs once with every item gathered, in the order given: work that one statement can do
+   * for many (the verdicts of a webhook batch's accounts). Outside a transaction it runs at once.
+   */
+  async collect<T>(
+    manager: EntityManager,
+    group: string,
+    item: T,
+    flush: (items: T[]) => Promise<void>,
+  ): Promise<void> {
+    const runner = manager.queryRunner;
+    if (!runner || !runner.isTransactionActive) {
+      await flush([item]);
+      return;
+    }
+    let groups = this.groups.get(runner);
+    if (!groups) {
+      groups = new Map();
+      this.groups.set(runner, groups);
+    }
+    const gathered = groups.get(group) as { items: T[] } | undefined;
+    if (gathered) {
+      gathered.items.push(item);
+      return;
+    }
+    const items = [item];
+    groups.set(group, { items });
+    await this.once(manager, `collect:${group}`, async () => {
+      this.groups.get(runner)?.delete(group);
+      await flush(items);
+    });
+  }
+
   async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
     const runner = event.queryRunner;
     if (depthOf(runner) > 1) return; // a savepoint is released; the transaction goes on
@@ -61,6 +96,8 @@ export class BeforeCommit implements EntitySubscriberInterface {
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
+    if (event.queryRunner.isTransactionActive) return;
+    this.pending.delete(event.queryRunner);
+    this.groups.delete(event.queryRunner);
   }
 }

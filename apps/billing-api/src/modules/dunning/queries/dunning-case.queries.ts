@@ -3,7 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
-import { hydrateJsonRows, readPart, sql, type ReadPart } from '../../../platform/database/row-sql.js';
+import {
+  hydrateJsonRows,
+  readPart,
+  sql,
+  type ReadPart,
+  type Sql,
+} from '../../../platform/database/row-sql.js';
 import type { DunningCaseView, DunningStage } from '../contracts/dunning-case.view.js';
 import { DUNNING_POLICY } from '../dunning.tokens.js';
 import { caseRef } from '../persistence/dunning-case.mapper.js';
@@ -43,7 +49,10 @@ export class DunningCaseQueries {
    * {@link stageOf} as part of the caller's statement (output `dunning__stage`): the account's oldest open
    * case with its steps, in one subquery.
    */
-  stagePart(accountId: string, manager: EntityManager = this.db.manager): ReadPart<DunningStage | null> {
+  stagePart(
+    accountId: string | Sql,
+    manager: EntityManager = this.db.manager,
+  ): ReadPart<DunningStage | null> {
     return {
       ctes: [],
       outputs: [

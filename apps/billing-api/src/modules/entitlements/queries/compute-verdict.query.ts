@@ -9,15 +9,27 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
-import { runStatement } from '../../../platform/database/row-sql.js';
+import { join, queryRows, sql, type ReadPart } from '../../../platform/database/row-sql.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
-import { NotificationsFacade } from '../../notifications/notifications.facade.js';
+import { NotificationsFacade, type ExpiringDefaultCard } from '../../notifications/notifications.facade.js';
+import type { DunningStage } from '../../dunning/contracts/dunning-case.view.js';
 import { DunningFacade } from '../../dunning/dunning.facade.js';
 import type { SubscriptionView } from '../../subscriptions/contracts/subscription.view.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
 import type { EntitlementVerdict, VerdictReason } from '../contracts/entitlement-verdict.js';
 import { BillingSettingsRepository } from '../persistence/billing-settings.repository.js';
+
+/** The read parts a verdict is made of, each module's. */
+interface VerdictParts {
+  flag: ReadPart<boolean | null>;
+  percent: ReadPart<number>;
+  subscription: ReadPart<SubscriptionView | null>;
+  awaitingMirror: ReadPart<boolean>;
+  used: ReadPart<number>;
+  card: ReadPart<ExpiringDefaultCard | null>;
+  dunningStage: ReadPart<DunningStage | null>;
+}
 
 /**
  * Computes an account's verdict from the database, with `deriveEntitlements` deciding: the account's
@@ -42,17 +54,49 @@ export class ComputeVerdictQuery {
     accountId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<EntitlementVerdict | null> {
-    // Every input in one statement (one round trip, on the webhook hot path): each module's read part.
-    const parts = {
-      flag: this.accounts.billingFlagPart(accountId),
+    return (await this.executeMany([accountId], manager)).get(accountId) ?? null;
+  }
+
+  /**
+   * The verdicts of several accounts (a webhook batch's, announced before its commit), in ONE statement:
+   * every module's read part once per account, the account named by the row of `unnest` it is read for.
+   * An account that does not exist maps to null.
+   */
+  async executeMany(
+    accountIds: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<Map<string, EntitlementVerdict | null>> {
+    const verdicts = new Map<string, EntitlementVerdict | null>();
+    if (accountIds.length === 0) return verdicts;
+    const account = sql`verdict_account.id`;
+    const parts: VerdictParts = {
+      flag: this.accounts.billingFlagPart(account),
       percent: this.settings.rolloutPercentPart(),
-      subscription: this.subscriptions.currentForAccountPart(accountId, manager),
-      awaitingMirror: this.subscriptions.checkoutAwaitingMirrorPart(accountId),
-      used: this.accounts.countMembersPart(accountId),
-      card: this.notifications.expiringDefaultCardPart(accountId),
-      dunningStage: this.dunning.stagePart(accountId, manager),
+      subscription: this.subscriptions.currentForAccountPart(account, manager),
+      awaitingMirror: this.subscriptions.checkoutAwaitingMirrorPart(account),
+      used: this.accounts.countMembersPart(account),
+      card: this.notifications.expiringDefaultCardPart(account),
+      dunningStage: this.dunning.stagePart(account, manager),
     };
-    const result = await runStatement(manager, Object.values(parts));
+    const outputs = (Object.values(parts) as ReadPart<unknown>[]).flatMap((part) => part.outputs);
+    const rows = await queryRows<Record<string, unknown>>(
+      manager,
+      sql`SELECT verdict_account.id::text AS verdict_account_id, ${join(outputs)}
+            FROM unnest(${[...new Set(accountIds)]}::uuid[]) AS verdict_account(id)`,
+    );
+    for (const row of rows) {
+      const id = row.verdict_account_id as string;
+      verdicts.set(id, this.verdictOf(id, parts, row));
+    }
+    return verdicts;
+  }
+
+  /** One account's verdict from its row of the inputs' statement. */
+  private verdictOf(
+    accountId: string,
+    parts: VerdictParts,
+    result: Record<string, unknown>,
+  ): EntitlementVerdict | null {
     const flag = parts.flag.read(result);
     if (flag === null) return null;
     const percent = parts.percent.read(result);

@@ -42,7 +42,15 @@ export class ExpiringCardsQueries {
   }
 
   /** The query of {@link expiringDefaultCards}, to run alone or inside another statement. */
-  expiringDefaultCardsSql(options: { limit: number; accountId: string | null; unsentOnly: boolean }): Sql {
+  expiringDefaultCardsSql(options: {
+    limit: number;
+    /** One account (its id, or an SQL expression naming it: the verdict of several accounts), or all. */
+    accountId: string | Sql | null;
+    unsentOnly: boolean;
+  }): Sql {
+    // The account's condition is written only when there is one: `$n IS NULL OR a.id = $n` would leave
+    // a prepared statement's generic plan scanning every account.
+    const account = options.accountId === null ? sql`TRUE` : sql`a.id = ${options.accountId}::uuid`;
     return sql`SELECT a.id AS account_id, pm.stripe_payment_method_id, pm.card_brand, pm.card_last4,
               pm.card_exp_month, pm.card_exp_year, s.renewal_at
          FROM accounts a
@@ -62,7 +70,7 @@ export class ExpiringCardsQueries {
          CROSS JOIN LATERAL (
                SELECT make_timestamptz(pm.card_exp_year, pm.card_exp_month, 1, 0, 0, 0, 'UTC')
                       + interval '1 month' AS expires_at) e
-        WHERE (${options.accountId}::uuid IS NULL OR a.id = ${options.accountId}::uuid)
+        WHERE ${account}
           AND e.expires_at <= s.renewal_at
           AND e.expires_at > s.now
           AND (NOT ${options.unsentOnly}::boolean OR NOT EXISTS (
