@@ -92,11 +92,10 @@ export class AccountsFacade {
    * The account's own billing flag (R-PLAN-5; the global rollout is the entitlements module's), read in
    * the caller's transaction; null when no such account.
    */
-  async billingFlag(accountId: string, manager: EntityManager = this.db.manager): Promise<boolean | null> {
-    return readPart(manager, this.billingFlagPart(accountId));
-  }
-
-  /** {@link billingFlag} as part of the caller's statement (output `accounts__billing_flag`). */
+  /**
+   * The account's billing flag (null when no such account), as part of the caller's statement (output
+   * `accounts__billing_flag`).
+   */
   billingFlagPart(accountId: string | Sql): ReadPart<boolean | null> {
     return {
       ctes: [],

@@ -9,12 +9,10 @@ import { DunningCaseQueries } from './queries/dunning-case.queries.js';
 export class DunningFacade {
   constructor(private readonly queries: DunningCaseQueries) {}
 
-  /** The account's open case in short (stage, last and next step), null when it has none. */
-  stageOf(accountId: string, manager?: EntityManager): Promise<DunningStage | null> {
-    return this.queries.stageOf(accountId, manager);
-  }
-
-  /** {@link stageOf} as part of the caller's statement (output `dunning__stage`). */
+  /**
+   * The account's open case in short (stage, last and next step; null when it has none), as part of the
+   * caller's statement (output `dunning__stage`).
+   */
   stagePart(accountId: string | Sql, manager?: EntityManager): ReadPart<DunningStage | null> {
     return this.queries.stagePart(accountId, manager);
   }

@@ -5,7 +5,6 @@ import { Clock } from '../../platform/clock/clock.js';
 import { JobQueue } from '../../platform/queue/job-queue.js';
 import {
   raw,
-  readPart,
   runStatement,
   sql,
   type ReadPart,
@@ -49,11 +48,10 @@ export class NotificationsFacade {
   ) {}
 
   /** The account's default card when it expires before the next renewal; null otherwise. */
-  async expiringDefaultCard(accountId: string, manager: EntityManager): Promise<ExpiringDefaultCard | null> {
-    return readPart(manager, this.expiringDefaultCardPart(accountId));
-  }
-
-  /** {@link expiringDefaultCard} as part of the caller's statement (output `notifications__expiring_card`). */
+  /**
+   * The account's default card when it expires before the next renewal (the verdict's banner), as part
+   * of the caller's statement (output `notifications__expiring_card`).
+   */
   expiringDefaultCardPart(accountId: string | Sql): ReadPart<ExpiringDefaultCard | null> {
     const query = this.cards.expiringDefaultCardsSql({ limit: 1, accountId, unsentOnly: false });
     return {

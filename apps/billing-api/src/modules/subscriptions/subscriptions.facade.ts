@@ -128,14 +128,6 @@ export class SubscriptionsFacade {
    * True when a Checkout of the account completed but its subscription is not mirrored yet (the webhook
    * or the callback has not applied it): the account's billing state is uncertain (R-CORE-5).
    */
-  async checkoutAwaitingMirror(
-    accountId: string,
-    manager: EntityManager = this.db.manager,
-  ): Promise<boolean> {
-    return readPart(manager, this.checkoutAwaitingMirrorPart(accountId));
-  }
-
-  /** {@link checkoutAwaitingMirror} as part of the caller's statement (output `subscriptions__awaiting_mirror`). */
   checkoutAwaitingMirrorPart(accountId: string | Sql): ReadPart<boolean> {
     return {
       ctes: [],

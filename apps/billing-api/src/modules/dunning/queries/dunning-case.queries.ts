@@ -3,13 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { decodeCursor, toPage, type Page } from '../../../platform/http/pagination.js';
-import {
-  hydrateJsonRows,
-  readPart,
-  sql,
-  type ReadPart,
-  type Sql,
-} from '../../../platform/database/row-sql.js';
+import { hydrateJsonRows, sql, type ReadPart, type Sql } from '../../../platform/database/row-sql.js';
 import type { DunningCaseView, DunningStage } from '../contracts/dunning-case.view.js';
 import { DUNNING_POLICY } from '../dunning.tokens.js';
 import { caseRef } from '../persistence/dunning-case.mapper.js';
@@ -40,14 +34,9 @@ export class DunningCaseQueries {
     return view ?? null;
   }
 
-  /** The verdict's dunning stage of the account, null when it has no open case. */
-  async stageOf(accountId: string, manager: EntityManager = this.db.manager): Promise<DunningStage | null> {
-    return readPart(manager, this.stagePart(accountId, manager));
-  }
-
   /**
-   * {@link stageOf} as part of the caller's statement (output `dunning__stage`): the account's oldest open
-   * case with its steps, in one subquery.
+   * The verdict's dunning stage of the account (null when it has no open case), as part of the caller's
+   * statement (output `dunning__stage`): the account's oldest open case with its steps, in one subquery.
    */
   stagePart(
     accountId: string | Sql,
