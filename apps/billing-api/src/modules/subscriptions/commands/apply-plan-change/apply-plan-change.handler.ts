@@ -38,6 +38,9 @@ export interface AppliedPlanChange {
   quote: PlanQuoteView;
 }
 
+/** Quote kinds whose plan, interval and seats Stripe bills from the moment the change is made. */
+const APPLIED_AT_ONCE: ReadonlySet<string> = new Set(['upgrade', 'seats_added', 'seats_removed']);
+
 /**
  * Applies exactly a quote (R-SUB-3/4): one change per quote, at the quote's proration instant, or a
  * refusal that changes nothing.
@@ -56,6 +59,7 @@ export interface AppliedPlanChange {
  * 4. The machine applies the change on the locked row (an upgrade at once; a downgrade is scheduled
  *    for the period end, the current tier kept until then) with its events, audited before/after.
  */
+
 @Injectable()
 export class ApplyPlanChangeHandler {
   private readonly logger = new Logger('Subscriptions');
@@ -230,6 +234,11 @@ export class ApplyPlanChangeHandler {
           entityId: row.id,
           before: { ...auditedFields(row), quoteId: quote.id },
           after: {
+            // An upgrade or a seat change is what Stripe bills from now on, whichever writer brings the
+            // row there; a downgrade (or its withdrawal) may wait for the period end: left to the mirror.
+            ...(APPLIED_AT_ONCE.has(quote.kind)
+              ? { planId: quote.planId, interval: quote.interval, seats: quote.seats }
+              : {}),
             quoteId: quote.id,
             kind: quote.kind,
             amountDueNow: quote.amountDueNow,
