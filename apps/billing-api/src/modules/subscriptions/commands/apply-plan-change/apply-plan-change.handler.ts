@@ -232,7 +232,14 @@ export class ApplyPlanChangeHandler {
           action: 'subscription.plan_change_applied',
           entityType: 'subscription',
           entityId: row.id,
-          before: { ...auditedFields(row), quoteId: quote.id },
+          before: {
+            ...auditedFields(row),
+            // The row may already show the change (the mirror got there first): the quote says what it was.
+            ...(APPLIED_AT_ONCE.has(quote.kind)
+              ? { planId: quote.fromPlanId, interval: quote.fromInterval, seats: quote.fromSeats }
+              : {}),
+            quoteId: quote.id,
+          },
           after: {
             // An upgrade or a seat change is what Stripe bills from now on, whichever writer brings the
             // row there; a downgrade (or its withdrawal) may wait for the period end: left to the mirror.
