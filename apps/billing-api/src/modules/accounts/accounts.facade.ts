@@ -107,8 +107,9 @@ export class AccountsFacade {
   }
 
   /**
-   * Sets the account's billing flag in the caller's transaction, the row locked first; returns the flag
-   * before the change, or null when no such account (nothing written).
+   * Sets the account's billing flag in the caller's transaction, the row locked first (`FOR NO KEY
+   * UPDATE`: the key is not changed, so rows being inserted for the account are not blocked); returns the
+   * flag before the change, or null when no such account (nothing written).
    */
   async setBillingFlag(
     manager: EntityManager,
@@ -117,7 +118,7 @@ export class AccountsFacade {
     now: Date,
   ): Promise<boolean | null> {
     const before: { enabled: boolean }[] = await manager.query(
-      `SELECT billing_enabled AS enabled FROM accounts WHERE id = $1 FOR UPDATE`,
+      `SELECT billing_enabled AS enabled FROM accounts WHERE id = $1 FOR NO KEY UPDATE`,
       [accountId],
     );
     const row = before[0];

@@ -166,7 +166,14 @@ export class CustomerMirrorHandler {
     return 'applied';
   }
 
-  /** The linked account, locked for this transaction; null when the customer belongs to no account. */
+  /**
+   * The linked account, locked for this transaction; null when the customer belongs to no account.
+   * `FOR NO KEY UPDATE`, the lock its own UPDATE takes (the mirror never changes the account's key): it
+   * keeps two writers of the account apart but does not block the foreign-key checks (`KEY SHARE`) of
+   * rows inserted for the account meanwhile. `FOR UPDATE` did, and two webhook batches, each holding one
+   * account this way and inserting a payment method or an invoice of the other's, deadlocked
+   * (stripe-mirrors-concurrency).
+   */
   private async lockAccount(
     manager: EntityManager,
     customer: Record<string, unknown> & { id: string },
@@ -175,7 +182,7 @@ export class CustomerMirrorHandler {
       stripe_default_payment_method_id, stripe_email, stripe_delinquent, stripe_customer_deleted,
       stripe_customer_synced_at`;
     const byCustomer = await manager.query<LockedAccount[]>(
-      `SELECT ${columns} FROM accounts WHERE stripe_customer_id = $1 FOR UPDATE`,
+      `SELECT ${columns} FROM accounts WHERE stripe_customer_id = $1 FOR NO KEY UPDATE`,
       [customer.id],
     );
     if (byCustomer[0]) return byCustomer[0];
@@ -183,7 +190,7 @@ export class CustomerMirrorHandler {
     const accountId = metadata?.account_id;
     if (typeof accountId !== 'string' || !UUID.test(accountId)) return null;
     const byMetadata = await manager.query<LockedAccount[]>(
-      `SELECT ${columns} FROM accounts WHERE id = $1 FOR UPDATE`,
+      `SELECT ${columns} FROM accounts WHERE id = $1 FOR NO KEY UPDATE`,
       [accountId],
     );
     const account = byMetadata[0];

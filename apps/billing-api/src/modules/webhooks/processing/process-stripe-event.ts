@@ -106,10 +106,29 @@ function aggregateOf(row: ClaimedRow): string {
 }
 
 /**
- * A batch in the order it is applied: by aggregate (so that two batches lock their aggregates in the
- * same order and never wait for each other in a cycle), then by `created` (older first), then by id.
+ * The Stripe customer an event's object belongs to (the customer itself for a customer event): the
+ * account whose rows its handler locks, whatever the object (an invoice's insert checks the account's key,
+ * a customer event locks the account row); '' when the object names none.
+ */
+function customerOf(row: ClaimedRow): string {
+  const object = (
+    row.payload as { data?: { object?: { id?: unknown; object?: unknown; customer?: unknown } } }
+  ).data?.object;
+  if (typeof object?.customer === 'string') return object.customer;
+  if (object?.object === 'customer' && typeof object.id === 'string') return object.id;
+  return '';
+}
+
+/**
+ * A batch in the order it is applied: by customer, then by aggregate, so that two batches take their
+ * locks in the same order and never wait for each other in a cycle (a handler locks rows of its object's
+ * account beside its own: ordered by aggregate alone, a batch holding account A's row and wanting B's met
+ * one holding B's and wanting A's); then by `created` (older first), then by id.
  */
 function inApplyOrder(a: ClaimedRow, b: ClaimedRow): number {
+  const ca = customerOf(a);
+  const cb = customerOf(b);
+  if (ca !== cb) return ca < cb ? -1 : 1;
   const x = aggregateOf(a);
   const y = aggregateOf(b);
   if (x !== y) return x < y ? -1 : 1;
@@ -134,7 +153,7 @@ export interface BatchOptions {
  * 2. the first event of each aggregate whose type has an unchanged-check is checked from committed state,
  *    without a transaction or a lock (`@ChecksStripeEventsUnchanged`); an event found unchanged is only
  *    marked, and a batch made only of such events is marked in one statement without a transaction;
- * 3. in ONE transaction, in apply order (by aggregate, then `created`): for each other event, its type's
+ * 3. in ONE transaction, in apply order (by customer, aggregate, then `created`): for each other event, its type's
  *    unchanged-check (reading the transaction, so that it sees what the batch-mates before it wrote) or
  *    else its handler, with that transaction; then marks every row processed (or ignored) with its
  *    outcome in one statement, on the condition that each row is still this run's claim (`processing`
