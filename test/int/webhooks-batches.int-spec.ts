@@ -140,6 +140,93 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
     expect((await applied(objectId)).map((r) => r.event_id)).toEqual(oldestFirst);
   });
 
+  it("a batch applies one customer's events together, oldest first, then in arrival order, across objects", async () => {
+    // An invoice's failed payment moves its subscription through dunning: the subscription's own older (or
+    // same-second) event must not come after it. Ids are chosen so that sorting by object or by id would
+    // give another order than the arrival's.
+    const customer = `cus_${randomUUID().slice(0, 8)}`;
+    const other = `cus_${randomUUID().slice(0, 8)}`;
+    const base = Math.floor(Date.now() / 1000);
+    const sub = stripeEvent(
+      'test.batch_step',
+      { id: `sub_${randomUUID().slice(0, 8)}`, customer },
+      {
+        id: `evt_z${randomUUID().slice(0, 8)}`,
+        created: base,
+      },
+    );
+    const inv = stripeEvent(
+      'test.batch_step',
+      { id: `in_${randomUUID().slice(0, 8)}`, customer },
+      {
+        id: `evt_a${randomUUID().slice(0, 8)}`,
+        created: base,
+      },
+    );
+    const older = stripeEvent(
+      'test.batch_step',
+      { id: `pi_${randomUUID().slice(0, 8)}`, customer },
+      {
+        created: base - 5,
+      },
+    );
+    const elsewhere = stripeEvent('test.batch_step', {
+      id: `in_${randomUUID().slice(0, 8)}`,
+      customer: other,
+    });
+    const events = [sub, inv, elsewhere, older];
+    const jobId = `events:${randomUUID()}`;
+    await store(events, jobId);
+    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
+      events.map((e) => e.id),
+      events.map(() => 'batch-test'),
+      jobId,
+    );
+    for (const event of events) await until(statusIs(t.db, event.id, ['processed']), 'processed');
+    const order = await t.db.query<{ actor_id: string }[]>(
+      `SELECT actor_id FROM audit_log WHERE action = 'test.batch_step_applied' AND actor_id = ANY($1) ORDER BY id`,
+      [[sub.id, inv.id, older.id]],
+    );
+    expect(order.map((r) => r.actor_id)).toEqual([older.id, sub.id, inv.id]);
+  });
+
+  it('a batch defers an event whose customer has an older event of another object waiting elsewhere', async () => {
+    const processor = t.app.get(ProcessStripeEvent, { strict: false });
+    const customer = `cus_${randomUUID().slice(0, 8)}`;
+    const base = Math.floor(Date.now() / 1000);
+    const subscriptionEvent = stripeEvent(
+      'test.batch_step',
+      { id: `sub_${randomUUID().slice(0, 8)}`, customer },
+      { created: base + 1 },
+    );
+    const invoiceEvent = stripeEvent(
+      'test.batch_step',
+      { id: `in_${randomUUID().slice(0, 8)}`, customer },
+      { created: base + 2 },
+    );
+    // The customer itself is keyed by its own id: its event orders with its objects' events.
+    const customerEvent = stripeEvent(
+      'test.batch_step',
+      { id: customer, object: 'customer' },
+      { created: base + 3 },
+    );
+    await store([subscriptionEvent], `events:${randomUUID()}`);
+    await store([invoiceEvent, customerEvent], `events:${randomUUID()}`);
+    const deferred = await processor.executeBatch([invoiceEvent.id, customerEvent.id], {
+      lastAttempt: false,
+    });
+    expect(deferred.get(invoiceEvent.id)).toEqual({ status: 'deferred' });
+    expect(deferred.get(customerEvent.id)).toEqual({ status: 'deferred' });
+    expect(
+      (await processor.executeBatch([subscriptionEvent.id], { lastAttempt: false })).get(
+        subscriptionEvent.id,
+      ),
+    ).toEqual({ status: 'processed', outcome: 'applied' });
+    const after = await processor.executeBatch([invoiceEvent.id, customerEvent.id], { lastAttempt: false });
+    expect(after.get(invoiceEvent.id)).toEqual({ status: 'processed', outcome: 'applied' });
+    expect(after.get(customerEvent.id)).toEqual({ status: 'processed', outcome: 'applied' });
+  });
+
   it('an event that fails leaves its batch-mates applied; it is retried alone and applied once', async () => {
     failing.left = 1;
     const good = Array.from({ length: 3 }, () =>

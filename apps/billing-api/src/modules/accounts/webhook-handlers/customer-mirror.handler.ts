@@ -168,11 +168,11 @@ export class CustomerMirrorHandler {
 
   /**
    * The linked account, locked for this transaction; null when the customer belongs to no account.
-   * `FOR NO KEY UPDATE`, the lock its own UPDATE takes (the mirror never changes the account's key): it
-   * keeps two writers of the account apart but does not block the foreign-key checks (`KEY SHARE`) of
-   * rows inserted for the account meanwhile. `FOR UPDATE` did, and two webhook batches, each holding one
-   * account this way and inserting a payment method or an invoice of the other's, deadlocked
-   * (stripe-mirrors-concurrency).
+   * An account already linked to the customer is locked `FOR NO KEY UPDATE`, the lock its UPDATE takes
+   * (the key stays as it is): it keeps two writers of the account apart but does not block the
+   * foreign-key checks (`KEY SHARE`) of rows inserted for the account meanwhile. `FOR UPDATE` did, and two
+   * webhook batches, each holding one account this way and inserting a payment method or an invoice of
+   * the other's, deadlocked (stripe-mirrors-concurrency).
    */
   private async lockAccount(
     manager: EntityManager,
@@ -189,8 +189,11 @@ export class CustomerMirrorHandler {
     const metadata = customer.metadata as Record<string, unknown> | null | undefined;
     const accountId = metadata?.account_id;
     if (typeof accountId !== 'string' || !UUID.test(accountId)) return null;
+    // Linking sets the account's unique `stripe_customer_id`, a key: `FOR UPDATE` from the start. Taking
+    // the weaker lock and upgrading it in the UPDATE waited for a concurrent foreign-key check on the
+    // account, whose transaction then waited for this lock: a deadlock (stripe-mirrors-concurrency).
     const byMetadata = await manager.query<LockedAccount[]>(
-      `SELECT ${columns} FROM accounts WHERE id = $1 FOR NO KEY UPDATE`,
+      `SELECT ${columns} FROM accounts WHERE id = $1 FOR UPDATE`,
       [accountId],
     );
     const account = byMetadata[0];

@@ -22,7 +22,7 @@ export type ProcessResult =
   | { status: 'dead'; reason: string }
   /** Only from a batch: the failure is recorded (`failed`) and the event is to be retried alone. */
   | { status: 'failed'; reason: string; attempts: number }
-  /** Not claimed: an older event about the same Stripe object waits or runs elsewhere; queue it again. */
+  /** Not claimed: an older event of the same Stripe customer waits or runs elsewhere; queue it again. */
   | { status: 'deferred' }
   | { status: 'already_done' }
   | { status: 'missing' };
@@ -99,42 +99,41 @@ function eventFacts(row: ClaimedRow): StripeEventContext['event'] {
   };
 }
 
-/** The Stripe object an event is about: the aggregate its handler locks and orders by. */
-function aggregateOf(row: ClaimedRow): string {
-  const object = (row.payload as { data?: { object?: { id?: unknown } } }).data?.object;
+/**
+ * The Stripe customer an event's object belongs to (the object itself for a customer, or for an object that
+ * names no customer): the unit whose events are applied in order. Handlers of one customer's objects act
+ * on each other (an invoice's failed payment moves its subscription through dunning) and lock the
+ * customer's account rows, so order per object is not enough, and locks are taken customer by customer.
+ * {@link OPEN_CUSTOMER_KEY} is the same key in SQL (and in the index of migration 1764550000000).
+ */
+function customerOf(row: ClaimedRow): string {
+  const object = (row.payload as { data?: { object?: { id?: unknown; customer?: unknown } } }).data?.object;
+  if (typeof object?.customer === 'string') return object.customer;
   return typeof object?.id === 'string' ? object.id : '';
 }
 
-/**
- * The Stripe customer an event's object belongs to (the customer itself for a customer event): the
- * account whose rows its handler locks, whatever the object (an invoice's insert checks the account's key,
- * a customer event locks the account row); '' when the object names none.
- */
-function customerOf(row: ClaimedRow): string {
-  const object = (
-    row.payload as { data?: { object?: { id?: unknown; object?: unknown; customer?: unknown } } }
-  ).data?.object;
-  if (typeof object?.customer === 'string') return object.customer;
-  if (object?.object === 'customer' && typeof object.id === 'string') return object.id;
-  return '';
-}
+/** {@link customerOf} of the inbox row `alias`, as indexed by `webhook_events_open_customer_idx`. */
+const OPEN_CUSTOMER_KEY = (alias: string) =>
+  `COALESCE(${alias}.payload->'data'->'object'->>'customer', ${alias}.payload->'data'->'object'->>'id')`;
 
 /**
- * A batch in the order it is applied: by customer, then by aggregate, so that two batches take their
- * locks in the same order and never wait for each other in a cycle (a handler locks rows of its object's
- * account beside its own: ordered by aggregate alone, a batch holding account A's row and wanting B's met
- * one holding B's and wanting A's); then by `created` (older first), then by id.
+ * A batch in the order it is applied: customer by customer (so that two batches take the accounts' locks
+ * in the same order and never wait for each other in a cycle: ordered by object alone, a batch holding
+ * account A's row and inserting a payment method of B's met one doing the reverse), then by `created`
+ * (older first), then in the order the events arrived (the job's: a test clock gives one advance's events
+ * the same second), then by id.
  */
-function inApplyOrder(a: ClaimedRow, b: ClaimedRow): number {
-  const ca = customerOf(a);
-  const cb = customerOf(b);
-  if (ca !== cb) return ca < cb ? -1 : 1;
-  const x = aggregateOf(a);
-  const y = aggregateOf(b);
-  if (x !== y) return x < y ? -1 : 1;
-  const t = a.event_created.getTime() - b.event_created.getTime();
-  if (t !== 0) return t;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+function inApplyOrder(arrival: ReadonlyMap<string, number>): (a: ClaimedRow, b: ClaimedRow) => number {
+  return (a, b) => {
+    const ca = customerOf(a);
+    const cb = customerOf(b);
+    if (ca !== cb) return ca < cb ? -1 : 1;
+    const t = a.event_created.getTime() - b.event_created.getTime();
+    if (t !== 0) return t;
+    const p = (arrival.get(a.id) ?? 0) - (arrival.get(b.id) ?? 0);
+    if (p !== 0) return p;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  };
 }
 
 export interface BatchOptions {
@@ -147,13 +146,13 @@ export interface BatchOptions {
 /**
  * Applies stored events exactly once (R-WH-3, R-CORE-8), several in one transaction (issue 22):
  * 1. claims the rows (`processing`, attempts + 1) in one statement that also returns the events, so that
- *    a row a crashed worker left behind is visible to the sweeper; an event with an older event about the
- *    same Stripe object still pending or running elsewhere is not claimed but `deferred` (queued again),
- *    so that one object's events are applied in order across batches as within one;
- * 2. the first event of each aggregate whose type has an unchanged-check is checked from committed state,
+ *    a row a crashed worker left behind is visible to the sweeper; an event with an older event of the
+ *    same Stripe customer still pending or running elsewhere is not claimed but `deferred` (queued again),
+ *    so that one customer's events are applied in order across batches as within one;
+ * 2. the first event of each customer whose type has an unchanged-check is checked from committed state,
  *    without a transaction or a lock (`@ChecksStripeEventsUnchanged`); an event found unchanged is only
  *    marked, and a batch made only of such events is marked in one statement without a transaction;
- * 3. in ONE transaction, in apply order (by customer, aggregate, then `created`): for each other event, its type's
+ * 3. in ONE transaction, in apply order (customer by customer, then `created`, then arrival): for each other event, its type's
  *    unchanged-check (reading the transaction, so that it sees what the batch-mates before it wrote) or
  *    else its handler, with that transaction; then marks every row processed (or ignored) with its
  *    outcome in one statement, on the condition that each row is still this run's claim (`processing`
@@ -212,9 +211,9 @@ export class ProcessStripeEvent {
     // without waiting for the WAL flush (`set_config(..., true)` is local to the statement's implicit
     // transaction, commit included). Losing it in a database crash only reverts the rows to their previous
     // status; the processing transaction below commits durably, and flushing it flushes the claim too.
-    // In a batch, an event is not claimed while an older event about the same Stripe object waits or runs
+    // In a batch, an event is not claimed while an older event of the same Stripe customer waits or runs
     // elsewhere (another batch, a retry): it is deferred (left `pending`/`failed`, queued again alone
-    // shortly), so that the events of one object are applied in order across batches too.
+    // shortly), so that the events of one customer are applied in order across batches too.
     const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
@@ -224,7 +223,7 @@ export class ProcessStripeEvent {
         WHERE w.id = ANY($1::text[]) AND w.status IN ('pending', 'failed', 'processing')
           AND (NOT $3::boolean OR NOT EXISTS (
                 SELECT 1 FROM webhook_events o
-                 WHERE (o.payload->'data'->'object'->>'id') = (w.payload->'data'->'object'->>'id')
+                 WHERE ${OPEN_CUSTOMER_KEY('o')} = ${OPEN_CUSTOMER_KEY('w')}
                    AND o.status IN ('pending', 'processing')
                    AND (o.event_created, o.id) < (w.event_created, w.id)
                    AND o.id <> ALL ($1::text[])))
@@ -255,7 +254,7 @@ export class ProcessStripeEvent {
         );
       }
     }
-    const ordered = claimed.sort(inApplyOrder);
+    const ordered = claimed.sort(inApplyOrder(new Map(eventIds.map((id, index) => [id, index]))));
     const known = await this.precheck(ordered, options, mode, results);
     const rest = await this.applyGroup(
       ordered.filter((row) => !results.has(row.id)),
@@ -265,7 +264,7 @@ export class ProcessStripeEvent {
       results,
     );
     // The batch's locks met another transaction's in a cycle: its events are applied one per
-    // transaction, as lone events are, holding one aggregate's locks at a time.
+    // transaction, as lone events are, holding one event's locks at a time.
     for (const row of rest) await this.applyGroup([row], known, options, mode, results);
     return results;
   }
@@ -320,8 +319,8 @@ export class ProcessStripeEvent {
 
   /**
    * The unchanged-checks that may read committed state, outside any transaction: the first event of each
-   * aggregate in the batch (a later one must see what its batch-mates before it wrote, so it is checked
-   * inside the transaction). Returns the outcomes of the events found unchanged; a check that throws is
+   * customer in the batch (a later one must see what its batch-mates before it wrote, whatever their
+   * object: an invoice's event may move its subscription, so it is checked inside the transaction). Returns the outcomes of the events found unchanged; a check that throws is
    * that event's failure (recorded in `results`).
    */
   private async precheck(
@@ -333,9 +332,9 @@ export class ProcessStripeEvent {
     const known = new Map<string, StripeEventOutcome>();
     const seen = new Set<string>();
     for (const row of batch) {
-      const aggregate = aggregateOf(row);
-      if (seen.has(aggregate)) continue;
-      seen.add(aggregate);
+      const customer = customerOf(row);
+      if (seen.has(customer)) continue;
+      seen.add(customer);
       const check = this.dispatcher.handlerFor(row.type)?.unchanged;
       if (!check) continue;
       try {

@@ -27,6 +27,7 @@ import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 import { WebhookOpenObject1764540001000 } from './1764540001000-webhook-open-object.js';
+import { WebhookOpenCustomer1764550000000 } from './1764550000000-webhook-open-customer.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
@@ -62,4 +63,5 @@ export const MIGRATIONS = [
   ReconciliationFeesAndResume1764520000000,
   WebhookBatchJob1764540000000,
   WebhookOpenObject1764540001000,
+  WebhookOpenCustomer1764550000000,
 ];
