@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type Stripe from 'stripe';
+import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
 import {
   accountWithCustomer,
   attachMethod,
@@ -20,6 +22,8 @@ interface PaymentBody {
   declineCode: string | null;
   stripePaymentIntentId: string | null;
   paymentMethod: { brand: string | null; last4: string | null };
+  fee: number | null;
+  net: number | null;
   nextAction?: { type: string; clientSecret: string; redirectUrl: string | null };
 }
 interface ErrorBody {
@@ -58,6 +62,29 @@ describe('POST /v1/payments (R-PAY-1/5/6) against the emulator, webhooks deliver
   }, 60_000);
   afterAll(async () => {
     await w?.close();
+  });
+
+  it("records the charge's fee and net with the capture, from Stripe's answer: no balance job, no second call", async () => {
+    const res = await pay(a.owner, { amount: 4321, currency: 'usd', paymentMethodId: visa });
+    expect(res.status).toBe(201);
+    const pi = await w.stripe.paymentIntents.retrieve(res.body.stripePaymentIntentId ?? '', {
+      expand: ['latest_charge.balance_transaction'],
+    });
+    const txn = (pi.latest_charge as Stripe.Charge).balance_transaction as Stripe.BalanceTransaction;
+    expect(txn.fee).toBeGreaterThan(0);
+    // The answer itself shows them: they were written by the statement that recorded the capture.
+    expect(res.body).toMatchObject({ fee: txn.fee, net: txn.net });
+    expect(await row(res.body.id)).toMatchObject({
+      balance_transaction_id: txn.id,
+      fee: String(txn.fee),
+      net: String(txn.net),
+    });
+    await settledByWebhook(res.body.id, 'succeeded');
+    const job = await w.t.app
+      .get(JobQueue, { strict: false })
+      .queueFor('payments.record-balance')
+      .getJob(`payment-balance:${res.body.id}`);
+    expect(job).toBeNull();
   });
 
   it('charges a card: succeeded, with status history and audit, and the webhook agrees', async () => {

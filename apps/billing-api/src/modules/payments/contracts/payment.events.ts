@@ -31,6 +31,8 @@ export interface PaymentStatusChanged {
   cardLast4: string | null;
   /** When the payment succeeded; null when it has not (yet). */
   succeededAt: string | null;
+  /** The charge's fee and net are on the row after the change (Stripe's answer carried them). */
+  feeRecorded: boolean;
   occurredAt: string;
 }
 

@@ -7,8 +7,11 @@ import { OnDomainEventInStatement, type DomainEvent } from '../../../platform/ev
 import { JobQueue } from '../../../platform/queue/job-queue.js';
 
 /**
- * A payment captured (whichever path wrote it: the API's answer, a webhook, the janitor): its fee and net
- * are read from Stripe once the capture commits (`payments.record-balance`, RecordPaymentBalanceHandler).
+ * A payment captured (whichever path wrote it: the API's answer, a webhook, the janitor) without its fee:
+ * its fee and net are read from Stripe once the capture commits (`payments.record-balance`,
+ * RecordPaymentBalanceHandler). The API asks for the charge's balance transaction with the payment, so
+ * its own card captures come with the fee and need no job; payments made outside it, asynchronous
+ * methods and replayed answers without it do.
  * In the payment's statement (`npm run bench:payments`), like CountPaymentStatusListener.
  */
 @Injectable()
@@ -20,8 +23,9 @@ export class RecordBalanceOnCaptureListener {
 
   @OnDomainEventInStatement('payment.status_changed')
   schedule(event: DomainEvent<'payment.status_changed'>, onlyWith: string | undefined): StatementPart[] {
-    const { paymentId, to } = event.payload;
-    if (!isCaptured(to)) return [];
+    const { paymentId, to, feeRecorded } = event.payload;
+    // A capture whose answer carried the fee (the API's own payments) has it recorded already.
+    if (!isCaptured(to) || feeRecorded) return [];
     const enqueue = (manager: EntityManager): void =>
       this.afterCommit.run(manager, () =>
         this.jobs.enqueue(

@@ -335,6 +335,7 @@ export class PaymentWriter {
       cardBrand: row.cardBrand,
       cardLast4: row.cardLast4,
       succeededAt: row.succeededAt?.toISOString() ?? null,
+      feeRecorded: row.fee !== null,
       occurredAt: this.clock.now().toISOString(),
     });
   }

@@ -1,5 +1,6 @@
 import {
   checkChargeAmount,
+  isCaptured,
   parseMoney,
   transitionPayment,
   type PaymentStatus,
@@ -14,6 +15,7 @@ import { Clock } from '../../../../platform/clock/clock.js';
 import { AppConfig } from '../../../../platform/config/app-config.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { IdempotencyClaims } from '../../../../platform/idempotency/idempotency-claim.js';
+import { recordBalance, type BalanceValues } from '../../../../platform/stripe/balance-transaction.js';
 import { STRIPE_ERROR_CODES, StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../../platform/stripe/stripe.gateway.js';
 import { AccountsFacade } from '../../../accounts/accounts.facade.js';
@@ -144,6 +146,9 @@ export class CreatePaymentHandler {
             customer: row.stripeCustomerId ?? undefined,
             payment_method: row.stripePaymentMethodId ?? undefined,
             confirm: true,
+            // The charge's fee and net come with the answer (R-REC): recorded with the capture, so a card
+            // payment needs no later `payments.record-balance` job and Stripe call (bench:payments).
+            expand: ['latest_charge.balance_transaction'],
             ...(row.description ? { description: row.description } : {}),
             metadata: {
               ...row.metadata,
@@ -193,6 +198,7 @@ export class CreatePaymentHandler {
         failureCode: values.failureCode,
         declineCode: values.declineCode,
         failureMessage: values.failureMessage,
+        balance: values.balance,
       },
       loaded,
     );
@@ -293,6 +299,16 @@ export class CreatePaymentHandler {
       }
       if (row.status === 'succeeded' && row.succeededAt === null) row.succeededAt = this.clock.now();
     }
+    // The fee and net of the charge the answer captured, when the row has none yet for that charge.
+    if (
+      answer.balance &&
+      isCaptured(row.status) &&
+      row.fee === null &&
+      answer.latestChargeId &&
+      row.latestChargeId === answer.latestChargeId
+    ) {
+      recordBalance(row, answer.balance);
+    }
     const steps =
       row.status === before
         ? []
@@ -312,6 +328,8 @@ export interface StripeAnswer {
   failureCode?: string | null;
   declineCode?: string | null;
   failureMessage?: string | null;
+  /** The latest charge's balance transaction, when the answer carried it expanded. */
+  balance?: BalanceValues | null;
 }
 
 /**
