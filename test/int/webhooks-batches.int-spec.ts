@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditFacade } from '../../apps/billing-api/src/modules/audit/audit.facade.js';
 import {
   HandlesStripeEvents,
+  LocksStripeEventBatches,
   type StripeEventContext,
   type StripeEventPayload,
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
@@ -15,6 +16,8 @@ import { deliver, inboxRow, randomUUID, SECRET, statusIs, stripeEvent, until } f
 
 /** Test-only handlers: one that records the order it saw, one that fails a given number of times. */
 const failing = { left: 0 };
+/** The event ids each call of the batch lock was given. */
+const batchLocks: string[][] = [];
 
 @Injectable()
 class BatchTestHandlers {
@@ -25,6 +28,13 @@ class BatchTestHandlers {
   async step(event: StripeEventPayload, ctx: StripeEventContext): Promise<'applied'> {
     await this.record('test.batch_step_applied', event, ctx);
     return 'applied';
+  }
+
+  /** The batch lock of `test.batch_step`: records the events it is given. */
+  @LocksStripeEventBatches('test.batch_step')
+  lockBatch(events: StripeEventPayload[]): Promise<void> {
+    batchLocks.push(events.map((event) => event.id));
+    return Promise.resolve();
   }
 
   /** Fails while `failing.left` is above zero, after writing (the write must be rolled back). */
@@ -188,6 +198,49 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
       [[sub.id, inv.id, older.id]],
     );
     expect(order.map((r) => r.actor_id)).toEqual([older.id, sub.id, inv.id]);
+  });
+
+  it("a batch's lock is called once, before its handlers, with the first event of each customer", async () => {
+    const processor = t.app.get(ProcessStripeEvent, { strict: false });
+    const [cusA, cusB] = [`cus_a${randomUUID().slice(0, 8)}`, `cus_b${randomUUID().slice(0, 8)}`];
+    const base = Math.floor(Date.now() / 1000);
+    const b1 = stripeEvent(
+      'test.batch_step',
+      { id: `sub_${randomUUID().slice(0, 8)}`, customer: cusB },
+      {
+        created: base,
+      },
+    );
+    const a1 = stripeEvent(
+      'test.batch_step',
+      { id: `sub_${randomUUID().slice(0, 8)}`, customer: cusA },
+      {
+        created: base,
+      },
+    );
+    const a2 = stripeEvent(
+      'test.batch_step',
+      { id: `sub_${randomUUID().slice(0, 8)}`, customer: cusA },
+      {
+        created: base + 1,
+      },
+    );
+    const events = [b1, a2, a1];
+    await store(events, `events:${randomUUID()}`);
+    batchLocks.length = 0;
+    const results = await processor.executeBatch(
+      events.map((e) => e.id),
+      { lastAttempt: false },
+    );
+    for (const event of events)
+      expect(results.get(event.id)).toEqual({ status: 'processed', outcome: 'applied' });
+    expect(batchLocks).toEqual([[a1.id, b1.id]]);
+    // Alone, an event is locked by its handler: no batch lock.
+    const alone = stripeEvent('test.batch_step', { id: `sub_${randomUUID().slice(0, 8)}`, customer: cusA });
+    await store([alone], `events:${randomUUID()}`);
+    batchLocks.length = 0;
+    await processor.executeBatch([alone.id], { lastAttempt: false });
+    expect(batchLocks).toEqual([]);
   });
 
   it('a batch defers an event whose customer has an older event of another object waiting elsewhere', async () => {

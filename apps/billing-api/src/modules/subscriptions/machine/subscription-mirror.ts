@@ -62,6 +62,9 @@ export interface ApplyOptions {
  */
 @Injectable()
 export class SubscriptionMirror {
+  /** The rows `lockBatch` locked and read, by transaction, until `apply` takes them. */
+  private readonly locked = new WeakMap<EntityManager, Map<string, SubscriptionOrmEntity>>();
+
   constructor(
     private readonly clock: Clock,
     private readonly audit: AuditFacade,
@@ -99,6 +102,32 @@ export class SubscriptionMirror {
     return withCatalogPlan(values, await this.catalog.describeItems(values.items, ctx.manager));
   }
 
+  /**
+   * Locks the mirrored rows of these subscriptions in one statement (a webhook batch's, before its
+   * handlers run: `@LocksStripeEventBatches`) and keeps them for this transaction: `apply` takes a kept
+   * row, once, instead of locking and reading it again. Ordered by id, so that two such locks never
+   * wait for each other in a cycle.
+   */
+  async lockBatch(stripeSubscriptionIds: string[], manager: EntityManager): Promise<void> {
+    const rows = await findRows(
+      manager,
+      SubscriptionOrmEntity,
+      sql`stripe_subscription_id = ANY(${stripeSubscriptionIds}::text[]) ORDER BY id`,
+      { lock: 'for_update' },
+    );
+    const kept = this.locked.get(manager) ?? new Map<string, SubscriptionOrmEntity>();
+    for (const row of rows) kept.set(row.stripeSubscriptionId, row);
+    this.locked.set(manager, kept);
+  }
+
+  /** A row `lockBatch` kept for this transaction, taken once (a later event reads it again). */
+  private takeLocked(manager: EntityManager, stripeSubscriptionId: string): SubscriptionOrmEntity | null {
+    const kept = this.locked.get(manager);
+    const row = kept?.get(stripeSubscriptionId) ?? null;
+    if (row) kept?.delete(stripeSubscriptionId);
+    return row;
+  }
+
   async apply(
     raw: SubscriptionValues,
     ctx: MirrorContext,
@@ -110,6 +139,7 @@ export class SubscriptionMirror {
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
     // A prepared statement: on the webhook hot path, TypeORM's query builder would build and send it anew.
     let row: SubscriptionOrmEntity | null =
+      this.takeLocked(ctx.manager, incoming.stripeSubscriptionId) ??
       (
         await findRows(
           ctx.manager,
@@ -117,7 +147,8 @@ export class SubscriptionMirror {
           sql`stripe_subscription_id = ${incoming.stripeSubscriptionId}`,
           { lock: 'for_update' },
         )
-      )[0] ?? null;
+      )[0] ??
+      null;
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
+import type { EntityManager } from 'typeorm';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
   HandlesStripeEvents,
+  LocksStripeEventBatches,
   type StripeEventContext,
   type StripeEventOutcome,
   type StripeEventPayload,
@@ -20,6 +22,17 @@ import { domainEvent } from '../../../platform/events/domain-event.js';
 import '../contracts/subscription.events.js';
 import { transformStripeCheckoutSession } from './transform-stripe-checkout-session.js';
 
+const SUBSCRIPTION_EVENTS = [
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.trial_will_end',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'customer.subscription.pending_update_expired',
+];
+
 /**
  * Stripe's subscription and checkout events, applied by the subscription mirror (the machine owns the
  * state; see SubscriptionMirror) with the Stripe event as actor. The Checkout success callback and the
@@ -34,21 +47,19 @@ export class SubscriptionEventsHandler {
     private readonly events: DomainEvents,
   ) {}
 
-  @HandlesStripeEvents(
-    'customer.subscription.created',
-    'customer.subscription.updated',
-    'customer.subscription.deleted',
-    'customer.subscription.trial_will_end',
-    'customer.subscription.paused',
-    'customer.subscription.resumed',
-    'customer.subscription.pending_update_applied',
-    'customer.subscription.pending_update_expired',
-  )
+  @HandlesStripeEvents(...SUBSCRIPTION_EVENTS)
   async onSubscription(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const values = transformStripeSubscription(event.data.object as Stripe.Subscription);
     const outcome = await this.mirror.apply(values, ctx);
     if (event.type === 'customer.subscription.trial_will_end') await this.announceTrialEnding(values, ctx);
     return outcome;
+  }
+
+  /** A webhook batch's subscription rows, locked and read in one statement before its handlers run. */
+  @LocksStripeEventBatches(...SUBSCRIPTION_EVENTS)
+  async lockBatch(events: StripeEventPayload[], manager: EntityManager): Promise<void> {
+    const ids = events.map((event) => (event.data.object as { id: string }).id);
+    await this.mirror.lockBatch(ids, manager);
   }
 
   /** Publishes `subscription.trial_will_end` for the mirrored subscription while it is trialing. */

@@ -9,6 +9,7 @@ import { StripeCallError } from '../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import {
   PermanentEventError,
+  type StripeEventBatchLockFn,
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
@@ -369,6 +370,10 @@ export class ProcessStripeEvent {
     return this.db.transaction(async (manager) => {
       const outcomes: [ClaimedRow, StripeEventOutcome][] = [];
       let wrote = false;
+      await this.lockBatch(
+        manager,
+        batch.filter((row) => outcomeOf(row) === undefined),
+      );
       for (const row of batch) {
         const outcome = outcomeOf(row);
         if (outcome !== undefined) {
@@ -385,6 +390,34 @@ export class ProcessStripeEvent {
       }
       return { processedAt: await this.mark(manager, outcomes, { asyncCommit: !wrote }), outcomes };
     });
+  }
+
+  /**
+   * The batch locks of the handlers (`@LocksStripeEventBatches`), each called once with its events that
+   * are the first of their customer to run (in apply order): nothing earlier in this transaction wrote
+   * their rows. Only for a batch of several events (alone, the handler's own lock is one statement too).
+   * A lock conflict is the batch's (`EventFailed` of its first event: the batch then runs one event per
+   * transaction); any other failure fails the run.
+   */
+  private async lockBatch(manager: EntityManager, running: ClaimedRow[]): Promise<void> {
+    if (running.length < 2) return;
+    const seen = new Set<string>();
+    const byLock = new Map<StripeEventBatchLockFn, Stripe.Event[]>();
+    for (const row of running) {
+      const customer = customerOf(row);
+      if (seen.has(customer)) continue;
+      seen.add(customer);
+      const lock = this.dispatcher.handlerFor(row.type)?.batchLock;
+      if (lock) byLock.set(lock, [...(byLock.get(lock) ?? []), row.payload]);
+    }
+    for (const [lock, payloads] of byLock) {
+      try {
+        await lock(payloads, manager);
+      } catch (error) {
+        if (isLockConflict(error)) throw new EventFailed(running[0]!, error);
+        throw error;
+      }
+    }
   }
 
   /**

@@ -1,12 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   buildDispatchTable,
+  type RegisteredBatchLock,
   type RegisteredCheck,
   type RegisteredHandler,
 } from './stripe-event-dispatcher.js';
 
 const handler = (name: string): RegisteredHandler => ({ name, fn: () => Promise.resolve('applied') });
 const check = (name: string): RegisteredCheck => ({ name, fn: () => Promise.resolve(null) });
+const lock = (name: string): RegisteredBatchLock => ({ name, fn: () => Promise.resolve() });
 
 describe('buildDispatchTable', () => {
   it('maps each type to its one handler', () => {
@@ -66,6 +68,29 @@ describe('buildDispatchTable', () => {
     expect(conflicts).toEqual([
       'Stripe event "charge.refunded" has an unchanged-check (Refunds.unchanged) but no handler',
       'Stripe event "invoice.paid" has 2 unchanged-checks: Invoices.unchanged, Dunning.unchanged',
+    ]);
+  });
+
+  it("attaches each type's batch lock to its handler; reports a lock without a handler and a type locked twice", () => {
+    const subscriptions = handler('Subscriptions.onSubscription');
+    const locks = lock('Subscriptions.lockBatch');
+    const { table, conflicts } = buildDispatchTable(
+      [
+        { type: 'customer.subscription.updated', handler: subscriptions },
+        { type: 'checkout.session.completed', handler: subscriptions },
+      ],
+      [],
+      [
+        { type: 'customer.subscription.updated', lock: locks },
+        { type: 'customer.subscription.updated', lock: lock('Other.lockBatch') },
+        { type: 'invoice.paid', lock: lock('Invoices.lockBatch') },
+      ],
+    );
+    expect(table.get('customer.subscription.updated')).toEqual({ ...subscriptions, batchLock: locks.fn });
+    expect(table.get('checkout.session.completed')?.batchLock).toBeUndefined();
+    expect(conflicts).toEqual([
+      'Stripe event "invoice.paid" has a batch lock (Invoices.lockBatch) but no handler',
+      'Stripe event "customer.subscription.updated" has 2 batch locks: Subscriptions.lockBatch, Other.lockBatch',
     ]);
   });
 });

@@ -2,8 +2,10 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { decoratedMethods } from '../../../platform/discovery/decorated-methods.js';
 import {
+  STRIPE_EVENT_BATCH_LOCK,
   STRIPE_EVENT_HANDLER,
   STRIPE_EVENT_UNCHANGED_CHECK,
+  type StripeEventBatchLockFn,
   type StripeEventHandlerFn,
   type StripeEventUnchangedCheckFn,
 } from '../contracts/stripe-event-handler.js';
@@ -14,6 +16,8 @@ export interface RegisteredHandler {
   fn: StripeEventHandlerFn;
   /** The type's unchanged-check (`@ChecksStripeEventsUnchanged`), when it has one. */
   unchanged?: StripeEventUnchangedCheckFn;
+  /** The type's batch lock (`@LocksStripeEventBatches`), when it has one. */
+  batchLock?: StripeEventBatchLockFn;
 }
 
 export interface RegisteredCheck {
@@ -21,13 +25,20 @@ export interface RegisteredCheck {
   fn: StripeEventUnchangedCheckFn;
 }
 
+export interface RegisteredBatchLock {
+  name: string;
+  fn: StripeEventBatchLockFn;
+}
+
 /**
- * Builds the type -> handler table, each handler with its type's unchanged-check; returns the conflicts
- * as messages: a type claimed by two handlers or two checks, and a check for a type no handler claims.
+ * Builds the type -> handler table, each handler with its type's unchanged-check and batch lock; returns
+ * the conflicts as messages: a type claimed by two handlers, two checks or two locks, and a check or a
+ * lock for a type no handler claims.
  */
 export function buildDispatchTable(
   found: readonly { type: string; handler: RegisteredHandler }[],
   checks: readonly { type: string; check: RegisteredCheck }[] = [],
+  locks: readonly { type: string; lock: RegisteredBatchLock }[] = [],
 ): {
   table: Map<string, RegisteredHandler>;
   conflicts: string[];
@@ -54,6 +65,18 @@ export function buildDispatchTable(
   for (const [type, names] of checkClaims) {
     if (names.length > 1) {
       conflicts.push(`Stripe event "${type}" has ${names.length} unchanged-checks: ${names.join(', ')}`);
+    }
+  }
+  const lockClaims = new Map<string, string[]>();
+  for (const { type, lock } of locks) {
+    lockClaims.set(type, [...(lockClaims.get(type) ?? []), lock.name]);
+    const handler = table.get(type);
+    if (!handler) conflicts.push(`Stripe event "${type}" has a batch lock (${lock.name}) but no handler`);
+    else if (!handler.batchLock) table.set(type, { ...handler, batchLock: lock.fn });
+  }
+  for (const [type, names] of lockClaims) {
+    if (names.length > 1) {
+      conflicts.push(`Stripe event "${type}" has ${names.length} batch locks: ${names.join(', ')}`);
     }
   }
   return { table, conflicts };
@@ -90,7 +113,11 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
     for (const { name, fn, values } of find<StripeEventUnchangedCheckFn>(STRIPE_EVENT_UNCHANGED_CHECK)) {
       for (const type of values) checks.push({ type, check: { name, fn } });
     }
-    const { table, conflicts } = buildDispatchTable(found, checks);
+    const locks: { type: string; lock: RegisteredBatchLock }[] = [];
+    for (const { name, fn, values } of find<StripeEventBatchLockFn>(STRIPE_EVENT_BATCH_LOCK)) {
+      for (const type of values) locks.push({ type, lock: { name, fn } });
+    }
+    const { table, conflicts } = buildDispatchTable(found, checks, locks);
     if (conflicts.length > 0) {
       throw new Error(`Stripe event handlers are inconsistent: ${conflicts.join('; ')}`);
     }
