@@ -53,10 +53,10 @@ function startWorker(env: Record<string, string>): Worker {
 
 // Issue 21's crash-resume, with a real crash: the run's worker is a compiled worker process, killed with
 // SIGKILL once its first page is stored, inside the Stripe pass, typically while it waits for the next
-// page (no shutdown hook runs, its lease stays as it was); a second
-// worker process takes the run over once the lease has run out and finishes it from the stored cursor.
-// Pages of two and Stripe answers slowed to 500 ms, so that the kill lands inside the Stripe pass
-// (the next pages take seconds; the test polls every 50 ms).
+// page (no shutdown hook runs, its lease stays as it was); a second worker process takes the run over once
+// the lease has run out and finishes it from the stored cursor. Pages of two and Stripe answers slowed to
+// 500 ms, so that the kill lands inside the Stripe pass (the next pages take seconds; the test polls every
+// 50 ms).
 describe('a reconciliation worker killed mid-run (compiled service, child processes)', () => {
   let w: StripeWorld;
   const prefix = `recon-kill-${randomUUID().slice(0, 8)}`;
