@@ -9,33 +9,58 @@
  * Invoices, dunning steps and audit records are the ones those flows produce. Every request has a fixed
  * Idempotency-Key and every step looks at the state first (a clock already advanced is not advanced again),
  * so running it twice changes nothing.
+ *
+ * Test clocks, the test cards and the events are Stripe test mode's as much as the emulator's: the same code
+ * runs against a real Stripe account's test mode (docs/getting-started.md, "Demo data"). One step is the
+ * emulator's alone: paying the hosted Checkout page without a browser (its programmatic form). Stripe has no
+ * API that completes a Checkout Session, so against real Stripe the script prints the page's address and
+ * waits for a person to pay it with a test card. Live keys are refused: test clocks do not exist in live mode.
  */
+import type Stripe from 'stripe';
 import { exitWithHelpIfAsked } from './lib/help.js';
 import { seedKit } from './lib/seed-kit.js';
 
 exitWithHelpIfAsked(`
 Usage: npm run seed:demo       (builds, then node dist/scripts/seed-demo.js)
 
-Makes the demo accounts through the running service's API (npm start first, with the Stripe emulator:
-it uses the emulator's test clocks and its hosted Checkout page), each on its own test clock:
+Makes the demo accounts through the running service's API (npm start first), each on its own Stripe
+test clock:
   Acme Corp     Business yearly, active, 20 of 25 seats used
   Startup Inc   Pro monthly trial, 3 days left, no payment method
   Old Co        Pro monthly, past_due since 2 days ago, dunning Day 0 done, Day 3 pending
 Every request has a fixed Idempotency-Key and clocks already advanced are left alone: running it again
 changes nothing.
-  SEED_API_URL   the service (default http://127.0.0.1:$PORT)
-  JWT_SECRET     signs the seed's admin token (from the environment or .env; development default)
-  -h, --help     this text
+
+Stripe: the emulator (STRIPE_API_BASE, or an sk_test_emulator… key), where it runs unattended; or a real
+account's test mode (an sk_test_… key, STRIPE_API_BASE unset), which has the same test clocks, test cards
+and events. Two Checkouts (Acme Corp, Old Co) are paid on Stripe's hosted page: the emulator's has a
+programmatic form; real Stripe has no API that completes a Checkout Session, so the script prints each
+page's address and waits (SEED_CHECKOUT_WAIT_SECONDS) for you to pay it in a browser with the test card
+4242 4242 4242 4242. Against real Stripe the service must receive Stripe's events (stripe listen
+--forward-to <service>/webhooks/stripe, its whsec_… in STRIPE_WEBHOOK_SECRETS) and the catalogue must be
+synced (npm run catalog:sync). Live keys (sk_live_…, rk_live_…) are refused: test clocks are test mode only.
+Real Stripe deletes a test clock, and its customer, 30 days after it was made: seed a fresh database then.
+See docs/getting-started.md ("Demo data").
+  SEED_API_URL                the service (default http://127.0.0.1:$PORT)
+  JWT_SECRET                  signs the seed's admin token (from the environment or .env; development default)
+  STRIPE_SECRET_KEY           the service's key (from the environment or .env), as the service reaches Stripe
+  STRIPE_API_BASE             the emulator's address (unset: real Stripe)
+  SEED_CHECKOUT_WAIT_SECONDS  [600] real Stripe only: how long to wait for each Checkout to be paid
+  -h, --help                  this text
 `);
 
 const DAY = 86_400;
 const kit = await seedKit('demo');
 const { sign, stripe, keyOf, call, until } = kit;
 const admin = await sign({ sub: 'seed-demo', role: 'admin' });
-// The emulator's hosted Checkout page is paid through its programmatic form (no browser here).
-if (!kit.stripeBase)
-  throw new Error('seed:demo needs the Stripe emulator (STRIPE_API_BASE): it uses its test clocks');
-const emulator = kit.stripeBase.origin;
+// Test clocks exist in test mode only (the emulator's keys are test keys too).
+if (/^(sk|rk)_live_/.test(kit.env.STRIPE_SECRET_KEY))
+  throw new Error('seed:demo runs in Stripe test mode only (test clocks): STRIPE_SECRET_KEY is a live key');
+// The emulator's hosted Checkout page has a programmatic form; real Stripe's is paid in a browser.
+const emulator = kit.stripeBase?.origin ?? null;
+const checkoutWaitMs = Number(process.env.SEED_CHECKOUT_WAIT_SECONDS ?? 600) * 1000;
+// Real Stripe advances a test clock in the background, which may take a minute or more.
+const clockWaitMs = emulator ? 30_000 : 300_000;
 
 interface AccountView {
   id: string;
@@ -154,17 +179,39 @@ async function subscribe(label: string, accountId: string, owner: string, plan: 
     keyOf(accountId, 'checkout', plan, interval),
   );
   const checkout = await stripe.checkout.sessions.retrieve(session.sessionId);
-  if (checkout.status === 'open') {
-    const done = await fetch(`${emulator}/_emulator/checkout/${session.sessionId}/complete`, {
+  if (checkout.status === 'open') await payCheckout(label, checkout);
+  // The browser comes back to the success URL; the webhook converges on the same subscription.
+  await call('GET', `/v1/subscription/checkout/complete?session_id=${session.sessionId}`, null);
+  await subscriptionUntil(`${label}'s ${plan} subscription`, owner, (s) => s.state === 'active');
+}
+
+/**
+ * Pays an open Checkout Session with a test card, as the customer does on the hosted page: the emulator's
+ * page through its programmatic form; real Stripe's (no API completes a session) by a person in a browser,
+ * whom the script asks and then waits for.
+ */
+async function payCheckout(label: string, checkout: Stripe.Checkout.Session): Promise<void> {
+  if (emulator) {
+    const done = await fetch(`${emulator}/_emulator/checkout/${checkout.id}/complete`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'payment_method=pm_card_visa',
     });
     if (!done.ok) throw new Error(`${label}: Checkout answered ${done.status}: ${await done.text()}`);
+    return;
   }
-  // The browser comes back to the success URL; the webhook converges on the same subscription.
-  await call('GET', `/v1/subscription/checkout/complete?session_id=${session.sessionId}`, null);
-  await subscriptionUntil(`${label}'s ${plan} subscription`, owner, (s) => s.state === 'active');
+  process.stdout.write(
+    `${label}: pay Stripe's Checkout page in a browser with the test card 4242 4242 4242 4242 (any future ` +
+      `date, any CVC): ${checkout.url}\n`,
+  );
+  await until(
+    `${label}'s Checkout to be paid`,
+    async () => {
+      const now = await stripe.checkout.sessions.retrieve(checkout.id);
+      return now.status === 'complete' ? now : undefined;
+    },
+    checkoutWaitMs,
+  );
 }
 
 /** Advances the clock to `to` (Unix seconds) unless it is there already, and waits until it is ready. */
@@ -172,10 +219,14 @@ async function advanceClock(label: string, clockId: string, to: number): Promise
   const clock = await stripe.testHelpers.testClocks.retrieve(clockId);
   if (clock.frozen_time >= to) return false;
   await stripe.testHelpers.testClocks.advance(clockId, { frozen_time: to });
-  await until(`${label}'s test clock`, async () => {
-    const now = await stripe.testHelpers.testClocks.retrieve(clockId);
-    return now.status === 'ready' ? now : undefined;
-  });
+  await until(
+    `${label}'s test clock`,
+    async () => {
+      const now = await stripe.testHelpers.testClocks.retrieve(clockId);
+      return now.status === 'ready' ? now : undefined;
+    },
+    clockWaitMs,
+  );
   return true;
 }
 

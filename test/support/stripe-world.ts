@@ -7,7 +7,7 @@ import { startTestApp, tokenFor, type TestApp, type TestAppOptions } from './tes
 /** The secret the emulator signs its webhooks with in these worlds. */
 export const WORLD_WEBHOOK_SECRET = 'whsec_test_world_secret';
 
-/** The real app (api + worker) fed by an in-process emulator's signed webhooks. */
+/** The real app (api + worker, or the api alone) fed by an in-process emulator's signed webhooks. */
 export interface StripeWorld {
   kit: TestEmulator;
   t: TestApp;
@@ -29,6 +29,8 @@ export async function startStripeWorld(
     events?: readonly string[];
     /** Extra providers of the app (e.g. a test's recording listener). */
     providers?: TestAppOptions['providers'];
+    /** The in-process app's role: `all` by default; `api` when the test runs its workers as processes. */
+    role?: TestAppOptions['role'];
   } = {},
 ): Promise<StripeWorld> {
   const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
@@ -43,7 +45,7 @@ export async function startStripeWorld(
       : { webhookUrl: url, webhookSecret: secret },
   );
   const t = await startTestApp({
-    role: 'all',
+    role: options.role ?? 'all',
     ...(options.providers ? { providers: options.providers } : {}),
     env: {
       STRIPE_API_BASE: kit.emulator.url,
