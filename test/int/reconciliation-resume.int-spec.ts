@@ -244,4 +244,40 @@ describe('reconciliation runs retry a failed page and resume a dead worker’s r
     expect(after).toEqual({ status: 'running', lease_owner: 'a-live-worker:1:live', cursor: null });
     await w.t.db.query(`DELETE FROM reconciliation_runs WHERE id = $1`, [id]);
   });
+
+  it('runs go one at a time: a run waits while another is held, and runs once that one is done', async () => {
+    const handler = w.t.app.get(RunReconciliationHandler, { strict: false });
+    const insertRun = async (window: { from: Date; to: Date }, lease: string | null) => {
+      const [row] = await w.t.db.query<{ id: string }[]>(
+        `INSERT INTO reconciliation_runs (id, window_start, window_end, trigger, status, stats, started_at,
+           cursor, lease_owner, lease_expires_at)
+         VALUES (gen_random_uuid(), $1, $2, 'admin', 'running',
+           '{"compared":{"subscription":0,"invoice":0,"payment":0},"findings":0,"repaired":0,"awaitingAdmin":0}',
+           now(), NULL, $3::text, CASE WHEN $3::text IS NULL THEN NULL ELSE now() + interval '10 minutes' END)
+         RETURNING id`,
+        [window.from, window.to, lease],
+      );
+      return row?.id ?? '';
+    };
+    // The hourly run, held by a live worker; then an admin's run of another window.
+    const held = await insertRun(nextWindow(), 'a-live-worker:1:live');
+    const waiting = await insertRun(nextWindow(), null);
+    const repo = w.t.db.getRepository(ReconciliationRunOrmEntity);
+    await handler.runClaimed(await repo.findOneByOrFail({ id: waiting }));
+    const [left] = await w.t.db.query<{ status: string; lease_owner: string | null; cursor: unknown }[]>(
+      `SELECT status, lease_owner, cursor FROM reconciliation_runs WHERE id = $1`,
+      [waiting],
+    );
+    expect(left).toEqual({ status: 'running', lease_owner: null, cursor: null });
+    // The other run ends: the waiting one is taken and run to its end.
+    await w.t.db.query(
+      `UPDATE reconciliation_runs SET status = 'completed', finished_at = now(), lease_owner = NULL,
+         lease_expires_at = NULL WHERE id = $1`,
+      [held],
+    );
+    const done = await handler.runClaimed(await repo.findOneByOrFail({ id: waiting }));
+    expect(done.status).toBe('completed');
+    expect((await runRow(waiting)).status).toBe('completed');
+    await w.t.db.query(`DELETE FROM reconciliation_runs WHERE id = ANY($1)`, [[held, waiting]]);
+  });
 });

@@ -316,18 +316,31 @@ export class RunReconciliationHandler {
     return () => `now() + make_interval(secs => ${this.config.reconciliation.leaseSeconds})`;
   }
 
-  /** Takes the run's lease when nobody holds it, this process does, or the holder's lease ran out. */
+  /**
+   * Takes the run's lease when nobody holds it, this process does, or the holder's lease ran out; and
+   * only while no other run is held (a live lease): runs go one at a time. Every run compares every
+   * subscription whatever its window, so two at once (the hourly run and an admin's) found the same drift
+   * and repaired it twice. A run left waiting stays `running` without a holder, and the resume check
+   * (`reconciliation.resume-abandoned`) takes it once the other one is done. The transaction's advisory
+   * lock makes the check and the take one step for every worker.
+   */
   private async acquire(run: ReconciliationRunOrmEntity): Promise<boolean> {
-    const taken = await this.db
-      .createQueryBuilder()
-      .update(ReconciliationRunOrmEntity)
-      .set({ leaseOwner: this.owner, leaseExpiresAt: this.leaseUntil() })
-      .where(
-        `id = :id AND status = 'running'
-         AND (lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at < now())`,
-        { id: run.id, owner: this.owner },
-      )
-      .execute();
+    const taken = await this.db.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('reconciliation_runs.lease'))`);
+      return manager
+        .createQueryBuilder()
+        .update(ReconciliationRunOrmEntity)
+        .set({ leaseOwner: this.owner, leaseExpiresAt: this.leaseUntil() })
+        .where(
+          `id = :id AND status = 'running'
+           AND (lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at < now())
+           AND NOT EXISTS (SELECT 1 FROM reconciliation_runs other
+                            WHERE other.id <> :id AND other.status = 'running'
+                              AND other.lease_owner IS NOT NULL AND other.lease_expires_at >= now())`,
+          { id: run.id, owner: this.owner },
+        )
+        .execute();
+    });
     if (!taken.affected) return false;
     const fresh = await this.db.getRepository(ReconciliationRunOrmEntity).findOneByOrFail({ id: run.id });
     Object.assign(run, fresh);
