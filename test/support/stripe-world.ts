@@ -31,6 +31,8 @@ export async function startStripeWorld(
     providers?: TestAppOptions['providers'];
     /** The in-process app's role: `all` by default; `api` when the test runs its workers as processes. */
     role?: TestAppOptions['role'];
+    /** The app's clock: a ManualClock stopped at the start by default. */
+    clock?: TestAppOptions['clock'];
   } = {},
 ): Promise<StripeWorld> {
   const secret = options.secret ?? WORLD_WEBHOOK_SECRET;
@@ -47,6 +49,7 @@ export async function startStripeWorld(
   const t = await startTestApp({
     role: options.role ?? 'all',
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     env: {
       STRIPE_API_BASE: kit.emulator.url,
       STRIPE_SECRET_KEY: key,
