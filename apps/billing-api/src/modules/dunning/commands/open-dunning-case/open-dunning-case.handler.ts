@@ -94,58 +94,21 @@ export class OpenDunningCaseHandler {
       createdAt: now,
       updatedAt: now,
     };
-    // One statement: the case (once per invoice), its steps and its audit record, with the mirrored
-    // subscription's id and the clock's known time read in it.
-    const [opened] = await queryRows<{ id: string | null; subscription_id: string | null; clock_time: Date | null }>(
-      manager,
-      sql`WITH dunning__case AS (
-            ${insertRowSql(manager, DunningCaseOrmEntity, row, undefined, {
-              subscriptionId: failed.stripeSubscriptionId
-                ? this.subscriptions.idByStripeIdSql(failed.stripeSubscriptionId)
-                : sql`NULL::uuid`,
-            })}
-            ON CONFLICT DO NOTHING
-            RETURNING id, subscription_id),
-          dunning__steps AS (
-            INSERT INTO dunning_steps (case_id, step_id, position, day_offset, due_at, status)
-            SELECT c.id, s.step_id, s.position, s.day_offset, s.due_at, 'pending'
-              FROM dunning__case c
-             CROSS JOIN unnest(${steps.map((s) => s.step.id)}::text[], ${steps.map((s) => s.position)}::int[],
-                               ${steps.map((s) => s.step.dayOffset)}::int[], ${steps.map((s) => s.dueAt)}::timestamptz[])
-                     AS s(step_id, position, day_offset, due_at)),
-          dunning__audit AS (${this.audit.recordSql(
-            manager,
-            {
-              accountId: row.accountId,
-              action: 'dunning.case_opened',
-              entityType: 'dunning_case',
-              entityId: row.id,
-              before: null,
-              after: { stripeInvoiceId: row.stripeInvoiceId, day0: day0.toISOString(), amountDue: row.amountDue },
-              actor,
-            },
-            'dunning__case',
-          )})
-          SELECT (SELECT id FROM dunning__case) AS id, (SELECT subscription_id FROM dunning__case) AS subscription_id,
-                 (SELECT frozen_time FROM dunning_test_clocks WHERE test_clock_id = ${row.testClockId})
-                   AS clock_time`,
-    );
-    if (!opened?.id) return 'exists';
-    row.subscriptionId = opened.subscription_id;
-    const stepRows = steps.map(
-      ({ step, position, dueAt }): DunningStepOrmEntity => ({
-        caseId: row.id,
-        stepId: step.id,
-        position,
-        dayOffset: step.dayOffset,
-        dueAt,
-        status: 'pending',
-        ranAt: null,
-        retryOutcome: null,
-      }),
-    );
+    const opened = await this.insertCase(manager, row, steps, actor);
+    if (!opened) return 'exists';
+    row.subscriptionId = opened.subscriptionId;
+    const stepRows = steps.map(({ step, position, dueAt }): DunningStepOrmEntity => ({
+      caseId: row.id,
+      stepId: step.id,
+      position,
+      dayOffset: step.dayOffset,
+      dueAt,
+      status: 'pending',
+      ranAt: null,
+      retryOutcome: null,
+    }));
     const clockNow = row.testClockId
-      ? await this.time.clockReached(manager, row.testClockId, day0, opened.clock_time)
+      ? await this.time.clockReached(manager, row.testClockId, day0, opened.clockTime)
       : null;
     if (row.stripeSubscriptionId) {
       // The attempt that opened the case counts once: the machine counts it when it moves an active
@@ -170,5 +133,62 @@ export class OpenDunningCaseHandler {
       clockNow,
     );
     return 'opened';
+  }
+
+  /**
+   * The case (once per invoice: null when it exists), its steps and its audit record in ONE statement
+   * (`npm run bench:dunning`), which also reads the mirrored subscription's id and the test clock's
+   * known time (null: none recorded).
+   */
+  private async insertCase(
+    manager: EntityManager,
+    row: DunningCaseOrmEntity,
+    steps: readonly { step: DunningPolicy['steps'][number]; position: number; dueAt: Date }[],
+    actor: Actor,
+  ): Promise<{ subscriptionId: string | null; clockTime: Date | null } | null> {
+    const [opened] = await queryRows<{
+      id: string | null;
+      subscription_id: string | null;
+      clock_time: Date | null;
+    }>(
+      manager,
+      sql`WITH dunning__case AS (
+            ${insertRowSql(manager, DunningCaseOrmEntity, row, undefined, {
+              subscriptionId: row.stripeSubscriptionId
+                ? this.subscriptions.idByStripeIdSql(row.stripeSubscriptionId)
+                : sql`NULL::uuid`,
+            })}
+            ON CONFLICT DO NOTHING
+            RETURNING id, subscription_id),
+          dunning__steps AS (
+            INSERT INTO dunning_steps (case_id, step_id, position, day_offset, due_at, status)
+            SELECT c.id, s.step_id, s.position, s.day_offset, s.due_at, 'pending'
+              FROM dunning__case c
+             CROSS JOIN unnest(${steps.map((s) => s.step.id)}::text[], ${steps.map((s) => s.position)}::int[],
+                               ${steps.map((s) => s.step.dayOffset)}::int[], ${steps.map((s) => s.dueAt)}::timestamptz[])
+                     AS s(step_id, position, day_offset, due_at)),
+          dunning__audit AS (${this.audit.recordSql(
+            manager,
+            {
+              accountId: row.accountId,
+              action: 'dunning.case_opened',
+              entityType: 'dunning_case',
+              entityId: row.id,
+              before: null,
+              after: {
+                stripeInvoiceId: row.stripeInvoiceId,
+                day0: row.day0.toISOString(),
+                amountDue: row.amountDue,
+              },
+              actor,
+            },
+            'dunning__case',
+          )})
+          SELECT (SELECT id FROM dunning__case) AS id, (SELECT subscription_id FROM dunning__case) AS subscription_id,
+                 (SELECT frozen_time FROM dunning_test_clocks WHERE test_clock_id = ${row.testClockId})
+                   AS clock_time`,
+    );
+    if (!opened?.id) return null;
+    return { subscriptionId: opened.subscription_id, clockTime: opened.clock_time };
   }
 }

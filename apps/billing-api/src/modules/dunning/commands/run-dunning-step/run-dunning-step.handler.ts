@@ -230,7 +230,8 @@ export class RunDunningStepHandler {
       (r) => r.dunning__marked === 1,
     );
     // Under the case's row lock a pending step stays pending until this statement marks it.
-    if (result.dunning__marked !== 1) throw new Error(`dunning step ${row.id}:${step.stepId} was not pending`);
+    if (result.dunning__marked !== 1)
+      throw new Error(`dunning step ${row.id}:${step.stepId} was not pending`);
     if (retryOutcome === 'succeeded') await this.close.close(manager, row, 'paid', now, actor);
     this.metrics.stepRan(step.stepId, retryOutcome);
     const more = retryOutcome !== 'succeeded' && next !== undefined && next.dueAt.getTime() <= now.getTime();
