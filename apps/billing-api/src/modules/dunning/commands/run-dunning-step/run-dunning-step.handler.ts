@@ -31,7 +31,8 @@ export interface RunDueOutcome {
 
 /**
  * Runs a case's steps that are due on its timeline, oldest first, each exactly once (R-DUN-5): each
- * step in its own transaction, under the case's row lock, and only while its row is `pending`; the
+ * step in its own transaction (or, for the steps due at once without a retry, the one that opens the
+ * case: `runDueAtOpening`), under the case's row lock, and only while its row is `pending`; the
  * row is marked `done` in the transaction that publishes `dunning.step_ran`. So a job that runs twice,
  * a job and the catch-up, or two workers never run a step twice; a crash before the commit leaves the
  * step pending for the job's retry or the catch-up.
