@@ -89,16 +89,16 @@ export class NotificationsFacade {
    * The outbox row as part of the caller's statement (CTE `notifications__outbox`, output
    * `notifications__id`: the module's namespace, see StatementPart), the same write as
    * {@link enqueue}. With `from`, the row is written once per row of that CTE, and `from.payload` (a
-   * jsonb expression over it) completes the payload, e.g. with a receipt number the same statement
-   * allocates.
+   * jsonb expression over it), when given, completes the payload, e.g. with a receipt number the same
+   * statement allocates.
    */
   enqueuePart<N extends TemplateName>(
     input: EnqueueNotification<N> | PartialPayload<N>,
-    from?: { cte: string; payload: Sql },
+    from?: { cte: string; payload?: Sql },
   ): StatementPart {
     const id = randomUUID();
     const now = this.clock.now();
-    const payload = sql`${JSON.stringify(input.payload)}::jsonb${from ? sql` || ${from.payload}` : sql``}`;
+    const payload = sql`${JSON.stringify(input.payload)}::jsonb${from?.payload ? sql` || ${from.payload}` : sql``}`;
     return {
       ctes: [
         sql`notifications__outbox AS (

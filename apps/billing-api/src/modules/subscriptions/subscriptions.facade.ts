@@ -61,6 +61,15 @@ export class SubscriptionsFacade {
     return this.dunningInputs.execute(manager, stripeSubscriptionId, input, actor);
   }
 
+  /**
+   * The id of the mirrored subscription with this Stripe id (NULL when it is not mirrored), as a scalar
+   * subquery of the caller's statement: the statement that opens a dunning case names it
+   * (`npm run bench:dunning`).
+   */
+  idByStripeIdSql(stripeSubscriptionId: string): Sql {
+    return sql`(SELECT id FROM subscriptions WHERE stripe_subscription_id = ${stripeSubscriptionId})`;
+  }
+
   async findByStripeId(
     stripeSubscriptionId: string,
     manager: EntityManager = this.db.manager,

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Job, JobOptions, Queue } from 'bull';
 import { RequestContext } from '../context/request-context.js';
+import { jobState } from './job-state.js';
 import {
   JOBS,
   QUEUES,
@@ -63,7 +64,7 @@ export class JobQueue {
   ): Promise<'queued' | 'already_queued'> {
     const existing = await this.queueFor(name).getJob(jobId);
     if (existing) {
-      const state = await existing.getState();
+      const state = await jobState(existing);
       if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'paused')
         return 'already_queued';
       await existing.remove();

@@ -24,11 +24,17 @@ export class DunningTimeRepository {
   /**
    * Records that the test clock reached `at` (time only moves forward) and returns its time now. Only a
    * later time is written (in the caller's transaction), so that the many cases one clock advance opens
-   * do not all queue on the clock's row lock: the first writes it, the others read it.
+   * do not all queue on the clock's row lock: the first writes it, the others read it. `known`: the
+   * clock's time the caller already read in this transaction (null: none recorded), saving the read.
    */
-  async clockReached(manager: EntityManager, testClockId: string, at: Date): Promise<Date> {
-    const known = await this.now(manager, testClockId);
-    if (known.getTime() >= at.getTime()) return known;
+  async clockReached(
+    manager: EntityManager,
+    testClockId: string,
+    at: Date,
+    known?: Date | null,
+  ): Promise<Date> {
+    const time = known === undefined ? await this.now(manager, testClockId) : (known ?? new Date(0));
+    if (time.getTime() >= at.getTime()) return time;
     const rows: { frozen_time: Date }[] = await manager.query(
       `INSERT INTO dunning_test_clocks (test_clock_id, frozen_time, updated_at) VALUES ($1, $2, $3)
        ON CONFLICT (test_clock_id) DO UPDATE

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { OnDomainEvent, type DomainEvent } from '../../../platform/events/domain-event.js';
+import type { StatementPart } from '../../../platform/database/row-sql.js';
+import {
+  OnDomainEvent,
+  OnDomainEventInStatement,
+  type DomainEvent,
+} from '../../../platform/events/domain-event.js';
 import type { DunningCaseRef } from '../../dunning/contracts/dunning.events.js';
 import '../../dunning/contracts/dunning.events.js';
-import { NotificationsFacade } from '../notifications.facade.js';
+import { NotificationsFacade, type EnqueueNotification } from '../notifications.facade.js';
 import type { DunningInvoice } from '../templates/templates.js';
 
 /**
@@ -17,20 +22,29 @@ import type { DunningInvoice } from '../templates/templates.js';
 export class DunningEmailsListener {
   constructor(private readonly notifications: NotificationsFacade) {}
 
-  @OnDomainEvent('dunning.step_ran')
-  async stepRan(event: DomainEvent<'dunning.step_ran'>, manager: EntityManager): Promise<void> {
+  /**
+   * The step's e-mail as part of the statement that marks the step done (`npm run bench:dunning`: one
+   * round trip per step), written only when the step's row was marked (`onlyWith`).
+   */
+  @OnDomainEventInStatement('dunning.step_ran')
+  stepRan(event: DomainEvent<'dunning.step_ran'>, onlyWith: string | undefined): StatementPart[] {
     const e = event.payload;
-    if (e.template === null) return;
+    if (e.template === null) return [];
+    const from = onlyWith ? { cte: onlyWith } : undefined;
     if (e.template === 'account_suspended') {
-      await this.suspended(manager, { ...e, suspendedAt: e.ranAt });
-      return;
+      return [this.notifications.enqueuePart(suspendedNotice({ ...e, suspendedAt: e.ranAt }), from)];
     }
-    await this.notifications.enqueue(manager, {
-      accountId: e.accountId,
-      template: e.template,
-      dedupeKey: `${e.template}:${e.caseId}`,
-      payload: { ...invoiceOf(e), nextStepAt: e.nextStepAt, suspendAt: e.suspendAt },
-    });
+    return [
+      this.notifications.enqueuePart(
+        {
+          accountId: e.accountId,
+          template: e.template,
+          dedupeKey: `${e.template}:${e.caseId}`,
+          payload: { ...invoiceOf(e), nextStepAt: e.nextStepAt, suspendAt: e.suspendAt },
+        },
+        from,
+      ),
+    ];
   }
 
   @OnDomainEvent('dunning.account_suspended')
@@ -64,13 +78,20 @@ export class DunningEmailsListener {
     manager: EntityManager,
     e: DunningCaseRef & { suspendedAt: string },
   ): Promise<void> {
-    await this.notifications.enqueue(manager, {
-      accountId: e.accountId,
-      template: 'account_suspended',
-      dedupeKey: `account_suspended:${e.caseId}`,
-      payload: { ...invoiceOf(e), suspendedAt: e.suspendedAt },
-    });
+    await this.notifications.enqueue(manager, suspendedNotice(e));
   }
+}
+
+/** The suspension e-mail of a case: one per case, whichever event announces it first. */
+function suspendedNotice(
+  e: DunningCaseRef & { suspendedAt: string },
+): EnqueueNotification<'account_suspended'> {
+  return {
+    accountId: e.accountId,
+    template: 'account_suspended',
+    dedupeKey: `account_suspended:${e.caseId}`,
+    payload: { ...invoiceOf(e), suspendedAt: e.suspendedAt },
+  };
 }
 
 /** The invoice part of a dunning e-mail's payload. */

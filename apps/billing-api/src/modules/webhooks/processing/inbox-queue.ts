@@ -3,6 +3,7 @@ import type { Job, JobOptions, Queue } from 'bull';
 import { AppConfig } from '../../../platform/config/app-config.js';
 import { RequestContext } from '../../../platform/context/request-context.js';
 import { JobQueue } from '../../../platform/queue/job-queue.js';
+import { jobState } from '../../../platform/queue/job-state.js';
 import { JOBS, type JobEnvelope } from '../../../platform/queue/queue.registry.js';
 
 const ONE = 'webhooks.process-event';
@@ -118,7 +119,7 @@ export class InboxQueue {
   private async requeue(eventId: string, options: Pick<JobOptions, 'delay' | 'attempts'>): Promise<void> {
     const existing = (await this.queue().getJob(eventId)) as Job | null;
     if (existing) {
-      if (UNFINISHED.has(await existing.getState())) return;
+      if (UNFINISHED.has(await jobState(existing))) return;
       await existing.remove();
     }
     await this.add(ONE, { eventId }, this.options(ONE, eventId, options));
@@ -141,7 +142,7 @@ export class InboxQueue {
     let active = false;
     for (const job of [own, batch]) {
       if (!job) continue;
-      const state = await job.getState();
+      const state = await jobState(job);
       if (state === 'active') active = true;
       else if (UNFINISHED.has(state)) return 'already_queued';
     }
