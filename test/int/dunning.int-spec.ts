@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SubscriptionsFacade } from '../../apps/billing-api/src/modules/subscriptions/subscriptions.facade.js';
 import { startStripeWorld, WORLD_WEBHOOK_SECRET, type StripeWorld } from '../support/stripe-world.js';
 import { http, tokenFor } from '../support/test-app.js';
 import {
@@ -238,6 +239,48 @@ describe('dunning: Day 0/3/5/7 on a Stripe test clock, recovery, duplicates', ()
       'dunning.step_ran:day_3',
       'dunning.case_closed',
     ]);
+  }, 120_000);
+
+  it('what dunning applies is as new as its report: an older subscription event delivered late cannot undo it', async () => {
+    const { sub, invoice, day0 } = await failedRenewal(w, prices);
+    await stepsAre(w, invoice.id, { day_0: 'done', day_3: 'pending', day_5: 'pending', day_7: 'pending' });
+    // A failed attempt reported by dunning a minute after everything Stripe sent so far (a retry's decline).
+    const failedAt = day0 + 60;
+    await w.t.db.transaction((manager) =>
+      w.t.app
+        .get(SubscriptionsFacade, { strict: false })
+        .applyDunningInput(
+          manager,
+          sub,
+          { type: 'payment_failed', at: new Date(failedAt * 1000) },
+          { type: 'system', id: 'dunning-test' },
+        ),
+    );
+    expect(await subscriptionRow(w, sub)).toMatchObject({ state: 'past_due', failed_attempts: 2 });
+    // Stripe's subscription event of the renewal (new period, still `active`), created before that failure,
+    // delivered late (Stripe does not promise order): stale, it cannot put the subscription back to active.
+    const renewed = await w.stripe.subscriptions.retrieve(sub);
+    const late = {
+      id: `evt_late_${invoice.id}`,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: failedAt - 30,
+      livemode: false,
+      type: 'customer.subscription.updated',
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: { ...renewed, status: 'active' }, previous_attributes: {} },
+    };
+    expect((await deliver(w.t.url, JSON.stringify(late), { secret: WORLD_WEBHOOK_SECRET })).status).toBe(200);
+    const row = await until(async () => {
+      const rows = await w.t.db.query<{ status: string; outcome: string | null }[]>(
+        `SELECT status, outcome FROM webhook_events WHERE id = $1`,
+        [late.id],
+      );
+      return rows[0]?.status === 'processed' ? rows[0] : null;
+    }, 'the late event processed');
+    expect(row.outcome).toBe('skipped_stale');
+    expect(await subscriptionRow(w, sub)).toMatchObject({ state: 'past_due', failed_attempts: 2 });
   }, 120_000);
 
   it('a duplicate invoice.payment_failed (the same event again, and another event of the same failure) opens one case and runs each step once', async () => {

@@ -73,6 +73,11 @@ export class ApplyDunningInputHandler {
     if (outcome.refused.length === 0 || correctedSince) {
       if (row.version === version) row.version += 1;
       row.updatedAt = this.clock.now();
+      // What dunning applied is as new as its report (a failed attempt's event, a step on the timeline):
+      // a Stripe event about the subscription from before it, delivered late, is then stale and cannot
+      // undo it (the renewal's own `customer.subscription.updated`, still `active`, put a past_due
+      // subscription back to active and reset its attempts). One of the same second re-reads Stripe.
+      row.lastEventCreated = Math.max(row.lastEventCreated, Math.floor(at.getTime() / 1000));
       // The row (read under its lock) and its audit record in one statement (`npm run bench:dunning`).
       const { id, ...values } = row;
       await queryRows(
