@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fastifyCors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
-import { registerCors } from './cors.js';
+import { CORS_METHODS, registerCors } from './cors.js';
 
 const EXPOSED = ['x-request-id', 'idempotent-replayed', 'retry-after'];
 
@@ -56,6 +56,7 @@ describe('CORS decided once per origin', () => {
         origin: origins.length > 0 ? origins : false,
         credentials: true,
         exposedHeaders: EXPOSED,
+        methods: CORS_METHODS,
       });
     });
     try {
@@ -82,6 +83,25 @@ describe('CORS decided once per origin', () => {
       expect(allowed.headers.vary).toBe('Origin');
       const other = await ours.inject(requests[2] as InjectOptions);
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await ours.close();
+    }
+  });
+
+  it('lets a browser send every method the API has across origins', async () => {
+    const ours = await serve((app) =>
+      registerCors(app, { origins: ['https://app.example.com'], credentials: true, exposedHeaders: EXPOSED }),
+    );
+    try {
+      for (const method of ['PUT', 'PATCH', 'DELETE']) {
+        const preflight = await ours.inject({
+          method: 'OPTIONS',
+          url: '/v1/things',
+          headers: { origin: 'https://app.example.com', 'access-control-request-method': method },
+        });
+        expect(preflight.statusCode).toBe(204);
+        expect(String(preflight.headers['access-control-allow-methods']).split(',')).toContain(method);
+      }
     } finally {
       await ours.close();
     }
