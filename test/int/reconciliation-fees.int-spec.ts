@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobQueue } from '../../apps/billing-api/src/platform/queue/job-queue.js';
 import type Stripe from 'stripe';
 import { startStripeWorld, type StripeWorld } from '../support/stripe-world.js';
 import { http } from '../support/test-app.js';
@@ -118,6 +119,12 @@ describe('reconciliation of fees and nets (R-REC): balance transactions against 
       fee: '0',
       net: String(-2500),
     });
+    // Read by a job after the refund's commit, not inside its webhook's transaction.
+    const refundBalanceJob = await w.t.app
+      .get(JobQueue, { strict: false })
+      .queueFor('refunds.record-balance')
+      .getJob(`refund-balance:${(await refundRow(inStepRefund.id))?.id}`);
+    expect(await refundBalanceJob?.getState()).toBe('completed');
 
     const row = await paymentRow(inStep.pi.id);
     const view = await http<{ fee: number | null; net: number | null }>(

@@ -5,6 +5,8 @@ import { PaymentsModule } from '../payments/payments.module.js';
 import { CreateRefundHandler } from './commands/create-refund/create-refund.handler.js';
 import { CreateRefundOutcome } from './http/create-refund.outcome.js';
 import { RefundsController } from './http/refunds.controller.js';
+import { RecordRefundBalanceHandler } from './commands/record-refund-balance/record-refund-balance.handler.js';
+import { RecordRefundBalanceProcessor } from './jobs/record-refund-balance.processor.js';
 import { RefundsJanitor, RefundsJanitorProcessor } from './jobs/refunds-janitor.processor.js';
 import { RefundLinesForPayments } from './queries/refund-lines-for-payments.queries.js';
 import { RefundQueries } from './queries/refund.queries.js';
@@ -29,21 +31,22 @@ import { RefundEventsHandler } from './webhooks/refund-events.handler.js';
     RefundLinesForPayments,
     { provide: PAYMENT_REFUND_LINES, useExisting: RefundLinesForPayments },
     RefundsJanitor,
+    RecordRefundBalanceHandler,
     RefundMetrics,
     CountRefundStatusListener,
   ],
-  exports: [RefundsFacade, RefundsJanitor],
+  exports: [RefundsFacade, RefundsJanitor, RecordRefundBalanceHandler],
 })
 export class RefundsModule {}
 
-/** The refunds janitor's queue consumer: a provider only in worker processes. */
+/** The refunds' queue consumers (the janitor, the fee reads): providers only in worker processes. */
 @Module({})
 export class RefundsJobsModule {
   static register(options: { worker: boolean }): DynamicModule {
     return {
       module: RefundsJobsModule,
       imports: [RefundsModule],
-      providers: options.worker ? [RefundsJanitorProcessor] : [],
+      providers: options.worker ? [RefundsJanitorProcessor, RecordRefundBalanceProcessor] : [],
     };
   }
 }

@@ -22,6 +22,8 @@ export interface JobPayloads {
   'maintenance.settle-payments': Record<string, never>;
   /** Reads and records a captured payment's fee and net from Stripe (RecordPaymentBalanceHandler). */
   'payments.record-balance': { paymentId: string };
+  /** Reads and records a succeeded refund's fee and net from Stripe (RecordRefundBalanceHandler). */
+  'refunds.record-balance': { refundId: string; balanceTransactionId: string };
   /** Re-sends API refunds whose Stripe call got no answer (RefundsJanitor). */
   'maintenance.resubmit-refunds': Record<string, never>;
   /** Applies one stored Stripe event (job id = the event id): sweeper, replay, retry of a failed event. */
@@ -85,6 +87,13 @@ export const JOBS = {
   },
   // One per captured payment, after its commit (job id `payment-balance:<payment>`).
   'payments.record-balance': {
+    queue: QUEUES.maintenance,
+    concurrency: 2,
+    options: { ...retried, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  },
+  // One per succeeded refund whose balance transaction was not given, after its commit
+  // (job id `refund-balance:<refund>`).
+  'refunds.record-balance': {
     queue: QUEUES.maintenance,
     concurrency: 2,
     options: { ...retried, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },

@@ -1,10 +1,11 @@
 import { decideStaleness, refundCanBecome } from '@billing/domain';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { Clock } from '../../../platform/clock/clock.js';
-import { balanceValuesOf, recordBalance } from '../../../platform/stripe/balance-transaction.js';
-import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
+import { AfterCommit } from '../../../platform/database/after-commit.js';
+import { JobQueue } from '../../../platform/queue/job-queue.js';
+import { recordBalance } from '../../../platform/stripe/balance-transaction.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import type { LockedPaymentRef } from '../../payments/contracts/payment.view.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
@@ -28,11 +29,10 @@ import { transformStripeRefund, type RefundValues } from './transform-stripe-ref
  */
 @Injectable()
 export class RefundEventsHandler {
-  private readonly logger = new Logger('RefundMirror');
-
   constructor(
     private readonly clock: Clock,
-    private readonly gateway: StripeGateway,
+    private readonly afterCommit: AfterCommit,
+    private readonly jobs: JobQueue,
     private readonly audit: AuditFacade,
     private readonly payments: PaymentsFacade,
     private readonly statusChange: RefundStatusPublisher,
@@ -108,7 +108,7 @@ export class RefundEventsHandler {
         createdAt: incoming.stripeCreatedAt ?? now,
         updatedAt: now,
       };
-      await this.completeBalance(fresh, incoming);
+      this.completeBalance(fresh, incoming, ctx);
       const inserted = await ctx.manager
         .createQueryBuilder()
         .insert()
@@ -172,7 +172,7 @@ export class RefundEventsHandler {
     row.failureReason = values.failureReason;
     row.stripeChargeId = values.stripeChargeId ?? row.stripeChargeId;
     row.stripeCreatedAt = row.stripeCreatedAt ?? values.stripeCreatedAt;
-    await this.completeBalance(row, values);
+    this.completeBalance(row, values, ctx);
     row.updatedAt = this.clock.now();
     await repo.save(row);
     const after = { status: row.status, amount: row.amount, failureReason: row.failureReason };
@@ -196,30 +196,21 @@ export class RefundEventsHandler {
 
   /**
    * Records a succeeded refund's balance transaction (fee, net; R-REC fees and nets): as given when the
-   * refund came expanded (reconciliation, an admin's apply), else read by id once while unrecorded.
-   * Best effort: when Stripe cannot answer, the fee stays unrecorded and reconciliation reports it (safe).
+   * refund came expanded (reconciliation, an admin's apply); else, while unrecorded, it is read from
+   * Stripe by a job after this transaction commits (`refunds.record-balance`): never here, where the
+   * payment's and refund's row locks and the batch's other events would wait for Stripe.
    */
-  private async completeBalance(row: RefundOrmEntity, values: RefundValues): Promise<void> {
+  private completeBalance(row: RefundOrmEntity, values: RefundValues, ctx: StripeEventContext): void {
     if (row.status !== 'succeeded') return;
     if (values.balance) {
       recordBalance(row, values.balance);
       return;
     }
-    const id = values.balanceTransactionId;
-    if (row.fee !== null || !id) return;
-    try {
-      const txn = await this.gateway.call('balance_transaction.retrieve', (stripe) =>
-        stripe.balanceTransactions.retrieve(id),
-      );
-      const balance = balanceValuesOf(txn);
-      if (balance) recordBalance(row, balance);
-    } catch (error) {
-      this.logger.warn({
-        msg: 'balance transaction not read: fee and net stay unrecorded for now',
-        refundId: row.id,
-        err: error,
-      });
-    }
+    if (row.fee !== null || !values.balanceTransactionId) return;
+    const payload = { refundId: row.id, balanceTransactionId: values.balanceTransactionId };
+    this.afterCommit.run(ctx.manager, () =>
+      this.jobs.enqueue('refunds.record-balance', payload, { jobId: `refund-balance:${row.id}` }),
+    );
   }
 
   private async applyToPayment(payment: LockedPaymentRef, ctx: StripeEventContext): Promise<boolean> {
