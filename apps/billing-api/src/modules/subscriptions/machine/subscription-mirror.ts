@@ -13,6 +13,7 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { findRows, queryRows, sql, updateRowSql } from '../../../platform/database/row-sql.js';
 import type { Actor } from '../../../platform/context/request-context.js';
+import { ReadAheadOutdated } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
@@ -41,6 +42,24 @@ export interface MirrorContext {
 
 export type MirrorOutcome = 'applied' | 'skipped_stale' | 'ignored';
 
+/**
+ * The subscription rows' lock: FOR NO KEY UPDATE keeps every other writer out (the other mirror runs,
+ * the app's commands) yet lets a quote referencing the row be inserted meanwhile (its foreign key's
+ * check takes FOR KEY SHARE, which FOR UPDATE would block).
+ */
+const ROW_LOCK = { mode: 'for_no_key_update' as const };
+
+/** What Stripe said of a subscription when re-read before its row was locked, and the row's xmin then. */
+export interface ReadAhead {
+  readonly kind: 'subscription_read_ahead';
+  stamp: string;
+  values: SubscriptionValues;
+}
+
+function isReadAhead(value: unknown): value is ReadAhead {
+  return (value as ReadAhead | undefined)?.kind === 'subscription_read_ahead';
+}
+
 export interface ApplyOptions {
   /** The account to file a new subscription under when its customer is not linked (checkout). */
   accountId?: string | null;
@@ -49,6 +68,8 @@ export interface ApplyOptions {
    * they are what Stripe says now and are applied whatever events came before.
    */
   fresh?: boolean;
+  /** The subscription as re-read before the transaction (`readAhead`), when it was. */
+  ahead?: unknown;
 }
 
 /**
@@ -81,7 +102,7 @@ export class SubscriptionMirror {
   ): Promise<MirrorOutcome> {
     await ctx.manager
       .getRepository(SubscriptionOrmEntity)
-      .findOne({ where: { stripeSubscriptionId }, lock: { mode: 'pessimistic_write' } });
+      .findOne({ where: { stripeSubscriptionId }, lock: ROW_LOCK });
     const fresh = await ctx.refetch(stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.apply(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx, {
@@ -95,7 +116,10 @@ export class SubscriptionMirror {
    * catalogue sync recorded, so a price replaced after an amount change, which lost its lookup key,
    * still maps to its plan), not from lookup keys alone.
    */
-  private async planned(values: SubscriptionValues, ctx: MirrorContext): Promise<SubscriptionValues> {
+  private async planned(
+    values: SubscriptionValues,
+    ctx: Pick<MirrorContext, 'manager'>,
+  ): Promise<SubscriptionValues> {
     return withCatalogPlan(values, await this.catalog.describeItems(values.items, ctx.manager));
   }
 
@@ -106,18 +130,23 @@ export class SubscriptionMirror {
   ): Promise<MirrorOutcome> {
     const incoming = await this.planned(raw, ctx);
     const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
-    const lock = { mode: 'pessimistic_write' as const };
+    const lock = ROW_LOCK;
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
     // A prepared statement: on the webhook hot path, TypeORM's query builder would build and send it anew.
-    let row: SubscriptionOrmEntity | null =
+    const locked = async () =>
       (
         await findRows(
           ctx.manager,
           SubscriptionOrmEntity,
           sql`stripe_subscription_id = ${incoming.stripeSubscriptionId}`,
-          { lock: 'for_update' },
+          { lock: 'for_no_key_update' },
         )
       )[0] ?? null;
+    const ahead = !options.fresh && isReadAhead(options.ahead) ? options.ahead : null;
+    let row: SubscriptionOrmEntity | null = await locked();
+    // Another transaction wrote the row while it was re-read (typically the app's own command recording
+    // the change this event reports): the batch reads it ahead again and runs again.
+    if (ahead && row && (await this.stampOf(row.id, ctx)) !== ahead.stamp) throw new ReadAheadOutdated();
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
@@ -160,7 +189,7 @@ export class SubscriptionMirror {
         return this.applyToRow(row, current, ctx, actor);
       }
     }
-    const ordered = await this.ordered(row, incoming, ctx, options);
+    const ordered = await this.ordered(row, incoming, ctx, options, ahead);
     if (typeof ordered === 'string') return ordered;
     return this.applyToRow(row, ordered, ctx, actor);
   }
@@ -175,11 +204,14 @@ export class SubscriptionMirror {
     values: SubscriptionValues,
     ctx: MirrorContext,
     options: ApplyOptions,
+    ahead: ReadAhead | null,
   ): Promise<SubscriptionValues | 'skipped_stale' | 'ignored'> {
     if (options.fresh) return values;
     const decision = this.staleness(row, ctx);
     if (decision === 'skip_stale') return 'skipped_stale';
     if (decision === 'apply') return values;
+    // Re-read before the lock, and no other transaction has written the row since (checked in `apply`).
+    if (ahead) return ahead.values;
     const fresh = await ctx.refetch(values.stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.planned(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx);
@@ -224,7 +256,10 @@ export class SubscriptionMirror {
     return 'applied';
   }
 
-  private staleness(row: SubscriptionOrmEntity, ctx: MirrorContext): StalenessDecision {
+  private staleness(
+    row: Pick<SubscriptionOrmEntity, 'lastEventCreated' | 'appChangedStripeAt'>,
+    ctx: Pick<MirrorContext, 'event'>,
+  ): StalenessDecision {
     return decideStaleness({
       lastApplied: {
         eventCreated: row.lastEventCreated,
@@ -232,6 +267,47 @@ export class SubscriptionMirror {
       },
       incoming: { eventCreated: ctx.event.created },
     });
+  }
+
+  /**
+   * When the report cannot be ordered against the row as committed (a same-second event, or one not
+   * newer than the app's own change at Stripe), the subscription is re-read from Stripe BEFORE the row
+   * is locked: held across a Stripe call (600 ms and more), the lock made the app's own commands wait
+   * (a plan change recording its quote, a cancellation). The re-read is used under the lock only when
+   * no other transaction has written the row since it was read here (the same `xmin`, the row
+   * version's transaction): nothing applied before that read can be newer than Stripe's answer, which
+   * came after it. Otherwise `apply` throws ReadAheadOutdated: the webhook batch is rolled back, the
+   * subscription read ahead again and the batch run again (a few times, then without a read-ahead: the
+   * row is re-read under the lock, as before).
+   */
+  async readAhead(
+    values: SubscriptionValues,
+    ctx: Pick<MirrorContext, 'manager' | 'event' | 'refetch'>,
+  ): Promise<ReadAhead | null> {
+    const [seen] = await queryRows<{ stamp: string; last: string; app: string | null }>(
+      ctx.manager,
+      sql`SELECT xmin::text AS stamp, last_event_created::text AS last, app_changed_stripe_at::text AS app
+            FROM subscriptions WHERE stripe_subscription_id = ${values.stripeSubscriptionId}`,
+    );
+    if (!seen) return null;
+    const committed = {
+      lastEventCreated: Number(seen.last),
+      appChangedStripeAt: seen.app === null ? null : Number(seen.app),
+    };
+    if (this.staleness(committed, ctx) !== 'refetch') return null;
+    const fresh = await ctx.refetch(values.stripeSubscriptionId);
+    if (!fresh) return null;
+    const read = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+    return { kind: 'subscription_read_ahead', stamp: seen.stamp, values: await this.planned(read, ctx) };
+  }
+
+  /** The transaction that wrote the row's current version (`xmin`): the read-ahead's validity check. */
+  private async stampOf(id: string, ctx: Pick<MirrorContext, 'manager'>): Promise<string | undefined> {
+    const [found] = await queryRows<{ stamp: string }>(
+      ctx.manager,
+      sql`SELECT xmin::text AS stamp FROM subscriptions WHERE id = ${id}::uuid`,
+    );
+    return found?.stamp;
   }
 
   /**

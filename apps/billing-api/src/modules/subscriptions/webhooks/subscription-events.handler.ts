@@ -4,7 +4,9 @@ import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
   HandlesStripeEvents,
+  ReadsStripeEventsAhead,
   type StripeEventContext,
+  type StripeEventReadAheadContext,
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
@@ -20,6 +22,17 @@ import { domainEvent } from '../../../platform/events/domain-event.js';
 import '../contracts/subscription.events.js';
 import { transformStripeCheckoutSession } from './transform-stripe-checkout-session.js';
 
+const SUBSCRIPTION_EVENTS = [
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.trial_will_end',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'customer.subscription.pending_update_expired',
+];
+
 /**
  * Stripe's subscription and checkout events, applied by the subscription mirror (the machine owns the
  * state; see SubscriptionMirror) with the Stripe event as actor. The Checkout success callback and the
@@ -34,21 +47,22 @@ export class SubscriptionEventsHandler {
     private readonly events: DomainEvents,
   ) {}
 
-  @HandlesStripeEvents(
-    'customer.subscription.created',
-    'customer.subscription.updated',
-    'customer.subscription.deleted',
-    'customer.subscription.trial_will_end',
-    'customer.subscription.paused',
-    'customer.subscription.resumed',
-    'customer.subscription.pending_update_applied',
-    'customer.subscription.pending_update_expired',
-  )
+  @HandlesStripeEvents(...SUBSCRIPTION_EVENTS)
   async onSubscription(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const values = transformStripeSubscription(event.data.object as Stripe.Subscription);
-    const outcome = await this.mirror.apply(values, ctx);
+    const outcome = await this.mirror.apply(values, ctx, { ahead: ctx.ahead });
     if (event.type === 'customer.subscription.trial_will_end') await this.announceTrialEnding(values, ctx);
     return outcome;
+  }
+
+  /**
+   * An event the ordering rule cannot place against the row as committed is re-read from Stripe before
+   * the batch's transaction: the mirror then holds the subscription's row lock for no Stripe call
+   * (SubscriptionMirror.readAhead).
+   */
+  @ReadsStripeEventsAhead(...SUBSCRIPTION_EVENTS)
+  readAhead(event: StripeEventPayload, ctx: StripeEventReadAheadContext): Promise<unknown> {
+    return this.mirror.readAhead(transformStripeSubscription(event.data.object as Stripe.Subscription), ctx);
   }
 
   /** Publishes `subscription.trial_will_end` for the mirrored subscription while it is trialing. */

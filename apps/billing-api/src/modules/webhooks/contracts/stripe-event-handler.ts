@@ -46,6 +46,13 @@ export interface StripeEventContext {
    * such). Absent for webhooks: the actor is the event ({@link eventActor}).
    */
   actor?: Actor;
+  /**
+   * What the type's read-ahead (`@ReadsStripeEventsAhead`) returned for this event before its
+   * transaction began; undefined when it has none or did not run (the event is not the first of its
+   * object in its batch, it is applied outside a batch, or it was outdated too often). A handler that
+   * finds it outdated throws {@link ReadAheadOutdated}.
+   */
+  ahead?: unknown;
 }
 
 /** The actor a handler audits with: the context's (reconciliation), else the Stripe event. */
@@ -92,6 +99,43 @@ export type StripeEventUnchangedCheckFn = (
 /** Declares the method as the unchanged-check of these Stripe event types (each must have a handler). */
 export const ChecksStripeEventsUnchanged = (...types: string[]): MethodDecorator =>
   SetMetadata(STRIPE_EVENT_UNCHANGED_CHECK, types);
+
+export const STRIPE_EVENT_READ_AHEAD = 'billing:stripe-event-read-ahead';
+
+/** What a read-ahead reads with: committed state, Stripe (`refetch`), and the event's facts. */
+export interface StripeEventReadAheadContext extends StripeEventReadContext {
+  refetch: StripeEventContext['refetch'];
+}
+
+/**
+ * Optional beside a handler: the Stripe reads the handler would make while it holds its row lock
+ * (`ctx.refetch` of an event whose order cannot be decided), made before the batch's transaction
+ * begins, from committed state, so that no row lock of the batch is held across a Stripe call. What
+ * it returns is handed to the handler as `ctx.ahead` (the first event of each object in a batch), and
+ * the handler must check under its lock that it is still good (nothing written since it was read),
+ * else throw {@link ReadAheadOutdated}. A read-ahead that throws is as one that returned nothing: the
+ * handler reads under its lock.
+ */
+export type StripeEventReadAheadFn = (
+  payload: StripeEventPayload,
+  ctx: StripeEventReadAheadContext,
+) => Promise<unknown>;
+
+/** Declares the method as the read-ahead of these Stripe event types (each must have a handler). */
+export const ReadsStripeEventsAhead = (...types: string[]): MethodDecorator =>
+  SetMetadata(STRIPE_EVENT_READ_AHEAD, types);
+
+/**
+ * Thrown by a handler whose `ctx.ahead` is outdated (its row was written after the read-ahead read it):
+ * the batch's transaction is rolled back, the event read ahead again, and the batch applied again; after
+ * a few times the handler gets no read-ahead and reads under its lock.
+ */
+export class ReadAheadOutdated extends Error {
+  constructor() {
+    super('the read-ahead is outdated: the row was written since');
+    this.name = 'ReadAheadOutdated';
+  }
+}
 
 /** A failure that no retry can fix: the event goes to the dead letters at once, with this reason. */
 export class PermanentEventError extends Error {

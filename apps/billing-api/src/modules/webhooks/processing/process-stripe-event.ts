@@ -9,6 +9,7 @@ import { StripeCallError } from '../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import {
   PermanentEventError,
+  ReadAheadOutdated,
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
@@ -98,6 +99,9 @@ function eventFacts(row: ClaimedRow): StripeEventContext['event'] {
     livemode: row.livemode,
   };
 }
+
+/** How many read-aheads an event gets in one run (the first, and again after an outdated one). */
+const READ_AHEAD_ATTEMPTS = 3;
 
 /** The Stripe object an event is about: the aggregate its handler locks and orders by. */
 function aggregateOf(row: ClaimedRow): string {
@@ -238,16 +242,21 @@ export class ProcessStripeEvent {
     }
     const ordered = claimed.sort(inApplyOrder);
     const known = await this.precheck(ordered, options, mode, results);
+    const aheads = await this.readAhead(
+      ordered.filter((row) => !results.has(row.id) && !known.has(row.id)),
+      options,
+    );
     const rest = await this.applyGroup(
       ordered.filter((row) => !results.has(row.id)),
       known,
       options,
       mode,
       results,
+      aheads,
     );
     // The batch's locks met another transaction's in a cycle: its events are applied one per
     // transaction, as lone events are, holding one aggregate's locks at a time.
-    for (const row of rest) await this.applyGroup([row], known, options, mode, results);
+    for (const row of rest) await this.applyGroup([row], known, options, mode, results, aheads);
     return results;
   }
 
@@ -263,11 +272,13 @@ export class ProcessStripeEvent {
     options: BatchOptions,
     mode: { rethrow: boolean; defer: boolean },
     results: Map<string, ProcessResult>,
+    aheads: Map<string, unknown>,
   ): Promise<ClaimedRow[]> {
     let pending = group;
+    const aheadAttempts = new Map<string, number>();
     while (pending.length > 0) {
       try {
-        const { processedAt, outcomes } = await this.applyTogether(pending, known, options);
+        const { processedAt, outcomes } = await this.applyTogether(pending, known, options, aheads);
         for (const [row, outcome] of outcomes) {
           const status = outcome === 'ignored' ? 'ignored' : 'processed';
           results.set(row.id, { status, outcome });
@@ -282,6 +293,17 @@ export class ProcessStripeEvent {
         if (error instanceof ClaimSuperseded) {
           for (const id of error.eventIds) results.set(id, { status: 'already_done' });
           pending = pending.filter((row) => !error.eventIds.includes(row.id));
+          continue;
+        }
+        // A read-ahead outdated by a write since: read ahead again, outside any transaction, and run
+        // the group again; after READ_AHEAD_ATTEMPTS the handler reads under its lock instead.
+        if (error instanceof EventFailed && error.failure instanceof ReadAheadOutdated) {
+          const row = error.row;
+          const attempts = (aheadAttempts.get(row.id) ?? 1) + 1;
+          aheadAttempts.set(row.id, attempts);
+          const again = attempts <= READ_AHEAD_ATTEMPTS ? await this.readAhead([row], options) : null;
+          if (again?.has(row.id)) aheads.set(row.id, again.get(row.id));
+          else aheads.delete(row.id);
           continue;
         }
         if (error instanceof EventFailed && pending.length > 1 && isLockConflict(error.failure))
@@ -334,6 +356,41 @@ export class ProcessStripeEvent {
   }
 
   /**
+   * The read-aheads (`@ReadsStripeEventsAhead`) of the first event of each object in the batch, all at
+   * once and before the batch's transaction: the Stripe reads a handler would otherwise make while the
+   * batch holds its row locks (every object's before it, too). By event id; a read-ahead that fails is
+   * left out (its handler reads under its lock, as without one).
+   */
+  private async readAhead(batch: ClaimedRow[], options: BatchOptions): Promise<Map<string, unknown>> {
+    const firsts = new Map<string, ClaimedRow>();
+    for (const row of batch) if (!firsts.has(aggregateOf(row))) firsts.set(aggregateOf(row), row);
+    const aheads = new Map<string, unknown>();
+    await Promise.all(
+      [...firsts.values()].map(async (row) => {
+        const read = this.dispatcher.handlerFor(row.type)?.readAhead;
+        if (!read) return;
+        try {
+          const ahead = await this.inContext(row, batch.length === 1, options, () =>
+            read(row.payload, {
+              manager: this.db.manager,
+              event: eventFacts(row),
+              refetch: (objectId) => this.refetch(objectId),
+            }),
+          );
+          if (ahead !== undefined && ahead !== null) aheads.set(row.id, ahead);
+        } catch (error) {
+          this.logger.warn({
+            msg: 'read-ahead failed; read under the lock',
+            eventId: row.id,
+            error: describeError(error),
+          });
+        }
+      }),
+    );
+    return aheads;
+  }
+
+  /**
    * Applies the events in one transaction and marks them; throws EventFailed or ClaimSuperseded. Events
    * in `known` (found unchanged outside) are only marked; when every event is, the mark is one statement
    * without a transaction.
@@ -342,6 +399,7 @@ export class ProcessStripeEvent {
     batch: ClaimedRow[],
     known: ReadonlyMap<string, StripeEventOutcome>,
     options: BatchOptions,
+    aheads: ReadonlyMap<string, unknown>,
   ): Promise<{ processedAt: Date; outcomes: [ClaimedRow, StripeEventOutcome][] }> {
     const outcomeOf = (row: ClaimedRow) => known.get(row.id);
     if (batch.every((row) => outcomeOf(row) !== undefined)) {
@@ -358,7 +416,7 @@ export class ProcessStripeEvent {
           continue;
         }
         try {
-          const applied = await this.applyOne(manager, row, batch.length === 1, options);
+          const applied = await this.applyOne(manager, row, batch.length === 1, options, aheads.get(row.id));
           wrote ||= applied.ran;
           outcomes.push([row, applied.outcome]);
         } catch (error) {
@@ -417,6 +475,7 @@ export class ProcessStripeEvent {
     row: ClaimedRow,
     alone: boolean,
     options: BatchOptions,
+    ahead: unknown,
   ): Promise<{ outcome: StripeEventOutcome; ran: boolean }> {
     const handler = this.dispatcher.handlerFor(row.type);
     if (!handler) return { outcome: 'ignored', ran: false };
@@ -424,7 +483,12 @@ export class ProcessStripeEvent {
     return this.inContext(row, alone, options, async () => {
       const unchanged = handler.unchanged ? await handler.unchanged(row.payload, { manager, event }) : null;
       if (unchanged) return { outcome: unchanged, ran: false };
-      const ctx: StripeEventContext = { manager, event, refetch: (objectId) => this.refetch(objectId) };
+      const ctx: StripeEventContext = {
+        manager,
+        event,
+        refetch: (objectId) => this.refetch(objectId),
+        ...(ahead !== undefined ? { ahead } : {}),
+      };
       return { outcome: (await handler.fn(row.payload, ctx)) ?? 'applied', ran: true };
     });
   }

@@ -3,10 +3,12 @@ import {
   buildDispatchTable,
   type RegisteredCheck,
   type RegisteredHandler,
+  type RegisteredReadAhead,
 } from './stripe-event-dispatcher.js';
 
 const handler = (name: string): RegisteredHandler => ({ name, fn: () => Promise.resolve('applied') });
 const check = (name: string): RegisteredCheck => ({ name, fn: () => Promise.resolve(null) });
+const ahead = (name: string): RegisteredReadAhead => ({ name, fn: () => Promise.resolve(null) });
 
 describe('buildDispatchTable', () => {
   it('maps each type to its one handler', () => {
@@ -66,6 +68,31 @@ describe('buildDispatchTable', () => {
     expect(conflicts).toEqual([
       'Stripe event "charge.refunded" has an unchanged-check (Refunds.unchanged) but no handler',
       'Stripe event "invoice.paid" has 2 unchanged-checks: Invoices.unchanged, Dunning.unchanged',
+    ]);
+  });
+
+  it("attaches each type's read-ahead to its handler; reports one without a handler and a type read twice", () => {
+    const subscriptions = handler('Subscriptions.onSubscription');
+    const read = ahead('Subscriptions.readAhead');
+    const { table, conflicts } = buildDispatchTable(
+      [
+        { type: 'customer.subscription.updated', handler: subscriptions },
+        { type: 'customer.subscription.deleted', handler: subscriptions },
+      ],
+      [],
+      [
+        { type: 'customer.subscription.updated', ahead: read },
+        { type: 'customer.subscription.deleted', ahead: read },
+        { type: 'customer.subscription.deleted', ahead: ahead('Other.readAhead') },
+        { type: 'invoice.paid', ahead: ahead('Invoices.readAhead') },
+      ],
+    );
+    expect(table.get('customer.subscription.updated')).toEqual({ ...subscriptions, readAhead: read.fn });
+    expect(table.get('customer.subscription.deleted')?.readAhead).toBe(read.fn);
+    expect(subscriptions.readAhead).toBeUndefined();
+    expect(conflicts).toEqual([
+      'Stripe event "invoice.paid" has a read-ahead (Invoices.readAhead) but no handler',
+      'Stripe event "customer.subscription.deleted" has 2 read-aheads: Subscriptions.readAhead, Other.readAhead',
     ]);
   });
 });

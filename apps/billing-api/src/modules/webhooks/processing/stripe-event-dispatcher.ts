@@ -3,8 +3,10 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { decoratedMethods } from '../../../platform/discovery/decorated-methods.js';
 import {
   STRIPE_EVENT_HANDLER,
+  STRIPE_EVENT_READ_AHEAD,
   STRIPE_EVENT_UNCHANGED_CHECK,
   type StripeEventHandlerFn,
+  type StripeEventReadAheadFn,
   type StripeEventUnchangedCheckFn,
 } from '../contracts/stripe-event-handler.js';
 
@@ -14,6 +16,8 @@ export interface RegisteredHandler {
   fn: StripeEventHandlerFn;
   /** The type's unchanged-check (`@ChecksStripeEventsUnchanged`), when it has one. */
   unchanged?: StripeEventUnchangedCheckFn;
+  /** The type's read-ahead (`@ReadsStripeEventsAhead`), when it has one. */
+  readAhead?: StripeEventReadAheadFn;
 }
 
 export interface RegisteredCheck {
@@ -21,13 +25,20 @@ export interface RegisteredCheck {
   fn: StripeEventUnchangedCheckFn;
 }
 
+export interface RegisteredReadAhead {
+  name: string;
+  fn: StripeEventReadAheadFn;
+}
+
 /**
- * Builds the type -> handler table, each handler with its type's unchanged-check; returns the conflicts
- * as messages: a type claimed by two handlers or two checks, and a check for a type no handler claims.
+ * Builds the type -> handler table, each handler with its type's unchanged-check and read-ahead;
+ * returns the conflicts as messages: a type claimed by two handlers, two checks or two read-aheads,
+ * and a check or read-ahead for a type no handler claims.
  */
 export function buildDispatchTable(
   found: readonly { type: string; handler: RegisteredHandler }[],
   checks: readonly { type: string; check: RegisteredCheck }[] = [],
+  aheads: readonly { type: string; ahead: RegisteredReadAhead }[] = [],
 ): {
   table: Map<string, RegisteredHandler>;
   conflicts: string[];
@@ -54,6 +65,21 @@ export function buildDispatchTable(
   for (const [type, names] of checkClaims) {
     if (names.length > 1) {
       conflicts.push(`Stripe event "${type}" has ${names.length} unchanged-checks: ${names.join(', ')}`);
+    }
+  }
+  const aheadClaims = new Map<string, string[]>();
+  for (const { type, ahead } of aheads) {
+    aheadClaims.set(type, [...(aheadClaims.get(type) ?? []), ahead.name]);
+    const handler = table.get(type);
+    if (!handler) {
+      conflicts.push(`Stripe event "${type}" has a read-ahead (${ahead.name}) but no handler`);
+    } else if (!handler.readAhead) {
+      table.set(type, { ...handler, readAhead: ahead.fn });
+    }
+  }
+  for (const [type, names] of aheadClaims) {
+    if (names.length > 1) {
+      conflicts.push(`Stripe event "${type}" has ${names.length} read-aheads: ${names.join(', ')}`);
     }
   }
   return { table, conflicts };
@@ -90,7 +116,11 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
     for (const { name, fn, values } of find<StripeEventUnchangedCheckFn>(STRIPE_EVENT_UNCHANGED_CHECK)) {
       for (const type of values) checks.push({ type, check: { name, fn } });
     }
-    const { table, conflicts } = buildDispatchTable(found, checks);
+    const aheads: { type: string; ahead: RegisteredReadAhead }[] = [];
+    for (const { name, fn, values } of find<StripeEventReadAheadFn>(STRIPE_EVENT_READ_AHEAD)) {
+      for (const type of values) aheads.push({ type, ahead: { name, fn } });
+    }
+    const { table, conflicts } = buildDispatchTable(found, checks, aheads);
     if (conflicts.length > 0) {
       throw new Error(`Stripe event handlers are inconsistent: ${conflicts.join('; ')}`);
     }

@@ -35,7 +35,7 @@ export class ApplyDunningInputHandler {
     actor: Actor,
   ): Promise<DunningInputResult | null> {
     const repo = manager.getRepository(SubscriptionOrmEntity);
-    const row = await repo.findOne({ where: { stripeSubscriptionId }, lock: { mode: 'pessimistic_write' } });
+    const row = await repo.findOne({ where: { stripeSubscriptionId }, lock: { mode: 'for_no_key_update' } });
     if (!row) return null;
     const from = row.state;
     const before = auditedFields(row);
