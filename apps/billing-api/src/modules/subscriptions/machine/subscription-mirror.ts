@@ -54,6 +54,11 @@ export interface ReadAhead {
   readonly kind: 'subscription_read_ahead';
   stamp: string;
   values: SubscriptionValues;
+  /**
+   * The transaction that found the row unchanged since (and locked it): for the object's later events
+   * of the same batch the read stays good, the row's `xmin` being that transaction's own by then.
+   */
+  checkedIn?: EntityManager;
 }
 
 function isReadAhead(value: unknown): value is ReadAhead {
@@ -146,7 +151,11 @@ export class SubscriptionMirror {
     let row: SubscriptionOrmEntity | null = await locked();
     // Another transaction wrote the row while it was re-read (typically the app's own command recording
     // the change this event reports): the batch reads it ahead again and runs again.
-    if (ahead && row && (await this.stampOf(row.id, ctx)) !== ahead.stamp) throw new ReadAheadOutdated();
+    // Checked once per transaction: from then on this transaction holds the row's lock.
+    if (ahead && row && ahead.checkedIn !== ctx.manager) {
+      if ((await this.stampOf(row.id, ctx)) !== ahead.stamp) throw new ReadAheadOutdated();
+      ahead.checkedIn = ctx.manager;
+    }
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';

@@ -47,10 +47,10 @@ export interface StripeEventContext {
    */
   actor?: Actor;
   /**
-   * What the type's read-ahead (`@ReadsStripeEventsAhead`) returned for this event before its
-   * transaction began; undefined when it has none or did not run (the event is not the first of its
-   * object in its batch, it is applied outside a batch, or it was outdated too often). A handler that
-   * finds it outdated throws {@link ReadAheadOutdated}.
+   * What the type's read-ahead (`@ReadsStripeEventsAhead`) returned for this event's object before the
+   * transaction began (the same for each of the object's events in the batch); undefined when none was
+   * made (not needed, applied outside a batch, or outdated too often). A handler that finds it outdated
+   * (on the first of the object's events it locks the row for) throws {@link ReadAheadOutdated}.
    */
   ahead?: unknown;
 }
@@ -111,7 +111,7 @@ export interface StripeEventReadAheadContext extends StripeEventReadContext {
  * Optional beside a handler: the Stripe reads the handler would make while it holds its row lock
  * (`ctx.refetch` of an event whose order cannot be decided), made before the batch's transaction
  * begins, from committed state, so that no row lock of the batch is held across a Stripe call. What
- * it returns is handed to the handler as `ctx.ahead` (the first event of each object in a batch), and
+ * it returns is handed to the handler as `ctx.ahead` (each event of that object in the batch), and
  * the handler must check under its lock that it is still good (nothing written since it was read),
  * else throw {@link ReadAheadOutdated}. A read-ahead that throws is as one that returned nothing: the
  * handler reads under its lock.

@@ -100,7 +100,7 @@ function eventFacts(row: ClaimedRow): StripeEventContext['event'] {
   };
 }
 
-/** How many read-aheads an event gets in one run (the first, and again after an outdated one). */
+/** How many read-aheads an object gets in one run (the first, and again after an outdated one). */
 const READ_AHEAD_ATTEMPTS = 3;
 
 /** The Stripe object an event is about: the aggregate its handler locks and orders by. */
@@ -298,12 +298,18 @@ export class ProcessStripeEvent {
         // A read-ahead outdated by a write since: read ahead again, outside any transaction, and run
         // the group again; after READ_AHEAD_ATTEMPTS the handler reads under its lock instead.
         if (error instanceof EventFailed && error.failure instanceof ReadAheadOutdated) {
-          const row = error.row;
-          const attempts = (aheadAttempts.get(row.id) ?? 1) + 1;
-          aheadAttempts.set(row.id, attempts);
-          const again = attempts <= READ_AHEAD_ATTEMPTS ? await this.readAhead([row], options) : null;
-          if (again?.has(row.id)) aheads.set(row.id, again.get(row.id));
-          else aheads.delete(row.id);
+          const object = aggregateOf(error.row);
+          const attempts = (aheadAttempts.get(object) ?? 1) + 1;
+          aheadAttempts.set(object, attempts);
+          const again =
+            attempts <= READ_AHEAD_ATTEMPTS
+              ? await this.readAhead(
+                  pending.filter((row) => aggregateOf(row) === object),
+                  options,
+                )
+              : null;
+          if (again?.has(object)) aheads.set(object, again.get(object));
+          else aheads.delete(object);
           continue;
         }
         if (error instanceof EventFailed && pending.length > 1 && isLockConflict(error.failure))
@@ -356,34 +362,41 @@ export class ProcessStripeEvent {
   }
 
   /**
-   * The read-aheads (`@ReadsStripeEventsAhead`) of the first event of each object in the batch, all at
-   * once and before the batch's transaction: the Stripe reads a handler would otherwise make while the
-   * batch holds its row locks (every object's before it, too). By event id; a read-ahead that fails is
-   * left out (its handler reads under its lock, as without one).
+   * The read-aheads (`@ReadsStripeEventsAhead`) of the batch's objects, all at once and before the
+   * batch's transaction: the Stripe reads a handler would otherwise make while the batch holds its row
+   * locks (every object's before it, too). By object: each of an object's events, in order, until one
+   * is read ahead (one Stripe read, newer than every event of the batch, is good for all of them). A
+   * read-ahead that fails is left out (the handler reads under its lock, as without one).
    */
   private async readAhead(batch: ClaimedRow[], options: BatchOptions): Promise<Map<string, unknown>> {
-    const firsts = new Map<string, ClaimedRow>();
-    for (const row of batch) if (!firsts.has(aggregateOf(row))) firsts.set(aggregateOf(row), row);
+    const byObject = new Map<string, ClaimedRow[]>();
+    for (const row of batch) byObject.set(aggregateOf(row), [...(byObject.get(aggregateOf(row)) ?? []), row]);
     const aheads = new Map<string, unknown>();
     await Promise.all(
-      [...firsts.values()].map(async (row) => {
-        const read = this.dispatcher.handlerFor(row.type)?.readAhead;
-        if (!read) return;
-        try {
-          const ahead = await this.inContext(row, batch.length === 1, options, () =>
-            read(row.payload, {
-              manager: this.db.manager,
-              event: eventFacts(row),
-              refetch: (objectId) => this.refetch(objectId),
-            }),
-          );
-          if (ahead !== undefined && ahead !== null) aheads.set(row.id, ahead);
-        } catch (error) {
-          this.logger.warn({
-            msg: 'read-ahead failed; read under the lock',
-            eventId: row.id,
-            error: describeError(error),
-          });
+      [...byObject].map(async ([object, rows]) => {
+        for (const row of rows) {
+          const read = this.dispatcher.handlerFor(row.type)?.readAhead;
+          if (!read) continue;
+          try {
+            const ahead = await this.inContext(row, batch.length === 1, options, () =>
+              read(row.payload, {
+                manager: this.db.manager,
+                event: eventFacts(row),
+                refetch: (objectId) => this.refetch(objectId),
+              }),
+            );
+            if (ahead !== undefined && ahead !== null) {
+              aheads.set(object, ahead);
+              return;
+            }
+          } catch (error) {
+            this.logger.warn({
+              msg: 'read-ahead failed; read under the lock',
+              eventId: row.id,
+              error: describeError(error),
+            });
+            return;
+          }
         }
       }),
     );
@@ -416,7 +429,13 @@ export class ProcessStripeEvent {
           continue;
         }
         try {
-          const applied = await this.applyOne(manager, row, batch.length === 1, options, aheads.get(row.id));
+          const applied = await this.applyOne(
+            manager,
+            row,
+            batch.length === 1,
+            options,
+            aheads.get(aggregateOf(row)),
+          );
           wrote ||= applied.ran;
           outcomes.push([row, applied.outcome]);
         } catch (error) {
