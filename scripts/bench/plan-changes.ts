@@ -2,7 +2,8 @@
  * `npm run bench:plan-changes`: plan-change quotes and their application on this machine, not a test
  * (issue 18's benchmark). Starts the compiled service as two processes (APP_ROLE=api, APP_ROLE=worker)
  * against the local PostgreSQL and Redis (a fresh database billing_bench_plan_changes, Redis db 2 by
- * default, a fresh queue prefix) and the Stripe emulator in this process, whose signed webhooks go to
+ * default, a fresh queue prefix) and the Stripe emulator on a worker thread of this process (its work
+ * never delays the clients' timing of the answers), whose signed webhooks go to
  * the api (the subscriptions are mirrored as in production); the catalogue is synced at start-up.
  * BENCH_CLIENTS accounts (default 50) each get a Pro monthly subscription paid by a Visa, created at
  * the emulator and mirrored active. Then the emulator answers every Stripe call 600 ± 300 ms late
@@ -22,7 +23,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import Stripe from 'stripe';
-import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
+import { startEmulatorThread } from '../lib/emulator-thread.js';
 import {
   benchToken,
   cpuMeter,
@@ -128,7 +129,8 @@ const line = (s: string): boolean => process.stdout.write(`${s}\n`);
 await recreateDatabase(DATABASE_URL);
 const apiPort = await freePort();
 const base = new URL(`http://127.0.0.1:${apiPort}`);
-const emulator = await startEmulator({
+// On a thread of its own: in the clients' thread its work would delay their reading of the answers.
+const emulator = await startEmulatorThread({
   port: 0,
   webhookUrl: `${base.origin}/webhooks/stripe`,
   webhookSecret: WEBHOOK_SECRET,
@@ -233,17 +235,26 @@ try {
       refreshMs: 500,
     },
   );
-  emulator.chaos.update({ latencyMs: LATENCY_MS, latencySpreadMs: SPREAD_MS });
+  await emulator.chaos({ latencyMs: LATENCY_MS, latencySpreadMs: SPREAD_MS });
 
-  const purchasedSeats = async (subscription: string): Promise<number> =>
-    Number(
-      (
-        await db.query<{ seats: number }>(
-          `SELECT seats FROM subscriptions WHERE stripe_subscription_id = $1`,
-          [subscription],
-        )
-      ).rows[0]?.seats ?? 0,
-    );
+  /** The add-on seats the account's owner sees now (`GET /v1/subscription`), as a client re-reads them. */
+  const purchasedSeats = (authorization: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { agent, host: base.hostname, port: base.port, path: '/v1/subscription', headers: { authorization } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const view = JSON.parse(Buffer.concat(chunks).toString()) as { seats?: { purchased?: number } };
+            resolve(view.seats?.purchased ?? 0);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
 
   /** One load phase: every client quotes and applies +1 seat, then -1 seat, until the deadline. */
   const load = async (seconds: number) => {
@@ -273,7 +284,11 @@ try {
         phase.errors.set(key, (phase.errors.get(key) ?? 0) + 1);
         return null;
       }
-      return JSON.parse(answer.body) as { id: string; to: { seats: number } };
+      return JSON.parse(answer.body) as {
+        id: string;
+        to: { seats: number };
+        quote: { to: { seats: number } };
+      };
     };
     await Promise.all(
       accounts.map(async (account) => {
@@ -287,7 +302,7 @@ try {
           );
           if (!quote) {
             // Out of step with the subscription (e.g. a change whose answer was lost): read it again.
-            account.seats = await purchasedSeats(account.subscription);
+            account.seats = await purchasedSeats(account.authorization);
             continue;
           }
           const applied = await timed(
@@ -296,8 +311,9 @@ try {
             { authorization: account.authorization, 'idempotency-key': randomUUID() },
             { quoteId: quote.id },
           );
-          if (applied) account.seats = target;
-          else account.seats = await purchasedSeats(account.subscription);
+          // Applied: the quote's seats are what Stripe bills now (the subscription in the answer may not
+          // show them yet when the change was left to the webhook mirror). Refused: read it again.
+          account.seats = applied ? applied.quote.to.seats : await purchasedSeats(account.authorization);
         }
       }),
     );

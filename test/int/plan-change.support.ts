@@ -68,11 +68,12 @@ export async function catalogPrice(w: StripeWorld, lookupKey: string): Promise<s
 
 /**
  * An account whose customer is on a new test clock, paying by `method` (a Visa by default), subscribed
- * to `plan` with `seats` add-on seats, mirrored active by the app, its webhooks all applied.
+ * to `plan` with `seats` add-on seats, mirrored active by the app (trialing for `trialDays` days when
+ * given), its webhooks all applied.
  */
 export async function subscribedOnClock(
   w: StripeWorld,
-  options: { plan: string; interval: 'month' | 'year'; seats?: number; balance?: number },
+  options: { plan: string; interval: 'month' | 'year'; seats?: number; balance?: number; trialDays?: number },
 ): Promise<ClockedAccount> {
   const start = Math.floor(Date.UTC(2031, 2, 3, 12) / 1000);
   const clock = await w.stripe.testHelpers.testClocks.create({ frozen_time: start });
@@ -93,7 +94,11 @@ export async function subscribedOnClock(
       quantity: options.seats,
     });
   }
-  const sub = await w.stripe.subscriptions.create({ customer: customer.id, items });
+  const sub = await w.stripe.subscriptions.create({
+    customer: customer.id,
+    items,
+    ...(options.trialDays ? { trial_end: start + options.trialDays * 86_400 } : {}),
+  });
   if (options.balance) {
     await w.stripe.customers.createBalanceTransaction(customer.id, {
       amount: options.balance,
@@ -105,8 +110,8 @@ export async function subscribedOnClock(
       `SELECT state FROM subscriptions WHERE stripe_subscription_id = $1`,
       [sub.id],
     );
-    return rows[0]?.state === 'active';
-  }, 'the subscription mirrored active');
+    return rows[0]?.state === (options.trialDays ? 'trialing' : 'active');
+  }, 'the subscription mirrored');
   await allWebhooksSettled(w);
   return {
     accountId,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
 import { http, tokenFor } from '../support/test-app.js';
 import {
   accountWithCustomer,
@@ -8,8 +9,19 @@ import {
   type PaymentsWorld,
   type TestAccount,
 } from './payments-support.js';
+import { allWebhooksSettled } from './plan-change.support.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
-import { until } from './webhooks.support.js';
+import { deliver, inboxRow, statusIs, stripeEvent, until } from './webhooks.support.js';
+
+/** Sets the emulator's chaos switches (`/_emulator/chaos`). */
+async function chaosOf(w: PaymentsWorld, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${w.kit.emulator.url}/_emulator/chaos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`chaos answered ${res.status}`);
+}
 
 interface OwnerView {
   view: 'owner';
@@ -195,6 +207,130 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
     // After the end there is nothing to resume: subscribe again through checkout.
     const late = await post(a, '/v1/subscription/resume');
     expect(late).toMatchObject({ status: 409, body: { error: { code: 'invalid_transition' } } });
+  });
+
+  it("records Stripe's time of a cancel and a resume: an event from before the change, delivered after it, is re-read, not applied", async () => {
+    const a = await subscribed();
+    // The subscription's events so far are from a minute ago: an event of a later second is newer than
+    // anything applied, and would be applied as it stands but for the app's own change.
+    await w.t.db.query(
+      `UPDATE subscriptions SET last_event_created = last_event_created - 60 WHERE stripe_subscription_id = $1`,
+      [a.subscriptionId],
+    );
+    const marker = async () =>
+      Number(
+        (
+          await w.t.db.query<{ at: string | null }[]>(
+            `SELECT app_changed_stripe_at::text AS at FROM subscriptions WHERE stripe_subscription_id = $1`,
+            [a.subscriptionId],
+          )
+        )[0]?.at ?? 0,
+      );
+    const row = async () =>
+      (
+        await w.t.db.query<{ state: string; cancel_at_period_end: boolean }[]>(
+          `SELECT state, cancel_at_period_end FROM subscriptions WHERE stripe_subscription_id = $1`,
+          [a.subscriptionId],
+        )
+      )[0];
+    /** Delivers `object` as an update created at `created`, ahead of Stripe's own (held back) events. */
+    const deliverStale = async (object: Stripe.Subscription, created: number) => {
+      const event = stripeEvent(
+        'customer.subscription.updated',
+        object as unknown as Record<string, unknown>,
+        {
+          created,
+        },
+      );
+      expect((await deliver(w.t.url, event)).status).toBe(200);
+      return until(statusIs(w.t.db, event.id, ['processed']), 'the stale event applied');
+    };
+    const chaos = (body: Record<string, unknown>) => chaosOf(w, body);
+
+    const [audited] = await w.t.db.query<{ since: string }[]>(
+      `SELECT coalesce(max(id), 0)::text AS since FROM audit_log`,
+    );
+    // Stripe's own events of the changes arrive late (as they may), after one made before the change.
+    await chaos({ webhookDelayMs: 3_000 });
+    try {
+      const active = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+      expect((await post(a, '/v1/subscription/cancel', { when: 'period_end' })).status).toBe(200);
+      const canceledAt = await marker();
+      expect(canceledAt).toBeGreaterThanOrEqual(active.created);
+      const canceled = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+      expect(canceled.cancel_at_period_end).toBe(true);
+      // An update made before the cancellation, created in its second: re-read, the cancellation stays.
+      const first = await deliverStale(active, canceledAt);
+      expect(first?.outcome).toBe('applied');
+      expect(await row()).toEqual({ state: 'canceled_pending', cancel_at_period_end: true });
+
+      expect((await post(a, '/v1/subscription/resume')).status).toBe(200);
+      const resumedAt = await marker();
+      expect(resumedAt).toBeGreaterThanOrEqual(canceledAt);
+      // The cancellation's own report, delivered after the resume: re-read, the resume stays.
+      await deliverStale(canceled, resumedAt);
+      expect(await row()).toEqual({ state: 'active', cancel_at_period_end: false });
+    } finally {
+      await chaos({ webhookDelayMs: 0 });
+    }
+    await allWebhooksSettled(w);
+    expect(await row()).toEqual({ state: 'active', cancel_at_period_end: false });
+    const reverted = await w.t.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE account_id = $1 AND actor_type = 'stripe_event'
+         AND action = 'subscription.state_changed' AND id > $2`,
+      [a.accountId, audited?.since],
+    );
+    expect(reverted[0]?.n).toBe(0);
+  });
+
+  it("re-reads a same-second event's subscription from Stripe before its row is locked, so the app's commands never wait on that call", async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    const [mirrored] = await w.t.db.query<{ last: string }[]>(
+      `SELECT last_event_created::text AS last FROM subscriptions WHERE stripe_subscription_id = $1`,
+      [a.subscriptionId],
+    );
+    const current = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+    // Of the same second as the last event applied: the mirror must re-read it, and Stripe is slow.
+    const event = stripeEvent(
+      'customer.subscription.updated',
+      current as unknown as Record<string, unknown>,
+      {
+        created: Number(mirrored?.last),
+      },
+    );
+    await chaosOf(w, { latencyMs: 1_500 });
+    const waits: string[] = [];
+    let whileProcessing = 0;
+    try {
+      expect((await deliver(w.t.url, event)).status).toBe(200);
+      // Another writer (a plan change, a cancellation) takes the row's lock meanwhile, waiting 300 ms at most.
+      await until(
+        async () => {
+          const row = await inboxRow(w.t.db, event.id);
+          if (row?.status === 'processed') return true;
+          if (row?.status !== 'processing') return false;
+          whileProcessing += 1;
+          await w.t.db
+            .transaction(async (m) => {
+              await m.query(`SET LOCAL lock_timeout = '300ms'`);
+              await m.query(
+                `SELECT 1 FROM subscriptions WHERE stripe_subscription_id = $1 FOR NO KEY UPDATE`,
+                [a.subscriptionId],
+              );
+            })
+            .catch((error: Error) => waits.push(error.message));
+          return false;
+        },
+        'the same-second event applied',
+        15_000,
+      );
+    } finally {
+      await chaosOf(w, { latencyMs: 0 });
+    }
+    expect(whileProcessing).toBeGreaterThan(1);
+    expect(waits).toEqual([]);
+    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
   });
 
   it('refuses a member the owner actions, changing nothing', async () => {

@@ -7,6 +7,7 @@ import { http, tokenFor } from '../support/test-app.js';
 import {
   addMembers,
   advanceDays,
+  catalogPrice,
   allWebhooksSettled,
   applyQuote,
   quote,
@@ -307,6 +308,99 @@ describe('plan changes: quotes priced by Stripe, applied exactly', () => {
     expect(q.status).toBe(409);
     expect(q.body.error).toMatchObject({ code: 'outstanding_balance' });
   });
+
+  it.each([
+    { from: 'month' as const, to: 'year' as const, kind: 'upgrade' },
+    { from: 'year' as const, to: 'month' as const, kind: 'downgrade' },
+  ])(
+    'an interval change during a trial ($from -> $to): the trial continues, nothing is charged until it ends, as the quote says',
+    async ({ from, to, kind }) => {
+      // Stripe: changing the price of a trialing subscription prorates nothing and keeps the trial; the
+      // new price is first invoiced when the trial ends, which starts the new interval's first period.
+      const a = await subscribedOnClock(w, { plan: 'pro', interval: from, trialDays: 14 });
+      const trialEnd = a.start + 14 * 86_400;
+      await advanceDays(w, a, 3);
+      const q = await quote(w, a, { plan: 'pro', interval: to });
+      expect(q.status).toBe(201);
+      const newPrice = await w.stripe.prices.retrieve(await catalogPrice(w, `pro_${to}_base`));
+      expect(q.body).toMatchObject({
+        kind,
+        billingCycleRestarts: false,
+        amountDueNow: 0,
+        credit: 0,
+        creditBalanceApplied: 0,
+        creditBalanceAdded: 0,
+        prorationAmount: 0,
+        nextInvoice: { amount: newPrice.unit_amount },
+        to: { planId: 'pro', interval: to },
+      });
+      expect(new Date(q.body.nextInvoice.at).getTime()).toBe(trialEnd * 1000);
+      const invoicesBefore = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data.length;
+
+      const changed = await applyQuote(w, a, q.body.id);
+      expect(changed.status).toBe(200);
+      expect(changed.body.quote).toMatchObject({ status: 'applied', stripeInvoiceId: null });
+      // At Stripe: the new price, still trialing to the same end, no invoice made.
+      const sub = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+      expect(sub).toMatchObject({ status: 'trialing', trial_end: trialEnd });
+      expect(await stripeItems(w, a.subscriptionId)).toEqual([`pro_${to}_basex1`]);
+      expect((await w.stripe.invoices.list({ subscription: a.subscriptionId })).data).toHaveLength(
+        invoicesBefore,
+      );
+      // In the app: still trialing, the trial's end unchanged. The ordinary rules otherwise: monthly to
+      // yearly is an upgrade, at once; yearly to monthly a downgrade, which takes effect at the end of
+      // the period, here the trial's, when Stripe first bills the monthly price.
+      await allWebhooksSettled(w);
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+        state: 'trialing',
+        plan_id: 'pro',
+        pending_plan_id: kind === 'upgrade' ? null : 'pro',
+      });
+      expect((await periodOfRow(a.subscriptionId)).interval).toBe(kind === 'upgrade' ? to : from);
+      const [trial] = await w.t.db.query<{ trial_end: Date; pending_interval: string | null }[]>(
+        `SELECT trial_end, pending_interval FROM subscriptions WHERE stripe_subscription_id = $1`,
+        [a.subscriptionId],
+      );
+      expect(trial).toEqual({
+        trial_end: new Date(trialEnd * 1000),
+        pending_interval: kind === 'upgrade' ? null : to,
+      });
+      const audit = await w.t.db.query<{ after: { quoteId: string; amountDueNow: number; kind: string } }[]>(
+        `SELECT after FROM audit_log WHERE account_id = $1 AND action = 'subscription.plan_change_applied'`,
+        [a.accountId],
+      );
+      expect(audit.map((r) => r.after)).toEqual([
+        expect.objectContaining({ quoteId: q.body.id, amountDueNow: 0, kind }),
+      ]);
+
+      // The trial ends: the first invoice is the new interval's price, what the quote said, and the
+      // first period is one of the new interval from the trial's end.
+      await advanceDays(w, a, 15);
+      const first = await until(async () => {
+        const list = await w.stripe.invoices.list({ subscription: a.subscriptionId, limit: 10 });
+        return list.data.find((i) => i.billing_reason === 'subscription_cycle' && i.status === 'paid');
+      }, 'the first invoice, at the trial end, paid');
+      expect(first).toMatchObject({
+        total: q.body.nextInvoice.amount,
+        amount_paid: q.body.nextInvoice.amount,
+      });
+      await allWebhooksSettled(w);
+      const after = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+      expect(after.status).toBe('active');
+      const periodEnd = after.items.data[0]!.current_period_end;
+      expect(after.items.data[0]!.current_period_start).toBe(trialEnd);
+      expect(periodEnd - trialEnd).toBeGreaterThanOrEqual((to === 'year' ? 365 : 28) * 86_400);
+      expect(await subscriptionRow(w, a.subscriptionId)).toMatchObject({
+        state: 'active',
+        plan_id: 'pro',
+        pending_plan_id: null,
+      });
+      expect(await periodOfRow(a.subscriptionId)).toEqual({
+        interval: to,
+        current_period_end: new Date(periodEnd * 1000),
+      });
+    },
+  );
 
   it('a scheduled downgrade is withdrawn by a quote of the kept plan: Stripe bills it again, nothing switches at the period end', async () => {
     const a = await subscribedOnClock(w, { plan: 'business', interval: 'month' });

@@ -87,7 +87,9 @@ export function updateRowSql<T extends ObjectLiteral>(
 }
 
 /**
- * The rows of an entity's table that match `where` (optionally locked `FOR UPDATE`), as entities:
+ * The rows of an entity's table that match `where` (optionally locked `FOR UPDATE`, or `FOR NO KEY
+ * UPDATE`: it keeps other writers out yet lets rows that reference them by a foreign key be written
+ * meanwhile, whose check takes FOR KEY SHARE), as entities:
  * `SELECT <every column> FROM <table> WHERE <where>`, run as a prepared statement (see `rows`), each row
  * hydrated from the entity metadata as TypeORM's `find` hydrates it (value transformers, jsonb, the
  * driver's conversions). For the reads on hot paths: TypeORM's query builder builds its SQL anew on
@@ -97,9 +99,14 @@ export async function findRows<T extends ObjectLiteral>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   where: Sql,
-  options: { lock?: 'for_update' } = {},
+  options: { lock?: 'for_update' | 'for_no_key_update' } = {},
 ): Promise<T[]> {
-  const lock = options.lock === 'for_update' ? sql` FOR UPDATE` : sql``;
+  const lock =
+    options.lock === 'for_update'
+      ? sql` FOR UPDATE`
+      : options.lock === 'for_no_key_update'
+        ? sql` FOR NO KEY UPDATE`
+        : sql``;
   const found = await queryRows<Record<string, unknown>>(
     manager,
     sql`SELECT ${entityColumnsSql(manager, entity)} FROM ${tableOf(manager, entity)} WHERE ${where}${lock}`,

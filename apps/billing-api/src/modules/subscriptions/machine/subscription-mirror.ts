@@ -13,6 +13,7 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock.js';
 import { findRows, queryRows, sql, updateRowSql } from '../../../platform/database/row-sql.js';
 import type { Actor } from '../../../platform/context/request-context.js';
+import { ReadAheadOutdated } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { CatalogFacade } from '../../catalog/catalog.facade.js';
@@ -41,6 +42,29 @@ export interface MirrorContext {
 
 export type MirrorOutcome = 'applied' | 'skipped_stale' | 'ignored';
 
+/**
+ * The subscription rows' lock: FOR NO KEY UPDATE keeps every other writer out (the other mirror runs,
+ * the app's commands) yet lets a quote referencing the row be inserted meanwhile (its foreign key's
+ * check takes FOR KEY SHARE, which FOR UPDATE would block).
+ */
+const ROW_LOCK = { mode: 'for_no_key_update' as const };
+
+/** What Stripe said of a subscription when re-read before its row was locked, and the row's xmin then. */
+export interface ReadAhead {
+  readonly kind: 'subscription_read_ahead';
+  stamp: string;
+  values: SubscriptionValues;
+  /**
+   * The transaction that found the row unchanged since (and locked it): for the object's later events
+   * of the same batch the read stays good, the row's `xmin` being that transaction's own by then.
+   */
+  checkedIn?: EntityManager;
+}
+
+function isReadAhead(value: unknown): value is ReadAhead {
+  return (value as ReadAhead | undefined)?.kind === 'subscription_read_ahead';
+}
+
 export interface ApplyOptions {
   /** The account to file a new subscription under when its customer is not linked (checkout). */
   accountId?: string | null;
@@ -49,6 +73,8 @@ export interface ApplyOptions {
    * they are what Stripe says now and are applied whatever events came before.
    */
   fresh?: boolean;
+  /** The subscription as re-read before the transaction (`readAhead`), when it was. */
+  ahead?: unknown;
 }
 
 /**
@@ -84,7 +110,7 @@ export class SubscriptionMirror {
   ): Promise<MirrorOutcome> {
     await ctx.manager
       .getRepository(SubscriptionOrmEntity)
-      .findOne({ where: { stripeSubscriptionId }, lock: { mode: 'pessimistic_write' } });
+      .findOne({ where: { stripeSubscriptionId }, lock: ROW_LOCK });
     const fresh = await ctx.refetch(stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.apply(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx, {
@@ -98,7 +124,10 @@ export class SubscriptionMirror {
    * catalogue sync recorded, so a price replaced after an amount change, which lost its lookup key,
    * still maps to its plan), not from lookup keys alone.
    */
-  private async planned(values: SubscriptionValues, ctx: MirrorContext): Promise<SubscriptionValues> {
+  private async planned(
+    values: SubscriptionValues,
+    ctx: Pick<MirrorContext, 'manager'>,
+  ): Promise<SubscriptionValues> {
     return withCatalogPlan(values, await this.catalog.describeItems(values.items, ctx.manager));
   }
 
@@ -113,7 +142,7 @@ export class SubscriptionMirror {
       manager,
       SubscriptionOrmEntity,
       sql`stripe_subscription_id = ANY(${stripeSubscriptionIds}::text[]) ORDER BY id`,
-      { lock: 'for_update' },
+      { lock: 'for_no_key_update' },
     );
     const kept = this.locked.get(manager) ?? new Map<string, SubscriptionOrmEntity>();
     for (const row of rows) kept.set(row.stripeSubscriptionId, row);
@@ -135,20 +164,29 @@ export class SubscriptionMirror {
   ): Promise<MirrorOutcome> {
     const incoming = await this.planned(raw, ctx);
     const repo = ctx.manager.getRepository(SubscriptionOrmEntity);
-    const lock = { mode: 'pessimistic_write' as const };
+    const lock = ROW_LOCK;
     const actor: Actor = ctx.actor ?? { type: 'stripe_event', id: ctx.event.id };
     // A prepared statement: on the webhook hot path, TypeORM's query builder would build and send it anew.
-    let row: SubscriptionOrmEntity | null =
+    const locked = async () =>
       this.takeLocked(ctx.manager, incoming.stripeSubscriptionId) ??
       (
         await findRows(
           ctx.manager,
           SubscriptionOrmEntity,
           sql`stripe_subscription_id = ${incoming.stripeSubscriptionId}`,
-          { lock: 'for_update' },
+          { lock: 'for_no_key_update' },
         )
       )[0] ??
       null;
+    const ahead = !options.fresh && isReadAhead(options.ahead) ? options.ahead : null;
+    let row: SubscriptionOrmEntity | null = await locked();
+    // Another transaction wrote the row while it was re-read (typically the app's own command recording
+    // the change this event reports): the batch reads it ahead again and runs again.
+    // Checked once per transaction: from then on this transaction holds the row's lock.
+    if (ahead && row && ahead.checkedIn !== ctx.manager) {
+      if ((await this.stampOf(row.id, ctx)) !== ahead.stamp) throw new ReadAheadOutdated();
+      ahead.checkedIn = ctx.manager;
+    }
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx, options);
       if (!accountId) return 'ignored';
@@ -191,7 +229,7 @@ export class SubscriptionMirror {
         return this.applyToRow(row, current, ctx, actor);
       }
     }
-    const ordered = await this.ordered(row, incoming, ctx, options);
+    const ordered = await this.ordered(row, incoming, ctx, options, ahead);
     if (typeof ordered === 'string') return ordered;
     return this.applyToRow(row, ordered, ctx, actor);
   }
@@ -206,11 +244,14 @@ export class SubscriptionMirror {
     values: SubscriptionValues,
     ctx: MirrorContext,
     options: ApplyOptions,
+    ahead: ReadAhead | null,
   ): Promise<SubscriptionValues | 'skipped_stale' | 'ignored'> {
     if (options.fresh) return values;
     const decision = this.staleness(row, ctx);
     if (decision === 'skip_stale') return 'skipped_stale';
     if (decision === 'apply') return values;
+    // Re-read before the lock, and no other transaction has written the row since (checked in `apply`).
+    if (ahead) return ahead.values;
     const fresh = await ctx.refetch(values.stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.planned(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx);
@@ -255,7 +296,10 @@ export class SubscriptionMirror {
     return 'applied';
   }
 
-  private staleness(row: SubscriptionOrmEntity, ctx: MirrorContext): StalenessDecision {
+  private staleness(
+    row: Pick<SubscriptionOrmEntity, 'lastEventCreated' | 'appChangedStripeAt'>,
+    ctx: { event: Pick<MirrorContext['event'], 'created'> },
+  ): StalenessDecision {
     return decideStaleness({
       lastApplied: {
         eventCreated: row.lastEventCreated,
@@ -263,6 +307,67 @@ export class SubscriptionMirror {
       },
       incoming: { eventCreated: ctx.event.created },
     });
+  }
+
+  /**
+   * When the report cannot be ordered against the row as committed (a same-second event, or one not
+   * newer than the app's own change at Stripe), the subscription is re-read from Stripe BEFORE the row
+   * is locked: held across a Stripe call (600 ms and more), the lock made the app's own commands wait
+   * (a plan change recording its quote, a cancellation). The re-read is used under the lock only when
+   * no other transaction has written the row since it was read here (the same `xmin`, the row
+   * version's transaction): nothing applied before that read can be newer than Stripe's answer, which
+   * came after it. Otherwise `apply` throws ReadAheadOutdated: the webhook batch is rolled back, the
+   * subscription read ahead again and the batch run again (a few times, then without a read-ahead: the
+   * row is re-read under the lock, as before).
+   */
+  async readAhead(
+    reports: readonly { values: SubscriptionValues; created: number }[],
+    ctx: Pick<MirrorContext, 'manager' | 'refetch'>,
+  ): Promise<Map<string, ReadAhead>> {
+    const ids = [...new Set(reports.map((r) => r.values.stripeSubscriptionId))];
+    const seen = await queryRows<{ id: string; stamp: string; last: string; app: string | null }>(
+      ctx.manager,
+      sql`SELECT stripe_subscription_id AS id, xmin::text AS stamp, last_event_created::text AS last,
+                 app_changed_stripe_at::text AS app
+            FROM subscriptions WHERE stripe_subscription_id = ANY(${ids}::text[])`,
+    );
+    const committed = new Map(
+      seen.map((row) => [
+        row.id,
+        {
+          stamp: row.stamp,
+          lastEventCreated: Number(row.last),
+          appChangedStripeAt: row.app === null ? null : Number(row.app),
+        },
+      ]),
+    );
+    // By subscription: its events in order, until one cannot be ordered against the committed row.
+    const toRead = new Map<string, string>();
+    for (const { values, created } of reports) {
+      const id = values.stripeSubscriptionId;
+      const row = committed.get(id);
+      if (!row || toRead.has(id)) continue;
+      if (this.staleness(row, { event: { created } }) === 'refetch') toRead.set(id, row.stamp);
+    }
+    const aheads = new Map<string, ReadAhead>();
+    await Promise.all(
+      [...toRead].map(async ([id, stamp]) => {
+        const fresh = await ctx.refetch(id);
+        if (!fresh) return;
+        const read = transformStripeSubscription(fresh as unknown as Stripe.Subscription);
+        aheads.set(id, { kind: 'subscription_read_ahead', stamp, values: await this.planned(read, ctx) });
+      }),
+    );
+    return aheads;
+  }
+
+  /** The transaction that wrote the row's current version (`xmin`): the read-ahead's validity check. */
+  private async stampOf(id: string, ctx: Pick<MirrorContext, 'manager'>): Promise<string | undefined> {
+    const [found] = await queryRows<{ stamp: string }>(
+      ctx.manager,
+      sql`SELECT xmin::text AS stamp FROM subscriptions WHERE id = ${id}::uuid`,
+    );
+    return found?.stamp;
   }
 
   /**

@@ -15,7 +15,7 @@ export function toPlanQuoteView(row: SubscriptionQuoteOrmEntity): PlanQuoteView 
     creditBalanceApplied: row.creditBalanceApplied,
     creditBalanceAdded: row.creditBalanceAdded,
     prorationAmount: row.prorationAmount,
-    billingCycleRestarts: row.kind !== 'downgrade_withdrawn' && row.fromInterval !== row.interval,
+    billingCycleRestarts: row.billingCycleRestarts,
     nextInvoice: { amount: row.nextInvoiceAmount, at: row.nextInvoiceAt.toISOString() },
     prorationDate: new Date(row.prorationDate * 1000).toISOString(),
     subscriptionVersion: row.subscriptionVersion,

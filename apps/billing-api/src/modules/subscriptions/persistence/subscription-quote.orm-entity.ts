@@ -86,6 +86,13 @@ export class SubscriptionQuoteOrmEntity {
   @Column({ name: 'proration_date', type: 'bigint', transformer: bigintTransformer })
   prorationDate!: number;
 
+  /**
+   * The change restarts the billing cycle (an interval change, invoiced at once in either direction);
+   * not during a trial, where the new interval starts at the trial's end.
+   */
+  @Column({ name: 'billing_cycle_restarts', type: 'boolean' })
+  billingCycleRestarts!: boolean;
+
   @Column({ name: 'subscription_version', type: 'integer' })
   subscriptionVersion!: number;
 

@@ -6,7 +6,9 @@ import { PaymentsFacade } from '../../payments/payments.facade.js';
 import {
   HandlesStripeEvents,
   LocksStripeEventBatches,
+  ReadsStripeEventsAhead,
   type StripeEventContext,
+  type StripeEventReadAheadContext,
   type StripeEventOutcome,
   type StripeEventPayload,
 } from '../../webhooks/contracts/stripe-event-handler.js';
@@ -50,7 +52,7 @@ export class SubscriptionEventsHandler {
   @HandlesStripeEvents(...SUBSCRIPTION_EVENTS)
   async onSubscription(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const values = transformStripeSubscription(event.data.object as Stripe.Subscription);
-    const outcome = await this.mirror.apply(values, ctx);
+    const outcome = await this.mirror.apply(values, ctx, { ahead: ctx.ahead });
     if (event.type === 'customer.subscription.trial_will_end') await this.announceTrialEnding(values, ctx);
     return outcome;
   }
@@ -60,6 +62,20 @@ export class SubscriptionEventsHandler {
   async lockBatch(events: StripeEventPayload[], manager: EntityManager): Promise<void> {
     const ids = events.map((event) => (event.data.object as { id: string }).id);
     await this.mirror.lockBatch(ids, manager);
+  }
+
+  /**
+   * An event the ordering rule cannot place against the row as committed is re-read from Stripe before
+   * the batch's transaction: the mirror then holds the subscription's row lock for no Stripe call
+   * (SubscriptionMirror.readAhead).
+   */
+  @ReadsStripeEventsAhead(...SUBSCRIPTION_EVENTS)
+  readAhead(events: StripeEventPayload[], ctx: StripeEventReadAheadContext): Promise<Map<string, unknown>> {
+    const reports = events.map((event) => ({
+      values: transformStripeSubscription(event.data.object as Stripe.Subscription),
+      created: event.created,
+    }));
+    return this.mirror.readAhead(reports, ctx);
   }
 
   /** Publishes `subscription.trial_will_end` for the mirrored subscription while it is trialing. */

@@ -46,6 +46,13 @@ export interface StripeEventContext {
    * such). Absent for webhooks: the actor is the event ({@link eventActor}).
    */
   actor?: Actor;
+  /**
+   * What the type's read-ahead (`@ReadsStripeEventsAhead`) returned for this event's object before the
+   * transaction began (the same for each of the object's events in the batch); undefined when none was
+   * made (not needed, applied outside a batch, or outdated too often). A handler that finds it outdated
+   * (on the first of the object's events it locks the row for) throws {@link ReadAheadOutdated}.
+   */
+  ahead?: unknown;
 }
 
 /** The actor a handler audits with: the context's (reconciliation), else the Stripe event. */
@@ -111,6 +118,46 @@ export type StripeEventBatchLockFn = (
 /** Declares the method as the batch lock of these Stripe event types (each must have a handler). */
 export const LocksStripeEventBatches = (...types: string[]): MethodDecorator =>
   SetMetadata(STRIPE_EVENT_BATCH_LOCK, types);
+
+export const STRIPE_EVENT_READ_AHEAD = 'billing:stripe-event-read-ahead';
+
+/** What a read-ahead reads with: committed state (outside any transaction) and Stripe (`refetch`). */
+export interface StripeEventReadAheadContext {
+  manager: EntityManager;
+  refetch: StripeEventContext['refetch'];
+}
+
+/**
+ * Optional beside a handler: the Stripe reads the handler would make while it holds its row lock
+ * (`ctx.refetch` of an event whose order cannot be decided), made before the batch's transaction
+ * begins, from committed state, so that no row lock of the batch is held across a Stripe call. Called
+ * once per batch with the batch's events of its types, in apply order (read committed state for all of
+ * them in one statement); answers by Stripe object id, and what it answers for an object is handed to
+ * the handler as `ctx.ahead` for each event of that object in the batch. The handler must check under
+ * its lock that it is still good (nothing written since it was read), else throw
+ * {@link ReadAheadOutdated}. A read-ahead that throws is as one that returned nothing: the handlers read
+ * under their locks.
+ */
+export type StripeEventReadAheadFn = (
+  payloads: StripeEventPayload[],
+  ctx: StripeEventReadAheadContext,
+) => Promise<ReadonlyMap<string, unknown>>;
+
+/** Declares the method as the read-ahead of these Stripe event types (each must have a handler). */
+export const ReadsStripeEventsAhead = (...types: string[]): MethodDecorator =>
+  SetMetadata(STRIPE_EVENT_READ_AHEAD, types);
+
+/**
+ * Thrown by a handler whose `ctx.ahead` is outdated (its row was written after the read-ahead read it):
+ * the batch's transaction is rolled back, the event read ahead again, and the batch applied again; after
+ * a few times the handler gets no read-ahead and reads under its lock.
+ */
+export class ReadAheadOutdated extends Error {
+  constructor() {
+    super('the read-ahead is outdated: the row was written since');
+    this.name = 'ReadAheadOutdated';
+  }
+}
 
 /** A failure that no retry can fix: the event goes to the dead letters at once, with this reason. */
 export class PermanentEventError extends Error {

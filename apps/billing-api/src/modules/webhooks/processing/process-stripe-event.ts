@@ -9,7 +9,9 @@ import { StripeCallError } from '../../../platform/stripe/stripe-errors.js';
 import { StripeGateway } from '../../../platform/stripe/stripe.gateway.js';
 import {
   PermanentEventError,
+  ReadAheadOutdated,
   type StripeEventBatchLockFn,
+  type StripeEventReadAheadFn,
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
@@ -80,6 +82,15 @@ interface ClaimedRow {
   event_created: Date;
   livemode: boolean;
   attempts: number;
+}
+
+/** How many read-aheads an object gets in one run (the first, and again after an outdated one). */
+const READ_AHEAD_ATTEMPTS = 3;
+
+/** The Stripe object an event is about: the key of its read-ahead. */
+function aggregateOf(row: ClaimedRow): string {
+  const object = (row.payload as { data?: { object?: { id?: unknown } } }).data?.object;
+  return typeof object?.id === 'string' ? object.id : '';
 }
 
 /** PostgreSQL's deadlock, serialization failure and lock-not-available: the transaction's fault, not the event's. */
@@ -257,16 +268,21 @@ export class ProcessStripeEvent {
     }
     const ordered = claimed.sort(inApplyOrder(new Map(eventIds.map((id, index) => [id, index]))));
     const known = await this.precheck(ordered, options, mode, results);
+    const aheads = await this.readAhead(
+      ordered.filter((row) => !results.has(row.id) && !known.has(row.id)),
+      options,
+    );
     const rest = await this.applyGroup(
       ordered.filter((row) => !results.has(row.id)),
       known,
       options,
       mode,
       results,
+      aheads,
     );
     // The batch's locks met another transaction's in a cycle: its events are applied one per
     // transaction, as lone events are, holding one event's locks at a time.
-    for (const row of rest) await this.applyGroup([row], known, options, mode, results);
+    for (const row of rest) await this.applyGroup([row], known, options, mode, results, aheads);
     return results;
   }
 
@@ -282,11 +298,13 @@ export class ProcessStripeEvent {
     options: BatchOptions,
     mode: { rethrow: boolean; defer: boolean },
     results: Map<string, ProcessResult>,
+    aheads: Map<string, unknown>,
   ): Promise<ClaimedRow[]> {
     let pending = group;
+    const aheadAttempts = new Map<string, number>();
     while (pending.length > 0) {
       try {
-        const { processedAt, outcomes } = await this.applyTogether(pending, known, options);
+        const { processedAt, outcomes } = await this.applyTogether(pending, known, options, aheads);
         for (const [row, outcome] of outcomes) {
           const status = outcome === 'ignored' ? 'ignored' : 'processed';
           results.set(row.id, { status, outcome });
@@ -301,6 +319,23 @@ export class ProcessStripeEvent {
         if (error instanceof ClaimSuperseded) {
           for (const id of error.eventIds) results.set(id, { status: 'already_done' });
           pending = pending.filter((row) => !error.eventIds.includes(row.id));
+          continue;
+        }
+        // A read-ahead outdated by a write since: read ahead again, outside any transaction, and run
+        // the group again; after READ_AHEAD_ATTEMPTS the handler reads under its lock instead.
+        if (error instanceof EventFailed && error.failure instanceof ReadAheadOutdated) {
+          const object = aggregateOf(error.row);
+          const attempts = (aheadAttempts.get(object) ?? 1) + 1;
+          aheadAttempts.set(object, attempts);
+          const again =
+            attempts <= READ_AHEAD_ATTEMPTS
+              ? await this.readAhead(
+                  pending.filter((row) => aggregateOf(row) === object),
+                  options,
+                )
+              : null;
+          if (again?.has(object)) aheads.set(object, again.get(object));
+          else aheads.delete(object);
           continue;
         }
         if (error instanceof EventFailed && pending.length > 1 && isLockConflict(error.failure))
@@ -353,6 +388,40 @@ export class ProcessStripeEvent {
   }
 
   /**
+   * The read-aheads (`@ReadsStripeEventsAhead`) of the batch's objects, before the batch's transaction:
+   * the Stripe reads a handler would otherwise make while the batch holds its row locks (every object's
+   * before it, too). Each read-ahead is called once with all its events of the batch, in apply order, and
+   * answers by object (one Stripe read, newer than every event of the batch, is good for all of that
+   * object's events). One that fails is left out: the handlers read under their locks, as without one.
+   */
+  private async readAhead(batch: ClaimedRow[], options: BatchOptions): Promise<Map<string, unknown>> {
+    const byRead = new Map<StripeEventReadAheadFn, ClaimedRow[]>();
+    for (const row of batch) {
+      const read = this.dispatcher.handlerFor(row.type)?.readAhead;
+      if (read) byRead.set(read, [...(byRead.get(read) ?? []), row]);
+    }
+    const aheads = new Map<string, unknown>();
+    for (const [read, rows] of byRead) {
+      try {
+        const found = await this.inContext(rows[0]!, batch.length === 1, options, () =>
+          read(
+            rows.map((row) => row.payload),
+            { manager: this.db.manager, refetch: (objectId) => this.refetch(objectId) },
+          ),
+        );
+        for (const [object, ahead] of found) aheads.set(object, ahead);
+      } catch (error) {
+        this.logger.warn({
+          msg: 'read-ahead failed; read under the lock',
+          eventIds: rows.map((row) => row.id),
+          error: describeError(error),
+        });
+      }
+    }
+    return aheads;
+  }
+
+  /**
    * Applies the events in one transaction and marks them; throws EventFailed or ClaimSuperseded. Events
    * in `known` (found unchanged outside) are only marked; when every event is, the mark is one statement
    * without a transaction.
@@ -361,6 +430,7 @@ export class ProcessStripeEvent {
     batch: ClaimedRow[],
     known: ReadonlyMap<string, StripeEventOutcome>,
     options: BatchOptions,
+    aheads: ReadonlyMap<string, unknown>,
   ): Promise<{ processedAt: Date; outcomes: [ClaimedRow, StripeEventOutcome][] }> {
     const outcomeOf = (row: ClaimedRow) => known.get(row.id);
     if (batch.every((row) => outcomeOf(row) !== undefined)) {
@@ -381,7 +451,13 @@ export class ProcessStripeEvent {
           continue;
         }
         try {
-          const applied = await this.applyOne(manager, row, batch.length === 1, options);
+          const applied = await this.applyOne(
+            manager,
+            row,
+            batch.length === 1,
+            options,
+            aheads.get(aggregateOf(row)),
+          );
           wrote ||= applied.ran;
           outcomes.push([row, applied.outcome]);
         } catch (error) {
@@ -468,6 +544,7 @@ export class ProcessStripeEvent {
     row: ClaimedRow,
     alone: boolean,
     options: BatchOptions,
+    ahead: unknown,
   ): Promise<{ outcome: StripeEventOutcome; ran: boolean }> {
     const handler = this.dispatcher.handlerFor(row.type);
     if (!handler) return { outcome: 'ignored', ran: false };
@@ -475,7 +552,12 @@ export class ProcessStripeEvent {
     return this.inContext(row, alone, options, async () => {
       const unchanged = handler.unchanged ? await handler.unchanged(row.payload, { manager, event }) : null;
       if (unchanged) return { outcome: unchanged, ran: false };
-      const ctx: StripeEventContext = { manager, event, refetch: (objectId) => this.refetch(objectId) };
+      const ctx: StripeEventContext = {
+        manager,
+        event,
+        refetch: (objectId) => this.refetch(objectId),
+        ...(ahead !== undefined ? { ahead } : {}),
+      };
       return { outcome: (await handler.fn(row.payload, ctx)) ?? 'applied', ran: true };
     });
   }

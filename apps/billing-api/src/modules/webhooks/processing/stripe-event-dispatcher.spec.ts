@@ -4,11 +4,13 @@ import {
   type RegisteredBatchLock,
   type RegisteredCheck,
   type RegisteredHandler,
+  type RegisteredReadAhead,
 } from './stripe-event-dispatcher.js';
 
 const handler = (name: string): RegisteredHandler => ({ name, fn: () => Promise.resolve('applied') });
 const check = (name: string): RegisteredCheck => ({ name, fn: () => Promise.resolve(null) });
 const lock = (name: string): RegisteredBatchLock => ({ name, fn: () => Promise.resolve() });
+const ahead = (name: string): RegisteredReadAhead => ({ name, fn: () => Promise.resolve(new Map()) });
 
 describe('buildDispatchTable', () => {
   it('maps each type to its one handler', () => {
@@ -80,17 +82,46 @@ describe('buildDispatchTable', () => {
         { type: 'checkout.session.completed', handler: subscriptions },
       ],
       [],
-      [
-        { type: 'customer.subscription.updated', lock: locks },
-        { type: 'customer.subscription.updated', lock: lock('Other.lockBatch') },
-        { type: 'invoice.paid', lock: lock('Invoices.lockBatch') },
-      ],
+      {
+        locks: [
+          { type: 'customer.subscription.updated', lock: locks },
+          { type: 'customer.subscription.updated', lock: lock('Other.lockBatch') },
+          { type: 'invoice.paid', lock: lock('Invoices.lockBatch') },
+        ],
+      },
     );
     expect(table.get('customer.subscription.updated')).toEqual({ ...subscriptions, batchLock: locks.fn });
     expect(table.get('checkout.session.completed')?.batchLock).toBeUndefined();
     expect(conflicts).toEqual([
       'Stripe event "invoice.paid" has a batch lock (Invoices.lockBatch) but no handler',
       'Stripe event "customer.subscription.updated" has 2 batch locks: Subscriptions.lockBatch, Other.lockBatch',
+    ]);
+  });
+
+  it("attaches each type's read-ahead to its handler; reports one without a handler and a type read twice", () => {
+    const subscriptions = handler('Subscriptions.onSubscription');
+    const read = ahead('Subscriptions.readAhead');
+    const { table, conflicts } = buildDispatchTable(
+      [
+        { type: 'customer.subscription.updated', handler: subscriptions },
+        { type: 'customer.subscription.deleted', handler: subscriptions },
+      ],
+      [],
+      {
+        aheads: [
+          { type: 'customer.subscription.updated', ahead: read },
+          { type: 'customer.subscription.deleted', ahead: read },
+          { type: 'customer.subscription.deleted', ahead: ahead('Other.readAhead') },
+          { type: 'invoice.paid', ahead: ahead('Invoices.readAhead') },
+        ],
+      },
+    );
+    expect(table.get('customer.subscription.updated')).toEqual({ ...subscriptions, readAhead: read.fn });
+    expect(table.get('customer.subscription.deleted')?.readAhead).toBe(read.fn);
+    expect(subscriptions.readAhead).toBeUndefined();
+    expect(conflicts).toEqual([
+      'Stripe event "invoice.paid" has a read-ahead (Invoices.readAhead) but no handler',
+      'Stripe event "customer.subscription.deleted" has 2 read-aheads: Subscriptions.readAhead, Other.readAhead',
     ]);
   });
 });

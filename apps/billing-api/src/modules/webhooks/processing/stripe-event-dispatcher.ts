@@ -4,9 +4,11 @@ import { decoratedMethods } from '../../../platform/discovery/decorated-methods.
 import {
   STRIPE_EVENT_BATCH_LOCK,
   STRIPE_EVENT_HANDLER,
+  STRIPE_EVENT_READ_AHEAD,
   STRIPE_EVENT_UNCHANGED_CHECK,
   type StripeEventBatchLockFn,
   type StripeEventHandlerFn,
+  type StripeEventReadAheadFn,
   type StripeEventUnchangedCheckFn,
 } from '../contracts/stripe-event-handler.js';
 
@@ -18,6 +20,8 @@ export interface RegisteredHandler {
   unchanged?: StripeEventUnchangedCheckFn;
   /** The type's batch lock (`@LocksStripeEventBatches`), when it has one. */
   batchLock?: StripeEventBatchLockFn;
+  /** The type's read-ahead (`@ReadsStripeEventsAhead`), when it has one. */
+  readAhead?: StripeEventReadAheadFn;
 }
 
 export interface RegisteredCheck {
@@ -30,15 +34,34 @@ export interface RegisteredBatchLock {
   fn: StripeEventBatchLockFn;
 }
 
+export interface RegisteredReadAhead {
+  name: string;
+  fn: StripeEventReadAheadFn;
+}
+
+/** The optional companions of a handler, by the field of RegisteredHandler they fill. */
+interface Companions {
+  unchanged: readonly { type: string; check: RegisteredCheck }[];
+  batchLock: readonly { type: string; lock: RegisteredBatchLock }[];
+  readAhead: readonly { type: string; ahead: RegisteredReadAhead }[];
+}
+
+/** Each companion kind's name in the conflict messages (singular, plural). */
+const KIND_NAMES: Record<keyof Companions, [string, string]> = {
+  unchanged: ['an unchanged-check', 'unchanged-checks'],
+  batchLock: ['a batch lock', 'batch locks'],
+  readAhead: ['a read-ahead', 'read-aheads'],
+};
+
 /**
- * Builds the type -> handler table, each handler with its type's unchanged-check and batch lock; returns
- * the conflicts as messages: a type claimed by two handlers, two checks or two locks, and a check or a
- * lock for a type no handler claims.
+ * Builds the type -> handler table, each handler with its type's unchanged-check, batch lock and
+ * read-ahead; returns the conflicts as messages: a type claimed by two handlers, or by two companions of
+ * one kind, and a companion for a type no handler claims.
  */
 export function buildDispatchTable(
   found: readonly { type: string; handler: RegisteredHandler }[],
-  checks: readonly { type: string; check: RegisteredCheck }[] = [],
-  locks: readonly { type: string; lock: RegisteredBatchLock }[] = [],
+  checks: Companions['unchanged'] = [],
+  extra: { locks?: Companions['batchLock']; aheads?: Companions['readAhead'] } = {},
 ): {
   table: Map<string, RegisteredHandler>;
   conflicts: string[];
@@ -52,33 +75,36 @@ export function buildDispatchTable(
   const conflicts = [...claims.entries()]
     .filter(([, names]) => names.length > 1)
     .map(([type, names]) => `Stripe event "${type}" has ${names.length} handlers: ${names.join(', ')}`);
-  const checkClaims = new Map<string, string[]>();
-  for (const { type, check } of checks) {
-    checkClaims.set(type, [...(checkClaims.get(type) ?? []), check.name]);
-    const handler = table.get(type);
-    if (!handler) {
-      conflicts.push(`Stripe event "${type}" has an unchanged-check (${check.name}) but no handler`);
-    } else if (!handler.unchanged) {
-      table.set(type, { ...handler, unchanged: check.fn });
+  const attach = (
+    kind: keyof Companions,
+    entries: readonly { type: string; name: string; fn: RegisteredHandler[keyof Companions] }[],
+  ) => {
+    const [one, many] = KIND_NAMES[kind];
+    const kindClaims = new Map<string, string[]>();
+    for (const { type, name, fn } of entries) {
+      kindClaims.set(type, [...(kindClaims.get(type) ?? []), name]);
+      const handler = table.get(type);
+      if (!handler) conflicts.push(`Stripe event "${type}" has ${one} (${name}) but no handler`);
+      else if (!handler[kind]) table.set(type, { ...handler, [kind]: fn });
     }
-  }
-  for (const [type, names] of checkClaims) {
-    if (names.length > 1) {
-      conflicts.push(`Stripe event "${type}" has ${names.length} unchanged-checks: ${names.join(', ')}`);
+    for (const [type, names] of kindClaims) {
+      if (names.length > 1) {
+        conflicts.push(`Stripe event "${type}" has ${names.length} ${many}: ${names.join(', ')}`);
+      }
     }
-  }
-  const lockClaims = new Map<string, string[]>();
-  for (const { type, lock } of locks) {
-    lockClaims.set(type, [...(lockClaims.get(type) ?? []), lock.name]);
-    const handler = table.get(type);
-    if (!handler) conflicts.push(`Stripe event "${type}" has a batch lock (${lock.name}) but no handler`);
-    else if (!handler.batchLock) table.set(type, { ...handler, batchLock: lock.fn });
-  }
-  for (const [type, names] of lockClaims) {
-    if (names.length > 1) {
-      conflicts.push(`Stripe event "${type}" has ${names.length} batch locks: ${names.join(', ')}`);
-    }
-  }
+  };
+  attach(
+    'unchanged',
+    checks.map(({ type, check }) => ({ type, ...check })),
+  );
+  attach(
+    'batchLock',
+    (extra.locks ?? []).map(({ type, lock }) => ({ type, ...lock })),
+  );
+  attach(
+    'readAhead',
+    (extra.aheads ?? []).map(({ type, ahead }) => ({ type, ...ahead })),
+  );
   return { table, conflicts };
 }
 
@@ -117,7 +143,11 @@ export class StripeEventDispatcher implements OnApplicationBootstrap {
     for (const { name, fn, values } of find<StripeEventBatchLockFn>(STRIPE_EVENT_BATCH_LOCK)) {
       for (const type of values) locks.push({ type, lock: { name, fn } });
     }
-    const { table, conflicts } = buildDispatchTable(found, checks, locks);
+    const aheads: { type: string; ahead: RegisteredReadAhead }[] = [];
+    for (const { name, fn, values } of find<StripeEventReadAheadFn>(STRIPE_EVENT_READ_AHEAD)) {
+      for (const type of values) aheads.push({ type, ahead: { name, fn } });
+    }
+    const { table, conflicts } = buildDispatchTable(found, checks, { locks, aheads });
     if (conflicts.length > 0) {
       throw new Error(`Stripe event handlers are inconsistent: ${conflicts.join('; ')}`);
     }

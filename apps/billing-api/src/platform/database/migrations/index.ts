@@ -23,6 +23,7 @@ import { Dunning1764420000000 } from './1764420000000-dunning.js';
 import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 import { PlanQuoteCycleAndWithdrawal1764500000000 } from './1764500000000-plan-quote-cycle-and-withdrawal.js';
 import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscription-app-change-marker.js';
+import { PlanQuoteCycleRestart1764551800000 } from './1764551800000-plan-quote-cycle-restart.js';
 import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription-test-clock.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
@@ -64,4 +65,5 @@ export const MIGRATIONS = [
   WebhookBatchJob1764540000000,
   WebhookOpenObject1764540001000,
   WebhookOpenCustomer1764550000000,
+  PlanQuoteCycleRestart1764551800000,
 ];

@@ -39,7 +39,7 @@ export class ApplyDunningInputHandler {
       manager,
       SubscriptionOrmEntity,
       sql`stripe_subscription_id = ${stripeSubscriptionId}`,
-      { lock: 'for_update' },
+      { lock: 'for_no_key_update' },
     );
     if (!row) return null;
     const from = row.state;

@@ -1,9 +1,4 @@
-import {
-  checkPlanQuote,
-  planQuoteBilling,
-  restartsBillingCycle,
-  type SubscriptionInput,
-} from '@billing/domain';
+import { checkPlanQuote, planQuoteBilling, type SubscriptionInput } from '@billing/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -107,11 +102,9 @@ export class ApplyPlanChangeHandler {
         { planId: quote.planId, interval: quote.interval, seats: quote.seats },
         within?.memberCount,
       );
-      // An interval change restarts the billing cycle: Stripe invoices it at once in either direction.
-      const restartsCycle =
-        quote.kind !== 'downgrade_withdrawn' &&
-        fresh.state !== 'trialing' &&
-        restartsBillingCycle(quote.fromInterval, quote.interval);
+      // An interval change restarts the billing cycle (Stripe invoices it at once in either direction),
+      // except during a trial: as priced (a trial that ended since made the quote stale).
+      const restartsCycle = quote.billingCycleRestarts;
       const invoiceNow = planQuoteBilling(quote.kind, restartsCycle) === 'invoice_now';
       const items = planChangeItems(billing, quote);
       const key = StripeGateway.idempotencyKey('subscription.apply_quote', quote.id, attempt);
@@ -261,7 +254,7 @@ export class ApplyPlanChangeHandler {
     if (lock === 'wait') await manager.query(`SET LOCAL lock_timeout = '${ROW_LOCK_WAIT_MS}ms'`);
     const row = await repo.findOneOrFail({
       where: { id: quote.subscriptionId },
-      lock: { mode: 'pessimistic_write' },
+      lock: { mode: 'for_no_key_update' },
     });
     const before = auditedFields(row);
     const from = row.state;

@@ -1,6 +1,7 @@
 import { transition, type SubscriptionInput } from '@billing/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
@@ -27,6 +28,9 @@ export type CancellationChange = 'cancel_at_period_end' | 'cancel_immediately' |
  * Stripe acts next, with an idempotency key of this subscription's version, so a retry never acts
  * twice; then the change goes through the machine on the locked row and its events are published.
  * When Stripe acted but the row moved meanwhile (a webhook), the webhook's report brings the state.
+ * Either way the row records Stripe's time of the change (`app_changed_stripe_at`), so that the mirror
+ * re-reads, rather than applies, any event created up to then: it may describe the subscription as it
+ * was before the change (a resume undone by the cancellation's own late event, say).
  */
 @Injectable()
 export class ChangeCancellationHandler {
@@ -48,7 +52,7 @@ export class ChangeCancellationHandler {
     const target = asked.value.snapshot.state;
     const id = current.stripeSubscriptionId;
     const key = StripeGateway.idempotencyKey(`subscription.${change}`, current.id, current.version);
-    await this.gateway.call(`subscription.${change}`, (stripe) =>
+    const answered = await this.gateway.call(`subscription.${change}`, (stripe) =>
       change === 'cancel_immediately'
         ? stripe.subscriptions.cancel(id, { invoice_now: false, prorate: false }, { idempotencyKey: key })
         : stripe.subscriptions.update(
@@ -57,12 +61,17 @@ export class ChangeCancellationHandler {
             { idempotencyKey: key },
           ),
     );
+    const changedAt = await this.stripeTimeOf(answered, current.testClockId);
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(SubscriptionOrmEntity);
       const row = await repo.findOneOrFail({
         where: { id: current.id },
-        lock: { mode: 'pessimistic_write' },
+        lock: { mode: 'for_no_key_update' },
       });
+      // Stripe's events about this change (and any of the same second) are re-read by the mirror, not
+      // applied as they stand: one may describe the subscription before this change (R-SM-3).
+      row.appChangedStripeAt = Math.max(row.appChangedStripeAt ?? 0, changedAt);
+      const marked = () => repo.update({ id: row.id }, { appChangedStripeAt: row.appChangedStripeAt });
       // Stripe's own report of this change may have been applied first (its webhook won the race): the
       // state is then the mirror's to record, and the owner's request is still audited, as a request.
       const requested = async (after: SubscriptionOrmEntity): Promise<void> => {
@@ -80,6 +89,7 @@ export class ChangeCancellationHandler {
         );
       };
       if (row.state === target) {
+        await marked();
         await requested(row);
         return toSubscriptionView(row);
       }
@@ -88,6 +98,7 @@ export class ChangeCancellationHandler {
       const outcome = this.transitions.apply(row, { path: [input], changes: [], reach: target }, now);
       if (outcome.refused.length > 0) {
         // The row moved since it was read (a webhook got there first): Stripe's report will settle it.
+        await marked();
         const moved = await repo.findOneOrFail({ where: { id: row.id } });
         await requested(moved);
         return toSubscriptionView(moved);
@@ -110,5 +121,22 @@ export class ChangeCancellationHandler {
       await this.transitions.record(manager, row, outcome, from, RequestContext.actor());
       return toSubscriptionView(row);
     });
+  }
+
+  /**
+   * Stripe's time (Unix seconds) of the change it just made: on the subscription's test clock, the
+   * clock's time (Stripe dates the events of a clock's objects on it); else the `Date` of Stripe's
+   * answer (Stripe's clock, not ours), or, for a cancellation, its `canceled_at` when that is later.
+   */
+  private async stripeTimeOf(answered: Stripe.Response<Stripe.Subscription>, testClockId: string | null) {
+    if (testClockId) {
+      const clock = await this.gateway.call('test_clock.retrieve', (s) =>
+        s.testHelpers.testClocks.retrieve(testClockId),
+      );
+      return clock.frozen_time;
+    }
+    const date = Date.parse(String(answered.lastResponse?.headers?.date ?? ''));
+    const answeredAt = Math.floor((Number.isFinite(date) ? date : this.clock.now().getTime()) / 1000);
+    return Math.max(answeredAt, answered.canceled_at ?? 0);
   }
 }

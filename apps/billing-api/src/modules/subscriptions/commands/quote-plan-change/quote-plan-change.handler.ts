@@ -152,6 +152,7 @@ export class QuotePlanChangeHandler {
       });
     }
     const items = planChangeItems(billing, { ...priced, seats: target.seats });
+    // During a trial Stripe prorates nothing and the trial goes on: the new interval starts at its end.
     const restartsCycle =
       !withdrawal && row.state !== 'trialing' && restartsBillingCycle(row.interval, target.interval);
     const now = planQuoteBilling(kind, restartsCycle) === 'invoice_now';
@@ -204,6 +205,7 @@ export class QuotePlanChangeHandler {
       creditBalanceAdded: now ? balanceAdded(billed) : 0,
       prorationAmount: prorationTotal(billed),
       prorationDate,
+      billingCycleRestarts: restartsCycle,
       subscriptionVersion: row.version,
       fingerprint: billing.fingerprint,
       status: 'open',
