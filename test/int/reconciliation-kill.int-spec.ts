@@ -15,6 +15,7 @@ import {
   reconciliationAudits,
   webhooksSettled,
   type RunBody,
+  untilRunEnds,
 } from './reconciliation.support.js';
 import { createAccount, until } from './webhooks.support.js';
 
@@ -174,11 +175,8 @@ describe('a reconciliation worker killed mid-run (compiled service, child proces
     await until(async () => !(await runRow(runId)).lease_live, 'the dead worker’s lease to run out', 15_000);
     // The check the second worker's repeatable job makes every minute, queued now rather than waited for.
     await w.t.app.get(JobQueue).enqueue('reconciliation.resume-abandoned', {});
-    const done = await until(
-      async () => {
-        const row = await runRow(runId);
-        return row.status === 'running' ? null : row;
-      },
+    const done = await untilRunEnds(
+      () => runRow(runId),
       'the second worker to resume and finish the run',
       30_000,
     );

@@ -14,6 +14,7 @@ import {
   findingsOf,
   webhooksSettled,
   type RunBody,
+  untilRunEnds,
 } from './reconciliation.support.js';
 import { createAccount, metricValue, until } from './webhooks.support.js';
 
@@ -116,14 +117,7 @@ describe('reconciliation runs retry a failed page and resume a dead worker’s r
       // Five 500s in a row: the SDK's three attempts at the next page fail, and the run's own retry of
       // the page from its cursor meets the last two before it gets through.
       await emulatorAdmin(w, '/_emulator/chaos', { failNext: 5 });
-      const done = await until(
-        async () => {
-          const row = await runRow(id);
-          return row.status === 'running' ? null : row;
-        },
-        'the run to finish',
-        60_000,
-      );
+      const done = await untilRunEnds(() => runRow(id), 'the run to finish', 60_000);
       expect(done.status).toBe('completed');
       expect(done.stats.pageRetries).toBeGreaterThanOrEqual(1);
       // Every subscription compared once: the run did not start over.
@@ -192,11 +186,8 @@ describe('reconciliation runs retry a failed page and resume a dead worker’s r
     } as unknown as Job<JobEnvelope<'reconciliation.resume-abandoned'>>;
     const resumed = await w.t.app.get(ReconciliationProcessor, { strict: false }).resumeAbandoned(job);
     expect(resumed.runId).toBe(runId);
-    const done = await until(
-      async () => {
-        const row = await runRow(runId);
-        return row.status === 'running' ? null : row;
-      },
+    const done = await untilRunEnds(
+      () => runRow(runId),
       'the abandoned run to be resumed and finished',
       60_000,
     );

@@ -93,3 +93,19 @@ export async function reconciliationAudits(db: DataSource, entityId: string): Pr
   );
   return rows.map((r) => r.action);
 }
+
+/** Polls a run's row (read by `read`) until the run is no longer `running`; returns that row. */
+export function untilRunEnds<T extends { status: string }>(
+  read: () => Promise<T>,
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
+  return until(
+    async () => {
+      const row = await read();
+      return row.status === 'running' ? null : row;
+    },
+    what,
+    timeoutMs,
+  );
+}
