@@ -283,6 +283,49 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
     expect(reverted[0]?.n).toBe(0);
   });
 
+  it("re-reads a same-second event's invoice from Stripe before its row is locked: the invoice is never locked across that call", async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    const [invoice] = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data;
+    if (!invoice) throw new Error('no invoice');
+    const [mirrored] = await w.t.db.query<{ last: string }[]>(
+      `SELECT last_event_created::text AS last FROM invoices WHERE stripe_invoice_id = $1`,
+      [invoice.id],
+    );
+    // Of the same second as the last event applied to the invoice: re-read, and Stripe is slow.
+    const event = stripeEvent('invoice.updated', invoice as unknown as Record<string, unknown>, {
+      created: Number(mirrored?.last),
+    });
+    await chaosOf(w, { latencyMs: 1_500 });
+    const waits: string[] = [];
+    let whileProcessing = 0;
+    try {
+      expect((await deliver(w.t.url, event)).status).toBe(200);
+      await until(
+        async () => {
+          const row = await inboxRow(w.t.db, event.id);
+          if (row?.status === 'processed') return true;
+          if (row?.status !== 'processing') return false;
+          whileProcessing += 1;
+          await w.t.db
+            .transaction(async (m) => {
+              await m.query(`SET LOCAL lock_timeout = '300ms'`);
+              await m.query(`SELECT 1 FROM invoices WHERE stripe_invoice_id = $1 FOR UPDATE`, [invoice.id]);
+            })
+            .catch((error: Error) => waits.push(error.message));
+          return false;
+        },
+        'the same-second invoice event applied',
+        15_000,
+      );
+    } finally {
+      await chaosOf(w, { latencyMs: 0 });
+    }
+    expect(whileProcessing).toBeGreaterThan(1);
+    expect(waits).toEqual([]);
+    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
+  });
+
   it("re-reads a same-second event's subscription from Stripe before its row is locked, so the app's commands never wait on that call", async () => {
     const a = await subscribed();
     await allWebhooksSettled(w);

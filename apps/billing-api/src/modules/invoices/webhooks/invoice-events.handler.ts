@@ -17,12 +17,16 @@ import { AuditFacade } from '../../audit/audit.facade.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
 import { ReceiptsFacade } from '../../receipts/receipts.facade.js';
 import { SubscriptionsFacade } from '../../subscriptions/subscriptions.facade.js';
+import type { EntityManager } from 'typeorm';
 import {
   eventActor,
   HandlesStripeEvents,
+  ReadAheadOutdated,
+  ReadsStripeEventsAhead,
   type StripeEventContext,
   type StripeEventOutcome,
   type StripeEventPayload,
+  type StripeEventReadAheadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { invoicePaymentFailed, invoiceSettled, type InvoiceRef } from '../contracts/invoice.events.js';
 import { InvoiceOrmEntity } from '../persistence/invoice.orm-entity.js';
@@ -31,6 +35,34 @@ import {
   type InvoiceStatus,
   type InvoiceValues,
 } from './transform-stripe-invoice.js';
+
+const INVOICE_EVENTS = [
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'invoice.upcoming',
+  'invoice.payment_action_required',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'invoice.updated',
+  'invoice.overdue',
+];
+
+/** An invoice re-read from Stripe before the batch's transaction (`readAhead`). */
+interface InvoiceReadAhead {
+  readonly kind: 'invoice_read_ahead';
+  /** The row version's transaction (`xmin`) when the read was made: still good while it is unchanged. */
+  stamp: string;
+  values: InvoiceValues | null;
+  /** The transaction that found the row unchanged (and locked it): later events of the batch use it as is. */
+  checkedIn?: EntityManager;
+}
+
+function isInvoiceReadAhead(value: unknown): value is InvoiceReadAhead {
+  return (value as InvoiceReadAhead | undefined)?.kind === 'invoice_read_ahead';
+}
 
 const SETTLED: Partial<Record<InvoiceStatus, 'paid' | 'voided' | 'uncollectible'>> = {
   paid: 'paid',
@@ -54,19 +86,54 @@ export class InvoiceEventsHandler {
     private readonly events: DomainEvents,
   ) {}
 
-  @HandlesStripeEvents(
-    'invoice.created',
-    'invoice.finalized',
-    'invoice.paid',
-    'invoice.payment_succeeded',
-    'invoice.payment_failed',
-    'invoice.upcoming',
-    'invoice.payment_action_required',
-    'invoice.voided',
-    'invoice.marked_uncollectible',
-    'invoice.updated',
-    'invoice.overdue',
-  )
+  /**
+   * The same-second events of a batch's invoices (which the ordering rule cannot place: a change's
+   * invoice is created, finalized and paid in one second) are re-read from Stripe before the batch's
+   * transaction, from the invoices' committed state read in one statement: the batch then holds no row
+   * lock, its subscriptions' among them, across a Stripe call. `onInvoice` uses a read only while nothing
+   * has written the row since (its `xmin`), else the batch reads ahead again (ReadAheadOutdated).
+   */
+  @ReadsStripeEventsAhead(...INVOICE_EVENTS)
+  async readAhead(
+    events: StripeEventPayload[],
+    ctx: StripeEventReadAheadContext,
+  ): Promise<Map<string, InvoiceReadAhead>> {
+    const reports = events
+      .map((event) => ({ values: transformStripeInvoice(event.data.object as Stripe.Invoice), event }))
+      .filter((r): r is { values: InvoiceValues; event: StripeEventPayload } => r.values !== null);
+    const ids = [...new Set(reports.map((r) => r.values.stripeInvoiceId))];
+    if (ids.length === 0) return new Map();
+    const seen = await queryRows<{ id: string; stamp: string; last: string }>(
+      ctx.manager,
+      sql`SELECT stripe_invoice_id AS id, xmin::text AS stamp, last_event_created::text AS last
+            FROM invoices WHERE stripe_invoice_id = ANY(${ids}::text[])`,
+    );
+    // The last event applied to each invoice as the batch goes, from its committed state: an event the
+    // batch applies before a same-second one makes that one a re-read too.
+    const last = new Map(seen.map((row) => [row.id, { stamp: row.stamp, created: Number(row.last) }]));
+    const toRead = new Map<string, string>();
+    for (const { values, event } of reports) {
+      const row = last.get(values.stripeInvoiceId);
+      if (!row || toRead.has(values.stripeInvoiceId)) continue;
+      const decision = decideStaleness({
+        lastApplied: { eventCreated: row.created },
+        incoming: { eventCreated: event.created },
+      });
+      if (decision === 'refetch') toRead.set(values.stripeInvoiceId, row.stamp);
+      else if (decision === 'apply') row.created = Math.max(row.created, event.created);
+    }
+    const aheads = new Map<string, InvoiceReadAhead>();
+    await Promise.all(
+      [...toRead].map(async ([id, stamp]) => {
+        const fresh = await ctx.refetch(id);
+        const values = fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
+        aheads.set(id, { kind: 'invoice_read_ahead', stamp, values });
+      }),
+    );
+    return aheads;
+  }
+
+  @HandlesStripeEvents(...INVOICE_EVENTS)
   async onInvoice(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const incoming = transformStripeInvoice(event.data.object as Stripe.Invoice);
     if (!incoming) return 'ignored';
@@ -77,6 +144,17 @@ export class InvoiceEventsHandler {
         })
       )[0];
     let row = await locked();
+    // A read-ahead is good only while nothing has written the row since it was made: checked when this
+    // transaction first locks the row (before its own writes); from then on the transaction holds it.
+    const ahead = isInvoiceReadAhead(ctx.ahead) ? ctx.ahead : null;
+    if (ahead && row && ahead.checkedIn !== ctx.manager) {
+      const [now] = await queryRows<{ stamp: string }>(
+        ctx.manager,
+        sql`SELECT xmin::text AS stamp FROM invoices WHERE id = ${row.id}::uuid`,
+      );
+      if (now?.stamp !== ahead.stamp) throw new ReadAheadOutdated();
+      ahead.checkedIn = ctx.manager;
+    }
     if (!row) {
       const accountId = await this.accountFor(incoming, ctx);
       if (!accountId) return 'ignored';
@@ -117,8 +195,7 @@ export class InvoiceEventsHandler {
       return 'skipped_stale';
     }
     if (decision === 'refetch') {
-      const fresh = await ctx.refetch(incoming.stripeInvoiceId);
-      const freshValues = fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
+      const freshValues = await this.freshValues(incoming.stripeInvoiceId, ctx);
       if (!freshValues) return 'ignored';
       values = freshValues;
     }
@@ -142,6 +219,17 @@ export class InvoiceEventsHandler {
     await this.receiptWhenFirstPaid(beforeStatus, row, ctx);
     await this.announce(event, beforeStatus, row, ctx);
     return 'applied';
+  }
+
+  /**
+   * The invoice as Stripe has it now: the batch's read-ahead when it was found good under this
+   * transaction's lock (`onInvoice`), else a read under the lock (a lone event, or no read-ahead).
+   */
+  private async freshValues(stripeInvoiceId: string, ctx: StripeEventContext): Promise<InvoiceValues | null> {
+    const ahead = isInvoiceReadAhead(ctx.ahead) ? ctx.ahead : null;
+    if (ahead && ahead.checkedIn === ctx.manager) return ahead.values;
+    const fresh = await ctx.refetch(stripeInvoiceId);
+    return fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
   }
 
   /**

@@ -347,7 +347,10 @@ export class SubscriptionMirror {
       const id = values.stripeSubscriptionId;
       const row = committed.get(id);
       if (!row || toRead.has(id)) continue;
-      if (this.staleness(row, { event: { created } }) === 'refetch') toRead.set(id, row.stamp);
+      const decision = this.staleness(row, { event: { created } });
+      if (decision === 'refetch') toRead.set(id, row.stamp);
+      // Applied by the batch before the object's next event: a same-second one is then a re-read too.
+      else if (decision === 'apply') row.lastEventCreated = Math.max(row.lastEventCreated, created);
     }
     const aheads = new Map<string, ReadAhead>();
     await Promise.all(
