@@ -226,13 +226,18 @@ export class ProcessStripeEvent {
     // In a batch, an event is not claimed while an older event of the same Stripe customer waits or runs
     // elsewhere (another batch, a retry): it is deferred (left `pending`/`failed`, queued again alone
     // shortly), so that the events of one customer are applied in order across batches too.
+    // The claimable statuses are named by the ones that are not (the same set under the table's CHECK):
+    // written `IN ('pending', 'failed', 'processing')`, the condition matched the predicate of the
+    // sweeper's partial index `webhook_events_open_idx`, and the prepared statement's generic plan ANDed
+    // that index with the primary key, reading every entry the index still held for rows finished since
+    // the last vacuum (36,000 after one bench:payments scenario: 2.7 ms per claim instead of 0.2).
     const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
        UPDATE webhook_events w
           SET status = 'processing', attempts = w.attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
-        WHERE w.id = ANY($1::text[]) AND w.status IN ('pending', 'failed', 'processing')
+        WHERE w.id = ANY($1::text[]) AND w.status NOT IN ('processed', 'ignored', 'dead')
           AND (NOT $3::boolean OR NOT EXISTS (
                 SELECT 1 FROM webhook_events o
                  WHERE ${OPEN_CUSTOMER_KEY('o')} = ${OPEN_CUSTOMER_KEY('w')}
