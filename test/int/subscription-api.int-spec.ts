@@ -50,6 +50,44 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
   });
 
   /** An account subscribed to Pro monthly with one add-on seat, paid by its default card, mirrored. */
+  /**
+   * Delivers `event` with Stripe answering in 1.5 s and, while the event is processing, keeps taking a
+   * row's lock (`lockSql`, waiting 300 ms at most) as the app's own commands would: how often it tried,
+   * and the lock waits that timed out.
+   */
+  async function lockWhileProcessing(
+    event: ReturnType<typeof stripeEvent>,
+    lockSql: string,
+    params: unknown[],
+  ): Promise<{ tries: number; waits: string[] }> {
+    await chaosOf(w, { latencyMs: 1_500 });
+    const waits: string[] = [];
+    let tries = 0;
+    try {
+      expect((await deliver(w.t.url, event)).status).toBe(200);
+      await until(
+        async () => {
+          const row = await inboxRow(w.t.db, event.id);
+          if (row?.status === 'processed') return true;
+          if (row?.status !== 'processing') return false;
+          tries += 1;
+          await w.t.db
+            .transaction(async (m) => {
+              await m.query(`SET LOCAL lock_timeout = '300ms'`);
+              await m.query(lockSql, params);
+            })
+            .catch((error: Error) => waits.push(error.message));
+          return false;
+        },
+        'the same-second event applied',
+        15_000,
+      );
+    } finally {
+      await chaosOf(w, { latencyMs: 0 });
+    }
+    return { tries, waits };
+  }
+
   async function subscribed(): Promise<TestAccount & { subscriptionId: string }> {
     const a = await accountWithCustomer(w);
     const pm = await attachMethod(w, a, 'pm_card_visa');
@@ -296,32 +334,12 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
     const event = stripeEvent('invoice.updated', invoice as unknown as Record<string, unknown>, {
       created: Number(mirrored?.last),
     });
-    await chaosOf(w, { latencyMs: 1_500 });
-    const waits: string[] = [];
-    let whileProcessing = 0;
-    try {
-      expect((await deliver(w.t.url, event)).status).toBe(200);
-      await until(
-        async () => {
-          const row = await inboxRow(w.t.db, event.id);
-          if (row?.status === 'processed') return true;
-          if (row?.status !== 'processing') return false;
-          whileProcessing += 1;
-          await w.t.db
-            .transaction(async (m) => {
-              await m.query(`SET LOCAL lock_timeout = '300ms'`);
-              await m.query(`SELECT 1 FROM invoices WHERE stripe_invoice_id = $1 FOR UPDATE`, [invoice.id]);
-            })
-            .catch((error: Error) => waits.push(error.message));
-          return false;
-        },
-        'the same-second invoice event applied',
-        15_000,
-      );
-    } finally {
-      await chaosOf(w, { latencyMs: 0 });
-    }
-    expect(whileProcessing).toBeGreaterThan(1);
+    const { tries, waits } = await lockWhileProcessing(
+      event,
+      `SELECT 1 FROM invoices WHERE stripe_invoice_id = $1 FOR UPDATE`,
+      [invoice.id],
+    );
+    expect(tries).toBeGreaterThan(1);
     expect(waits).toEqual([]);
     expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
   });
@@ -342,36 +360,13 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
         created: Number(mirrored?.last),
       },
     );
-    await chaosOf(w, { latencyMs: 1_500 });
-    const waits: string[] = [];
-    let whileProcessing = 0;
-    try {
-      expect((await deliver(w.t.url, event)).status).toBe(200);
-      // Another writer (a plan change, a cancellation) takes the row's lock meanwhile, waiting 300 ms at most.
-      await until(
-        async () => {
-          const row = await inboxRow(w.t.db, event.id);
-          if (row?.status === 'processed') return true;
-          if (row?.status !== 'processing') return false;
-          whileProcessing += 1;
-          await w.t.db
-            .transaction(async (m) => {
-              await m.query(`SET LOCAL lock_timeout = '300ms'`);
-              await m.query(
-                `SELECT 1 FROM subscriptions WHERE stripe_subscription_id = $1 FOR NO KEY UPDATE`,
-                [a.subscriptionId],
-              );
-            })
-            .catch((error: Error) => waits.push(error.message));
-          return false;
-        },
-        'the same-second event applied',
-        15_000,
-      );
-    } finally {
-      await chaosOf(w, { latencyMs: 0 });
-    }
-    expect(whileProcessing).toBeGreaterThan(1);
+    // Another writer (a plan change, a cancellation) takes the row's lock meanwhile, waiting 300 ms at most.
+    const { tries, waits } = await lockWhileProcessing(
+      event,
+      `SELECT 1 FROM subscriptions WHERE stripe_subscription_id = $1 FOR NO KEY UPDATE`,
+      [a.subscriptionId],
+    );
+    expect(tries).toBeGreaterThan(1);
     expect(waits).toEqual([]);
     expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
   });
