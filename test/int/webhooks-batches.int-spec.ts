@@ -95,6 +95,17 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
     }
   };
 
+  /** Stores the events as one intake group and queues their batch job, as the intake would. */
+  const queueAsOneJob = async (events: ReturnType<typeof stripeEvent>[]) => {
+    const jobId = `events:${randomUUID()}`;
+    await store(events, jobId);
+    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
+      events.map((e) => e.id),
+      events.map(() => 'batch-test'),
+      jobId,
+    );
+  };
+
   it('events written in one tick share a group commit and a job; each is stored once and applied', async () => {
     const writer = t.app.get(InboxWriter, { strict: false });
     const events = Array.from({ length: 20 }, () =>
@@ -138,13 +149,7 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
     const events = [3, 1, 2].map((k) =>
       stripeEvent('test.batch_step', { id: objectId }, { created: base + k }),
     );
-    const jobId = `events:${randomUUID()}`;
-    await store(events, jobId);
-    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
-      events.map((e) => e.id),
-      events.map(() => 'batch-test'),
-      jobId,
-    );
+    await queueAsOneJob(events);
     for (const event of events) await until(statusIs(t.db, event.id, ['processed']), 'processed');
     const oldestFirst = [...events].sort((a, b) => a.created - b.created).map((e) => e.id);
     expect((await applied(objectId)).map((r) => r.event_id)).toEqual(oldestFirst);
@@ -185,13 +190,7 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
       customer: other,
     });
     const events = [sub, inv, elsewhere, older];
-    const jobId = `events:${randomUUID()}`;
-    await store(events, jobId);
-    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
-      events.map((e) => e.id),
-      events.map(() => 'batch-test'),
-      jobId,
-    );
+    await queueAsOneJob(events);
     for (const event of events) await until(statusIs(t.db, event.id, ['processed']), 'processed');
     const order = await t.db.query<{ actor_id: string }[]>(
       `SELECT actor_id FROM audit_log WHERE action = 'test.batch_step_applied' AND actor_id = ANY($1) ORDER BY id`,
@@ -287,13 +286,7 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
     );
     const bad = stripeEvent('test.batch_failing', { id: `obj_${randomUUID().slice(0, 8)}` });
     const events = [good[0]!, bad, good[1]!, good[2]!];
-    const jobId = `events:${randomUUID()}`;
-    await store(events, jobId);
-    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
-      events.map((e) => e.id),
-      events.map(() => 'batch-test'),
-      jobId,
-    );
+    await queueAsOneJob(events);
     for (const event of good) {
       const row = await until(statusIs(t.db, event.id, ['processed']), 'processed');
       expect(row.attempts).toBe(1);
