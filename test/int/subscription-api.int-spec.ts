@@ -11,7 +11,7 @@ import {
 } from './payments-support.js';
 import { allWebhooksSettled } from './plan-change.support.js';
 import { createCatalogue } from './stripe-mirrors.support.js';
-import { deliver, inboxRow, statusIs, stripeEvent, until } from './webhooks.support.js';
+import { deliver, inboxRow, queueAsOneBatch, statusIs, stripeEvent, until } from './webhooks.support.js';
 
 /** Sets the emulator's chaos switches (`/_emulator/chaos`). */
 async function chaosOf(w: PaymentsWorld, body: Record<string, unknown>): Promise<void> {
@@ -368,6 +368,152 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
     );
     expect(tries).toBeGreaterThan(1);
     expect(waits).toEqual([]);
+    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
+  });
+
+  /**
+   * Until the events are processed, looks for transactions left open across a Stripe call (the caller
+   * makes Stripe answer in 1.5 s: idle in a transaction for 700 ms and more): their last statements.
+   */
+  async function openAcrossStripeUntilApplied(eventIds: string[]): Promise<string[]> {
+    const seen: string[] = [];
+    await until(
+      async () => {
+        const open = await w.t.db.query<{ query: string }[]>(
+          `SELECT query FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction'
+              AND now() - state_change > interval '700 milliseconds'`,
+        );
+        seen.push(...open.map((r) => r.query));
+        const [done] = await w.t.db.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM webhook_events WHERE id = ANY($1::text[]) AND status = 'processed'`,
+          [eventIds],
+        );
+        return done?.n === eventIds.length;
+      },
+      'the events applied',
+      15_000,
+    );
+    return seen;
+  }
+
+  it("re-reads a new invoice's same-second events from Stripe before the batch's transaction, which the first one's insert opens", async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    // An invoice Stripe has and the mirror has not seen: its `invoice.created` is not delivered yet.
+    await chaosOf(w, { webhookDropRate: 1 });
+    const invoice = await w.stripe.invoices
+      .create({ customer: a.customerId, auto_advance: false })
+      .finally(() => chaosOf(w, { webhookDropRate: 0 }));
+    const createdEvent = (await w.stripe.events.list({ type: 'invoice.created', limit: 20 })).data.find(
+      (e) => (e.data.object as { id?: string }).id === invoice.id,
+    );
+    if (!createdEvent) throw new Error('no invoice.created event');
+    // That event and an update of its second, in one batch: the first inserts the row, the second cannot
+    // be ordered against it and is re-read (Stripe is slow).
+    const events = [
+      createdEvent as unknown as ReturnType<typeof stripeEvent>,
+      stripeEvent('invoice.updated', invoice as unknown as Record<string, unknown>, {
+        created: createdEvent.created,
+      }),
+    ];
+    await chaosOf(w, { latencyMs: 1_500 });
+    try {
+      await queueAsOneBatch(w.t, events);
+      expect(await openAcrossStripeUntilApplied(events.map((e) => e.id))).toEqual([]);
+    } finally {
+      await chaosOf(w, { latencyMs: 0 });
+    }
+    expect((await inboxRow(w.t.db, events[1]!.id))?.outcome).toBe('applied');
+    const mirrored = await w.t.db.query<{ account_id: string }[]>(
+      `SELECT account_id FROM invoices WHERE stripe_invoice_id = $1`,
+      [invoice.id],
+    );
+    expect(mirrored).toEqual([{ account_id: a.accountId }]);
+  });
+
+  /**
+   * Holds the row's lock while `event` (newer than anything applied: no Stripe read ahead) is delivered;
+   * once the batch waits for it, applies an event of the event's very second to the row and lets go.
+   * Under the lock the batch then finds it must re-read the object: it reads it ahead again rather than
+   * hold its locks across that Stripe call. Returns the transactions seen open across a Stripe call.
+   */
+  async function writtenWhileWaiting(
+    table: 'invoices' | 'subscriptions',
+    column: 'stripe_invoice_id' | 'stripe_subscription_id',
+    stripeId: string,
+    type: string,
+    object: unknown,
+  ): Promise<{ event: ReturnType<typeof stripeEvent>; open: string[] }> {
+    const [mirrored] = await w.t.db.query<{ last: string }[]>(
+      `SELECT last_event_created::text AS last FROM ${table} WHERE ${column} = $1`,
+      [stripeId],
+    );
+    const second = Number(mirrored?.last) + 1;
+    const event = stripeEvent(type, object as Record<string, unknown>, { created: second });
+    const writer = w.t.db.createQueryRunner();
+    await writer.connect();
+    await chaosOf(w, { latencyMs: 1_500 });
+    try {
+      await writer.startTransaction();
+      const [{ pid }] = (await writer.query(`SELECT pg_backend_pid() AS pid`)) as [{ pid: number }];
+      await writer.query(`SELECT 1 FROM ${table} WHERE ${column} = $1 FOR UPDATE`, [stripeId]);
+      // Not awaited: the intake may apply the event before it answers.
+      const delivered = deliver(w.t.url, event);
+      await until(
+        async () =>
+          (
+            await w.t.db.query<{ n: number }[]>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND $1 = ANY(pg_blocking_pids(pid))`,
+              [pid],
+            )
+          )[0]?.n === 1,
+        'the batch waiting for the row',
+      );
+      await writer.query(`UPDATE ${table} SET last_event_created = $2 WHERE ${column} = $1`, [
+        stripeId,
+        second,
+      ]);
+      await writer.commitTransaction();
+      const open = await openAcrossStripeUntilApplied([event.id]);
+      expect((await delivered).status).toBe(200);
+      return { event, open };
+    } finally {
+      if (writer.isTransactionActive) await writer.rollbackTransaction();
+      await writer.release();
+      await chaosOf(w, { latencyMs: 0 });
+    }
+  }
+
+  it('an invoice written by another batch of the same second while a batch waited for it is read ahead again, not under its lock', async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    const [invoice] = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data;
+    if (!invoice) throw new Error('no invoice');
+    const { event, open } = await writtenWhileWaiting(
+      'invoices',
+      'stripe_invoice_id',
+      invoice.id,
+      'invoice.updated',
+      invoice,
+    );
+    expect(open).toEqual([]);
+    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
+  });
+
+  it('a subscription written by another batch of the same second while a batch waited for it is read ahead again, not under its lock', async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    const current = await w.stripe.subscriptions.retrieve(a.subscriptionId);
+    const { event, open } = await writtenWhileWaiting(
+      'subscriptions',
+      'stripe_subscription_id',
+      a.subscriptionId,
+      'customer.subscription.updated',
+      current,
+    );
+    expect(open).toEqual([]);
     expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
   });
 

@@ -12,7 +12,17 @@ import { InboxQueue } from '../../apps/billing-api/src/modules/webhooks/processi
 import { ProcessStripeEvent } from '../../apps/billing-api/src/modules/webhooks/processing/process-stripe-event.js';
 import { BeforeCommit } from '../../apps/billing-api/src/platform/database/before-commit.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { deliver, inboxRow, randomUUID, SECRET, statusIs, stripeEvent, until } from './webhooks.support.js';
+import {
+  deliver,
+  inboxRow,
+  queueAsOneBatch,
+  randomUUID,
+  SECRET,
+  statusIs,
+  storeAsOneGroup,
+  stripeEvent,
+  until,
+} from './webhooks.support.js';
 
 /** Test-only handlers: one that records the order it saw, one that fails a given number of times. */
 const failing = { left: 0 };
@@ -84,27 +94,9 @@ describe('Stripe webhooks in batches: group commit at intake, one transaction pe
         WHERE action = 'test.batch_step_applied' AND entity_id = $1 ORDER BY id`,
       [objectId],
     );
-  const store = async (events: ReturnType<typeof stripeEvent>[], jobId: string) => {
-    for (const event of events) {
-      await t.db.query(
-        `INSERT INTO webhook_events (id, type, api_version, livemode, event_created, received_at, payload, status,
-           attempts, updated_at, job_id)
-         VALUES ($1, $2, NULL, false, to_timestamp($3), now(), $4, 'pending', 0, now(), $5)`,
-        [event.id, event.type, event.created, JSON.stringify(event), jobId],
-      );
-    }
-  };
-
-  /** Stores the events as one intake group and queues their batch job, as the intake would. */
-  const queueAsOneJob = async (events: ReturnType<typeof stripeEvent>[]) => {
-    const jobId = `events:${randomUUID()}`;
-    await store(events, jobId);
-    await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
-      events.map((e) => e.id),
-      events.map(() => 'batch-test'),
-      jobId,
-    );
-  };
+  const store = (events: ReturnType<typeof stripeEvent>[], jobId: string) =>
+    storeAsOneGroup(t.db, events, jobId);
+  const queueAsOneJob = (events: ReturnType<typeof stripeEvent>[]) => queueAsOneBatch(t, events);
 
   it('events written in one tick share a group commit and a job; each is stored once and applied', async () => {
     const writer = t.app.get(InboxWriter, { strict: false });

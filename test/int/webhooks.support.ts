@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { http } from '../support/test-app.js';
+import { InboxQueue } from '../../apps/billing-api/src/modules/webhooks/processing/inbox-queue.js';
+import { http, type TestApp } from '../support/test-app.js';
 
 /** Helpers shared by the webhook suites: Stripe-style signing, event fixtures, polling the inbox. */
 
@@ -178,3 +179,26 @@ export async function metricValue(url: string, name: string, labels = ''): Promi
 }
 
 export { randomUUID };
+
+/** Stores the events as pending inbox rows of one intake group (`jobId`), as the intake would. */
+export async function storeAsOneGroup(db: DataSource, events: EventFixture[], jobId: string): Promise<void> {
+  for (const event of events) {
+    await db.query(
+      `INSERT INTO webhook_events (id, type, api_version, livemode, event_created, received_at, payload, status,
+         attempts, updated_at, job_id)
+       VALUES ($1, $2, NULL, false, to_timestamp($3), now(), $4, 'pending', 0, now(), $5)`,
+      [event.id, event.type, event.created, JSON.stringify(event), jobId],
+    );
+  }
+}
+
+/** Stores the events as one intake group and queues their batch job: they are applied in one batch. */
+export async function queueAsOneBatch(t: Pick<TestApp, 'app' | 'db'>, events: EventFixture[]): Promise<void> {
+  const jobId = `events:${randomUUID()}`;
+  await storeAsOneGroup(t.db, events, jobId);
+  await t.app.get(InboxQueue, { strict: false }).enqueueBatch(
+    events.map((e) => e.id),
+    events.map(() => 'batch-test'),
+    jobId,
+  );
+}

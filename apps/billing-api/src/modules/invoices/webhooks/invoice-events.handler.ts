@@ -53,8 +53,12 @@ const INVOICE_EVENTS = [
 /** An invoice re-read from Stripe before the batch's transaction (`readAhead`). */
 interface InvoiceReadAhead {
   readonly kind: 'invoice_read_ahead';
-  /** The row version's transaction (`xmin`) when the read was made: still good while it is unchanged. */
-  stamp: string;
+  /**
+   * The row version's transaction (`xmin`) when the read was made: still good while it is unchanged.
+   * `null`: there was no row; the read is good for the transaction that then inserts it (no other
+   * transaction can have written it in between: the insert would have met that row).
+   */
+  stamp: string | null;
   values: InvoiceValues | null;
   /** The transaction that found the row unchanged (and locked it): later events of the batch use it as is. */
   checkedIn?: EntityManager;
@@ -110,11 +114,19 @@ export class InvoiceEventsHandler {
     );
     // The last event applied to each invoice as the batch goes, from its committed state: an event the
     // batch applies before a same-second one makes that one a re-read too.
-    const last = new Map(seen.map((row) => [row.id, { stamp: row.stamp, created: Number(row.last) }]));
-    const toRead = new Map<string, string>();
+    const last = new Map<string, { stamp: string | null; created: number }>(
+      seen.map((row) => [row.id, { stamp: row.stamp, created: Number(row.last) }]),
+    );
+    const toRead = new Map<string, string | null>();
     for (const { values, event } of reports) {
       const row = last.get(values.stripeInvoiceId);
-      if (!row || toRead.has(values.stripeInvoiceId)) continue;
+      if (toRead.has(values.stripeInvoiceId)) continue;
+      // A new invoice: its first event inserts it (a renewal's or a change's invoice is created, finalized
+      // and paid in the same second: its next events are re-reads, made here rather than under the lock).
+      if (!row) {
+        last.set(values.stripeInvoiceId, { stamp: null, created: event.created });
+        continue;
+      }
       const decision = decideStaleness({
         lastApplied: { eventCreated: row.created },
         incoming: { eventCreated: event.created },
@@ -148,6 +160,8 @@ export class InvoiceEventsHandler {
     // transaction first locks the row (before its own writes); from then on the transaction holds it.
     const ahead = isInvoiceReadAhead(ctx.ahead) ? ctx.ahead : null;
     if (ahead && row && ahead.checkedIn !== ctx.manager) {
+      // Read while there was no row, and another transaction has inserted it since.
+      if (ahead.stamp === null) throw new ReadAheadOutdated();
       const [now] = await queryRows<{ stamp: string }>(
         ctx.manager,
         sql`SELECT xmin::text AS stamp FROM invoices WHERE id = ${row.id}::uuid`,
@@ -176,6 +190,8 @@ export class InvoiceEventsHandler {
             SELECT id FROM invoices__inserted`,
       );
       if (inserted.length > 0) {
+        // Read ahead while there was no row: good for this transaction, which now holds the new row.
+        if (ahead && ahead.stamp === null) ahead.checkedIn = ctx.manager;
         await this.receiptWhenFirstPaid(null, created, ctx);
         await this.announce(event, null, created, ctx);
         return 'applied';
@@ -228,6 +244,8 @@ export class InvoiceEventsHandler {
   private async freshValues(stripeInvoiceId: string, ctx: StripeEventContext): Promise<InvoiceValues | null> {
     const ahead = isInvoiceReadAhead(ctx.ahead) ? ctx.ahead : null;
     if (ahead && ahead.checkedIn === ctx.manager) return ahead.values;
+    // Written since the read-ahead looked at it (a batch of the same second): read ahead again.
+    if (ctx.readsAheadAgain) throw new ReadAheadOutdated();
     const fresh = await ctx.refetch(stripeInvoiceId);
     return fresh ? transformStripeInvoice(fresh as unknown as Stripe.Invoice) : null;
   }

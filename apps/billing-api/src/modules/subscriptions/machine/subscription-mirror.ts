@@ -52,7 +52,11 @@ const ROW_LOCK = { mode: 'for_no_key_update' as const };
 /** What Stripe said of a subscription when re-read before its row was locked, and the row's xmin then. */
 export interface ReadAhead {
   readonly kind: 'subscription_read_ahead';
-  stamp: string;
+  /**
+   * `null`: there was no row; the read is good for the transaction that then inserts it (no other
+   * transaction can have written it in between: the insert would have met that row).
+   */
+  stamp: string | null;
   values: SubscriptionValues;
   /**
    * The transaction that found the row unchanged since (and locked it): for the object's later events
@@ -75,6 +79,11 @@ export interface ApplyOptions {
   fresh?: boolean;
   /** The subscription as re-read before the transaction (`readAhead`), when it was. */
   ahead?: unknown;
+  /**
+   * The webhook batch reads ahead again on ReadAheadOutdated: a re-read found needed under the lock
+   * without a good read-ahead throws it instead of calling Stripe while holding the row's lock.
+   */
+  readsAheadAgain?: boolean;
 }
 
 /**
@@ -184,7 +193,8 @@ export class SubscriptionMirror {
     // the change this event reports): the batch reads it ahead again and runs again.
     // Checked once per transaction: from then on this transaction holds the row's lock.
     if (ahead && row && ahead.checkedIn !== ctx.manager) {
-      if ((await this.stampOf(row.id, ctx)) !== ahead.stamp) throw new ReadAheadOutdated();
+      if (ahead.stamp === null || (await this.stampOf(row.id, ctx)) !== ahead.stamp)
+        throw new ReadAheadOutdated();
       ahead.checkedIn = ctx.manager;
     }
     if (!row) {
@@ -203,6 +213,8 @@ export class SubscriptionMirror {
       row = await repo.findOne({ where: { stripeSubscriptionId: incoming.stripeSubscriptionId }, lock });
       if (!row) throw new Error(`subscription ${incoming.stripeSubscriptionId} neither inserted nor found`);
       if ((inserted.raw as unknown[]).length > 0) {
+        // Read ahead while there was no row: good for this transaction, which now holds the new row.
+        if (ahead && ahead.stamp === null) ahead.checkedIn = ctx.manager;
         await this.audit.record(
           {
             accountId,
@@ -252,6 +264,8 @@ export class SubscriptionMirror {
     if (decision === 'apply') return values;
     // Re-read before the lock, and no other transaction has written the row since (checked in `apply`).
     if (ahead) return ahead.values;
+    // Written since the read-ahead looked at it (a batch of the same second): read ahead again.
+    if (options.readsAheadAgain) throw new ReadAheadOutdated();
     const fresh = await ctx.refetch(values.stripeSubscriptionId);
     if (!fresh) return 'ignored';
     return this.planned(transformStripeSubscription(fresh as unknown as Stripe.Subscription), ctx);
@@ -331,7 +345,10 @@ export class SubscriptionMirror {
                  app_changed_stripe_at::text AS app
             FROM subscriptions WHERE stripe_subscription_id = ANY(${ids}::text[])`,
     );
-    const committed = new Map(
+    const committed = new Map<
+      string,
+      { stamp: string | null; lastEventCreated: number; appChangedStripeAt: number | null }
+    >(
       seen.map((row) => [
         row.id,
         {
@@ -342,11 +359,16 @@ export class SubscriptionMirror {
       ]),
     );
     // By subscription: its events in order, until one cannot be ordered against the committed row.
-    const toRead = new Map<string, string>();
+    const toRead = new Map<string, string | null>();
     for (const { values, created } of reports) {
       const id = values.stripeSubscriptionId;
       const row = committed.get(id);
-      if (!row || toRead.has(id)) continue;
+      if (toRead.has(id)) continue;
+      // A new subscription: its first event inserts it (its next events of the same second are re-reads).
+      if (!row) {
+        committed.set(id, { stamp: null, lastEventCreated: created, appChangedStripeAt: null });
+        continue;
+      }
       const decision = this.staleness(row, { event: { created } });
       if (decision === 'refetch') toRead.set(id, row.stamp);
       // Applied by the batch before the object's next event: a same-second one is then a re-read too.

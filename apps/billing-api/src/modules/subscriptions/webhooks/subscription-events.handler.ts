@@ -52,7 +52,10 @@ export class SubscriptionEventsHandler {
   @HandlesStripeEvents(...SUBSCRIPTION_EVENTS)
   async onSubscription(event: StripeEventPayload, ctx: StripeEventContext): Promise<StripeEventOutcome> {
     const values = transformStripeSubscription(event.data.object as Stripe.Subscription);
-    const outcome = await this.mirror.apply(values, ctx, { ahead: ctx.ahead });
+    const outcome = await this.mirror.apply(values, ctx, {
+      ahead: ctx.ahead,
+      readsAheadAgain: ctx.readsAheadAgain === true,
+    });
     if (event.type === 'customer.subscription.trial_will_end') await this.announceTrialEnding(values, ctx);
     return outcome;
   }

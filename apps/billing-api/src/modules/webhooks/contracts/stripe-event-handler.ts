@@ -53,6 +53,14 @@ export interface StripeEventContext {
    * (on the first of the object's events it locks the row for) throws {@link ReadAheadOutdated}.
    */
   ahead?: unknown;
+  /**
+   * True when the batch reads the object ahead again on {@link ReadAheadOutdated} (the type has a
+   * read-ahead, and the object's are not spent in this run): a handler that finds under its lock that it
+   * must re-read the object and has no good read-ahead (the row was written, by another batch of the
+   * same second, after the read-ahead looked at it) throws it rather than hold its locks across a
+   * Stripe call. False or absent: it reads under the lock.
+   */
+  readsAheadAgain?: boolean;
 }
 
 /** The actor a handler audits with: the context's (reconciliation), else the Stripe event. */

@@ -307,9 +307,11 @@ export class ProcessStripeEvent {
   ): Promise<ClaimedRow[]> {
     let pending = group;
     const aheadAttempts = new Map<string, number>();
+    // Objects whose read-aheads are spent in this run: their handlers read under the lock.
+    const spent = new Set<string>();
     while (pending.length > 0) {
       try {
-        const { processedAt, outcomes } = await this.applyTogether(pending, known, options, aheads);
+        const { processedAt, outcomes } = await this.applyTogether(pending, known, options, aheads, spent);
         for (const [row, outcome] of outcomes) {
           const status = outcome === 'ignored' ? 'ignored' : 'processed';
           results.set(row.id, { status, outcome });
@@ -341,6 +343,7 @@ export class ProcessStripeEvent {
               : null;
           if (again?.has(object)) aheads.set(object, again.get(object));
           else aheads.delete(object);
+          if (attempts >= READ_AHEAD_ATTEMPTS) spent.add(object);
           continue;
         }
         if (error instanceof EventFailed && pending.length > 1 && isLockConflict(error.failure))
@@ -436,6 +439,7 @@ export class ProcessStripeEvent {
     known: ReadonlyMap<string, StripeEventOutcome>,
     options: BatchOptions,
     aheads: ReadonlyMap<string, unknown>,
+    spent: ReadonlySet<string>,
   ): Promise<{ processedAt: Date; outcomes: [ClaimedRow, StripeEventOutcome][] }> {
     const outcomeOf = (row: ClaimedRow) => known.get(row.id);
     if (batch.every((row) => outcomeOf(row) !== undefined)) {
@@ -456,13 +460,10 @@ export class ProcessStripeEvent {
           continue;
         }
         try {
-          const applied = await this.applyOne(
-            manager,
-            row,
-            batch.length === 1,
-            options,
-            aheads.get(aggregateOf(row)),
-          );
+          const applied = await this.applyOne(manager, row, batch.length === 1, options, {
+            ahead: aheads.get(aggregateOf(row)),
+            spent: spent.has(aggregateOf(row)),
+          });
           wrote ||= applied.ran;
           outcomes.push([row, applied.outcome]);
         } catch (error) {
@@ -549,7 +550,7 @@ export class ProcessStripeEvent {
     row: ClaimedRow,
     alone: boolean,
     options: BatchOptions,
-    ahead: unknown,
+    read: { ahead: unknown; spent: boolean },
   ): Promise<{ outcome: StripeEventOutcome; ran: boolean }> {
     const handler = this.dispatcher.handlerFor(row.type);
     if (!handler) return { outcome: 'ignored', ran: false };
@@ -561,7 +562,8 @@ export class ProcessStripeEvent {
         manager,
         event,
         refetch: (objectId) => this.refetch(objectId),
-        ...(ahead !== undefined ? { ahead } : {}),
+        ...(read.ahead !== undefined ? { ahead: read.ahead } : {}),
+        readsAheadAgain: handler.readAhead !== undefined && !read.spent,
       };
       return { outcome: (await handler.fn(row.payload, ctx)) ?? 'applied', ran: true };
     });
