@@ -31,7 +31,6 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import Stripe from 'stripe';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 import {
@@ -44,6 +43,7 @@ import {
   waitUntil,
   type CpuMeter,
   type RunningService,
+  startSmtpSink,
 } from '../lib/bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
@@ -119,31 +119,6 @@ interface Customer {
   customer: string;
   subscription: string;
   clock: string;
-}
-
-/** An SMTP server that accepts every message and only counts them (the services' e-mails go here). */
-async function startSmtpSink(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
-  let received = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData: (stream, _session, callback) => {
-      stream.on('data', () => undefined);
-      stream.on('end', () => {
-        received += 1;
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received: () => received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 async function bench(): Promise<void> {

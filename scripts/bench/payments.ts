@@ -26,7 +26,6 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { STRIPE_ENDPOINT_EVENTS } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-endpoint-events.js';
 import { startEmulator } from '../../apps/stripe-emulator/src/server.js';
 import {
@@ -36,6 +35,7 @@ import {
   percentile,
   recreateDatabase,
   spawnService,
+  startSmtpSink,
 } from '../lib/bench-kit.js';
 import { exitWithHelpIfAsked } from '../lib/help.js';
 
@@ -170,23 +170,9 @@ const emulator = await startEmulator({
   },
 });
 // Receipts are e-mailed: a local SMTP server takes them (and counts them).
-let mails = 0;
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, _session, callback) {
-    stream.resume();
-    stream.on('end', () => {
-      mails++;
-      callback();
-    });
-  },
-});
-const smtpPort = await freePort();
-await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+const smtp = await startSmtpSink();
 const env = {
-  SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  SMTP_URL: smtp.url,
   NODE_ENV: 'test',
   PORT: String(apiPort),
   HOST: '127.0.0.1',
@@ -373,7 +359,7 @@ try {
     }
     const cpuBefore = await cpu();
     const receiptsBefore = await count(`SELECT count(*)::int AS n FROM receipts`);
-    const mailsBefore = mails;
+    const mailsBefore = smtp.received();
     const { latencies, overheads, errors, waited, busyMs, maxInFlight, elapsed, finished } =
       await load(SECONDS);
     const drainSeconds = await drain();
@@ -418,7 +404,7 @@ try {
         `  waiting on Stripe (the emulator): ${((100 * waited) / Math.max(busyMs, 1)).toFixed(1)}% of request time`,
         `  own overhead p50 ${percentile(overheads, 50).toFixed(1)} ms, p99 ${overheadP99.toFixed(1)} ms (latency minus Server-Timing stripe)`,
         `  webhooks     inbox and mail outbox drained ${drainSeconds.toFixed(1)} s after the load ended; ${dead} events not processed`,
-        `  receipts     ${receipts} issued, ${mails - mailsBefore} e-mails received by the SMTP server`,
+        `  receipts     ${receipts} issued, ${smtp.received() - mailsBefore} e-mails received by the SMTP server`,
         `  CPU ms per payment: ${(['api', 'worker', 'postgres', 'redis', 'bench'] as const).map(perPayment).join(', ')}, total ${(
           (1000 *
             (['api', 'worker', 'postgres', 'redis', 'bench'] as const).reduce(
@@ -455,5 +441,5 @@ try {
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
   await emulator.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 }

@@ -1,7 +1,7 @@
 /**
  * What the benches share (webhooks.ts, payments.ts, subscriptions.ts): starting the compiled service as
  * a child process and stopping it, the bench database, percentiles, waiting with a deadline, signing a
- * Stripe event, and the Linux /proc CPU accounting of the service's processes, its PostgreSQL backends
+ * Stripe event, an SMTP sink for the services' e-mails, and the Linux /proc CPU accounting of the service's processes, its PostgreSQL backends
  * and the Redis server. Bench code, not a test support: nothing here mocks anything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import { nodeArgsFor } from '../bench/service-node-args.js';
 
 /** The value at percentile `p` (0..100) of an ascending array (nearest rank, floor); 0 when empty. */
@@ -238,4 +239,33 @@ export function cpuPerOperation(
   const per = (seconds: number) => ((1000 * seconds) / Math.max(operations, 1)).toFixed(2);
   const total = parts.reduce((sum, part) => sum + after[part] - before[part], 0);
   return `${parts.map((part) => `${part} ${per(after[part] - before[part])}`).join(', ')}, total ${per(total)}`;
+}
+
+/** An SMTP server that accepts every message and only counts them (the services' e-mails go here). */
+export async function startSmtpSink(): Promise<{
+  url: string;
+  received: () => number;
+  close: () => Promise<void>;
+}> {
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, _session, callback) => {
+      stream.resume();
+      stream.on('end', () => {
+        received += 1;
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received: () => received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

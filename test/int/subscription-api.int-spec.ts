@@ -375,7 +375,10 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
    * Until the events are processed, looks for transactions left open across a Stripe call (the caller
    * makes Stripe answer in 1.5 s: idle in a transaction for 700 ms and more): their last statements.
    */
-  async function openAcrossStripeUntilApplied(eventIds: string[]): Promise<string[]> {
+  async function openAcrossStripeUntilApplied(
+    eventIds: string[],
+    statuses = ['processed'],
+  ): Promise<string[]> {
     const seen: string[] = [];
     await until(
       async () => {
@@ -386,8 +389,8 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
         );
         seen.push(...open.map((r) => r.query));
         const [done] = await w.t.db.query<{ n: number }[]>(
-          `SELECT count(*)::int AS n FROM webhook_events WHERE id = ANY($1::text[]) AND status = 'processed'`,
-          [eventIds],
+          `SELECT count(*)::int AS n FROM webhook_events WHERE id = ANY($1::text[]) AND status = ANY($2::text[])`,
+          [eventIds, statuses],
         );
         return done?.n === eventIds.length;
       },
@@ -430,6 +433,32 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
       [invoice.id],
     );
     expect(mirrored).toEqual([{ account_id: a.accountId }]);
+  });
+
+  it("asks Stripe whether a new PaymentIntent pays an invoice before the batch's transaction: an invoice's is ignored without a transaction open across that call", async () => {
+    const a = await subscribed();
+    await allWebhooksSettled(w);
+    const [invoice] = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data;
+    if (!invoice) throw new Error('no invoice');
+    const [link] = (await w.stripe.invoicePayments.list({ invoice: invoice.id })).data;
+    const paymentIntentId = link?.payment.payment_intent;
+    if (typeof paymentIntentId !== 'string') throw new Error('no PaymentIntent paid the invoice');
+    const pi = await w.stripe.paymentIntents.retrieve(paymentIntentId);
+    // Its PaymentIntent's event again (as Stripe may redeliver it), while Stripe is slow.
+    const event = stripeEvent('payment_intent.succeeded', pi as unknown as Record<string, unknown>);
+    await chaosOf(w, { latencyMs: 1_500 });
+    try {
+      await queueAsOneBatch(w.t, [event]);
+      expect(await openAcrossStripeUntilApplied([event.id], ['ignored'])).toEqual([]);
+    } finally {
+      await chaosOf(w, { latencyMs: 0 });
+    }
+    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('ignored');
+    const payments = await w.t.db.query<unknown[]>(
+      `SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1`,
+      [paymentIntentId],
+    );
+    expect(payments).toEqual([]);
   });
 
   /**

@@ -3,9 +3,11 @@ import type Stripe from 'stripe';
 import {
   ChecksStripeEventsUnchanged,
   HandlesStripeEvents,
+  ReadsStripeEventsAhead,
   type StripeEventContext,
   type StripeEventOutcome,
   type StripeEventPayload,
+  type StripeEventReadAheadContext,
   type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { PaymentMirror } from './payment-mirror.js';
@@ -47,6 +49,15 @@ export class PaymentEventsHandler {
   ): Promise<StripeEventOutcome | null> {
     const pi = event.data.object as Stripe.PaymentIntent;
     return this.mirror.unchangedByPaymentIntent(transformStripePaymentIntent(pi), ctx);
+  }
+
+  /** Whether the batch's new PaymentIntents pay invoices, asked before its transaction (PaymentMirror.readAhead). */
+  @ReadsStripeEventsAhead(...PAYMENT_INTENT_EVENTS)
+  readAhead(events: StripeEventPayload[], ctx: StripeEventReadAheadContext): Promise<Map<string, unknown>> {
+    return this.mirror.readAhead(
+      events.map((event) => transformStripePaymentIntent(event.data.object as Stripe.PaymentIntent)),
+      ctx,
+    );
   }
 
   @HandlesStripeEvents('charge.succeeded', 'charge.failed')

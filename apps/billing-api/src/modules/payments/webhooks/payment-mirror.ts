@@ -21,6 +21,7 @@ import {
   PermanentEventError,
   type StripeEventContext,
   type StripeEventOutcome,
+  type StripeEventReadAheadContext,
   type StripeEventReadContext,
 } from '../../webhooks/contracts/stripe-event-handler.js';
 import { AccountsFacade } from '../../accounts/accounts.facade.js';
@@ -33,7 +34,7 @@ import {
 import type { LockedPaymentRef } from '../contracts/payment.view.js';
 import { NO_BALANCE, NO_CARD_DETAILS, PaymentOrmEntity } from '../persistence/payment.orm-entity.js';
 import { changedPaymentFields, paymentSnapshot } from '../persistence/payment-writes.js';
-import { findRows, sql } from '../../../platform/database/row-sql.js';
+import { findRows, queryRows, sql } from '../../../platform/database/row-sql.js';
 import { idOf } from './stripe-payload.js';
 import { transformStripeCharge, type ChargeValues } from '../stripe/transform-stripe-charge.js';
 import {
@@ -41,6 +42,16 @@ import {
   transformStripePaymentIntent,
   type PaymentIntentValues,
 } from '../stripe/transform-stripe-payment-intent.js';
+
+/** What a webhook batch's read-ahead learnt of a PaymentIntent before its transaction (`readAhead`). */
+interface PaymentReadAhead {
+  readonly kind: 'payment_read_ahead';
+  paysAnInvoice: boolean;
+}
+
+function isPaymentReadAhead(value: unknown): value is PaymentReadAhead {
+  return (value as PaymentReadAhead | undefined)?.kind === 'payment_read_ahead';
+}
 
 export interface MirrorOptions {
   /** The account to file a payment under when its customer is not linked (checkout's client_reference_id). */
@@ -258,7 +269,8 @@ export class PaymentMirror {
     // asked. Anything else is asked about once, before its first row is written (a payment already
     // mirrored stays one, even if it is attached to an invoice later: the row exists, nothing is asked).
     if (!values.appPaymentId && !options.checkoutSessionId) {
-      if (await this.paysAnInvoice(values.stripePaymentIntentId)) return null;
+      const ahead = isPaymentReadAhead(ctx.ahead) ? ctx.ahead : null;
+      if (ahead ? ahead.paysAnInvoice : await this.paysAnInvoice(values.stripePaymentIntentId)) return null;
     }
     const now = this.clock.now();
     const row: PaymentOrmEntity = {
@@ -301,6 +313,44 @@ export class PaymentMirror {
       return { row: winner, created: false };
     }
     return { row, created: true };
+  }
+
+  /**
+   * Asks Stripe, before a webhook batch's transaction, whether the batch's PaymentIntents that will need
+   * the question pay an invoice (`@ReadsStripeEventsAhead`): those without a payment row yet, not made
+   * by our API (no `metadata.payment_id`), of a linked customer; in one statement, then one Stripe read
+   * each. Asked under the batch's transaction instead, the read (600 ms and more) held every row the
+   * batch had locked, a plan change's subscription among them: a subscription invoice's PaymentIntent
+   * events come with every renewal and every upgrade. The answer does not go stale (a PaymentIntent
+   * that pays an invoice always did; one that did not and gets a row stays a payment). A read that
+   * fails is left out: the handler asks under its lock, with the failure handling below.
+   */
+  async readAhead(
+    intents: readonly PaymentIntentValues[],
+    ctx: Pick<StripeEventReadAheadContext, 'manager'>,
+  ): Promise<Map<string, PaymentReadAhead>> {
+    const asked = new Map<string, string>();
+    for (const pi of intents) {
+      if (!pi.appPaymentId && pi.stripeCustomerId) asked.set(pi.stripePaymentIntentId, pi.stripeCustomerId);
+    }
+    const aheads = new Map<string, PaymentReadAhead>();
+    if (asked.size === 0) return aheads;
+    const unknown = await queryRows<{ id: string }>(
+      ctx.manager,
+      sql`SELECT p.id FROM unnest(${[...asked.keys()]}::text[], ${[...asked.values()]}::text[]) AS p(id, customer)
+           WHERE NOT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = p.id)
+             AND EXISTS (SELECT 1 FROM accounts WHERE stripe_customer_id = p.customer)`,
+    );
+    await Promise.all(
+      unknown.map(async ({ id }) => {
+        try {
+          aheads.set(id, { kind: 'payment_read_ahead', paysAnInvoice: await this.paysAnInvoice(id) });
+        } catch {
+          // Asked again under the lock, where a failure is the event's (retried, then dead-lettered).
+        }
+      }),
+    );
+    return aheads;
   }
 
   /**
