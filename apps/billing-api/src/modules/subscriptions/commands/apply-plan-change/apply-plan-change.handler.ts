@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../../../../platform/clock/clock.js';
+import { queryRows, sql, updateRowSql } from '../../../../platform/database/row-sql.js';
 import { RequestContext } from '../../../../platform/context/request-context.js';
 import { ApiError } from '../../../../platform/http/api-error.js';
 import { StripeCallError } from '../../../../platform/stripe/stripe-errors.js';
@@ -273,7 +274,10 @@ export class ApplyPlanChangeHandler {
     // applied as they stand: one may describe the subscription before this change.
     row.appChangedStripeAt = Math.max(row.appChangedStripeAt ?? 0, quote.prorationDate);
     row.updatedAt = now;
-    await repo.save(row);
+    // The row is locked and loaded: written back whole in one statement (`save` would read it again to
+    // compare first; `npm run bench:plan-changes`).
+    const { id, ...columns } = row;
+    await queryRows(manager, updateRowSql(manager, SubscriptionOrmEntity, columns, sql`id = ${id}::uuid`));
     await this.audit.record(
       {
         accountId: row.accountId,
