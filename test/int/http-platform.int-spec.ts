@@ -263,6 +263,16 @@ describe('HTTP platform: errors, auth, scoping, card data, correlation ids, docs
 });
 
 describe('rate limiting shared through Redis (R-API-6)', () => {
+  /**
+   * The limits count in fixed windows of the wall clock's minutes: requests that cross into the next
+   * window get a new budget. Each test starts its requests at least 15 s before the window ends (it
+   * needs a few), waiting for the next window's start when less is left (hence their longer timeout).
+   */
+  async function withinOneWindow(): Promise<void> {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+  }
+
   it('counts requests of one account across two api instances and answers 429 rate_limited past the limit', async () => {
     const env = { RATE_LIMIT_ACCOUNT_PER_MINUTE: '6', RATE_LIMIT_IP_PER_MINUTE: '100000' };
     const [a, b] = await Promise.all([
@@ -271,6 +281,7 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
     ]);
     try {
       const token = await tokenFor({ sub: 'rl', role: 'member', accountId: randomUUID() });
+      await withinOneWindow();
       const responses = [];
       for (let i = 0; i < 8; i++) {
         responses.push(
@@ -284,7 +295,7 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-  });
+  }, 60_000);
 
   it('admits exactly the limit across two api instances when each decides from its own reserve', async () => {
     // 300 a minute: each instance reserves up to 4 at a time (1/64 of what is left) and answers from them.
@@ -297,6 +308,7 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
       const token = await tokenFor({ sub: 'rl-lease', role: 'member', accountId: randomUUID() });
       const statuses: number[] = [];
       const refused = { a: false, b: false };
+      await withinOneWindow();
       // Bursts of 20 concurrent requests, alternately on each instance, until both have refused.
       for (let round = 0; !(refused.a && refused.b) && round < 40; round++) {
         const url = round % 2 === 0 ? a.url : b.url;
@@ -312,7 +324,7 @@ describe('rate limiting shared through Redis (R-API-6)', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-  });
+  }, 60_000);
 });
 
 describe('CORS from configuration (R-API-6)', () => {
