@@ -80,7 +80,10 @@ export class StartTrialHandler {
         transformStripeSubscription(subscription),
         {
           manager,
-          event: { id: `trial:${subscription.id}`, created: Math.floor(now.getTime() / 1000) },
+          // Stripe's time of the start: the customer's test clock's when it has one. The wall clock's
+          // would make the subscription look years away from its clock's own time (its card-expiry
+          // judgement, and its later events' order against this report, follow that time).
+          event: { id: `trial:${subscription.id}`, created: Math.floor(startedAt.getTime() / 1000) },
           actor: RequestContext.actor(),
           refetch: (id) => this.reader.refetch(id),
         },
