@@ -5,8 +5,9 @@ import { RecordingProxy } from '../support/recording-proxy.js';
 import { http, tokenFor } from '../support/test-app.js';
 import { createAccountWith, plain, startPaymentsStack, type PaymentsStack } from './notifications.support.js';
 import { decodeHeader, mailsTo, payingAccount, outboxSettled } from './receipts.support.js';
+import { allWebhooksSettled } from './plan-change.support.js';
 import { eventsOf } from './stripe-mirrors.support.js';
-import { until } from './webhooks.support.js';
+import { queueAsOneBatch, stripeEvent, until } from './webhooks.support.js';
 
 const MERCHANT = 'Acme Cloud GmbH';
 
@@ -202,8 +203,10 @@ describe("PaymentIntents that pay invoices are the invoices', not payments", () 
     );
     const rows = await settled(events);
     expect(rows.map((r) => [r.type, r.status, r.attempts])).toEqual(rows.map((r) => [r.type, 'ignored', 1]));
-    // Stripe was asked about each PaymentIntent, at most once per event of it (a webhook batch asks once,
-    // before its transaction, for all its events of one PaymentIntent); a charge's event asks nothing.
+    // Stripe was asked about each PaymentIntent at least once and at most once per event of it: a webhook
+    // run asks once, before its transaction, for all its events of one PaymentIntent, and which events
+    // share a run is the intake's and the queue's doing (the next test pins a batch down); a charge's
+    // event asks nothing.
     for (const pi of intents) {
       const ofIntent = events.filter(
         (e) => e.type.startsWith('payment_intent.') && (e.data.object as { id: string }).id === pi,
@@ -250,6 +253,29 @@ describe("PaymentIntents that pay invoices are the invoices', not payments", () 
     expect(mirroredRefunds).toEqual([]);
     expect(await paymentRows(intents)).toBe(0);
   }, 90_000);
+
+  it("an invoice PaymentIntent's events applied in one batch ask Stripe once, for all of them", async () => {
+    const a = await customer();
+    const sub = await s.stripe.subscriptions.create({ customer: a.customer, items: [{ price }] });
+    const invoice = sub.latest_invoice as string;
+    await paidInvoiceMirrored(invoice);
+    const [pi] = await intentsOf(invoice);
+    if (!pi) throw new Error('no PaymentIntent paid the invoice');
+    // Every event so far applied: none of the customer's is still open to defer the batch's events.
+    await allWebhooksSettled(s);
+    const before = invoiceLookups(pi);
+    // Its created and succeeded events again (as Stripe may redeliver them), stored and queued together.
+    const intent = (await s.stripe.paymentIntents.retrieve(pi)) as unknown as Record<string, unknown>;
+    const again = [
+      stripeEvent('payment_intent.created', { ...intent, status: 'requires_payment_method' }),
+      stripeEvent('payment_intent.succeeded', intent),
+    ];
+    await queueAsOneBatch(s.t, again);
+    const rows = await settled(again as unknown as Stripe.Event[]);
+    expect(rows.map((r) => [r.type, r.status, r.attempts])).toEqual(rows.map((r) => [r.type, 'ignored', 1]));
+    expect(invoiceLookups(pi) - before).toBe(1);
+    expect(await paymentRows([pi])).toBe(0);
+  });
 
   it('a one-time payment made outside the app is still mirrored as a payment, with its receipt', async () => {
     const a = await customer();

@@ -515,36 +515,37 @@ describe('subscription API: views by role, cancel and resume, portal', () => {
     }
   }
 
-  it('an invoice written by another batch of the same second while a batch waited for it is read ahead again, not under its lock', async () => {
-    const a = await subscribed();
-    await allWebhooksSettled(w);
-    const [invoice] = (await w.stripe.invoices.list({ subscription: a.subscriptionId })).data;
-    if (!invoice) throw new Error('no invoice');
-    const { event, open } = await writtenWhileWaiting(
-      'invoices',
-      'stripe_invoice_id',
-      invoice.id,
-      'invoice.updated',
-      invoice,
-    );
-    expect(open).toEqual([]);
-    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
-  });
-
-  it('a subscription written by another batch of the same second while a batch waited for it is read ahead again, not under its lock', async () => {
-    const a = await subscribed();
-    await allWebhooksSettled(w);
-    const current = await w.stripe.subscriptions.retrieve(a.subscriptionId);
-    const { event, open } = await writtenWhileWaiting(
-      'subscriptions',
-      'stripe_subscription_id',
-      a.subscriptionId,
-      'customer.subscription.updated',
-      current,
-    );
-    expect(open).toEqual([]);
-    expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
-  });
+  it.each([
+    {
+      what: 'an invoice',
+      table: 'invoices' as const,
+      column: 'stripe_invoice_id' as const,
+      type: 'invoice.updated',
+      current: async (subscriptionId: string): Promise<{ id: string }> => {
+        const [invoice] = (await w.stripe.invoices.list({ subscription: subscriptionId })).data;
+        if (!invoice) throw new Error('no invoice');
+        return invoice;
+      },
+    },
+    {
+      what: 'a subscription',
+      table: 'subscriptions' as const,
+      column: 'stripe_subscription_id' as const,
+      type: 'customer.subscription.updated',
+      current: (subscriptionId: string): Promise<{ id: string }> =>
+        w.stripe.subscriptions.retrieve(subscriptionId),
+    },
+  ])(
+    '$what written by another batch of the same second while a batch waited for it is read ahead again, not under its lock',
+    async ({ table, column, type, current }) => {
+      const a = await subscribed();
+      await allWebhooksSettled(w);
+      const object = await current(a.subscriptionId);
+      const { event, open } = await writtenWhileWaiting(table, column, object.id, type, object);
+      expect(open).toEqual([]);
+      expect((await inboxRow(w.t.db, event.id))?.outcome).toBe('applied');
+    },
+  );
 
   it('refuses a member the owner actions, changing nothing', async () => {
     const a = await subscribed();
