@@ -228,9 +228,13 @@ export class ProcessStripeEvent {
     // shortly), so that the events of one customer are applied in order across batches too.
     // The claimable statuses are named by the ones that are not (the same set under the table's CHECK):
     // written `IN ('pending', 'failed', 'processing')`, the condition matched the predicate of the
-    // sweeper's partial index `webhook_events_open_idx`, and the prepared statement's generic plan ANDed
-    // that index with the primary key, reading every entry the index still held for rows finished since
-    // the last vacuum (36,000 after one bench:payments scenario: 2.7 ms per claim instead of 0.2).
+    // sweeper's partial index of the time (over those three statuses), and the prepared statement's
+    // generic plan ANDed that index with the primary key, reading every entry the index still held for
+    // rows finished since the last vacuum (36,000 after one bench:payments scenario: 2.7 ms per claim
+    // instead of 0.2). The order check's `IN ('pending', 'processing')` is the customer index's predicate,
+    // and implies no other index's: the sweeper's two indexes cover `pending`/`failed` and `processing`
+    // apart (migration WebhookSweepIndexes), so the check reads only the customer's entries
+    // (webhooks-plans.int-spec.ts).
     const claimed = await rows<ClaimedRow>(
       this.db,
       `WITH ${ASYNC_COMMIT_CTE}
@@ -521,9 +525,9 @@ export class ProcessStripeEvent {
       : ['', ''];
     // `processing` is named by the statuses it is not (the same row under the table's CHECK), as in the
     // claim: written `w.status = 'processing'`, the condition matched the predicates of the partial
-    // indexes `webhook_events_open_idx` and `webhook_events_open_customer_idx`, and under load (young
-    // statistics) the plan ANDed the two and read every row they still held, finished ones included:
-    // 3.3 ms and 1,000 buffers per batch of 11 in bench:peers, the largest statement cost per event.
+    // indexes (the sweeper's and the customer index), and under load (young statistics) the plan ANDed
+    // two of them and read every row they still held, finished ones included: 3.3 ms and 1,000 buffers
+    // per batch of 11 in bench:peers, the largest statement cost per event (webhooks-plans.int-spec.ts).
     const marked = await rows<{ id: string }>(
       manager,
       `${asyncCommit}UPDATE webhook_events w
