@@ -5,6 +5,7 @@ import {
   HandlesStripeEvents,
   type StripeEventPayload,
 } from '../../apps/billing-api/src/modules/webhooks/contracts/stripe-event-handler.js';
+import { InboxSweeper } from '../../apps/billing-api/src/modules/webhooks/processing/inbox-sweeper.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { queueAsOneBatch, SECRET, statusIs, stripeEvent, until } from './webhooks.support.js';
 
@@ -36,15 +37,44 @@ function scans(plan: PlanNode): { main: string[]; subplans: string[]; seqScan: b
   return found;
 }
 
+interface Sent {
+  sql: string;
+  parameters: unknown[];
+}
+
+/**
+ * The statements matching `pattern` that the app sends while `run` runs, with their parameters: every
+ * statement goes through a node-postgres client (the pool's or a transaction's), prepared by name or not.
+ */
+async function capturing(pattern: RegExp, run: () => Promise<void>): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const [config, values] = args as [string | { text?: string; values?: unknown[] }, unknown];
+    const text = typeof config === 'string' ? config : config?.text;
+    if (text && pattern.test(text)) {
+      const parameters = Array.isArray(values) ? values : typeof config === 'object' ? config.values : [];
+      sent.push({ sql: text, parameters: parameters ?? [] });
+    }
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await run();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  return sent;
+}
+
 // The worker's claim and mark find a batch's rows among every row of the inbox. Both once named
 // `processing` in a condition that partial indexes' predicates matched (the sweeper's, the customer
 // index's): with those indexes full of entries of rows finished since the last vacuum, the plan read them
 // all (2.7 ms per claim in bench:payments, 3.3 ms per mark in bench:peers), and the claim's order check
 // read the sweeper's index, every unfinished row of every customer. Each must look its rows up by primary
 // key, and the order check the customer's entries, whatever the partial indexes hold.
-describe('webhook batches claim and mark their rows by primary key', () => {
+describe('webhook batches claim and mark their rows by primary key; the sweeper reads its own indexes', () => {
   let t: TestApp;
-  const sent: { sql: string; parameters: unknown[] }[] = [];
+  let sent: Sent[] = [];
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -52,26 +82,13 @@ describe('webhook batches claim and mark their rows by primary key', () => {
       env: { STRIPE_WEBHOOK_SECRETS: SECRET },
       providers: [PlanTestHandlers],
     });
-    // The statements the app sends for one batch of two events, with their parameters: every statement
-    // goes through a node-postgres client (the pool's or a transaction's), prepared by name or not.
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const [config, values] = args as [string | { text?: string; values?: unknown[] }, unknown];
-      const text = typeof config === 'string' ? config : config?.text;
-      if (text && /UPDATE webhook_events w/.test(text)) {
-        const parameters = Array.isArray(values) ? values : typeof config === 'object' ? config.values : [];
-        sent.push({ sql: text, parameters: parameters ?? [] });
-      }
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    // The statements the app sends for one batch of two events.
     const events = [1, 2].map((n) => stripeEvent('test.plan_step', { id: `obj_plan_${n}` }));
-    try {
+    sent = await capturing(/UPDATE webhook_events w/, async () => {
       await queueAsOneBatch(t, events);
       for (const event of events)
         await until(statusIs(t.db, event.id, ['processed']), `${event.id} processed`);
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    });
     // 20,000 finished rows whose passage through `pending` and `processing` is still in the partial
     // indexes (no vacuum since), and statistics that know them finished: as in a busy inbox.
     await t.db.query(`ALTER TABLE webhook_events SET (autovacuum_enabled = false)`);
@@ -97,7 +114,7 @@ describe('webhook batches claim and mark their rows by primary key', () => {
 
   /** The plan of the statement the app sent, for eleven rows in `status` (EXPLAIN only: nothing runs). */
   async function planFor(pattern: RegExp, status: string, parameters: (ids: string[]) => unknown[]) {
-    const statement = sent.find((s) => pattern.test(s.sql));
+    const statement = sent.find((statement) => pattern.test(statement.sql));
     if (!statement) throw new Error(`the app sent no statement matching ${pattern}`);
     const ids = Array.from({ length: 11 }, (_, i) => `evt_plan_${1000 + i * 997}`);
     await t.db.query(`UPDATE webhook_events SET status = $2 WHERE id = ANY($1)`, [ids, status]);
@@ -128,5 +145,27 @@ describe('webhook batches claim and mark their rows by primary key', () => {
       ids.map(() => 'applied'),
     ]);
     expect(mark).toEqual({ main: ['webhook_events_pkey'], subplans: [], seqScan: false });
+  });
+
+  it('the sweeper reads only the unfinished rows, through its two indexes', async () => {
+    await t.db.query(`UPDATE webhook_events SET status = 'processed' WHERE status <> 'processed'`);
+    const sweeps = await capturing(/FROM webhook_events\s+WHERE status/, async () => {
+      await t.app.get(InboxSweeper, { strict: false }).sweep();
+    });
+    expect(sweeps).toHaveLength(2);
+    const plans = [];
+    for (const sweep of sweeps) {
+      const rows = await t.db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+        `EXPLAIN (FORMAT JSON) ${sweep.sql}`,
+        sweep.parameters,
+      );
+      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
+      if (!plan) throw new Error('no plan');
+      plans.push(scans(plan));
+    }
+    expect(plans).toEqual([
+      { main: ['webhook_events_waiting_idx'], subplans: [], seqScan: false },
+      { main: ['webhook_events_running_idx'], subplans: [], seqScan: false },
+    ]);
   });
 });
