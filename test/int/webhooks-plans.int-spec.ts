@@ -112,15 +112,20 @@ describe('webhook batches claim and mark their rows by primary key; the sweeper 
     await t?.close();
   });
 
-  /** The plan of the statement the app sent, for eleven rows in `status` (EXPLAIN only: nothing runs). */
+  /** The plan of the statement the app sent, for eleven rows in `status`. */
   async function planFor(pattern: RegExp, status: string, parameters: (ids: string[]) => unknown[]) {
     const statement = sent.find((statement) => pattern.test(statement.sql));
     if (!statement) throw new Error(`the app sent no statement matching ${pattern}`);
     const ids = Array.from({ length: 11 }, (_, i) => `evt_plan_${1000 + i * 997}`);
     await t.db.query(`UPDATE webhook_events SET status = $2 WHERE id = ANY($1)`, [ids, status]);
+    return explain(statement.sql, parameters(ids));
+  }
+
+  /** What PostgreSQL's plan for this statement reads (EXPLAIN only: nothing runs). */
+  async function explain(sql: string, parameters: unknown[]): Promise<ReturnType<typeof scans>> {
     const rows = await t.db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
-      `EXPLAIN (FORMAT JSON) ${statement.sql}`,
-      parameters(ids),
+      `EXPLAIN (FORMAT JSON) ${sql}`,
+      parameters,
     );
     const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
     if (!plan) throw new Error('no plan');
@@ -154,15 +159,7 @@ describe('webhook batches claim and mark their rows by primary key; the sweeper 
     });
     expect(sweeps).toHaveLength(2);
     const plans = [];
-    for (const sweep of sweeps) {
-      const rows = await t.db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
-        `EXPLAIN (FORMAT JSON) ${sweep.sql}`,
-        sweep.parameters,
-      );
-      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
-      if (!plan) throw new Error('no plan');
-      plans.push(scans(plan));
-    }
+    for (const sweep of sweeps) plans.push(await explain(sweep.sql, sweep.parameters));
     expect(plans).toEqual([
       { main: ['webhook_events_waiting_idx'], subplans: [], seqScan: false },
       { main: ['webhook_events_running_idx'], subplans: [], seqScan: false },
