@@ -15,7 +15,7 @@ import {
   type StripeEventContext,
   type StripeEventOutcome,
 } from '../contracts/stripe-event-handler.js';
-import type { WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
+import { WEBHOOK_EVENT_STATUSES, type WebhookEventStatus } from '../persistence/webhook-event.orm-entity.js';
 import { ASYNC_COMMIT_CTE, rows } from '../../../platform/database/row-sql.js';
 import { WebhookMetrics } from '../webhook.metrics.js';
 import { StripeEventDispatcher } from './stripe-event-dispatcher.js';
@@ -31,7 +31,20 @@ export type ProcessResult =
   | { status: 'missing' };
 
 /** The statuses a run may claim (a `processing` row: a duplicate job, or one left by a dead worker). */
-const CLAIMABLE = new Set(['pending', 'failed', 'processing']);
+const CLAIMABLE = new Set<WebhookEventStatus>(['pending', 'failed', 'processing']);
+
+/**
+ * A SQL list of every inbox status but `kept`: the claim and the mark name the rows they want by the
+ * statuses those rows are not (why: at each statement). Derived from the one status list, so that a
+ * status added later is excluded too instead of silently matching.
+ */
+function statusesOtherThan(kept: ReadonlySet<WebhookEventStatus>): string {
+  return `(${WEBHOOK_EVENT_STATUSES.filter((status) => !kept.has(status))
+    .map((status) => `'${status}'`)
+    .join(', ')})`;
+}
+const NOT_CLAIMABLE = statusesOtherThan(CLAIMABLE);
+const NOT_PROCESSING = statusesOtherThan(new Set(['processing']));
 
 /** Which SDK resource re-reads an object, by id prefix (ctx.refetch). */
 const RETRIEVERS: [prefix: string, retrieve: (stripe: Stripe, id: string) => Promise<unknown>][] = [
@@ -241,7 +254,7 @@ export class ProcessStripeEvent {
        UPDATE webhook_events w
           SET status = 'processing', attempts = w.attempts + 1, processing_started_at = $2, updated_at = $2
          FROM async_commit
-        WHERE w.id = ANY($1::text[]) AND w.status NOT IN ('processed', 'ignored', 'dead')
+        WHERE w.id = ANY($1::text[]) AND w.status NOT IN ${NOT_CLAIMABLE}
           AND (NOT $3::boolean OR NOT EXISTS (
                 SELECT 1 FROM webhook_events o
                  WHERE ${OPEN_CUSTOMER_KEY('o')} = ${OPEN_CUSTOMER_KEY('w')}
@@ -256,7 +269,7 @@ export class ProcessStripeEvent {
       const unclaimed = eventIds.filter((id) => !claimedIds.has(id));
       const found = new Map(
         (
-          await rows<{ id: string; status: string }>(
+          await rows<{ id: string; status: WebhookEventStatus }>(
             this.db,
             `SELECT id, status FROM webhook_events WHERE id = ANY($1::text[])`,
             [unclaimed],
@@ -533,7 +546,7 @@ export class ProcessStripeEvent {
       `${asyncCommit}UPDATE webhook_events w
           SET status = v.status, outcome = v.outcome, processed_at = $1, updated_at = $1
          FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS v(id, attempts, status, outcome)${fromAsyncCommit}
-        WHERE w.id = v.id AND w.status NOT IN ('pending', 'processed', 'ignored', 'failed', 'dead')
+        WHERE w.id = v.id AND w.status NOT IN ${NOT_PROCESSING}
           AND w.attempts = v.attempts
         RETURNING w.id`,
       [

@@ -24,12 +24,12 @@ import { Reconciliation1764440000000 } from './1764440000000-reconciliation.js';
 import { PlanQuoteCycleAndWithdrawal1764500000000 } from './1764500000000-plan-quote-cycle-and-withdrawal.js';
 import { SubscriptionAppChangeMarker1764500001000 } from './1764500001000-subscription-app-change-marker.js';
 import { PlanQuoteCycleRestart1764551800000 } from './1764551800000-plan-quote-cycle-restart.js';
-import { WebhookSweepIndexes1764560000000 } from './1764560000000-webhook-sweep-indexes.js';
 import { SubscriptionTestClock1764510000000 } from './1764510000000-subscription-test-clock.js';
 import { ReconciliationFeesAndResume1764520000000 } from './1764520000000-reconciliation-fees-and-resume.js';
 import { WebhookBatchJob1764540000000 } from './1764540000000-webhook-batch-job.js';
 import { WebhookOpenObject1764540001000 } from './1764540001000-webhook-open-object.js';
 import { WebhookOpenCustomer1764550000000 } from './1764550000000-webhook-open-customer.js';
+import { WebhookSweepIndexes1764560000000 } from './1764560000000-webhook-sweep-indexes.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the compiled app, the CLI and the
